@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `proxyvpn exec`: parse options, resolve the proxy once, spawn the
+ * namespace child, run the engine on its TUN until the command exits, and
+ * exit with the command's status. SIGINT, SIGTERM and SIGHUP are forwarded.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "exec.h"
+#include "log.h"
+#include "loop.h"
+#include "url.h"
+
+struct exec_run {
+	struct loop loop;
+	struct loop_io sig_io;
+	pid_t pid;
+	int status;		/* exit status to return, once the child is reaped */
+	bool reaped;
+};
+
+/* Prints the URL without its userinfo: never echo credentials. */
+static void print_bad_url(const char *s, const char *why)
+{
+	const char *at = strrchr(s, '@'), *sep = strstr(s, "://");
+
+	if (at && sep && at > sep)
+		log_error("invalid proxy URL `%.*s***@%s': %s", (int)(sep + 3 - s), s, at + 1, why);
+	else
+		log_error("invalid proxy URL `%s': %s", s, why);
+}
+
+static bool parse_mtu(const char *v, uint32_t *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (v[0] < '0' || v[0] > '9')
+		goto bad;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < 1280 || n > 65535)
+		goto bad;
+	*out = (uint32_t)n;
+	return true;
+bad:
+	log_error("--mtu must be 1280-65535: `%s'", v);
+	return false;
+}
+
+static int wait_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_SETUP;
+}
+
+static void signal_cb(struct loop_io *io, uint32_t events)
+{
+	struct exec_run *r = (struct exec_run *)((char *)io - offsetof(struct exec_run, sig_io));
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			int st;
+
+			if (!r->reaped && waitpid(r->pid, &st, WNOHANG) == r->pid) {
+				r->reaped = true;
+				r->status = wait_status(st);
+				r->loop.stop = true;
+			}
+			continue;
+		}
+		if (!r->reaped) {
+			log_debug("forwarding signal %u to the command", si.ssi_signo);
+			kill(r->pid, (int)si.ssi_signo);
+		}
+	}
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "proxy", required_argument, NULL, 'p' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
+	struct proxy_url url;
+	struct engine_cfg ecfg = { .mtu = 1500 };
+	struct exec_opts eo;
+	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
+	struct exec_run run = { .pid = -1 };
+	struct engine eng = { .tun_fd = -1 };
+	sigset_t mask, oldmask;
+	int c, ret, sfd = -1, status = EXIT_SETUP;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:m:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			proxy_arg = optarg;
+			break;
+		case 'm':
+			if (!parse_mtu(optarg, &ecfg.mtu))
+				return EXIT_USAGE;
+			break;
+		case 'v':
+			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+			break;
+		case 'q':
+			log_level = LOG_LVL_QUIET;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			log_error("option `%s' needs a value", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		log_error("exec: missing command (proxyvpn exec [OPTIONS] -- COMMAND [ARG...])");
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind - 1], "--") != 0) {
+		log_error("exec: missing `--' before the command `%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (url_parse(proxy_arg, &url, &why) < 0) {
+		print_bad_url(proxy_arg, why);
+		return EXIT_USAGE;
+	}
+	ret = url_resolve(&url, &ecfg.proxy_addr, &ecfg.proxy_addrlen);
+	if (ret < 0) {
+		log_error("cannot resolve proxy host `%s': %s", url.host,
+			  ret == -EAGAIN ? "temporary failure in name resolution" : "no such host");
+		url_clear(&url);
+		return EXIT_SETUP;
+	}
+	ecfg.proxy = &url;
+
+	/* Signals are read through a signalfd; the child unblocks them before exec. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	signal(SIGPIPE, SIG_IGN);
+
+	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu };
+	if (exec_spawn(&eo, &child) < 0)
+		goto out;
+	run.pid = child.pid;
+	if (loop_init(&run.loop) < 0) {
+		log_warn("epoll");
+		goto out_kill;
+	}
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	run.sig_io.cb = signal_cb;
+	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
+		log_warn("signalfd");
+		goto out_kill;
+	}
+	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
+	child.tun_fd = -1;	/* the engine owns it now, even on failure */
+	if (ret < 0) {
+		errno = -ret;
+		log_warn("engine");
+		goto out_kill;
+	}
+	ret = exec_release(&child);
+	if (ret < 0) {
+		int st;
+
+		waitpid(child.pid, &st, 0);
+		run.reaped = true;
+		status = ret == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		goto out;
+	}
+	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type),
+		 url.host, url.port);
+	ret = loop_run(&run.loop);
+	if (ret < 0) {
+		errno = -ret;
+		log_warn("event loop");
+		goto out_kill;
+	}
+	status = run.status;
+	engine_log_stats(&eng);
+	goto out;
+
+out_kill:
+	if (!run.reaped && child.pid > 0) {
+		int st;
+
+		kill(child.pid, SIGKILL);
+		waitpid(child.pid, &st, 0);
+	}
+	status = EXIT_SETUP;
+out:
+	engine_fini(&eng);
+	exec_child_close(&child);
+	if (sfd >= 0)
+		close(sfd);
+	loop_fini(&run.loop);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	url_clear(&url);
+	return status;
+}

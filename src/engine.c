@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Engine wiring: TUN reads in batches into the IP and TCP layers, then one
+ * flush per batch so ACKs and new data go out coalesced, then dead
+ * sessions and connections are freed outside every callback.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "ip.h"
+#include "log.h"
+#include "session.h"
+
+static void tun_readable(struct loop_io *io, uint32_t events)
+{
+	struct engine *e = (struct engine *)((char *)io - offsetof(struct engine, tun_io));
+	int i;
+
+	(void)events;
+	for (i = 0; i < ENGINE_TUN_BATCH; i++) {
+		struct ip_view v;
+		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_PKT_MAX);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* The namespace side went away (EIO/EBADFD): stop reading. */
+			log_debug("tun read: %s", strerror(errno));
+			loop_io_del(e->loop, io);
+			return;
+		}
+		e->stats.pkts_in++;
+		if (ip_parse(e->pkt, (size_t)n, &v) < 0) {
+			e->stats.pkts_bad++;
+			continue;
+		}
+		if (v.proto != IPPROTO_TCP) {
+			e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+			continue;
+		}
+		tcp_input(e->tcp, &v);
+	}
+}
+
+static void engine_idle(struct loop *l, void *arg)
+{
+	struct engine *e = arg;
+
+	tcp_flush(e->tcp);
+	session_reap(e);
+	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
+	(void)l;
+}
+
+int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg)
+{
+	struct tcp_cfg tc;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->tun_io.fd = -1;
+	e->loop = loop;
+	e->cfg = *cfg;
+	e->tun_fd = tun_fd;
+	if (!e->cfg.hs_timeout_ms)
+		e->cfg.hs_timeout_ms = ENGINE_HS_TIMEOUT_MS;
+	if (!e->cfg.buf_size)
+		e->cfg.buf_size = TCP_BUF_DEFAULT;
+	e->pkt = malloc(ENGINE_PKT_MAX);
+	if (!e->pkt) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	tc = (struct tcp_cfg){ .mtu = cfg->mtu, .buf_size = e->cfg.buf_size };
+	e->tcp = tcp_stack_new(loop, &tc, &session_tcp_ops, e);
+	if (!e->tcp) {
+		ret = -errno;
+		goto err_pkt;
+	}
+	e->tun_io.cb = tun_readable;
+	ret = loop_io_add(loop, &e->tun_io, tun_fd, EPOLLIN);
+	if (ret < 0)
+		goto err_tcp;
+	/* The engine is the loop's only idle user. */
+	loop->idle = engine_idle;
+	loop->idle_arg = e;
+	return 0;
+
+err_tcp:
+	tcp_stack_free(e->tcp);
+	e->tcp = NULL;
+err_pkt:
+	free(e->pkt);
+	e->pkt = NULL;
+err:
+	return ret;
+}
+
+void engine_log_stats(const struct engine *e)
+{
+	const struct tcp_stats *t;
+
+	if (!e->tcp)
+		return;
+	t = tcp_stack_stats(e->tcp);
+	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
+		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu",
+		 (unsigned long long)e->stats.pkts_in, (unsigned long long)e->stats.pkts_out,
+		 (unsigned long long)e->stats.pkts_bad,
+		 (unsigned long long)e->stats.pkts_unsupported,
+		 (unsigned long long)e->stats.sessions_total,
+		 (unsigned long long)e->stats.sessions_failed, (unsigned long long)t->segs_in,
+		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
+		 (unsigned long long)t->bad_csum);
+}
+
+void engine_fini(struct engine *e)
+{
+	if (e->loop && e->loop->idle == engine_idle) {
+		e->loop->idle = NULL;
+		e->loop->idle_arg = NULL;
+	}
+	if (e->tcp) {
+		session_close_all(e);
+		tcp_stack_free(e->tcp);
+		e->tcp = NULL;
+	}
+	if (e->loop)
+		loop_io_del(e->loop, &e->tun_io);
+	if (e->tun_fd >= 0)
+		close(e->tun_fd);
+	e->tun_fd = -1;
+	free(e->pkt);
+	e->pkt = NULL;
+}

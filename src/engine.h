@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The engine: one event loop that owns a TUN fd, the TCP stack, and one
+ * session (proxy socket) per TCP flow. It runs from any TUN fd it is handed
+ * (IFF_TUN | IFF_NO_PI, non-blocking), so exec mode, host mode and a
+ * privilege-separated child all drive the same code.
+ */
+#ifndef PROXYVPN_ENGINE_H
+#define PROXYVPN_ENGINE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "loop.h"
+#include "tcp.h"
+#include "url.h"
+
+enum {
+	ENGINE_HS_TIMEOUT_MS = 10000,	/* proxy connect + handshake */
+	ENGINE_TUN_BATCH = 64,		/* packets read per wakeup before flushing ACKs */
+	ENGINE_PKT_MAX = 65536,
+};
+
+struct engine_cfg {
+	const struct proxy_url *proxy;	/* borrowed for the engine's lifetime */
+	struct sockaddr_storage proxy_addr;
+	socklen_t proxy_addrlen;
+	uint32_t mtu;
+	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
+	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
+};
+
+struct engine_stats {
+	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err;
+	uint64_t sessions_total, sessions_failed;
+};
+
+struct session;
+
+struct engine {
+	struct loop *loop;
+	struct engine_cfg cfg;
+	int tun_fd;
+	struct loop_io tun_io;
+	struct tcp_stack *tcp;
+	struct session *sessions;	/* live, doubly linked */
+	struct session *dead;		/* freed at the end of each loop batch */
+	uint8_t *pkt;			/* TUN read buffer */
+	struct engine_stats stats;
+};
+
+/* Takes over tun_fd (closed by engine_fini). 0 or -errno. */
+int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg);
+/* Closes every proxy socket and frees everything; safe on a zeroed engine. */
+void engine_fini(struct engine *e);
+void engine_log_stats(const struct engine *e);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rtnetlink over libmnl: one socket, one transact helper, caller-side
+ * buffers. Used by exec mode's namespace child now and by `up` later.
+ */
+#ifndef PROXYVPN_NL_H
+#define PROXYVPN_NL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct nl;
+struct nlmsghdr;
+
+/* NULL with errno set on failure. */
+struct nl *nl_open(void);
+void nl_close(struct nl *nl);
+
+/*
+ * Sends nlh (built by the caller in its own buffer; nl_transact sets
+ * nlmsg_seq and NLM_F_ACK) and reads until the kernel's ACK or NLMSG_DONE,
+ * handing every other reply to cb (may be NULL). 0 or the kernel's -errno;
+ * a cb returning MNL_CB_ERROR makes it return -errno (-EPROTO if unset) once
+ * the ACK has been read, so the socket stays in step.
+ */
+int nl_transact(struct nl *nl, struct nlmsghdr *nlh,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
+/* Each returns 0 or the kernel's -errno. */
+int nl_link_index(struct nl *nl, const char *ifname);	 /* > 0 ifindex, or -errno */
+int nl_link_set_up(struct nl *nl, int ifindex, int mtu); /* mtu 0 = leave as is */
+/* family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD. */
+int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
+/* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
+int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table);
+
+#endif

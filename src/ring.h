@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Byte ring with a fixed capacity, storage allocated on first use so idle
+ * connections cost no buffer memory. Reads and writes hand out up to two
+ * iovecs so the socket and TUN paths never copy through a bounce buffer.
+ */
+#ifndef PROXYVPN_RING_H
+#define PROXYVPN_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct ring {
+	uint8_t *buf;
+	size_t cap;	/* fixed at init */
+	size_t head;	/* offset of the first byte held */
+	size_t len;	/* bytes held */
+};
+
+static inline void ring_init(struct ring *r, size_t cap)
+{
+	*r = (struct ring){ .cap = cap };
+}
+
+void ring_fini(struct ring *r);
+
+static inline size_t ring_space(const struct ring *r)
+{
+	return r->cap - r->len;
+}
+
+/* Up to two iovecs covering bytes [off, off + n) of what is held; returns count. */
+int ring_peek(const struct ring *r, size_t off, size_t n, struct iovec iov[2]);
+/* Up to two iovecs covering the free space; allocates storage. -ENOMEM or count (0 if full). */
+int ring_reserve(struct ring *r, struct iovec iov[2]);
+/* Marks n bytes of reserved space as held. */
+void ring_commit(struct ring *r, size_t n);
+/* Drops n bytes from the front. */
+void ring_consume(struct ring *r, size_t n);
+/* Copies in at most n bytes; returns bytes copied, -ENOMEM. */
+long ring_write(struct ring *r, const void *p, size_t n);
+
+#endif

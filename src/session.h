@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One session per TCP flow: the proxy socket, its handshake, and the relay
+ * between the flow's rings and the socket. Backpressure both ways: the
+ * proxy socket is not read while tx (toward the app) is full, and the app's
+ * window shrinks while rx (toward the proxy) is not drained.
+ */
+#ifndef PROXYVPN_SESSION_H
+#define PROXYVPN_SESSION_H
+
+#include "engine.h"
+#include "tcp.h"
+
+/* The TCP stack's callbacks (ctx = struct engine). */
+extern const struct tcp_ops session_tcp_ops;
+
+/* Frees sessions killed during this batch. */
+void session_reap(struct engine *e);
+/* Closes every session now (engine shutdown). */
+void session_close_all(struct engine *e);
+
+#endif

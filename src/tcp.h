@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Our TCP: the terminating end of every connection an app opens through the
+ * TUN. Passive open only; the SYN-ACK is held back until the session says
+ * the proxy tunnel is up (tcp_accept) or refused (tcp_reject).
+ *
+ * Ownership: the stack owns every struct tcp_conn. A session attaches as
+ * conn->user when ops->on_syn returns it, and the stack frees a conn only
+ * once it is CLOSED and the session has let go with tcp_detach() (or
+ * tcp_abort()/tcp_reject(), which detach). Callbacks never free anything;
+ * frees happen in tcp_flush(), outside every callback.
+ *
+ * Sequence space: tx holds bytes from tx_seq on (acked bytes are consumed),
+ * rx holds in-order bytes from the app that the session has not yet written
+ * to the proxy; the window we advertise is rx's free space.
+ */
+#ifndef PROXYVPN_TCP_H
+#define PROXYVPN_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ip.h"
+#include "loop.h"
+#include "ring.h"
+
+enum {
+	TCP_HDR_LEN = 20,
+	TCP_MAX_OPT = 40,
+	TCP_BUF_DEFAULT = 256 * 1024,	/* per connection, each way */
+	TCP_RTO_INIT_MS = 1000,		/* RFC 6298 2.1 */
+	TCP_RTO_MIN_MS = 200,		/* Linux's floor; RFC's 1 s is for the Internet */
+	TCP_RTO_MAX_MS = 60000,
+	TCP_SYNACK_RETRIES = 5,
+	TCP_DATA_RETRIES = 10,		/* then reset: ~ 2 min with back-off */
+	TCP_TIME_WAIT_MS = 2000,	/* bounded: we are the far end of a virtual link */
+	TCP_INIT_CWND_SEGS = 10,	/* RFC 6928 */
+};
+
+enum tcp_state {
+	TCPS_SYN_PENDING,	/* SYN seen, proxy tunnel not up yet: nothing sent */
+	TCPS_SYN_RCVD,
+	TCPS_ESTABLISHED,
+	TCPS_CLOSE_WAIT,
+	TCPS_FIN_WAIT_1,
+	TCPS_FIN_WAIT_2,
+	TCPS_CLOSING,
+	TCPS_LAST_ACK,
+	TCPS_TIME_WAIT,
+	TCPS_CLOSED,
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+/* A parsed segment; data points into the packet. */
+struct tcp_seg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	uint16_t mss;		/* 0: option absent */
+	int wscale;		/* -1: option absent */
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * Validates the TCP header of l4 (data offset, option lengths) and, unless
+ * FUZZING, the checksum over the pseudo-header. 0, -EINVAL, -EPROTO (checksum).
+ */
+int tcp_parse(const struct ip_view *ip, struct tcp_seg *s);
+
+struct tcp_stack;
+
+struct tcp_conn {
+	struct tcp_conn *hnext;		/* flow hash chain */
+	struct tcp_conn *pnext;		/* pending-output list */
+	struct tcp_conn *dnext;		/* dead list */
+	struct tcp_stack *stack;
+	void *user;			/* the session, NULL once detached */
+	uint32_t id;			/* for log lines */
+	int family;
+	uint8_t laddr[16], raddr[16];	/* l = the app's destination (us), r = the app */
+	uint16_t lport, rport;
+	enum tcp_state state;
+	uint32_t flags;			/* TF_* in tcp.c */
+
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t tx_seq;		/* sequence number of tx's first byte */
+	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: right edge we advertised */
+	uint8_t snd_ws, rcv_ws;
+	uint16_t mss;			/* largest segment we send */
+
+	uint32_t cwnd, ssthresh, recover;
+	uint8_t dupacks, retries;
+	uint32_t srtt, rttvar, rto;	/* ms; srtt 0 = no sample yet */
+	uint32_t rtt_seq;
+	uint64_t rtt_ts;
+
+	struct timer timer;		/* retransmit / persist / TIME_WAIT */
+	struct ring rx, tx;
+};
+
+struct tcp_ops {
+	/* New flow (c is SYN_PENDING): return the session, or NULL to refuse with RST. */
+	void *(*on_syn)(void *ctx, struct tcp_conn *c);
+	void (*on_data)(void *user);	/* rx gained bytes */
+	void (*on_sent)(void *user);	/* tx gained space */
+	void (*on_fin)(void *user);	/* app half-closed: rx holds all it will send */
+	/*
+	 * The connection is over as far as the app is concerned: 0 when both
+	 * FINs are through, -ECONNRESET on the app's RST, -ETIMEDOUT when
+	 * retransmissions gave up. rx may still hold data to write to the proxy;
+	 * call tcp_detach() when done with it.
+	 */
+	void (*on_close)(void *user, int err);
+	/* Writes one IP packet to the TUN. */
+	void (*output)(void *ctx, const struct iovec *iov, int iovcnt);
+};
+
+struct tcp_stats {
+	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
+		conns_open;
+};
+
+struct tcp_cfg {
+	uint32_t mtu;
+	size_t buf_size;	/* each direction */
+};
+
+/* NULL with errno set. */
+struct tcp_stack *tcp_stack_new(struct loop *loop, const struct tcp_cfg *cfg,
+				const struct tcp_ops *ops, void *ctx);
+/* Frees every conn without sending anything (process exit). */
+void tcp_stack_free(struct tcp_stack *st);
+const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *st);
+
+/* Feeds one parsed IP packet whose protocol is TCP. */
+void tcp_input(struct tcp_stack *st, const struct ip_view *ip);
+/* Sends everything marked pending (coalesced ACKs, new data) and frees dead conns. */
+void tcp_flush(struct tcp_stack *st);
+
+/* Session -> stack. */
+void tcp_accept(struct tcp_conn *c);	/* tunnel up: send SYN-ACK */
+void tcp_reject(struct tcp_conn *c);	/* tunnel failed: RST (app: connection refused); detaches */
+void tcp_abort(struct tcp_conn *c);	/* RST now; detaches */
+void tcp_shutdown(struct tcp_conn *c);	/* proxy EOF: FIN after tx drains */
+void tcp_kick(struct tcp_conn *c);	/* tx gained data: send at next flush */
+void tcp_rx_consume(struct tcp_conn *c, size_t n);	/* n rx bytes went to the proxy */
+void tcp_detach(struct tcp_conn *c);	/* session lets go; conn lingers only for TIME_WAIT */
+bool tcp_fin_received(const struct tcp_conn *c);
+const char *tcp_state_name(enum tcp_state s);
+
+#endif

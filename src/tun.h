@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* /dev/net/tun: create or attach a TUN interface (IFF_TUN | IFF_NO_PI). */
+#ifndef PROXYVPN_TUN_H
+#define PROXYVPN_TUN_H
+
+#include <net/if.h>
+
+/*
+ * Opens /dev/net/tun and attaches to or creates name (IFNAMSIZ-1 chars max).
+ * Returns the fd (O_CLOEXEC, blocking) and writes the kernel's name into
+ * out (IFNAMSIZ), or -errno.
+ */
+int tun_open(const char *name, char out[IFNAMSIZ]);
+
+#endif
