@@ -70,7 +70,10 @@ int http_build_connect(char *buf, size_t cap, const struct proxy_dest *d, const 
  * through the final block and *status is the final status.
  */
 int http_parse_reply(const uint8_t *buf, size_t len, int *status);
-/* HTTP status to (positive) errno: 2xx -> 0, 401/407 -> EACCES, 504 -> ETIMEDOUT, else ECONNREFUSED. */
+/*
+ * HTTP status to (positive) errno: 2xx -> 0, 401/407 -> EACCES, 504 -> ETIMEDOUT,
+ * anything else (403, 502, 503, ...) -> ECONNREFUSED.
+ */
 int http_status_errno(int status);
 
 /* base64 (RFC 4648) of n bytes into dst (NUL-terminated). Returns length, -ENOSPC. */
