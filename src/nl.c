@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rtnetlink over libmnl. Requests are built in plain sight in stack buffers
+ * and sent by nl_transact(), which reads until the kernel's ACK (or DONE)
+ * and returns 0 or the kernel's -errno. No request here is a dump.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nl.h"
+
+enum {
+	NL_REQ_SIZE = 1024,   /* our requests are a header and a few attributes */
+	NL_RECV_SIZE = 32768, /* a whole RTM_NEWLINK reply, however many attributes */
+};
+
+struct nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+};
+
+struct nl *nl_open(void)
+{
+	struct nl *nl;
+	int one = 1, saved;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return NULL;
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		goto err_free;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err_close;
+	/* Errors need not echo our request back; old kernels just ignore it. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (unsigned int)time(NULL);
+	return nl;
+
+err_close:
+	saved = errno;
+	mnl_socket_close(nl->sock);
+	errno = saved;
+err_free:
+	saved = errno;
+	free(nl);
+	errno = saved;
+	return NULL;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (!nl)
+		return;
+	mnl_socket_close(nl->sock);
+	free(nl);
+}
+
+struct transact {
+	int (*cb)(const struct nlmsghdr *nlh, void *data);
+	void *data;
+	int err;   /* first callback failure, reported after the ACK */
+	bool done; /* callback said MNL_CB_STOP: ignore the rest */
+};
+
+/* Never stops mnl_cb_run() early: the ACK must be read in any case. */
+static int transact_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct transact *t = data;
+	int ret;
+
+	if (!t->cb || t->err || t->done)
+		return MNL_CB_OK;
+	errno = 0;
+	ret = t->cb(nlh, t->data);
+	if (ret == MNL_CB_ERROR)
+		t->err = errno > 0 ? -errno : -EPROTO;
+	else if (ret == MNL_CB_STOP)
+		t->done = true;
+	return MNL_CB_OK;
+}
+
+int nl_transact(struct nl *nl, struct nlmsghdr *nlh,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_RECV_SIZE];
+	struct transact t = {.cb = cb, .data = data};
+	unsigned int seq = ++nl->seq;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* NLMSG_ERROR sets errno to the kernel's code; seq or portid
+		 * mismatches come back as EPROTO/ESRCH. */
+		errno = 0;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, transact_cb, &t);
+		if (ret == MNL_CB_ERROR)
+			return errno > 0 ? -errno : -EPROTO;
+		if (ret == MNL_CB_STOP)
+			return t.err;
+	}
+}
+
+static int link_index_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi;
+	int *index = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	ifi = mnl_nlmsg_get_payload(nlh);
+	*index = ifi->ifi_index;
+	return MNL_CB_STOP;
+}
+
+int nl_link_index(struct nl *nl, const char *ifname)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int index = 0, ret;
+
+	if (strlen(ifname) == 0 || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	ret = nl_transact(nl, nlh, link_index_cb, &index);
+	if (ret < 0)
+		return ret;
+	return index > 0 ? index : -ENODEV;
+}
+
+int nl_link_set_up(struct nl *nl, int ifindex, int mtu)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0 || mtu < 0)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	size_t alen;
+
+	if (family == AF_INET)
+		alen = 4;
+	else if (family == AF_INET6)
+		alen = 16;
+	else
+		return -EAFNOSUPPORT;
+	if (ifindex <= 0 || prefixlen < 0 || (size_t)prefixlen > alen * 8)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned int)ifindex;
+	/* Usable at once: no tentative phase (a TUN is IFF_NOARP anyway). */
+	if (family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (ifindex <= 0 || table == RT_TABLE_UNSPEC)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = 0;
+	/* Table ids past 255 only fit in RTA_TABLE; the kernel prefers it. */
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	/* IPv6 has no route scopes; iproute2 also sends universe there. */
+	rtm->rtm_scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
