@@ -172,7 +172,7 @@ static int next_timeout(struct loop *l)
 	return d > 60000 ? 60000 : (int)d;
 }
 
-static void run_timers(struct loop *l)
+void loop_run_timers(struct loop *l)
 {
 	/* Bounded: a callback re-arming itself for "now" runs next iteration. */
 	size_t budget = l->nheap;
@@ -193,7 +193,7 @@ int loop_run(struct loop *l)
 		int n, i;
 
 		l->now = loop_clock_ms();
-		run_timers(l);
+		loop_run_timers(l);
 		if (l->idle)
 			l->idle(l, l->idle_arg);
 		if (l->stop)

@@ -646,6 +646,8 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 
 		if (!dup)
 			c->dupacks = 0;
+		if (wnd > c->snd_wnd)
+			mark_pending(c);	/* the window opened: maybe more to send */
 		c->snd_wnd = wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
