@@ -109,14 +109,16 @@ void engine_log_stats(const struct engine *e)
 		return;
 	t = tcp_stack_stats(e->tcp);
 	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
-		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu",
+		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu "
+		 "out-of-order %llu beyond-window %llu unacceptable %llu",
 		 (unsigned long long)e->stats.pkts_in, (unsigned long long)e->stats.pkts_out,
 		 (unsigned long long)e->stats.pkts_bad,
 		 (unsigned long long)e->stats.pkts_unsupported,
 		 (unsigned long long)e->stats.sessions_total,
 		 (unsigned long long)e->stats.sessions_failed, (unsigned long long)t->segs_in,
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
-		 (unsigned long long)t->bad_csum);
+		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
+		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs);
 }
 
 void engine_fini(struct engine *e)

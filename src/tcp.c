@@ -317,11 +317,13 @@ static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off
 			wnd = 65535;	/* the SYN's window is never scaled */
 		c->rcv_adv = c->rcv_nxt + wnd;
 	} else {
-		/* Round down to the scale; never move the right edge left. */
+		/*
+		 * Round down to the scale: the edge may move left by less than
+		 * one scale unit, which senders tolerate, but it never promises
+		 * space we do not have (that would force us to drop in-window data).
+		 */
 		uint32_t w = wnd >> c->rcv_ws;
 
-		if (SEQ_LT(c->rcv_nxt + (w << c->rcv_ws), c->rcv_adv))
-			w = (c->rcv_adv - c->rcv_nxt + (1u << c->rcv_ws) - 1) >> c->rcv_ws;
 		if (w > 65535)
 			w = 65535;
 		c->rcv_adv = c->rcv_nxt + (w << c->rcv_ws);
@@ -739,6 +741,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		return;
 	}
 	if (!ok) {
+		c->stack->stats.dup_segs++;
 		c->flags |= TF_ACK_NOW;
 		mark_pending(c);
 		return;
@@ -775,6 +778,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 
 		if (SEQ_GT(seq, c->rcv_nxt)) {
 			/* Out of order: no queue yet, the app's kernel resends. */
+			c->stack->stats.ooo_dropped++;
 			c->flags |= TF_ACK_NOW;
 			mark_pending(c);
 			return;
@@ -791,8 +795,10 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		c->rcv_nxt += (uint32_t)n;
 		c->flags |= TF_ACK_NOW;
 		mark_pending(c);
-		if (n < len)
+		if (n < len) {
+			c->stack->stats.beyond_window++;
 			return;	/* beyond our buffer: trimmed, FIN (if any) not accepted */
+		}
 		if (n && c->user)
 			c->stack->ops->on_data(c->user);
 	}

@@ -127,7 +127,7 @@ struct tcp_ops {
 
 struct tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
-		conns_open;
+		conns_open, ooo_dropped, beyond_window, dup_segs;
 };
 
 struct tcp_cfg {
