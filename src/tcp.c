@@ -382,17 +382,18 @@ static void conn_kill(struct tcp_conn *c)
 static void conn_closed(struct tcp_conn *c, int err)
 {
 	void *user = c->user;
+	enum tcp_state prev = c->state;
 
-	if (c->state == TCPS_CLOSED)
+	if (prev == TCPS_CLOSED)
 		return;
-	if (c->state != TCPS_TIME_WAIT)
+	if (prev != TCPS_TIME_WAIT)
 		flow_remove(c->stack, c);
 	c->state = TCPS_CLOSED;
 	loop_timer_cancel(c->stack->loop, &c->timer);
-	if (user)
-		c->stack->ops->on_close(user, err);
-	else
+	if (!user)
 		conn_kill(c);
+	else if (prev != TCPS_TIME_WAIT)	/* TIME_WAIT already told it */
+		c->stack->ops->on_close(user, err);
 }
 
 static void enter_time_wait(struct tcp_conn *c)
@@ -463,6 +464,7 @@ static void conn_timer_cb(struct timer *t)
 		}
 		c->stack->stats.retrans++;
 		c->snd_nxt = c->iss;
+		c->rtt_ts = 0;	/* Karn: no sample from a resent SYN-ACK */
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		conn_output(c);
 		return;
@@ -719,7 +721,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 {
 	uint32_t seglen = (uint32_t)s->len + !!(s->flags & TCP_FIN);
 	uint32_t wnd = rcv_window(c);
-	bool ok;
+	bool ok, ack_only = false;
 
 	/*
 	 * RFC 9293 3.10.7.4 first check. The window is our buffer space now,
@@ -740,7 +742,10 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		}
 		return;
 	}
-	if (!ok) {
+	if (!ok && !wnd && s->seq == c->rcv_nxt) {
+		/* Zero window: the ACK field still counts, the data does not (3.10.7.4). */
+		ack_only = true;
+	} else if (!ok) {
 		c->stack->stats.dup_segs++;
 		c->flags |= TF_ACK_NOW;
 		mark_pending(c);
@@ -767,6 +772,12 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 			conn_closed(c, 0);
 			return;
 		}
+	}
+	if (ack_only) {
+		c->stack->stats.beyond_window++;
+		c->flags |= TF_ACK_NOW;
+		mark_pending(c);
+		return;
 	}
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
 	    c->state != TCPS_FIN_WAIT_2)
@@ -827,18 +838,29 @@ static void syn_rcvd_input(struct tcp_conn *c, const struct tcp_seg *s)
 	if (s->flags & TCP_SYN) {
 		if (s->seq == c->irs && !(s->flags & TCP_ACK)) {
 			c->snd_nxt = c->iss;	/* our SYN-ACK was lost: resend it now */
+			c->rtt_ts = 0;
 			mark_pending(c);
 		}
 		return;
 	}
 	if (!(s->flags & TCP_ACK))
 		return;
-	if (s->ack != c->iss + 1) {
+	if (s->ack != c->iss + 1 || c->snd_max != c->iss + 1) {
+		/* Acks nothing we sent (RFC 9293 3.10.7.4, SYN-RECEIVED). */
 		send_seg(c, s->ack, TCP_RST, 0, 0);
+		return;
+	}
+	if (SEQ_LT(s->seq, c->rcv_nxt) || SEQ_GT(s->seq, c->rcv_nxt + rcv_window(c))) {
+		/* Unacceptable sequence number: answer with our SYN-ACK again. */
+		c->snd_nxt = c->iss;
+		c->rtt_ts = 0;
+		mark_pending(c);
 		return;
 	}
 	c->state = TCPS_ESTABLISHED;
 	c->snd_una = c->iss + 1;
+	/* A resent SYN-ACK may be queued (snd_nxt rewound): it is acked now. */
+	c->snd_nxt = c->iss + 1;
 	c->snd_wnd = (uint32_t)s->wnd << c->snd_ws;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;

@@ -625,6 +625,132 @@ static void test_synack_retransmitted(void **state)
 	assert_int_equal(last(f)->seg.wscale, -1);	/* the app offered none */
 }
 
+/* A resent SYN rewinds to the SYN-ACK; the app's ACK in the same batch must not stall us. */
+static void test_dup_syn_then_ack_same_batch(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss;
+
+	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
+	tcp_accept(f->conn);
+	flush(f);
+	iss = last(f)->seg.seq;
+	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);	/* app resends its SYN */
+	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);	/* ...and acks, before we flush */
+	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->conn->snd_nxt, iss + 1);
+	f->nout = 0;
+	assert_int_equal(ring_write(&f->conn->tx, "hello", 5), 5);
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.seq, iss + 1);
+	assert_int_equal(last(f)->seg.len, 5);
+}
+
+/* The handshake ACK must carry an acceptable sequence number. */
+static void test_handshake_ack_bad_seq(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss;
+
+	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
+	tcp_accept(f->conn);
+	flush(f);
+	iss = last(f)->seg.seq;
+	f->nout = 0;
+	feed(f, 1001 - 5000, iss + 1, TCP_ACK, 64240, NULL, 0);
+	assert_int_equal(f->conn->state, TCPS_SYN_RCVD);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(last(f)->seg.ack, 1001);
+	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);
+	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+}
+
+/* The session hears about the close once: at TIME_WAIT, not again when it ends. */
+static void test_time_wait_close_reported_once(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 1000);
+
+	tcp_shutdown(f->conn);
+	flush(f);
+	feed(f, f->app_seq, iss + 2, TCP_ACK | TCP_FIN, 1000, NULL, 0);
+	f->app_seq++;
+	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
+	assert_int_equal(f->closes, 1);
+	f->loop.now += TCP_TIME_WAIT_MS;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->conn->state, TCPS_CLOSED);
+	assert_int_equal(f->closes, 1);
+}
+
+static void test_time_wait_reused_by_new_syn(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 1000);
+	struct tcp_conn *old;
+
+	tcp_shutdown(f->conn);
+	flush(f);
+	feed(f, f->app_seq, iss + 2, TCP_ACK | TCP_FIN, 1000, NULL, 0);
+	f->app_seq++;
+	assert_int_equal(f->closes, 1);
+	old = f->conn;
+	feed(f, f->app_seq + 100000, 0, TCP_SYN, 64240, NULL, 0);
+	assert_int_equal(f->syns, 2);
+	assert_int_equal(f->closes, 1);	/* the old incarnation is not reported twice */
+	assert_true(f->conn != old);
+	tcp_detach(old);
+}
+
+/* With our window at zero the data is dropped but its ACK still counts. */
+static void test_zero_rcv_window_still_processes_ack(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 1000);
+	uint8_t buf[1000];
+	size_t cap = f->conn->rx.cap, n = 0;
+
+	memset(buf, 'z', sizeof(buf));
+	while (n < cap) {
+		size_t k = cap - n < sizeof(buf) ? cap - n : sizeof(buf);
+
+		feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, buf, k);
+		f->app_seq += (uint32_t)k;
+		n += k;
+	}
+	assert_int_equal(f->conn->rx.len, cap);
+	assert_int_equal(ring_write(&f->conn->tx, "abc", 3), 3);
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->conn->snd_una, iss + 1);
+	/* More data (not taken) carrying the ACK of our 3 bytes. */
+	feed(f, f->app_seq, iss + 4, TCP_ACK, 1000, buf, 100);
+	assert_int_equal(f->conn->rx.len, cap);
+	assert_int_equal(f->conn->snd_una, iss + 4);
+}
+
+/* Karn: a resent SYN-ACK yields no RTT sample. */
+static void test_no_rtt_sample_after_synack_resent(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss;
+
+	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
+	tcp_accept(f->conn);
+	flush(f);
+	iss = last(f)->seg.seq;
+	f->loop.now += TCP_RTO_INIT_MS;
+	loop_run_timers(&f->loop);
+	f->loop.now += 5;
+	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);
+	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->conn->srtt, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +774,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_flow_gets_rst, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksum_and_header, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_synack_retransmitted, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_syn_then_ack_same_batch, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_ack_bad_seq, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_close_reported_once, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_reused_by_new_syn, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_rcv_window_still_processes_ack, setup4,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_rtt_sample_after_synack_resent, setup4,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
