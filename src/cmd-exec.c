@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `proxyvpn exec`: parse options, resolve the proxy once, spawn the
- * namespace child, run the engine on its TUN until the command exits, and
+ * namespace child, run the engine on its TUN until the command exits and
+ * what it wrote has reached the proxy (at most ENGINE_DRAIN_MS more), and
  * exit with the command's status. SIGINT, SIGTERM and SIGHUP are forwarded.
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
+	struct engine *eng;
 	pid_t pid;
 	int status;		/* exit status to return, once the child is reaped */
 	bool reaped;
@@ -81,7 +83,8 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 			if (!r->reaped && waitpid(r->pid, &st, WNOHANG) == r->pid) {
 				r->reaped = true;
 				r->status = wait_status(st);
-				r->loop.stop = true;
+				/* Let what the command wrote before exiting reach the proxy. */
+				engine_drain(r->eng, ENGINE_DRAIN_MS);
 			}
 			continue;
 		}
@@ -174,6 +177,7 @@ int cmd_exec(int argc, char **argv)
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	run.pid = child.pid;
+	run.eng = &eng;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("epoll");
 		goto out_kill;

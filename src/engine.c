@@ -54,7 +54,30 @@ static void engine_idle(struct loop *l, void *arg)
 	tcp_flush(e->tcp);
 	session_reap(e);
 	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
-	(void)l;
+	if (e->draining && !session_undelivered(e)) {
+		log_debug("drained: every flow delivered to the proxy");
+		l->stop = true;
+	}
+}
+
+static void drain_expired(struct timer *t)
+{
+	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, drain_timer));
+	size_t n = session_undelivered(e);
+
+	if (n)
+		log_info("%zu connection(s) still sending after the command exited: closing them",
+			 n);
+	e->loop->stop = true;
+}
+
+void engine_drain(struct engine *e, uint32_t ms)
+{
+	if (e->draining || !e->tcp)
+		return;
+	e->draining = true;
+	e->drain_timer.cb = drain_expired;
+	loop_timer_set(e->loop, &e->drain_timer, e->loop->now + ms);
 }
 
 int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg)
@@ -127,6 +150,8 @@ void engine_fini(struct engine *e)
 		e->loop->idle = NULL;
 		e->loop->idle_arg = NULL;
 	}
+	if (e->loop)
+		loop_timer_cancel(e->loop, &e->drain_timer);
 	if (e->tcp) {
 		session_close_all(e);
 		tcp_stack_free(e->tcp);

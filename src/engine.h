@@ -8,6 +8,7 @@
 #ifndef PROXYVPN_ENGINE_H
 #define PROXYVPN_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -19,6 +20,7 @@ enum {
 	ENGINE_HS_TIMEOUT_MS = 10000,	/* proxy connect + handshake */
 	ENGINE_TUN_BATCH = 64,		/* packets read per wakeup before flushing ACKs */
 	ENGINE_PKT_MAX = 65536,
+	ENGINE_DRAIN_MS = 5000,		/* after the command exits, see engine_drain() */
 };
 
 struct engine_cfg {
@@ -47,6 +49,8 @@ struct engine {
 	struct session *dead;		/* freed at the end of each loop batch */
 	uint8_t *pkt;			/* TUN read buffer */
 	struct engine_stats stats;
+	struct timer drain_timer;
+	bool draining;
 };
 
 /* Takes over tun_fd (closed by engine_fini). 0 or -errno. */
@@ -54,5 +58,12 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 /* Closes every proxy socket and frees everything; safe on a zeroed engine. */
 void engine_fini(struct engine *e);
 void engine_log_stats(const struct engine *e);
+/*
+ * The apps are gone, but their kernels may still be sending what they wrote
+ * before exiting (a closed socket keeps sending): refuse new flows and stop
+ * the loop once every flow's data and FIN have been handed to the proxy,
+ * or after ms at most.
+ */
+void engine_drain(struct engine *e, uint32_t ms);
 
 #endif

@@ -323,6 +323,8 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	struct proxy_dest d = { .family = c->family, .port = c->lport };
 	int fd, one = 1, ret;
 
+	if (e->draining)
+		return NULL;	/* the command has exited: RST */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -451,12 +453,35 @@ void session_reap(struct engine *e)
 	}
 }
 
+size_t session_undelivered(const struct engine *e)
+{
+	const struct session *s;
+	size_t n = 0;
+
+	for (s = e->sessions; s; s = s->next)
+		if (s->state == S_RELAY && s->conn && !s->shut_wr)
+			n++;
+	return n;
+}
+
 void session_close_all(struct engine *e)
 {
 	while (e->sessions) {
 		struct session *s = e->sessions;
 
-		close_reset(s);
+		if (s->state == S_RELAY && s->shut_wr) {
+			/*
+			 * Everything the app sent is in the socket: close with a
+			 * FIN so the kernel still delivers it. Unread input would
+			 * turn close() into an RST that drops the send queue.
+			 */
+			char sink[4096];
+
+			while (recv(s->io.fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		} else {
+			close_reset(s);
+		}
 		session_kill(s);
 	}
 	session_reap(e);

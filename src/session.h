@@ -16,7 +16,9 @@ extern const struct tcp_ops session_tcp_ops;
 
 /* Frees sessions killed during this batch. */
 void session_reap(struct engine *e);
-/* Closes every session now (engine shutdown). */
+/* Sessions whose app side still has data or a FIN not yet given to the proxy. */
+size_t session_undelivered(const struct engine *e);
+/* Closes every session now (engine shutdown); delivered ones with a FIN. */
 void session_close_all(struct engine *e);
 
 #endif
