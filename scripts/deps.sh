@@ -1,0 +1,80 @@
+#!/bin/bash
+# Install what building (and, with --test, testing) proxyvpn needs on Debian 12.
+#
+#   bash scripts/deps.sh [--test]
+#
+# Installs only missing packages, runs `apt-get update` only if something is
+# missing, never prompts. Needs root only when something has to be installed.
+# tinyproxy and iperf3 are installed without starting their system services
+# (the tests start their own instances inside network namespaces); a packaged
+# tinyproxy service that is already running is left alone: it listens on
+# 127.0.0.1:8888 in the root namespace, which the tests never use.
+set -euo pipefail
+
+BUILD=(build-essential pkg-config libmnl-dev libcap-dev)
+TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
+	python3 socat netcat-openbsd util-linux procps iperf3 dante-server)
+
+want=("${BUILD[@]}")
+case ${1:-} in
+"") ;;
+--test) want+=("${TEST[@]}") ;;
+*)
+	echo "usage: bash scripts/deps.sh [--test]" >&2
+	exit 2
+	;;
+esac
+
+installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+missing=()
+for p in "${want[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps: all ${#want[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: must be root to install packages (try: sudo bash scripts/deps.sh ${1:-})" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Keep maintainer scripts from starting services (tinyproxy, iperf3) while
+# installing: the standard policy-rc.d mechanism, only if none exists.
+policy=/usr/sbin/policy-rc.d
+our_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	our_policy=1
+fi
+cleanup() { [ "$our_policy" = 1 ] && rm -f "$policy"; }
+trap cleanup EXIT
+
+apt_opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+apt-get "${apt_opts[@]}" -q update
+apt-get "${apt_opts[@]}" -q install -y --no-install-recommends "${missing[@]}"
+
+# On systemd machines the unit may still be enabled for the next boot.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	for svc in tinyproxy iperf3 danted; do
+		if systemctl list-unit-files "$svc.service" >/dev/null 2>&1; then
+			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+		fi
+	done
+fi
+
+still=()
+for p in "${want[@]}"; do
+	installed "$p" || still+=("$p")
+done
+if [ "${#still[@]}" -gt 0 ]; then
+	echo "deps: still missing after install: ${still[*]}" >&2
+	exit 1
+fi
+echo "deps: done"

@@ -1,0 +1,214 @@
+# shellcheck shell=bash disable=SC2034
+# Helpers for the proxyvpn end-to-end suite. Sourced by run.sh and by every
+# t-*.sh test script (which run.sh starts with the E2E_* variables exported).
+#
+# Topology (built by run.sh, names unique per run):
+#   CLI  c0 192.0.2.2/24 2001:db8:1::2/64, default via PRX     (proxyvpn + apps)
+#   PRX  r0 192.0.2.1/24 2001:db8:1::1/64 | r1 198.51.100.1/24 2001:db8:2::1/64
+#        forwarding off; microsocks :1080 (no auth) :1081 (auth),
+#        tinyproxy :3128 (BasicAuth), half-close-capable hcproxy :1082/:3129
+#   DST  d0 198.51.100.20/24 2001:db8:2::20/64, default via PRX (server.py)
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+
+# Addresses and ports (all inside namespaces created by run.sh).
+PRX4=192.0.2.1
+CLI4=192.0.2.2
+DST4=198.51.100.20
+DST6=2001:db8:2::20
+HTTP_PORT=8080
+ECHO_PORT=7000
+HC1_PORT=7001
+HC2_PORT=7002
+SINK_PORT=7003
+CLOSED_PORT=7999
+SOCKS_PORT=1080
+SOCKS_AUTH_PORT=1081
+HCSOCKS_PORT=1082
+DANTE_PORT=1083
+HTTP_PROXY_PORT=3128
+HCHTTP_PORT=3129
+DEAD_SOCKS_PORT=1090
+DEAD_HTTP_PORT=3130
+SOCKS_USER=alice
+SOCKS_PASS=s3cret
+HTTP_USER=bob
+HTTP_PASS=hunter2
+PV_TIMEOUT=${PV_TIMEOUT:-120}
+
+n_cli() { ip netns exec "$E2E_NS_CLI" "$@"; }
+n_prx() { ip netns exec "$E2E_NS_PRX" "$@"; }
+n_dst() { ip netns exec "$E2E_NS_DST" "$@"; }
+
+log() { printf '%s\n' "$*" >&2; }
+fail() {
+	printf 'FAILED: %s\n' "$*" >&2
+	exit 1
+}
+
+# proxy_url KIND -> URL proxyvpn (or the self-test client) is given.
+proxy_url() {
+	case $1 in
+	socks5) echo "socks5://$PRX4:$SOCKS_PORT" ;;
+	socks5auth) echo "socks5://$SOCKS_USER:$SOCKS_PASS@$PRX4:$SOCKS_AUTH_PORT" ;;
+	http) echo "http://$HTTP_USER:$HTTP_PASS@$PRX4:$HTTP_PROXY_PORT" ;;
+	socks5-hc) echo "socks5://$PRX4:$HCSOCKS_PORT" ;;
+	socks5-dante) echo "socks5://$PRX4:$DANTE_PORT" ;;
+	http-hc) echo "http://$HTTP_USER:$HTTP_PASS@$PRX4:$HCHTTP_PORT" ;;
+	socks5-badpass) echo "socks5://$SOCKS_USER:wrong-$SOCKS_PASS@$PRX4:$SOCKS_AUTH_PORT" ;;
+	http-badpass) echo "http://$HTTP_USER:wrong-$HTTP_PASS@$PRX4:$HTTP_PROXY_PORT" ;;
+	http-nocreds) echo "http://$PRX4:$HTTP_PROXY_PORT" ;;
+	http-hc-badpass) echo "http://$HTTP_USER:wrong-$HTTP_PASS@$PRX4:$HCHTTP_PORT" ;;
+	socks5-dead) echo "socks5://$PRX4:$DEAD_SOCKS_PORT" ;;
+	http-dead) echo "http://$HTTP_USER:$HTTP_PASS@$PRX4:$DEAD_HTTP_PORT" ;;
+	*) fail "proxy_url: unknown kind $1" ;;
+	esac
+}
+
+# now_ms: monotonic-enough wall clock in milliseconds.
+now_ms() { date +%s%3N; }
+
+# wait_port NS_FUNC PORT [SECONDS]: bounded poll until something listens on
+# TCP PORT inside the namespace (n_cli/n_prx/n_dst).
+wait_port() {
+	local ns=$1 port=$2 secs=${3:-10}
+	local deadline=$(($(now_ms) + secs * 1000))
+	while :; do
+		if [ -n "$("$ns" ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+			return 0
+		fi
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# port_closed NS_FUNC PORT: nothing listens on PORT in the namespace.
+port_closed() { [ -z "$("$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
+
+# wait_file FILE [SECONDS]: bounded poll until FILE exists and is non-empty.
+wait_file() {
+	local f=$1 secs=${2:-10}
+	local deadline=$(($(now_ms) + secs * 1000))
+	until [ -s "$f" ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# wait_pid_exit PID [SECONDS]: bounded wait for a child to exit; sets
+# WAIT_RC to its exit status (or returns 1 if it is still running).
+wait_pid_exit() {
+	local pid=$1 secs=${2:-10}
+	local deadline=$(($(now_ms) + secs * 1000))
+	while kill -0 "$pid" 2>/dev/null; do
+		# a zombie child still answers kill -0; check its state
+		[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+	WAIT_RC=0
+	wait "$pid" 2>/dev/null || WAIT_RC=$?
+}
+
+# tagged_pids: every process started through app_run/pv (they carry
+# PVE2E_TAG=$E2E_TAG in their environment, and so do their descendants).
+tagged_pids() {
+	grep -lzxF "PVE2E_TAG=$E2E_TAG" /proc/[0-9]*/environ 2>/dev/null |
+		sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p'
+}
+
+# kill_tagged: kill (by pid) whatever tagged processes are left.
+kill_tagged() {
+	local p
+	for p in $(tagged_pids); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+# count_pv: number of processes named proxyvpn (0 is not an error).
+count_pv() { { pgrep -x proxyvpn || true; } | wc -l; }
+
+# count_netns: distinct network namespaces that have a process (lsns).
+count_netns() { lsns -n -t net -o NS | sort -u | wc -l; }
+
+# sha_of FILE
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+assert_eq() { # GOT WANT WHAT
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+assert_file_sha() { # FILE SHA WHAT
+	[ -f "$1" ] || fail "$3: $1 was not created"
+	assert_eq "$(sha_of "$1")" "$2" "$3: sha256 of $1 ($(stat -c %s "$1") bytes)"
+}
+
+# pv ARGS...: run proxyvpn in CLI (tagged, hard timeout). Returns its status.
+pv() {
+	n_cli timeout -k 5 "$PV_TIMEOUT" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" "$@"
+}
+
+# app_run KIND -- CMD...: run CMD as an application whose TCP goes through
+# the proxy of KIND. Normal mode: inside `proxyvpn exec --proxy URL`.
+# Self-test mode (E2E_SELFTEST=1): directly in CLI with E2E_VIA=URL, which
+# client.py honours (curl gets explicit proxy options from app_curl).
+app_run() {
+	local kind=$1 url
+	shift
+	[ "$1" = -- ] && shift
+	url=$(proxy_url "$kind")
+	if [ "${E2E_SELFTEST:-0}" = 1 ]; then
+		n_cli timeout -k 5 "$PV_TIMEOUT" env "PVE2E_TAG=$E2E_TAG" "E2E_VIA=$url" "$@"
+	else
+		pv exec --proxy "$url" -- "$@"
+	fi
+}
+
+# app_curl KIND CURL-ARGS...: curl as an application (see app_run).
+app_curl() {
+	local kind=$1
+	shift
+	if [ "${E2E_SELFTEST:-0}" = 1 ]; then
+		local url
+		url=$(proxy_url "$kind")
+		case $url in
+		http://*) set -- --proxy "$url" --proxytunnel "$@" ;;
+		*) set -- --proxy "$url" "$@" ;;
+		esac
+		app_run "$kind" -- curl "$@"
+	else
+		app_run "$kind" -- curl --noproxy '*' "$@"
+	fi
+}
+
+# Per-test cleanup: t-*.sh scripts register pids with track_pid and extra
+# commands with on_exit; test_init installs the trap.
+_T_PIDS=()
+_T_CMDS=()
+track_pid() { _T_PIDS+=("$1"); }
+on_exit() { _T_CMDS+=("$1"); }
+_test_cleanup() {
+	local rc=$1 p c
+	for c in "${_T_CMDS[@]}"; do eval "$c" || true; done
+	# On failure kill what the test started through proxyvpn. On success
+	# leave it: run.sh's leftover check must see anything proxyvpn left.
+	[ "$rc" = 0 ] || kill_tagged
+	for p in "${_T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${_T_PIDS[@]}"; do
+		wait_pid_exit "$p" 3 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+	done
+}
+test_init() {
+	set -euo pipefail
+	: "${E2E_NS_CLI:?run tests through tests/e2e/run.sh}"
+	trap '_test_cleanup $?' EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	T_OUT=$(mktemp -d "$E2E_TMP/app/t.XXXXXX")
+}
+
+skip_in_selftest() {
+	if [ "${E2E_SELFTEST:-0}" = 1 ]; then
+		echo "SKIPPED: needs proxyvpn"
+		exit 77
+	fi
+}

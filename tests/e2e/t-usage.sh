@@ -1,0 +1,28 @@
+#!/bin/bash
+# i. Usage errors exit 2, print exactly one line on stderr that names the bad
+#    value, and never run the command.
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+ran=$T_OUT/ran
+usage() { # WHAT-MUST-BE-NAMED ARGS...
+	local name=$1 rc=0 lines
+	shift
+	pv "$@" </dev/null >"$T_OUT/out" 2>"$T_OUT/err" || rc=$?
+	lines=$(wc -l <"$T_OUT/err")
+	[ "$rc" = 2 ] || { cat "$T_OUT/err" >&2; fail "proxyvpn $*: exit $rc, want 2"; }
+	[ "$lines" = 1 ] || { cat "$T_OUT/err" >&2; fail "proxyvpn $*: $lines lines on stderr, want 1"; }
+	if [ -n "$name" ] && ! grep -qF -- "$name" "$T_OUT/err"; then
+		fail "proxyvpn $*: stderr does not name '$name': $(cat "$T_OUT/err")"
+	fi
+	[ ! -e "$ran" ] || fail "proxyvpn $*: the command ran despite the usage error"
+	echo "ok: proxyvpn $* -> 2: $(cat "$T_OUT/err")"
+}
+good=$(proxy_url socks5)
+usage --bogus exec --bogus -- touch "$ran"
+usage "" exec --proxy "$good" touch "$ran"
+usage "" exec --proxy "$good" --
+usage socks5://h:0 exec --proxy socks5://h:0 -- touch "$ran"
+usage ftp://h:1 exec --proxy ftp://h:1 -- touch "$ran"
+usage abc exec --mtu abc --proxy "$good" -- touch "$ran"
+usage bogus-subcommand bogus-subcommand
