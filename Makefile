@@ -15,10 +15,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	-Wformat=2 -Wsign-compare -Wvla -Wundef
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -DPROXYVPN_VERSION='"$(VERSION)"' $(WARN) \
+override CFLAGS += -std=c17 -D_GNU_SOURCE -DPROXYVPN_VERSION='"$(VERSION)"' $(WARN) \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP \
 	$(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+override LDLIBS += $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC     := $(wildcard src/*.c)
