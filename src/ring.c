@@ -6,8 +6,22 @@
 
 #include "ring.h"
 
+static int ring_alloc(struct ring *r)
+{
+	if (r->buf)
+		return 0;
+	r->buf = malloc(r->cap);
+	if (!r->buf)
+		return -ENOMEM;
+	if (r->mem)
+		*r->mem += r->cap;
+	return 0;
+}
+
 void ring_fini(struct ring *r)
 {
+	if (r->buf && r->mem)
+		*r->mem -= r->cap;
 	free(r->buf);
 	r->buf = NULL;
 	r->head = r->len = 0;
@@ -40,11 +54,8 @@ int ring_reserve(struct ring *r, struct iovec iov[2])
 
 	if (!space)
 		return 0;
-	if (!r->buf) {
-		r->buf = malloc(r->cap);
-		if (!r->buf)
-			return -ENOMEM;
-	}
+	if (ring_alloc(r) < 0)
+		return -ENOMEM;
 	tail = (r->head + r->len) % r->cap;
 	iov[0].iov_base = r->buf + tail;
 	if (tail + space <= r->cap) {
@@ -66,6 +77,30 @@ void ring_consume(struct ring *r, size_t n)
 {
 	r->len -= n;
 	r->head = r->len ? (r->head + n) % r->cap : 0;
+}
+
+void ring_drop(struct ring *r, size_t n)
+{
+	r->len -= n;
+	if (r->cap)
+		r->head = (r->head + n) % r->cap;
+}
+
+int ring_write_at(struct ring *r, size_t off, const void *p, size_t n)
+{
+	size_t pos, first;
+
+	if (off < r->len || off > r->cap || n > r->cap - off)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (ring_alloc(r) < 0)
+		return -ENOMEM;
+	pos = (r->head + off) % r->cap;
+	first = r->cap - pos < n ? r->cap - pos : n;
+	memcpy(r->buf + pos, p, first);
+	memcpy(r->buf, (const uint8_t *)p + first, n - first);
+	return 0;
 }
 
 long ring_write(struct ring *r, const void *p, size_t n)

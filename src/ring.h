@@ -16,6 +16,7 @@ struct ring {
 	size_t cap;	/* fixed at init */
 	size_t head;	/* offset of the first byte held */
 	size_t len;	/* bytes held */
+	size_t *mem;	/* if set, storage allocated is added here (and taken off at fini) */
 };
 
 static inline void ring_init(struct ring *r, size_t cap)
@@ -40,5 +41,13 @@ void ring_commit(struct ring *r, size_t n);
 void ring_consume(struct ring *r, size_t n);
 /* Copies in at most n bytes; returns bytes copied, -ENOMEM. */
 long ring_write(struct ring *r, const void *p, size_t n);
+/*
+ * Parks n bytes in the free space, off bytes past the start of what is held
+ * (off >= len, off + n <= cap), without holding them: a later ring_commit
+ * over that range makes them held. 0, -ENOMEM, -EINVAL.
+ */
+int ring_write_at(struct ring *r, size_t off, const void *p, size_t n);
+/* Like ring_consume, but keeps the position of parked bytes. */
+void ring_drop(struct ring *r, size_t n);
 
 #endif

@@ -36,7 +36,14 @@ enum {
 	TF_RECOVERY = 1 << 5,	/* fast recovery until snd_una passes recover */
 	TF_DEAD = 1 << 6,	/* on the dead list */
 	TF_WSCALE = 1 << 7,	/* both sides agreed on window scaling */
+	TF_TS = 1 << 8,		/* timestamps agreed (RFC 7323) */
+	TF_SACK = 1 << 9,	/* SACK agreed (RFC 2018) */
+	TF_HS = 1 << 10,	/* counted in stack->npending */
+	TF_TIDLE = 1 << 11,	/* the timer is the keepalive/idle one, not RTO/persist */
+	TF_FIN_OOO = 1 << 12,	/* the app's FIN arrived out of order: fin_seq */
 };
+
+enum { TS_OPT_LEN = 12 };	/* NOP NOP kind len TSval TSecr */
 
 struct tcp_stack {
 	struct loop *loop;
@@ -50,6 +57,8 @@ struct tcp_stack {
 	struct tcp_conn *pending;
 	struct tcp_conn *dead;
 	struct tcp_stats stats;
+	size_t npending;	/* handshakes in progress */
+	size_t mem;		/* ring storage allocated */
 };
 
 static void conn_timer_cb(struct timer *t);
@@ -85,10 +94,25 @@ static int parse_options(const uint8_t *p, size_t len, struct tcp_seg *s)
 			continue;	/* NOP */
 		if (rd_u8(&r, &olen) < 0 || olen < 2 || (size_t)(olen - 2) > r.left)
 			return -EINVAL;	/* length missing, too short, or past the header */
-		if (kind == 2 && olen == 4)
+		if (kind == 2 && olen == 4) {
 			s->mss = load_be16(r.p);
-		else if (kind == 3 && olen == 3)
+		} else if (kind == 3 && olen == 3) {
 			s->wscale = r.p[0] > 14 ? 14 : r.p[0];	/* RFC 7323 2.3 */
+		} else if (kind == 4 && olen == 2) {
+			s->sack_perm = true;
+		} else if (kind == 8 && olen == 10) {
+			s->ts = true;
+			s->tsval = load_be32(r.p);
+			s->tsecr = load_be32(r.p + 4);
+		} else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+			unsigned i;
+
+			for (i = 0; i < (unsigned)(olen - 2) / 8 && s->nsack < 4; i++) {
+				s->sack[s->nsack][0] = load_be32(r.p + 8 * i);
+				s->sack[s->nsack][1] = load_be32(r.p + 8 * i + 4);
+				s->nsack++;
+			}
+		}
 		rd_skip(&r, olen - 2);
 	}
 	return 0;
@@ -290,29 +314,91 @@ static void send_raw(struct tcp_stack *st, int family, const uint8_t *src, const
 	st->ops->output(st->ctx, iov, 1 + plcnt);
 }
 
-static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off, size_t n)
+static uint32_t ts_now(const struct tcp_conn *c)
 {
-	struct iovec pl[2];
-	uint8_t opt[8];
-	size_t optlen = 0;
-	uint32_t wnd = rcv_window(c);
-	int plcnt = 0;
+	return (uint32_t)c->stack->loop->now + c->ts_off;
+}
+
+/* SACK blocks we would put on an ACK now (RFC 2018 4: the newest range first). */
+static size_t sack_blocks(const struct tcp_conn *c)
+{
+	size_t max = (c->flags & TF_TS) ? 3 : 4;
+
+	if (!(c->flags & TF_SACK) || !c->nooo)
+		return 0;
+	return c->nooo < max ? c->nooo : max;
+}
+
+/* Option bytes on a non-SYN segment sent now. */
+static size_t opt_len(const struct tcp_conn *c)
+{
+	size_t n = (c->flags & TF_TS) ? TS_OPT_LEN : 0, k = sack_blocks(c);
+
+	return k ? n + 4 + 8 * k : n;
+}
+
+static size_t build_opts(const struct tcp_conn *c, uint8_t flags, uint8_t *opt)
+{
+	size_t n = 0, k, i;
 
 	if (flags & TCP_SYN) {
 		uint16_t mss = (uint16_t)(c->stack->cfg.mtu - TCP_HDR_LEN -
 					  (c->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN));
 
-		opt[0] = 2;
-		opt[1] = 4;
-		store_be16(opt + 2, mss);
-		optlen = 4;
-		if (c->flags & TF_WSCALE) {
-			opt[4] = 1;
-			opt[5] = 3;
-			opt[6] = 3;
-			opt[7] = c->rcv_ws;
-			optlen = 8;
+		opt[n++] = 2;
+		opt[n++] = 4;
+		store_be16(opt + n, mss);
+		n += 2;
+		if (c->flags & TF_SACK) {
+			opt[n++] = 1;
+			opt[n++] = 1;
+			opt[n++] = 4;
+			opt[n++] = 2;
 		}
+		if (c->flags & TF_WSCALE) {
+			opt[n++] = 1;
+			opt[n++] = 3;
+			opt[n++] = 3;
+			opt[n++] = c->rcv_ws;
+		}
+	}
+	if (c->flags & TF_TS) {
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 8;
+		opt[n++] = 10;
+		store_be32(opt + n, ts_now(c));
+		store_be32(opt + n + 4, c->ts_recent);
+		n += 8;
+	}
+	if (flags & TCP_SYN)
+		return n;
+	k = sack_blocks(c);
+	if (k) {
+		/* ooo[] is kept newest first, as RFC 2018 4 wants the blocks. */
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 5;
+		opt[n++] = (uint8_t)(2 + 8 * k);
+		for (i = 0; i < k; i++) {
+			store_be32(opt + n, c->ooo[i].start);
+			store_be32(opt + n + 4, c->ooo[i].end);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off, size_t n)
+{
+	struct iovec pl[2];
+	uint8_t opt[TCP_MAX_OPT];
+	size_t optlen;
+	uint32_t wnd = rcv_window(c);
+	int plcnt = 0;
+
+	optlen = build_opts(c, flags, opt);
+	if (flags & TCP_SYN) {
 		if (wnd > 65535)
 			wnd = 65535;	/* the SYN's window is never scaled */
 		c->rcv_adv = c->rcv_nxt + wnd;
@@ -333,8 +419,10 @@ static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off
 		plcnt = ring_peek(&c->tx, off, n, pl);
 	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, seq,
 		 (flags & TCP_ACK) ? c->rcv_nxt : 0, flags, (uint16_t)wnd, opt, optlen, pl, plcnt);
-	if (flags & TCP_ACK)
+	if (flags & TCP_ACK) {
 		c->flags &= ~TF_ACK_NOW;
+		c->last_ack_sent = c->rcv_nxt;
+	}
 }
 
 static void send_rst_for(struct tcp_stack *st, const struct ip_view *ip, const struct tcp_seg *s)
@@ -364,7 +452,53 @@ static void mark_pending(struct tcp_conn *c)
 
 static void arm(struct tcp_conn *c, uint32_t ms)
 {
+	c->flags &= ~TF_TIDLE;
 	loop_timer_set(c->stack->loop, &c->timer, c->stack->loop->now + ms);
+}
+
+/* The retransmission or persist timer is running (not just keepalive/idle). */
+static bool rto_armed(const struct tcp_conn *c)
+{
+	return timer_armed(&c->timer) && !(c->flags & TF_TIDLE);
+}
+
+static bool synchronized(const struct tcp_conn *c)
+{
+	return c->state >= TCPS_ESTABLISHED && c->state <= TCPS_LAST_ACK;
+}
+
+static bool ka_on(const struct tcp_conn *c)
+{
+	const struct tcp_cfg *cfg = &c->stack->cfg;
+
+	return cfg->ka_idle_ms != UINT32_MAX &&
+	       (c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT ||
+		c->state == TCPS_FIN_WAIT_2);
+}
+
+/* With nothing to retransmit, the timer watches for keepalive and idle deadlines. */
+static void arm_idle(struct tcp_conn *c)
+{
+	const struct tcp_cfg *cfg = &c->stack->cfg;
+	uint64_t now = c->stack->loop->now, when = UINT64_MAX;
+
+	if (!synchronized(c) || rto_armed(c))
+		return;
+	if (ka_on(c))
+		when = c->last_rcv + cfg->ka_idle_ms + (uint64_t)c->ka_probes * cfg->ka_intvl_ms;
+	if (cfg->idle_ms && c->last_act + cfg->idle_ms < when)
+		when = c->last_act + cfg->idle_ms;
+	if (when == UINT64_MAX) {
+		if (timer_armed(&c->timer))
+			loop_timer_cancel(c->stack->loop, &c->timer);
+		return;
+	}
+	if (when <= now)
+		when = now + 1;
+	if (timer_armed(&c->timer) && c->timer.when == when)
+		return;
+	loop_timer_set(c->stack->loop, &c->timer, when);
+	c->flags |= TF_TIDLE;
 }
 
 /* ---- lifecycle ---- */
@@ -378,6 +512,14 @@ static void conn_kill(struct tcp_conn *c)
 	c->stack->dead = c;
 }
 
+static void hs_done(struct tcp_conn *c)
+{
+	if (c->flags & TF_HS) {
+		c->flags &= ~TF_HS;
+		c->stack->npending--;
+	}
+}
+
 /* Enters CLOSED: out of the flow table, no timer, session told once. */
 static void conn_closed(struct tcp_conn *c, int err)
 {
@@ -386,6 +528,7 @@ static void conn_closed(struct tcp_conn *c, int err)
 
 	if (prev == TCPS_CLOSED)
 		return;
+	hs_done(c);
 	if (prev != TCPS_TIME_WAIT)
 		flow_remove(c->stack, c);
 	c->state = TCPS_CLOSED;
@@ -406,6 +549,12 @@ static void enter_time_wait(struct tcp_conn *c)
 	 */
 	c->state = TCPS_TIME_WAIT;
 	arm(c, TCP_TIME_WAIT_MS);
+	/* Nothing more will be sent or taken: keep only the few bytes of state. */
+	ring_fini(&c->tx);
+	c->nooo = 0;
+	c->nsb = 0;
+	if (!user)
+		ring_fini(&c->rx);
 	if (user)
 		c->stack->ops->on_close(user, 0);
 }
@@ -436,19 +585,50 @@ static uint32_t flight(const struct tcp_conn *c)
 	return c->snd_max - c->snd_una;
 }
 
-static void retransmit_first(struct tcp_conn *c)
+/* Resends the segment at snd_una; returns the bytes it covers. */
+static size_t retransmit_first(struct tcp_conn *c)
 {
-	size_t n = c->tx.len < c->mss ? c->tx.len : c->mss;
+	size_t smss = c->mss - opt_len(c);
+	size_t n = c->tx.len < smss ? c->tx.len : smss;
 	uint8_t fl = TCP_ACK;
 
 	if (!SEQ_GEQ(c->snd_una, c->tx_seq))
-		return;
+		return 0;
 	if ((c->flags & TF_FIN_QUEUED) && n == c->tx.len && c->snd_max == c->tx_seq + c->tx.len + 1)
 		fl |= TCP_FIN;
 	if (!n && !(fl & TCP_FIN))
-		return;
+		return 0;
 	c->stack->stats.retrans++;
 	send_seg(c, c->snd_una, (uint8_t)(fl | (n ? TCP_PSH : 0)), 0, n);
+	return n;
+}
+
+/* Keepalive probes toward the app, and the idle timeout (both off the data path). */
+static void idle_timer(struct tcp_conn *c)
+{
+	const struct tcp_cfg *cfg = &c->stack->cfg;
+	uint64_t now = c->stack->loop->now;
+
+	c->flags &= ~TF_TIDLE;
+	if (cfg->idle_ms && now >= c->last_act + cfg->idle_ms) {
+		c->stack->stats.idle_timeouts++;
+		send_seg(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+		conn_closed(c, -ETIMEDOUT);
+		return;
+	}
+	if (ka_on(c) && now >= c->last_rcv + cfg->ka_idle_ms +
+				       (uint64_t)c->ka_probes * cfg->ka_intvl_ms) {
+		if (c->ka_probes >= cfg->ka_cnt) {
+			c->stack->stats.ka_timeouts++;
+			send_seg(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+			conn_closed(c, -ETIMEDOUT);
+			return;
+		}
+		/* RFC 9293 3.8.4: an old sequence number draws an ACK from a live peer. */
+		c->ka_probes++;
+		send_seg(c, c->snd_una - 1, TCP_ACK, 0, 0);
+	}
+	arm_idle(c);
 }
 
 static void conn_timer_cb(struct timer *t)
@@ -478,6 +658,10 @@ static void conn_timer_cb(struct timer *t)
 	default:
 		break;
 	}
+	if (c->flags & TF_TIDLE) {
+		idle_timer(c);
+		return;
+	}
 	if (flight(c)) {
 		uint32_t half = flight(c) / 2;
 
@@ -492,11 +676,12 @@ static void conn_timer_cb(struct timer *t)
 		c->snd_nxt = c->snd_una;
 		c->dupacks = 0;
 		c->flags &= ~TF_RECOVERY;
+		c->nsb = 0;	/* go back N; the app drops what it already has */
 		c->rtt_ts = 0;	/* Karn: no samples from retransmitted data */
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		c->stack->stats.retrans++;
 		conn_output(c);
-		if (!timer_armed(&c->timer))
+		if (!rto_armed(c))
 			arm(c, c->rto);
 		return;
 	}
@@ -505,14 +690,133 @@ static void conn_timer_cb(struct timer *t)
 		send_seg(c, c->snd_una - 1, TCP_ACK, 0, 0);
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		arm(c, c->rto);
+		return;
+	}
+	arm_idle(c);
+}
+
+/* ---- SACK scoreboard (RFC 2018, recovery after RFC 6675) ---- */
+
+/* Bytes the app SACKed in [from, to). sb[] is sorted and disjoint. */
+static uint32_t sb_bytes(const struct tcp_conn *c, uint32_t from, uint32_t to)
+{
+	uint32_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < c->nsb; i++) {
+		uint32_t s = c->sb[i].start, e = c->sb[i].end;
+
+		if (SEQ_LT(s, from))
+			s = from;
+		if (SEQ_GT(e, to))
+			e = to;
+		if (SEQ_LT(s, e))
+			n += e - s;
+	}
+	return n;
+}
+
+static uint32_t sb_high(const struct tcp_conn *c)
+{
+	return c->nsb ? c->sb[c->nsb - 1].end : c->snd_una;
+}
+
+/*
+ * RFC 6675 pipe, taking every hole below the highest SACK as lost: what is
+ * past the highest SACK, plus the holes already resent in this recovery.
+ */
+static uint32_t pipe_bytes(const struct tcp_conn *c)
+{
+	uint32_t high = sb_high(c), rx = c->high_rxt;
+
+	if (SEQ_LT(rx, c->snd_una))
+		rx = c->snd_una;
+	if (SEQ_GT(rx, high))
+		rx = high;
+	return (c->snd_max - high) + (rx - c->snd_una) - sb_bytes(c, c->snd_una, rx);
+}
+
+/* The first hole at or after from, below the highest SACK. */
+static bool sb_next_hole(const struct tcp_conn *c, uint32_t from, struct tcp_range *h)
+{
+	uint32_t pos = SEQ_LT(from, c->snd_una) ? c->snd_una : from;
+	unsigned i;
+
+	for (i = 0; i < c->nsb; i++) {
+		if (SEQ_LT(pos, c->sb[i].start)) {
+			h->start = pos;
+			h->end = c->sb[i].start;
+			return true;
+		}
+		if (SEQ_LT(pos, c->sb[i].end))
+			pos = c->sb[i].end;
+	}
+	return false;
+}
+
+/* Adds [s, e) (already checked to lie in (snd_una, snd_max]) to the scoreboard. */
+static void sb_add(struct tcp_conn *c, uint32_t s, uint32_t e)
+{
+	unsigned i = 0, j;
+
+	while (i < c->nsb && SEQ_LT(c->sb[i].end, s))
+		i++;
+	/* Merge every range that overlaps or touches [s, e). */
+	j = i;
+	while (j < c->nsb && SEQ_LEQ(c->sb[j].start, e)) {
+		if (SEQ_LT(c->sb[j].start, s))
+			s = c->sb[j].start;
+		if (SEQ_GT(c->sb[j].end, e))
+			e = c->sb[j].end;
+		j++;
+	}
+	if (j == i && c->nsb == TCP_SB_MAX)
+		return;		/* full: forget this block, recovery still works */
+	memmove(&c->sb[i + 1], &c->sb[j], (c->nsb - j) * sizeof(c->sb[0]));
+	c->nsb = (uint8_t)(c->nsb - (j - i) + 1);
+	c->sb[i].start = s;
+	c->sb[i].end = e;
+}
+
+static void sb_prune(struct tcp_conn *c)
+{
+	unsigned i = 0;
+
+	while (i < c->nsb && SEQ_LEQ(c->sb[i].end, c->snd_una))
+		i++;
+	memmove(&c->sb[0], &c->sb[i], (c->nsb - i) * sizeof(c->sb[0]));
+	c->nsb = (uint8_t)(c->nsb - i);
+	if (c->nsb && SEQ_LT(c->sb[0].start, c->snd_una))
+		c->sb[0].start = c->snd_una;
+}
+
+/* In recovery: resend holes while the pipe has room (RFC 6675 5, NextSeg rule 1). */
+static void sack_rexmit(struct tcp_conn *c, size_t smss)
+{
+	struct tcp_range h;
+
+	while (pipe_bytes(c) < c->cwnd && sb_next_hole(c, c->high_rxt, &h)) {
+		uint32_t n = h.end - h.start;
+		size_t off = h.start - c->tx_seq;
+
+		if (n > smss)
+			n = (uint32_t)smss;
+		if (SEQ_LT(h.start, c->tx_seq) || off + n > c->tx.len)
+			break;
+		send_seg(c, h.start, TCP_ACK | TCP_PSH, off, n);
+		c->high_rxt = h.start + n;
+		c->stack->stats.sack_rexmit++;
+		c->stack->stats.retrans++;
+		if (!rto_armed(c))
+			arm(c, c->rto);
 	}
 }
 
 /* Sends what the windows allow, then a bare ACK if one is still owed. */
 static void conn_output(struct tcp_conn *c)
 {
-	size_t off, avail, n;
-	bool fin, sent = false;
+	size_t off, avail, n, smss;
+	bool fin;
 
 	switch (c->state) {
 	case TCPS_SYN_PENDING:
@@ -533,46 +837,56 @@ static void conn_output(struct tcp_conn *c)
 	default:
 		break;
 	}
+	smss = c->mss - opt_len(c);
+	if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK))
+		sack_rexmit(c, smss);
 	for (;;) {
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-		uint32_t room = wnd > c->snd_nxt - c->snd_una ? wnd - (c->snd_nxt - c->snd_una) : 0;
+		uint32_t inflight = (c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK)
+					    ? pipe_bytes(c)
+					    : c->snd_nxt - c->snd_una;
+		uint32_t room = c->cwnd > inflight ? c->cwnd - inflight : 0;
+		uint32_t rroom = c->snd_wnd > c->snd_nxt - c->snd_una
+					 ? c->snd_wnd - (c->snd_nxt - c->snd_una) : 0;
 
+		if (room > rroom)
+			room = rroom;
 		off = c->snd_nxt - c->tx_seq;
 		if (off > c->tx.len)
 			break;	/* FIN already out */
 		avail = c->tx.len - off;
-		n = avail < c->mss ? avail : c->mss;
+		n = avail < smss ? avail : smss;
 		if (n > room)
 			n = room;
 		fin = (c->flags & TF_FIN_QUEUED) && n == avail;
 		if (!n && !fin)
 			break;
 		/* Sender SWS avoidance: no runt segments while data is in flight. */
-		if (n < avail && n < c->mss && c->snd_nxt != c->snd_una)
+		if (n < avail && n < smss && c->snd_nxt != c->snd_una)
 			break;
 		send_seg(c, c->snd_nxt, (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)),
 			 off, n);
-		if (!c->rtt_ts && n && c->snd_nxt == c->snd_max) {
-			c->rtt_ts = c->stack->loop->now ? c->stack->loop->now : 1;
-			c->rtt_seq = c->snd_nxt + (uint32_t)n;
+		if (n && c->snd_nxt == c->snd_max) {
+			c->last_act = c->stack->loop->now;
+			if (!c->rtt_ts && !(c->flags & TF_TS)) {
+				c->rtt_ts = c->stack->loop->now ? c->stack->loop->now : 1;
+				c->rtt_seq = c->snd_nxt + (uint32_t)n;
+			}
 		}
 		c->snd_nxt += (uint32_t)n + fin;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
-		sent = true;
-		if (!timer_armed(&c->timer))
+		if (!rto_armed(c))
 			arm(c, c->rto);
 		if (fin)
 			break;
 	}
-	(void)sent;
 	/* Zero window with data waiting and nothing in flight: persist. */
-	if (!c->snd_wnd && !flight(c) && c->tx.len > c->snd_nxt - c->tx_seq &&
-	    !timer_armed(&c->timer))
+	if (!c->snd_wnd && !flight(c) && c->tx.len > c->snd_nxt - c->tx_seq && !rto_armed(c))
 		arm(c, c->rto);
 ack:
 	if (c->flags & TF_ACK_NOW)
 		send_seg(c, c->snd_nxt, TCP_ACK, 0, 0);
+	arm_idle(c);
 }
 
 /* ---- input ---- */
@@ -584,6 +898,13 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	uint16_t maxmss = (uint16_t)(st->cfg.mtu - TCP_HDR_LEN -
 				     (ip->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN));
 
+	/* Past a limit a new flow is refused at once; existing ones carry on. */
+	if (st->count >= st->cfg.max_conns || st->npending >= st->cfg.max_pending ||
+	    st->mem >= st->cfg.mem_budget) {
+		st->stats.limit_refused++;
+		send_rst_for(st, ip, s);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		st->stats.syn_refused++;
@@ -618,14 +939,25 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 		while (c->rcv_ws < 14 && ((size_t)65535 << c->rcv_ws) < st->cfg.buf_size)
 			c->rcv_ws++;
 	}
+	if (s->sack_perm)
+		c->flags |= TF_SACK;
+	if (s->ts) {
+		c->flags |= TF_TS;
+		c->ts_recent = s->tsval;
+		c->ts_off = iss * 2654435761u;	/* RFC 7323 5.4: no shared clock */
+	}
 	c->cwnd = TCP_INIT_CWND_SEGS * (uint32_t)c->mss;
 	c->ssthresh = UINT32_MAX / 2;
 	c->rto = TCP_RTO_INIT_MS;
 	c->timer.cb = conn_timer_cb;
 	ring_init(&c->rx, st->cfg.buf_size);
 	ring_init(&c->tx, st->cfg.buf_size);
+	c->rx.mem = c->tx.mem = &st->mem;
 	flow_insert(st, c);
 	st->stats.conns_open++;
+	st->stats.handshakes++;
+	st->npending++;
+	c->flags |= TF_HS;
 	c->user = st->ops->on_syn(st->ctx, c);
 	if (!c->user) {
 		st->stats.syn_refused++;
@@ -633,10 +965,46 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	}
 }
 
+static void enter_recovery(struct tcp_conn *c)
+{
+	/* RFC 5681 3.2 fast retransmit; RFC 6582 / 6675 recovery point. */
+	uint32_t half = flight(c) / 2;
+
+	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+	c->recover = c->snd_max;
+	c->flags |= TF_RECOVERY;
+	c->high_rxt = c->snd_una;
+	if ((c->flags & TF_SACK) && c->nsb) {
+		c->cwnd = c->ssthresh;	/* sending is paced by pipe_bytes() */
+		mark_pending(c);
+		return;
+	}
+	c->high_rxt = c->snd_una + (uint32_t)retransmit_first(c);
+	c->cwnd = c->ssthresh + 3u * c->mss;
+}
+
+/* Takes the SACK blocks of an acceptable ACK into the scoreboard. */
+static void sack_input(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nsack; i++) {
+		uint32_t l = s->sack[i][0], r = s->sack[i][1];
+
+		if (!SEQ_LT(l, r) || SEQ_LEQ(r, c->snd_una) || SEQ_GT(r, c->snd_max))
+			continue;	/* D-SACK, stale or bogus: ignored */
+		if (SEQ_LT(l, c->snd_una))
+			l = c->snd_una;
+		sb_add(c, l, r);
+	}
+}
+
 /* ACK field processing for synchronized states. Returns false if the segment is done. */
 static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 {
 	uint32_t wnd = (uint32_t)s->wnd << c->snd_ws;
+	uint64_t now = c->stack->loop->now;
+	bool dup = false;
 
 	if (SEQ_GT(s->ack, c->snd_max)) {
 		c->flags |= TF_ACK_NOW;	/* acks something never sent */
@@ -645,35 +1013,28 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 	if (SEQ_LT(s->ack, c->snd_una))
 		return true;		/* old duplicate ACK: data may still be good */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
-		bool dup = s->ack == c->snd_una && !s->len && !(s->flags & TCP_FIN) &&
-			   wnd == c->snd_wnd && flight(c);
-
-		if (!dup)
-			c->dupacks = 0;
+		dup = s->ack == c->snd_una && !s->len && !(s->flags & TCP_FIN) &&
+		      wnd == c->snd_wnd && flight(c);
 		if (wnd > c->snd_wnd)
 			mark_pending(c);	/* the window opened: maybe more to send */
 		c->snd_wnd = wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
-		if (dup && ++c->dupacks == 3) {
-			/* RFC 5681 3.2 fast retransmit; RFC 6582 recovery point. */
-			uint32_t half = flight(c) / 2;
-
-			c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-			c->recover = c->snd_max;
-			c->flags |= TF_RECOVERY;
-			retransmit_first(c);
-			c->cwnd = c->ssthresh + 3u * c->mss;
-		} else if (dup && c->dupacks > 3 && (c->flags & TF_RECOVERY)) {
-			c->cwnd += c->mss;
-		}
 	}
 	if (SEQ_GT(s->ack, c->snd_una)) {
 		uint32_t acked = s->ack - c->snd_una;
 		size_t data = 0;
 
-		if (c->rtt_ts && SEQ_GEQ(s->ack, c->rtt_seq)) {
-			rtt_sample(c, (uint32_t)(c->stack->loop->now - c->rtt_ts));
+		if ((c->flags & TF_TS) && s->ts && s->tsecr) {
+			/* RFC 7323 4: the echo times the ACK, retransmitted or not. */
+			uint32_t r = (uint32_t)now + c->ts_off - s->tsecr;
+
+			if (r < TCP_RTO_MAX_MS && (!c->srtt || now - c->rtt_ts >= c->srtt)) {
+				rtt_sample(c, r);
+				c->rtt_ts = now;
+			}
+		} else if (c->rtt_ts && SEQ_GEQ(s->ack, c->rtt_seq)) {
+			rtt_sample(c, (uint32_t)(now - c->rtt_ts));
 			c->rtt_ts = 0;
 		}
 		if (SEQ_GT(s->ack, c->tx_seq)) {
@@ -688,11 +1049,12 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		c->snd_una = s->ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
+		sb_prune(c);
 		if (c->flags & TF_RECOVERY) {
 			if (SEQ_GEQ(s->ack, c->recover)) {
 				c->flags &= ~TF_RECOVERY;
 				c->cwnd = c->ssthresh;
-			} else {
+			} else if (!(c->flags & TF_SACK) || !c->nsb) {
 				/* Partial ACK: resend the next hole, deflate (RFC 6582 3.2). */
 				retransmit_first(c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
@@ -713,8 +1075,130 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		if (data && c->user)
 			c->stack->ops->on_sent(c->user);
 		mark_pending(c);
+	} else if (!dup) {
+		c->dupacks = 0;
+	}
+	if ((c->flags & TF_SACK) && s->nsack && flight(c)) {
+		sack_input(c, s);
+		if (c->flags & TF_RECOVERY)
+			mark_pending(c);	/* the pipe may have room now */
+	}
+	if (!(c->flags & TF_RECOVERY) && flight(c) && c->snd_nxt == c->snd_max) {
+		if (dup && ++c->dupacks == 3)
+			enter_recovery(c);
+		else if ((c->flags & TF_SACK) && c->nsb &&
+			 sb_bytes(c, c->snd_una, sb_high(c)) > 2u * c->mss)
+			enter_recovery(c);	/* RFC 6675 IsLost(SND.UNA) */
+	} else if (dup && (c->flags & TF_RECOVERY) && !(c->flags & TF_SACK) && ++c->dupacks > 3) {
+		c->cwnd += c->mss;	/* NewReno inflation */
+		mark_pending(c);
 	}
 	return true;
+}
+
+/* The app's FIN is next in sequence: take it. */
+static void fin_in(struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= TF_FIN_RCVD | TF_ACK_NOW;
+	mark_pending(c);
+	if (c->user)
+		c->stack->ops->on_fin(c->user);
+	if (c->state == TCPS_ESTABLISHED)
+		c->state = TCPS_CLOSE_WAIT;
+	else if (c->state == TCPS_FIN_WAIT_1 && !(c->flags & TF_FIN_ACKED))
+		c->state = TCPS_CLOSING;
+	else
+		enter_time_wait(c);
+}
+
+static bool ooo_touches(const struct tcp_range *r, uint32_t s, uint32_t e)
+{
+	return SEQ_LEQ(r->start, e) && SEQ_GEQ(r->end, s);
+}
+
+/*
+ * Parks out-of-order data in rx's free space, at its place in sequence, and
+ * records the range newest first (the order SACK blocks are sent in). The
+ * window we advertised is that free space, so this costs no memory beyond
+ * the buffer; at most TCP_OOO_MAX disjoint ranges are kept.
+ */
+static void ooo_store(struct tcp_conn *c, uint32_t seq, const uint8_t *p, size_t len, bool fin)
+{
+	size_t off = seq - c->rcv_nxt, space = ring_space(&c->rx);
+	uint32_t s = seq, e;
+	unsigned i, touching = 0;
+	bool changed;
+
+	if (off >= space) {
+		c->stack->stats.beyond_window++;
+		return;
+	}
+	if (len > space - off) {
+		len = space - off;
+		fin = false;
+	}
+	if (fin && !(c->flags & TF_FIN_OOO)) {
+		c->flags |= TF_FIN_OOO;
+		c->fin_seq = seq + (uint32_t)len;
+	}
+	if (!len)
+		return;
+	e = seq + (uint32_t)len;
+	for (i = 0; i < c->nooo; i++)
+		touching += ooo_touches(&c->ooo[i], s, e);
+	if (!touching && c->nooo == TCP_OOO_MAX) {
+		c->stack->stats.ooo_dropped++;
+		return;
+	}
+	if (ring_write_at(&c->rx, c->rx.len + off, p, len) < 0) {
+		c->stack->stats.ooo_dropped++;
+		return;
+	}
+	c->stack->stats.ooo_queued++;
+	c->last_act = c->stack->loop->now;
+	do {
+		changed = false;
+		for (i = 0; i < c->nooo; i++) {
+			if (!ooo_touches(&c->ooo[i], s, e))
+				continue;
+			if (SEQ_LT(c->ooo[i].start, s))
+				s = c->ooo[i].start;
+			if (SEQ_GT(c->ooo[i].end, e))
+				e = c->ooo[i].end;
+			memmove(&c->ooo[i], &c->ooo[i + 1],
+				(c->nooo - i - 1) * sizeof(c->ooo[0]));
+			c->nooo--;
+			changed = true;
+			break;
+		}
+	} while (changed);
+	memmove(&c->ooo[1], &c->ooo[0], c->nooo * sizeof(c->ooo[0]));
+	c->ooo[0].start = s;
+	c->ooo[0].end = e;
+	c->nooo++;
+}
+
+/* rcv_nxt moved: parked ranges it reached become held data. */
+static void ooo_advance(struct tcp_conn *c)
+{
+	unsigned i = 0;
+
+	while (i < c->nooo) {
+		struct tcp_range r = c->ooo[i];
+
+		if (SEQ_GT(r.start, c->rcv_nxt)) {
+			i++;
+			continue;
+		}
+		if (SEQ_GT(r.end, c->rcv_nxt)) {
+			ring_commit(&c->rx, r.end - c->rcv_nxt);
+			c->rcv_nxt = r.end;
+		}
+		memmove(&c->ooo[i], &c->ooo[i + 1], (c->nooo - i - 1) * sizeof(c->ooo[0]));
+		c->nooo--;
+		i = 0;		/* the new rcv_nxt may reach another one */
+	}
 }
 
 static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
@@ -737,9 +1221,17 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		if (s->seq == c->rcv_nxt) {
 			conn_closed(c, -ECONNRESET);
 		} else if (ok) {
+			c->stack->stats.challenge_acks++;
 			c->flags |= TF_ACK_NOW;	/* RFC 5961 3.2 challenge ACK */
 			mark_pending(c);
 		}
+		return;
+	}
+	/* RFC 7323 5.3 R1: PAWS, an old timestamp is an old duplicate. */
+	if ((c->flags & TF_TS) && s->ts && SEQ_LT(s->tsval, c->ts_recent)) {
+		c->stack->stats.paws_dropped++;
+		c->flags |= TF_ACK_NOW;
+		mark_pending(c);
 		return;
 	}
 	if (!ok && !wnd && s->seq == c->rcv_nxt) {
@@ -751,7 +1243,14 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		mark_pending(c);
 		return;
 	}
+	c->last_rcv = c->stack->loop->now;
+	c->ka_probes = 0;
+	/* RFC 7323 4.3: remember the timestamp to echo. */
+	if ((c->flags & TF_TS) && s->ts && SEQ_GEQ(s->tsval, c->ts_recent) &&
+	    SEQ_LEQ(s->seq, c->last_ack_sent))
+		c->ts_recent = s->tsval;
 	if (s->flags & TCP_SYN) {
+		c->stack->stats.challenge_acks++;
 		c->flags |= TF_ACK_NOW;		/* RFC 5961 4.2 */
 		mark_pending(c);
 		return;
@@ -782,19 +1281,19 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
 	    c->state != TCPS_FIN_WAIT_2)
 		return;		/* app already sent its FIN: nothing more to take */
+	if (SEQ_GT(s->seq, c->rcv_nxt)) {
+		/* Out of order: parked in rx past what is held, SACKed, ACKed at once. */
+		ooo_store(c, s->seq, s->data, s->len, s->flags & TCP_FIN);
+		c->flags |= TF_ACK_NOW;
+		mark_pending(c);
+		return;
+	}
 	if (s->len) {
 		const uint8_t *p = s->data;
 		size_t len = s->len, n;
-		uint32_t seq = s->seq;
+		uint32_t before = c->rcv_nxt;
 
-		if (SEQ_GT(seq, c->rcv_nxt)) {
-			/* Out of order: no queue yet, the app's kernel resends. */
-			c->stack->stats.ooo_dropped++;
-			c->flags |= TF_ACK_NOW;
-			mark_pending(c);
-			return;
-		}
-		n = c->rcv_nxt - seq;	/* already have these */
+		n = c->rcv_nxt - s->seq;	/* already have these */
 		p += n;
 		len -= n;
 		n = len < ring_space(&c->rx) ? len : ring_space(&c->rx);
@@ -804,28 +1303,23 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 			return;
 		}
 		c->rcv_nxt += (uint32_t)n;
+		ooo_advance(c);
 		c->flags |= TF_ACK_NOW;
 		mark_pending(c);
+		if (c->rcv_nxt != before) {
+			c->last_act = c->stack->loop->now;
+			if (c->user)
+				c->stack->ops->on_data(c->user);
+		}
 		if (n < len) {
 			c->stack->stats.beyond_window++;
 			return;	/* beyond our buffer: trimmed, FIN (if any) not accepted */
 		}
-		if (n && c->user)
-			c->stack->ops->on_data(c->user);
 	}
-	if ((s->flags & TCP_FIN) && s->seq + (uint32_t)s->len + 1 == c->rcv_nxt + 1) {
-		c->rcv_nxt++;
-		c->flags |= TF_FIN_RCVD | TF_ACK_NOW;
-		mark_pending(c);
-		if (c->user)
-			c->stack->ops->on_fin(c->user);
-		if (c->state == TCPS_ESTABLISHED)
-			c->state = TCPS_CLOSE_WAIT;
-		else if (c->state == TCPS_FIN_WAIT_1 && !(c->flags & TF_FIN_ACKED))
-			c->state = TCPS_CLOSING;
-		else
-			enter_time_wait(c);
-	}
+	if ((c->flags & TF_FIN_OOO) && c->fin_seq == c->rcv_nxt && !(c->flags & TF_FIN_RCVD))
+		fin_in(c);	/* the FIN that came early is next in line now */
+	else if ((s->flags & TCP_FIN) && s->seq + (uint32_t)s->len == c->rcv_nxt)
+		fin_in(c);
 }
 
 static void syn_rcvd_input(struct tcp_conn *c, const struct tcp_seg *s)
@@ -857,7 +1351,15 @@ static void syn_rcvd_input(struct tcp_conn *c, const struct tcp_seg *s)
 		mark_pending(c);
 		return;
 	}
+	if ((c->flags & TF_TS) && s->ts && SEQ_LT(s->tsval, c->ts_recent)) {
+		c->stack->stats.paws_dropped++;
+		return;
+	}
+	hs_done(c);
 	c->state = TCPS_ESTABLISHED;
+	c->last_rcv = c->last_act = c->stack->loop->now;
+	if ((c->flags & TF_TS) && s->ts)
+		c->ts_recent = s->tsval;
 	c->snd_una = c->iss + 1;
 	/* A resent SYN-ACK may be queued (snd_nxt rewound): it is acked now. */
 	c->snd_nxt = c->iss + 1;
@@ -967,6 +1469,7 @@ void tcp_reject(struct tcp_conn *c)
 	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, 0, c->irs + 1,
 		 TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0);
 	c->user = NULL;
+	hs_done(c);
 	if (c->state != TCPS_CLOSED)
 		flow_remove(c->stack, c);
 	c->state = TCPS_CLOSED;
@@ -983,6 +1486,7 @@ void tcp_abort(struct tcp_conn *c)
 	if (c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT)
 		send_seg(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
 	c->user = NULL;
+	hs_done(c);
 	if (c->state == TCPS_TIME_WAIT)
 		c->state = TCPS_CLOSING;	/* so conn_closed removes it from the table */
 	if (c->state != TCPS_CLOSED)
@@ -1013,7 +1517,10 @@ void tcp_rx_consume(struct tcp_conn *c, size_t n)
 {
 	uint32_t before = c->rcv_adv - c->rcv_nxt;
 
-	ring_consume(&c->rx, n);
+	if (c->nooo)
+		ring_drop(&c->rx, n);	/* parked data keeps its place */
+	else
+		ring_consume(&c->rx, n);
 	/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): update when it opens by enough. */
 	if (rcv_window(c) - before >= (c->rx.cap / 2 < 2u * c->mss ? c->rx.cap / 2 : 2u * c->mss)) {
 		c->flags |= TF_ACK_NOW;
@@ -1028,6 +1535,23 @@ void tcp_detach(struct tcp_conn *c)
 		conn_kill(c);
 	else if (c->state != TCPS_TIME_WAIT)
 		tcp_abort(c);
+	else
+		ring_fini(&c->rx);	/* lingers for TIME-WAIT without buffers */
+}
+
+size_t tcp_stack_conns(const struct tcp_stack *st)
+{
+	return st->count;
+}
+
+size_t tcp_stack_pending(const struct tcp_stack *st)
+{
+	return st->npending;
+}
+
+size_t tcp_stack_mem(const struct tcp_stack *st)
+{
+	return st->mem;
 }
 
 bool tcp_fin_received(const struct tcp_conn *c)
@@ -1050,6 +1574,18 @@ struct tcp_stack *tcp_stack_new(struct loop *loop, const struct tcp_cfg *cfg,
 	st->cfg = *cfg;
 	if (!st->cfg.buf_size)
 		st->cfg.buf_size = TCP_BUF_DEFAULT;
+	if (!st->cfg.max_conns)
+		st->cfg.max_conns = TCP_MAX_CONNS_DEFAULT;
+	if (!st->cfg.max_pending)
+		st->cfg.max_pending = TCP_MAX_PENDING_DEFAULT;
+	if (!st->cfg.mem_budget)
+		st->cfg.mem_budget = TCP_MEM_BUDGET_DEFAULT;
+	if (!st->cfg.ka_idle_ms)
+		st->cfg.ka_idle_ms = TCP_KA_IDLE_MS_DEFAULT;
+	if (!st->cfg.ka_intvl_ms)
+		st->cfg.ka_intvl_ms = TCP_KA_INTVL_MS_DEFAULT;
+	if (!st->cfg.ka_cnt)
+		st->cfg.ka_cnt = TCP_KA_CNT_DEFAULT;
 	st->nbuckets = 1024;
 	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
 	if (!st->buckets) {

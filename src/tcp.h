@@ -37,7 +37,15 @@ enum {
 	TCP_DATA_RETRIES = 10,		/* then reset: ~ 2 min with back-off */
 	TCP_TIME_WAIT_MS = 2000,	/* bounded: we are the far end of a virtual link */
 	TCP_INIT_CWND_SEGS = 10,	/* RFC 6928 */
+	TCP_OOO_MAX = 8,		/* out-of-order ranges held per connection */
+	TCP_SB_MAX = 8,			/* SACKed ranges remembered per connection */
+	TCP_MAX_CONNS_DEFAULT = 16384,
+	TCP_MAX_PENDING_DEFAULT = 1024,	/* handshakes in progress (tunnel not up yet) */
+	TCP_KA_IDLE_MS_DEFAULT = 120000,	/* keepalive toward the app after this idle time */
+	TCP_KA_INTVL_MS_DEFAULT = 30000,
+	TCP_KA_CNT_DEFAULT = 4,		/* unanswered probes, then reset */
 };
+#define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30)	/* buffer bytes, all connections */
 
 enum tcp_state {
 	TCPS_SYN_PENDING,	/* SYN seen, proxy tunnel not up yet: nothing sent */
@@ -67,6 +75,11 @@ struct tcp_seg {
 	uint16_t wnd;
 	uint16_t mss;		/* 0: option absent */
 	int wscale;		/* -1: option absent */
+	bool sack_perm;		/* SACK-permitted (RFC 2018) */
+	bool ts;		/* timestamps (RFC 7323) present */
+	uint32_t tsval, tsecr;
+	uint8_t nsack;		/* SACK blocks (at most 4) */
+	uint32_t sack[4][2];	/* [left, right) */
 	const uint8_t *data;
 	size_t len;
 };
@@ -78,6 +91,10 @@ struct tcp_seg {
 int tcp_parse(const struct ip_view *ip, struct tcp_seg *s);
 
 struct tcp_stack;
+
+struct tcp_range {
+	uint32_t start, end;	/* [start, end) in sequence space */
+};
 
 struct tcp_conn {
 	struct tcp_conn *hnext;		/* flow hash chain */
@@ -103,6 +120,15 @@ struct tcp_conn {
 	uint32_t srtt, rttvar, rto;	/* ms; srtt 0 = no sample yet */
 	uint32_t rtt_seq;
 	uint64_t rtt_ts;
+	uint32_t ts_recent, last_ack_sent, ts_off;	/* RFC 7323 */
+
+	struct tcp_range ooo[TCP_OOO_MAX];	/* received past rcv_nxt, parked in rx */
+	uint8_t nooo, ka_probes;
+	struct tcp_range sb[TCP_SB_MAX];	/* what the app SACKed above snd_una */
+	uint8_t nsb;
+	uint32_t high_rxt;		/* recovery: holes below it were resent */
+	uint32_t fin_seq;		/* the app's FIN, seen out of order */
+	uint64_t last_rcv, last_act;	/* ms: last segment from the app, last data either way */
 
 	struct timer timer;		/* retransmit / persist / TIME_WAIT */
 	struct ring rx, tx;
@@ -128,11 +154,18 @@ struct tcp_ops {
 struct tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
 		conns_open, ooo_dropped, beyond_window, dup_segs;
+	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused,
+		ka_timeouts, idle_timeouts, handshakes;
 };
 
 struct tcp_cfg {
 	uint32_t mtu;
 	size_t buf_size;	/* each direction */
+	uint32_t max_conns;	/* flows in the table (TIME-WAIT included); 0 = default */
+	uint32_t max_pending;	/* flows whose handshake is not done; 0 = default */
+	size_t mem_budget;	/* buffer bytes allocated, all flows; 0 = default */
+	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt;	/* 0 = default; ka_idle_ms UINT32_MAX = off */
+	uint32_t idle_ms;	/* reset flows with no data either way this long; 0 = never */
 };
 
 /* NULL with errno set. */
@@ -156,6 +189,10 @@ void tcp_kick(struct tcp_conn *c);	/* tx gained data: send at next flush */
 void tcp_rx_consume(struct tcp_conn *c, size_t n);	/* n rx bytes went to the proxy */
 void tcp_detach(struct tcp_conn *c);	/* session lets go; conn lingers only for TIME_WAIT */
 bool tcp_fin_received(const struct tcp_conn *c);
+/* Flows in the table, and of those, handshakes in progress. */
+size_t tcp_stack_conns(const struct tcp_stack *st);
+size_t tcp_stack_pending(const struct tcp_stack *st);
+size_t tcp_stack_mem(const struct tcp_stack *st);
 const char *tcp_state_name(enum tcp_state s);
 
 #endif

@@ -109,10 +109,16 @@ static const struct tcp_ops ops = {
 	.output = cb_output,
 };
 
+static struct tcp_cfg cfg_extra;	/* limits and timers for the next setup */
+
 static int setup_family(void **state, int family, size_t buf)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct tcp_cfg cfg = { .mtu = MTU, .buf_size = buf };
+	struct tcp_cfg cfg = cfg_extra;
+
+	cfg.mtu = MTU;
+	cfg.buf_size = buf;
+	memset(&cfg_extra, 0, sizeof(cfg_extra));
 
 	assert_non_null(f);
 	assert_int_equal(loop_init(&f->loop), 0);
@@ -141,6 +147,28 @@ static int setup4(void **state)
 static int setup6(void **state)
 {
 	return setup_family(state, AF_INET6, 65536);
+}
+
+static int setup4_limits(void **state)
+{
+	cfg_extra.max_pending = 2;
+	cfg_extra.max_conns = 3;
+	return setup_family(state, AF_INET, 65536);
+}
+
+static int setup4_ka(void **state)
+{
+	cfg_extra.ka_idle_ms = 10000;
+	cfg_extra.ka_intvl_ms = 1000;
+	cfg_extra.ka_cnt = 3;
+	return setup_family(state, AF_INET, 65536);
+}
+
+static int setup4_idle(void **state)
+{
+	cfg_extra.ka_idle_ms = UINT32_MAX;	/* off */
+	cfg_extra.idle_ms = 30000;
+	return setup_family(state, AF_INET, 65536);
 }
 
 static int teardown(void **state)
@@ -196,6 +224,17 @@ static void feed(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, u
 		 const void *data, size_t len)
 {
 	feed_full(f, seq, ack, flags, wnd, NULL, 0, data, len, false);
+}
+
+/* A segment carrying a timestamp option (TSecr 0: we do not check echoes here). */
+static void feed_ts(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+		    const void *data, size_t len, uint32_t tsval)
+{
+	uint8_t o[12] = { 1, 1, 8, 10 };
+
+	store_be32(o + 4, tsval);
+	store_be32(o + 8, 0);
+	feed_full(f, seq, ack, flags, wnd, o, sizeof(o), data, len, false);
 }
 
 static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };	/* MSS 1460, WS 7 */
@@ -751,6 +790,433 @@ static void test_no_rtt_sample_after_synack_resent(void **state)
 	assert_int_equal(f->conn->srtt, 0);
 }
 
+/* ---- SACK, timestamps, out-of-order queue, keepalive, limits ---- */
+
+static uint32_t app_ts = 5000;
+
+/* MSS 1460, SACK-permitted, timestamps, window scale 7. */
+static uint32_t establish_full(struct fixture *f, uint16_t wnd)
+{
+	uint8_t o[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10 };
+	struct captured *sa;
+	uint32_t iss;
+
+	store_be32(o + 8, app_ts);
+	store_be32(o + 12, 0);
+	o[16] = 1;
+	o[17] = 3;
+	o[18] = 3;
+	o[19] = 7;
+	feed_full(f, f->app_seq, 0, TCP_SYN, 64240, o, sizeof(o), NULL, 0, false);
+	f->app_seq++;
+	tcp_accept(f->conn);
+	flush(f);
+	sa = last(f);
+	assert_true(sa->seg.sack_perm);
+	assert_true(sa->seg.ts);
+	assert_int_equal(sa->seg.tsecr, app_ts);
+	assert_int_equal(sa->seg.wscale, f->conn->rcv_ws);
+	iss = sa->seg.seq;
+	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, wnd, NULL, 0, ++app_ts);
+	flush(f);
+	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	f->nout = 0;
+	return iss;
+}
+
+static void test_ooo_parked_and_sacked(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint32_t base = f->app_seq;
+	static uint8_t buf[4000];
+	uint8_t out[4000];
+	struct iovec iov[2];
+	size_t i;
+	int cnt;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	/* Segment 3, then 2: nothing in order yet, both SACKed, newest first. */
+	feed_ts(f, base + 3000, iss + 1, TCP_ACK, 1000, buf + 3000, 1000, ++app_ts);
+	feed_ts(f, base + 1000, iss + 1, TCP_ACK, 1000, buf + 1000, 1000, ++app_ts);
+	assert_int_equal(f->conn->rx.len, 0);
+	assert_int_equal(f->datas, 0);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, base);
+	assert_int_equal(last(f)->seg.nsack, 2);
+	assert_int_equal(last(f)->seg.sack[0][0], base + 1000);
+	assert_int_equal(last(f)->seg.sack[0][1], base + 2000);
+	assert_int_equal(last(f)->seg.sack[1][0], base + 3000);
+	assert_int_equal(last(f)->seg.sack[1][1], base + 4000);
+	assert_int_equal(last(f)->seg.tsecr, app_ts - 2);	/* RFC 7323 4.3: the in-order edge */
+	assert_int_equal(tcp_stack_stats(f->st)->ooo_queued, 2);
+	/* Segment 1 fills the first hole: 2000 bytes in order, one range left. */
+	feed_ts(f, base, iss + 1, TCP_ACK, 1000, buf, 1000, ++app_ts);
+	assert_int_equal(f->conn->rx.len, 2000);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, base + 2000);
+	assert_int_equal(last(f)->seg.nsack, 1);
+	/* Overlapping retransmission of 2..3 joins everything. */
+	feed_ts(f, base + 1500, iss + 1, TCP_ACK, 1000, buf + 1500, 1600, ++app_ts);
+	assert_int_equal(f->conn->rx.len, 4000);
+	assert_int_equal(f->conn->nooo, 0);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, base + 4000);
+	assert_int_equal(last(f)->seg.nsack, 0);
+	cnt = ring_peek(&f->conn->rx, 0, 4000, iov);
+	memcpy(out, iov[0].iov_base, iov[0].iov_len);
+	if (cnt == 2)
+		memcpy(out + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+	assert_memory_equal(out, buf, 4000);
+}
+
+/* Parked data keeps its place while the session drains rx in between. */
+static void test_ooo_survives_consume(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint32_t base = f->app_seq;
+	uint8_t a[1000], b[1000];
+	struct iovec iov[2];
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	feed_ts(f, base, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
+	feed_ts(f, base + 2000, iss + 1, TCP_ACK, 1000, b, 1000, ++app_ts);
+	tcp_rx_consume(f->conn, 1000);	/* rx now empty, one range parked */
+	assert_int_equal(f->conn->rx.len, 0);
+	feed_ts(f, base + 1000, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
+	assert_int_equal(f->conn->rx.len, 2000);
+	assert_int_equal(ring_peek(&f->conn->rx, 1000, 1000, iov), 1);
+	assert_memory_equal(iov[0].iov_base, b, 1000);
+}
+
+/* More disjoint ranges than we keep: the extra one is dropped, not misplaced. */
+static void test_ooo_range_limit(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint32_t base = f->app_seq;
+	uint8_t d[100] = { 0 };
+	int i;
+
+	for (i = 1; i <= TCP_OOO_MAX + 1; i++)
+		feed_ts(f, base + (uint32_t)i * 200, iss + 1, TCP_ACK, 1000, d, 100, ++app_ts);
+	assert_int_equal(f->conn->nooo, TCP_OOO_MAX);
+	assert_int_equal(tcp_stack_stats(f->st)->ooo_dropped, 1);
+	flush(f);
+	assert_int_equal(last(f)->seg.nsack, 3);	/* 3 blocks fit next to timestamps */
+	assert_int_equal(last(f)->seg.sack[0][0], base + TCP_OOO_MAX * 200);
+}
+
+/* A FIN that arrives before the data in front of it is taken once the gap fills. */
+static void test_ooo_fin(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint32_t base = f->app_seq;
+	uint8_t d[500] = { 1 };
+
+	feed_ts(f, base + 500, iss + 1, TCP_ACK | TCP_FIN, 1000, d, 500, ++app_ts);
+	assert_int_equal(f->fins, 0);
+	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	feed_ts(f, base, iss + 1, TCP_ACK, 1000, d, 500, ++app_ts);
+	assert_int_equal(f->conn->rx.len, 1000);
+	assert_int_equal(f->fins, 1);
+	assert_int_equal(f->conn->state, TCPS_CLOSE_WAIT);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, base + 1001);
+}
+
+/* RFC 6675: with SACK, only the holes are resent, and the pipe paces it. */
+static void test_sack_recovery_resends_holes_only(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	static uint8_t buf[20 * 1448];
+	uint32_t una = iss + 1, smss;
+	uint8_t o[12 + 4 + 16];
+	int i, n;
+
+	ring_write(&f->conn->tx, buf, sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	smss = f->out[0].seg.len;
+	assert_int_equal(smss, 1460 - 12);	/* the timestamp option takes its room */
+	n = f->nout;
+	assert_int_equal(n, 10);
+	/* Segments 1 and 3 lost; the app SACKs 2 and 4..10 (two blocks). */
+	f->nout = 0;
+	for (i = 0; i < 3; i++) {
+		size_t ol = 0;
+
+		o[ol++] = 1;
+		o[ol++] = 1;
+		o[ol++] = 8;
+		o[ol++] = 10;
+		store_be32(o + ol, ++app_ts);
+		store_be32(o + ol + 4, 0);
+		ol += 8;
+		o[ol++] = 1;
+		o[ol++] = 1;
+		o[ol++] = 5;
+		o[ol++] = 18;
+		store_be32(o + ol, una + smss);
+		store_be32(o + ol + 4, una + 2 * smss);
+		store_be32(o + ol + 8, una + 3 * smss);
+		store_be32(o + ol + 12, una + (uint32_t)(4 + 2 * i) * smss);
+		ol += 16;
+		feed_full(f, f->app_seq, una, TCP_ACK, 1000, o, ol, NULL, 0, false);
+	}
+	assert_true(f->conn->flags & (1 << 5));	/* TF_RECOVERY */
+	flush(f);
+	/* Both holes resent, nothing SACKed resent. */
+	assert_true(f->nout >= 2);
+	assert_int_equal(f->out[0].seg.seq, una);
+	assert_int_equal(f->out[0].seg.len, smss);
+	assert_int_equal(f->out[1].seg.seq, una + 2 * smss);
+	for (i = 2; i < f->nout; i++)
+		assert_true(f->out[i].seg.seq >= una + 10 * smss);	/* only new data */
+	assert_int_equal(tcp_stack_stats(f->st)->sack_rexmit, 2);
+	/* The cumulative ACK past recover ends recovery. */
+	feed_ts(f, f->app_seq, f->conn->snd_max, TCP_ACK, 1000, NULL, 0, ++app_ts);
+	assert_false(f->conn->flags & (1 << 5));
+	assert_int_equal(f->conn->nsb, 0);
+}
+
+static void test_paws_drops_old_timestamp(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint8_t d[10] = { 0 };
+
+	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 10, app_ts + 100);
+	f->app_seq += 10;
+	assert_int_equal(f->conn->rx.len, 10);
+	assert_int_equal(f->conn->ts_recent, app_ts + 100);
+	/* An older TSval: an old duplicate, dropped with an ACK. */
+	f->nout = 0;
+	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 10, app_ts + 50);
+	assert_int_equal(f->conn->rx.len, 10);
+	assert_int_equal(tcp_stack_stats(f->st)->paws_dropped, 1);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.tsecr, app_ts + 100);
+	/* An RST is not subject to PAWS. */
+	feed_ts(f, f->app_seq, 0, TCP_RST, 0, NULL, 0, app_ts + 1);
+	assert_int_equal(f->closes, 1);
+}
+
+/* Our timestamps time ACKs even after a retransmission (no Karn ambiguity). */
+static void test_ts_rtt_sample(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	uint8_t d[100] = { 0 };
+	uint32_t tsval;
+
+	f->conn->srtt = 0;
+	ring_write(&f->conn->tx, d, sizeof(d));
+	tcp_kick(f->conn);
+	flush(f);
+	tsval = last(f)->seg.tsval;
+	f->loop.now += 40;
+	{
+		uint8_t o[12] = { 1, 1, 8, 10 };
+
+		store_be32(o + 4, ++app_ts);
+		store_be32(o + 8, tsval);
+		feed_full(f, f->app_seq, iss + 101, TCP_ACK, 1000, o, sizeof(o), NULL, 0, false);
+	}
+	assert_int_equal(f->conn->srtt, 40);
+}
+
+static void test_keepalive_probes_then_reset(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 1000);
+	int i;
+
+	flush(f);
+	assert_true(timer_armed(&f->conn->timer));
+	f->loop.now += 9999;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 0);
+	f->loop.now += 1;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.seq, iss);	/* snd_una - 1 */
+	assert_int_equal(last(f)->seg.len, 0);
+	/* The app answers: probing stops and the idle clock restarts. */
+	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, NULL, 0);
+	flush(f);
+	f->nout = 0;
+	f->loop.now += 5000;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 0);
+	/* Silence: 3 probes one second apart, then RST and -ETIMEDOUT. */
+	for (i = 0; i < 20 && !f->closes; i++) {
+		f->loop.now += 1000;
+		loop_run_timers(&f->loop);
+	}
+	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->close_err, -ETIMEDOUT);
+	assert_int_equal(f->nout, 4);
+	assert_true(last(f)->seg.flags & TCP_RST);
+	assert_int_equal(tcp_stack_stats(f->st)->ka_timeouts, 1);
+}
+
+/* The keepalive timer must not keep a retransmission from being armed. */
+static void test_keepalive_then_data_arms_rto(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[10] = { 0 };
+	int before;
+
+	establish(f, 1000);
+	flush(f);
+	ring_write(&f->conn->tx, d, sizeof(d));
+	tcp_kick(f->conn);
+	flush(f);
+	before = f->nout;
+	f->loop.now += f->conn->rto;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, before + 1);	/* retransmitted at the RTO */
+	assert_int_equal(last(f)->seg.len, 10);
+}
+
+static void test_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[10] = { 0 };
+
+	establish(f, 1000);
+	feed(f, f->app_seq, f->conn->snd_una, TCP_ACK, 1000, d, 10);
+	flush(f);
+	f->loop.now += 29999;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->closes, 0);
+	f->loop.now += 1;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->close_err, -ETIMEDOUT);
+	assert_true(last(f)->seg.flags & TCP_RST);
+	assert_int_equal(tcp_stack_stats(f->st)->idle_timeouts, 1);
+}
+
+static void feed_syn_port(struct fixture *f, uint16_t port)
+{
+	uint8_t pkt[128];
+	size_t hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN);
+	uint8_t *t = pkt + hl;
+	uint16_t c;
+	struct ip_view v;
+
+	memset(t, 0, TCP_HDR_LEN);
+	store_be16(t, port);
+	store_be16(t + 2, 80);
+	store_be32(t + 4, 777);
+	t[12] = 5 << 4;
+	t[13] = TCP_SYN;
+	store_be16(t + 14, 64240);
+	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN),
+			       t, TCP_HDR_LEN));
+	memcpy(t + 16, &c, 2);
+	assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
+	tcp_input(f->st, &v);
+}
+
+static void test_limits_refuse_new_flows(void **state)
+{
+	struct fixture *f = *state;
+	struct tcp_conn *c1, *c2, *c3;
+
+	feed_syn_port(f, 1001);
+	c1 = f->conn;
+	feed_syn_port(f, 1002);
+	c2 = f->conn;
+	assert_int_equal(tcp_stack_pending(f->st), 2);
+	f->nout = 0;
+	feed_syn_port(f, 1003);		/* third handshake: over max_pending */
+	assert_int_equal(f->syns, 2);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 1);
+	/* One handshake completes: room for one more pending, up to max_conns. */
+	tcp_accept(c1);
+	flush(f);
+	assert_int_equal(f->out[f->nout - 1].seg.flags, TCP_SYN | TCP_ACK);
+	{
+		uint32_t iss = f->out[f->nout - 1].seg.seq;
+		uint8_t pkt[128];
+		size_t hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN);
+		uint8_t *t = pkt + hl;
+		uint16_t c;
+		struct ip_view v;
+
+		memset(t, 0, TCP_HDR_LEN);
+		store_be16(t, 1001);
+		store_be16(t + 2, 80);
+		store_be32(t + 4, 778);
+		store_be32(t + 8, iss + 1);
+		t[12] = 5 << 4;
+		t[13] = TCP_ACK;
+		store_be16(t + 14, 64240);
+		c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP,
+						   TCP_HDR_LEN),
+				       t, TCP_HDR_LEN));
+		memcpy(t + 16, &c, 2);
+		assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
+		tcp_input(f->st, &v);
+	}
+	assert_int_equal(c1->state, TCPS_ESTABLISHED);
+	assert_int_equal(tcp_stack_pending(f->st), 1);
+	feed_syn_port(f, 1004);
+	c3 = f->conn;
+	assert_int_equal(f->syns, 3);
+	assert_int_equal(tcp_stack_conns(f->st), 3);
+	feed_syn_port(f, 1005);		/* over max_conns */
+	assert_int_equal(f->syns, 3);
+	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 2);
+	/* The existing ones carry on; closing one makes room. */
+	tcp_abort(c2);
+	tcp_flush(f->st);
+	feed_syn_port(f, 1006);
+	assert_int_equal(f->syns, 4);
+	tcp_abort(c3);
+	tcp_abort(c1);
+}
+
+/* A flow in TIME-WAIT holds no buffers; the global count returns to zero. */
+static void test_time_wait_frees_buffers(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 1000);
+	uint8_t d[100] = { 0 };
+
+	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 100);
+	f->app_seq += 100;
+	ring_write(&f->conn->tx, d, 10);
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(tcp_stack_mem(f->st), 2 * 65536);
+	tcp_rx_consume(f->conn, 100);
+	tcp_shutdown(f->conn);
+	flush(f);
+	feed(f, f->app_seq, iss + 12, TCP_ACK | TCP_FIN, 1000, NULL, 0);
+	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
+	assert_int_equal(tcp_stack_mem(f->st), 65536);	/* rx until the session lets go */
+	tcp_detach(f->conn);
+	assert_int_equal(tcp_stack_mem(f->st), 0);
+	f->conn = NULL;
+	f->loop.now += TCP_TIME_WAIT_MS;
+	loop_run_timers(&f->loop);
+	tcp_flush(f->st);
+	assert_int_equal(tcp_stack_conns(f->st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -782,6 +1248,23 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_rtt_sample_after_synack_resent, setup4,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_parked_and_sacked, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_parked_and_sacked, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_survives_consume, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_range_limit, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_fin, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes_only, setup4,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_paws_drops_old_timestamp, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_ts_rtt_sample, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_probes_then_reset, setup4_ka,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_then_data_arms_rto, setup4_ka,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup4_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_refuse_new_flows, setup4_limits,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_frees_buffers, setup4, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
