@@ -1,0 +1,555 @@
+#!/bin/bash
+# proxyvpn benchmark (needs root: network namespaces).
+#
+#   bench/run.sh [--quick] [--out DIR] [--no-build | --rev REV] [--paths P1,P2]
+#   bench/run.sh --check DIR
+#
+# Builds CLI -> PRX -> DST in three private network namespaces, starts
+# dante-server (SOCKS5) and tinyproxy (HTTP CONNECT) in PRX, iperf3 and nginx
+# in DST, then measures every path of bench/paths.sh: iperf3 1 and 4 streams
+# each way, new-connection request rate and latency (ab), and for paths with
+# an engine its CPU per GB moved and peak RSS. Writes the results section of
+# docs/benchmarks.md and docs/benchmarks.png.
+#
+#   --quick       ~2 s per measurement instead of ~10 s (a smoke run)
+#   --out DIR     write DIR/benchmarks.md (the results section), DIR/benchmarks.png
+#                 and the raw tool outputs in DIR/raw/; docs/ is left alone
+#   --no-build    use ./proxyvpn (or $PROXYVPN) as it is; default: `make -j2 proxyvpn`
+#   --rev REV     build REV (git archive into a temp dir, make -j2) and measure that
+#   --paths LIST  comma-separated subset of PATHS (bench/paths.sh); default: all
+#   --check DIR   only check DIR/benchmarks.md: a table with every cell filled
+#
+# Missing Debian packages are installed with apt-get (nothing else is changed
+# on the machine). Timings never fail the run: exit 1 means the harness broke
+# (setup failed or a path could not run at all), with a message saying why.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+PY=/usr/bin/python3
+CMDLINE="bench/run.sh${*:+ $*}"
+
+QUICK=0 OUT="" BUILD=tree REV="" ONLY=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--out)
+		OUT=${2:?--out needs a directory}
+		shift
+		;;
+	--no-build) BUILD=none ;;
+	--rev)
+		BUILD=rev REV=${2:?--rev needs a git revision}
+		shift
+		;;
+	--paths)
+		ONLY=${2:?--paths needs a list}
+		shift
+		;;
+	--check)
+		exec "$PY" "$BENCH_DIR/report.py" check "${2:?--check needs a directory}"
+		;;
+	-h | --help)
+		sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "bench: unknown argument $1 (see bench/run.sh --help)" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+
+die() {
+	echo "bench: ERROR: $*" >&2
+	exit 1
+}
+say() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces); try: sudo bash bench/run.sh"
+
+# shellcheck source-path=SCRIPTDIR source=paths.sh disable=SC1091
+. "$BENCH_DIR/paths.sh"
+if [ -n "$ONLY" ]; then
+	IFS=, read -r -a want <<<"$ONLY"
+	for p in "${want[@]}"; do
+		declare -F "path_${p}_spawn" >/dev/null || die "unknown path '$p' (known: ${PATHS[*]})"
+	done
+	PATHS=("${want[@]}")
+fi
+
+if [ "$QUICK" = 1 ]; then
+	DUR=2 LAT_DUR=1
+else
+	DUR=10 LAT_DUR=5
+fi
+CONC=16         # concurrent clients in the connection-rate test
+AB_MAX_N=1000000 # ab stops at -t seconds or after this many requests
+
+# --- packages ---------------------------------------------------------------
+PKGS=(iproute2 procps curl python3 iperf3 dante-server tinyproxy nginx apache2-utils gnuplot-nox binutils)
+installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
+install_missing() {
+	local p missing=() policy=/usr/sbin/policy-rc.d our_policy=0 rc=0
+	for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+	[ "${#missing[@]}" = 0 ] && return 0
+	say "installing ${missing[*]} (apt-get)"
+	# keep maintainer scripts from starting nginx/tinyproxy/danted services
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && our_policy=1
+	fi
+	local opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	{ DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" -q update &&
+		DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" -q install -y --no-install-recommends \
+			"${missing[@]}"; } >&2 || rc=$?
+	[ "$our_policy" = 1 ] && rm -f "$policy"
+	[ "$rc" = 0 ] || die "could not install packages; run: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+}
+install_missing
+for tool in ip ss sysctl curl iperf3 danted tinyproxy nginx ab gnuplot mkfifo "$PY"; do
+	command -v "$tool" >/dev/null || die "missing tool: $tool"
+done
+
+# --- temp dir, namespaces, cleanup -------------------------------------------
+WORK=$(mktemp -d "/tmp/pvbench.$$.XXXXXX")
+chmod 0711 "$WORK" # nginx workers (nobody) read $WORK/www
+mkdir -p "$WORK/srv" "$WORK/www" "$WORK/build"
+if [ -n "$OUT" ]; then
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	RAW=$OUT/raw
+	rm -rf "$RAW"
+else
+	RAW=$WORK/raw
+fi
+mkdir -p "$RAW"
+TAG="pvbench-$$-$(date +%s%N)"
+NS_CLI="pvbench-cli-$$" NS_PRX="pvbench-prx-$$" NS_DST="pvbench-dst-$$"
+NSS=("$NS_CLI" "$NS_PRX" "$NS_DST")
+SERVER_PIDS=()
+CUR_STOP="" # stop function of the path being measured, for cleanup
+
+n_cli() { ip netns exec "$NS_CLI" "$@"; }
+n_prx() { ip netns exec "$NS_PRX" "$@"; }
+# shellcheck disable=SC2317 # called by name (wait_port n_dst ...)
+n_dst() { ip netns exec "$NS_DST" "$@"; }
+now_ms() { date +%s%3N; }
+
+tagged_pids() {
+	grep -lzxF "PVBENCH_TAG=$TAG" /proc/[0-9]*/environ 2>/dev/null |
+		sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' || true
+}
+kill_tagged() {
+	local p
+	for p in $(tagged_pids); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+# shellcheck disable=SC2317
+cleanup() {
+	local p ns all=() left deadline
+	trap - EXIT INT TERM
+	set +e
+	[ -n "$CUR_STOP" ] && "$CUR_STOP" >/dev/null 2>&1
+	kill_tagged
+	all=("${SERVER_PIDS[@]}")
+	for ns in "${NSS[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do all+=("$p"); done
+	done
+	for p in "${all[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	deadline=$(($(now_ms) + 3000))
+	while :; do
+		left=()
+		for p in "${all[@]}"; do
+			[ -e "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && left+=("$p")
+		done
+		[ "${#left[@]}" = 0 ] && break
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			for p in "${left[@]}"; do kill -KILL "$p" 2>/dev/null; done
+			break
+		fi
+		sleep 0.05
+	done
+	for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- the binary ----------------------------------------------------------------
+case $BUILD in
+tree)
+	say "building: make -j2 proxyvpn"
+	make -C "$REPO" -j2 proxyvpn >"$WORK/build.log" 2>&1 ||
+		{ tail -n 30 "$WORK/build.log" >&2; die "make -j2 proxyvpn failed"; }
+	PROXYVPN=${PROXYVPN:-$REPO/proxyvpn}
+	;;
+rev)
+	say "building $REV: git archive | make -j2 (in $WORK/build)"
+	git -C "$REPO" archive "$REV" | tar -x -C "$WORK/build" || die "git archive $REV failed"
+	make -C "$WORK/build" -j2 proxyvpn >"$WORK/build.log" 2>&1 ||
+		{ tail -n 30 "$WORK/build.log" >&2; die "make -j2 proxyvpn failed for $REV"; }
+	PROXYVPN=$WORK/build/proxyvpn
+	;;
+none) PROXYVPN=${PROXYVPN:-$REPO/proxyvpn} ;;
+esac
+[ -x "$PROXYVPN" ] || die "no proxyvpn binary at $PROXYVPN (run make -j2)"
+# the compiler flags, from the debug info (make's default is -O2 -g)
+CFLAGS_SEEN=$(readelf --debug-dump=info "$PROXYVPN" 2>/dev/null | grep -m1 DW_AT_producer |
+	sed 's/.*DW_AT_producer *: *\(([^)]*): *\)\{0,1\}//' | grep -oE -- '-O[0-9sgz]*|-fsanitize=[^ ]*' |
+	paste -sd' ' - || true)
+case " $CFLAGS_SEEN " in
+*" -O2 "* | *" -O3 "*) ;;
+*) say "WARNING: $PROXYVPN does not look like the optimized build (flags seen: '${CFLAGS_SEEN:-none}')" ;;
+esac
+case $CFLAGS_SEEN in
+*sanitize*) say "WARNING: $PROXYVPN is built with sanitizers: numbers will be low" ;;
+esac
+
+# --- topology ------------------------------------------------------------------
+# CLI c0 192.0.2.2/24 --- r0 192.0.2.1/24 PRX r1 198.51.100.1/24 --- d0 198.51.100.20/24 DST
+PRX4=192.0.2.1 CLI4=192.0.2.2 DST4=198.51.100.20
+SOCKS_PORT=1080 HTTP_PROXY_PORT=3128 IPERF_PORT=5201 WEB_PORT=80
+URL_1K=http://$DST4:$WEB_PORT/1k
+
+setup_topology() {
+	local ns
+	for ns in "${NSS[@]}"; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$NS_CLI" link add c0 type veth peer name r0 netns "$NS_PRX" &&
+		ip -n "$NS_PRX" link add r1 type veth peer name d0 netns "$NS_DST" &&
+		ip -n "$NS_CLI" addr add "$CLI4/24" dev c0 &&
+		ip -n "$NS_PRX" addr add "$PRX4/24" dev r0 &&
+		ip -n "$NS_PRX" addr add 198.51.100.1/24 dev r1 &&
+		ip -n "$NS_DST" addr add "$DST4/24" dev d0 &&
+		ip -n "$NS_CLI" link set c0 up && ip -n "$NS_PRX" link set r0 up &&
+		ip -n "$NS_PRX" link set r1 up && ip -n "$NS_DST" link set d0 up &&
+		ip -n "$NS_CLI" route add default via "$PRX4" &&
+		ip -n "$NS_DST" route add default via 198.51.100.1 || return 1
+	# forwarding only while the kernel path runs (paths.sh); many short
+	# connections: wide port range and TIME-WAIT reuse where they originate
+	n_prx sysctl -qw net.ipv4.ip_forward=0 || return 1
+	for ns in n_cli n_prx; do
+		"$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 || return 1
+	done
+}
+
+start_server() { # NAME NS_FUNC CMD...
+	local name=$1 ns=$2
+	shift 2
+	"$ns" "$@" >"$WORK/srv/$name.log" 2>&1 </dev/null &
+	SERVER_PIDS+=($!)
+}
+
+wait_port() { # NS_FUNC PORT
+	local deadline=$(($(now_ms) + 10000))
+	until [ -n "$("$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+setup_servers() {
+	local s=$WORK/srv
+	head -c 1024 /dev/urandom >"$WORK/www/1k" && chmod 0755 "$WORK/www" && chmod 0644 "$WORK/www/1k" || return 1
+	mkdir -p "$s/nginx-tmp"
+	cat >"$s/nginx.conf" <<EOF
+# proxyvpn bench: a private nginx in DST serving one 1 KiB file
+daemon off;
+worker_processes 1;
+pid $s/nginx.pid;
+error_log $s/nginx-error.log warn;
+events { worker_connections 8192; multi_accept on; }
+http {
+	access_log off;
+	client_body_temp_path $s/nginx-tmp/body;
+	proxy_temp_path $s/nginx-tmp/proxy;
+	fastcgi_temp_path $s/nginx-tmp/fastcgi;
+	uwsgi_temp_path $s/nginx-tmp/uwsgi;
+	scgi_temp_path $s/nginx-tmp/scgi;
+	default_type application/octet-stream;
+	server {
+		listen $DST4:$WEB_PORT backlog=4096;
+		root $WORK/www;
+	}
+}
+EOF
+	cat >"$s/danted.conf" <<EOF
+# proxyvpn bench: dante-server, SOCKS5 without authentication
+logoutput: stderr
+internal: $PRX4 port = $SOCKS_PORT
+external: r1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
+EOF
+	cat >"$s/tinyproxy.conf" <<EOF
+# proxyvpn bench: tinyproxy as an HTTP CONNECT proxy, no auth; no ConnectPort
+# line, so CONNECT is allowed to every port
+Port $HTTP_PROXY_PORT
+Listen $PRX4
+Timeout 600
+MaxClients 1024
+LogLevel Warning
+PidFile "$s/tinyproxy.pid"
+Allow 192.0.2.0/24
+DisableViaHeader Yes
+EOF
+	start_server iperf3 n_dst iperf3 -s -B "$DST4" -p "$IPERF_PORT"
+	start_server nginx n_dst nginx -c "$s/nginx.conf" -e "$s/nginx-error.log"
+	start_server danted n_prx danted -f "$s/danted.conf" -N 1 -p "$s/danted.pid"
+	start_server tinyproxy n_prx tinyproxy -d -c "$s/tinyproxy.conf"
+	wait_port n_dst "$IPERF_PORT" || { echo "iperf3 not listening"; return 1; }
+	wait_port n_dst "$WEB_PORT" || { echo "nginx not listening"; return 1; }
+	wait_port n_prx "$SOCKS_PORT" || { echo "danted not listening"; return 1; }
+	wait_port n_prx "$HTTP_PROXY_PORT" || { echo "tinyproxy not listening"; return 1; }
+}
+
+# the plumbing works, and CLI cannot reach DST without a proxy (forwarding off)
+setup_checks() {
+	fetch_ok() { # NS_FUNC CURL-ARGS...: fetch $URL_1K intact
+		local ns=$1 got=$WORK/check
+		shift
+		rm -f "$got"
+		"$ns" curl -sS --max-time 10 "$@" -o "$got" "$URL_1K" && cmp -s "$got" "$WORK/www/1k"
+	}
+	fetch_ok n_prx || { echo "PRX cannot fetch $URL_1K"; return 1; }
+	if n_cli curl -sS --connect-timeout 1 --max-time 2 -o /dev/null "$URL_1K" 2>/dev/null; then
+		echo "CLI reaches DST without a proxy: topology is wrong"
+		return 1
+	fi
+	fetch_ok n_cli --proxy "socks5://$PRX4:$SOCKS_PORT" || { echo "curl through dante failed"; return 1; }
+	fetch_ok n_cli --proxy "http://$PRX4:$HTTP_PROXY_PORT" --proxytunnel ||
+		{ echo "curl through tinyproxy (CONNECT) failed"; return 1; }
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+case $LOAD_START in
+0.[0-4]*) ;;
+*) say "WARNING: load average $LOAD_START: other work on this machine will lower the numbers" ;;
+esac
+T0=$(now_ms)
+setup_topology >"$WORK/setup.log" 2>&1 || die "topology: $(cat "$WORK/setup.log")"
+if ! setup_servers >"$WORK/setup.log" 2>&1 || ! setup_checks >"$WORK/setup.log" 2>&1; then
+	for f in "$WORK"/srv/*.log; do [ -s "$f" ] && { echo "--- $f"; tail -n 10 "$f"; } >&2; done
+	die "servers: $(cat "$WORK/setup.log")"
+fi
+say "topology and servers ready in $(($(now_ms) - T0)) ms (ns ${NSS[*]})"
+
+# --- measuring one command in app context --------------------------------------
+# The command runs under a wrapper that stops twice on a FIFO handshake:
+# before the command starts and after it ended, while the path's engine is
+# still alive. At both stops run.sh samples the engine's utime+stime
+# (/proc/PID/stat) and the whole machine's busy time (/proc/stat), and at the
+# second the engine's VmHWM.
+# shellcheck disable=SC2016 # expanded by the wrapper's bash
+WRAP='up=$1 down=$2; shift 2
+echo start >"$up"; read -r _ <"$down"
+"$@"; rc=$?
+echo "end $rc" >"$up"; read -r _ <"$down"
+exit "$rc"'
+CLK_TCK=$(getconf CLK_TCK)
+RUNS=$RAW/runs.tsv
+printf 'path\ttest\trc\twall_s\tengine_cpu_s\tengine_hwm_kib\tmachine_cpu_s\n' >"$RUNS"
+
+cpu_ticks() { # PID... -> sum of utime+stime in clock ticks
+	local p s t=0 f
+	for p in "$@"; do
+		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		read -r -a f <<<"${s##*) }"
+		t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+machine_ticks() { # busy time of all CPUs: user nice system irq softirq steal
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+hwm_kib() { # PID... -> max VmHWM
+	local p v m=0
+	for p in "$@"; do
+		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+		[ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v
+	done
+	echo "$m"
+}
+
+# hs_read LIMIT_S: next handshake line from the wrapper into HS_LINE, giving
+# up after LIMIT_S seconds or as soon as the spawned process is gone.
+hs_read() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	HS_LINE=""
+	while :; do
+		read -r -t 0.2 HS_LINE <&7 && return 0
+		HS_LINE=""
+		[ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ] ||
+			return 1
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+	done
+}
+
+# wait_spawn SECS: reap SPAWN_PID, killing it (and everything tagged) if it
+# has not exited by then.
+wait_spawn() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	while [ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ]; do
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			kill -KILL "$SPAWN_PID" 2>/dev/null || true
+			break
+		fi
+		sleep 0.05
+	done
+	wait "$SPAWN_PID" 2>/dev/null || true
+	kill_tagged
+}
+
+# measure PATH TEST LIMIT_S CMD...: run CMD in PATH's app context with stdout
+# in $RAW/PATH.TEST.out, stderr in .err; append a line to runs.tsv.
+# Returns CMD's status (1 if the handshake failed).
+measure() {
+	local path=$1 test=$2 limit=$3
+	shift 3
+	local base=$RAW/$path.$test fifo_up=$WORK/fifo.up fifo_down=$WORK/fifo.down
+	local c0 c1 m0 m1 t0 t1 rc=1 cpu="" hwm="" wall="" mcpu=""
+	rm -f "$fifo_up" "$fifo_down"
+	mkfifo -m 0600 "$fifo_up" "$fifo_down"
+	exec 7<>"$fifo_up" 8<>"$fifo_down"
+	SPAWN_PID="" ENGINE_PIDS=()
+	"path_${path}_spawn" bash -c "$WRAP" wrap "$fifo_up" "$fifo_down" "$@" \
+		>"$base.out" 2>"$base.err" </dev/null 7>&- 8>&-
+	if hs_read 20 && [ "$HS_LINE" = start ]; then
+		if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
+			c0=$(cpu_ticks "${ENGINE_PIDS[@]}")
+		fi
+		m0=$(machine_ticks)
+		t0=$(date +%s%N)
+		echo go >&8
+		if hs_read "$limit" && [ "${HS_LINE%% *}" = end ]; then
+			t1=$(date +%s%N)
+			m1=$(machine_ticks)
+			rc=${HS_LINE#end }
+			if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
+				c1=$(cpu_ticks "${ENGINE_PIDS[@]}")
+				cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+				hwm=$(hwm_kib "${ENGINE_PIDS[@]}")
+			fi
+			wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+			mcpu=$(awk -v a="$m0" -v b="$m1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+			echo go >&8
+		else
+			echo "bench: $test did not finish within ${limit}s (or the path's process died)" >>"$base.err"
+			rc=1
+		fi
+	else
+		echo "bench: the command never started in app context (its process exited, or 20 s passed)" >>"$base.err"
+	fi
+	wait_spawn 15
+	exec 7>&- 8>&-
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" >>"$RUNS"
+	return "$rc"
+}
+
+iperf() { # PATH TEST IPERF-ARGS...
+	local path=$1 test=$2
+	shift 2
+	measure "$path" "$test" $((DUR + 40)) \
+		iperf3 -c "$DST4" -p "$IPERF_PORT" -t "$DUR" -J --connect-timeout 10000 "$@" ||
+		say "  $path $test: iperf3 failed (see raw output)"
+}
+
+# --- run every path ---------------------------------------------------------------
+BROKEN=()
+for path in "${PATHS[@]}"; do
+	label=$("path_${path}_label")
+	say "path $path: $label"
+	if declare -F "path_${path}_start" >/dev/null; then
+		CUR_STOP=""
+		declare -F "path_${path}_stop" >/dev/null && CUR_STOP=path_${path}_stop
+		if ! "path_${path}_start" >"$RAW/$path.start.log" 2>&1; then
+			BROKEN+=("$path: path_${path}_start failed: $(tail -n 3 "$RAW/$path.start.log")")
+			if [ -n "$CUR_STOP" ]; then "$CUR_STOP" >/dev/null 2>&1 || true; fi
+			CUR_STOP=""
+			continue
+		fi
+	fi
+	# preflight: the path carries one request and its reply intact
+	if ! measure "$path" preflight 20 curl -sS --noproxy '*' --max-time 10 "$URL_1K" ||
+		! cmp -s "$RAW/$path.preflight.out" "$WORK/www/1k"; then
+		BROKEN+=("$path: could not fetch $URL_1K through it: $(tail -n 3 "$RAW/$path.preflight.err" | paste -sd' ' -)")
+	else
+		# the links the application sees (the report takes the MTU from it)
+		measure "$path" ifinfo 20 ip -o link || true
+		for t in "up1:" "down1:-R" "up4:-P 4" "down4:-R -P 4"; do
+			say "  iperf3 ${t%%:*} (${DUR}s)"
+			# shellcheck disable=SC2086 # the options are meant to split
+			iperf "$path" "${t%%:*}" ${t#*:}
+		done
+		say "  ab -c $CONC -t $DUR (new connection per request)"
+		measure "$path" rate $((DUR + 60)) ab -r -q -s 20 -c "$CONC" -t "$DUR" -n "$AB_MAX_N" \
+			-e "$RAW/$path.rate.csv" "$URL_1K" || say "  $path rate: ab failed (see raw output)"
+		say "  ab -c 1 -t $LAT_DUR (latency)"
+		measure "$path" latency $((LAT_DUR + 60)) ab -r -q -s 20 -c 1 -t "$LAT_DUR" -n "$AB_MAX_N" \
+			-e "$RAW/$path.latency.csv" "$URL_1K" || say "  $path latency: ab failed (see raw output)"
+	fi
+	if [ -n "$CUR_STOP" ]; then
+		"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || say "  $CUR_STOP failed"
+		CUR_STOP=""
+	fi
+done
+
+# --- report -------------------------------------------------------------------------
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$RAW/meta.tsv"; }
+: >"$RAW/meta.tsv"
+meta date "$(date -u +%Y-%m-%d)"
+meta command "$CMDLINE"
+meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+meta cores "$(nproc)"
+meta mem_kib "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+meta kernel "$(uname -r)"
+# shellcheck source=/dev/null
+meta distro "$(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_version 2>/dev/null || echo '?'))"
+meta vm "$(systemd-detect-virt --vm 2>/dev/null || lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
+meta container "$(systemd-detect-virt --container 2>/dev/null || true)"
+meta loadavg "$LOAD_START"
+meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$BUILD" = rev ]; then
+	meta commit "$(git -C "$REPO" rev-parse --short=12 "$REV") ($REV, built from git archive)"
+else
+	dirty=""
+	git -C "$REPO" diff --quiet HEAD -- src Makefile 2>/dev/null || dirty=" + uncommitted changes in src/ or Makefile"
+	meta commit "$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$dirty"
+fi
+meta describe "$(git -C "$REPO" describe --always --tags "${REV:-HEAD}" 2>/dev/null || echo unknown)"
+meta proxyvpn "$("$PROXYVPN" --version 2>&1 | head -n 1)"
+meta cflags "${CFLAGS_SEEN:-unknown}"
+meta versions "$(danted -v 2>&1 | sed -n 's/^Dante v\([0-9.]*[0-9]\).*/dante-server \1/p'), $(tinyproxy -v 2>&1 | head -n 1), $(nginx -v 2>&1 | sed 's|.*nginx/|nginx |'), $(iperf3 --version | head -n 1 | cut -d' ' -f1-2), ab $(ab -V | sed -n 's/.*Version \([0-9.]*\).*/\1/p')"
+meta mtu "$(n_cli cat /sys/class/net/c0/mtu)"
+meta dur "$DUR"
+meta conc "$CONC"
+meta lat_dur "$LAT_DUR"
+meta quick "$QUICK"
+for path in "${PATHS[@]}"; do meta path "$path	$("path_${path}_label")"; done
+for b in "${BROKEN[@]}"; do meta broken "$b"; done
+
+if [ -n "$OUT" ]; then
+	"$PY" "$BENCH_DIR/report.py" render "$RAW" --fragment "$OUT/benchmarks.md" --png "$OUT/benchmarks.png" ||
+		die "report.py failed"
+	say "wrote $OUT/benchmarks.md, $OUT/benchmarks.png and raw outputs in $RAW"
+	cat "$OUT/benchmarks.md"
+else
+	"$PY" "$BENCH_DIR/report.py" render "$RAW" --page "$REPO/docs/benchmarks.md" \
+		--png "$REPO/docs/benchmarks.png" || die "report.py failed"
+	say "wrote docs/benchmarks.md (results section) and docs/benchmarks.png"
+	"$PY" "$BENCH_DIR/report.py" render "$RAW" --fragment /dev/stdout
+fi
+
+if [ "${#BROKEN[@]}" -gt 0 ]; then
+	for b in "${BROKEN[@]}"; do echo "bench: ERROR: path $b" >&2; done
+	exit 1
+fi
+exit 0
