@@ -3,6 +3,7 @@
 #   make check      unit tests (ASan+UBSan), fuzz smoke, end-to-end netns suite (root)
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
 #   make e2e        end-to-end suite     make format    reformat with clang-format
+#   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
@@ -73,6 +74,10 @@ e2e: proxyvpn
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
+
+bench: proxyvpn
+	$(Q)bash bench/run.sh --no-build
+.PHONY: bench
 
 install: proxyvpn
 	install -D -m 0755 proxyvpn $(DESTDIR)$(BINDIR)/proxyvpn

@@ -1,7 +1,7 @@
 #!/bin/bash
 # proxyvpn test runner (called by `make check`).
 #
-#   tests/run-all.sh [unit|fuzz|e2e|all]      (default: all)
+#   tests/run-all.sh [unit|fuzz|e2e|bench|all]      (default: all)
 #
 # unit: every build/unit/test-* (cmocka) binary is one check; pass = exit 0.
 #       No unit test binary at all is a failure.
@@ -9,6 +9,8 @@
 #       tests/fuzz/corpus/<name without fuzz->/ (so new inputs stay out of the
 #       repo); crash/leak/timeout artifacts go to build/fuzz-artifacts/<name>/.
 # e2e:  tests/e2e/run.sh if root (each e2e test is one check), else skipped.
+# bench: one check, bench/smoke, if root (else skipped): bench/run.sh --quick
+#       into a temp dir; passes if it produced a table with every cell filled.
 # Prints "PASS name" / "FAIL name" / "SKIP name" per check and ends with
 # exactly one line "N passed, N failed, N skipped"; exit 1 if any failed.
 set -uo pipefail
@@ -16,9 +18,9 @@ cd "$(dirname "$0")/.." || exit 1
 
 MODE=${1:-all}
 case $MODE in
-unit | fuzz | e2e | all) ;;
+unit | fuzz | e2e | bench | all) ;;
 *)
-	echo "usage: tests/run-all.sh [unit|fuzz|e2e|all]" >&2
+	echo "usage: tests/run-all.sh [unit|fuzz|e2e|bench|all]" >&2
 	exit 2
 	;;
 esac
@@ -115,14 +117,31 @@ run_e2e() {
 	fi
 }
 
+run_bench() {
+	local log=$TMP/bench.log rc=0
+	if [ "$(id -u)" != 0 ]; then
+		skip bench/smoke
+		return
+	fi
+	timeout -k 5 150 bash bench/run.sh --quick --no-build --out "$TMP/bench" >"$log" 2>&1 </dev/null || rc=$?
+	if [ "$rc" = 0 ] && bash bench/run.sh --check "$TMP/bench" >>"$log" 2>&1; then
+		pass bench/smoke
+	else
+		echo "bench/run.sh exit status $rc" >>"$log"
+		fail bench/smoke "$log"
+	fi
+}
+
 case $MODE in
 unit) run_unit ;;
 fuzz) run_fuzz ;;
 e2e) run_e2e ;;
+bench) run_bench ;;
 all)
 	run_unit
 	run_fuzz
 	run_e2e
+	run_bench
 	;;
 esac
 
