@@ -462,11 +462,15 @@ static const uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
  *   [2] bits 0-1 seq: rcv_nxt (or the flow's fixed ISN if no conn), + d1, - d1, = d1
  *       bits 2-4 ack: snd_nxt, snd_una, snd_max, snd_una + d2, snd_nxt - d2,
  *                     iss + 1, 0, = d2 << 16 | d1
- *       bits 5-6 options: none, MSS + NOP + WS, MSS, raw bytes from the payload
+ *       bits 5-6 options: none; MSS + SACK-permitted + timestamps + WS;
+ *                 timestamps (old TSval when d2 is odd) + two SACK blocks
+ *                 relative to snd_una/snd_max; raw bytes from the payload
  *       bit 7 data from the payload instead of a pattern
  *   [3..4] d1, [5..6] d2, [7..8] window, [9..10] data length (pattern)
  *   [11..] raw options ([11] = their length) and/or data
  */
+static uint32_t ts_clock;	/* the app's timestamp clock, per input */
+
 static void segment(const uint8_t *p, size_t len)
 {
 	static uint8_t pkt[IP_MAX_HDR + TCP_HDR_LEN + TCP_MAX_OPT + MAX_DATA];
@@ -532,22 +536,49 @@ static void segment(const uint8_t *p, size_t len)
 		ack = d2 << 16 | d1;
 		break;
 	}
+	ts_clock += 1 + (d1 & 3);
 	switch ((in[2] >> 5) & 3) {
 	case 1:
+		/* A SYN's options: MSS, SACK-permitted, timestamps, window scale. */
 		opt[0] = 2;
 		opt[1] = 4;
 		store_be16(opt + 2, (uint16_t)(d2 ? d2 : 1460));
-		opt[4] = 1;
-		opt[5] = 3;
-		opt[6] = 3;
-		opt[7] = (uint8_t)(d1 & 0x0f);
-		optlen = 8;
+		opt[4] = 4;
+		opt[5] = 2;
+		opt[6] = 8;
+		opt[7] = 10;
+		store_be32(opt + 8, ts_clock);
+		store_be32(opt + 12, 0);
+		opt[16] = 1;
+		opt[17] = 3;
+		opt[18] = 3;
+		opt[19] = (uint8_t)(d1 & 0x0f);
+		optlen = 20;
 		break;
 	case 2:
-		opt[0] = 2;
-		opt[1] = 4;
-		store_be16(opt + 2, (uint16_t)(d2 ? d2 : 1460));
-		optlen = 4;
+		/*
+		 * Timestamps (an old TSval when d2 is odd: PAWS) and two SACK
+		 * blocks relative to the live conn's send space.
+		 */
+		opt[0] = 1;
+		opt[1] = 1;
+		opt[2] = 8;
+		opt[3] = 10;
+		store_be32(opt + 4, (d2 & 1) ? ts_clock - 100000 : ts_clock);
+		store_be32(opt + 8, c ? (uint32_t)F.loop.now + c->ts_off - (d1 & 0xff) : 0);
+		opt[12] = 1;
+		opt[13] = 1;
+		opt[14] = 5;
+		opt[15] = 18;
+		{
+			uint32_t una = c ? c->snd_una : 0, max = c ? c->snd_max : 0;
+
+			store_be32(opt + 16, una + d1);
+			store_be32(opt + 20, una + d1 + d2);
+			store_be32(opt + 24, una + (d2 & 0xfff));
+			store_be32(opt + 28, max);
+		}
+		optlen = 32;
 		break;
 	case 3:
 		if (restlen) {
@@ -650,6 +681,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int i;
 
 	memset(&F, 0, sizeof(F));
+	ts_clock = 0;
 	F.verbose = getenv("FUZZ_TCP_VERBOSE") != NULL;
 	F.iss_next = ISS_DEFAULT;
 	F.cfg.mtu = mtus[0];
