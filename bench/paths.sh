@@ -56,3 +56,14 @@ path_pv_socks5_spawn() { pv_spawn "socks5://$PRX4:$SOCKS_PORT" "$@"; }
 
 path_pv_http_label() { echo "proxyvpn → tinyproxy (HTTP CONNECT)"; }
 path_pv_http_spawn() { pv_spawn "http://$PRX4:$HTTP_PROXY_PORT" "$@"; }
+
+# --- optional, not in PATHS (bench/run.sh --paths kernel,pv_socks5,pv_socks5_mtu64k):
+# the same as pv_socks5 with tun0's MTU at 65535, which shows how much of the
+# engine's cost is per packet rather than per byte.
+path_pv_socks5_mtu64k_label() { echo "proxyvpn --mtu 65535 → dante (SOCKS5)"; }
+path_pv_socks5_mtu64k_spawn() {
+	ip netns exec "$NS_CLI" env "PVBENCH_TAG=$TAG" "$PROXYVPN" exec -q --mtu 65535 \
+		--proxy "socks5://$PRX4:$SOCKS_PORT" -- "$@" &
+	SPAWN_PID=$!
+	ENGINE_PIDS=("$SPAWN_PID")
+}

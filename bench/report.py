@@ -235,7 +235,8 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu):
                f"compiler flags seen: `{meta.get('cflags', '?')}`")
     out.append(f"- Setup: three network namespaces joined by veth pairs (MTU {meta.get('mtu', '?')}); "
                f"link the application sends on: {mtus}; {meta.get('versions', '?')}; "
-               f"load average at start {meta.get('loadavg', '?')}, at end {meta.get('loadavg_end', '?')}")
+               f"CPU busy in the 2 s before the start {meta.get('busy_start', '?')} %, load average at start "
+               f"{meta.get('loadavg', '?')}, at end {meta.get('loadavg_end', '?')}")
     out.append("")
     head = ["Measure"] + [label for _, label in paths]
     out.append("| " + " | ".join(head) + " |")
@@ -253,12 +254,9 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu):
     out.append("")
     out.append(f"In parentheses: the value divided by the first column's (throughput and rate: higher is "
                f"better; latency and CPU: lower is better). {NA}: not applicable (no engine process).")
-    try:
-        load = float(meta.get("loadavg", "0").split()[0])
-    except ValueError:
-        load = 0.0
-    if load >= 0.5:
-        notes.insert(0, f"the machine was not idle at the start (load average {meta.get('loadavg')}): "
+    busy = meta.get("busy_start", "0")
+    if not busy.isdigit() or int(busy) >= 10:
+        notes.insert(0, f"the machine was not idle at the start ({busy} % CPU busy): "
                      "other work lowers these numbers")
     if notes or broken:
         out.append("")

@@ -329,11 +329,18 @@ setup_checks() {
 		{ echo "curl through tinyproxy (CONNECT) failed"; return 1; }
 }
 
+# how busy the machine is before we start (other work lowers every number)
+busy_pct() { # over 2 s, all CPUs
+	local a b
+	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+	sleep 2
+	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+	echo "$a $b" | awk '{ d = ($3 - $1) + ($4 - $2); printf "%.0f", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
+}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-case $LOAD_START in
-0.[0-4]*) ;;
-*) say "WARNING: load average $LOAD_START: other work on this machine will lower the numbers" ;;
-esac
+BUSY_START=$(busy_pct)
+[ "$BUSY_START" -lt 10 ] ||
+	say "WARNING: the machine is ${BUSY_START}% busy before the start: other work will lower the numbers"
 T0=$(now_ms)
 setup_topology >"$WORK/setup.log" 2>&1 || die "topology: $(cat "$WORK/setup.log")"
 if ! setup_servers >"$WORK/setup.log" 2>&1 || ! setup_checks >"$WORK/setup.log" 2>&1; then
@@ -381,22 +388,29 @@ hwm_kib() { # PID... -> max VmHWM
 
 # hs_read LIMIT_S: next handshake line from the wrapper into HS_LINE, giving
 # up after LIMIT_S seconds or as soon as the spawned process is gone.
+# `read -t 0` only tests for input: a read timing out part-way through a
+# line would lose the bytes it consumed. The wrapper writes whole lines
+# (one small write each), so once input is there the blocking read is short.
 hs_read() {
 	local deadline=$(($(now_ms) + $1 * 1000))
 	HS_LINE=""
 	while :; do
-		read -r -t 0.2 HS_LINE <&7 && return 0
-		HS_LINE=""
+		if read -r -t 0 -u 7; then
+			read -r HS_LINE <&7
+			return 0
+		fi
 		[ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ] ||
 			return 1
 		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
 	done
 }
 
 # wait_spawn SECS: reap SPAWN_PID, killing it (and everything tagged) if it
-# has not exited by then.
+# has not exited by then. Sets SPAWN_RC (137 if we killed it).
 wait_spawn() {
 	local deadline=$(($(now_ms) + $1 * 1000))
+	SPAWN_RC=0
 	while [ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ]; do
 		if [ "$(now_ms)" -ge "$deadline" ]; then
 			kill -KILL "$SPAWN_PID" 2>/dev/null || true
@@ -404,7 +418,7 @@ wait_spawn() {
 		fi
 		sleep 0.05
 	done
-	wait "$SPAWN_PID" 2>/dev/null || true
+	wait "$SPAWN_PID" 2>/dev/null || SPAWN_RC=$?
 	kill_tagged
 }
 
@@ -442,13 +456,20 @@ measure() {
 			mcpu=$(awk -v a="$m0" -v b="$m1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
 			echo go >&8
 		else
-			echo "bench: $test did not finish within ${limit}s (or the path's process died)" >>"$base.err"
+			if [ -n "$HS_LINE" ]; then
+				echo "bench: unexpected handshake line '$HS_LINE' from the wrapper" >>"$base.err"
+			elif [ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ]; then
+				echo "bench: $test did not finish within ${limit}s" >>"$base.err"
+			else
+				echo "bench: the path's process exited before the command ended" >>"$base.err"
+			fi
 			rc=1
 		fi
 	else
 		echo "bench: the command never started in app context (its process exited, or 20 s passed)" >>"$base.err"
 	fi
 	wait_spawn 15
+	[ "$rc" = 0 ] || echo "bench: the path's process ($SPAWN_PID) exited with status $SPAWN_RC" >>"$base.err"
 	exec 7>&- 8>&-
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" >>"$RUNS"
 	return "$rc"
@@ -515,6 +536,7 @@ meta kernel "$(uname -r)"
 meta distro "$(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_version 2>/dev/null || echo '?'))"
 meta vm "$(systemd-detect-virt --vm 2>/dev/null || lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
 meta container "$(systemd-detect-virt --container 2>/dev/null || true)"
+meta busy_start "$BUSY_START"
 meta loadavg "$LOAD_START"
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$BUILD" = rev ]; then
