@@ -212,3 +212,71 @@ skip_in_selftest() {
 		exit 77
 	fi
 }
+
+# ---- stress tests (t-many, t-churn, t-slow, t-malformed, t-limits) ----
+# stress.py serve ports (DST) and the rate-limited SOCKS5 proxy port (PRX).
+STRESS_ECHO_PORT=7601
+STRESS_REQ_PORT=7602
+STRESS_BLAST_PORT=7603
+STRESS_SINK_PORT=7604
+SLOW_SOCKS_PORT=1095
+
+# engine_pid: pid of this run's proxyvpn engine (tagged, named proxyvpn, and
+# not the short-lived pre-exec child, whose parent is proxyvpn). Empty and
+# status 1 unless exactly one.
+engine_pid() {
+	local p pp found=()
+	for p in $(tagged_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = proxyvpn ] || continue
+		pp=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ "$(cat "/proc/$pp/comm" 2>/dev/null)" = proxyvpn ] && continue
+		found+=("$p")
+	done
+	[ "${#found[@]}" = 1 ] && echo "${found[0]}"
+}
+
+# proc_kib PID FIELD: a /proc/PID/status field in KiB (VmRSS, VmHWM).
+proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# fd_count PID: number of open fds of PID.
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# wait_sync FILE SECONDS PID: bounded wait for FILE (a client's sync mark)
+# while PID (the proxyvpn run) lives; 1 on timeout, 2 if PID ended first.
+wait_sync() {
+	local f=$1 secs=$2 pid=$3
+	local deadline=$(($(now_ms) + secs * 1000))
+	until [ -e "$f" ]; do
+		kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] ||
+			{ [ -e "$f" ] && return 0; return 2; }
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# raise_nofile NEED: soft RLIMIT_NOFILE up to the hard limit (inherited by
+# everything the test starts); exit 77 (skip) if even that is below NEED.
+raise_nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] && hard=1048576
+	if [ "$hard" -lt "$1" ]; then
+		echo "SKIPPED: RLIMIT_NOFILE hard limit $hard < $1 needed"
+		exit 77
+	fi
+	ulimit -Sn "$hard"
+}
+
+# start_stress_server DIR: stress.py serve in DST on the STRESS_* ports;
+# waits until it listens.
+start_stress_server() {
+	local d=$1 p
+	for p in "$STRESS_ECHO_PORT" "$STRESS_REQ_PORT" "$STRESS_BLAST_PORT" "$STRESS_SINK_PORT"; do
+		port_closed n_dst "$p" || fail "something already listens on DST :$p"
+	done
+	ip netns exec "$E2E_NS_DST" "$PY" "$E2E_DIR/stress.py" serve --echo "$STRESS_ECHO_PORT" \
+		--req "$STRESS_REQ_PORT" --blast "$STRESS_BLAST_PORT" --sink "$STRESS_SINK_PORT" \
+		--ready "$d/server.ready" >"$d/server.log" 2>&1 &
+	track_pid $!
+	wait_sync "$d/server.ready" 10 $! || { cat "$d/server.log" >&2; fail "stress server did not start"; }
+}
