@@ -78,6 +78,7 @@ TESTS=(
 	"churn-socks5         churn      socks5      150"
 	"slowreader           slow       reader      60"
 	"slowproxy            slow       proxy       60"
+	"malformed-socks5     malformed  socks5      90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
