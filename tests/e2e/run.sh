@@ -79,6 +79,7 @@ TESTS=(
 	"slowreader           slow       reader      60"
 	"slowproxy            slow       proxy       60"
 	"malformed-socks5     malformed  socks5      90"
+	"limits-socks5        limits     socks5      60"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

@@ -1,0 +1,36 @@
+#!/bin/bash
+# limits. proxyvpn exec --max-conns 100 via the proxy of kind $1: the app
+#   (stress.py limits) opens 100 connections to the echo server and holds
+#   them (each does one exchange); the 101st..150th must be refused
+#   promptly (ECONNREFUSED within 2 s each: the engine answers the SYN with
+#   an RST at once); the 100 held ones still complete an echo exchange; after
+#   the app closes 50 of them, new connections work again (retried for at
+#   most 10 s, as closing flows may count until their FINs are through).
+#   With -v, the stats line must count >= 50 flows refused at the limit.
+#   Exits 77 (skip) if this proxyvpn has no --max-conns option.
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+kind=$1
+help=$({ "$E2E_PROXYVPN" exec --help 2>&1 || true; "$E2E_PROXYVPN" --help 2>&1 || true; })
+if ! grep -q -- --max-conns <<<"$help"; then
+	echo "SKIPPED: proxyvpn --help does not mention --max-conns"
+	exit 77
+fi
+raise_nofile 1024
+sync=$T_OUT/sync
+mkdir -m 0777 "$sync"
+start_stress_server "$sync"
+touch "$sync/go"
+rc=0
+pv exec -v --max-conns 100 --proxy "$(proxy_url "$kind")" -- "$PY" "$E2E_DIR/stress.py" limits \
+	"$DST4" "$STRESS_ECHO_PORT" --hold 100 --extra 50 --sync "$sync" \
+	>"$T_OUT/client.out" 2>"$T_OUT/pv.err" || rc=$?
+cat "$T_OUT/client.out"
+grep 'stats:' "$T_OUT/pv.err" || true
+[ "$rc" = 0 ] || { cat "$T_OUT/pv.err" >&2; fail "proxyvpn exec --max-conns 100 (the limits client) exited $rc"; }
+refused=$(grep -ho 'refused-at-limit [0-9]*' "$T_OUT/pv.err" | awk '{ print $2 }' | head -n 1)
+if [ -n "$refused" ]; then
+	[ "$refused" -ge 50 ] || fail "stats: refused-at-limit $refused, want >= 50"
+fi
+echo "limits: 50 connections past --max-conns 100 refused at once; the 100 carried on; new ones work after 50 closed"
