@@ -2,6 +2,7 @@
 #   make            build ./proxyvpn
 #   make check      unit tests (ASan+UBSan), fuzz smoke, end-to-end netns suite (root)
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
+#   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
 PREFIX  ?= /usr/local
@@ -26,6 +27,7 @@ SRC     := $(wildcard src/*.c)
 OBJ     := $(SRC:src/%.c=build/%.o)
 LIBOBJ  := $(filter-out build/main.o,$(OBJ))
 SANOBJ  := $(LIBOBJ:build/%.o=build/san/%.o)
+FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
 UNIT    := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test-*.c))
 FUZZ    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
@@ -49,6 +51,18 @@ build/san/%.o: src/%.c | build
 	@echo "  CC SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
+# Test-only binary with the fault injection layer (src/fault.h), for the e2e suite.
+fault: build/fault/proxyvpn
+
+build/fault/proxyvpn: $(FAULTOBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/fault/%.o: src/%.c | build
+	@echo "  CC FLT  $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DPROXYVPN_FAULT -c -o $@ $<
+
 build/unit/%: tests/unit/%.c $(SANOBJ) | build
 	@echo "  CC UNIT $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
@@ -66,10 +80,10 @@ build:
 unit: $(UNIT)
 fuzz: $(FUZZ)
 
-check: proxyvpn unit fuzz
+check: proxyvpn fault unit fuzz
 	$(Q)tests/run-all.sh
 
-e2e: proxyvpn
+e2e: proxyvpn fault
 	$(Q)tests/run-all.sh e2e
 
 format:
@@ -86,6 +100,6 @@ install: proxyvpn
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all unit fuzz check e2e format install clean
+.PHONY: all fault unit fuzz check e2e format install clean
 .SECONDARY:
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d)

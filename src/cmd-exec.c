@@ -192,7 +192,8 @@ int cmd_exec(int argc, char **argv)
 	child.tun_fd = -1;	/* the engine owns it now, even on failure */
 	if (ret < 0) {
 		errno = -ret;
-		log_warn("engine");
+		if (ret != -EINVAL)	/* a bad setting: engine_init named it */
+			log_warn("engine");
 		goto out_kill;
 	}
 	ret = exec_release(&child);

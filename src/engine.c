@@ -12,9 +12,25 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "fault.h"
 #include "ip.h"
 #include "log.h"
 #include "session.h"
+
+void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
+{
+	struct ip_view v;
+
+	if (ip_parse(pkt, len, &v) < 0) {
+		e->stats.pkts_bad++;
+		return;
+	}
+	if (v.proto != IPPROTO_TCP) {
+		e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+		return;
+	}
+	tcp_input(e->tcp, &v);
+}
 
 static void tun_readable(struct loop_io *io, uint32_t events)
 {
@@ -23,7 +39,6 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < ENGINE_TUN_BATCH; i++) {
-		struct ip_view v;
 		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_PKT_MAX);
 
 		if (n < 0) {
@@ -35,15 +50,9 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 			return;
 		}
 		e->stats.pkts_in++;
-		if (ip_parse(e->pkt, (size_t)n, &v) < 0) {
-			e->stats.pkts_bad++;
-			continue;
-		}
-		if (v.proto != IPPROTO_TCP) {
-			e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
-			continue;
-		}
-		tcp_input(e->tcp, &v);
+		if (fault_in(e, e->pkt, (size_t)n))
+			continue;	/* test builds: it calls engine_input() */
+		engine_input(e, e->pkt, (size_t)n);
 	}
 }
 
@@ -94,6 +103,9 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		e->cfg.hs_timeout_ms = ENGINE_HS_TIMEOUT_MS;
 	if (!e->cfg.buf_size)
 		e->cfg.buf_size = TCP_BUF_DEFAULT;
+	ret = fault_init(e);	/* test builds only: PROXYVPN_FAULT */
+	if (ret < 0)
+		goto err;
 	e->pkt = malloc(ENGINE_PKT_MAX);
 	if (!e->pkt) {
 		ret = -ENOMEM;
@@ -121,6 +133,7 @@ err_pkt:
 	free(e->pkt);
 	e->pkt = NULL;
 err:
+	fault_fini(e);
 	return ret;
 }
 
@@ -142,6 +155,7 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
 		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
 		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs);
+	fault_log_stats(e);
 }
 
 void engine_fini(struct engine *e)
@@ -150,6 +164,7 @@ void engine_fini(struct engine *e)
 		e->loop->idle = NULL;
 		e->loop->idle_arg = NULL;
 	}
+	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
 	if (e->tcp) {

@@ -38,6 +38,7 @@ struct engine_stats {
 };
 
 struct session;
+struct fault;
 
 struct engine {
 	struct loop *loop;
@@ -51,13 +52,19 @@ struct engine {
 	struct engine_stats stats;
 	struct timer drain_timer;
 	bool draining;
+	struct fault *fault;		/* test builds only (fault.h); else always NULL */
 };
 
-/* Takes over tun_fd (closed by engine_fini). 0 or -errno. */
+/*
+ * Takes over tun_fd (closed by engine_fini). 0 or -errno; -EINVAL means a bad
+ * setting that has already been logged (PROXYVPN_FAULT in fault builds).
+ */
 int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg);
 /* Closes every proxy socket and frees everything; safe on a zeroed engine. */
 void engine_fini(struct engine *e);
 void engine_log_stats(const struct engine *e);
+/* One packet from the TUN into the IP and TCP layers (the fault layer calls it too). */
+void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop

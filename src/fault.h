@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Fault injection between the TUN and the TCP stack, for tests only. It
+ * exists only when the build defines PROXYVPN_FAULT (make fault); otherwise
+ * the engine's hooks below are empty inlines and the binary holds no fault
+ * code at all.
+ *
+ * Configured once at engine start from the environment:
+ *   PROXYVPN_FAULT="seed=7,in.loss=5,out.loss=5,reorder=25,dup=1,corrupt=0.1,delay=20"
+ * loss, reorder, dup, corrupt are percentages (0-100, up to 4 decimals),
+ * delay is in ms (0-10000); each key alone applies to both directions, with
+ * "in." to packets from the TUN (the app's) only, with "out." to packets to
+ * the TUN only. seed (decimal, 64 bits) makes every decision reproducible.
+ *
+ * Per packet and direction, in order: loss drops it; corrupt flips one
+ * random bit (the IP/TCP checksums must catch it); dup sends it twice;
+ * reorder holds it back until 1-3 more packets passed in that direction or
+ * FAULT_REORDER_MS went by; delay holds every packet for delay ms (FIFO).
+ * Held packets are copies in memory of our own, at most FAULT_MAX_HELD
+ * packets and FAULT_MAX_HELD_BYTES bytes: a packet that does not fit is
+ * dropped and counted as overflow.
+ */
+#ifndef PROXYVPN_FAULT_H
+#define PROXYVPN_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct engine;
+
+#ifdef PROXYVPN_FAULT
+
+#include "loop.h"
+
+enum {
+	FAULT_MAX_HELD = 4096,			/* packets held at once, both directions */
+	FAULT_MAX_HELD_BYTES = 32 << 20,
+	FAULT_REORDER_MS = 10,			/* longest a reordered packet is held */
+	FAULT_REORDER_MAX_SKIP = 3,		/* released after 1..this many later packets */
+	FAULT_DELAY_MAX_MS = 10000,
+	FAULT_PPM = 1000000,			/* rates are parts per million: 100 % */
+	FAULT_ERR_LEN = 160,
+};
+
+enum fault_dir {
+	FAULT_IN,	/* TUN -> engine: the app's packets */
+	FAULT_OUT,	/* engine -> TUN */
+	FAULT_NDIR,
+};
+
+struct fault_rates {
+	uint32_t loss, corrupt, dup, reorder;	/* ppm */
+	uint32_t delay_ms;
+};
+
+struct fault_cfg {
+	uint64_t seed;
+	struct fault_rates dir[FAULT_NDIR];
+};
+
+struct fault_counters {
+	uint64_t pkts;		/* handed to the fault layer */
+	uint64_t lost, corrupted, duplicated, reordered, delayed;
+	uint64_t overflow;	/* dropped: no room to hold it */
+	uint64_t delivered;	/* passed on (a duplicate counts twice) */
+};
+
+/* Passes a packet on: into the stack (FAULT_IN) or to the TUN (FAULT_OUT). */
+typedef void fault_deliver_fn(void *ctx, enum fault_dir d, const uint8_t *pkt, size_t len);
+
+struct fault;
+
+/*
+ * Parses a PROXYVPN_FAULT value ("" = no faults). 0, or -EINVAL with a
+ * one-line reason in err (which names the offending item).
+ */
+int fault_parse(const char *s, struct fault_cfg *cfg, char *err, size_t errlen);
+/* NULL with errno set on failure. Timers run on l. */
+struct fault *fault_new(struct loop *l, const struct fault_cfg *cfg, fault_deliver_fn *deliver,
+			void *ctx);
+/* Drops whatever is still held; safe on NULL. */
+void fault_free(struct fault *f);
+/* Takes one packet: delivers it now, later, twice, or never. */
+void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, int iovcnt);
+const struct fault_counters *fault_counters(const struct fault *f, enum fault_dir d);
+/* Packets held right now (reorder + delay, both directions). */
+size_t fault_held(const struct fault *f);
+
+/* The engine's hooks. fault_init reads PROXYVPN_FAULT: 0, -EINVAL (logged), -ENOMEM. */
+int fault_init(struct engine *e);
+void fault_fini(struct engine *e);
+/* true: the fault layer took the packet (it calls engine_input() itself). */
+bool fault_in(struct engine *e, const uint8_t *pkt, size_t len);
+/* true: the fault layer took the packet (it writes it to the TUN itself). */
+bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt);
+void fault_log_stats(const struct engine *e);
+
+#else /* !PROXYVPN_FAULT: the shipping build */
+
+static inline int fault_init(struct engine *e)
+{
+	(void)e;
+	return 0;
+}
+
+static inline void fault_fini(struct engine *e)
+{
+	(void)e;
+}
+
+static inline bool fault_in(struct engine *e, const uint8_t *pkt, size_t len)
+{
+	(void)e;
+	(void)pkt;
+	(void)len;
+	return false;
+}
+
+static inline bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt)
+{
+	(void)e;
+	(void)iov;
+	(void)iovcnt;
+	return false;
+}
+
+static inline void fault_log_stats(const struct engine *e)
+{
+	(void)e;
+}
+
+#endif /* PROXYVPN_FAULT */
+
+#endif
