@@ -48,13 +48,14 @@ def read_runs(raw):
     with open(os.path.join(raw, "runs.tsv"), encoding="utf-8") as f:
         next(f)
         for line in f:
-            path, test, rc, wall, cpu, hwm, mcpu = line.rstrip("\n").split("\t")
+            path, test, rc, wall, cpu, hwm, mcpu, bcpu = line.rstrip("\n").split("\t")
             runs[(path, test)] = {
                 "rc": int(rc) if rc.lstrip("-").isdigit() else 1,
                 "wall": float(wall) if wall else None,
                 "cpu": float(cpu) if cpu else None,
                 "hwm": int(hwm) if hwm else None,
                 "mcpu": float(mcpu) if mcpu else None,
+                "bcpu": float(bcpu) if bcpu else None,
             }
     return runs
 
@@ -124,7 +125,7 @@ ROWS = [
     ("rate_p99", "request latency at that load, p99 (ms)", True, False),
     ("lat_p50", "request latency, one connection at a time, p50 (ms)", True, False),
     ("lat_p99", "request latency, one connection at a time, p99 (ms)", True, False),
-    ("mcpu_gb", "whole machine CPU per GB moved, all processes, 4 iperf3 tests (s/GB)", True, False),
+    ("cpu_gb", "CPU per GB moved, {cpu_scope}, 4 iperf3 tests (s/GB)", True, False),
     ("cpu_gb_up", "engine CPU per GB moved, upload (s/GB)", False, True),
     ("cpu_gb_down", "engine CPU per GB moved, download (s/GB)", False, True),
     ("cpu_peak", "engine CPU during iperf3, highest of the 4 (% of one core)", False, True),
@@ -133,7 +134,27 @@ ROWS = [
 ]
 
 
-def compute(raw, paths, runs, broken):
+# which rows a measurement feeds (for marking disturbed measurements)
+TEST_ROWS = {"up1": ["up1"], "down1": ["down1"], "up4": ["up4"], "down4": ["down4"],
+             "rate": ["rate", "rate_p50", "rate_p99"], "latency": ["lat_p50", "lat_p99"]}
+DISTURBED = 0.10  # other processes' share of all CPUs above which a measurement is marked
+
+
+def disturbed(runs, cores):
+    """{(path, row key): share} for measurements during which processes outside
+    the benchmark's cgroup used more than DISTURBED of the machine."""
+    out = {}
+    for (path, test), r in runs.items():
+        if test not in TEST_ROWS or None in (r["wall"], r["mcpu"], r["bcpu"]) or r["wall"] <= 0:
+            continue
+        share = max(0.0, r["mcpu"] - r["bcpu"]) / (r["wall"] * cores)
+        if share > DISTURBED:
+            for key in TEST_ROWS[test]:
+                out[(path, key)] = share
+    return out
+
+
+def compute(raw, paths, runs, broken, use_cgroup):
     """values[path][key] = float, FAILED, NOTRUN or NA; notes = list of strings."""
     values, notes = {}, []
     for path, _ in paths:
@@ -149,11 +170,12 @@ def compute(raw, paths, runs, broken):
             iperf[test] = iperf_result(raw, path, test, run)
             v[test] = iperf[test][0] / 1e9 if iperf[test] else FAILED
         alltests = [t for t, _ in IPERF_TESTS]
-        if all(iperf[t] and runs[(path, t)]["mcpu"] is not None for t in alltests):
-            v["mcpu_gb"] = sum(runs[(path, t)]["mcpu"] for t in alltests) / \
+        src = "bcpu" if use_cgroup else "mcpu"
+        if all(iperf[t] and runs[(path, t)][src] is not None for t in alltests):
+            v["cpu_gb"] = sum(runs[(path, t)][src] for t in alltests) / \
                 (sum(iperf[t][1] for t in alltests) / 1e9)
         else:
-            v["mcpu_gb"] = FAILED
+            v["cpu_gb"] = FAILED
         for key, tests in (("cpu_gb_up", ("up1", "up4")), ("cpu_gb_down", ("down1", "down4"))):
             if not has_engine:
                 v[key] = NA
@@ -211,7 +233,7 @@ def fmt_ratio(r):
     return f"{r:.0f}×" if r >= 10 else f"{r:.2g}×"
 
 
-def fragment(meta, paths, values, notes, broken, png_name, mtu):
+def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
     conc = meta.get("conc", "?")
     dur = meta.get("dur", "?")
     mem_gib = int(meta.get("mem_kib", "0")) / 1048576
@@ -241,19 +263,28 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu):
     head = ["Measure"] + [label for _, label in paths]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join(["---"] + ["---:"] * len(paths)) + "|")
+    scope = "every process of the benchmark (its cgroup)" if meta.get("cgroup", "none") != "none" \
+        else "whole machine (/proc/stat; no cgroup)"
     for key, label, ratio, _ in ROWS:
-        cells = [label.format(conc=conc)]
+        cells = [label.format(conc=conc, cpu_scope=scope)]
         for name, _ in paths:
             val = values[name][key]
             cell = fmt(key, val)
             kval = values[base][key]
             if ratio and name != base and isinstance(val, float) and isinstance(kval, float) and kval > 0:
                 cell += f" ({fmt_ratio(val / kval)})"
+            if (name, key) in marks:
+                cell += " †"
             cells.append(cell)
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     out.append(f"In parentheses: the value divided by the first column's (throughput and rate: higher is "
                f"better; latency and CPU: lower is better). {NA}: not applicable (no engine process).")
+    if marks:
+        worst = max(marks.values())
+        out.append(f"†: processes outside the benchmark used more than {DISTURBED:.0%} of the machine's CPU "
+                   f"during this measurement (up to {worst:.0%}): the value is likely too low (too high for "
+                   "latency).")
     busy = meta.get("busy_start", "0")
     if not busy.isdigit() or int(busy) >= 10:
         notes.insert(0, f"the machine was not idle at the start ({busy} % CPU busy): "
@@ -366,7 +397,9 @@ def render(args):
     meta, paths, broken = read_meta(raw)
     runs = read_runs(raw)
     mtu = {p: app_mtu(raw, p) for p, _ in paths}
-    values, notes = compute(raw, paths, runs, broken)
+    use_cgroup = meta.get("cgroup", "none") != "none"
+    values, notes = compute(raw, paths, runs, broken, use_cgroup)
+    marks = disturbed(runs, int(meta.get("cores", "1"))) if use_cgroup else {}
     png = opts.get("--png")
     rc = 0
     if png:
@@ -375,7 +408,8 @@ def render(args):
         except (OSError, subprocess.CalledProcessError) as e:
             print(f"report.py: chart failed: {e}", file=sys.stderr)
             png, rc = None, 1
-    text = fragment(meta, paths, values, notes, broken, os.path.basename(png) if png else None, mtu)
+    text = fragment(meta, paths, values, notes, broken, os.path.basename(png) if png else None, mtu,
+                    marks)
     if "--fragment" in opts:
         with open(opts["--fragment"], "w", encoding="utf-8") as f:
             f.write(text)

@@ -129,6 +129,27 @@ NS_CLI="pvbench-cli-$$" NS_PRX="pvbench-prx-$$" NS_DST="pvbench-dst-$$"
 NSS=("$NS_CLI" "$NS_PRX" "$NS_DST")
 SERVER_PIDS=()
 CUR_STOP="" # stop function of the path being measured, for cleanup
+CG="" CG_KIND="" CG_PARENT=""
+
+# Everything the benchmark starts runs in its own cgroup (cgroup v2, or the
+# v1 cpuacct hierarchy), so that its CPU time can be told apart from the rest
+# of the machine's. Without one, the CPU-per-GB row falls back to /proc/stat.
+cg_setup() {
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		CG_KIND=v2 CG_PARENT=/sys/fs/cgroup
+	elif [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then
+		CG_KIND=v1 CG_PARENT=/sys/fs/cgroup/cpuacct
+	else
+		return 1
+	fi
+	CG=$CG_PARENT/pvbench-$$
+	if mkdir "$CG" 2>/dev/null && echo $$ >"$CG/cgroup.procs" 2>/dev/null; then
+		return 0
+	fi
+	rmdir "$CG" 2>/dev/null
+	CG="" CG_KIND=""
+	return 1
+}
 
 n_cli() { ip netns exec "$NS_CLI" "$@"; }
 n_prx() { ip netns exec "$NS_PRX" "$@"; }
@@ -172,11 +193,16 @@ cleanup() {
 	done
 	for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	if [ -n "$CG" ]; then
+		echo $$ >"$CG_PARENT/cgroup.procs"
+		for p in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+cg_setup || say "no usable cgroup: CPU per GB will count the whole machine"
 
 # --- the binary ----------------------------------------------------------------
 case $BUILD in
@@ -353,8 +379,10 @@ say "topology and servers ready in $(($(now_ms) - T0)) ms (ns ${NSS[*]})"
 # The command runs under a wrapper that stops twice on a FIFO handshake:
 # before the command starts and after it ended, while the path's engine is
 # still alive. At both stops run.sh samples the engine's utime+stime
-# (/proc/PID/stat) and the whole machine's busy time (/proc/stat), and at the
-# second the engine's VmHWM.
+# (/proc/PID/stat), the CPU time of everything the benchmark runs (its
+# cgroup), the whole machine's busy time (/proc/stat), and at the second
+# stop the engine's VmHWM. Between the stops run.sh polls with builtins only
+# (no forks), so its own share of the cgroup's time stays negligible.
 # shellcheck disable=SC2016 # expanded by the wrapper's bash
 WRAP='up=$1 down=$2; shift 2
 echo start >"$up"; read -r _ <"$down"
@@ -363,27 +391,48 @@ echo "end $rc" >"$up"; read -r _ <"$down"
 exit "$rc"'
 CLK_TCK=$(getconf CLK_TCK)
 RUNS=$RAW/runs.tsv
-printf 'path\ttest\trc\twall_s\tengine_cpu_s\tengine_hwm_kib\tmachine_cpu_s\n' >"$RUNS"
+printf 'path\ttest\trc\twall_s\tengine_cpu_s\tengine_hwm_kib\tmachine_cpu_s\tbench_cpu_s\n' >"$RUNS"
+mkfifo -m 0600 "$WORK/fifo.nap"
+exec 9<>"$WORK/fifo.nap" # never written: `read -t` on it is a sleep without a fork
 
-cpu_ticks() { # PID... -> sum of utime+stime in clock ticks
-	local p s t=0 f
+nap() { read -r -t "$1" -u 9 _ || true; }
+now_us() { NOW_US=${EPOCHREALTIME/./}; }
+alive() { # PID: exists and is not a zombie
+	local st
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+cpu_ticks() { # PID... -> CPU_TICKS: sum of utime+stime
+	local p s f
+	CPU_TICKS=0
 	for p in "$@"; do
-		s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		read -r s 2>/dev/null <"/proc/$p/stat" || continue
 		read -r -a f <<<"${s##*) }"
-		t=$((t + f[11] + f[12]))
+		CPU_TICKS=$((CPU_TICKS + f[11] + f[12]))
 	done
-	echo "$t"
 }
-machine_ticks() { # busy time of all CPUs: user nice system irq softirq steal
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+machine_ticks() { # -> MACHINE_TICKS: busy time of all CPUs (user nice system irq softirq steal)
+	local f
+	read -r -a f </proc/stat
+	MACHINE_TICKS=$((f[1] + f[2] + f[3] + f[6] + f[7] + f[8]))
 }
-hwm_kib() { # PID... -> max VmHWM
-	local p v m=0
+cg_usage() { # -> CG_US: CPU time of the benchmark's cgroup in µs ("" without one)
+	local k v
+	CG_US=""
+	case $CG_KIND in
+	v2) while read -r k v; do [ "$k" = usage_usec ] && CG_US=$v && break; done <"$CG/cpu.stat" ;;
+	v1) read -r v <"$CG/cpuacct.usage" && CG_US=$((v / 1000)) ;;
+	esac
+}
+hwm_kib() { # PID... -> HWM_KIB: the highest VmHWM
+	local p k v
+	HWM_KIB=0
 	for p in "$@"; do
-		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-		[ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v
+		while read -r k v _; do
+			[ "$k" = VmHWM: ] && [ "$v" -gt "$HWM_KIB" ] && HWM_KIB=$v
+		done 2>/dev/null <"/proc/$p/status" || true
 	done
-	echo "$m"
 }
 
 # hs_read LIMIT_S: next handshake line from the wrapper into HS_LINE, giving
@@ -392,31 +441,36 @@ hwm_kib() { # PID... -> max VmHWM
 # line would lose the bytes it consumed. The wrapper writes whole lines
 # (one small write each), so once input is there the blocking read is short.
 hs_read() {
-	local deadline=$(($(now_ms) + $1 * 1000))
+	local deadline
+	now_us
+	deadline=$((NOW_US + $1 * 1000000))
 	HS_LINE=""
 	while :; do
 		if read -r -t 0 -u 7; then
 			read -r HS_LINE <&7
 			return 0
 		fi
-		[ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ] ||
-			return 1
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.05
+		alive "$SPAWN_PID" || return 1
+		now_us
+		[ "$NOW_US" -lt "$deadline" ] || return 1
+		nap 0.05
 	done
 }
 
 # wait_spawn SECS: reap SPAWN_PID, killing it (and everything tagged) if it
 # has not exited by then. Sets SPAWN_RC (137 if we killed it).
 wait_spawn() {
-	local deadline=$(($(now_ms) + $1 * 1000))
+	local deadline
+	now_us
+	deadline=$((NOW_US + $1 * 1000000))
 	SPAWN_RC=0
-	while [ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ]; do
-		if [ "$(now_ms)" -ge "$deadline" ]; then
+	while alive "$SPAWN_PID"; do
+		now_us
+		if [ "$NOW_US" -ge "$deadline" ]; then
 			kill -KILL "$SPAWN_PID" 2>/dev/null || true
 			break
 		fi
-		sleep 0.05
+		nap 0.05
 	done
 	wait "$SPAWN_PID" 2>/dev/null || SPAWN_RC=$?
 	kill_tagged
@@ -429,36 +483,46 @@ measure() {
 	local path=$1 test=$2 limit=$3
 	shift 3
 	local base=$RAW/$path.$test fifo_up=$WORK/fifo.up fifo_down=$WORK/fifo.down
-	local c0 c1 m0 m1 t0 t1 rc=1 cpu="" hwm="" wall="" mcpu=""
+	local c0=0 m0 g0 t0 rc=1 cpu="" hwm="" wall="" mcpu="" bcpu=""
 	rm -f "$fifo_up" "$fifo_down"
 	mkfifo -m 0600 "$fifo_up" "$fifo_down"
 	exec 7<>"$fifo_up" 8<>"$fifo_down"
 	SPAWN_PID="" ENGINE_PIDS=()
 	"path_${path}_spawn" bash -c "$WRAP" wrap "$fifo_up" "$fifo_down" "$@" \
-		>"$base.out" 2>"$base.err" </dev/null 7>&- 8>&-
+		>"$base.out" 2>"$base.err" </dev/null 7>&- 8>&- 9>&-
 	if hs_read 20 && [ "$HS_LINE" = start ]; then
 		if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
-			c0=$(cpu_ticks "${ENGINE_PIDS[@]}")
+			cpu_ticks "${ENGINE_PIDS[@]}"
+			c0=$CPU_TICKS
 		fi
-		m0=$(machine_ticks)
-		t0=$(date +%s%N)
+		machine_ticks
+		m0=$MACHINE_TICKS
+		cg_usage
+		g0=$CG_US
+		now_us
+		t0=$NOW_US
 		echo go >&8
 		if hs_read "$limit" && [ "${HS_LINE%% *}" = end ]; then
-			t1=$(date +%s%N)
-			m1=$(machine_ticks)
+			now_us
+			cg_usage
+			machine_ticks
 			rc=${HS_LINE#end }
-			if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
-				c1=$(cpu_ticks "${ENGINE_PIDS[@]}")
-				cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
-				hwm=$(hwm_kib "${ENGINE_PIDS[@]}")
+			wall=$(awk -v a="$t0" -v b="$NOW_US" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+			mcpu=$(awk -v a="$m0" -v b="$MACHINE_TICKS" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+			if [ -n "$CG_US" ]; then
+				bcpu=$(awk -v a="$g0" -v b="$CG_US" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
 			fi
-			wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-			mcpu=$(awk -v a="$m0" -v b="$m1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+			if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
+				cpu_ticks "${ENGINE_PIDS[@]}"
+				hwm_kib "${ENGINE_PIDS[@]}"
+				cpu=$(awk -v a="$c0" -v b="$CPU_TICKS" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+				hwm=$HWM_KIB
+			fi
 			echo go >&8
 		else
 			if [ -n "$HS_LINE" ]; then
 				echo "bench: unexpected handshake line '$HS_LINE' from the wrapper" >>"$base.err"
-			elif [ -e "/proc/$SPAWN_PID" ] && [ "$(awk '{print $3}' "/proc/$SPAWN_PID/stat" 2>/dev/null)" != Z ]; then
+			elif alive "$SPAWN_PID"; then
 				echo "bench: $test did not finish within ${limit}s" >>"$base.err"
 			else
 				echo "bench: the path's process exited before the command ended" >>"$base.err"
@@ -471,7 +535,7 @@ measure() {
 	wait_spawn 15
 	[ "$rc" = 0 ] || echo "bench: the path's process ($SPAWN_PID) exited with status $SPAWN_RC" >>"$base.err"
 	exec 7>&- 8>&-
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" >>"$RUNS"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" "$bcpu" >>"$RUNS"
 	return "$rc"
 }
 
@@ -537,6 +601,7 @@ meta distro "$(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_vers
 meta vm "$(systemd-detect-virt --vm 2>/dev/null || lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
 meta container "$(systemd-detect-virt --container 2>/dev/null || true)"
 meta busy_start "$BUSY_START"
+meta cgroup "${CG_KIND:-none}"
 meta loadavg "$LOAD_START"
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$BUILD" = rev ]; then
