@@ -41,6 +41,8 @@ enum {
 	TF_HS = 1 << 10,	/* counted in stack->npending */
 	TF_TIDLE = 1 << 11,	/* the timer is the keepalive/idle one, not RTO/persist */
 	TF_FIN_OOO = 1 << 12,	/* the app's FIN arrived out of order: fin_seq */
+	TF_TLP = 1 << 13,	/* the timer is a tail loss probe, the RTO follows it */
+	TF_TLP_DONE = 1 << 14,	/* one probe per flight: until an ACK moves snd_una */
 };
 
 enum { TS_OPT_LEN = 12 };	/* NOP NOP kind len TSval TSecr */
@@ -62,6 +64,7 @@ struct tcp_stack {
 };
 
 static void conn_timer_cb(struct timer *t);
+static uint32_t sb_bytes(const struct tcp_conn *c, uint32_t from, uint32_t to);
 static void conn_output(struct tcp_conn *c);
 
 const char *tcp_state_name(enum tcp_state s)
@@ -452,8 +455,30 @@ static void mark_pending(struct tcp_conn *c)
 
 static void arm(struct tcp_conn *c, uint32_t ms)
 {
-	c->flags &= ~TF_TIDLE;
+	c->flags &= ~(TF_TIDLE | TF_TLP);
 	loop_timer_set(c->stack->loop, &c->timer, c->stack->loop->now + ms);
+}
+
+/*
+ * Data is out: the RTO, or first a tail loss probe (RFC 8985 7) after two
+ * RTTs, which draws the ACK (or SACK) that tells a lost tail, or a lost last
+ * ACK, in a few ms rather than after the 200 ms minimum RTO.
+ */
+static void arm_data(struct tcp_conn *c)
+{
+	uint32_t pto = 2 * c->srtt;
+
+	if (pto < 10)
+		pto = 10;
+	if (c->snd_max - c->snd_una <= c->mss)
+		pto += TCP_DELACK_MS;	/* one segment: the app may delay its ACK */
+	if (!(c->flags & TF_SACK) || (c->flags & TF_TLP_DONE) || !c->srtt ||
+	    c->snd_nxt != c->snd_max || pto >= c->rto) {
+		arm(c, c->rto);
+		return;
+	}
+	arm(c, pto);
+	c->flags |= TF_TLP;
 }
 
 /* The retransmission or persist timer is running (not just keepalive/idle). */
@@ -631,6 +656,38 @@ static void idle_timer(struct tcp_conn *c)
 	arm_idle(c);
 }
 
+/* RFC 8985 7.3: one new segment if there is one, else the last one again. */
+static void tail_probe(struct tcp_conn *c)
+{
+	size_t smss = c->mss - opt_len(c), off = c->snd_nxt - c->tx_seq, n = 0;
+	uint32_t rroom = c->snd_wnd > flight(c) ? c->snd_wnd - flight(c) : 0;
+
+	c->flags = (c->flags & ~TF_TLP) | TF_TLP_DONE;
+	c->stack->stats.tlp++;
+	if (off <= c->tx.len)
+		n = c->tx.len - off;
+	if (n > smss)
+		n = smss;
+	if (n > rroom)
+		n = rroom;
+	if (n && !(c->flags & TF_FIN_QUEUED && n == c->tx.len - off)) {
+		send_seg(c, c->snd_nxt, TCP_ACK | TCP_PSH, off, n);
+		c->snd_nxt += (uint32_t)n;
+		c->snd_max = c->snd_nxt;
+	} else {
+		uint32_t len = flight(c) < smss ? flight(c) : (uint32_t)smss;
+		uint32_t start = c->snd_max - len;
+
+		if (SEQ_GEQ(start, c->tx_seq) && start - c->tx_seq + len <= c->tx.len) {
+			c->stack->stats.retrans++;
+			send_seg(c, start, TCP_ACK | TCP_PSH, start - c->tx_seq, len);
+		} else {
+			retransmit_first(c);	/* a FIN is out: resend from una */
+		}
+	}
+	arm(c, c->rto);
+}
+
 static void conn_timer_cb(struct timer *t)
 {
 	struct tcp_conn *c = (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, timer));
@@ -662,6 +719,10 @@ static void conn_timer_cb(struct timer *t)
 		idle_timer(c);
 		return;
 	}
+	if (c->flags & TF_TLP) {
+		tail_probe(c);
+		return;
+	}
 	if (flight(c)) {
 		uint32_t half = flight(c) / 2;
 
@@ -670,13 +731,21 @@ static void conn_timer_cb(struct timer *t)
 			conn_closed(c, -ETIMEDOUT);
 			return;
 		}
+		log_debug("conn %u: RTO %u ms: flight %u cwnd %u una+%u..%u sacked %u in %u "
+			  "ranges%s dupacks %u rxt %u", c->id, c->rto, flight(c), c->cwnd,
+			  c->snd_nxt - c->snd_una, c->snd_max - c->snd_una,
+			  sb_bytes(c, c->snd_una, c->snd_max), c->nsb,
+			  (c->flags & TF_RECOVERY) ? " recovery" : "", c->dupacks,
+			  c->high_rxt - c->snd_una);
 		/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS); go back to una. */
 		c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
 		c->cwnd = c->mss;
 		c->snd_nxt = c->snd_una;
 		c->dupacks = 0;
 		c->flags &= ~TF_RECOVERY;
+
 		c->nsb = 0;	/* go back N; the app drops what it already has */
+		c->stack->stats.rto_fired++;
 		c->rtt_ts = 0;	/* Karn: no samples from retransmitted data */
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		c->stack->stats.retrans++;
@@ -805,6 +874,7 @@ static void sack_rexmit(struct tcp_conn *c, size_t smss)
 			break;
 		send_seg(c, h.start, TCP_ACK | TCP_PSH, off, n);
 		c->high_rxt = h.start + n;
+		c->rxt_mark = c->snd_max;
 		c->stack->stats.sack_rexmit++;
 		c->stack->stats.retrans++;
 		if (!rto_armed(c))
@@ -844,7 +914,10 @@ static void conn_output(struct tcp_conn *c)
 		uint32_t inflight = (c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK)
 					    ? pipe_bytes(c)
 					    : c->snd_nxt - c->snd_una;
-		uint32_t room = c->cwnd > inflight ? c->cwnd - inflight : 0;
+		/* RFC 3042: each of the first two dup ACKs lets one more segment out. */
+		uint32_t cw = c->cwnd + ((c->flags & TF_RECOVERY)
+						 ? 0 : (uint32_t)(c->dupacks < 2 ? c->dupacks : 2) * c->mss);
+		uint32_t room = cw > inflight ? cw - inflight : 0;
 		uint32_t rroom = c->snd_wnd > c->snd_nxt - c->snd_una
 					 ? c->snd_wnd - (c->snd_nxt - c->snd_una) : 0;
 
@@ -867,7 +940,7 @@ static void conn_output(struct tcp_conn *c)
 			 off, n);
 		if (n && c->snd_nxt == c->snd_max) {
 			c->last_act = c->stack->loop->now;
-			if (!c->rtt_ts && !(c->flags & TF_TS)) {
+			if (!c->rtt_ts && !(c->flags & TF_RECOVERY)) {
 				c->rtt_ts = c->stack->loop->now ? c->stack->loop->now : 1;
 				c->rtt_seq = c->snd_nxt + (uint32_t)n;
 			}
@@ -876,7 +949,7 @@ static void conn_output(struct tcp_conn *c)
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		if (!rto_armed(c))
-			arm(c, c->rto);
+			arm_data(c);
 		if (fin)
 			break;
 	}
@@ -948,6 +1021,7 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	}
 	c->cwnd = TCP_INIT_CWND_SEGS * (uint32_t)c->mss;
 	c->ssthresh = UINT32_MAX / 2;
+	c->reordering = 3;
 	c->rto = TCP_RTO_INIT_MS;
 	c->timer.cb = conn_timer_cb;
 	ring_init(&c->rx, st->cfg.buf_size);
@@ -965,15 +1039,45 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	}
 }
 
+/*
+ * Duplicate ACKs that start recovery: 3, or fewer when less than 4 segments
+ * are out and nothing new can follow them (RFC 5827 early retransmit).
+ */
+static uint32_t dup_thresh(const struct tcp_conn *c)
+{
+	uint32_t segs = (flight(c) + c->mss - 1) / c->mss;
+
+	if (c->reordering > 3 && segs > c->reordering)
+		return c->reordering;	/* this path reorders: wait longer */
+
+	/*
+	 * With fewer than 4 segments out, cwnd is that small too, so limited
+	 * transmit cannot bring 3 dup ACKs in time either.
+	 */
+	if (segs >= 4)
+		return 3;
+	return segs > 1 ? segs - 1 : 1;
+}
+
 static void enter_recovery(struct tcp_conn *c)
 {
-	/* RFC 5681 3.2 fast retransmit; RFC 6582 / 6675 recovery point. */
-	uint32_t half = flight(c) / 2;
+	/*
+	 * RFC 5681 3.2 fast retransmit; RFC 6582 / 6675 recovery point. The
+	 * window backs off to 0.7 of the flight (RFC 9438's beta), not half:
+	 * on a local link most losses are queue drops, not a congested path.
+	 */
+	uint32_t back = (uint32_t)((uint64_t)flight(c) * 7 / 10);
 
-	c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+	c->prior_cwnd = c->cwnd;
+	c->prior_ssthresh = c->ssthresh;
+	c->undo_una = c->snd_una;
+	c->rxt_tsval = (c->flags & TF_TS) ? ts_now(c) : 0;
+	c->ssthresh = back > 2u * c->mss ? back : 2u * c->mss;
 	c->recover = c->snd_max;
 	c->flags |= TF_RECOVERY;
 	c->high_rxt = c->snd_una;
+	c->rxt_mark = c->snd_max;
+	c->rtt_ts = 0;	/* Karn: the timed segment may be resent */
 	if ((c->flags & TF_SACK) && c->nsb) {
 		c->cwnd = c->ssthresh;	/* sending is paced by pipe_bytes() */
 		mark_pending(c);
@@ -981,6 +1085,36 @@ static void enter_recovery(struct tcp_conn *c)
 	}
 	c->high_rxt = c->snd_una + (uint32_t)retransmit_first(c);
 	c->cwnd = c->ssthresh + 3u * c->mss;
+}
+
+/*
+ * A hole resent in this recovery is still a hole although three segments
+ * sent after it have been SACKed: the resend was lost too. Resend the holes
+ * again now rather than wait for the RTO (the idea of RACK, RFC 8985, in
+ * sequence space).
+ */
+static void lost_rexmit_check(struct tcp_conn *c)
+{
+	struct tcp_range h;
+
+	if (SEQ_LEQ(c->high_rxt, c->snd_una) || !sb_next_hole(c, c->snd_una, &h) ||
+	    !SEQ_LT(h.start, c->high_rxt))
+		return;
+	if (sb_bytes(c, c->rxt_mark, c->snd_max) < 3u * c->mss)
+		return;
+	c->stack->stats.lost_rexmit++;
+	c->high_rxt = c->snd_una;
+	c->rxt_mark = c->snd_max;
+}
+
+/*
+ * Eifel detection (RFC 3522): the first ACK past the hole echoes a timestamp
+ * older than our first retransmission, so the original segment filled it.
+ */
+static bool spurious_recovery(const struct tcp_conn *c, const struct tcp_seg *s)
+{
+	return c->rxt_tsval && s->ts && s->tsecr && SEQ_GT(s->ack, c->undo_una) &&
+	       c->snd_una == c->undo_una && SEQ_LT(s->tsecr, c->rxt_tsval);
 }
 
 /* Takes the SACK blocks of an acceptable ACK into the scoreboard. */
@@ -1023,17 +1157,16 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 	if (SEQ_GT(s->ack, c->snd_una)) {
 		uint32_t acked = s->ack - c->snd_una;
+		bool spurious = (c->flags & TF_RECOVERY) && spurious_recovery(c, s);
 		size_t data = 0;
 
-		if ((c->flags & TF_TS) && s->ts && s->tsecr) {
-			/* RFC 7323 4: the echo times the ACK, retransmitted or not. */
-			uint32_t r = (uint32_t)now + c->ts_off - s->tsecr;
-
-			if (r < TCP_RTO_MAX_MS && (!c->srtt || now - c->rtt_ts >= c->srtt)) {
-				rtt_sample(c, r);
-				c->rtt_ts = now;
-			}
-		} else if (c->rtt_ts && SEQ_GEQ(s->ack, c->rtt_seq)) {
+		/*
+		 * One timed segment per RTT, never across a retransmission (Karn).
+		 * Timestamp echoes are not used: after a loss the app echoes the
+		 * TSval from before the hole (RFC 7323 4.2), which inflates the
+		 * RTO by the whole recovery.
+		 */
+		if (c->rtt_ts && SEQ_GEQ(s->ack, c->rtt_seq)) {
 			rtt_sample(c, (uint32_t)(now - c->rtt_ts));
 			c->rtt_ts = 0;
 		}
@@ -1050,7 +1183,16 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		sb_prune(c);
-		if (c->flags & TF_RECOVERY) {
+		if (spurious) {
+			/* RFC 3522: the original arrived; undo the back-off, expect reordering. */
+			c->stack->stats.undo++;
+			c->flags &= ~TF_RECOVERY;
+			c->cwnd = c->prior_cwnd > c->cwnd ? c->prior_cwnd : c->cwnd;
+			c->ssthresh = c->prior_ssthresh;
+			c->nsb = 0;
+			if (c->reordering < 32)
+				c->reordering += 2;
+		} else if (c->flags & TF_RECOVERY) {
 			if (SEQ_GEQ(s->ack, c->recover)) {
 				c->flags &= ~TF_RECOVERY;
 				c->cwnd = c->ssthresh;
@@ -1060,7 +1202,8 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
 			}
 		} else if (c->cwnd < c->ssthresh) {
-			c->cwnd += acked < c->mss ? acked : c->mss;
+			/* RFC 3465 (ABC, L = 2): delayed ACKs must not halve slow start. */
+			c->cwnd += acked < 2u * c->mss ? acked : 2u * c->mss;
 		} else {
 			c->cwnd += (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd) + 1;
 		}
@@ -1068,10 +1211,11 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 			c->cwnd = (uint32_t)(2 * c->stack->cfg.buf_size);
 		c->dupacks = 0;
 		c->retries = 0;
+		c->flags &= ~TF_TLP_DONE;
 		if (c->snd_una == c->snd_max)
 			loop_timer_cancel(c->stack->loop, &c->timer);
 		else
-			arm(c, c->rto);
+			arm_data(c);
 		if (data && c->user)
 			c->stack->ops->on_sent(c->user);
 		mark_pending(c);
@@ -1080,15 +1224,22 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 	if ((c->flags & TF_SACK) && s->nsack && flight(c)) {
 		sack_input(c, s);
-		if (c->flags & TF_RECOVERY)
+		if (c->flags & TF_RECOVERY) {
+			lost_rexmit_check(c);
 			mark_pending(c);	/* the pipe may have room now */
+		}
 	}
 	if (!(c->flags & TF_RECOVERY) && flight(c) && c->snd_nxt == c->snd_max) {
-		if (dup && ++c->dupacks == 3)
+		uint32_t thresh = dup_thresh(c);
+
+		if (dup && ++c->dupacks >= thresh)
 			enter_recovery(c);
 		else if ((c->flags & TF_SACK) && c->nsb &&
-			 sb_bytes(c, c->snd_una, sb_high(c)) > 2u * c->mss)
+			 sb_bytes(c, c->snd_una, sb_high(c)) >
+				 (thresh - 1) * (uint32_t)(c->mss - opt_len(c)))
 			enter_recovery(c);	/* RFC 6675 IsLost(SND.UNA) */
+		else if (dup)
+			mark_pending(c);	/* RFC 3042 limited transmit */
 	} else if (dup && (c->flags & TF_RECOVERY) && !(c->flags & TF_SACK) && ++c->dupacks > 3) {
 		c->cwnd += c->mss;	/* NewReno inflation */
 		mark_pending(c);
@@ -1227,8 +1378,13 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		}
 		return;
 	}
-	/* RFC 7323 5.3 R1: PAWS, an old timestamp is an old duplicate. */
-	if ((c->flags & TF_TS) && s->ts && SEQ_LT(s->tsval, c->ts_recent)) {
+	/*
+	 * RFC 7323 5.3 R1: PAWS, an old timestamp is an old duplicate. A pure
+	 * ACK at rcv_nxt carries no data to protect and may just have been
+	 * overtaken (its SACK blocks still count), so like Linux we let it in.
+	 */
+	if ((c->flags & TF_TS) && s->ts && SEQ_LT(s->tsval, c->ts_recent) &&
+	    (seglen || s->seq != c->rcv_nxt || (s->flags & TCP_SYN))) {
 		c->stack->stats.paws_dropped++;
 		c->flags |= TF_ACK_NOW;
 		mark_pending(c);

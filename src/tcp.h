@@ -31,13 +31,14 @@ enum {
 	TCP_MAX_OPT = 40,
 	TCP_BUF_DEFAULT = 256 * 1024,	/* per connection, each way */
 	TCP_RTO_INIT_MS = 1000,		/* RFC 6298 2.1 */
-	TCP_RTO_MIN_MS = 200,		/* Linux's floor; RFC's 1 s is for the Internet */
+	TCP_RTO_MIN_MS = 50,		/* the peer is a local kernel: sub-ms RTT, 40 ms delayed ACKs */
 	TCP_RTO_MAX_MS = 60000,
 	TCP_SYNACK_RETRIES = 5,
 	TCP_DATA_RETRIES = 10,		/* then reset: ~ 2 min with back-off */
 	TCP_TIME_WAIT_MS = 2000,	/* bounded: we are the far end of a virtual link */
 	TCP_INIT_CWND_SEGS = 10,	/* RFC 6928 */
-	TCP_OOO_MAX = 8,		/* out-of-order ranges held per connection */
+	TCP_DELACK_MS = 40,		/* the longest the app's Linux kernel delays an ACK */
+	TCP_OOO_MAX = 32,		/* out-of-order ranges held per connection */
 	TCP_SB_MAX = 8,			/* SACKed ranges remembered per connection */
 	TCP_MAX_CONNS_DEFAULT = 16384,
 	TCP_MAX_PENDING_DEFAULT = 1024,	/* handshakes in progress (tunnel not up yet) */
@@ -128,6 +129,9 @@ struct tcp_conn {
 	uint8_t nsb;
 	uint32_t high_rxt;		/* recovery: holes below it were resent */
 	uint32_t fin_seq;		/* the app's FIN, seen out of order */
+	uint32_t rxt_mark;		/* snd_max when the last hole was resent */
+	uint32_t prior_cwnd, prior_ssthresh, undo_una, rxt_tsval;	/* undo (RFC 3522) */
+	uint8_t reordering;		/* dup ACK threshold, raised by spurious recoveries */
 	uint64_t last_rcv, last_act;	/* ms: last segment from the app, last data either way */
 
 	struct timer timer;		/* retransmit / persist / TIME_WAIT */
@@ -155,7 +159,7 @@ struct tcp_stats {
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
 		conns_open, ooo_dropped, beyond_window, dup_segs;
 	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused,
-		ka_timeouts, idle_timeouts, handshakes;
+		ka_timeouts, idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
 };
 
 struct tcp_cfg {

@@ -46,6 +46,7 @@ static ssize_t fuzz_getrandom(void *buf, size_t len, unsigned int flags);
 #define getrandom fuzz_getrandom
 
 #include "../../src/ip.c"
+#include "../../src/log.c"
 #include "../../src/ring.c"
 #include "../../src/loop.c"
 #include "../../src/tcp.c"

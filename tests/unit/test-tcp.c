@@ -1008,8 +1008,8 @@ static void test_paws_drops_old_timestamp(void **state)
 	assert_int_equal(f->closes, 1);
 }
 
-/* Our timestamps time ACKs even after a retransmission (no Karn ambiguity). */
-static void test_ts_rtt_sample(void **state)
+/* With timestamps on, RTT still comes from one timed segment per RTT (Karn). */
+static void test_rtt_sample_with_timestamps(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t iss = establish_full(f, 1000);
@@ -1256,7 +1256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes_only, setup4,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_paws_drops_old_timestamp, setup4, teardown),
-		cmocka_unit_test_setup_teardown(test_ts_rtt_sample, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_rtt_sample_with_timestamps, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_probes_then_reset, setup4_ka,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_then_data_arms_rto, setup4_ka,
