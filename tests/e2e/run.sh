@@ -11,7 +11,7 @@
 #   PASS e2e/<name> | FAIL e2e/<name> | SKIP e2e/<name>
 # After every test it also checks that no process the test started through
 # proxyvpn is left. The suite stops starting tests after E2E_BUDGET seconds
-# (default 420; tests not run then count as failed).
+# (default 600; tests not run then count as failed).
 # --selftest runs the same tests without proxyvpn: the applications talk to
 # the proxy themselves (E2E_VIA / curl --proxy), proving the plumbing; tests
 # that need proxyvpn are skipped. Lines are then prefixed "selftest/".
@@ -68,6 +68,11 @@ TESTS=(
 	"halfclose-http       halfclose  http-hc     90"
 	"drain-socks5         drain      socks5      90"
 	"drain-http           drain      http        90"
+	"faultbuild           faultbuild -           60"
+	"lossy-down-a         lossy      down-a      120"
+	"lossy-up-a           lossy      up-a        120"
+	"lossy-down-b         lossy      down-b      240"
+	"lossy-up-b           lossy      up-b        120"
 	"closedport-socks5    closedport socks5      60"
 	"closedport-http      closedport http        60"
 	"deadproxy-socks5     deadproxy  socks5      90"
@@ -103,6 +108,7 @@ done
 export E2E_TAG="pve2e-$$-$(date +%s%N)"
 export E2E_SELFTEST=$SELFTEST
 export E2E_PROXYVPN=${PROXYVPN:-$REPO/proxyvpn}
+export E2E_PROXYVPN_FAULT=${PROXYVPN_FAULT_BIN:-$REPO/build/fault/proxyvpn}	# make fault
 export E2E_NS_CLI="pve2e-cli-$$"
 export E2E_NS_PRX="pve2e-prx-$$"
 export E2E_NS_DST="pve2e-dst-$$"
@@ -244,8 +250,10 @@ EOF
 setup_servers() {
 	head -c 50M /dev/urandom >"$E2E_TMP/www/big" || return 1
 	head -c 1M /dev/urandom >"$E2E_TMP/www/small" || return 1
-	export E2E_BIG_SHA E2E_SMALL_SHA
+	head -c 100M /dev/urandom >"$E2E_TMP/www/huge" || return 1
+	export E2E_BIG_SHA E2E_SMALL_SHA E2E_HUGE_SHA
 	E2E_BIG_SHA=$(sha_of "$E2E_TMP/www/big")
+	E2E_HUGE_SHA=$(sha_of "$E2E_TMP/www/huge")
 	E2E_SMALL_SHA=$(sha_of "$E2E_TMP/www/small")
 	: >"$E2E_TMP/srv/hc2.log"
 	: >"$E2E_TMP/srv/sink.log"
@@ -378,7 +386,7 @@ check_leftovers() {
 
 PASSED=0 FAILED=0 SKIPPED=0
 SUITE_T0=$(now_ms)
-BUDGET=${E2E_BUDGET:-420}
+BUDGET=${E2E_BUDGET:-600}
 for t in "${TESTS[@]}"; do
 	read -r name scn arg limit <<<"$t"
 	if [ "${#ONLY[@]}" -gt 0 ]; then
@@ -395,7 +403,7 @@ for t in "${TESTS[@]}"; do
 	fi
 	t0=$(now_ms)
 	# in the background so that a signal to run.sh is handled at once
-	timeout -k 5 "$limit" bash "$E2E_DIR/t-$scn.sh" "$arg" >"$tlog" 2>&1 </dev/null &
+	E2E_LIMIT=$limit timeout -k 5 "$limit" bash "$E2E_DIR/t-$scn.sh" "$arg" >"$tlog" 2>&1 </dev/null &
 	TEST_PID=$!
 	wait "$TEST_PID"
 	rc=$?
