@@ -948,8 +948,8 @@ static void conn_output(struct tcp_conn *c)
 		c->snd_nxt += (uint32_t)n + fin;
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
-		if (!rto_armed(c))
-			arm_data(c);
+		if (!rto_armed(c) || (c->flags & TF_TLP))
+			arm_data(c);	/* RFC 8985 7.2: each new segment re-arms the probe */
 		if (fin)
 			break;
 	}

@@ -1217,6 +1217,107 @@ static void test_time_wait_frees_buffers(void **state)
 	assert_int_equal(tcp_stack_conns(f->st), 0);
 }
 
+/* An ACK with SACK and timestamps for the flow (TSecr as given). */
+static void feed_sack(struct fixture *f, uint32_t ack, uint32_t l, uint32_t r, uint32_t tsecr)
+{
+	uint8_t o[24] = { 1, 1, 8, 10 };
+	size_t ol = 12;
+
+	store_be32(o + 4, ++app_ts);
+	store_be32(o + 8, tsecr);
+	if (l != r) {
+		o[ol++] = 1;
+		o[ol++] = 1;
+		o[ol++] = 5;
+		o[ol++] = 10;
+		store_be32(o + ol, l);
+		store_be32(o + ol + 4, r);
+		ol += 8;
+	}
+	feed_full(f, f->app_seq, ack, TCP_ACK, 1000, o, ol, NULL, 0, false);
+}
+
+/* RFC 8985 7: a silent tail draws a probe after 2 RTTs, long before the RTO. */
+static void test_tail_loss_probe(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	static uint8_t buf[4 * 1448];
+
+	f->conn->srtt = 5;
+	f->conn->rto = 1000;
+	ring_write(&f->conn->tx, buf, 3 * 1448);
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 3);
+	f->nout = 0;
+	f->loop.now += 9;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 0);
+	f->loop.now += 1;		/* PTO = max(2 * srtt, 10 ms) */
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 1);	/* nothing new to send: the last segment again */
+	assert_int_equal(last(f)->seg.seq, iss + 1 + 2 * 1448);
+	assert_int_equal(last(f)->seg.len, 1448);
+	assert_int_equal(tcp_stack_stats(f->st)->tlp, 1);
+	/* One probe per flight: next comes the RTO. */
+	f->loop.now += 999;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 1);
+	f->loop.now += 1;
+	loop_run_timers(&f->loop);
+	assert_int_equal(f->nout, 2);
+	assert_int_equal(last(f)->seg.seq, iss + 1);
+	assert_int_equal(tcp_stack_stats(f->st)->rto_fired, 1);
+}
+
+/* RFC 5827: two segments out, the second SACKed: resend the first at once. */
+static void test_early_retransmit(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	static uint8_t buf[2 * 1448];
+
+	ring_write(&f->conn->tx, buf, sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 2);
+	f->nout = 0;
+	feed_sack(f, iss + 1, iss + 1 + 1448, iss + 1 + 2 * 1448, 0);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_int_equal(last(f)->seg.seq, iss + 1);
+	assert_int_equal(last(f)->seg.len, 1448);
+}
+
+/* RFC 3522: the ACK past the hole echoes the original's timestamp: undo. */
+static void test_spurious_recovery_undone(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish_full(f, 1000);
+	static uint8_t buf[10 * 1448];
+	uint32_t cwnd, orig_ts;
+	int i;
+
+	ring_write(&f->conn->tx, buf, sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	orig_ts = f->out[0].seg.tsval;
+	cwnd = f->conn->cwnd;
+	f->loop.now += 5;	/* the retransmission will carry a later TSval */
+	for (i = 2; i <= 4; i++)
+		feed_sack(f, iss + 1, iss + 1 + 1448, iss + 1 + (uint32_t)i * 1448, orig_ts);
+	assert_true(f->conn->flags & (1 << 5));	/* TF_RECOVERY */
+	assert_true(f->conn->cwnd < cwnd);
+	flush(f);
+	/* The original first segment was only late: its ACK echoes its own TSval. */
+	feed_sack(f, iss + 1 + 4 * 1448, 0, 0, orig_ts);
+	assert_false(f->conn->flags & (1 << 5));
+	assert_true(f->conn->cwnd >= cwnd);
+	assert_int_equal(tcp_stack_stats(f->st)->undo, 1);
+	assert_true(f->conn->reordering > 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1265,6 +1366,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_limits_refuse_new_flows, setup4_limits,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_frees_buffers, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_early_retransmit, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_spurious_recovery_undone, setup4, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
