@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,7 +44,9 @@ static void print_bad_url(const char *s, const char *why)
 		log_error("invalid proxy URL `%s': %s", s, why);
 }
 
-static bool parse_mtu(const char *v, uint32_t *out)
+/* A decimal number in [min, max], or one line naming the option and the value. */
+static bool parse_num(const char *opt, const char *v, unsigned long min, unsigned long max,
+		      unsigned long *out)
 {
 	unsigned long n;
 	char *end;
@@ -52,13 +55,79 @@ static bool parse_mtu(const char *v, uint32_t *out)
 		goto bad;
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (errno || *end || n < 1280 || n > 65535)
+	if (errno || *end || n < min || n > max)
 		goto bad;
-	*out = (uint32_t)n;
+	*out = n;
 	return true;
 bad:
-	log_error("--mtu must be 1280-65535: `%s'", v);
+	log_error("%s must be %lu-%lu: `%s'", opt, min, max, v);
 	return false;
+}
+
+enum {
+	OPT_MAX_CONNS = 256,
+	OPT_MAX_PENDING,
+	OPT_BUFFER,
+	OPT_MEM_LIMIT,
+	OPT_IDLE_TIMEOUT,
+	OPT_KEEPALIVE,
+};
+
+/* The engine's limits and timers; false after logging a bad value. */
+static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
+{
+	unsigned long n;
+
+	switch (c) {
+	case 'm':
+		if (!parse_num("--mtu", v, 1280, 65535, &n))
+			return false;
+		ec->mtu = (uint32_t)n;
+		return true;
+	case OPT_MAX_CONNS:
+		if (!parse_num("--max-conns", v, 1, 1048576, &n))
+			return false;
+		ec->tcp.max_conns = (uint32_t)n;
+		return true;
+	case OPT_MAX_PENDING:
+		if (!parse_num("--max-pending", v, 1, 65536, &n))
+			return false;
+		ec->tcp.max_pending = (uint32_t)n;
+		return true;
+	case OPT_BUFFER:
+		if (!parse_num("--buffer (KiB)", v, 16, 65536, &n))
+			return false;
+		ec->buf_size = n * 1024;
+		return true;
+	case OPT_MEM_LIMIT:
+		if (!parse_num("--mem-limit (MiB)", v, 16, 1048576, &n))
+			return false;
+		ec->tcp.mem_budget = (size_t)n << 20;
+		return true;
+	case OPT_IDLE_TIMEOUT:
+		if (!parse_num("--idle-timeout (s)", v, 0, 4000000, &n))
+			return false;
+		ec->tcp.idle_ms = (uint32_t)n * 1000;
+		return true;
+	case OPT_KEEPALIVE:
+		if (!parse_num("--keepalive (s)", v, 0, 4000000, &n))
+			return false;
+		ec->tcp.ka_idle_ms = n ? (uint32_t)n * 1000 : UINT32_MAX;
+		return true;
+	}
+	return false;
+}
+
+/* The command keeps the limit it was started with; only the engine raises it. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("cannot raise the open-file limit: %s", strerror(errno));
+	}
 }
 
 static int wait_status(int st)
@@ -100,6 +169,12 @@ int cmd_exec(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
 		{ "mtu", required_argument, NULL, 'm' },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
+		{ "buffer", required_argument, NULL, OPT_BUFFER },
+		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -123,7 +198,13 @@ int cmd_exec(int argc, char **argv)
 			proxy_arg = optarg;
 			break;
 		case 'm':
-			if (!parse_mtu(optarg, &ecfg.mtu))
+		case OPT_MAX_CONNS:
+		case OPT_MAX_PENDING:
+		case OPT_BUFFER:
+		case OPT_MEM_LIMIT:
+		case OPT_IDLE_TIMEOUT:
+		case OPT_KEEPALIVE:
+			if (!parse_engine_opt(c, optarg, &ecfg))
 				return EXIT_USAGE;
 			break;
 		case 'v':
@@ -176,6 +257,7 @@ int cmd_exec(int argc, char **argv)
 	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu };
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
+	raise_nofile();	/* the engine's own: one proxy socket per connection */
 	run.pid = child.pid;
 	run.eng = &eng;
 	if (loop_init(&run.loop) < 0) {

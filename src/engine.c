@@ -111,7 +111,9 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		ret = -ENOMEM;
 		goto err;
 	}
-	tc = (struct tcp_cfg){ .mtu = cfg->mtu, .buf_size = e->cfg.buf_size };
+	tc = cfg->tcp;
+	tc.mtu = cfg->mtu;
+	tc.buf_size = e->cfg.buf_size;
 	e->tcp = tcp_stack_new(loop, &tc, &session_tcp_ops, e);
 	if (!e->tcp) {
 		ret = -errno;
@@ -155,6 +157,18 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
 		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
 		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs);
+	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
+		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
+		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "
+		 "tail-probes %llu undone %llu tun-write-errors %llu",
+		 (unsigned long long)t->handshakes, (unsigned long long)t->limit_refused,
+		 (unsigned long long)t->ooo_queued, (unsigned long long)t->sack_rexmit,
+		 (unsigned long long)t->paws_dropped, (unsigned long long)t->challenge_acks,
+		 (unsigned long long)t->ka_timeouts, (unsigned long long)t->idle_timeouts,
+		 (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
+		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
+		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
+		 (unsigned long long)e->stats.tun_write_err);
 	fault_log_stats(e);
 }
 

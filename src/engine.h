@@ -30,6 +30,7 @@ struct engine_cfg {
 	uint32_t mtu;
 	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
 	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
+	struct tcp_cfg tcp;		/* limits and timers; mtu and buf_size come from above */
 };
 
 struct engine_stats {

@@ -37,7 +37,7 @@ struct engine;
 enum {
 	FAULT_MAX_HELD = 4096,			/* packets held at once, both directions */
 	FAULT_MAX_HELD_BYTES = 32 << 20,
-	FAULT_REORDER_MS = 10,			/* longest a reordered packet is held */
+	FAULT_REORDER_MS = 2,			/* longest a reordered packet is held */
 	FAULT_REORDER_MAX_SKIP = 3,		/* released after 1..this many later packets */
 	FAULT_DELAY_MAX_MS = 10000,
 	FAULT_PPM = 1000000,			/* rates are parts per million: 100 % */

@@ -317,6 +317,24 @@ static void hs_timeout(struct timer *t)
 
 /* ---- TCP stack callbacks ---- */
 
+/* The proxy side gets the same keepalive as the app side: a dead path is noticed. */
+static void proxy_keepalive(const struct engine *e, int fd)
+{
+	const struct tcp_cfg *t = &e->cfg.tcp;
+	uint32_t idle = t->ka_idle_ms ? t->ka_idle_ms : TCP_KA_IDLE_MS_DEFAULT;
+	int one = 1, v;
+
+	if (idle == UINT32_MAX)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	v = (int)((idle + 999) / 1000);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+	v = (int)(((t->ka_intvl_ms ? t->ka_intvl_ms : TCP_KA_INTVL_MS_DEFAULT) + 999) / 1000);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+	v = (int)(t->ka_cnt ? t->ka_cnt : TCP_KA_CNT_DEFAULT);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+}
+
 static void *on_syn(void *ctx, struct tcp_conn *c)
 {
 	struct engine *e = ctx;
@@ -346,6 +364,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 		goto err_hs;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	proxy_keepalive(e, fd);
 	if (connect(fd, (struct sockaddr *)&e->cfg.proxy_addr, e->cfg.proxy_addrlen) < 0 &&
 	    errno != EINPROGRESS) {
 		ret = -errno;
