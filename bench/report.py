@@ -44,11 +44,13 @@ def read_meta(raw):
 
 
 def read_runs(raw):
+    """{(path, test): run}; tries > 1: measured again because other
+    processes were busy (bench/run.sh --tries), the least disturbed kept."""
     runs = {}
     with open(os.path.join(raw, "runs.tsv"), encoding="utf-8") as f:
         next(f)
         for line in f:
-            path, test, rc, wall, cpu, hwm, mcpu, bcpu = line.rstrip("\n").split("\t")
+            path, test, rc, wall, cpu, hwm, mcpu, bcpu, tries = line.rstrip("\n").split("\t")
             runs[(path, test)] = {
                 "rc": int(rc) if rc.lstrip("-").isdigit() else 1,
                 "wall": float(wall) if wall else None,
@@ -56,6 +58,7 @@ def read_runs(raw):
                 "hwm": int(hwm) if hwm else None,
                 "mcpu": float(mcpu) if mcpu else None,
                 "bcpu": float(bcpu) if bcpu else None,
+                "tries": int(tries),
             }
     return runs
 
@@ -213,6 +216,9 @@ def compute(raw, paths, runs, broken, use_cgroup):
                 notes.append(f"{path}: {test} was not run")
             elif r["rc"] != 0:
                 notes.append(f"{path}: {test} exited {r['rc']} (raw output: {path}.{test}.out/.err)")
+            if r is not None and r["tries"] > 1:
+                notes.append(f"{path}: {test} measured {r['tries']} times because other processes were "
+                             "busy; the least disturbed one is shown")
         values[path] = v
     return values, notes
 
