@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../src/ip.c"
+#include "../../src/log.c"
 #include "../../src/ring.c"
 #include "../../src/loop.c"
 #include "../../src/tcp.c"
