@@ -16,7 +16,6 @@
 #include "../../src/log.c"
 #include "../../src/ring.c"
 #include "../../src/loop.c"
-#include "../../src/log.c"
 #include "../../src/tcp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
