@@ -7,13 +7,14 @@ user namespace, so it cannot open a packet socket). Writes IP packets
 straight into tun0 through an AF_PACKET SOCK_DGRAM socket: what the
 namespace "sends" on tun0 is what the engine reads from its TUN fd.
 
-  malformed.py --port P [--flows N] [--rounds R] [--seed S]
+  malformed.py --port P [--flows N] [--rounds R] [--seconds T] [--min-rounds M]
 
 1. Finds the N live flows to remote port P (ESTABLISHED in /proc/net/tcp
-   and /proc/net/tcp6) and learns each one's current sequence numbers by
-   sniffing the app's own segments on tun0 (the app only ACKs while it
-   downloads, so its sequence number stays put).
-2. Sends R rounds of: broken IPv4/IPv6 headers (lengths, IHL, version,
+   and /proc/net/tcp6) and learns each one's sequence numbers by sniffing
+   the app's own ACKs on tun0 once, before sending anything (the app only
+   ACKs while it downloads, so its sequence number stays put).
+2. Sends up to R rounds (stopping after T seconds; fewer than M rounds is
+   a failure) of: broken IPv4/IPv6 headers (lengths, IHL, version,
    header checksum, truncation, fragments, IPv6 extension-header chains
    too long or overrunning, routing headers, fragment headers), non-TCP
    protocols, broken TCP headers (data offset < 5 or past the packet,
@@ -141,7 +142,10 @@ def tun_drops():
 
 
 def sniff(sock, flows, timeout):
-    """Learns (seq, ack) of each flow from the app's outgoing segments."""
+    """Learns (seq, ack) of each flow from the app's outgoing pure ACKs. Done
+    once, before we send anything: our own packets leave through tun0 too,
+    and learning from one of them (an RST at seq - 1, say) would turn the
+    next "inexact" RST into an exact one."""
     want = {(fam, la, lp): None for fam, la, lp, _ in flows}
     deadline = time.monotonic() + timeout
     while any(v is None for v in want.values()):
@@ -166,7 +170,7 @@ def sniff(sock, flows, timeout):
             continue
         sport, _, seq, ack = struct.unpack("!HHII", l4[:12])
         k = (key[0], key[1], sport)
-        if k in want:
+        if k in want and l4[13] & (TCP_SYN | TCP_RST | TCP_FIN | TCP_ACK) == TCP_ACK:
             want[k] = (seq, ack)
     return want
 
@@ -283,7 +287,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--flows", type=int, default=4)
-    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=40)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--min-rounds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=None)
     ARGS = a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -307,15 +313,25 @@ def main():
     tx6 = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
     tx4.bind(("tun0", ETH_P_IP))
     tx6.bind(("tun0", ETH_P_IPV6))
+    # The app only ACKs while it downloads: its sequence number stays put,
+    # so one look at each flow serves every round.
+    state = sniff(sn, flows, 10)
+    sn.close()
+    missing = [k for k, v in state.items() if v is None]
+    if missing:
+        print("malformed: no ACK seen from %d flow(s) in 10 s" % len(missing))
+        return 1
+    want = {(f, la, lp) for f, la, lp, _ in flows}
     counts = {}
     drops0 = tun_drops()
     sent = 0
+    t0 = time.monotonic()
+    rounds = 0
     for rnd in range(a.rounds):
-        state = sniff(sn, flows, 10)
-        missing = [k for k, v in state.items() if v is None]
-        if missing:
-            print("malformed: round %d: no segment seen from %d flow(s) in 10 s" % (rnd, len(missing)))
-            return 1
+        if time.monotonic() - t0 > a.seconds:
+            break
+        if not want <= {(f, la, lp) for f, la, lp, _ in proc_flows(a.port)}:
+            break  # reported below
         batch = 0
         for pkt in barrage(rng, flows, state, counts):
             # the protocol field only picks the socket; tun passes the bytes on
@@ -326,20 +342,31 @@ def main():
             if batch == 100:  # pace: tun0 queues 500 packets for the engine
                 batch = 0
                 time.sleep(0.005)
-        # keep the sniffer from queueing what we do not read
-        while select.select([sn], [], [], 0)[0]:
-            sn.recv(65536)
+        rounds += 1
     drops = tun_drops() - drops0
     alive = proc_flows(a.port)
-    want = {(f, la, lp) for f, la, lp, _ in flows}
     have = {(f, la, lp) for f, la, lp, _ in alive}
     for k in sorted(counts):
         print("sent %s %d" % (k, counts[k]))
     print("tun-tx-dropped %d" % drops)
-    print("malformed: %d packets in %d rounds; %d of %d flows still established"
-          % (sent, a.rounds, len(want & have), len(want)))
+    print("malformed: %d packets in %d rounds, %.1f s; %d of %d flows still established"
+          % (sent, rounds, time.monotonic() - t0, len(want & have), len(want)))
     if not want <= have:
-        print("malformed: the barrage outlasted (or killed) a live flow")
+        print("malformed: the barrage outlasted (or killed) a live flow (round %d); now:" % rounds)
+        names = {"01": "ESTABLISHED", "02": "SYN_SENT", "04": "FIN_WAIT1", "05": "FIN_WAIT2",
+                 "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK",
+                 "0B": "CLOSING"}
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for ln in open(path).read().splitlines()[1:]:
+                f = ln.split()
+                if int(f[2].split(":")[1], 16) == a.port:
+                    print("  %s local port %d %s tx/rx queue %s" % (
+                        path, int(f[1].split(":")[1], 16), names.get(f[3], f[3]), f[4]))
+        for k in sorted(want - have):
+            print("  gone from ESTABLISHED: local port %d" % k[2])
+        return 1
+    if rounds < a.min_rounds:
+        print("malformed: only %d rounds in %g s (want %d)" % (rounds, a.seconds, a.min_rounds))
         return 1
     return 0
 
