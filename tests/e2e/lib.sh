@@ -235,11 +235,12 @@ engine_pid() {
 	[ "${#found[@]}" = 1 ] && echo "${found[0]}"
 }
 
-# proc_kib PID FIELD: a /proc/PID/status field in KiB (VmRSS, VmHWM).
-proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# proc_kib PID FIELD: a /proc/PID/status field in KiB (VmRSS, VmHWM); empty
+# (status 0) if PID is gone.
+proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
-# fd_count PID: number of open fds of PID.
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# fd_count PID: number of open fds of PID (0 if it is gone).
+fd_count() { { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l; }
 
 # wait_sync FILE SECONDS PID: bounded wait for FILE (a client's sync mark)
 # while PID (the proxyvpn run) lives; 1 on timeout, 2 if PID ended first.
