@@ -11,7 +11,7 @@
 #   PASS e2e/<name> | FAIL e2e/<name> | SKIP e2e/<name>
 # After every test it also checks that no process the test started through
 # proxyvpn is left. The suite stops starting tests after E2E_BUDGET seconds
-# (default 600; tests not run then count as failed).
+# (default 720; tests not run then count as failed).
 # --selftest runs the same tests without proxyvpn: the applications talk to
 # the proxy themselves (E2E_VIA / curl --proxy), proving the plumbing; tests
 # that need proxyvpn are skipped. Lines are then prefixed "selftest/".
@@ -386,7 +386,7 @@ check_leftovers() {
 
 PASSED=0 FAILED=0 SKIPPED=0
 SUITE_T0=$(now_ms)
-BUDGET=${E2E_BUDGET:-600}
+BUDGET=${E2E_BUDGET:-720}
 for t in "${TESTS[@]}"; do
 	read -r name scn arg limit <<<"$t"
 	if [ "${#ONLY[@]}" -gt 0 ]; then
