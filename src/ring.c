@@ -6,24 +6,47 @@
 
 #include "ring.h"
 
-static int ring_alloc(struct ring *r)
+/*
+ * Makes the storage at least need bytes (at most cap), doubling from
+ * RING_MIN_ALLOC. Growing copies the whole old storage in ring order, parked
+ * bytes past len included, so every offset from head keeps its meaning.
+ */
+static int ring_grow(struct ring *r, size_t need)
 {
-	if (r->buf)
+	size_t size = r->size ? r->size : (r->cap < RING_MIN_ALLOC ? r->cap : RING_MIN_ALLOC);
+	uint8_t *nb;
+
+	if (need > r->cap)
+		need = r->cap;
+	while (size < need)
+		size = size * 2 < r->cap ? size * 2 : r->cap;
+	if (r->buf && size == r->size)
 		return 0;
-	r->buf = malloc(r->cap);
-	if (!r->buf)
+	nb = malloc(size);
+	if (!nb)
 		return -ENOMEM;
+	if (r->buf) {
+		size_t first = r->size - r->head;
+
+		memcpy(nb, r->buf + r->head, first);
+		memcpy(nb + first, r->buf, r->head);
+		free(r->buf);
+	}
 	if (r->mem)
-		*r->mem += r->cap;
+		*r->mem += size - r->size;
+	r->buf = nb;
+	r->size = size;
+	r->head = 0;
 	return 0;
 }
 
 void ring_fini(struct ring *r)
 {
 	if (r->buf && r->mem)
-		*r->mem -= r->cap;
+		*r->mem -= r->size;
 	free(r->buf);
 	r->buf = NULL;
+	r->size = 0;
 	r->head = r->len = 0;
 }
 
@@ -35,8 +58,8 @@ int ring_peek(const struct ring *r, size_t off, size_t n, struct iovec iov[2])
 		return 0;
 	if (n > r->len - off)
 		n = r->len - off;
-	start = (r->head + off) % r->cap;
-	first = r->cap - start;
+	start = (r->head + off) % r->size;
+	first = r->size - start;
 	iov[0].iov_base = r->buf + start;
 	if (n <= first) {
 		iov[0].iov_len = n;
@@ -50,21 +73,25 @@ int ring_peek(const struct ring *r, size_t off, size_t n, struct iovec iov[2])
 
 int ring_reserve(struct ring *r, struct iovec iov[2])
 {
-	size_t tail, space = r->cap - r->len;
+	size_t tail, space;
 
+	if (r->len == r->cap)
+		return 0;
+	/* Less than half the storage free: grow it (toward cap) first. */
+	if ((!r->buf || r->size - r->len < r->size / 2) && ring_grow(r, r->size * 2) < 0)
+		return -ENOMEM;
+	space = r->size - r->len;
 	if (!space)
 		return 0;
-	if (ring_alloc(r) < 0)
-		return -ENOMEM;
-	tail = (r->head + r->len) % r->cap;
+	tail = (r->head + r->len) % r->size;
 	iov[0].iov_base = r->buf + tail;
-	if (tail + space <= r->cap) {
+	if (tail + space <= r->size) {
 		iov[0].iov_len = space;
 		return 1;
 	}
-	iov[0].iov_len = r->cap - tail;
+	iov[0].iov_len = r->size - tail;
 	iov[1].iov_base = r->buf;
-	iov[1].iov_len = space - (r->cap - tail);
+	iov[1].iov_len = space - (r->size - tail);
 	return 2;
 }
 
@@ -76,14 +103,14 @@ void ring_commit(struct ring *r, size_t n)
 void ring_consume(struct ring *r, size_t n)
 {
 	r->len -= n;
-	r->head = r->len ? (r->head + n) % r->cap : 0;
+	r->head = r->len ? (r->head + n) % r->size : 0;
 }
 
 void ring_drop(struct ring *r, size_t n)
 {
 	r->len -= n;
-	if (r->cap)
-		r->head = (r->head + n) % r->cap;
+	if (r->size)
+		r->head = (r->head + n) % r->size;
 }
 
 int ring_write_at(struct ring *r, size_t off, const void *p, size_t n)
@@ -94,10 +121,10 @@ int ring_write_at(struct ring *r, size_t off, const void *p, size_t n)
 		return -EINVAL;
 	if (!n)
 		return 0;
-	if (ring_alloc(r) < 0)
+	if (ring_grow(r, off + n) < 0)
 		return -ENOMEM;
-	pos = (r->head + off) % r->cap;
-	first = r->cap - pos < n ? r->cap - pos : n;
+	pos = (r->head + off) % r->size;
+	first = r->size - pos < n ? r->size - pos : n;
 	memcpy(r->buf + pos, p, first);
 	memcpy(r->buf, (const uint8_t *)p + first, n - first);
 	return 0;
@@ -105,16 +132,18 @@ int ring_write_at(struct ring *r, size_t off, const void *p, size_t n)
 
 long ring_write(struct ring *r, const void *p, size_t n)
 {
-	struct iovec iov[2];
-	size_t done = 0;
-	int i, cnt = ring_reserve(r, iov);
+	size_t done = 0, pos, k;
 
-	if (cnt < 0)
-		return cnt;
-	for (i = 0; i < cnt && done < n; i++) {
-		size_t k = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
-
-		memcpy(iov[i].iov_base, (const uint8_t *)p + done, k);
+	if (n > r->cap - r->len)
+		n = r->cap - r->len;
+	if (!n)
+		return 0;
+	if (ring_grow(r, r->len + n) < 0)
+		return -ENOMEM;
+	while (done < n) {
+		pos = (r->head + r->len + done) % r->size;
+		k = r->size - pos < n - done ? r->size - pos : n - done;
+		memcpy(r->buf + pos, (const uint8_t *)p + done, k);
 		done += k;
 	}
 	ring_commit(r, done);

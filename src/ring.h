@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Byte ring with a fixed capacity, storage allocated on first use so idle
- * connections cost no buffer memory. Reads and writes hand out up to two
+ * Byte ring with a fixed capacity. Storage is allocated on first use and
+ * grows by doubling from RING_MIN_ALLOC toward the capacity as it fills, so
+ * idle connections cost no buffer memory and quiet ones little. Reads and writes hand out up to two
  * iovecs so the socket and TUN paths never copy through a bounce buffer.
  */
 #ifndef PROXYVPN_RING_H
@@ -11,9 +12,12 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+enum { RING_MIN_ALLOC = 16 * 1024 };
+
 struct ring {
 	uint8_t *buf;
-	size_t cap;	/* fixed at init */
+	size_t size;	/* storage allocated: 0, or RING_MIN_ALLOC doubling up to cap */
+	size_t cap;	/* fixed at init: what the ring may hold */
 	size_t head;	/* offset of the first byte held */
 	size_t len;	/* bytes held */
 	size_t *mem;	/* if set, storage allocated is added here (and taken off at fini) */

@@ -958,6 +958,47 @@ static void test_ring_write_partial(void **state)
 	ring_fini(&r);
 }
 
+/* Storage grows by doubling as the ring fills, keeping held and parked bytes. */
+static void test_ring_grows(void **state)
+{
+	static uint8_t in[4 * RING_MIN_ALLOC], out[4 * RING_MIN_ALLOC];
+	struct ring r;
+	struct iovec iov[2];
+	size_t mem = 0, got, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 13 + 7);
+	ring_init(&r, sizeof(in));
+	r.mem = &mem;
+	assert_int_equal(ring_write(&r, in, 100), 100);
+	assert_int_equal(r.size, RING_MIN_ALLOC);
+	assert_int_equal(mem, RING_MIN_ALLOC);
+	/* Wrap the small storage, then park bytes past what is held. */
+	ring_consume(&r, 50);
+	assert_int_equal(ring_write(&r, in + 100, RING_MIN_ALLOC - 60), RING_MIN_ALLOC - 60);
+	assert_int_equal(ring_write_at(&r, r.len + 1000, in + 5000, 3000), 0);
+	assert_true(r.size >= r.len + 4000);
+	assert_int_equal(mem, r.size);
+	assert_int_equal(gather(&r, 0, r.len, out, &got), 1);	/* linear after growing */
+	assert_int_equal(got, RING_MIN_ALLOC - 10);
+	assert_memory_equal(out, in + 50, got);
+	ring_commit(&r, 4000);	/* the gap and the parked bytes become held */
+	assert_int_equal(ring_peek(&r, RING_MIN_ALLOC - 10 + 1000, 3000, iov), 1);
+	assert_memory_equal(iov[0].iov_base, in + 5000, 3000);
+	/* Reserve grows toward cap once less than half the storage is free. */
+	while (ring_space(&r)) {
+		int cnt = ring_reserve(&r, iov);
+
+		assert_true(cnt > 0);
+		ring_commit(&r, iov[0].iov_len);
+	}
+	assert_int_equal(r.size, sizeof(in));
+	assert_int_equal(mem, sizeof(in));
+	ring_fini(&r);
+	assert_int_equal(mem, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -987,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_build_v6),
 		cmocka_unit_test(test_ring_lazy),
 		cmocka_unit_test(test_ring_wrap),
+		cmocka_unit_test(test_ring_grows),
 		cmocka_unit_test(test_ring_write_partial),
 	};
 
