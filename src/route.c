@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy routing for `up`: our table (default dev TUN, unreachable default
+ * behind it) and the fwmark rule, IPv4 and IPv6, over rtnetlink (nl.c's
+ * socket and transact). Also picks free ids and finds a dead run's rules.
+ */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nl.h"
+#include "route.h"
+
+enum {
+	REQ_SIZE = 512,
+	PICK_TRIES = 4096, /* values tried per id before -ENOSPC */
+	PRIO_MAX = 32765,  /* below the main table's rule (32766) */
+};
+
+static void put_table(struct nlmsghdr *nlh, unsigned char *hdr_table, uint32_t table)
+{
+	/* Ids past 255 only fit in the attribute; the kernel prefers it. */
+	*hdr_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE for one of our two defaults. */
+static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, bool unreach,
+		     int ifindex)
+{
+	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = type;
+	if (type == RTM_NEWROUTE)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_protocol = ROUTE_PROTO;
+	put_table(nlh, &rtm->rtm_table, table);
+	if (unreach) {
+		rtm->rtm_type = RTN_UNREACHABLE;
+		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, ROUTE_METRIC_UNREACH);
+	} else {
+		rtm->rtm_type = RTN_UNICAST;
+		/* IPv6 has no scopes; a delete matches any scope with NOWHERE. */
+		if (type == RTM_DELROUTE)
+			rtm->rtm_scope = RT_SCOPE_NOWHERE;
+		else
+			rtm->rtm_scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		if (ifindex > 0)
+			mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	}
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+/* RTM_NEWRULE / RTM_DELRULE: fwmark mark/0xffffffff lookup table, at prio. */
+static int rule_msg(struct nl *nl, uint16_t type, int family, const struct route_cfg *c)
+{
+	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+
+	nlh->nlmsg_type = type;
+	if (type == RTM_NEWRULE)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (unsigned char)family;
+	frh->action = FR_ACT_TO_TBL;
+	put_table(nlh, &frh->table, c->table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, c->prio);
+	mnl_attr_put_u32(nlh, FRA_FWMARK, c->mark);
+	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	mnl_attr_put_u8(nlh, FRA_PROTOCOL, ROUTE_PROTO);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+/* One object route_install() adds, in install order. */
+enum step_kind { STEP_UNREACH, STEP_DEV, STEP_RULE };
+
+struct step {
+	int family;
+	enum step_kind kind;
+	const char *name;
+};
+
+static const struct step steps[] = {
+	{AF_INET, STEP_UNREACH, "IPv4 unreachable default route"},
+	{AF_INET, STEP_DEV, "IPv4 default route via the TUN"},
+	{AF_INET, STEP_RULE, "IPv4 fwmark rule"},
+	{AF_INET6, STEP_UNREACH, "IPv6 unreachable default route"},
+	{AF_INET6, STEP_DEV, "IPv6 default route via the TUN"},
+	{AF_INET6, STEP_RULE, "IPv6 fwmark rule"},
+};
+
+static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, bool add)
+{
+	switch (s->kind) {
+	case STEP_UNREACH:
+		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table, true,
+				 0);
+	case STEP_DEV:
+		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table, false,
+				 c->ifindex);
+	case STEP_RULE:
+		return rule_msg(nl, add ? RTM_NEWRULE : RTM_DELRULE, s->family, c);
+	}
+	return -EINVAL;
+}
+
+static size_t nsteps(const struct route_cfg *c)
+{
+	return c->ipv6 ? 6 : 3;
+}
+
+static bool reserved_table(uint32_t t)
+{
+	return t == RT_TABLE_UNSPEC || t >= RT_TABLE_COMPAT;
+}
+
+static void seterr(char *err, size_t errlen, const char *what, const char *step, int ret)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s: %s", what, step, strerror(-ret));
+}
+
+static bool cfg_valid(const struct route_cfg *c)
+{
+	return !reserved_table(c->table) && c->mark != 0 && c->prio != 0 && c->prio <= PRIO_MAX;
+}
+
+int route_install(const struct route_cfg *c, char *err, size_t errlen)
+{
+	struct nl *nl;
+	size_t i, n = nsteps(c);
+	int ret = 0;
+
+	if (c->ifindex <= 0 || !cfg_valid(c)) {
+		seterr(err, errlen, "routes", "configuration", -EINVAL);
+		return -EINVAL;
+	}
+	nl = nl_open();
+	if (!nl) {
+		ret = -errno;
+		seterr(err, errlen, "routes", "netlink socket", ret);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ret = step_run(nl, &steps[i], c, true);
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0) {
+		seterr(err, errlen, "routes", steps[i].name, ret);
+		/* Only what this call added: steps before i, newest first. */
+		while (i-- > 0)
+			step_run(nl, &steps[i], c, false);
+	}
+	nl_close(nl);
+	return ret;
+}
+
+int route_remove(const struct route_cfg *c, char *err, size_t errlen)
+{
+	struct nl *nl;
+	size_t i, n = nsteps(c);
+	int ret, first = 0;
+
+	if (!cfg_valid(c) || c->ifindex < 0) {
+		seterr(err, errlen, "routes", "configuration", -EINVAL);
+		return -EINVAL;
+	}
+	nl = nl_open();
+	if (!nl) {
+		ret = -errno;
+		seterr(err, errlen, "routes", "netlink socket", ret);
+		return ret;
+	}
+	/* Rules first, so marked traffic never meets a half-emptied table. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = n; i-- > 0;) {
+			if ((steps[i].kind == STEP_RULE) != (pass == 0))
+				continue;
+			ret = step_run(nl, &steps[i], c, false);
+			/* Gone already: rules say ENOENT, routes ESRCH. */
+			if (ret == -ENOENT || ret == -ESRCH)
+				ret = 0;
+			if (ret < 0 && !first) {
+				first = ret;
+				seterr(err, errlen, "routes", steps[i].name, ret);
+			}
+		}
+	}
+	nl_close(nl);
+	return first;
+}
+
+/* Dump every family's rules (RTM_GETRULE) or routes (RTM_GETROUTE). */
+static int dump(struct nl *nl, uint16_t type, int (*cb)(const struct nlmsghdr *, void *),
+		void *data)
+{
+	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	if (type == RTM_GETRULE) {
+		struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+
+		frh->family = AF_UNSPEC;
+	} else {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = AF_UNSPEC;
+	}
+	return nl_transact(nl, nlh, cb, data);
+}
+
+/* One rule from a dump, reduced to what we look at. */
+struct rule {
+	int family;
+	uint32_t prio, table, mark, mask;
+	uint8_t proto, action;
+	bool other; /* any selector besides fwmark */
+};
+
+static int rule_parse(const struct nlmsghdr *nlh, struct rule *r)
+{
+	const struct fib_rule_hdr *frh;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+
+	if (nlh->nlmsg_type != RTM_NEWRULE)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*frh)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	frh = mnl_nlmsg_get_payload(nlh);
+	memset(r, 0, sizeof(*r));
+	r->family = frh->family;
+	r->table = frh->table;
+	r->action = frh->action;
+	r->other = frh->src_len || frh->dst_len || frh->tos || (frh->flags & FIB_RULE_INVERT);
+	mnl_attr_for_each(a, nlh, sizeof(*frh)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		switch (t) {
+		case FRA_PRIORITY:
+		case FRA_TABLE:
+		case FRA_FWMARK:
+		case FRA_FWMASK:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+				return -1;
+			break;
+		case FRA_PROTOCOL:
+			if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+				return -1;
+			break;
+		}
+		switch (t) {
+		case FRA_PRIORITY:
+			r->prio = mnl_attr_get_u32(a);
+			break;
+		case FRA_TABLE:
+			r->table = mnl_attr_get_u32(a);
+			break;
+		case FRA_FWMARK:
+			r->mark = mnl_attr_get_u32(a);
+			break;
+		case FRA_FWMASK:
+			r->mask = mnl_attr_get_u32(a);
+			break;
+		case FRA_PROTOCOL:
+			r->proto = mnl_attr_get_u8(a);
+			break;
+		case FRA_SUPPRESS_PREFIXLEN:
+			/* The kernel always reports it; -1 means unset. */
+			if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+				return -1;
+			if (mnl_attr_get_u32(a) != 0xffffffffu)
+				r->other = true;
+			break;
+		case FRA_UNSPEC:
+			break;
+		default:
+			/* src/dst, iif/oif, goto, uidrange, ports, l3mdev... */
+			r->other = true;
+			break;
+		}
+	}
+	return 1;
+}
+
+/* Everything route_pick() must stay clear of. */
+struct used {
+	const struct route_cfg *want; /* candidates */
+	bool table, mark, prio;
+};
+
+static int pick_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct used *u = data;
+	struct rule r;
+	int ret = rule_parse(nlh, &r);
+
+	if (ret <= 0)
+		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	if (r.prio == u->want->prio)
+		u->prio = true;
+	if (r.action == FR_ACT_TO_TBL && r.table == u->want->table)
+		u->table = true;
+	/* Would this rule (mask 0 = matches any mark) catch our packets? */
+	if ((r.mark || r.mask) && (u->want->mark & r.mask) == (r.mark & r.mask))
+		u->mark = true;
+	if (r.mark == u->want->mark)
+		u->mark = true;
+	return MNL_CB_OK;
+}
+
+static int pick_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct used *u = data;
+	const struct rtmsg *rtm;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	uint32_t table;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	table = rtm->rtm_table;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		if (mnl_attr_get_type(a) != RTA_TABLE)
+			continue;
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		table = mnl_attr_get_u32(a);
+	}
+	if (table == u->want->table)
+		u->table = true;
+	return MNL_CB_OK;
+}
+
+/* Which of c's ids are taken. Two dumps per call: ids are few and tries short. */
+static int probe(struct nl *nl, const struct route_cfg *c, struct used *u)
+{
+	int ret;
+
+	*u = (struct used){.want = c};
+	ret = dump(nl, RTM_GETRULE, pick_rule_cb, u);
+	if (ret == 0)
+		ret = dump(nl, RTM_GETROUTE, pick_route_cb, u);
+	u->table = u->table || reserved_table(c->table);
+	u->mark = u->mark || c->mark == 0;
+	u->prio = u->prio || c->prio == 0 || c->prio > PRIO_MAX;
+	return ret;
+}
+
+int route_pick(struct route_cfg *c)
+{
+	bool pick_t = !c->table, pick_m = !c->mark, pick_p = !c->prio;
+	struct route_cfg try = *c;
+	struct used u;
+	struct nl *nl;
+	int ret, i;
+
+	if (pick_t)
+		try.table = ROUTE_TABLE_DEFAULT;
+	if (pick_m)
+		try.mark = ROUTE_MARK_DEFAULT;
+	if (pick_p)
+		try.prio = ROUTE_PRIO_DEFAULT;
+	nl = nl_open();
+	if (!nl)
+		return -errno;
+	for (i = 0;; i++) {
+		ret = probe(nl, &try, &u);
+		if (ret < 0)
+			break;
+		if ((u.table && !pick_t) || (u.mark && !pick_m) || (u.prio && !pick_p)) {
+			ret = -EBUSY;
+			break;
+		}
+		if (!u.table && !u.mark && !u.prio)
+			break;
+		if (i == PICK_TRIES) {
+			ret = -ENOSPC;
+			break;
+		}
+		/* Advance only what collides; the others keep their value. */
+		try.table += u.table;
+		try.mark += u.mark;
+		try.prio += u.prio;
+	}
+	nl_close(nl);
+	if (ret == 0)
+		*c = try;
+	return ret;
+}
+
+static bool rule_ours(const struct rule *r)
+{
+	return r->proto == ROUTE_PROTO && r->action == FR_ACT_TO_TBL && !reserved_table(r->table) &&
+	       r->mask == 0xffffffffu && r->mark != 0 && !r->other;
+}
+
+struct find {
+	struct route_cfg *c;
+	bool v4, v6;
+};
+
+static int find_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct find *f = data;
+	struct rule r;
+	int ret = rule_parse(nlh, &r);
+
+	if (ret <= 0)
+		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	if (!rule_ours(&r) || (r.family != AF_INET && r.family != AF_INET6))
+		return MNL_CB_OK;
+	if (!f->v4 && !f->v6) {
+		f->c->table = r.table;
+		f->c->mark = r.mark;
+		f->c->prio = r.prio;
+	} else if (r.table != f->c->table || r.mark != f->c->mark || r.prio != f->c->prio) {
+		return MNL_CB_OK;
+	}
+	if (r.family == AF_INET)
+		f->v4 = true;
+	else
+		f->v6 = true;
+	return MNL_CB_OK;
+}
+
+static int find_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_cfg *c = data;
+	const struct rtmsg *rtm;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	uint32_t table, oif = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	table = rtm->rtm_table;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t != RTA_TABLE && t != RTA_OIF)
+			continue;
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		if (t == RTA_TABLE)
+			table = mnl_attr_get_u32(a);
+		else
+			oif = mnl_attr_get_u32(a);
+	}
+	if (table == c->table && rtm->rtm_dst_len == 0 && rtm->rtm_type == RTN_UNICAST &&
+	    rtm->rtm_protocol == ROUTE_PROTO && oif && !c->ifindex)
+		c->ifindex = (int)oif;
+	return MNL_CB_OK;
+}
+
+int route_find_ours(struct route_cfg *c)
+{
+	struct route_cfg found = {0};
+	struct find f = {.c = &found};
+	struct nl *nl;
+	int ret;
+
+	nl = nl_open();
+	if (!nl)
+		return -errno;
+	ret = dump(nl, RTM_GETRULE, find_rule_cb, &f);
+	if (ret == 0 && (f.v4 || f.v6))
+		ret = dump(nl, RTM_GETROUTE, find_route_cb, &found);
+	nl_close(nl);
+	if (ret < 0)
+		return ret;
+	if (!f.v4 && !f.v6)
+		return 0;
+	found.ipv6 = f.v6;
+	*c = found;
+	return 1;
+}

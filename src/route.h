@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Policy routing for host mode (`up`), over rtnetlink: our own table with a
+ * default route out of the TUN and an unreachable default behind it, and
+ * one rule per family sending our fwmark (full mask) to that table.
+ */
+#ifndef PROXYVPN_ROUTE_H
+#define PROXYVPN_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* First values route_pick() tries; it walks upward from each. */
+#define ROUTE_TABLE_DEFAULT 0x7076u /* "pv" */
+#define ROUTE_MARK_DEFAULT  0x7076u
+#define ROUTE_PRIO_DEFAULT  5200u
+/*
+ * rtm_protocol / FRA_PROTOCOL on every route and rule we add ('v'; unused
+ * by the kernel and iproute2's rt_protos). It is what route_find_ours()
+ * recognises, so a look-alike someone typed by hand is never ours.
+ */
+#define ROUTE_PROTO 118
+/* The unreachable default sits behind everything else in the table. */
+#define ROUTE_METRIC_UNREACH 0xffffffffu
+
+struct route_cfg {
+	int ifindex;	/* the TUN; 0 only for route_remove() of a dead run */
+	uint32_t table; /* our routing table id */
+	uint32_t mark;	/* fwmark; the rule matches mark/0xffffffff (full mask) */
+	uint32_t prio;	/* ip rule priority */
+	bool ipv6;	/* also install the IPv6 side */
+};
+
+/*
+ * Fills each of table, mark and prio that is 0 with the first free value at
+ * or above its default (dumps every family's routes and rules). A non-zero
+ * field is the user's choice: kept, but -EBUSY if something already uses it.
+ * "Used": table = any route in it or any rule looking it up, or 0/252-255;
+ * mark = a rule whose fwmark/fwmask would match a packet carrying it;
+ * prio = any rule (any family) at it. 0 or -errno (-ENOSPC: nothing free).
+ */
+int route_pick(struct route_cfg *c);
+
+/*
+ * Adds, per family (IPv4, then IPv6 if c->ipv6): the unreachable default
+ * (metric ROUTE_METRIC_UNREACH), `default dev TUN` and the rule
+ * `fwmark mark/0xffffffff lookup table` at prio, all tagged ROUTE_PROTO.
+ * Every add is exclusive: installing twice fails with -EEXIST at the first
+ * step and changes nothing. On any failure it removes what this call added
+ * and writes the failed step into err. 0 or -errno.
+ */
+int route_install(const struct route_cfg *c, char *err, size_t errlen);
+
+/*
+ * Deletes exactly what route_install() adds (the dev route matched by
+ * c->ifindex, or by table + protocol + type when ifindex is 0): rules
+ * first, then routes. Absent objects are not an error. Goes on past a
+ * failure; returns the first one (its step in err) or 0.
+ */
+int route_remove(const struct route_cfg *c, char *err, size_t errlen);
+
+/*
+ * For `down` without a state file. A rule is ours iff it was added with
+ * FRA_PROTOCOL == ROUTE_PROTO, its action is "lookup table" with a table
+ * that is not 0/local/main/default, it matches fwmark M/0xffffffff with
+ * M != 0, and it has no other selector (no from/to, tos, iif/oif, uidrange,
+ * ipproto, ports, l3mdev, suppress_*, goto, not). Fills c from the first one
+ * found (lowest prio; ipv6 = an IPv6 rule with the same prio/mark/table
+ * exists; ifindex = the oif of the table's default route, else 0).
+ * 1 found, 0 none, -errno. To clear several dead runs, call in a loop
+ * (bounded) with route_remove() in between.
+ */
+int route_find_ours(struct route_cfg *c);
+
+#endif
