@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host mode firewall: one nftables table, `inet proxyvpn`, tagged as ours
+ * with a table comment. fw_render() turns a validated cfg into nft script
+ * text (pure); fw_apply() runs it through libnftables as one transaction and
+ * reads the table back. Only names we write and numbers we format reach the
+ * script, so no cfg string can inject nft syntax.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <nftables/libnftables.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fw.h"
+
+#define CHAIN_MARK "mark_tcp"
+#define CHAIN_KS   "killswitch"
+
+enum {
+	SCRIPT_MIN = 16384,
+	SCRIPT_MAX = 1 << 20,
+};
+
+struct sb {
+	char *buf;
+	size_t len, off;
+	bool over;
+	unsigned int nrules; /* rules in the chain being written */
+};
+
+static void __attribute__((format(printf, 2, 0))) vput(struct sb *b, const char *fmt, va_list ap)
+{
+	size_t room = b->off < b->len ? b->len - b->off : 0;
+	int n;
+
+	if (b->over)
+		return;
+	n = vsnprintf(room ? b->buf + b->off : NULL, room, fmt, ap);
+	if (n < 0 || (size_t)n >= room) {
+		b->over = true;
+		return;
+	}
+	b->off += (size_t)n;
+}
+
+static void __attribute__((format(printf, 2, 3))) put(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(b, fmt, ap);
+	va_end(ap);
+}
+
+static bool tun_ok(const char *s)
+{
+	size_t i, n;
+
+	if (!s)
+		return false;
+	n = strnlen(s, 16);
+	if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool nets_ok(const struct fw_net *v, size_t n)
+{
+	size_t i;
+
+	if (n > FW_MAX_NETS || (n && !v))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i].family == AF_INET && v[i].prefix <= 32)
+			continue;
+		if (v[i].family == AF_INET6 && v[i].prefix <= 128)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int cfg_ok(const struct fw_cfg *c)
+{
+	if (!c || !tun_ok(c->tun) || c->mark == 0)
+		return -EINVAL;
+	if (!nets_ok(c->proxy, c->nproxy) || !nets_ok(c->exclude, c->nexclude) ||
+	    !nets_ok(c->dns, c->ndns))
+		return -EINVAL;
+	if (c->nproxy && c->proxy_port == 0)
+		return -EINVAL;
+	return 0;
+}
+
+static size_t count_family(const struct fw_net *v, size_t n, int family)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += v[i].family == family;
+	return k;
+}
+
+/* One set element: the address with its host bits cleared, "/len" unless a host. */
+static void put_net(struct sb *b, const struct fw_net *x)
+{
+	unsigned int bits = x->family == AF_INET ? 32 : 128, i;
+	uint8_t a[16] = {0};
+	char s[INET6_ADDRSTRLEN];
+
+	memcpy(a, x->addr, bits / 8);
+	for (i = x->prefix; i < bits; i++)
+		a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	if (!inet_ntop(x->family, a, s, sizeof(s))) {
+		b->over = true; /* cannot happen for validated families */
+		return;
+	}
+	if (x->prefix == bits)
+		put(b, "%s", s);
+	else
+		put(b, "%s/%u", s, x->prefix);
+}
+
+/*
+ * A named interval set per list and family, left out when empty (nft has
+ * no empty `elements`); auto-merge takes overlapping CIDRs and duplicates.
+ */
+static void put_set(struct sb *b, const char *name, const struct fw_net *v, size_t n, int family)
+{
+	bool first = true;
+	size_t i;
+
+	if (!count_family(v, n, family))
+		return;
+	put(b, "\tset %s%c {\n\t\ttype %s\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { ",
+	    name, family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (i = 0; i < n; i++) {
+		if (v[i].family != family)
+			continue;
+		if (!first)
+			put(b, ", ");
+		put_net(b, &v[i]);
+		first = false;
+	}
+	put(b, " }\n\t}\n");
+}
+
+/* One rule line in the chain being written, counted for the read-back. */
+static void __attribute__((format(printf, 2, 3))) rule(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	put(b, "\t\t");
+	va_start(ap, fmt);
+	vput(b, fmt, ap);
+	va_end(ap);
+	put(b, "\n");
+	b->nrules++;
+}
+
+/* Rules for "ip daddr @name4 ..." and "ip6 daddr @name6 ...", where there is a set. */
+static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, size_t n,
+		      const char *what)
+{
+	if (count_family(v, n, AF_INET))
+		rule(b, "ip daddr @%s4 %s", name, what);
+	if (count_family(v, n, AF_INET6))
+		rule(b, "ip6 daddr @%s6 %s", name, what);
+}
+
+static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *nmark,
+		  unsigned int *nks)
+{
+	struct sb b = {.buf = buf, .len = len};
+	char port[32];
+	int ret;
+
+	ret = cfg_ok(c);
+	if (ret)
+		return ret;
+	if (len)
+		buf[0] = '\0';
+
+	/* create, not add: if a table of this name appeared since we looked, fail. */
+	put(&b, "create table inet " FW_TABLE " { comment \"" FW_TAG "\"; }\n");
+	put(&b, "table inet " FW_TABLE " {\n");
+	put_set(&b, "proxy", c->proxy, c->nproxy, AF_INET);
+	put_set(&b, "proxy", c->proxy, c->nproxy, AF_INET6);
+	put_set(&b, "exclude", c->exclude, c->nexclude, AF_INET);
+	put_set(&b, "exclude", c->exclude, c->nexclude, AF_INET6);
+	if (c->killswitch) {
+		put_set(&b, "dns", c->dns, c->ndns, AF_INET);
+		put_set(&b, "dns", c->dns, c->ndns, AF_INET6);
+	}
+
+	/*
+	 * Marking runs in a route chain, so the kernel routes again after a
+	 * mark change. Replies of connections that came in from outside
+	 * (sshd on the uplink) are not marked: they must leave the way the
+	 * request came, not through the TUN, whose stack would reset them.
+	 */
+	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
+		"policy accept;\n");
+	rule(&b, "oif \"lo\" return");
+	rule(&b, "meta l4proto != tcp return");
+	rule(&b, "ct direction reply return");
+	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
+	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
+	rule(&b, "meta mark set 0x%08" PRIx32, c->mark);
+	put(&b, "\t}\n");
+	*nmark = b.nrules;
+	b.nrules = 0;
+
+	if (c->killswitch) {
+		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
+			"policy drop;\n");
+		rule(&b, "oif \"lo\" accept");
+		rule(&b, "oifname \"%s\" accept", c->tun);
+		/*
+		 * Marked TCP is accepted whatever oifname says (the seed's
+		 * note): if the TUN is gone, our table's unreachable default
+		 * fails it before this hook.
+		 */
+		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
+		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
+		rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
+		rule_sets(&b, "exclude", c->exclude, c->nexclude, "accept");
+		rule_sets(&b, "dns", c->dns, c->ndns,
+			  "meta l4proto { tcp, udp } th dport 53 accept");
+		/*
+		 * Link-local control traffic the host needs to stay on its
+		 * network: DHCP lease renewal (client ports are privileged,
+		 * so only root or CAP_NET_BIND_SERVICE can send from them),
+		 * IPv6 neighbour and router discovery (without NS/NA the
+		 * router cannot even deliver the proxy's replies) and MLD
+		 * reports (switches that snoop MLD would otherwise drop the
+		 * solicited-node multicast ND relies on). Hop limits 255 and
+		 * 1 keep these from being routed off the link.
+		 */
+		rule(&b, "meta nfproto ipv4 udp sport 68 udp dport 67 accept");
+		rule(&b, "ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept");
+		rule(&b, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
+			 "nd-neighbor-advert } ip6 hoplimit 255 accept");
+		rule(&b, "icmpv6 type { mld-listener-report, mld2-listener-report } "
+			 "ip6 hoplimit 1 accept");
+		/* Fail fast: a reset for TCP, an ICMP error for the rest. */
+		rule(&b, "meta l4proto tcp reject with tcp reset");
+		rule(&b, "reject with icmpx admin-prohibited");
+		put(&b, "\t}\n");
+	}
+	*nks = b.nrules;
+	put(&b, "}\n");
+	if (b.over)
+		return -ENOSPC;
+	return (int)b.off;
+}
+
+int fw_render(const struct fw_cfg *c, char *buf, size_t len)
+{
+	unsigned int nmark, nks;
+
+	if (!buf && len)
+		return -EINVAL;
+	return render(c, buf, len, &nmark, &nks);
+}
+
+/* ---- libnftables ---- */
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The first "Error: ..." line libnftables left in its error buffer. */
+static void nft_reason(struct nft_ctx *ctx, char *err, size_t errlen, const char *what)
+{
+	const char *e = nft_ctx_get_error_buffer(ctx), *p, *nl;
+	int n;
+
+	p = e ? strstr(e, "Error: ") : NULL;
+	if (!p)
+		p = e && *e ? e : "failed";
+	nl = strchr(p, '\n');
+	n = nl ? (int)(nl - p) : (int)strlen(p);
+	seterr(err, errlen, "nft %s: %.*s", what, n, p);
+}
+
+/* libnftables returns -1 with no errno; the message tells permission apart. */
+static int nft_errno(struct nft_ctx *ctx)
+{
+	const char *e = nft_ctx_get_error_buffer(ctx);
+
+	if (e && strstr(e, "Operation not permitted"))
+		return -EPERM;
+	return -EIO;
+}
+
+static struct nft_ctx *ctx_new(void)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx)
+		return NULL;
+	if (nft_ctx_buffer_output(ctx) || nft_ctx_buffer_error(ctx)) {
+		nft_ctx_free(ctx);
+		return NULL;
+	}
+	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+	return ctx;
+}
+
+static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, const char *what)
+{
+	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
+		return 0;
+	nft_reason(ctx, err, errlen, what);
+	return nft_errno(ctx);
+}
+
+struct listing {
+	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
+	uint64_t handle;
+	int nmark, nks; /* rules per chain, -1 if the chain is missing */
+};
+
+static bool starts(const char *line, size_t n, const char *pfx)
+{
+	size_t k = strlen(pfx);
+
+	return n >= k && !memcmp(line, pfx, k);
+}
+
+/*
+ * Reads `list table` text output (with handles): the tag is the table
+ * comment on the line after the header; a rule is a line in a chain block
+ * other than the chain's `type` line.
+ */
+static void parse_table(const char *out, struct listing *l)
+{
+	const char *line = out, *nl;
+	int *cur = NULL;
+	unsigned int no = 0;
+
+	l->state = -EEXIST;
+	l->nmark = l->nks = -1;
+	for (; *line; line = nl + 1, no++) {
+		size_t n;
+
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		n = (size_t)(nl - line) + (*nl != '\n');
+		if (no == 0) {
+			const char *h = strstr(line, "# handle ");
+
+			if (!starts(line, n, "table inet " FW_TABLE " {") || !h || h > nl)
+				return;
+			l->handle = strtoull(h + 9, NULL, 10);
+			continue;
+		}
+		if (no == 1) {
+			if (n != strlen("\tcomment \"" FW_TAG "\"") ||
+			    !starts(line, n, "\tcomment \"" FW_TAG "\""))
+				return;
+			l->state = 1;
+			continue;
+		}
+		if (starts(line, n, "\tchain " CHAIN_MARK " {"))
+			cur = &l->nmark;
+		else if (starts(line, n, "\tchain " CHAIN_KS " {"))
+			cur = &l->nks;
+		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
+			cur = NULL;
+		else if (starts(line, n, "\t}"))
+			cur = NULL;
+		else if (cur && starts(line, n, "\t\ttype "))
+			*cur = 0;
+		else if (cur && *cur >= 0 && starts(line, n, "\t\t"))
+			(*cur)++;
+		if (!*nl)
+			break;
+	}
+}
+
+/* Is there a table inet proxyvpn, and is it ours? */
+static int lookup(struct nft_ctx *ctx, struct listing *l, char *err, size_t errlen)
+{
+	const char *out, *p;
+	bool found = false;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = run(ctx, "list tables inet", err, errlen, "list tables");
+	if (ret)
+		return ret;
+	out = nft_ctx_get_output_buffer(ctx);
+	for (p = out; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (starts(p, n, "table inet " FW_TABLE) &&
+		    (n == strlen("table inet " FW_TABLE) ||
+		     p[strlen("table inet " FW_TABLE)] == ' '))
+			found = true;
+		p = nl ? nl + 1 : p + n;
+	}
+	if (!found)
+		return 0;
+	ret = run(ctx, "list table inet " FW_TABLE, err, errlen, "list table");
+	if (ret)
+		return ret;
+	parse_table(nft_ctx_get_output_buffer(ctx), l);
+	return 0;
+}
+
+static char *render_alloc(const struct fw_cfg *c, unsigned int *nmark, unsigned int *nks, int *ret)
+{
+	size_t len = SCRIPT_MIN;
+	char *buf;
+
+	for (;;) {
+		buf = malloc(len);
+		if (!buf) {
+			*ret = -ENOMEM;
+			return NULL;
+		}
+		*ret = render(c, buf, len, nmark, nks);
+		if (*ret >= 0)
+			return buf;
+		free(buf);
+		if (*ret != -ENOSPC || len >= SCRIPT_MAX)
+			return NULL;
+		len *= 2;
+	}
+}
+
+int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
+{
+	unsigned int nmark = 0, nks = 0;
+	struct nft_ctx *ctx = NULL;
+	char *script, *cmd = NULL;
+	struct listing l;
+	size_t cmdlen;
+	int ret;
+
+	script = render_alloc(c, &nmark, &nks, &ret);
+	if (!script) {
+		seterr(err, errlen, "firewall: %s",
+		       ret == -EINVAL ? "invalid configuration" : strerror(-ret));
+		return ret;
+	}
+	ctx = ctx_new();
+	if (!ctx) {
+		seterr(err, errlen, "firewall: cannot create an nftables context");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = lookup(ctx, &l, err, errlen);
+	if (ret)
+		goto out;
+	if (l.state == -EEXIST) {
+		seterr(err, errlen,
+		       "table inet " FW_TABLE " exists but is not ours "
+		       "(no comment \"" FW_TAG "\"); not touching it");
+		ret = -EEXIST;
+		goto out;
+	}
+
+	/* By handle: a table that replaced ours since we looked makes it fail. */
+	cmdlen = strlen(script) + 64;
+	cmd = malloc(cmdlen);
+	if (!cmd) {
+		ret = -ENOMEM;
+		seterr(err, errlen, "firewall: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (l.state == 1)
+		snprintf(cmd, cmdlen, "delete table inet handle %" PRIu64 "\n%s", l.handle, script);
+	else
+		snprintf(cmd, cmdlen, "%s", script);
+	ret = run(ctx, cmd, err, errlen, "apply");
+	if (ret)
+		goto out;
+
+	ret = lookup(ctx, &l, err, errlen);
+	if (ret)
+		goto out;
+	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1)) {
+		seterr(err, errlen,
+		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
+		       "rules",
+		       l.state == 1 ? "ours"
+		       : l.state    ? "not ours"
+				    : "missing",
+		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1);
+		ret = -EPROTO;
+	}
+out:
+	free(cmd);
+	free(script);
+	if (ctx)
+		nft_ctx_free(ctx);
+	return ret;
+}
+
+int fw_remove(char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = ctx_new();
+	struct listing l;
+	char cmd[64];
+	int ret;
+
+	if (!ctx) {
+		seterr(err, errlen, "firewall: cannot create an nftables context");
+		return -ENOMEM;
+	}
+	ret = lookup(ctx, &l, err, errlen);
+	if (ret)
+		goto out;
+	if (l.state == -EEXIST) {
+		seterr(err, errlen,
+		       "table inet " FW_TABLE " is not ours (no comment \"" FW_TAG
+		       "\"); left alone");
+		ret = -EEXIST;
+	} else if (l.state == 1) {
+		snprintf(cmd, sizeof(cmd), "delete table inet handle %" PRIu64, l.handle);
+		ret = run(ctx, cmd, err, errlen, "delete table");
+	}
+out:
+	nft_ctx_free(ctx);
+	return ret;
+}
+
+int fw_present(void)
+{
+	struct nft_ctx *ctx = ctx_new();
+	struct listing l;
+	int ret;
+
+	if (!ctx)
+		return -ENOMEM;
+	ret = lookup(ctx, &l, NULL, 0);
+	nft_ctx_free(ctx);
+	return ret ? ret : l.state;
+}

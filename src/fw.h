@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef PROXYVPN_FW_H
+#define PROXYVPN_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Host mode's nftables ruleset: one table `inet proxyvpn`, tagged with the
+ * table comment FW_TAG, applied through libnftables as one transaction.
+ * Needs CAP_NET_ADMIN in the caller's network namespace.
+ */
+#define FW_TABLE    "proxyvpn"
+#define FW_TAG	    "proxyvpn"
+#define FW_MAX_NETS 1024 /* per list (proxy, exclude, dns) */
+
+struct fw_net {
+	int family;	  /* AF_INET (addr[0..3]) or AF_INET6 */
+	uint8_t addr[16]; /* network byte order; host bits are masked off when rendered */
+	uint8_t prefix;	  /* 0..32 or 0..128 */
+};
+
+struct fw_cfg {
+	const char *tun; /* TUN name: 1..15 of [A-Za-z0-9_.-], not "." or ".." */
+	uint32_t mark;	 /* fwmark that routes TCP to the TUN's table; not 0 */
+	bool killswitch;
+	const struct fw_net *proxy; /* the upstream proxy's addresses */
+	size_t nproxy;
+	uint16_t proxy_port;	      /* not 0 when nproxy > 0 */
+	const struct fw_net *exclude; /* --exclude: never marked, allowed out */
+	size_t nexclude;
+	const struct fw_net *dns; /* allowed resolvers (UDP and TCP 53) */
+	size_t ndns;
+};
+
+/*
+ * The nft script (NUL-terminated) that creates our table; no I/O. Returns
+ * its length without the NUL, -EINVAL for a bad cfg, -ENOSPC if buf is too
+ * small (buf then holds a truncated, NUL-terminated prefix when len > 0).
+ */
+int fw_render(const struct fw_cfg *c, char *buf, size_t len);
+
+/*
+ * One transaction: delete our table (by handle) if present, create the new
+ * one; then list it back and check the tag and the number of rules per
+ * chain. Refuses (-EEXIST) to touch a table `inet proxyvpn` without our tag.
+ * A failed read-back leaves the table in place (fail closed) and returns
+ * -EPROTO. 0 or -errno, with a one-line reason in err (may be NULL).
+ */
+int fw_apply(const struct fw_cfg *c, char *err, size_t errlen);
+
+/*
+ * Deletes table inet proxyvpn (by handle) only if it carries our tag.
+ * 0 also when absent; -EEXIST for a look-alike, left untouched.
+ */
+int fw_remove(char *err, size_t errlen);
+
+/* 1 if our (tagged) table exists, 0 if absent, -EEXIST for a look-alike, -errno. */
+int fw_present(void);
+
+#endif
