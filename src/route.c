@@ -121,7 +121,7 @@ static size_t nsteps(const struct route_cfg *c)
 
 static bool reserved_table(uint32_t t)
 {
-	return t == RT_TABLE_UNSPEC || t >= RT_TABLE_COMPAT;
+	return t == RT_TABLE_UNSPEC || (t >= RT_TABLE_COMPAT && t <= RT_TABLE_LOCAL);
 }
 
 static void seterr(char *err, size_t errlen, const char *what, const char *step, int ret)
@@ -247,7 +247,8 @@ static int rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 	r->table = frh->table;
 	r->action = frh->action;
 	r->other = frh->src_len || frh->dst_len || frh->tos || (frh->flags & FIB_RULE_INVERT);
-	mnl_attr_for_each(a, nlh, sizeof(*frh)) {
+	mnl_attr_for_each(a, nlh, sizeof(*frh))
+	{
 		uint16_t t = mnl_attr_get_type(a);
 
 		switch (t) {
@@ -338,7 +339,8 @@ static int pick_route_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	rtm = mnl_nlmsg_get_payload(nlh);
 	table = rtm->rtm_table;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
 		if (mnl_attr_get_type(a) != RTA_TABLE)
 			continue;
 		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
@@ -457,7 +459,8 @@ static int find_route_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	rtm = mnl_nlmsg_get_payload(nlh);
 	table = rtm->rtm_table;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
 		uint16_t t = mnl_attr_get_type(a);
 
 		if (t != RTA_TABLE && t != RTA_OIF)
