@@ -485,7 +485,14 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 		goto out;
 	}
 
-	/* By handle: a table that replaced ours since we looked makes it fail. */
+	/*
+	 * By name, not by handle: nft 1.0.6 resolves the new interval sets
+	 * (auto-merge) against the old table's cache when it is deleted by
+	 * handle in the same batch, and fails with ENOENT. A look-alike that
+	 * replaced ours between lookup() and here would be deleted: that
+	 * needs CAP_NET_ADMIN racing us, and create below still refuses to
+	 * merge into a table it did not make.
+	 */
 	cmdlen = strlen(script) + 64;
 	cmd = malloc(cmdlen);
 	if (!cmd) {
@@ -494,7 +501,7 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 		goto out;
 	}
 	if (l.state == 1)
-		snprintf(cmd, cmdlen, "delete table inet handle %" PRIu64 "\n%s", l.handle, script);
+		snprintf(cmd, cmdlen, "delete table inet " FW_TABLE "\n%s", script);
 	else
 		snprintf(cmd, cmdlen, "%s", script);
 	ret = run(ctx, cmd, err, errlen, "apply");

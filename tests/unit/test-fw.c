@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fw.c: golden renderings, strict cfg validation and buffer bounds; as root,
+ * in fresh network namespaces: apply, re-apply, read-back, remove, the
+ * look-alike table left alone, and real traffic over a veth pair to a peer
+ * namespace under the killswitch (with a killswitch-off positive control).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fw.h"
+
+#define MARK 0x7076
+
+static struct fw_net n4(const char *s, int prefix)
+{
+	struct fw_net n = {.family = AF_INET, .prefix = (uint8_t)prefix};
+
+	assert_int_equal(inet_pton(AF_INET, s, n.addr), 1);
+	return n;
+}
+
+static struct fw_net n6(const char *s, int prefix)
+{
+	struct fw_net n = {.family = AF_INET6, .prefix = (uint8_t)prefix};
+
+	assert_int_equal(inet_pton(AF_INET6, s, n.addr), 1);
+	return n;
+}
+
+static const char golden_full[] =
+	"create table inet proxyvpn { comment \"proxyvpn\"; }\n"
+	"table inet proxyvpn {\n"
+	"\tset proxy4 {\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 192.0.2.10 }\n"
+	"\t}\n"
+	"\tset proxy6 {\n"
+	"\t\ttype ipv6_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 2001:db8::10 }\n"
+	"\t}\n"
+	"\tset exclude4 {\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 10.0.0.0/8, 192.168.0.0/16 }\n"
+	"\t}\n"
+	"\tset exclude6 {\n"
+	"\t\ttype ipv6_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { fd00::/8 }\n"
+	"\t}\n"
+	"\tset dns4 {\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 9.9.9.9 }\n"
+	"\t}\n"
+	"\tset dns6 {\n"
+	"\t\ttype ipv6_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 2620:fe::fe }\n"
+	"\t}\n"
+	"\tchain mark_tcp {\n"
+	"\t\ttype route hook output priority mangle; policy accept;\n"
+	"\t\toif \"lo\" return\n"
+	"\t\tmeta l4proto != tcp return\n"
+	"\t\tct direction reply return\n"
+	"\t\tip daddr @proxy4 return\n"
+	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @exclude4 return\n"
+	"\t\tip6 daddr @exclude6 return\n"
+	"\t\tmeta mark set 0x00007076\n"
+	"\t}\n"
+	"\tchain killswitch {\n"
+	"\t\ttype filter hook output priority filter; policy drop;\n"
+	"\t\toif \"lo\" accept\n"
+	"\t\toifname \"pvpn0\" accept\n"
+	"\t\tmeta l4proto tcp meta mark 0x00007076 accept\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 accept\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 accept\n"
+	"\t\tip daddr @exclude4 accept\n"
+	"\t\tip6 daddr @exclude6 accept\n"
+	"\t\tip daddr @dns4 meta l4proto { tcp, udp } th dport 53 accept\n"
+	"\t\tip6 daddr @dns6 meta l4proto { tcp, udp } th dport 53 accept\n"
+	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 accept\n"
+	"\t\tip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept\n"
+	"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 "
+	"hoplimit 255 accept\n"
+	"\t\ticmpv6 type { mld-listener-report, mld2-listener-report } ip6 hoplimit 1 accept\n"
+	"\t\tmeta l4proto tcp reject with tcp reset\n"
+	"\t\treject with icmpx admin-prohibited\n"
+	"\t}\n"
+	"}\n";
+
+static const char golden_nokill[] = "create table inet proxyvpn { comment \"proxyvpn\"; }\n"
+				    "table inet proxyvpn {\n"
+				    "\tset proxy4 {\n"
+				    "\t\ttype ipv4_addr\n"
+				    "\t\tflags interval\n"
+				    "\t\tauto-merge\n"
+				    "\t\telements = { 192.0.2.10 }\n"
+				    "\t}\n"
+				    "\tset proxy6 {\n"
+				    "\t\ttype ipv6_addr\n"
+				    "\t\tflags interval\n"
+				    "\t\tauto-merge\n"
+				    "\t\telements = { 2001:db8::10 }\n"
+				    "\t}\n"
+				    "\tset exclude4 {\n"
+				    "\t\ttype ipv4_addr\n"
+				    "\t\tflags interval\n"
+				    "\t\tauto-merge\n"
+				    "\t\telements = { 10.0.0.0/8, 192.168.0.0/16 }\n"
+				    "\t}\n"
+				    "\tset exclude6 {\n"
+				    "\t\ttype ipv6_addr\n"
+				    "\t\tflags interval\n"
+				    "\t\tauto-merge\n"
+				    "\t\telements = { fd00::/8 }\n"
+				    "\t}\n"
+				    "\tchain mark_tcp {\n"
+				    "\t\ttype route hook output priority mangle; policy accept;\n"
+				    "\t\toif \"lo\" return\n"
+				    "\t\tmeta l4proto != tcp return\n"
+				    "\t\tct direction reply return\n"
+				    "\t\tip daddr @proxy4 return\n"
+				    "\t\tip6 daddr @proxy6 return\n"
+				    "\t\tip daddr @exclude4 return\n"
+				    "\t\tip6 daddr @exclude6 return\n"
+				    "\t\tmeta mark set 0x00007076\n"
+				    "\t}\n"
+				    "}\n";
+
+static const char golden_empty[] =
+	"create table inet proxyvpn { comment \"proxyvpn\"; }\n"
+	"table inet proxyvpn {\n"
+	"\tchain mark_tcp {\n"
+	"\t\ttype route hook output priority mangle; policy accept;\n"
+	"\t\toif \"lo\" return\n"
+	"\t\tmeta l4proto != tcp return\n"
+	"\t\tct direction reply return\n"
+	"\t\tmeta mark set 0x00000001\n"
+	"\t}\n"
+	"\tchain killswitch {\n"
+	"\t\ttype filter hook output priority filter; policy drop;\n"
+	"\t\toif \"lo\" accept\n"
+	"\t\toifname \"t\" accept\n"
+	"\t\tmeta l4proto tcp meta mark 0x00000001 accept\n"
+	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 accept\n"
+	"\t\tip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept\n"
+	"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 "
+	"hoplimit 255 accept\n"
+	"\t\ticmpv6 type { mld-listener-report, mld2-listener-report } ip6 hoplimit 1 accept\n"
+	"\t\tmeta l4proto tcp reject with tcp reset\n"
+	"\t\treject with icmpx admin-prohibited\n"
+	"\t}\n"
+	"}\n";
+
+/* Host bits are cleared (10.1.2.3/8 is 10.0.0.0/8), both families in one cfg. */
+static void full_cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[3],
+		     struct fw_net dns[2])
+{
+	px[0] = n4("192.0.2.10", 32);
+	px[1] = n6("2001:db8::10", 128);
+	ex[0] = n4("10.1.2.3", 8);
+	ex[1] = n4("192.168.0.0", 16);
+	ex[2] = n6("fd00::1", 8);
+	dns[0] = n4("9.9.9.9", 32);
+	dns[1] = n6("2620:fe::fe", 128);
+	*c = (struct fw_cfg){.tun = "pvpn0",
+			     .mark = MARK,
+			     .killswitch = true,
+			     .proxy = px,
+			     .nproxy = 2,
+			     .proxy_port = 1080,
+			     .exclude = ex,
+			     .nexclude = 3,
+			     .dns = dns,
+			     .ndns = 2};
+}
+
+static void test_golden(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c, e = {.tun = "t", .mark = 1, .killswitch = true};
+	char buf[8192];
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), (int)strlen(golden_full));
+	assert_string_equal(buf, golden_full);
+	c.killswitch = false;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), (int)strlen(golden_nokill));
+	assert_string_equal(buf, golden_nokill);
+	/* Empty lists: no sets, no rules referring to them. */
+	assert_int_equal(fw_render(&e, buf, sizeof(buf)), (int)strlen(golden_empty));
+	assert_string_equal(buf, golden_empty);
+}
+
+/* Only IPv6 entries: only the *6 sets and rules; DNS sets only with the killswitch. */
+static void test_one_family(void **state)
+{
+	struct fw_net px = n6("2001:db8::1", 128), dns = n6("2001:db8::53", 128);
+	struct fw_cfg c = {.tun = "tun0",
+			   .mark = 0xffffffff,
+			   .proxy = &px,
+			   .nproxy = 1,
+			   .proxy_port = 443,
+			   .dns = &dns,
+			   .ndns = 1};
+	char buf[8192];
+
+	(void)state;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "proxy4"));
+	assert_null(strstr(buf, "dns6"));
+	assert_non_null(strstr(buf, "ip6 daddr @proxy6 return\n"));
+	assert_non_null(strstr(buf, "meta mark set 0xffffffff\n"));
+	c.killswitch = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "ip6 daddr @proxy6 tcp dport 443 accept\n"));
+	assert_non_null(strstr(buf, "\t\telements = { 2001:db8::53 }\n"));
+	assert_null(strstr(buf, "ip daddr"));
+}
+
+static void test_bad_cfg(void **state)
+{
+	static const char *const bad_tun[] = {
+		"",  "a b", "x;flush ruleset", "a\"b", "a\\b", "0123456789abcdef",
+		".", "..",  "tun\n0",	       "t/0",  "t:0",  "t{0}"};
+	struct fw_net px[2], ex[3], dns[2], bad;
+	struct fw_cfg c;
+	char buf[8192];
+	size_t i;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	for (i = 0; i < sizeof(bad_tun) / sizeof(bad_tun[0]); i++) {
+		c.tun = bad_tun[i];
+		assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	}
+	c.tun = NULL;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	c.tun = "0123456789abcde"; /* 15: the longest name */
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	c.tun = "A-b_c.9";
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_int_equal(fw_render(NULL, buf, sizeof(buf)), -EINVAL);
+
+	full_cfg(&c, px, ex, dns);
+	c.mark = 0; /* "meta mark 0 accept" would let every unmarked TCP out */
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	full_cfg(&c, px, ex, dns);
+	c.proxy_port = 0;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	c.nproxy = 0; /* no proxy addresses (a loopback proxy): no port needed */
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+
+	full_cfg(&c, px, ex, dns);
+	ex[0].prefix = 33;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	ex[0].prefix = 0; /* 0.0.0.0/0 is a valid (if odd) exclude */
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "0.0.0.0/0"));
+	dns[1].prefix = 129;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	dns[1].prefix = 128;
+	px[0].family = AF_UNIX;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	px[0].family = AF_INET;
+
+	c.dns = NULL; /* a count without an array */
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	c.dns = &bad;
+	c.ndns = FW_MAX_NETS + 1;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	c.dns = dns;
+	c.ndns = 2;
+	assert_int_equal(fw_render(&c, NULL, 10), -EINVAL);
+}
+
+/* Every length short of the script: -ENOSPC, NUL-terminated, no overflow (ASan). */
+static void test_small_buffers(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c;
+	size_t need, len;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	need = strlen(golden_full) + 1;
+	assert_int_equal(fw_render(&c, NULL, 0), -ENOSPC);
+	for (len = 1; len <= need; len++) {
+		char *buf = malloc(len);
+		int ret;
+
+		assert_non_null(buf);
+		ret = fw_render(&c, buf, len);
+		if (len < need) {
+			assert_int_equal(ret, -ENOSPC);
+			assert_true(strlen(buf) < len);
+		} else {
+			assert_int_equal(ret, (int)need - 1);
+			assert_string_equal(buf, golden_full);
+		}
+		free(buf);
+	}
+}
+
+/* ---- root: fresh network namespaces ---- */
+
+static int saved_ns = -1;
+
+static int ns_setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		return 0;
+	saved_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved_ns < 0 || unshare(CLONE_NEWNET) < 0)
+		return -1;
+	return 0;
+}
+
+/* Back to the original namespace; the test's one dies with its last reference. */
+static int ns_teardown(void **state)
+{
+	(void)state;
+	if (saved_ns < 0)
+		return 0;
+	if (setns(saved_ns, CLONE_NEWNET) < 0)
+		return -1;
+	close(saved_ns);
+	saved_ns = -1;
+	return 0;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		skip();
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+/* Whole output of a shell command (in the current namespace). */
+static void capture(char *out, size_t len, const char *cmd)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	assert_int_equal(pclose(f), 0);
+}
+
+static void applied(const struct fw_cfg *c, char *err, size_t errlen)
+{
+	int ret = fw_apply(c, err, errlen);
+
+	if (ret)
+		fail_msg("fw_apply: %d: %s", ret, err);
+}
+
+static int count_tables(void)
+{
+	char out[4096], *p = out;
+	int n = 0;
+
+	capture(out, sizeof(out), "nft list tables");
+	while ((p = strstr(p, "table inet proxyvpn"))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void test_apply_remove(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	char err[256] = "", out[16384];
+	struct fw_cfg c;
+
+	(void)state;
+	need_root();
+	full_cfg(&c, px, ex, dns);
+	assert_int_equal(fw_present(), 0);
+	assert_int_equal(fw_remove(err, sizeof(err)), 0); /* absent: fine */
+	applied(&c, err, sizeof(err));
+	assert_int_equal(fw_present(), 1);
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_non_null(strstr(out, "comment \"proxyvpn\""));
+	assert_non_null(strstr(out, "oifname \"pvpn0\" accept"));
+	assert_non_null(strstr(out, "elements = { 10.0.0.0/8, 192.168.0.0/16 }"));
+	capture(out, sizeof(out), "nft -j list table inet proxyvpn");
+	assert_non_null(strstr(out, "\"hook\": \"output\", \"prio\": -150"));
+
+	/* Again, and again with the killswitch off: replaced, still one table. */
+	applied(&c, err, sizeof(err));
+	assert_int_equal(count_tables(), 1);
+	c.killswitch = false;
+	applied(&c, err, sizeof(err));
+	assert_int_equal(count_tables(), 1);
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_null(strstr(out, "killswitch"));
+	assert_null(strstr(out, "dns4"));
+
+	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	assert_int_equal(fw_present(), 0);
+	assert_int_equal(count_tables(), 0);
+	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+
+	/* A bad cfg changes nothing. */
+	c.tun = "x;flush ruleset";
+	assert_int_equal(fw_apply(&c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_present(), 0);
+}
+
+/* Someone else's table of the same name (untagged or tagged otherwise) is never touched. */
+static void test_lookalike(void **state)
+{
+	static const char *const decoys[] = {
+		"nft add table inet proxyvpn",
+		"nft add table inet proxyvpn '{ comment \"proxyvpn2\"; }'",
+		"nft add table inet proxyvpn '{ comment \"x\"; }'",
+	};
+	struct fw_net px[2], ex[3], dns[2];
+	char err[256], out[4096];
+	struct fw_cfg c;
+	size_t i;
+
+	(void)state;
+	need_root();
+	full_cfg(&c, px, ex, dns);
+	for (i = 0; i < sizeof(decoys) / sizeof(decoys[0]); i++) {
+		sh("%s", decoys[i]);
+		sh("nft add chain inet proxyvpn decoy");
+		assert_int_equal(fw_present(), -EEXIST);
+		err[0] = '\0';
+		assert_int_equal(fw_remove(err, sizeof(err)), -EEXIST);
+		assert_non_null(strstr(err, "not ours"));
+		err[0] = '\0';
+		assert_int_equal(fw_apply(&c, err, sizeof(err)), -EEXIST);
+		assert_non_null(strstr(err, "not ours"));
+		capture(out, sizeof(out), "nft list table inet proxyvpn");
+		assert_non_null(strstr(out, "chain decoy"));
+		assert_null(strstr(out, "mark_tcp"));
+		sh("nft delete table inet proxyvpn");
+	}
+	/* Same name in another family is not ours to care about. */
+	sh("nft add table ip proxyvpn");
+	applied(&c, err, sizeof(err));
+	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	capture(out, sizeof(out), "nft list tables");
+	assert_string_equal(out, "table ip proxyvpn\n");
+}
+
+/* ---- root: traffic through the killswitch, over a veth pair to a peer namespace ---- */
+
+static void enter(int ns)
+{
+	assert_int_equal(setns(ns, CLONE_NEWNET), 0);
+}
+
+/* A socket of the peer namespace (sockets stay in the namespace they were made in). */
+static int peer_socket(int here, int peer, int family, int type, uint16_t port)
+{
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd, one = 1;
+
+	enter(peer);
+	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	enter(here);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	if (family == AF_INET6) {
+		assert_int_equal(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)), 0);
+		assert_int_equal(bind(fd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	} else {
+		assert_int_equal(bind(fd, (struct sockaddr *)&a4, sizeof(a4)), 0);
+	}
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static bool readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static void addr_of(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, ip, &a6->sin6_addr), 1);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+	}
+}
+
+/* A connected UDP send: 0 if it went out with no error back within 300 ms, else -errno. */
+static int udp_probe(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, elen = sizeof(int);
+	int fd, e = 0, ret = 0;
+	char b[1];
+
+	addr_of(ip, port, &ss, &len);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
+	if (send(fd, "q", 1, 0) < 0) {
+		ret = -errno;
+	} else if (readable(fd, 300)) {
+		if (recv(fd, b, sizeof(b), MSG_DONTWAIT) < 0)
+			ret = -errno;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen);
+	close(fd);
+	return ret ? ret : -e;
+}
+
+/* A TCP connect bounded to 2 s: 0 when established, else -errno. */
+static int tcp_probe(const char *ip, uint16_t port)
+{
+	struct pollfd p = {.events = POLLOUT};
+	struct sockaddr_storage ss;
+	socklen_t len, elen = sizeof(int);
+	int e = 0;
+
+	addr_of(ip, port, &ss, &len);
+	p.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(p.fd >= 0);
+	if (connect(p.fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		e = errno;
+		close(p.fd);
+		return -e;
+	}
+	if (poll(&p, 1, 2000) != 1) {
+		close(p.fd);
+		return -ETIMEDOUT;
+	}
+	getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &e, &elen);
+	close(p.fd);
+	return -e;
+}
+
+static bool blocked(int ret)
+{
+	return ret == -EPERM || ret == -ECONNREFUSED || ret == -EHOSTUNREACH || ret == -EACCES ||
+	       ret == -ENETUNREACH;
+}
+
+static long peer_counter(int here, int peer, const char *name)
+{
+	char cmd[128], out[1024], *p;
+
+	snprintf(cmd, sizeof(cmd), "nft list counter inet peer %s", name);
+	enter(peer);
+	capture(out, sizeof(out), cmd);
+	enter(here);
+	p = strstr(out, "packets ");
+	assert_non_null(p);
+	return strtol(p + 8, NULL, 10);
+}
+
+static void test_killswitch_traffic(void **state)
+{
+	struct fw_net px = n4("10.9.0.2", 32), dns = n4("10.9.0.2", 32);
+	struct fw_cfg c = {.tun = "pvtun0",
+			   .mark = MARK,
+			   .killswitch = true,
+			   .proxy = &px,
+			   .nproxy = 1,
+			   .proxy_port = 1080,
+			   .dns = &dns,
+			   .ndns = 1};
+	int here, peer, l_proxy, l_80, u_53, u_9999, u6_9999, fd;
+	long tcp80;
+	char err[256] = "", b[16];
+
+	(void)state;
+	need_root();
+	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(here >= 0);
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	peer = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(peer >= 0);
+	enter(here);
+
+	sh("ip link set lo up && ip link add v0 type veth peer name v1 netns /proc/%d/fd/%d && "
+	   "ip addr add 10.9.0.1/24 dev v0 && ip -6 addr add fd09::1/64 dev v0 nodad && "
+	   "ip link set v0 up && ip link add pvtun0 type veth peer name pvtun1 && ip link set "
+	   "pvtun0 up && "
+	   "ip rule add fwmark %#x lookup 100 && ip route add unreachable default table 100",
+	   (int)getpid(), peer, MARK);
+	enter(peer);
+	sh("ip link set lo up && ip addr add 10.9.0.2/24 dev v1 && ip addr add 10.9.0.3/24 dev v1 "
+	   "&& ip -6 addr add fd09::2/64 dev v1 nodad && ip link set v1 up");
+	sh("nft 'add table inet peer; add counter inet peer tcp80; add counter inet peer udp9999; "
+	   "add counter inet peer udp5353; add counter inet peer dns; add counter inet peer proxy; "
+	   "add chain inet peer in { type filter hook input priority 0; policy accept; }; "
+	   "add rule inet peer in tcp dport 80 counter name tcp80; "
+	   "add rule inet peer in udp dport 9999 counter name udp9999; "
+	   "add rule inet peer in udp dport 5353 counter name udp5353; "
+	   "add rule inet peer in udp dport 53 counter name dns; "
+	   "add rule inet peer in tcp dport 1080 counter name proxy'");
+	enter(here);
+	l_proxy = peer_socket(here, peer, AF_INET, SOCK_STREAM, 1080);
+	l_80 = peer_socket(here, peer, AF_INET, SOCK_STREAM, 80);
+	u_53 = peer_socket(here, peer, AF_INET, SOCK_DGRAM, 53);
+	u_9999 = peer_socket(here, peer, AF_INET, SOCK_DGRAM, 9999);
+	u6_9999 = peer_socket(here, peer, AF_INET6, SOCK_DGRAM, 9999);
+
+	applied(&c, err, sizeof(err));
+
+	/* Blocked, and failing fast rather than timing out. */
+	assert_true(blocked(udp_probe("10.9.0.3", 9999)));
+	assert_true(blocked(udp_probe("10.9.0.2", 5353))); /* the resolver, not port 53 */
+	assert_true(blocked(udp_probe("fd09::2", 9999)));
+	assert_int_equal(tcp_probe("10.9.0.2", 80), -ECONNREFUSED); /* proxy address, wrong port */
+	/*
+	 * Marked TCP follows fwmark to table 100: unreachable, as when the
+	 * TUN is gone. The reroute after marking drops the SYN silently (the
+	 * first lookup, in the main table, succeeded), so connect times out.
+	 */
+	assert_int_equal(tcp_probe("10.9.0.3", 80), -ETIMEDOUT);
+
+	/* Allowed: DNS to the resolver, TCP to the proxy. */
+	assert_int_equal(udp_probe("10.9.0.2", 53), 0);
+	assert_true(readable(u_53, 1000));
+	assert_int_equal(tcp_probe("10.9.0.2", 1080), 0);
+	assert_true(readable(l_proxy, 1000));
+	fd = accept(l_proxy, NULL, NULL);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* Nothing else arrived. */
+	assert_false(readable(u_9999, 0));
+	assert_false(readable(u6_9999, 0));
+	assert_false(readable(l_80, 0));
+	assert_int_equal(peer_counter(here, peer, "tcp80"), 0);
+	assert_int_equal(peer_counter(here, peer, "udp9999"), 0);
+	assert_int_equal(peer_counter(here, peer, "udp5353"), 0);
+	assert_int_equal(peer_counter(here, peer, "dns"), 1);
+	assert_true(peer_counter(here, peer, "proxy") >= 2); /* SYN, ACK */
+
+	/* Positive control: killswitch off, UDP goes out directly, proxy address's TCP too. */
+	c.killswitch = false;
+	applied(&c, err, sizeof(err));
+	assert_int_equal(udp_probe("10.9.0.3", 9999), 0);
+	assert_true(readable(u_9999, 1000));
+	assert_int_equal(recv(u_9999, b, sizeof(b), 0), 1);
+	assert_int_equal(udp_probe("fd09::2", 9999), 0);
+	assert_true(readable(u6_9999, 1000));
+	assert_int_equal(tcp_probe("10.9.0.2", 80), 0);
+	tcp80 = peer_counter(here, peer, "tcp80");
+	assert_true(tcp80 >= 2);
+	/* Marked TCP still goes to table 100, with or without the killswitch. */
+	assert_int_equal(tcp_probe("10.9.0.3", 80), -ETIMEDOUT);
+	assert_int_equal(peer_counter(here, peer, "tcp80"), tcp80);
+
+	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	close(l_proxy);
+	close(l_80);
+	close(u_53);
+	close(u_9999);
+	close(u6_9999);
+	close(peer);
+	close(here);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_one_family),
+		cmocka_unit_test(test_bad_cfg),
+		cmocka_unit_test(test_small_buffers),
+		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_killswitch_traffic, ns_setup, ns_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
