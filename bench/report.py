@@ -337,6 +337,7 @@ def chart(meta, paths, values, png):
           and values[p][t] > 0]
     have_tput = bool(tp)
     have_rate = any(isinstance(values[p]["rate"], float) for p, _ in paths)
+    rmax = max([values[p]["rate"] for p, _ in paths if isinstance(values[p]["rate"], float)] or [1.0])
     tp = tp or [1.0]
     ymin = 10 ** math.floor(math.log10(min(tp)))
     ymax = 10 ** math.ceil(math.log10(max(tp) * 1.5))
@@ -351,14 +352,14 @@ def chart(meta, paths, values, png):
         "set multiplot layout 1,2 title " + q(f"proxyvpn benchmark, {meta.get('date', '')}, "
                                                 f"{meta.get('describe', '')}"
                                                 + (" (quick smoke run)" if meta.get("quick") == "1" else "")),
-        "set bmargin 4",
+        "set bmargin 8",
         "set title 'iperf3 throughput (Gbit/s, log scale)'",
         "set logscale y",
         f"set yrange [{ymin:g}:{ymax:g}]",
         "set xrange [-0.5:3.5]",
         "set xtics (" + ", ".join(q(label.replace(", ", "\n")) + f" {i}" for i, (_, label) in
                                   enumerate(IPERF_TESTS)) + ")",
-        "set key top right font ',9'",
+        "set key outside bottom center vertical maxrows 3 font ',9'",
         f"set boxwidth {width:.4f}",
     ]
     plots = []
@@ -376,7 +377,7 @@ def chart(meta, paths, values, png):
         g += nodata
     g += [
         "unset logscale y",
-        "set yrange [0:*]" if have_rate else "set yrange [0:1]",
+        f"set yrange [0:{rmax * 1.15:g}]" if have_rate else "set yrange [0:1]",
         f"set xrange [-0.6:{n - 0.4}]",
         "set boxwidth 0.6",
         "set title " + q(f"connections/s (new connection per 1 KiB request, {meta.get('conc', '?')} concurrent)"),

@@ -127,7 +127,8 @@ if [ -n "$OUT" ]; then
 	RAW=$OUT/raw
 	rm -rf "$RAW"
 else
-	RAW=$WORK/raw
+	RAW=$REPO/build/bench-raw # kept after the run: report.py can redraw from it
+	rm -rf "$RAW"
 fi
 mkdir -p "$RAW"
 TAG="pvbench-$$-$(date +%s%N)"
@@ -712,7 +713,7 @@ if [ -n "$OUT" ]; then
 else
 	"$PY" "$BENCH_DIR/report.py" render "$RAW" --page "$REPO/docs/benchmarks.md" \
 		--png "$REPO/docs/benchmarks.png" || die "report.py failed"
-	say "wrote docs/benchmarks.md (results section) and docs/benchmarks.png"
+	say "wrote docs/benchmarks.md (results section) and docs/benchmarks.png; raw outputs in $RAW"
 	"$PY" "$BENCH_DIR/report.py" render "$RAW" --fragment /dev/stdout
 fi
 
