@@ -47,6 +47,9 @@ writes DIR/<mark> and, where it has a second phase, waits for DIR/<next>:
     (t-limits) H connections held, then E more must be refused at once
     (ECONNREFUSED within 2 s), the H still exchange, then half of them close
     and new connections must work again
+many, churn, slowread and upload also print tun0's packet and drop counts
+over their run ("dropped at the TUN queue": the engine did not read tun0
+fast enough and the kernel discarded the app's packets).
 Exit status: 0 = expectation met, 1 = not met, 2 = usage.
 """
 import argparse
@@ -68,6 +71,28 @@ IO_TIMEOUT = 60
 
 def say(*args):
     print(*args, flush=True)
+
+
+def tun0_counters():
+    """(tx packets, tx dropped, rx packets, rx dropped) of tun0 in our network
+    namespace, or None. tx: app -> engine (dropped: the engine's TUN queue was
+    full); rx: engine -> app."""
+    try:
+        for ln in open("/proc/net/dev").read().splitlines():
+            name, _, rest = ln.partition(":")
+            if name.strip() == "tun0":
+                f = [int(x) for x in rest.split()]
+                return f[9], f[11], f[1], f[3]
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def say_tun0(before):
+    now = tun0_counters()
+    if before and now:
+        say("tun0: app -> engine %d packets, %d dropped at the TUN queue; engine -> app %d "
+            "packets, %d dropped" % tuple(n - b for n, b in zip(now, before)))
 
 
 # ---- sync files ----
@@ -299,6 +324,7 @@ async def cmd_many(a):
     await sync.wait("go", 60)
     sem = asyncio.Semaphore(a.inflight)
     conns = [None] * a.n
+    tun0 = tun0_counters()
     t0 = time.monotonic()
 
     failed = []
@@ -320,6 +346,7 @@ async def cmd_many(a):
     dt = time.monotonic() - t0
     say("many: %d/%d connections open and echoed in %.1f s" % (a.n - len(errs), a.n, dt))
     if errs:
+        say_tun0(tun0)
         summarize("open", errs)
         return 1
     sync.mark("open")
@@ -335,6 +362,7 @@ async def cmd_many(a):
     errs = [e for e in res if e is not None]
     say("many: %d/%d connections still alive at the end (second exchange in %.1f s)"
         % (a.n - len(errs), a.n, time.monotonic() - t0))
+    say_tun0(tun0)
     if errs:
         summarize("final", errs)
         return 1
@@ -346,6 +374,7 @@ async def cmd_churn(a):
     sync.mark("ready")
     total = 0
     errs = []
+    tun0 = tun0_counters()
     for phase in range(1, a.phases + 1):
         await sync.wait("go%d" % phase, 60)
         ok = 0
@@ -377,6 +406,7 @@ async def cmd_churn(a):
         say("churn phase %d: %d connections in %.1f s = %.0f/s (parallel %d), %d failed so far"
             % (phase, ok, dt, ok / dt, a.parallel, len(errs)))
         summarize("failed", errs)
+        say_tun0(tun0)
         sync.mark("done%d" % phase, "%d %.3f\n" % (ok, dt))
         if errs:
             return 1
@@ -388,6 +418,7 @@ async def cmd_slowread(a):
     sync = Sync(a.sync)
     sync.mark("ready")
     await sync.wait("go", 60)
+    tun0 = tun0_counters()
     conns = []
     for _ in range(a.n):
         conns.append(await connect(a.host, a.port))
@@ -421,6 +452,7 @@ async def cmd_slowread(a):
     dt = time.monotonic() - t0
     say("slowread: %d connections read %.2f MB in %.1f s (%.0f KB/s each), data checked"
         % (len(got), sum(got) / 1e6, dt, sum(got) / max(len(got), 1) / dt / 1e3))
+    say_tun0(tun0)
     if errs:
         summarize("reader", errs)
         return 1
@@ -436,6 +468,7 @@ async def cmd_upload(a):
     sync = Sync(a.sync)
     sync.mark("ready")
     await sync.wait("go", 60)
+    tun0 = tun0_counters()
     conns = []
     for _ in range(a.n):
         conns.append(await connect(a.host, a.port))
@@ -460,6 +493,7 @@ async def cmd_upload(a):
                                return_exceptions=True)
     errs = [e for e in res if not isinstance(e, tuple)]
     done = [t for t in res if isinstance(t, tuple)]
+    say_tun0(tun0)
     if done:
         say("upload: %d x %.1f MiB, all written by the app after %.1f s, sink sha256 ok "
             "for all after %.1f s" % (len(done), a.size / MIB, max(t[0] for t in done),

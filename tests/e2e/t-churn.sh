@@ -32,7 +32,7 @@ sync=$T_OUT/sync
 mkdir -m 0777 "$sync"
 start_stress_server "$sync"
 
-PV_TIMEOUT=$((SECS + 120)) pv exec --proxy "$(proxy_url "$kind")" -- \
+PV_TIMEOUT=$((SECS + 120)) pv exec -v --proxy "$(proxy_url "$kind")" -- \
 	"$PY" "$E2E_DIR/stress.py" churn "$DST4" "$STRESS_REQ_PORT" --seconds "$SECS" --parallel 64 \
 	--phases 1 --sync "$sync" >"$T_OUT/client.out" 2>"$T_OUT/pv.err" &
 run=$!
@@ -87,4 +87,5 @@ echo "engine: fds back to $fd0 after ${tfd} ms; VmHWM ${peak} KiB; VmRSS settled
 touch "$sync/exit"
 wait_pid_exit "$run" 30 || client_failed "the run did not end"
 cat "$T_OUT/client.out"
+grep 'stats:' "$T_OUT/pv.err" || true
 assert_eq "$WAIT_RC" 0 "exit status of proxyvpn exec (the churn client)"

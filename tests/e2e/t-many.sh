@@ -22,7 +22,7 @@ sync=$T_OUT/sync
 mkdir -m 0777 "$sync"
 start_stress_server "$sync"
 
-PV_TIMEOUT=$((HOLD + 240)) pv exec --proxy "$(proxy_url "$kind")" -- \
+PV_TIMEOUT=$((HOLD + 240)) pv exec -v --proxy "$(proxy_url "$kind")" -- \
 	"$PY" "$E2E_DIR/stress.py" many "$DST4" "$STRESS_ECHO_PORT" -n "$N" --inflight 200 \
 	--sync "$sync" --finish-timeout $((HOLD + 120)) >"$T_OUT/client.out" 2>"$T_OUT/pv.err" &
 run=$!
@@ -64,6 +64,7 @@ hwm=$(proc_kib "$epid" VmHWM)
 touch "$sync/finish"
 wait_pid_exit "$run" 120 || client_failed "the run did not end 120 s after the final exchanges began"
 cat "$T_OUT/client.out"
+grep 'stats:' "$T_OUT/pv.err" || true
 assert_eq "$WAIT_RC" 0 "exit status of proxyvpn exec (the client)"
 echo "held ${HOLD} s: max VmRSS ${max} KiB, VmHWM ${hwm} KiB," \
 	"$fd2 fds; all $N connections alive at the end"
