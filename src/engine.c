@@ -60,6 +60,7 @@ static void engine_idle(struct loop *l, void *arg)
 {
 	struct engine *e = arg;
 
+	session_flush_pending(e);	/* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
 	session_reap(e);
 	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */

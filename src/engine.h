@@ -49,6 +49,7 @@ struct engine {
 	struct tcp_stack *tcp;
 	struct session *sessions;	/* live, doubly linked */
 	struct session *dead;		/* freed at the end of each loop batch */
+	struct session *rx_pending;	/* got app data this batch (session.c) */
 	uint8_t *pkt;			/* TUN read buffer */
 	struct engine_stats stats;
 	struct timer drain_timer;

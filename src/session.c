@@ -43,6 +43,8 @@ struct session {
 	bool proxy_eof;			/* proxy sent FIN: tcp_shutdown done */
 	bool shut_wr;			/* app's FIN passed on to the proxy */
 	bool tcp_done;			/* on_close(0) seen: flush rx, then go */
+	bool rx_pending;		/* on engine->rx_pending: write rx out after the batch */
+	struct session *rx_next;
 };
 
 static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
@@ -394,14 +396,31 @@ err:
 	return NULL;
 }
 
+/*
+ * The app's data is written to the proxy once per loop batch, not once per
+ * segment: one sendmsg() for everything a TUN read batch brought.
+ */
 static void on_data(void *user)
 {
 	struct session *s = user;
 
-	if (s->state != S_RELAY)
+	if (s->state != S_RELAY || s->rx_pending)
 		return;
-	if (flush_rx(s))
-		update_io(s);
+	s->rx_pending = true;
+	s->rx_next = s->eng->rx_pending;
+	s->eng->rx_pending = s;
+}
+
+void session_flush_pending(struct engine *e)
+{
+	struct session *s;
+
+	while ((s = e->rx_pending)) {
+		e->rx_pending = s->rx_next;
+		s->rx_pending = false;
+		if (s->state == S_RELAY && flush_rx(s))
+			update_io(s);
+	}
 }
 
 static void on_sent(void *user)
@@ -488,6 +507,7 @@ size_t session_undelivered(const struct engine *e)
 
 void session_close_all(struct engine *e)
 {
+	e->rx_pending = NULL;	/* the sessions on it are closed below */
 	while (e->sessions) {
 		struct session *s = e->sessions;
 

@@ -14,6 +14,8 @@
 /* The TCP stack's callbacks (ctx = struct engine). */
 extern const struct tcp_ops session_tcp_ops;
 
+/* Writes out to the proxy what the app sent during this batch. */
+void session_flush_pending(struct engine *e);
 /* Frees sessions killed during this batch. */
 void session_reap(struct engine *e);
 /* Sessions whose app side still has data or a FIN not yet given to the proxy. */
