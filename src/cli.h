@@ -6,6 +6,9 @@
 #include <stdio.h>
 
 enum exit_status {
+	EXIT_OK_UP = 0,		/* status: an `up` is running */
+	EXIT_ENV = 1,		/* up/down/status: no privilege, state dir or lock unusable */
+	EXIT_NOT_UP = 3,	/* status: no `up` is running */
 	EXIT_USAGE = 2,		/* bad option, malformed URL, missing -- or command */
 	EXIT_SETUP = 125,	/* proxyvpn itself failed before or while running the command */
 	EXIT_NOEXEC = 126,	/* command found but could not be executed */
@@ -13,6 +16,9 @@ enum exit_status {
 };
 
 int cmd_exec(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 void usage(FILE *f);
 
 #endif

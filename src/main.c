@@ -11,6 +11,9 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "exec", cmd_exec },
+	{ "up", cmd_up },
+	{ "down", cmd_down },
+	{ "status", cmd_status },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,954 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host mode: `proxyvpn up` sends the whole host's TCP through the proxy
+ * (TUN + policy routing + nftables killswitch) until SIGINT/SIGTERM/SIGHUP;
+ * `proxyvpn down` removes what a dead `up` left; `proxyvpn status` prints
+ * the state record. Every object is recorded in the state file before it is
+ * created, so a SIGKILL at any point leaves a record `down` can undo.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "fw.h"
+#include "log.h"
+#include "loop.h"
+#include "nl.h"
+#include "route.h"
+#include "state.h"
+#include "tun.h"
+#include "url.h"
+
+#define UP_TUN_DEFAULT "pvpn0"
+#define UP_TUN_ADDR4   "198.18.0.1"
+#define UP_TUN_ADDR6   "fd70:7678::1"
+#define RESOLV_CONF    "/etc/resolv.conf"
+#define RESOLV_SYSTEMD "/run/systemd/resolve/resolv.conf"
+
+enum {
+	UP_MAX_DNS = 16,
+	UP_MAX_EXCLUDE = 256,
+	UP_FIND_MAX = 16, /* dead runs cleared by `down` without a state file */
+};
+
+struct up_opts {
+	const char *proxy;
+	const char *tun;
+	const char *state_dir;
+	bool killswitch;
+	uint32_t mtu;
+	struct fw_net dns[UP_MAX_DNS];
+	size_t ndns;
+	bool dns_given;
+	struct fw_net exclude[UP_MAX_EXCLUDE];
+	size_t nexclude;
+};
+
+struct up_run {
+	struct loop loop;
+	struct loop_io sig_io;
+};
+
+static void verbosity(int c)
+{
+	if (c == 'v')
+		log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	else
+		log_level = LOG_LVL_QUIET;
+}
+
+/* CAP_NET_ADMIN in the effective set; else one line with the setcap command. */
+static bool have_net_admin(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	char self[PATH_MAX];
+	ssize_t n;
+	cap_t caps;
+
+	caps = cap_get_proc();
+	if (caps) {
+		cap_get_flag(caps, CAP_NET_ADMIN, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	if (v == CAP_SET)
+		return true;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		n = snprintf(self, sizeof(self), "%s", "/usr/local/bin/proxyvpn");
+	self[n] = '\0';
+	log_error("missing capability CAP_NET_ADMIN: run as root, or once: "
+		  "sudo setcap cap_net_admin+ep %s",
+		  self);
+	return false;
+}
+
+/* "ADDR" or "ADDR/PREFIX", IPv4 or IPv6. */
+static bool parse_net(const char *s, bool cidr, struct fw_net *n)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long p;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = cidr ? strchr(buf, '/') : NULL;
+	if (slash)
+		*slash++ = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, buf, n->addr) == 1)
+		n->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, n->addr) == 1)
+		n->family = AF_INET6;
+	else
+		return false;
+	n->prefix = n->family == AF_INET ? 32 : 128;
+	if (!slash)
+		return true;
+	if (*slash < '0' || *slash > '9')
+		return false;
+	errno = 0;
+	p = strtoul(slash, &end, 10);
+	if (errno || *end || p > n->prefix)
+		return false;
+	n->prefix = (uint8_t)p;
+	return true;
+}
+
+static bool is_loopback(const struct fw_net *n)
+{
+	static const uint8_t lo6[16] = {[15] = 1};
+
+	if (n->family == AF_INET)
+		return n->addr[0] == 127;
+	return memcmp(n->addr, lo6, 16) == 0;
+}
+
+/*
+ * Nameservers of a resolv.conf, loopback ones left out (loopback is always
+ * allowed). Returns how many lines named a nameserver, -1 if unreadable.
+ */
+static int read_resolv(const char *path, struct up_opts *o)
+{
+	char line[512], kw[16], addr[64];
+	struct fw_net n;
+	int seen = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %63s", kw, addr) != 2 || strcmp(kw, "nameserver") != 0)
+			continue;
+		seen++;
+		/* a scoped IPv6 literal (fe80::1%eth0) is kept without its scope */
+		addr[strcspn(addr, "%")] = '\0';
+		if (!parse_net(addr, false, &n) || is_loopback(&n) || o->ndns >= UP_MAX_DNS)
+			continue;
+		o->dns[o->ndns++] = n;
+	}
+	fclose(f);
+	return seen;
+}
+
+static void pick_dns(struct up_opts *o)
+{
+	const char *from = RESOLV_CONF;
+	int seen;
+
+	if (o->dns_given)
+		return;
+	seen = read_resolv(RESOLV_CONF, o);
+	if (o->ndns == 0 && seen > 0) {
+		/* only loopback stubs (systemd-resolved): allow its upstreams */
+		from = RESOLV_SYSTEMD;
+		read_resolv(RESOLV_SYSTEMD, o);
+	}
+	if (o->ndns == 0 && o->killswitch)
+		log_warnx("no DNS resolver allowed through the killswitch (none in %s or %s; "
+			  "see --allow-dns): name resolution will fail",
+			  RESOLV_CONF, RESOLV_SYSTEMD);
+	else
+		log_debug("%zu DNS resolver(s) allowed, from %s", o->ndns, from);
+}
+
+static bool ipv6_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/all/disable_ipv6", "re");
+	int v = 1;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 1;
+	fclose(f);
+	return v == 0;
+}
+
+/* ---- the state record ---- */
+
+static void state_fill(struct state *s, const char *tun, int ifindex, const struct route_cfg *rc,
+		       bool killswitch, const struct sockaddr_storage *pa)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = getpid();
+	s->start = (int64_t)time(NULL);
+	snprintf(s->tun, sizeof(s->tun), "%s", tun);
+	s->ifindex = (uint32_t)ifindex;
+	s->table = rc->table;
+	s->fwmark = rc->mark;
+	s->priority = rc->prio;
+	s->ipv6 = rc->ipv6;
+	s->killswitch = killswitch;
+	s->fw = STATE_FW_NFTABLES;
+	snprintf(s->fw_table, sizeof(s->fw_table), "%s", FW_TABLE);
+	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", "mark_tcp");
+	if (pa->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)pa;
+
+		s->proxy.family = AF_INET;
+		memcpy(s->proxy.addr, &a->sin_addr, 4);
+		s->proxy.port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)pa;
+
+		s->proxy.family = AF_INET6;
+		memcpy(s->proxy.addr, &a->sin6_addr, 16);
+		s->proxy.port = ntohs(a->sin6_port);
+	}
+}
+
+static int obj_add(struct state *s, enum state_kind kind, const char *a0, const char *a1,
+		   const char *a2, const char *a3)
+{
+	const char *args[STATE_OBJ_ARGS] = {a0, a1, a2, a3};
+	unsigned int n = 0;
+
+	while (n < STATE_OBJ_ARGS && args[n])
+		n++;
+	return state_obj_add(s, kind, n, args);
+}
+
+static int record_routes(struct state *s, const struct route_cfg *rc)
+{
+	char table[16], rule[48], prio[16];
+	const char *fam[2] = {"4", "6"};
+	int i, ret = 0;
+
+	snprintf(table, sizeof(table), "%u", rc->table);
+	snprintf(prio, sizeof(prio), "%u", rc->prio);
+	snprintf(rule, sizeof(rule), "fwmark=0x%x/0xffffffff", rc->mark);
+	for (i = 0; i < (rc->ipv6 ? 2 : 1) && ret == 0; i++) {
+		ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "unreachable");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "dev");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_RULE, fam[i], prio, rule, NULL);
+	}
+	return ret;
+}
+
+static bool save(int dirfd, const struct state *s)
+{
+	const char *why = "";
+	int ret = state_write(dirfd, s, &why);
+
+	if (ret < 0) {
+		log_error("up: writing the state file: %s: %s", why, strerror(-ret));
+		return false;
+	}
+	return true;
+}
+
+static bool state_has(const struct state *s, enum state_kind kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobj; i++)
+		if (s->obj[i].kind == kind)
+			return true;
+	return false;
+}
+
+static bool link_exists(const char *name)
+{
+	struct nl *nl = nl_open();
+	int ret;
+
+	if (!nl)
+		return false;
+	ret = nl_link_index(nl, name);
+	nl_close(nl);
+	return ret > 0;
+}
+
+/*
+ * Undo a dead run from its record: routes and rules, then the firewall
+ * table (tag-checked). Its TUN was not persistent: it went with the
+ * process; a link of that name still present is someone else's and is left
+ * alone. Returns 0 or the first -errno.
+ */
+static int undo_record(const struct state *s)
+{
+	struct route_cfg rc = {.ifindex = 0, .table = s->table, .mark = s->fwmark,
+			       .prio = s->priority, .ipv6 = s->ipv6};
+	char err[256];
+	int ret, first = 0;
+
+	if (state_has(s, STATE_OBJ_ROUTE) || state_has(s, STATE_OBJ_RULE)) {
+		ret = route_remove(&rc, err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing the routes of pid %d: %s", (int)s->pid, err);
+			first = ret;
+		} else {
+			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
+				 s->table, s->fwmark, s->priority);
+		}
+	}
+	if (state_has(s, STATE_OBJ_NFT_TABLE)) {
+		ret = fw_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing nftables table inet %s: %s", FW_TABLE, err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed nftables table inet %s", FW_TABLE);
+		}
+	}
+	if (state_has(s, STATE_OBJ_LINK) && link_exists(s->tun))
+		log_info("a link named %s exists: not ours any more (our TUN goes with its "
+			 "process), left alone",
+			 s->tun);
+	return first;
+}
+
+/* No usable record: remove what carries our tags (rules, table, nft table). */
+static int undo_by_tag(bool *found)
+{
+	struct route_cfg rc;
+	char err[256];
+	int i, ret, first = 0;
+
+	for (i = 0; i < UP_FIND_MAX; i++) {
+		memset(&rc, 0, sizeof(rc));
+		ret = route_find_ours(&rc);
+		if (ret <= 0) {
+			if (ret < 0 && !first)
+				first = ret;
+			break;
+		}
+		*found = true;
+		rc.ifindex = 0;
+		ret = route_remove(&rc, err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing our routes (table %u): %s", rc.table, err);
+			if (!first)
+				first = ret;
+			break;
+		}
+		log_info("removed table %u and the fwmark 0x%x rule (priority %u)", rc.table,
+			 rc.mark, rc.prio);
+	}
+	ret = fw_present();
+	if (ret == 1) {
+		*found = true;
+		ret = fw_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing nftables table inet %s: %s", FW_TABLE, err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed nftables table inet %s", FW_TABLE);
+		}
+	} else if (ret == -EEXIST) {
+		log_info("nftables table inet %s is not tagged as ours: left alone", FW_TABLE);
+	}
+	return first;
+}
+
+/*
+ * With the lock held: undo what the state file (or, without a usable one,
+ * our tags) says is installed, and remove the file. *found tells whether
+ * anything was there. 0 or -errno.
+ */
+static int cleanup_dead(int dirfd, bool *found)
+{
+	struct state s;
+	const char *why = "";
+	int ret;
+
+	*found = false;
+	ret = state_read(dirfd, &s, &why);
+	if (ret == 0) {
+		*found = true;
+		log_info("cleaning up after pid %d (tun %s, table %u)", (int)s.pid, s.tun,
+			 s.table);
+		ret = undo_record(&s);
+	} else {
+		if (ret != -ENOENT) {
+			*found = true;
+			log_warnx("state file unusable (%s): removing what carries our tags", why);
+		}
+		ret = undo_by_tag(found);
+	}
+	if (ret == 0)
+		state_remove(dirfd);
+	return ret;
+}
+
+/* ---- the state dir and its lock ---- */
+
+static int open_dir(const char *given)
+{
+	char path[PATH_MAX];
+	const char *why = "";
+	int ret;
+
+	if (!given) {
+		ret = state_dir(path, sizeof(path), &why);
+		if (ret < 0) {
+			log_error("state directory: %s: %s", why, strerror(-ret));
+			return ret;
+		}
+		given = path;
+	}
+	ret = state_dir_open(given, &why);
+	if (ret < 0)
+		log_error("state directory `%s': %s: %s", given, why, strerror(-ret));
+	return ret;
+}
+
+/* The lock fd, or -EBUSY (holder named) or another -errno (logged). */
+static int take_lock(int dirfd, const char *cmd)
+{
+	pid_t holder = 0;
+	int fd = state_lock(dirfd, &holder);
+
+	if (fd == -EBUSY)
+		log_error("%s: proxyvpn up is running (pid %d)", cmd, (int)holder);
+	else if (fd < 0)
+		log_error("%s: cannot take the lock in the state directory: %s", cmd,
+			  strerror(-fd));
+	return fd;
+}
+
+/* ---- up ---- */
+
+static void stop_cb(struct loop_io *io, uint32_t events)
+{
+	struct up_run *r = (struct up_run *)((char *)io - offsetof(struct up_run, sig_io));
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_info("signal %u: tearing down", si.ssi_signo);
+		r->loop.stop = true;
+	}
+}
+
+enum {
+	OPT_KILLSWITCH = 256,
+	OPT_NO_KILLSWITCH,
+	OPT_ALLOW_DNS,
+	OPT_EXCLUDE,
+	OPT_TUN,
+	OPT_STATE_DIR,
+};
+
+static int parse_up(int argc, char **argv, struct up_opts *o)
+{
+	static const struct option opts[] = {
+		{"proxy", required_argument, NULL, 'p'},
+		{"killswitch", no_argument, NULL, OPT_KILLSWITCH},
+		{"no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH},
+		{"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"tun", required_argument, NULL, OPT_TUN},
+		{"mtu", required_argument, NULL, 'm'},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long n;
+	char *end;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:m:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->proxy = optarg;
+			break;
+		case OPT_KILLSWITCH:
+		case OPT_NO_KILLSWITCH:
+			o->killswitch = c == OPT_KILLSWITCH;
+			break;
+		case OPT_ALLOW_DNS:
+			if (o->ndns >= UP_MAX_DNS || !parse_net(optarg, false, &o->dns[o->ndns])) {
+				log_error("--allow-dns must be an IP address (at most %d): `%s'",
+					  UP_MAX_DNS, optarg);
+				return -1;
+			}
+			o->ndns++;
+			o->dns_given = true;
+			break;
+		case OPT_EXCLUDE:
+			if (o->nexclude >= UP_MAX_EXCLUDE ||
+			    !parse_net(optarg, true, &o->exclude[o->nexclude])) {
+				log_error("--exclude must be ADDR[/PREFIX] (at most %d): `%s'",
+					  UP_MAX_EXCLUDE, optarg);
+				return -1;
+			}
+			o->nexclude++;
+			break;
+		case OPT_TUN:
+			if (strlen(optarg) == 0 || strlen(optarg) >= IFNAMSIZ ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_.-") != strlen(optarg) ||
+			    !strcmp(optarg, ".") || !strcmp(optarg, "..")) {
+				log_error("--tun must be 1-15 of [A-Za-z0-9_.-]: `%s'", optarg);
+				return -1;
+			}
+			o->tun = optarg;
+			break;
+		case 'm':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n < 1280 ||
+			    n > 65535) {
+				log_error("--mtu must be 1280-65535: `%s'", optarg);
+				return -1;
+			}
+			o->mtu = (uint32_t)n;
+			break;
+		case OPT_STATE_DIR:
+			o->state_dir = optarg;
+			break;
+		case 'v':
+		case 'q':
+			verbosity(c);
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			log_error("option `%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log_error("up: unexpected argument `%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The TUN, addressed and up; its fd non-blocking. -1 after logging. */
+static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	struct nl *nl;
+	int fd, ret;
+
+	fd = tun_open(o->tun, name);
+	if (fd < 0) {
+		log_error("up: creating TUN `%s': %s", o->tun, strerror(-fd));
+		return -1;
+	}
+	nl = nl_open();
+	if (!nl) {
+		log_error("up: netlink socket: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
+	inet_pton(AF_INET6, UP_TUN_ADDR6, &a6);
+	ret = *ifindex = nl_link_index(nl, name);
+	if (ret > 0)
+		ret = nl_addr_add(nl, *ifindex, AF_INET, &a4, 32);
+	if (ret >= 0 && ipv6)
+		ret = nl_addr_add(nl, *ifindex, AF_INET6, &a6, 128);
+	if (ret >= 0)
+		ret = nl_link_set_up(nl, *ifindex, (int)o->mtu);
+	if (ret >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		ret = -errno;
+	nl_close(nl);
+	if (ret < 0) {
+		log_error("up: configuring TUN %s: %s", name, strerror(-ret));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *tun,
+			uint32_t mark, const struct state *s, struct fw_net *proxy)
+{
+	memset(proxy, 0, sizeof(*proxy));
+	proxy->family = s->proxy.family;
+	memcpy(proxy->addr, s->proxy.addr, 16);
+	proxy->prefix = s->proxy.family == AF_INET ? 32 : 128;
+	*fc = (struct fw_cfg){
+		.tun = tun,
+		.mark = mark,
+		.killswitch = o->killswitch,
+		.proxy = proxy,
+		.nproxy = 1,
+		.proxy_port = s->proxy.port,
+		.exclude = o->exclude,
+		.nexclude = o->nexclude,
+		.dns = o->dns,
+		.ndns = o->ndns,
+	};
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Runs the engine on tun_fd (taken over) until a signal. 0 or -1 (logged). */
+static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun)
+{
+	struct up_run run = {0};
+	struct engine eng = {.tun_fd = -1};
+	sigset_t mask;
+	int sfd = -1, ret = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (loop_init(&run.loop) < 0) {
+		close(tun_fd);
+		log_error("up: event loop: %s", strerror(errno));
+		return -1;
+	}
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	run.sig_io.cb = stop_cb;
+	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
+		close(tun_fd);
+		log_error("up: signalfd: %s", strerror(errno));
+		goto out;
+	}
+	ret = engine_init(&eng, &run.loop, tun_fd, ecfg);
+	if (ret < 0) {
+		if (ret != -EINVAL)
+			log_error("up: engine: %s", strerror(-ret));
+		ret = -1;
+		goto out;
+	}
+	log_info("up: the host's TCP goes through %s://%s:%u via %s", url_scheme_name(ecfg->proxy->type),
+		 ecfg->proxy->host, ecfg->proxy->port, tun);
+	ret = loop_run(&run.loop);
+	if (ret < 0)
+		log_error("up: event loop: %s", strerror(-ret));
+	engine_log_stats(&eng);
+	ret = ret < 0 ? -1 : 0;
+out:
+	/* closes the TUN: the link goes away */
+	engine_fini(&eng);
+	if (sfd >= 0)
+		close(sfd);
+	loop_fini(&run.loop);
+	return ret;
+}
+
+/* Everything after the lock and the dead run's cleanup. Returns the exit status. */
+static int up_install(int dirfd, struct up_opts *o,
+		      struct engine_cfg *ecfg)
+{
+	struct route_cfg rc = {0};
+	struct state s;
+	struct fw_cfg fc;
+	struct fw_net proxy;
+	char name[IFNAMSIZ], ifx[16], err[256];
+	int tun_fd, ifindex = 0, ret, status = EXIT_SETUP;
+	bool fw_on = false, routes_on = false, left = false;
+
+	rc.ipv6 = ipv6_enabled();
+	ret = route_pick(&rc);
+	if (ret < 0) {
+		log_error("up: picking a routing table, fwmark and rule priority: %s",
+			  strerror(-ret));
+		return EXIT_SETUP;
+	}
+	tun_fd = tun_setup(o, rc.ipv6, name, &ifindex);
+	if (tun_fd < 0)
+		return EXIT_SETUP;
+	rc.ifindex = ifindex;
+	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
+	snprintf(ifx, sizeof(ifx), "%d", ifindex);
+	if (obj_add(&s, STATE_OBJ_LINK, name, ifx, NULL, NULL) < 0 ||
+	    obj_add(&s, STATE_OBJ_ADDR, ifx, UP_TUN_ADDR4 "/32", NULL, NULL) < 0 ||
+	    (rc.ipv6 && obj_add(&s, STATE_OBJ_ADDR, ifx, UP_TUN_ADDR6 "/128", NULL, NULL) < 0)) {
+		log_error("up: state record: too many objects");
+		goto undo;
+	}
+	/* Recorded before each step: a SIGKILL anywhere leaves a record. */
+	if (obj_add(&s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 || !save(dirfd, &s))
+		goto undo;
+	fw_cfg_fill(&fc, o, name, rc.mark, &s, &proxy);
+	fw_on = true;
+	ret = fw_apply(&fc, err, sizeof(err));
+	if (ret < 0) {
+		log_error("up: firewall: %s", err);
+		if (ret == -EEXIST)
+			fw_on = false; /* a look-alike table: not ours to remove */
+		goto undo;
+	}
+	if (record_routes(&s, &rc) < 0 || !save(dirfd, &s))
+		goto undo;
+	ret = route_install(&rc, err, sizeof(err));
+	if (ret < 0) {
+		log_error("up: %s", err);
+		goto undo;
+	}
+	routes_on = true;
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s", name, rc.table,
+		 rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
+		 o->killswitch ? "on" : "off");
+	raise_nofile();
+	ret = run_engine(tun_fd, ecfg, name);
+	tun_fd = -1;
+	status = ret < 0 ? EXIT_SETUP : 0;
+undo:
+	/* routes before the killswitch, then the TUN */
+	if (routes_on && route_remove(&rc, err, sizeof(err)) < 0) {
+		log_error("up: teardown: %s", err);
+		left = true;
+	}
+	if (fw_on && fw_remove(err, sizeof(err)) < 0) {
+		log_error("up: teardown: firewall: %s", err);
+		left = true;
+	}
+	if (tun_fd >= 0)
+		close(tun_fd);
+	/* keep the record if something could not be removed: `down` retries */
+	if (left) {
+		log_error("up: leftovers recorded in the state file: run proxyvpn down");
+		return EXIT_SETUP;
+	}
+	state_remove(dirfd);
+	return status;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct up_opts o = {.proxy = PROXY_URL_DEFAULT, .tun = UP_TUN_DEFAULT, .killswitch = true,
+			    .mtu = 1500};
+	struct engine_cfg ecfg = {0};
+	struct proxy_url url;
+	sigset_t mask, oldmask;
+	const char *why;
+	int dirfd, lockfd, ret, status;
+	bool found;
+
+	ret = parse_up(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : EXIT_USAGE;
+	if (url_parse(o.proxy, &url, &why) < 0) {
+		log_error("invalid proxy URL: %s", why);
+		return EXIT_USAGE;
+	}
+	if (!have_net_admin()) {
+		url_clear(&url);
+		return EXIT_ENV;
+	}
+	/* Blocked from here on: a signal during setup still tears down. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	status = EXIT_ENV;
+	dirfd = open_dir(o.state_dir);
+	if (dirfd < 0)
+		goto out;
+	lockfd = take_lock(dirfd, "up");
+	if (lockfd < 0)
+		goto out_dir;
+	status = EXIT_SETUP;
+	if (cleanup_dead(dirfd, &found) < 0) {
+		log_error("up: a previous run's leftovers could not be removed (see above)");
+		goto out_lock;
+	}
+	ret = url_resolve(&url, &ecfg.proxy_addr, &ecfg.proxy_addrlen);
+	if (ret < 0) {
+		log_error("up: cannot resolve proxy host `%s': %s", url.host,
+			  ret == -EAGAIN ? "temporary failure in name resolution"
+					 : "no such host");
+		goto out_lock;
+	}
+	ecfg.proxy = &url;
+	ecfg.mtu = o.mtu;
+	pick_dns(&o);
+	status = up_install(dirfd, &o, &ecfg);
+out_lock:
+	close(lockfd);
+out_dir:
+	close(dirfd);
+out:
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	url_clear(&url);
+	return status;
+}
+
+/* ---- down and status ---- */
+
+static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
+{
+	static const struct option opts[] = {
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE_DIR:
+			*dir = optarg;
+			break;
+		case 'v':
+		case 'q':
+			verbosity(c);
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			log_error("option `%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log_error("%s: unexpected argument `%s'", cmd, argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	const char *dir = NULL;
+	int dirfd, lockfd, ret;
+	bool found;
+
+	ret = parse_small(argc, argv, &dir, "down");
+	if (ret)
+		return ret > 0 ? 0 : EXIT_USAGE;
+	if (!have_net_admin())
+		return EXIT_ENV;
+	dirfd = open_dir(dir);
+	if (dirfd < 0)
+		return EXIT_ENV;
+	lockfd = take_lock(dirfd, "down");
+	if (lockfd < 0) {
+		close(dirfd);
+		return EXIT_ENV;
+	}
+	ret = cleanup_dead(dirfd, &found);
+	if (ret == 0 && !found)
+		log_info("down: nothing is up");
+	close(lockfd);
+	close(dirfd);
+	return ret < 0 ? EXIT_SETUP : 0;
+}
+
+static void print_state(const struct state *s)
+{
+	char addr[INET6_ADDRSTRLEN];
+	unsigned int i, j;
+
+	inet_ntop(s->proxy.family, s->proxy.addr, addr, sizeof(addr));
+	printf("tun: %s (ifindex %u)\n", s->tun, s->ifindex);
+	printf("proxy: %s%s%s:%u\n", s->proxy.family == AF_INET6 ? "[" : "", addr,
+	       s->proxy.family == AF_INET6 ? "]" : "", s->proxy.port);
+	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
+	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
+	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
+	printf("firewall: nftables table inet %s\n", s->fw_table);
+	printf("started: %lld (unix time)\n", (long long)s->start);
+	for (i = 0; i < s->nobj; i++) {
+		printf("object: %s", state_kind_name(s->obj[i].kind));
+		for (j = 0; j < s->obj[i].nargs; j++)
+			printf(" %s", s->obj[i].arg[j]);
+		printf("\n");
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *dir = NULL, *why = "";
+	struct state s;
+	pid_t holder = 0;
+	int dirfd, lockfd, ret, status;
+
+	ret = parse_small(argc, argv, &dir, "status");
+	if (ret)
+		return ret > 0 ? 0 : EXIT_USAGE;
+	dirfd = open_dir(dir);
+	if (dirfd < 0)
+		return EXIT_ENV;
+	lockfd = state_lock(dirfd, &holder);
+	if (lockfd >= 0)
+		close(lockfd);
+	else if (lockfd != -EBUSY) {
+		log_error("status: cannot probe the lock: %s", strerror(-lockfd));
+		close(dirfd);
+		return EXIT_ENV;
+	}
+	ret = state_read(dirfd, &s, &why);
+	close(dirfd);
+	if (lockfd == -EBUSY) {
+		printf("up: running, pid %d\n", (int)holder);
+		status = EXIT_OK_UP;
+	} else {
+		printf("up: not running\n");
+		status = EXIT_NOT_UP;
+	}
+	if (ret == 0) {
+		if (lockfd != -EBUSY)
+			printf("leftovers of dead pid %d (remove them with: proxyvpn down)\n",
+			       (int)s.pid);
+		print_state(&s);
+	} else if (ret != -ENOENT) {
+		printf("state file unusable: %s\n", why);
+	}
+	return status;
+}
