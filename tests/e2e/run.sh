@@ -85,6 +85,7 @@ TESTS=(
 	"slowproxy            slow       proxy       60"
 	"malformed-socks5     malformed  socks5      90"
 	"limits-socks5        limits     socks5      60"
+	"up-socks5            up         socks5      90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

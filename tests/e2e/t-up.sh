@@ -1,0 +1,156 @@
+#!/bin/bash
+# up: host mode in CLI (`proxyvpn up`, SOCKS5 proxy ARG kind). The host's
+# TCP goes through the proxy with no proxy settings; UDP is blocked by the
+# killswitch (counted at PRX: zero leaked, with a positive control before
+# up); a second up is refused naming the pid; after SIGKILL the killswitch
+# holds, and `down` restores CLI's rules, routes (all tables), links and
+# ruleset exactly; a second down changes nothing; up + SIGTERM tears down
+# cleanly.
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+
+KIND=${1:-socks5}
+UDP_PORT=9999
+SD=$T_OUT/state
+URL=$(proxy_url "$KIND")
+UP_PID=""
+
+# Count UDP from CLI to DST's probe port as it reaches PRX (before PRX's
+# routing, which would drop it: PRX does not forward).
+n_prx nft -f - <<EOF || fail "cannot add the counter table in PRX"
+table inet pve2eup {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		iifname "r0" udp dport $UDP_PORT counter
+	}
+}
+EOF
+on_exit "n_prx nft delete table inet pve2eup"
+udp_count() { n_prx nft list chain inet pve2eup pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+
+# udp_probe: 3 datagrams on a connected UDP socket to DST; prints "sent" if
+# every send succeeded, else the first error (the killswitch: EPERM at once).
+udp_probe() {
+	n_cli timeout 10 "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], int(sys.argv[2])))
+try:
+    for i in range(3):
+        s.send(b"leak?")
+        time.sleep(0.05)
+    print("sent")
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+' "$DST4" "$UDP_PORT"
+}
+
+snapshot() { # FILE
+	{
+		echo "# ip rule"; n_cli ip rule
+		echo "# ip -6 rule"; n_cli ip -6 rule
+		echo "# ip route"; n_cli ip route show table all
+		echo "# ip -6 route"; n_cli ip -6 route show table all
+		echo "# ip link"; n_cli ip link
+		echo "# nft"; n_cli nft list ruleset
+	} >"$1" 2>&1
+}
+
+same_as_before() { # WHAT
+	snapshot "$T_OUT/after"
+	diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "$1: CLI's namespace differs from before up (diff above)"
+}
+
+start_up() { # LOGFILE
+	# a simple command (ip execs env execs proxyvpn), so $! is proxyvpn itself
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn0 \
+		--state-dir "$SD" -v >"$1" 2>&1 &
+	UP_PID=$!
+	track_pid "$UP_PID"
+	local deadline=$(($(now_ms) + 10000))
+	until grep -q "the host's TCP goes through" "$1"; do
+		kill -0 "$UP_PID" 2>/dev/null || { cat "$1" >&2; fail "up exited during setup"; }
+		[ "$(now_ms)" -lt "$deadline" ] || { cat "$1" >&2; fail "up not ready after 10 s"; }
+		sleep 0.05
+	done
+	n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/status" ||
+		fail "status exits $? while up runs: $(cat "$T_OUT/status")"
+	grep -q "^up: running, pid $UP_PID\$" "$T_OUT/status" ||
+		fail "status does not name pid $UP_PID: $(cat "$T_OUT/status")"
+}
+
+fetch() { # WHAT URL
+	rm -f "$T_OUT/small"
+	n_cli timeout 30 curl -sS -g --noproxy '*' --max-time 20 -o "$T_OUT/small" "$2" ||
+		fail "$1: curl $2 failed"
+	assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "$1"
+}
+
+no_leak() { # WHAT
+	local c0 c1 r
+	c0=$(udp_count)
+	r=$(udp_probe)
+	case $r in error:*) ;; *) fail "$1: the UDP probe was not refused ($r)" ;; esac
+	sleep 0.2
+	c1=$(udp_count)
+	assert_eq "$((c1 - c0))" 0 "$1: UDP packets from CLI counted at PRX"
+	log "$1: UDP probe refused ($r), 0 leaked"
+}
+
+snapshot "$T_OUT/before"
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >/dev/null && fail "status exits 0 with nothing up"
+
+# positive control: without proxyvpn the probe leaves CLI and is counted
+c0=$(udp_count)
+assert_eq "$(udp_probe)" sent "control: UDP probe before up"
+sleep 0.2
+c1=$(udp_count)
+assert_eq "$((c1 - c0))" 3 "control: UDP probe packets counted at PRX before up"
+
+# (1) the host's TCP, no proxy options, goes through the proxy
+start_up "$T_OUT/up1.log"
+fetch "TCP through up (IPv4)" "http://$DST4:$HTTP_PORT/small"
+fetch "TCP through up (IPv6)" "http://[$DST6]:$HTTP_PORT/small"
+# (2) UDP fails fast, nothing leaks
+no_leak "killswitch"
+
+# (3) a second up is refused, naming the pid; nothing changes
+rc=0
+n_cli "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn1 --state-dir "$SD" >"$T_OUT/up2.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "second up exit status"
+grep -q "pid $UP_PID" "$T_OUT/up2.log" || fail "second up does not name pid $UP_PID: $(cat "$T_OUT/up2.log")"
+fetch "TCP after a refused second up" "http://$DST4:$HTTP_PORT/small"
+
+# (4) SIGKILL: the killswitch holds, then down restores everything
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
+n_cli nft list table inet proxyvpn >/dev/null 2>&1 || fail "the nft table went away with SIGKILL"
+no_leak "after SIGKILL"
+rc=0
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/status" || rc=$?
+assert_eq "$rc" 3 "status exit after SIGKILL"
+grep -q "leftovers of dead pid $UP_PID" "$T_OUT/status" || fail "status: $(cat "$T_OUT/status")"
+rc=0
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down1.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "down after SIGKILL: $(cat "$T_OUT/down1.log")"
+same_as_before "down after SIGKILL"
+assert_eq "$(udp_probe)" sent "UDP probe after down"
+
+# (5) down again: exit 0, says nothing is up, changes nothing
+rc=0
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down2.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "second down"
+grep -q "nothing is up" "$T_OUT/down2.log" || fail "second down: $(cat "$T_OUT/down2.log")"
+same_as_before "second down"
+
+# (6) up, then SIGTERM: a clean teardown by up itself
+start_up "$T_OUT/up3.log"
+fetch "TCP through the second up" "http://$DST4:$HTTP_PORT/small"
+no_leak "second up"
+kill -TERM "$UP_PID"
+wait_pid_exit "$UP_PID" 10 || fail "up did not exit within 10 s of SIGTERM"
+assert_eq "$WAIT_RC" 0 "up exit status after SIGTERM: $(tail -n 5 "$T_OUT/up3.log")"
+same_as_before "up + SIGTERM"
+[ ! -e "$SD/state" ] || fail "the state file is left after a clean teardown"
+log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly"
