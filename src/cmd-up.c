@@ -591,6 +591,8 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 		ret = nl_addr_add(nl, *ifindex, AF_INET6, &a6, 128);
 	if (ret >= 0)
 		ret = nl_link_set_up(nl, *ifindex, (int)o->mtu);
+	if (ret >= 0)
+		ret = nl_link_set_txqlen(nl, *ifindex, NL_TUN_TXQLEN);
 	if (ret >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		ret = -errno;
 	nl_close(nl);

@@ -149,7 +149,7 @@ void engine_log_stats(const struct engine *e)
 	t = tcp_stack_stats(e->tcp);
 	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
 		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu "
-		 "out-of-order %llu beyond-window %llu unacceptable %llu",
+		 "out-of-order %llu beyond-window %llu unacceptable %llu bad-hdr %llu",
 		 (unsigned long long)e->stats.pkts_in, (unsigned long long)e->stats.pkts_out,
 		 (unsigned long long)e->stats.pkts_bad,
 		 (unsigned long long)e->stats.pkts_unsupported,
@@ -157,7 +157,8 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)e->stats.sessions_failed, (unsigned long long)t->segs_in,
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
 		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
-		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs);
+		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs,
+		 (unsigned long long)t->bad_hdr);
 	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
 		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
 		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "

@@ -219,6 +219,9 @@ static int setup_links(struct nl *nl, const char *tun_name, int mtu, struct exec
 	ret = nl_link_set_up(nl, idx, mtu);
 	if (ret < 0)
 		return ret;
+	ret = nl_link_set_txqlen(nl, idx, NL_TUN_TXQLEN);
+	if (ret < 0)
+		return ret;
 
 	m->step = STEP_ADDR4;
 	if (inet_pton(AF_INET, EXEC_TUN_ADDR4, &a4) != 1)

@@ -179,6 +179,24 @@ int nl_link_set_up(struct nl *nl, int ifindex, int mtu)
 	return nl_transact(nl, nlh, NULL, NULL);
 }
 
+int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, qlen);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];

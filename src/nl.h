@@ -29,6 +29,12 @@ int nl_transact(struct nl *nl, struct nlmsghdr *nlh,
 /* Each returns 0 or the kernel's -errno. */
 int nl_link_index(struct nl *nl, const char *ifname);	 /* > 0 ifindex, or -errno */
 int nl_link_set_up(struct nl *nl, int ifindex, int mtu); /* mtu 0 = leave as is */
+/*
+ * The TUN's queue toward the engine: the kernel's default 500 packets is less
+ * than three flows' windows, and a burst past it is dropped at the TUN.
+ */
+enum { NL_TUN_TXQLEN = 4096 };
+int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen);
 /* family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD. */
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
