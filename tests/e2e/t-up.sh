@@ -5,7 +5,10 @@
 # up); a second up is refused naming the pid; after SIGKILL the killswitch
 # holds, and `down` restores CLI's rules, routes (all tables), links and
 # ruleset exactly; a second down changes nothing; up + SIGTERM tears down
-# cleanly.
+# cleanly. While up runs, more leak probes: TCP from a socket bound to the
+# uplink device or to its address, TCP and UDP from an unprivileged uid, and
+# ICMP echo: none may reach PRX except through the proxy (counted there;
+# PRX sees DST's HTTP port only if something bypassed the proxy).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -23,16 +26,25 @@ table inet pve2eup {
 	chain pre {
 		type filter hook prerouting priority -300; policy accept;
 		iifname "r0" udp dport $UDP_PORT counter
+		iifname "r0" tcp dport $HTTP_PORT counter
+		iifname "r0" icmp type echo-request counter
+		iifname "r0" icmpv6 type echo-request counter
 	}
 }
 EOF
 on_exit "n_prx nft delete table inet pve2eup"
-udp_count() { n_prx nft list chain inet pve2eup pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+udp_count() { n_prx nft list chain inet pve2eup pre | grep "udp dport" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+# every packet counted at PRX that only a leak can explain (UDP probe, DST's
+# HTTP port, ICMP echo), summed
+leak_count() {
+	n_prx nft list chain inet pve2eup pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
 
 # udp_probe: 3 datagrams on a connected UDP socket to DST; prints "sent" if
 # every send succeeded, else the first error (the killswitch: EPERM at once).
-udp_probe() {
-	n_cli timeout 10 "$PY" -c '
+udp_probe() { # [setpriv args...]
+	n_cli timeout 10 "$@" "$PY" -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect((sys.argv[1], int(sys.argv[2])))
@@ -107,6 +119,13 @@ assert_eq "$(udp_probe)" sent "control: UDP probe before up"
 sleep 0.2
 c1=$(udp_count)
 assert_eq "$((c1 - c0))" 3 "control: UDP probe packets counted at PRX before up"
+# and a TCP SYN from a socket bound to the uplink is counted too (PRX does
+# not forward it, so curl fails, but the counter sees it)
+l0=$(leak_count)
+n_cli timeout 10 curl -sS --noproxy '*' --max-time 1 --interface c0 -o /dev/null \
+	"http://$DST4:$HTTP_PORT/small" 2>/dev/null || true
+l1=$(leak_count)
+[ "$((l1 - l0))" -gt 0 ] || fail "control: a bound TCP probe before up is not counted at PRX"
 
 # (1) the host's TCP, no proxy options, goes through the proxy
 start_up "$T_OUT/up1.log"
@@ -114,6 +133,46 @@ fetch "TCP through up (IPv4)" "http://$DST4:$HTTP_PORT/small"
 fetch "TCP through up (IPv6)" "http://[$DST6]:$HTTP_PORT/small"
 # (2) UDP fails fast, nothing leaks
 no_leak "killswitch"
+
+# (2b) more ways out that must not leak: sockets bound to the uplink device
+# or its address, an unprivileged uid, ICMP echo (raw socket, as root)
+l0=$(leak_count)
+rc=0
+n_cli timeout 20 curl -sS --noproxy '*' --max-time 5 --interface c0 -o /dev/null \
+	"http://$DST4:$HTTP_PORT/small" 2>/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "TCP bound to the uplink device reached DST directly"
+n_cli timeout 20 curl -sS --noproxy '*' --max-time 10 --interface "$CLI4" -o /dev/null \
+	"http://$DST4:$HTTP_PORT/small" 2>/dev/null || true
+NOBODY=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+n_cli timeout 30 "${NOBODY[@]}" curl -sS --noproxy '*' --max-time 20 -o /dev/null \
+	"http://$DST4:$HTTP_PORT/small" || fail "TCP from uid 65534 did not go through the proxy"
+r=$(udp_probe "${NOBODY[@]}")
+case $r in error:*) ;; *) fail "UDP probe from uid 65534 was not refused ($r)" ;; esac
+for fam in 4 6; do
+	dst=$DST4
+	[ "$fam" = 6 ] && dst=$DST6
+	r=$(n_cli timeout 10 "$PY" -c '
+import socket, sys
+fam = socket.AF_INET if sys.argv[1] == "4" else socket.AF_INET6
+proto = socket.IPPROTO_ICMP if fam == socket.AF_INET else socket.IPPROTO_ICMPV6
+s = socket.socket(fam, socket.SOCK_RAW, proto)
+pkt = bytes([8 if fam == socket.AF_INET else 128, 0, 0, 0, 0, 1, 0, 1]) + b"leak?"
+if fam == socket.AF_INET:
+    c = sum((pkt[i] << 8) + pkt[i + 1] for i in range(0, len(pkt) - 1, 2)) + (pkt[-1] << 8 if len(pkt) % 2 else 0)
+    c = (c >> 16) + (c & 0xffff); c += c >> 16
+    pkt = pkt[:2] + (~c & 0xffff).to_bytes(2, "big") + pkt[4:]
+try:
+    s.sendto(pkt, (sys.argv[2], 0))
+    print("sent")
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+' "$fam" "$dst")
+	case $r in error:*) ;; *) fail "ICMPv$fam echo was not refused ($r)" ;; esac
+done
+sleep 0.2
+l1=$(leak_count)
+assert_eq "$((l1 - l0))" 0 "packets counted at PRX from the bound, unprivileged and ICMP probes"
+log "bound sockets, uid 65534 and ICMP echo: 0 leaked"
 
 # (3) a second up is refused, naming the pid; nothing changes
 rc=0
