@@ -8,7 +8,10 @@
 # cleanly. While up runs, more leak probes: TCP from a socket bound to the
 # uplink device or to its address, TCP and UDP from an unprivileged uid, and
 # ICMP echo: none may reach PRX except through the proxy (counted there;
-# PRX sees DST's HTTP port only if something bypassed the proxy).
+# PRX sees DST's HTTP port only if something bypassed the proxy). Then:
+# look-alike rules, routes and nft tables survive up + SIGKILL + down by tags
+# (state file deleted); --no-killswitch lets UDP out directly and still
+# proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -18,6 +21,7 @@ UDP_PORT=9999
 SD=$T_OUT/state
 URL=$(proxy_url "$KIND")
 UP_PID=""
+UP_ARGS=()
 
 # Count UDP from CLI to DST's probe port as it reaches PRX (before PRX's
 # routing, which would drop it: PRX does not forward).
@@ -77,7 +81,7 @@ same_as_before() { # WHAT
 start_up() { # LOGFILE
 	# a simple command (ip execs env execs proxyvpn), so $! is proxyvpn itself
 	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn0 \
-		--state-dir "$SD" -v >"$1" 2>&1 &
+		--state-dir "$SD" "${UP_ARGS[@]}" -v >"$1" 2>&1 &
 	UP_PID=$!
 	track_pid "$UP_PID"
 	local deadline=$(($(now_ms) + 10000))
@@ -212,4 +216,53 @@ wait_pid_exit "$UP_PID" 10 || fail "up did not exit within 10 s of SIGTERM"
 assert_eq "$WAIT_RC" 0 "up exit status after SIGTERM: $(tail -n 5 "$T_OUT/up3.log")"
 same_as_before "up + SIGTERM"
 [ ! -e "$SD/state" ] || fail "the state file is left after a clean teardown"
-log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly"
+
+# (7) look-alikes survive: a rule with our mark but without our tag, a route
+# in a table of its own, a table "ip proxyvpn" of another family
+n_cli ip rule add fwmark 0x7076 lookup 200 pref 5300 || fail "decoy rule"
+n_cli ip route add unreachable 203.0.113.0/24 table 200 || fail "decoy route"
+n_cli nft add table ip proxyvpn || fail "decoy nft table"
+on_exit "n_cli ip rule del pref 5300 2>/dev/null; n_cli ip route del unreachable 203.0.113.0/24 table 200 2>/dev/null; n_cli nft delete table ip proxyvpn 2>/dev/null"
+snapshot "$T_OUT/before"
+start_up "$T_OUT/up4.log"
+fetch "TCP with decoys around" "http://$DST4:$HTTP_PORT/small"
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
+rm -f "$SD/state"	# the record is gone too: down must go by our tags only
+rc=0
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down3.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "down by tags: $(cat "$T_OUT/down3.log")"
+same_as_before "down by tags with decoys"
+
+# (8) killswitch off: UDP goes out directly, TCP still through the proxy
+UP_ARGS=(--no-killswitch)
+start_up "$T_OUT/up5.log"
+l0=$(leak_count)
+fetch "TCP with the killswitch off" "http://$DST4:$HTTP_PORT/small"
+assert_eq "$(udp_probe)" sent "UDP probe with the killswitch off"
+sleep 0.2
+l1=$(leak_count)
+assert_eq "$((l1 - l0))" 3 "packets at PRX with the killswitch off (the 3 UDP datagrams, no TCP)"
+kill -TERM "$UP_PID"
+wait_pid_exit "$UP_PID" 10 || fail "up (killswitch off) did not exit on SIGTERM"
+same_as_before "up --no-killswitch + SIGTERM"
+
+# (9) the proxy is down: TCP fails fast, nothing leaks
+URL=$(proxy_url socks5-dead)
+UP_ARGS=()
+start_up "$T_OUT/up6.log"
+l0=$(leak_count)
+t0=$(now_ms)
+rc=0
+n_cli timeout 20 curl -sS --noproxy '*' --max-time 10 -o /dev/null "http://$DST4:$HTTP_PORT/small" \
+	2>/dev/null || rc=$?
+dt=$(($(now_ms) - t0))
+[ "$rc" != 0 ] || fail "TCP succeeded with the proxy down"
+[ "$dt" -lt 3000 ] || fail "TCP took $dt ms to fail with the proxy down"
+no_leak "proxy down"
+l1=$(leak_count)
+assert_eq "$((l1 - l0))" 0 "packets at PRX with the proxy down"
+kill -TERM "$UP_PID"
+wait_pid_exit "$UP_PID" 10 || fail "up (proxy down) did not exit on SIGTERM"
+same_as_before "up with the proxy down + SIGTERM"
+log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly; decoys survive; killswitch off; proxy down fails fast"
