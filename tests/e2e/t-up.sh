@@ -11,7 +11,8 @@
 # PRX sees DST's HTTP port only if something bypassed the proxy). Then:
 # look-alike rules, routes and nft tables survive up + SIGKILL + down by tags
 # (state file deleted); --no-killswitch lets UDP out directly and still
-# proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks.
+# proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks;
+# uid 65534 runs it with only cap_net_admin (file capability).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -265,4 +266,49 @@ assert_eq "$((l1 - l0))" 0 "packets at PRX with the proxy down"
 kill -TERM "$UP_PID"
 wait_pid_exit "$UP_PID" 10 || fail "up (proxy down) did not exit on SIGTERM"
 same_as_before "up with the proxy down + SIGTERM"
-log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly; decoys survive; killswitch off; proxy down fails fast"
+
+# (10) capability only: uid 65534 runs a copy of the binary that has
+# cap_net_admin+ep (as `make install` + setcap would give), with its state in
+# $XDG_RUNTIME_DIR/proxyvpn; without the capability it says what to do, exit 1.
+# /dev/net/tun is 0666 for this, as Debian ships it, and restored after.
+orig_tun=$(stat -c %a /dev/net/tun)
+on_exit "chmod $orig_tun /dev/net/tun"
+chmod 0666 /dev/net/tun
+cdir=$T_OUT/cap
+mkdir -m 0755 "$cdir"
+chmod 0711 "$T_OUT"
+install -m 0755 "$E2E_PROXYVPN" "$cdir/proxyvpn"
+install -m 0755 "$E2E_PROXYVPN" "$cdir/nocap"
+setcap cap_net_admin+ep "$cdir/proxyvpn" || fail "setcap"
+xdg=$cdir/xdg
+mkdir -m 0700 "$xdg"
+chown 65534:65534 "$xdg"
+URL=$(proxy_url "$KIND")
+as_nobody() { ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$xdg" "$@"; }
+rc=0
+as_nobody "$cdir/nocap" up --proxy "$URL" >"$T_OUT/nocap.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up without the capability: $(cat "$T_OUT/nocap.log")"
+grep -q "setcap cap_net_admin+ep $cdir/nocap" "$T_OUT/nocap.log" ||
+	fail "up without the capability does not give the setcap command: $(cat "$T_OUT/nocap.log")"
+same_as_before "up refused without the capability"
+# a simple command (ip, setpriv and env exec in turn), so $! is proxyvpn itself
+ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$xdg" "$cdir/proxyvpn" up --proxy "$URL" --tun pvpn0 -v \
+	>"$T_OUT/up7.log" 2>&1 &
+UP_PID=$!
+track_pid "$UP_PID"
+deadline=$(($(now_ms) + 10000))
+until grep -q "the host's TCP goes through" "$T_OUT/up7.log"; do
+	kill -0 "$UP_PID" 2>/dev/null || fail "up as uid 65534 exited: $(cat "$T_OUT/up7.log")"
+	[ "$(now_ms)" -lt "$deadline" ] || fail "up as uid 65534 not ready after 10 s"
+	sleep 0.05
+done
+[ "$(stat -c %u "$xdg/proxyvpn/state")" = 65534 ] || fail "no state file of uid 65534 in \$XDG_RUNTIME_DIR"
+fetch "TCP through up run by uid 65534 with the capability" "http://$DST4:$HTTP_PORT/small"
+no_leak "up as uid 65534"
+kill -TERM "$UP_PID"
+wait_pid_exit "$UP_PID" 10 || fail "up as uid 65534 did not exit on SIGTERM"
+assert_eq "$WAIT_RC" 0 "up as uid 65534: exit status after SIGTERM"
+same_as_before "up as uid 65534 + SIGTERM"
+log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly; decoys survive; killswitch off; proxy down fails fast; capability-only run as uid 65534"
