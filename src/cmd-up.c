@@ -199,6 +199,41 @@ static bool ipv6_enabled(void)
 	return v == 0;
 }
 
+/*
+ * Strict reverse-path filtering (rp_filter 1) drops every reply the engine
+ * writes to the TUN: the reverse lookup of the far address, made without our
+ * mark, points at the uplink. The TUN is created after this, so `default`
+ * is what it will get; the kernel uses the larger of `all` and the device's.
+ * Refusing up front beats a host whose TCP silently hangs.
+ */
+static bool rp_filter_ok(void)
+{
+	static const char *const keys[] = { "all", "default" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char path[64];
+		FILE *f;
+		int v = 0;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", keys[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+		if (v == 1) {
+			log_error("up: strict reverse-path filtering (net.ipv4.conf.%s.rp_filter=1) "
+				  "would drop the replies from %s; use loose mode: "
+				  "sysctl -w net.ipv4.conf.all.rp_filter=2 "
+				  "net.ipv4.conf.default.rp_filter=2", keys[i], "the TUN");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* ---- the state record ---- */
 
 static void state_fill(struct state *s, const char *tun, int ifindex, const struct route_cfg *rc,
@@ -779,7 +814,7 @@ int cmd_up(int argc, char **argv)
 		log_error("invalid proxy URL: %s", why);
 		return EXIT_USAGE;
 	}
-	if (!have_net_admin()) {
+	if (!have_net_admin() || !rp_filter_ok()) {
 		url_clear(&url);
 		return EXIT_ENV;
 	}

@@ -267,6 +267,18 @@ kill -TERM "$UP_PID"
 wait_pid_exit "$UP_PID" 10 || fail "up (proxy down) did not exit on SIGTERM"
 same_as_before "up with the proxy down + SIGTERM"
 
+# (9b) strict reverse-path filtering would drop the replies from the TUN:
+# up refuses at once, naming the sysctl, and changes nothing
+rp_all=$(n_cli sysctl -n net.ipv4.conf.all.rp_filter)
+on_exit "n_cli sysctl -qw net.ipv4.conf.all.rp_filter=$rp_all"
+n_cli sysctl -qw net.ipv4.conf.all.rp_filter=1
+rc=0
+n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" >"$T_OUT/rp.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up with rp_filter=1: $(cat "$T_OUT/rp.log")"
+grep -q "rp_filter=2" "$T_OUT/rp.log" || fail "up with rp_filter=1 does not say what to do: $(cat "$T_OUT/rp.log")"
+n_cli sysctl -qw net.ipv4.conf.all.rp_filter="$rp_all"
+same_as_before "up refused under strict rp_filter"
+
 # (10) capability only: uid 65534 runs a copy of the binary that has
 # cap_net_admin+ep (as `make install` + setcap would give), with its state in
 # $XDG_RUNTIME_DIR/proxyvpn; without the capability it says what to do, exit 1.
