@@ -12,7 +12,8 @@
 # look-alike rules, routes and nft tables survive up + SIGKILL + down by tags
 # (state file deleted); --no-killswitch lets UDP out directly and still
 # proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks;
-# uid 65534 runs it with only cap_net_admin (file capability).
+# DNS passes only to the --allow-dns resolver, IPv6 UDP is refused; strict
+# rp_filter makes up refuse; uid 65534 runs it with only cap_net_admin.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -31,6 +32,7 @@ table inet pve2eup {
 	chain pre {
 		type filter hook prerouting priority -300; policy accept;
 		iifname "r0" udp dport $UDP_PORT counter
+		iifname "r0" udp dport 53 counter
 		iifname "r0" tcp dport $HTTP_PORT counter
 		iifname "r0" icmp type echo-request counter
 		iifname "r0" icmpv6 type echo-request counter
@@ -42,8 +44,24 @@ udp_count() { n_prx nft list chain inet pve2eup pre | grep "udp dport" | sed -n 
 # every packet counted at PRX that only a leak can explain (UDP probe, DST's
 # HTTP port, ICMP echo), summed
 leak_count() {
-	n_prx nft list chain inet pve2eup pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
-		awk '{ n += $1 } END { print n + 0 }'
+	n_prx nft list chain inet pve2eup pre | grep -v "dport 53 " |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
+}
+dns_count() { n_prx nft list chain inet pve2eup pre | grep "dport 53 " | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+
+# udp_to HOST PORT: one datagram on a connected socket; "sent" or "error:..."
+udp_to() {
+	n_cli timeout 10 "$PY" -c '
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.send(b"q?")
+    print("sent")
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+' "$1" "$2"
 }
 
 # udp_probe: 3 datagrams on a connected UDP socket to DST; prints "sent" if
@@ -247,6 +265,23 @@ assert_eq "$((l1 - l0))" 3 "packets at PRX with the killswitch off (the 3 UDP da
 kill -TERM "$UP_PID"
 wait_pid_exit "$UP_PID" 10 || fail "up (killswitch off) did not exit on SIGTERM"
 same_as_before "up --no-killswitch + SIGTERM"
+
+# (8b) DNS: only to the allowed resolver (--allow-dns PRX), UDP and IPv6
+# UDP elsewhere refused
+UP_ARGS=(--allow-dns "$PRX4")
+start_up "$T_OUT/up5b.log"
+d0=$(dns_count)
+l0=$(leak_count)
+assert_eq "$(udp_to "$PRX4" 53)" sent "DNS to the allowed resolver"
+case $(udp_to "$DST4" 53) in error:*) ;; *) fail "DNS to a resolver not allowed was not refused" ;; esac
+case $(udp_to "$DST6" "$UDP_PORT") in error:*) ;; *) fail "IPv6 UDP was not refused" ;; esac
+sleep 0.2
+assert_eq "$(($(dns_count) - d0))" 1 "DNS datagrams counted at PRX (the allowed one only)"
+assert_eq "$(($(leak_count) - l0))" 0 "other packets counted at PRX during the DNS probes"
+kill -TERM "$UP_PID"
+wait_pid_exit "$UP_PID" 10 || fail "up (--allow-dns) did not exit on SIGTERM"
+same_as_before "up --allow-dns + SIGTERM"
+UP_ARGS=()
 
 # (9) the proxy is down: TCP fails fast, nothing leaks
 URL=$(proxy_url socks5-dead)
