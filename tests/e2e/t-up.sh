@@ -10,7 +10,7 @@
 # ICMP echo: none may reach PRX except through the proxy (counted there;
 # PRX sees DST's HTTP port only if something bypassed the proxy). Then:
 # look-alike rules, routes and nft tables survive up + SIGKILL + down by tags
-# (state file deleted); --no-killswitch lets UDP out directly and still
+# (state file corrupt, then deleted); --no-killswitch lets UDP out directly and still
 # proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks;
 # DNS passes only to the --allow-dns resolver, IPv6 UDP is refused; strict
 # rp_filter makes up refuse; uid 65534 runs it with only cap_net_admin.
@@ -247,11 +247,19 @@ start_up "$T_OUT/up4.log"
 fetch "TCP with decoys around" "http://$DST4:$HTTP_PORT/small"
 kill -KILL "$UP_PID"
 wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
-rm -f "$SD/state"	# the record is gone too: down must go by our tags only
+printf 'proxyvpn-state 1\npid 1\ngarbage\n' >"$SD/state"	# corrupt: down goes by our tags
 rc=0
 n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down3.log" 2>&1 || rc=$?
-assert_eq "$rc" 0 "down by tags: $(cat "$T_OUT/down3.log")"
-same_as_before "down by tags with decoys"
+assert_eq "$rc" 0 "down by tags (corrupt record): $(cat "$T_OUT/down3.log")"
+same_as_before "down by tags with decoys, corrupt record"
+start_up "$T_OUT/up4b.log"
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
+rm -f "$SD/state"	# the record is gone: down goes by our tags
+rc=0
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down4.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "down by tags (no record): $(cat "$T_OUT/down4.log")"
+same_as_before "down by tags with decoys, no record"
 
 # (8) killswitch off: UDP goes out directly, TCP still through the proxy
 UP_ARGS=(--no-killswitch)
