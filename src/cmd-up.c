@@ -504,6 +504,26 @@ enum {
 	OPT_STATE_DIR,
 };
 
+/* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
+static int common_opt(int c, char **argv)
+{
+	switch (c) {
+	case 'v':
+	case 'q':
+		verbosity(c);
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 1;
+	case ':':
+		log_error("option `%s' needs a value", argv[optind - 1]);
+		return -1;
+	default:
+		log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
+		return -1;
+	}
+}
+
 static int parse_up(int argc, char **argv, struct up_opts *o)
 {
 	static const struct option opts[] = {
@@ -522,7 +542,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 	};
 	unsigned long n;
 	char *end;
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	optind = 1;
@@ -576,19 +596,11 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		case OPT_STATE_DIR:
 			o->state_dir = optarg;
 			break;
-		case 'v':
-		case 'q':
-			verbosity(c);
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case ':':
-			log_error("option `%s' needs a value", argv[optind - 1]);
-			return -1;
 		default:
-			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
-			return -1;
+			ret = common_opt(c, argv);
+			if (ret)
+				return ret;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -869,7 +881,7 @@ static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	optind = 1;
@@ -878,19 +890,11 @@ static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
 		case OPT_STATE_DIR:
 			*dir = optarg;
 			break;
-		case 'v':
-		case 'q':
-			verbosity(c);
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case ':':
-			log_error("option `%s' needs a value", argv[optind - 1]);
-			return -1;
 		default:
-			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
-			return -1;
+			ret = common_opt(c, argv);
+			if (ret)
+				return ret;
+			break;
 		}
 	}
 	if (optind < argc) {

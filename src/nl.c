@@ -158,6 +158,19 @@ int nl_link_index(struct nl *nl, const char *ifname)
 	return index > 0 ? index : -ENODEV;
 }
 
+/* An RTM_NEWLINK request that changes link ifindex; attributes follow. */
+static struct nlmsghdr *link_change(char *buf, int ifindex, struct ifinfomsg **ifi)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	*ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifi));
+	(*ifi)->ifi_family = AF_UNSPEC;
+	(*ifi)->ifi_index = ifindex;
+	return nlh;
+}
+
 int nl_link_set_up(struct nl *nl, int ifindex, int mtu)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
@@ -166,12 +179,7 @@ int nl_link_set_up(struct nl *nl, int ifindex, int mtu)
 
 	if (ifindex <= 0 || mtu < 0)
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	nlh = link_change(buf, ifindex, &ifi);
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	if (mtu > 0)
@@ -182,17 +190,12 @@ int nl_link_set_up(struct nl *nl, int ifindex, int mtu)
 int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
-	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
 
 	if (ifindex <= 0)
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	nlh = link_change(buf, ifindex, &ifi);
 	mnl_attr_put_u32(nlh, IFLA_TXQLEN, qlen);
 	return nl_transact(nl, nlh, NULL, NULL);
 }
