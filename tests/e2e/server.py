@@ -102,9 +102,15 @@ class HC1Handler(socketserver.BaseRequestHandler):
             return
 
 
-class HC2Handler(socketserver.BaseRequestHandler):
+class LoggedSink(socketserver.BaseRequestHandler):
+    """Reads to EOF and appends "<tag> <nbytes> <sha256hex> <status>" to log_path.
+    before() runs first (hc2 sends its payload and half-closes there)."""
+    tag = None
     log_path = None
     lock = threading.Lock()
+
+    def before(self, s):
+        pass
 
     def handle(self):
         s = self.request
@@ -113,8 +119,7 @@ class HC2Handler(socketserver.BaseRequestHandler):
         n = 0
         status = "ok"
         try:
-            s.sendall(HC2_PAYLOAD)
-            s.shutdown(socket.SHUT_WR)
+            self.before(s)
             while True:
                 chunk = s.recv(65536)
                 if not chunk:
@@ -124,30 +129,19 @@ class HC2Handler(socketserver.BaseRequestHandler):
         except OSError as e:
             status = "error:%s" % (e.__class__.__name__,)
         with self.lock, open(self.log_path, "a") as f:
-            f.write("hc2 %d %s %s\n" % (n, h.hexdigest(), status))
+            f.write("%s %d %s %s\n" % (self.tag, n, h.hexdigest(), status))
 
 
-class SinkHandler(socketserver.BaseRequestHandler):
-    log_path = None
-    lock = threading.Lock()
+class HC2Handler(LoggedSink):
+    tag = "hc2"
 
-    def handle(self):
-        s = self.request
-        s.settimeout(IO_TIMEOUT)
-        h = hashlib.sha256()
-        n = 0
-        status = "ok"
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                h.update(chunk)
-                n += len(chunk)
-        except OSError as e:
-            status = "error:%s" % (e.__class__.__name__,)
-        with self.lock, open(self.log_path, "a") as f:
-            f.write("sink %d %s %s\n" % (n, h.hexdigest(), status))
+    def before(self, s):
+        s.sendall(HC2_PAYLOAD)
+        s.shutdown(socket.SHUT_WR)
+
+
+class SinkHandler(LoggedSink):
+    tag = "sink"
 
 
 class HTTPHandler(http.server.SimpleHTTPRequestHandler):

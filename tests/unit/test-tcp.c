@@ -1105,7 +1105,8 @@ static void test_idle_timeout(void **state)
 	assert_int_equal(tcp_stack_stats(f->st)->idle_timeouts, 1);
 }
 
-static void feed_syn_port(struct fixture *f, uint16_t port)
+/* A bare segment from app port `port` (feed() always uses 40000). */
+static void feed_port(struct fixture *f, uint16_t port, uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	uint8_t pkt[128];
 	size_t hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN);
@@ -1116,15 +1117,21 @@ static void feed_syn_port(struct fixture *f, uint16_t port)
 	memset(t, 0, TCP_HDR_LEN);
 	store_be16(t, port);
 	store_be16(t + 2, 80);
-	store_be32(t + 4, 777);
+	store_be32(t + 4, seq);
+	store_be32(t + 8, ack);
 	t[12] = 5 << 4;
-	t[13] = TCP_SYN;
+	t[13] = flags;
 	store_be16(t + 14, 64240);
 	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN),
 			       t, TCP_HDR_LEN));
 	memcpy(t + 16, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
 	tcp_input(f->st, &v);
+}
+
+static void feed_syn_port(struct fixture *f, uint16_t port)
+{
+	feed_port(f, port, 777, 0, TCP_SYN);
 }
 
 static void test_limits_refuse_new_flows(void **state)
@@ -1148,29 +1155,7 @@ static void test_limits_refuse_new_flows(void **state)
 	tcp_accept(c1);
 	flush(f);
 	assert_int_equal(f->out[f->nout - 1].seg.flags, TCP_SYN | TCP_ACK);
-	{
-		uint32_t iss = f->out[f->nout - 1].seg.seq;
-		uint8_t pkt[128];
-		size_t hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN);
-		uint8_t *t = pkt + hl;
-		uint16_t c;
-		struct ip_view v;
-
-		memset(t, 0, TCP_HDR_LEN);
-		store_be16(t, 1001);
-		store_be16(t + 2, 80);
-		store_be32(t + 4, 778);
-		store_be32(t + 8, iss + 1);
-		t[12] = 5 << 4;
-		t[13] = TCP_ACK;
-		store_be16(t + 14, 64240);
-		c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP,
-						   TCP_HDR_LEN),
-				       t, TCP_HDR_LEN));
-		memcpy(t + 16, &c, 2);
-		assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
-		tcp_input(f->st, &v);
-	}
+	feed_port(f, 1001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
 	assert_int_equal(c1->state, TCPS_ESTABLISHED);
 	assert_int_equal(tcp_stack_pending(f->st), 1);
 	feed_syn_port(f, 1004);
