@@ -118,7 +118,8 @@ void proxy_hs_sent(struct proxy_hs *hs, size_t n);
  * tunnel is open, or a negative errno (ECONNREFUSED, EACCES for auth
  * failures, EPROTO, EMSGSIZE, ENETUNREACH, EHOSTUNREACH, ...). *used is the
  * number of bytes of p that belonged to the handshake; p[*used..n) is tunnel
- * payload once 1 is returned.
+ * payload once 1 is returned. A proxy that answered ahead of our requests
+ * can leave some still pending at 1: they must go out before any payload.
  */
 int proxy_hs_input(struct proxy_hs *hs, const uint8_t *p, size_t n, size_t *used);
 

@@ -216,9 +216,12 @@ static void fill_tx(struct session *s)
 	session_kill(s);
 }
 
+static void handshake_output(struct session *s);
+
 static void handshake_input(struct session *s)
 {
 	uint8_t buf[HTTP_MAX_HDR];
+	const uint8_t *p;
 	size_t used = 0;
 	ssize_t n;
 	int ret;
@@ -241,6 +244,18 @@ static void handshake_input(struct session *s)
 	}
 	if (ret == 0)
 		return;
+	/*
+	 * A proxy may answer ahead (all SOCKS5 replies in one read): what is
+	 * still queued, e.g. the CONNECT request, goes out before any app
+	 * byte. Under 2 KiB in an empty socket buffer; if not, no tunnel.
+	 */
+	handshake_output(s);
+	if (s->state == S_DEAD)
+		return;
+	if (proxy_hs_pending(&s->hs, &p)) {
+		fail(s, -ENOBUFS);
+		return;
+	}
 	/* Tunnel open: bytes after the reply are already the far end's data. */
 	proxy_hs_free(&s->hs);
 	loop_timer_cancel(s->eng->loop, &s->hs_timer);

@@ -371,6 +371,40 @@ static void test_socks5_early_reply(void **state)
 	proxy_hs_free(&hs);
 }
 
+/*
+ * A server that answers ahead: every reply in one read, before the requests
+ * they answer went out. The tunnel opens with those requests still queued,
+ * and the caller must send them before any payload (session.c once freed
+ * them unsent: the proxy never saw the CONNECT and took the app's first
+ * bytes for it; e2e hostile-socks5 m-allinone / a-allinone).
+ */
+static void test_socks5_ahead(void **state)
+{
+	struct proxy_hs hs;
+	const uint8_t *p;
+	size_t used;
+
+	(void)state;
+	assert_int_equal(proxy_hs_init(&hs, &socks_auth, &dst4), 0);
+	assert_int_equal(proxy_hs_pending(&hs, &p), 3);
+	proxy_hs_sent(&hs, 3);
+	assert_int_equal(proxy_hs_input(&hs, LIT(M_USER AUTH_OK REP4 "data"), &used), 1);
+	assert_int_equal(used, 14);
+	assert_int_equal(proxy_hs_pending(&hs, &p), 12 + 10);
+	assert_memory_equal(p, AUTH_REQ CONN4, 22);
+	proxy_hs_sent(&hs, 22);
+	assert_int_equal(proxy_hs_pending(&hs, &p), 0);
+	proxy_hs_free(&hs);
+
+	assert_int_equal(proxy_hs_init(&hs, &socks, &dst4), 0);
+	proxy_hs_sent(&hs, 3);
+	assert_int_equal(proxy_hs_input(&hs, LIT(M_NONE REP4), &used), 1);
+	assert_int_equal(used, 12);
+	assert_int_equal(proxy_hs_pending(&hs, &p), 10);
+	assert_memory_equal(p, CONN4, 10);
+	proxy_hs_free(&hs);
+}
+
 static void test_init(void **state)
 {
 	struct proxy_hs hs;
@@ -513,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_socks5_bad),
 		cmocka_unit_test(test_socks5_truncated),
 		cmocka_unit_test(test_socks5_early_reply),
+		cmocka_unit_test(test_socks5_ahead),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_http_ok),
 		cmocka_unit_test(test_http_fail),
