@@ -85,6 +85,8 @@ TESTS=(
 	"slowproxy            slow       proxy       60"
 	"malformed-socks5     malformed  socks5      90"
 	"limits-socks5        limits     socks5      60"
+	"hostile-socks5       hostile    socks5      90"
+	"hostile-http         hostile    http        90"
 	"up-socks5            up         socks5      90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
