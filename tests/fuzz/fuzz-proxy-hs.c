@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the handshake driver. data[0] picks SOCKS5 or HTTP,
- * auth or not, and the destination kind; data[1] the read size; the rest is
- * what the proxy sends. It is fed in chunks and again in one piece, and both
- * runs must agree on verdict, bytes consumed and bytes sent.
+ * auth or not, and the destination kind; data[1] the read sizes: below 0x80
+ * one size for every read (data[1] % 64 + 1), else a schedule of
+ * (data[1] & 0x1f) + 1 sizes that follow (each byte + 1, used in turn, so
+ * the fuzzer chooses where every read ends); the rest is what the proxy
+ * sends. It is fed in those reads (each preceded by a write of at most the
+ * same size: short writes), again in one piece and, when short, a byte at
+ * a time; all runs must agree on verdict, bytes consumed (the payload left
+ * for the tunnel) and bytes sent.
  */
 #include <assert.h>
 #include <errno.h>
@@ -37,17 +42,29 @@ static void drain(struct proxy_hs *hs, struct result *res, size_t max)
 	proxy_hs_sent(hs, n);
 }
 
+/* Read sizes: sched[i % nsched] for the i-th read. */
+struct sched {
+	const uint8_t *sizes; /* NULL: fixed */
+	size_t n, fixed;
+};
+
+static size_t chunk_at(const struct sched *sc, size_t i)
+{
+	return sc->sizes ? (size_t)sc->sizes[i % sc->n] + 1 : sc->fixed;
+}
+
 static void run(const struct proxy_url *u, const struct proxy_dest *d, const uint8_t *p, size_t len,
-		size_t chunk, struct result *res)
+		const struct sched *sc, struct result *res)
 {
 	struct proxy_hs hs;
-	size_t off = 0, used, n;
+	size_t off = 0, used, n, chunk, i;
 	const uint8_t *q;
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
 	assert(proxy_hs_init(&hs, u, d) == 0);
-	while (off < len) {
+	for (i = 0; off < len; i++) {
+		chunk = chunk_at(sc, i);
 		n = len - off < chunk ? len - off : chunk;
 		drain(&hs, res, chunk);
 		used = (size_t)-1;
@@ -81,12 +98,22 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, const uin
 	assert(hs.in == NULL && proxy_hs_pending(&hs, &q) == 0);
 }
 
+static void same(const struct result *a, const struct result *b)
+{
+	assert(a->ret == b->ret);
+	if (a->ret >= 0)
+		assert(a->consumed == b->consumed);
+	/* Unless it failed, the same requests went out however the reads fell. */
+	if (a->ret >= 0)
+		assert(a->tx_len == b->tx_len && memcmp(a->tx, b->tx, a->tx_len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct result a, b;
 	struct proxy_url u;
 	struct proxy_dest d;
-	size_t chunk;
+	struct sched sc = {0}, whole = {0};
 
 	if (len < 2)
 		return 0;
@@ -112,17 +139,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		break;
 	}
 	d.port = 443;
-	chunk = data[1] % 64 + 1;
-	data += 2;
-	len -= 2;
+	if (data[1] < 0x80) {
+		sc.fixed = data[1] % 64 + 1;
+		data += 2;
+		len -= 2;
+	} else {
+		sc.n = (size_t)(data[1] & 0x1f) + 1;
+		if (len < 2 + sc.n)
+			return 0;
+		sc.sizes = data + 2;
+		data += 2 + sc.n;
+		len -= 2 + sc.n;
+	}
 
-	run(&u, &d, data, len, chunk, &a);
-	run(&u, &d, data, len, len ? len : 1, &b);
-	assert(a.ret == b.ret);
-	if (a.ret >= 0)
-		assert(a.consumed == b.consumed);
-	/* Unless it failed, the same requests went out however the reads fell. */
-	if (a.ret >= 0)
-		assert(a.tx_len == b.tx_len && memcmp(a.tx, b.tx, a.tx_len) == 0);
+	run(&u, &d, data, len, &sc, &a);
+	whole.fixed = len ? len : 1;
+	run(&u, &d, data, len, &whole, &b);
+	same(&a, &b);
+	if (len <= 600) {
+		/* A byte at a time (HTTP rescans the block per read: short inputs only). */
+		whole.fixed = 1;
+		run(&u, &d, data, len, &whole, &b);
+		same(&a, &b);
+	}
 	return 0;
 }
