@@ -81,7 +81,9 @@ def http_padded(total):
 #   ops: ("send", b) ("drip", b) ("close",) ("rst",) ("hold",) ("echo",)
 #        ("endless", chunk) ("drip-endless", chunk) ("sleep", s)
 #        ("greet",) ("auth",) ("connect",)  -- read a client message (pre cases)
-#   expect "ok" or "refused"; banner: tunnel bytes sent with the reply (the
+#        ("recv1",) -- wait for the app's first tunnel byte
+#   expect "ok", "refused" or "reset" (connect() succeeds, then the app gets
+#   ECONNRESET); banner: tunnel bytes sent with the reply (the
 #   app must read exactly these first); eof: the proxy closes after them;
 #   times_out: the outcome comes from the handshake timeout.
 
@@ -103,6 +105,7 @@ def socks_cases():
         ok_case("ok-name", REP_NAME),
         ok_case("ok-name255", REP_NAME255),
         ok_case("ok-eof", REP_V4, eof=True),
+        case("ok-then-rst", [("send", REP_V4), ("recv1",), ("rst",)], "reset"),
     ]
     for code in (1, 2, 3, 4, 5, 6, 7, 8, 9, 0x80, 0xFF):
         c.append(case("rep-%02x" % code, [("send", s5rep(code)), ("hold",)]))
@@ -155,6 +158,7 @@ def http_cases():
         ok_case("ok-299", b"HTTP/1.1 299 Whatever\r\n\r\n"),
         ok_case("ok-reason-8bit", b"HTTP/1.1 200 \xc3\xa9tabli \x01\x7f\xff\r\n\r\n"),
         ok_case("ok-eof", OK, eof=True),
+        case("ok-then-rst", [("send", OK), ("recv1",), ("rst",)], "reset"),
         ok_case("cont-200", b"HTTP/1.1 100 Continue\r\n\r\n" + OK),
         ok_case("cont3-200", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
                 b"HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n" + OK),
@@ -233,6 +237,8 @@ def pre_cases():
         (case("m-ver4", [g, ("send", b"\x04\x00"), ("hold",)]), False),
         (case("m-ff", [g, ("send", b"\x05\xff"), ("hold",)]), False),
         (case("m-gssapi", [g, ("send", b"\x05\x01"), ("hold",)]), False),
+        (case("m-socks4", [g, ("send", b"\x00\x5a" + bytes(6)), ("hold",)]), False),
+        (case("m-http", [g, ("send", b"HTTP/1.1 400 Bad Request\r\n\r\n"), ("hold",)]), False),
         (case("m-unoffered", [g, ("send", M_AUTH), ("hold",)]), False),
         (case("m-trunc0", [g, ("close",)]), False),
         (case("m-trunc1", [g, ("send", b"\x05"), ("close",)]), False),
@@ -254,6 +260,9 @@ def pre_cases():
                              a, k, ("echo",)], "ok", banner("a-allinone", 700)), True),
     ]
 
+
+# Run by the client only: nothing answers (the test drops SYNs to the port).
+CLIENT_ONLY = [case("blackhole", [], times_out=True)]
 
 # ---- server ----
 
@@ -374,6 +383,9 @@ def run_ops(s, c, t0):
             read_auth(s)
         elif kind == "connect":
             read_connect(s)
+        elif kind == "recv1":
+            if not s.recv(1):
+                raise ConnectionError("EOF before tunnel data")
         elif kind == "close":
             s.shutdown(socket.SHUT_WR)
             hold(s, name, t0)
@@ -511,6 +523,8 @@ def run_case(c, host, port, limit):
                 got, detail = "bad-echo", "echo: %d of %d bytes back" % (len(back), len(p))
     except OSError as e:
         got = "connected-then-" + errno.errorcode.get(e.errno or 0, repr(e))
+        if e.errno in (errno.ECONNRESET, errno.EPIPE):
+            got = "reset"
     finally:
         s.close()
     return got, el, detail
@@ -519,7 +533,7 @@ def run_case(c, host, port, limit):
 def cmd_client(a):
     port = CASE_BASE
     if a.pre:
-        cases = [c for c, _ in CASES["pre"] if c[0] == a.pre]
+        cases = [c for c in [c for c, _ in CASES["pre"]] + CLIENT_ONLY if c[0] == a.pre]
     else:
         cases = CASES[a.proto]
     if not cases:

@@ -28,6 +28,7 @@ kind=$1
 HOSTILE_SOCKS_PORT=1100
 HOSTILE_HTTP_PORT=3140
 HOSTILE_PRE_BASE=21000 # hostile.py PRE_BASE
+BLACKHOLE_PORT=21999    # SYNs dropped in PRX: the proxy never answers the connect
 H=$E2E_DIR/hostile.py
 hs_ms=$(sed -n 's/^[[:space:]]*ENGINE_HS_TIMEOUT_MS = \([0-9]*\),.*/\1/p' "$E2E_DIR/../../src/engine.h")
 [ -n "$hs_ms" ] || fail "cannot read ENGINE_HS_TIMEOUT_MS from src/engine.h"
@@ -41,20 +42,29 @@ socks5)
 	srv=(--socks-mux "$HOSTILE_SOCKS_PORT" --socks-pre)
 	url=socks5://$PRX4:$HOSTILE_SOCKS_PORT
 	mapfile -t pre < <("$PY" "$H" list pre)
-	ports=("$HOSTILE_SOCKS_PORT")
+	ports=("$HOSTILE_SOCKS_PORT" "$BLACKHOLE_PORT")
 	for i in "${!pre[@]}"; do ports+=($((HOSTILE_PRE_BASE + i))); done
 	;;
 http)
 	srv=(--http-mux "$HOSTILE_HTTP_PORT")
 	url=http://$PRX4:$HOSTILE_HTTP_PORT
 	pre=()
-	ports=("$HOSTILE_HTTP_PORT")
+	ports=("$HOSTILE_HTTP_PORT" "$BLACKHOLE_PORT")
 	;;
 *) fail "unknown kind $kind" ;;
 esac
 for p in "${ports[@]}"; do
 	port_closed n_prx "$p" || fail "something already listens on PRX :$p"
 done
+n_prx nft -f - <<EOF || fail "cannot add the blackhole table in PRX"
+table inet pve2ehostile {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport $BLACKHOLE_PORT drop
+	}
+}
+EOF
+on_exit "n_prx nft delete table inet pve2ehostile"
 ip netns exec "$E2E_NS_PRX" "$PY" "$H" serve --listen "$PRX4" "${srv[@]}" \
 	--ready "$sync/proxy.ready" >"$T_OUT/proxy.log" 2>&1 &
 track_pid $!
@@ -73,17 +83,23 @@ wait_sync "$sync/ready" 30 "$run" || client_failed "the client did not start"
 epid=$(engine_pid) || client_failed "cannot find the engine's pid"
 rss0=$(proc_kib "$epid" VmRSS)
 
-# The method/auth-stage cases: one proxy port and proxyvpn each, all at once.
-pre_runs=()
+# The method/auth-stage cases (one proxy port and proxyvpn each) and a
+# proxy that never answers the connect, all at once.
+pre_runs=() pre_names=()
+start_pre() { # NAME URL
+	pv exec --proxy "$2" -- "$PY" "$H" client --pre "$1" --host "$DST4" --limit "$hs_s" \
+		>"$T_OUT/pre-$1.out" 2>&1 &
+	pre_runs+=($!)
+	pre_names+=("$1")
+	track_pid $!
+}
 for i in "${!pre[@]}"; do
 	read -r name _ _ auth <<<"${pre[$i]}"
 	cred=""
 	[ "$auth" = 1 ] && cred="$SOCKS_USER:$SOCKS_PASS@"
-	pv exec --proxy "socks5://$cred$PRX4:$((HOSTILE_PRE_BASE + i))" -- "$PY" "$H" client \
-		--pre "$name" --host "$DST4" --limit "$hs_s" >"$T_OUT/pre-$name.out" 2>&1 &
-	pre_runs+=($!)
-	track_pid $!
+	start_pre "$name" "socks5://$cred$PRX4:$((HOSTILE_PRE_BASE + i))"
 done
+start_pre blackhole "${url%:*}:$BLACKHOLE_PORT"
 touch "$sync/go"
 
 wait_sync "$sync/done" $((hs_s + 60)) "$run" || client_failed "the matrix did not finish"
@@ -101,7 +117,7 @@ assert_eq "$alive" 1 "engine alive after the matrix"
 
 bad=0
 for i in "${!pre_runs[@]}"; do
-	read -r name _ <<<"${pre[$i]}"
+	name=${pre_names[$i]}
 	if ! wait_pid_exit "${pre_runs[$i]}" 30; then
 		echo "pre case $name: proxyvpn did not end" >&2
 		bad=1
@@ -113,7 +129,7 @@ for i in "${!pre_runs[@]}"; do
 		bad=1
 	fi
 done
-[ "$bad" = 0 ] || fail "a method/auth-stage case failed (above)"
+[ "$bad" = 0 ] || fail "a method/auth-stage or blackhole case failed (above)"
 echo "matrix done in $(($(now_ms) - t0)) ms"
 
 # The proxy's view: every case started, and proxyvpn closed every proxy
