@@ -172,6 +172,22 @@ def http_cases():
                599):
         c.append(case("s%d" % st, [("send", b"HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n" % st),
                                     ("hold",)]))
+    c += [
+        case("s407-challenge", [("send", b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                 b"Proxy-Authenticate: Basic realm=\"x\"\r\n"
+                                 b"Content-Length: 0\r\n\r\n"), ("hold",)]),
+        case("s502-cl-body", [("send", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 20\r\n\r\n"
+                               + b"b" * 20), ("hold",)]),
+        case("s503-chunked-body", [("send", b"HTTP/1.1 503 Unavailable\r\n"
+                                    b"Transfer-Encoding: chunked\r\n\r\n5\r\nsorry\r\n0\r\n\r\n"),
+                                   ("hold",)]),
+        # RFC 9112 5.2: a user agent takes an obs-fold in a response as SP
+        ok_case("ok-obs-fold", b"HTTP/1.1 200 OK\r\nX-A: a\r\n  folded\r\n\r\n"),
+        case("many-headers", [("send", b"HTTP/1.1 200 OK\r\n" + b"A: b\r\n" * 10000 + b"\r\n"),
+                              ("hold",)]),
+        case("line-200k", [("send", b"HTTP/1.1 200 OK\r\nX: " + b"x" * (200 << 10) + b"\r\n\r\n"),
+                           ("hold",)]),
+    ]
     # RFC 9110 9.3.6: Content-Length / Transfer-Encoding on a 2xx to CONNECT
     # are ignored; what follows the header block is tunnel data.
     c += [
