@@ -24,7 +24,7 @@ waits for the peer), so the test can tell that every case was reached and
 that no proxy connection was left open.
 
   serve --listen ADDR [--socks-mux P] [--http-mux P] [--socks-pre] [--ready F]
-  client --proto socks5|http --host H [--pre NAME] [--limit S] [--sync DIR]
+  client --proto socks5|http --host H [--host6 H] [--pre NAME] [--limit S] [--sync DIR]
   list socks5|http|pre    print the cases: name expect timeout [auth]
 """
 import argparse
@@ -92,8 +92,8 @@ def case(name, ops, expect="refused", ban=b"", eof=False, times_out=False):
     return (name, ops, expect, ban, eof, times_out)
 
 
-def ok_case(name, reply, ban=b"", eof=False, pre=()):
-    ops = list(pre) + [("send", reply + ban)]
+def ok_case(name, reply, ban=b"", eof=False):
+    ops = [("send", reply + ban)]
     ops += [("close",)] if eof else [("echo",)]
     return case(name, ops, "ok", ban, eof)
 
@@ -594,9 +594,10 @@ def cmd_client(a):
     if not a.pre:
         # still serving: one good connection after the whole matrix
         good = [c for c in cases if c[0] in ("ok-v4", "ok")][0]
-        got, el, detail = run_case(good, a.host, port + cases.index(good), a.limit)
-        print("after the matrix: %s %s in %.2f s %s" % (good[0], got, el, detail))
-        bad += got != "ok"
+        for host in [a.host] + ([a.host6] if a.host6 else []):
+            got, el, detail = run_case(good, host, port + cases.index(good), a.limit)
+            print("after the matrix: %s to %s %s in %.2f s %s" % (good[0], host, got, el, detail))
+            bad += got != "ok"
     if a.sync:
         open(os.path.join(a.sync, "done"), "w").close()
         deadline = time.monotonic() + 30
@@ -631,6 +632,7 @@ def main():
     p = sub.add_parser("client")
     p.add_argument("--proto", choices=("socks5", "http"), default="socks5")
     p.add_argument("--host", required=True)
+    p.add_argument("--host6", help="after the matrix, a good connection to this IPv6 host too")
     p.add_argument("--pre")
     p.add_argument("--limit", type=float, default=10.0, help="handshake timeout (s)")
     p.add_argument("--sync")

@@ -16,7 +16,7 @@
 #   (ENGINE_HS_TIMEOUT_MS, src/engine.h) could fire, one that waits on it
 #   within that timeout + 5 s. The proxy must see every case start and every
 #   proxy connection closed by proxyvpn (none left open). Afterwards the same
-#   engine still serves a good connection, and its VmHWM grew by at most
+#   engine still serves a good connection (IPv4 and IPv6), and its VmHWM grew by at most
 #   16 MiB over its VmRSS before the matrix (about 100 handshakes at once,
 #   each with at most a 16 KiB reply buffer, plus the rings of the tunnels
 #   that open: measured under 1 MiB; the bound is loose on purpose, it
@@ -71,7 +71,7 @@ track_pid $!
 wait_sync "$sync/proxy.ready" 10 $! || { cat "$T_OUT/proxy.log" >&2; fail "hostile proxy did not start"; }
 
 t0=$(now_ms)
-pv exec --proxy "$url" -- "$PY" "$H" client --proto "$kind" --host "$DST4" --limit "$hs_s" \
+pv exec --proxy "$url" -- "$PY" "$H" client --proto "$kind" --host "$DST4" --host6 "$DST6" --limit "$hs_s" \
 	--sync "$sync" >"$T_OUT/client.out" 2>"$T_OUT/pv.err" &
 run=$!
 track_pid "$run"
@@ -148,9 +148,9 @@ while :; do
 done
 started=$(awk '$1 == "start" { print $2 }' "$T_OUT/proxy.log" | sort -u)
 notstarted=$(comm -23 <(echo "$want") <(echo "$started"))
-[ -z "$notstarted" ] || fail "cases the proxy never saw start: $(echo $notstarted)"
+[ -z "$notstarted" ] || fail "cases the proxy never saw start: $(tr "\n" " " <<<"$notstarted")"
 if grep -E '^(open|error) ' "$T_OUT/proxy.log" >&2 || [ -n "$missing" ]; then
-	fail "proxy connections not closed by proxyvpn: $(echo $missing) (see above)"
+	fail "proxy connections not closed by proxyvpn: $(tr "\n" " " <<<"$missing") (see above)"
 fi
 echo "proxy: $(echo "$want" | wc -l) cases started, every proxy connection closed by proxyvpn"
 grep -E '^closed (endless|drip-endless|flood)' "$T_OUT/proxy.log" || true
