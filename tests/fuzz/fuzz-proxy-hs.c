@@ -42,7 +42,7 @@ static void drain(struct proxy_hs *hs, struct result *res, size_t max)
 	proxy_hs_sent(hs, n);
 }
 
-/* Read sizes: sched[i % nsched] for the i-th read. */
+/* Read sizes: sizes[i % n] + 1 (or fixed) for the i-th read. */
 struct sched {
 	const uint8_t *sizes; /* NULL: fixed */
 	size_t n, fixed;
