@@ -3,6 +3,8 @@
 #   make check      unit tests (ASan+UBSan), fuzz smoke, end-to-end netns suite (root)
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
 #   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
+#   make asan       build/asan/proxyvpn: ASan+UBSan build the e2e suite runs once (PROXYVPN=)
+#   make valgrind   memcheck over a 1,000-connection transfer (root; tests/valgrind.sh)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
 PREFIX  ?= /usr/local
@@ -10,7 +12,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmnl libcap libnftables
+PKGS    := libmnl libcap libnftables libseccomp
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
@@ -28,6 +30,7 @@ OBJ     := $(SRC:src/%.c=build/%.o)
 LIBOBJ  := $(filter-out build/main.o,$(OBJ))
 SANOBJ  := $(LIBOBJ:build/%.o=build/san/%.o)
 FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
+ASANOBJ := $(OBJ:build/%.o=build/asan/%.o)
 UNIT    := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test-*.c))
 FUZZ    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
@@ -62,6 +65,18 @@ build/fault/%.o: src/%.c | build
 	@echo "  CC FLT  $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DPROXYVPN_FAULT -c -o $@ $<
+
+# The whole binary under ASan+UBSan, for one pass of the e2e suite.
+asan: build/asan/proxyvpn
+
+build/asan/proxyvpn: $(ASANOBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/%.o: src/%.c | build
+	@echo "  CC ASAN $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c $(SANOBJ) | build
 	@echo "  CC UNIT $@"
@@ -100,6 +115,6 @@ install: proxyvpn
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all fault unit fuzz check e2e format install clean
+.PHONY: all fault asan unit fuzz check e2e format install clean
 .SECONDARY:
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d)
