@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,13 @@ int sandbox_enter(const struct sandbox_cfg *c)
 	if (ret == 0) {
 		step = "clearing the capability sets";
 		ret = clear_sets();
+	}
+	if (ret == 0 && c->parent > 0) {
+		step = "parent-death signal";
+		if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0)
+			ret = -errno;
+		else if (getppid() != c->parent)
+			ret = -ESRCH;
 	}
 	if (ret == 0) {
 		step = "no_new_privs";

@@ -24,6 +24,8 @@ struct sandbox_cfg {
 	uid_t uid;
 	gid_t gid;
 	pid_t kill_pid;	/* > 0: the one pid kill() and wait4() may name (exec mode) */
+	pid_t parent;	/* > 0: re-arm PR_SET_PDEATHSIG (SIGKILL), which an id change
+			 * clears; -ESRCH if the parent is already gone */
 };
 
 /*
