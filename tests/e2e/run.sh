@@ -86,6 +86,8 @@ TESTS=(
 	"malformed-socks5     malformed  socks5      90"
 	"limits-socks5        limits     socks5      60"
 	"up-socks5            up         socks5      90"
+	"sandbox-exec         sandbox    exec        60"
+	"sandbox-up           sandbox    up          90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
