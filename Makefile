@@ -95,7 +95,7 @@ build:
 unit: $(UNIT)
 fuzz: $(FUZZ)
 
-check: proxyvpn fault unit fuzz
+check: proxyvpn fault asan unit fuzz
 	$(Q)tests/run-all.sh
 
 e2e: proxyvpn fault
@@ -104,17 +104,27 @@ e2e: proxyvpn fault
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
+valgrind: proxyvpn
+	$(Q)tests/e2e/run.sh -v valgrind
+
 bench: proxyvpn
 	$(Q)bash bench/run.sh --no-build
 .PHONY: bench
 
+# The engine of `up` runs as the system user proxyvpn when it exists (else
+# nobody): created here on a real install (not into a DESTDIR staging tree).
 install: proxyvpn
 	install -D -m 0755 proxyvpn $(DESTDIR)$(BINDIR)/proxyvpn
 	install -D -m 0644 doc/proxyvpn.8 $(DESTDIR)$(MANDIR)/man8/proxyvpn.8
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd proxyvpn >/dev/null; then \
+		echo "  USER    proxyvpn (system user for the engine)"; \
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin proxyvpn; \
+	fi
 
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all fault asan unit fuzz check e2e format install clean
+.PHONY: all fault asan unit fuzz check e2e valgrind format install clean
 .SECONDARY:
 -include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d)

@@ -88,6 +88,7 @@ TESTS=(
 	"up-socks5            up         socks5      90"
 	"sandbox-exec         sandbox    exec        60"
 	"sandbox-up           sandbox    up          90"
+	"valgrind             valgrind   socks5      300"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
