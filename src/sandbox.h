@@ -9,7 +9,8 @@
  *   4. PR_SET_NO_NEW_PRIVS;
  *   5. a seccomp allowlist (libseccomp) whose default is to kill the
  *      process. PROXYVPN_SECCOMP=log makes the default "log and allow"
- *      (audit log), for finding a missing syscall; it is ignored when the
+ *      (audit log), for finding a missing syscall, and =off loads none
+ *      (valgrind, which cannot run seccomp()); both are ignored when the
  *      binary runs with file capabilities (secure_getenv).
  * The list of syscalls and why each is there: docs/security.md.
  */
