@@ -24,7 +24,7 @@ enum ipc_type {
 };
 
 enum {
-	IPC_MAX_FDS = 4,
+	IPC_MAX_FDS = 16,	/* room for per-worker TUN queues later */
 	IPC_MAX_PAYLOAD = 64,
 	IPC_FD_TUN = 1 << 0,	/* always: the TUN (IFF_TUN | IFF_NO_PI, non-blocking) */
 	IPC_FD_CTL = 1 << 1,	/* optional: the control socket's listening fd */

@@ -234,6 +234,8 @@ static int load_filter(const struct sandbox_cfg *c)
 	ctx = seccomp_init(def);
 	if (!ctx)
 		return -ENOMEM;
+	/* every thread, should one exist already (it should not: see sandbox.h) */
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	for (i = 0; ret == 0 && i < sizeof(allow_plain) / sizeof(allow_plain[0]); i++)
 		ret = add(ctx, allow_plain[i], 0, NULL);
 	if (ret == 0)

@@ -31,7 +31,9 @@ struct sandbox_cfg {
 
 /*
  * Drops as above. 0, or -errno after logging one line naming the step; on
- * failure the process may be half-dropped and must exit.
+ * failure the process may be half-dropped and must exit. Call it while the
+ * process has one thread: capability sets are per thread, and unshare()
+ * refuses a threaded caller. Threads created afterwards inherit it all.
  */
 int sandbox_enter(const struct sandbox_cfg *c);
 

@@ -13,7 +13,8 @@
 #        meanwhile (counted there, with a positive control before up);
 #        SIGKILL of the engine during a transfer: the app sees an error, a
 #        new engine serves within 2 s, zero leaks; SIGTERM to the parent
-#        still tears everything down.
+#        still tears everything down; the same engine status when up is
+#        run by uid 65534 through file capabilities.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -224,4 +225,38 @@ probe
 sleep 0.2
 assert_eq "$(($(leak_count) - l0))" 0 "packets counted at PRX around the SIGSYS restart"
 stop_up "up (fault build) after a SIGSYS restart"
+
+# (5) up by uid 65534 through file capabilities (cap_net_admin+ep): the
+# engine cannot switch ids, and has no CAP_SETPCAP to empty its bounding
+# set; it does so from a user namespace of its own. --user is refused.
+orig_tun=$(stat -c %a /dev/net/tun)
+on_exit "chmod $orig_tun /dev/net/tun"
+chmod 0666 /dev/net/tun
+chmod 0711 "$E2E_TMP/app" "$T_OUT"
+cdir=$T_OUT/cap
+mkdir -m 0755 "$cdir"
+install -m 0755 "$E2E_PROXYVPN" "$cdir/proxyvpn"
+setcap cap_net_admin+ep "$cdir/proxyvpn" || fail "setcap"
+mkdir -m 0700 "$cdir/xdg"
+chown 65534:65534 "$cdir/xdg"
+as_nobody() { ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$@"; }
+rc=0
+as_nobody "$cdir/proxyvpn" up --proxy "$URL" --user nobody >"$T_OUT/user.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up --user without root: $(cat "$T_OUT/user.log")"
+grep -q "needs root" "$T_OUT/user.log" || fail "up --user without root: $(cat "$T_OUT/user.log")"
+# a simple command (ip, setpriv and env exec in turn), so $! is proxyvpn itself
+ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$cdir/proxyvpn" up --proxy "$URL" \
+	--tun pvpn0 -v >"$T_OUT/up3.log" 2>&1 &
+UP_PID=$!
+track_pid "$UP_PID"
+wait_log "$T_OUT/up3.log" "the host's TCP goes through" 10 || fail "up as 65534: $(cat "$T_OUT/up3.log")"
+eng=$(engine_of)
+[ -n "$eng" ] || fail "no engine child of up (uid 65534) pid $UP_PID"
+cp "/proc/$eng/status" "$T_OUT/eng3.status"
+check_status "$T_OUT/eng3.status" "engine of up run by uid 65534 with file caps"
+grep -q "^CapEff:.*0000000000001000" "/proc/$UP_PID/status" || fail "control: the parent lacks CAP_NET_ADMIN"
+fetch "TCP through up run by uid 65534"
+stop_up "up run by uid 65534"
 log "up: engine unprivileged and sandboxed; SIGKILL and SIGSYS restarts with 0 leaks; teardown clean"
