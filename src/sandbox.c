@@ -122,6 +122,13 @@ static const int allow_plain[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
+/* One argument comparison, every field set (libseccomp's SCMP_A* leave datum_b out). */
+static struct scmp_arg_cmp cmp(unsigned int arg, enum scmp_compare op, scmp_datum_t a,
+			       scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static int add(scmp_filter_ctx ctx, int nr, unsigned int n, const struct scmp_arg_cmp *a)
 {
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, a);
@@ -143,10 +150,10 @@ static int allow_socket(scmp_filter_ctx ctx)
 	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 			struct scmp_arg_cmp a[3] = {
-				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fams[f]),
+				cmp(0, SCMP_CMP_EQ, (scmp_datum_t)fams[f], 0),
 				/* the type without SOCK_NONBLOCK | SOCK_CLOEXEC */
-				SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)kinds[k].type),
-				SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)kinds[k].proto),
+				cmp(1, SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)kinds[k].type),
+				cmp(2, SCMP_CMP_EQ, (scmp_datum_t)kinds[k].proto, 0),
 			};
 
 			ret = add(ctx, SCMP_SYS(socket), 3, a);
@@ -168,17 +175,17 @@ static int allow_filtered(scmp_filter_ctx ctx, const struct sandbox_cfg *c)
 	ret = allow_socket(ctx);
 	/* fcntl: flags only (O_NONBLOCK, FD_CLOEXEC); no locks, owners, leases */
 	for (i = 0; ret == 0 && i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++) {
-		a[0] = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]);
+		a[0] = cmp(1, SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i], 0);
 		ret = add(ctx, SCMP_SYS(fcntl), 1, a);
 	}
 	/* mmap/mprotect for malloc and thread stacks, never executable memory */
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	a[0] = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 	if (ret == 0)
 		ret = add(ctx, SCMP_SYS(mmap), 1, a);
 	if (ret == 0)
 		ret = add(ctx, SCMP_SYS(mprotect), 1, a);
 	/* clone: new threads only (CLONE_THREAD), never a new process */
-	a[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+	a[0] = cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
 	if (ret == 0)
 		ret = add(ctx, SCMP_SYS(clone), 1, a);
 	/* clone3 passes its flags in memory, out of the filter's reach: glibc
@@ -186,12 +193,12 @@ static int allow_filtered(scmp_filter_ctx ctx, const struct sandbox_cfg *c)
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* signals to ourselves only (abort(), raise()) */
-	a[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	a[0] = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
 	if (ret == 0)
 		ret = add(ctx, SCMP_SYS(tgkill), 1, a);
 	/* exec mode: signal forwarding to, and reaping of, the one command */
 	if (ret == 0 && c->kill_pid > 0) {
-		a[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)c->kill_pid);
+		a[0] = cmp(0, SCMP_CMP_EQ, (scmp_datum_t)c->kill_pid, 0);
 		ret = add(ctx, SCMP_SYS(kill), 1, a);
 		if (ret == 0)
 			ret = add(ctx, SCMP_SYS(wait4), 1, a);
