@@ -133,6 +133,33 @@ static int take_hello(int sock, uint32_t *gen, int *tun_fd, int *ctl_fd)
 	return 0;
 }
 
+#ifdef PROXYVPN_FAULT
+/*
+ * Test builds: PROXYVPN_FAULT_IPC=ready|garbage makes the first engine
+ * send, after its IPC_READY, a second READY or a record with a bad
+ * header: the parent must kill and restart it.
+ */
+static void fault_ipc(int sock, const struct ipc_ready *rd)
+{
+	static const uint8_t garbage[] = { 2, 0, 8, 0, 1, 0, 0, 0, 1 };	/* len 8, 1 byte */
+	const char *s = getenv("PROXYVPN_FAULT_IPC");
+
+	if (!s)
+		return;
+	log_info("PROXYVPN_FAULT_IPC: sending %s", s);
+	if (!strcmp(s, "ready"))
+		ipc_send(sock, IPC_READY, rd, sizeof(*rd), NULL, 0);
+	else
+		send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL);
+}
+#else
+static void fault_ipc(int sock, const struct ipc_ready *rd)
+{
+	(void)sock;
+	(void)rd;
+}
+#endif
+
 static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t ppid)
 {
 	struct engine_run run;
@@ -178,6 +205,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		_exit(1);
 	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0)
 		_exit(1);
+	fault_ipc(sock, &rd);
 	ret = loop_run(&run.loop);
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
@@ -224,7 +252,9 @@ static int spawn(struct privsep *p)
 	}
 	close(sv[1]);
 #ifdef PROXYVPN_FAULT
-	unsetenv("PROXYVPN_FAULT_SYSCALL");	/* test builds: only the first engine dies */
+	/* test builds: only the first engine misbehaves */
+	unsetenv("PROXYVPN_FAULT_SYSCALL");
+	unsetenv("PROXYVPN_FAULT_IPC");
 #endif
 	p->pid = pid;
 	p->ready = false;

@@ -10,7 +10,9 @@
 #        root; nothing of proxyvpn listens (ss -lnp); the fault build's engine
 #        dies of SIGSYS in the middle of a download and the parent restarts
 #        it: new connections work once it says so, and nothing leaks to PRX
-#        meanwhile (counted there, with a positive control before up);
+#        meanwhile (counted there, with a positive control before up); an
+#        engine that sends a second READY or a malformed record is killed
+#        and replaced;
 #        SIGKILL of the engine during a transfer: the app sees an error, a
 #        new engine serves within 2 s, zero leaks; SIGTERM to the parent
 #        still tears everything down; the same engine status when up is
@@ -225,6 +227,19 @@ probe
 sleep 0.2
 assert_eq "$(($(leak_count) - l0))" 0 "packets counted at PRX around the SIGSYS restart"
 stop_up "up (fault build) after a SIGSYS restart"
+
+# (4b) a hostile engine: a second READY, then a malformed record; each time
+# the parent kills that engine and starts a new one (fault build)
+for kind in ready garbage; do
+	start_up "$E2E_PROXYVPN_FAULT" "$T_OUT/ipc-$kind.log" "PROXYVPN_FAULT_IPC=$kind"
+	wait_log "$T_OUT/ipc-$kind.log" "engine restarted" 2 ||
+		fail "IPC $kind: no restart: $(tail -n 5 "$T_OUT/ipc-$kind.log")"
+	want="unexpected message: killing it"
+	[ "$kind" = garbage ] && want="malformed message: killing it"
+	grep -q "$want" "$T_OUT/ipc-$kind.log" || fail "IPC $kind: $(grep engine "$T_OUT/ipc-$kind.log")"
+	fetch "TCP after a hostile IPC message ($kind)"
+	stop_up "up after a hostile IPC message ($kind)"
+done
 
 # (5) up by uid 65534 through file capabilities (cap_net_admin+ep): the
 # engine cannot switch ids, and has no CAP_SETPCAP to empty its bounding
