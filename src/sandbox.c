@@ -113,9 +113,12 @@ static const int allow_plain[] = {
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 	/* ISS, timestamp offsets, flow-hash key */
 	SCMP_SYS(getrandom),
-	/* threads (glibc pthread_create, locks) */
+	/* threads (glibc pthread_create, locks), wakeups between them */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(gettid), SCMP_SYS(getpid),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(eventfd2),
+	/* our own ids, e.g. to compare with a control-socket peer's SO_PEERCRED */
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(getppid),
 	/* signals: returning from handlers, masks, abort() */
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
