@@ -3,6 +3,8 @@
 #   make check      unit tests (ASan+UBSan), fuzz smoke, end-to-end netns suite (root)
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
 #   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
+#   make asan       build/asan/proxyvpn: ASan+UBSan build the e2e suite runs once (PROXYVPN=)
+#   make valgrind   memcheck over a 1,000-connection transfer (root; tests/valgrind.sh)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
 PREFIX  ?= /usr/local
@@ -10,7 +12,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmnl libcap libnftables
+PKGS    := libmnl libcap libnftables libseccomp
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
@@ -28,6 +30,7 @@ OBJ     := $(SRC:src/%.c=build/%.o)
 LIBOBJ  := $(filter-out build/main.o,$(OBJ))
 SANOBJ  := $(LIBOBJ:build/%.o=build/san/%.o)
 FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
+ASANOBJ := $(OBJ:build/%.o=build/asan/%.o)
 UNIT    := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test-*.c))
 FUZZ    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
@@ -63,6 +66,18 @@ build/fault/%.o: src/%.c | build
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DPROXYVPN_FAULT -c -o $@ $<
 
+# The whole binary under ASan+UBSan, for one pass of the e2e suite.
+asan: build/asan/proxyvpn
+
+build/asan/proxyvpn: $(ASANOBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/%.o: src/%.c | build
+	@echo "  CC ASAN $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
 build/unit/%: tests/unit/%.c $(SANOBJ) | build
 	@echo "  CC UNIT $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
@@ -80,7 +95,7 @@ build:
 unit: $(UNIT)
 fuzz: $(FUZZ)
 
-check: proxyvpn fault unit fuzz
+check: proxyvpn fault asan unit fuzz
 	$(Q)tests/run-all.sh
 
 e2e: proxyvpn fault
@@ -89,17 +104,27 @@ e2e: proxyvpn fault
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
+valgrind: proxyvpn
+	$(Q)tests/e2e/run.sh -v valgrind
+
 bench: proxyvpn
 	$(Q)bash bench/run.sh --no-build
 .PHONY: bench
 
+# The engine of `up` runs as the system user proxyvpn when it exists (else
+# nobody): created here on a real install (not into a DESTDIR staging tree).
 install: proxyvpn
 	install -D -m 0755 proxyvpn $(DESTDIR)$(BINDIR)/proxyvpn
 	install -D -m 0644 doc/proxyvpn.8 $(DESTDIR)$(MANDIR)/man8/proxyvpn.8
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd proxyvpn >/dev/null; then \
+		echo "  USER    proxyvpn (system user for the engine)"; \
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin proxyvpn; \
+	fi
 
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all fault unit fuzz check e2e format install clean
+.PHONY: all fault asan unit fuzz check e2e valgrind format install clean
 .SECONDARY:
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d)

@@ -11,9 +11,9 @@
 # 127.0.0.1:8888 in the root namespace, which the tests never use.
 set -euo pipefail
 
-BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev)
+BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
 TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
-	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables)
+	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind)
 
 want=("${BUILD[@]}")
 case ${1:-} in

@@ -22,6 +22,7 @@
 #include "exec.h"
 #include "log.h"
 #include "loop.h"
+#include "sandbox.h"
 #include "url.h"
 
 struct exec_run {
@@ -278,6 +279,14 @@ int cmd_exec(int argc, char **argv)
 			log_warn("engine");
 		goto out_kill;
 	}
+	/*
+	 * Everything is acquired (TUN, epoll, signalfd, the raised fd limit):
+	 * shed every privilege before the command can send a packet. The
+	 * engine keeps the caller's uid (it forwards signals to, and reaps,
+	 * the command, which runs as that uid).
+	 */
+	if (sandbox_enter(&(struct sandbox_cfg){ .kill_pid = child.pid }) < 0)
+		goto out_kill;
 	ret = exec_release(&child);
 	if (ret < 0) {
 		int st;

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
+#include "privsep.h"
 #include "route.h"
 #include "state.h"
 #include "tun.h"
@@ -56,11 +57,8 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
-};
-
-struct up_run {
-	struct loop loop;
-	struct loop_io sig_io;
+	const char *user;		/* --user: the engine's, when run as root */
+	struct sandbox_cfg sandbox;
 };
 
 static void verbosity(int c)
@@ -232,6 +230,24 @@ static bool rp_filter_ok(void)
 		}
 	}
 	return true;
+}
+
+/*
+ * The engine's uid: as root, --user (default: the system user proxyvpn,
+ * else nobody); otherwise our own (we cannot switch), so --user is refused.
+ */
+static bool engine_user(struct up_opts *o)
+{
+	if (geteuid() != 0) {
+		if (o->user) {
+			log_error("up: --user needs root (the engine already runs as uid %u)",
+				  (unsigned int)geteuid());
+			return false;
+		}
+		return true;
+	}
+	o->sandbox.set_ids = true;
+	return sandbox_user(o->user, &o->sandbox.uid, &o->sandbox.gid) == 0;
 }
 
 /* ---- the state record ---- */
@@ -483,18 +499,6 @@ static int take_lock(int dirfd, const char *cmd)
 
 /* ---- up ---- */
 
-static void stop_cb(struct loop_io *io, uint32_t events)
-{
-	struct up_run *r = (struct up_run *)((char *)io - offsetof(struct up_run, sig_io));
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		log_info("signal %u: tearing down", si.ssi_signo);
-		r->loop.stop = true;
-	}
-}
-
 enum {
 	OPT_KILLSWITCH = 256,
 	OPT_NO_KILLSWITCH,
@@ -502,6 +506,7 @@ enum {
 	OPT_EXCLUDE,
 	OPT_TUN,
 	OPT_STATE_DIR,
+	OPT_USER,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -535,6 +540,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"tun", required_argument, NULL, OPT_TUN},
 		{"mtu", required_argument, NULL, 'm'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"user", required_argument, NULL, OPT_USER},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -595,6 +601,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			break;
 		case OPT_STATE_DIR:
 			o->state_dir = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
 			break;
 		default:
 			ret = common_opt(c, argv);
@@ -682,53 +691,6 @@ static void raise_nofile(void)
 	}
 }
 
-/* Runs the engine on tun_fd (taken over) until a signal. 0 or -1 (logged). */
-static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun)
-{
-	struct up_run run = {0};
-	struct engine eng = {.tun_fd = -1};
-	sigset_t mask;
-	int sfd = -1, ret = -1;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	if (loop_init(&run.loop) < 0) {
-		close(tun_fd);
-		log_error("up: event loop: %s", strerror(errno));
-		return -1;
-	}
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	run.sig_io.cb = stop_cb;
-	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
-		close(tun_fd);
-		log_error("up: signalfd: %s", strerror(errno));
-		goto out;
-	}
-	ret = engine_init(&eng, &run.loop, tun_fd, ecfg);
-	if (ret < 0) {
-		if (ret != -EINVAL)
-			log_error("up: engine: %s", strerror(-ret));
-		ret = -1;
-		goto out;
-	}
-	log_info("up: the host's TCP goes through %s://%s:%u via %s", url_scheme_name(ecfg->proxy->type),
-		 ecfg->proxy->host, ecfg->proxy->port, tun);
-	ret = loop_run(&run.loop);
-	if (ret < 0)
-		log_error("up: event loop: %s", strerror(-ret));
-	engine_log_stats(&eng);
-	ret = ret < 0 ? -1 : 0;
-out:
-	/* closes the TUN: the link goes away */
-	engine_fini(&eng);
-	if (sfd >= 0)
-		close(sfd);
-	loop_fini(&run.loop);
-	return ret;
-}
-
 /* Everything after the lock and the dead run's cleanup. Returns the exit status. */
 static int up_install(int dirfd, struct up_opts *o,
 		      struct engine_cfg *ecfg)
@@ -784,8 +746,8 @@ static int up_install(int dirfd, struct up_opts *o,
 		 rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
 		 o->killswitch ? "on" : "off");
 	raise_nofile();
-	ret = run_engine(tun_fd, ecfg, name);
-	tun_fd = -1;
+	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fd = tun_fd, .ctl_fd = -1,
+						 .tun_name = name, .sandbox = o->sandbox});
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
 	/* routes before the killswitch, then the TUN */
@@ -826,7 +788,7 @@ int cmd_up(int argc, char **argv)
 		log_error("invalid proxy URL: %s", why);
 		return EXIT_USAGE;
 	}
-	if (!have_net_admin() || !rp_filter_ok()) {
+	if (!have_net_admin() || !rp_filter_ok() || !engine_user(&o)) {
 		url_clear(&url);
 		return EXIT_ENV;
 	}

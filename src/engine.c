@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "ip.h"
 #include "log.h"
+#include "sandbox.h"
 #include "session.h"
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
@@ -50,6 +51,7 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 			return;
 		}
 		e->stats.pkts_in++;
+		sandbox_fault_tick();	/* test builds: PROXYVPN_FAULT_SYSCALL */
 		if (fault_in(e, e->pkt, (size_t)n))
 			continue;	/* test builds: it calls engine_input() */
 		engine_input(e, e->pkt, (size_t)n);

@@ -138,7 +138,8 @@ static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_link_index(struct nl *nl, const char *ifname)
 {
-	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	/* zeroed: the name attribute's padding is sent as is (valgrind) */
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE] = { 0 };
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	int index = 0, ret;

@@ -15,6 +15,8 @@
 # --selftest runs the same tests without proxyvpn: the applications talk to
 # the proxy themselves (E2E_VIA / curl --proxy), proving the plumbing; tests
 # that need proxyvpn are skipped. Lines are then prefixed "selftest/".
+# PROXYVPN=PATH tests another binary (tests/run-all.sh e2e-asan: the ASan
+# build); PROXYVPN_FAULT_BIN=PATH another fault build.
 # Exit status: 0 if no test failed, 1 otherwise.
 
 set -uo pipefail
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 		;;
 	-v) VERBOSE=1 ;;
 	-h | --help)
-		sed -n '2,19p' "$0"
+		sed -n '2,21p' "$0"
 		exit 0
 		;;
 	-*)
@@ -88,6 +90,9 @@ TESTS=(
 	"hostile-socks5       hostile    socks5      90"
 	"hostile-http         hostile    http        90"
 	"up-socks5            up         socks5      90"
+	"sandbox-exec         sandbox    exec        60"
+	"sandbox-up           sandbox    up          90"
+	"valgrind             valgrind   socks5      300"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

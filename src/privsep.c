@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `up`'s privilege separation (see privsep.h): the parent's small loop
+ * (signals, the engine's IPC, the restart timer) and the engine child's
+ * start: close every fd but the socketpair, take the TUN from it, build the
+ * engine, enter the sandbox, say ready, serve. Every message from the
+ * engine is checked as hostile input; one that is not exactly what may come
+ * gets the engine killed and restarted like a crash. Tearing down instead
+ * would lift the killswitch, which an attacker in the engine must not be
+ * able to cause.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "loop.h"
+#include "privsep.h"
+#include "url.h"
+
+struct privsep {
+	const struct privsep_cfg *cfg;
+	struct loop loop;
+	struct loop_io sig_io, ipc_io;
+	struct timer restart, term;
+	struct privsep_backoff bo;
+	pid_t pid;		/* the engine, or -1 */
+	uint32_t gen;		/* engines started */
+	bool ready;		/* this engine said IPC_READY */
+	bool ever_ready;
+	bool stopping;
+	int status;		/* privsep_run's return */
+};
+
+#define container(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now)
+{
+	uint64_t oldest;
+
+	b->death[b->n % PRIVSEP_LOOP_CRASHES] = now;
+	b->n++;
+	if (b->n < PRIVSEP_LOOP_CRASHES) {
+		b->delay_ms = 0;
+		return 0;
+	}
+	/* the slot written next holds the oldest of the last LOOP_CRASHES */
+	oldest = b->death[b->n % PRIVSEP_LOOP_CRASHES];
+	if (now - oldest >= PRIVSEP_LOOP_WINDOW_MS) {
+		b->delay_ms = 0;
+		return 0;
+	}
+	if (b->delay_ms == 0)
+		b->delay_ms = PRIVSEP_BACKOFF_MIN_MS;
+	else if (b->delay_ms < PRIVSEP_BACKOFF_MAX_MS / 2)
+		b->delay_ms *= 2;
+	else
+		b->delay_ms = PRIVSEP_BACKOFF_MAX_MS;
+	return b->delay_ms;
+}
+
+/* ---- the engine child ---- */
+
+/* Keeps 0-2 and sock (moved above 2 if needed); closes every other fd. */
+static int close_others(int sock)
+{
+	int fd;
+
+	if (sock < 3) {
+		fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return -1;
+		close(sock);
+		sock = fd;
+	}
+	if (sock > 3 && close_range(3, (unsigned int)sock - 1, 0) < 0)
+		return -1;
+	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
+		return -1;
+	return sock;
+}
+
+struct engine_run {
+	struct loop loop;
+	struct loop_io sig_io;
+};
+
+static void engine_sig_cb(struct loop_io *io, uint32_t events)
+{
+	struct engine_run *r = container(io, struct engine_run, sig_io);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		r->loop.stop = true;	/* SIGTERM from the parent: tearing down */
+}
+
+/* The hello: the generation and the fds, exactly as announced. */
+static int take_hello(int sock, uint32_t *gen, int *tun_fd, int *ctl_fd)
+{
+	struct ipc_hello h;
+	struct ipc_msg m;
+	unsigned int want;
+	int ret;
+
+	ret = ipc_recv(sock, &m);
+	if (ret < 0)
+		return ret;
+	if (m.type != IPC_HELLO || ipc_get_data(&m, &h, sizeof(h)) < 0 || !(h.fds & IPC_FD_TUN) ||
+	    (h.fds & ~(uint32_t)IPC_FD_ALL)) {
+		ipc_msg_close(&m);
+		return -EBADMSG;
+	}
+	want = 1 + !!(h.fds & IPC_FD_CTL);
+	if (m.nfds != want) {
+		ipc_msg_close(&m);
+		return -EBADMSG;
+	}
+	*gen = h.generation;
+	*tun_fd = m.fds[0];
+	*ctl_fd = want > 1 ? m.fds[1] : -1;
+	return 0;
+}
+
+#ifdef PROXYVPN_FAULT
+/*
+ * Test builds: PROXYVPN_FAULT_IPC=ready|garbage makes the first engine
+ * send, after its IPC_READY, a second READY or a record with a bad
+ * header: the parent must kill and restart it.
+ */
+static void fault_ipc(int sock, const struct ipc_ready *rd)
+{
+	static const uint8_t garbage[] = { 2, 0, 8, 0, 1, 0, 0, 0, 1 };	/* len 8, 1 byte */
+	const char *s = getenv("PROXYVPN_FAULT_IPC");
+
+	if (!s)
+		return;
+	log_info("PROXYVPN_FAULT_IPC: sending %s", s);
+	if (!strcmp(s, "ready"))
+		ipc_send(sock, IPC_READY, rd, sizeof(*rd), NULL, 0);
+	else
+		send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL);
+}
+#else
+static void fault_ipc(int sock, const struct ipc_ready *rd)
+{
+	(void)sock;
+	(void)rd;
+}
+#endif
+
+static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t ppid)
+{
+	struct engine_run run;
+	struct engine eng = { .tun_fd = -1 };
+	struct ipc_ready rd = { 0 };
+	struct sandbox_cfg sbx = c->sandbox;
+	sigset_t term;
+	int tun_fd, ctl_fd, sfd, ret;
+
+	/* Die with the parent; if it already died, getppid() shows it. */
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
+		_exit(1);
+	sock = close_others(sock);
+	if (sock < 0 || take_hello(sock, &rd.generation, &tun_fd, &ctl_fd) < 0) {
+		log_error("engine: no valid hello from the parent");
+		_exit(1);
+	}
+	/* ctl_fd: the control socket is served here once ctl.c is wired (later). */
+	if (ctl_fd >= 0)
+		close(ctl_fd);
+	/* SIGINT and SIGHUP stay blocked: only the parent decides to stop. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (loop_init(&run.loop) < 0) {
+		log_warn("engine: epoll");
+		_exit(1);
+	}
+	sfd = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
+	run.sig_io.cb = engine_sig_cb;
+	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
+		log_warn("engine: signalfd");
+		_exit(1);
+	}
+	ret = engine_init(&eng, &run.loop, tun_fd, c->ecfg);
+	if (ret < 0) {
+		if (ret != -EINVAL)
+			log_error("engine: %s", strerror(-ret));
+		_exit(1);
+	}
+	/* Acquired: TUN, epoll, signalfd, the socketpair. Now shed everything. */
+	sbx.parent = ppid;
+	if (sandbox_enter(&sbx) < 0)
+		_exit(1);
+	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0)
+		_exit(1);
+	fault_ipc(sock, &rd);
+	ret = loop_run(&run.loop);
+	if (ret < 0)
+		log_error("engine: event loop: %s", strerror(-ret));
+	engine_log_stats(&eng);
+	engine_fini(&eng);
+	_exit(ret < 0 ? 1 : 0);
+}
+
+/* ---- the parent ---- */
+
+static void ipc_close(struct privsep *p)
+{
+	if (p->ipc_io.fd >= 0) {
+		int fd = p->ipc_io.fd;
+
+		loop_io_del(&p->loop, &p->ipc_io);
+		close(fd);
+	}
+}
+
+static void ipc_cb(struct loop_io *io, uint32_t events);
+
+static int spawn(struct privsep *p)
+{
+	const struct privsep_cfg *c = p->cfg;
+	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = ++p->gen };
+	int fds[2] = { c->tun_fd, c->ctl_fd }, sv[2], ret;
+	pid_t pid, ppid = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn("up: engine socketpair");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("up: fork");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		engine_child(sv[1], c, ppid);
+	}
+	close(sv[1]);
+#ifdef PROXYVPN_FAULT
+	/* test builds: only the first engine misbehaves */
+	unsetenv("PROXYVPN_FAULT_SYSCALL");
+	unsetenv("PROXYVPN_FAULT_IPC");
+#endif
+	p->pid = pid;
+	p->ready = false;
+	if (c->ctl_fd >= 0)
+		h.fds |= IPC_FD_CTL;
+	ret = ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, c->ctl_fd >= 0 ? 2 : 1);
+	if (ret < 0)
+		log_debug("up: hello to the engine: %s", strerror(-ret));	/* SIGCHLD follows */
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    loop_io_add(&p->loop, &p->ipc_io, sv[0], EPOLLIN) < 0) {
+		log_warn("up: engine socket");
+		close(sv[0]);
+		kill(pid, SIGKILL);	/* reaped by the SIGCHLD path */
+	}
+	log_debug("up: engine %u started (pid %d)", p->gen, (int)pid);
+	return 0;
+}
+
+static void restart_cb(struct timer *t)
+{
+	struct privsep *p = container(t, struct privsep, restart);
+
+	if (p->stopping || p->pid > 0)
+		return;
+	if (spawn(p) < 0) {
+		/* fork failed (memory, pids): try again later, killswitch holds */
+		loop_timer_set(&p->loop, &p->restart, p->loop.now + PRIVSEP_BACKOFF_MIN_MS);
+	}
+}
+
+/* The engine sent something it may not: kill it; the restart path follows. */
+static void hostile(struct privsep *p, const char *why)
+{
+	log_error("up: engine pid %d: %s: killing it", (int)p->pid, why);
+	ipc_close(p);
+	if (p->pid > 0)
+		kill(p->pid, SIGKILL);
+}
+
+static void ipc_cb(struct loop_io *io, uint32_t events)
+{
+	struct privsep *p = container(io, struct privsep, ipc_io);
+	struct ipc_ready rd;
+	struct ipc_msg m;
+	int ret;
+
+	(void)events;
+	for (;;) {
+		ret = ipc_recv(io->fd, &m);
+		if (ret == -EAGAIN)
+			return;
+		if (ret == -EPIPE || ret == -ECONNRESET) {
+			ipc_close(p);	/* the engine is going: SIGCHLD follows */
+			return;
+		}
+		if (ret < 0) {
+			hostile(p, "malformed message");
+			return;
+		}
+		/* Only one message may ever come: READY, once, of this generation. */
+		if (m.nfds || m.type != IPC_READY || p->ready ||
+		    ipc_get_data(&m, &rd, sizeof(rd)) < 0 || rd.generation != p->gen ||
+		    rd.zero != 0) {
+			ipc_msg_close(&m);
+			hostile(p, "unexpected message");
+			return;
+		}
+		p->ready = true;
+		if (!p->ever_ready)
+			log_info("up: the host's TCP goes through %s://%s:%u via %s",
+				 url_scheme_name(p->cfg->ecfg->proxy->type),
+				 p->cfg->ecfg->proxy->host, p->cfg->ecfg->proxy->port,
+				 p->cfg->tun_name);
+		else
+			log_info("up: engine restarted (pid %d)", (int)p->pid);
+		p->ever_ready = true;
+	}
+}
+
+static void describe_death(pid_t pid, int st)
+{
+	if (WIFSIGNALED(st))
+		log_error("up: engine pid %d killed by signal %d%s", (int)pid, WTERMSIG(st),
+			  WTERMSIG(st) == SIGSYS ? " (a syscall the sandbox forbids)" : "");
+	else
+		log_error("up: engine pid %d exited with status %d", (int)pid, WEXITSTATUS(st));
+}
+
+static void engine_died(struct privsep *p, int st)
+{
+	uint32_t delay;
+
+	ipc_close(p);
+	loop_timer_cancel(&p->loop, &p->term);
+	if (p->stopping) {
+		log_debug("up: engine stopped");
+		p->pid = -1;
+		p->loop.stop = true;
+		return;
+	}
+	describe_death(p->pid, st);
+	p->pid = -1;
+	if (!p->ever_ready) {
+		/* the first engine never came up: a setup problem, not a crash */
+		log_error("up: the engine could not start: tearing down");
+		p->status = -1;
+		p->loop.stop = true;
+		return;
+	}
+	delay = privsep_backoff_next(&p->bo, p->loop.now);
+	if (delay)
+		log_error("up: engine crash loop: next start in %u ms (the killswitch holds)",
+			  delay);
+	loop_timer_set(&p->loop, &p->restart, p->loop.now + delay);
+}
+
+static void term_expired(struct timer *t)
+{
+	struct privsep *p = container(t, struct privsep, term);
+
+	if (p->pid > 0) {
+		log_warnx("up: engine did not stop within %d ms: SIGKILL", PRIVSEP_TERM_MS);
+		kill(p->pid, SIGKILL);
+	}
+}
+
+static void stop(struct privsep *p)
+{
+	if (p->stopping)
+		return;
+	p->stopping = true;
+	loop_timer_cancel(&p->loop, &p->restart);
+	if (p->pid <= 0) {
+		p->loop.stop = true;
+		return;
+	}
+	kill(p->pid, SIGTERM);
+	p->term.cb = term_expired;
+	loop_timer_set(&p->loop, &p->term, p->loop.now + PRIVSEP_TERM_MS);
+}
+
+static void sig_cb(struct loop_io *io, uint32_t events)
+{
+	struct privsep *p = container(io, struct privsep, sig_io);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD) {
+			log_info("signal %u: tearing down", si.ssi_signo);
+			stop(p);
+			continue;
+		}
+		for (;;) {
+			int st;
+			pid_t pid = waitpid(-1, &st, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid == p->pid)
+				engine_died(p, st);
+		}
+	}
+}
+
+int privsep_run(const struct privsep_cfg *c)
+{
+	struct privsep p = { .cfg = c, .pid = -1 };
+	sigset_t mask;
+	int sfd = -1, ret;
+
+	p.sig_io.fd = p.ipc_io.fd = -1;
+	p.restart.cb = restart_cb;
+	p.term.cb = term_expired;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (loop_init(&p.loop) < 0) {
+		log_warn("up: event loop");
+		return -1;
+	}
+	p.sig_io.fd = p.ipc_io.fd = -1;
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	p.sig_io.cb = sig_cb;
+	p.ipc_io.cb = ipc_cb;
+	if (sfd < 0 || loop_io_add(&p.loop, &p.sig_io, sfd, EPOLLIN) < 0) {
+		log_warn("up: signalfd");
+		ret = -1;
+		goto out;
+	}
+	if (spawn(&p) < 0) {
+		ret = -1;
+		goto out;
+	}
+	ret = loop_run(&p.loop);
+	if (ret < 0) {
+		log_error("up: event loop: %s", strerror(-ret));
+		ret = -1;
+	} else {
+		ret = p.status;
+	}
+out:
+	if (p.pid > 0) {
+		int st;
+
+		kill(p.pid, SIGKILL);
+		waitpid(p.pid, &st, 0);
+	}
+	ipc_close(&p);
+	if (sfd >= 0)
+		close(sfd);
+	loop_fini(&p.loop);
+	return ret;
+}

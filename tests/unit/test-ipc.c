@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipc.c: the decoder takes only exactly-sized known messages (every prefix,
+ * a wrong length field, a non-zero reserved field, unknown types, wrong
+ * payload sizes all fail); over a SEQPACKET socketpair fds arrive
+ * O_CLOEXEC, too many fds or a truncated record close every fd that came
+ * (no leak), EOF is -EPIPE. And privsep's restart backoff.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "privsep.h"
+
+static size_t enc(uint8_t *buf, uint16_t type, uint16_t len, uint32_t zero, const void *p,
+		  size_t plen)
+{
+	struct ipc_hdr h = { .type = type, .len = len, .zero = zero };
+
+	memcpy(buf, &h, sizeof(h));
+	if (plen)
+		memcpy(buf + sizeof(h), p, plen);
+	return sizeof(h) + plen;
+}
+
+static void test_parse_valid(void **state)
+{
+	struct ipc_hello hello = { .fds = IPC_FD_TUN, .generation = 7 };
+	struct ipc_ready rd = { .generation = 7 }, out;
+	uint8_t buf[128];
+	struct ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = enc(buf, IPC_HELLO, sizeof(hello), 0, &hello, sizeof(hello));
+	assert_int_equal(ipc_parse(buf, n, &m), 0);
+	assert_int_equal(m.type, IPC_HELLO);
+	n = enc(buf, IPC_READY, sizeof(rd), 0, &rd, sizeof(rd));
+	assert_int_equal(ipc_parse(buf, n, &m), 0);
+	assert_int_equal(ipc_get_data(&m, &out, sizeof(out)), 0);
+	assert_int_equal(out.generation, 7);
+	assert_int_equal(ipc_get_data(&m, &out, sizeof(out) - 1), -EBADMSG);
+}
+
+static void test_parse_invalid(void **state)
+{
+	struct ipc_ready rd = { .generation = 1 };
+	uint8_t buf[128], pad[IPC_MAX_PAYLOAD + 8] = { 0 };
+	struct ipc_msg m;
+	size_t n, i;
+
+	(void)state;
+	n = enc(buf, IPC_READY, sizeof(rd), 0, &rd, sizeof(rd));
+	for (i = 0; i < n; i++)
+		assert_int_equal(ipc_parse(buf, i, &m), -EBADMSG);	/* every prefix */
+	n = enc(buf, IPC_READY, sizeof(rd), 1, &rd, sizeof(rd));
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* reserved field */
+	n = enc(buf, IPC_READY, sizeof(rd) + 1, 0, pad, sizeof(rd) + 1);
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* wrong size for the type */
+	n = enc(buf, IPC_READY, sizeof(rd) - 1, 0, &rd, sizeof(rd));
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* len field != bytes */
+	n = enc(buf, 0, 0, 0, NULL, 0);
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* unknown types */
+	n = enc(buf, IPC_TYPE_MAX, sizeof(rd), 0, &rd, sizeof(rd));
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);
+	n = enc(buf, 0xffff, IPC_MAX_PAYLOAD, 0, pad, IPC_MAX_PAYLOAD);
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);
+}
+
+static int lowest_free_fd(void)
+{
+	int fd = dup(0), ret = fd;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static void test_send_recv_fds(void **state)
+{
+	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3 }, got;
+	int sv[2], p[2], fds[2];
+	struct ipc_msg m;
+	char c = 0;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	fds[0] = p[0];
+	fds[1] = p[1];
+	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, 2), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(m.nfds, 2);
+	assert_int_equal(ipc_get_data(&m, &got, sizeof(got)), 0);
+	assert_int_equal(got.generation, 3);
+	assert_true(fcntl(m.fds[0], F_GETFD) & FD_CLOEXEC);
+	/* the fds work: write through the passed write end, read the pipe */
+	assert_int_equal(write(m.fds[1], "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	ipc_msg_close(&m);
+	close(p[0]);
+	close(p[1]);
+	/* EOF */
+	close(sv[0]);
+	assert_int_equal(ipc_recv(sv[1], &m), -EPIPE);
+	close(sv[1]);
+}
+
+static void test_hostile_records(void **state)
+{
+	struct ipc_ready rd = { 0 };
+	uint8_t big[sizeof(struct ipc_hdr) + IPC_MAX_PAYLOAD + 32] = { 0 };
+	int sv[2], fds[IPC_MAX_FDS + 1], i, low;
+	struct ipc_msg m;
+	struct msghdr mh = { 0 };
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE((IPC_MAX_FDS + 1) * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct cmsghdr *cm;
+
+	(void)state;
+	pair(sv);
+	low = lowest_free_fd();
+	/* too many fds: -EBADMSG, and none of them stays open here */
+	for (i = 0; i <= IPC_MAX_FDS; i++)
+		fds[i] = dup(0);
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = big;
+	iov.iov_len = sizeof(struct ipc_hdr) + sizeof(rd);
+	((struct ipc_hdr *)(void *)big)->type = IPC_READY;
+	((struct ipc_hdr *)(void *)big)->len = sizeof(rd);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	assert_true(sendmsg(sv[0], &mh, 0) > 0);
+	for (i = 0; i <= IPC_MAX_FDS; i++)
+		close(fds[i]);
+	assert_int_equal(ipc_recv(sv[1], &m), -EBADMSG);
+	assert_int_equal(lowest_free_fd(), low);
+	/* an oversized record (truncated on receive) */
+	assert_true(send(sv[0], big, sizeof(big), 0) > 0);
+	assert_int_equal(ipc_recv(sv[1], &m), -EBADMSG);
+	/* a well-framed but unknown type, with an fd: the fd is closed */
+	fds[0] = dup(0);
+	assert_int_equal(ipc_send(sv[0], 99, &rd, sizeof(rd), fds, 1), 0);
+	close(fds[0]);
+	assert_int_equal(ipc_recv(sv[1], &m), -EBADMSG);
+	assert_int_equal(lowest_free_fd(), low);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_backoff(void **state)
+{
+	struct privsep_backoff b = { 0 };
+	uint64_t t = 100000;
+	int i;
+
+	(void)state;
+	/* deaths far apart: restart at once, forever */
+	for (i = 0; i < 20; i++, t += PRIVSEP_LOOP_WINDOW_MS)
+		assert_int_equal(privsep_backoff_next(&b, t), 0);
+	/* a crash loop: the 5th death within the window starts backing off */
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < PRIVSEP_LOOP_CRASHES - 1; i++, t += 100)
+		assert_int_equal(privsep_backoff_next(&b, t), 0);
+	assert_int_equal(privsep_backoff_next(&b, t), PRIVSEP_BACKOFF_MIN_MS);
+	t += PRIVSEP_BACKOFF_MIN_MS;
+	assert_int_equal(privsep_backoff_next(&b, t), 2 * PRIVSEP_BACKOFF_MIN_MS);
+	t += 2 * PRIVSEP_BACKOFF_MIN_MS;
+	assert_int_equal(privsep_backoff_next(&b, t), 4 * PRIVSEP_BACKOFF_MIN_MS);
+	for (i = 0; i < 10; i++)
+		assert_true(privsep_backoff_next(&b, t += 10) <= PRIVSEP_BACKOFF_MAX_MS);
+	assert_int_equal(privsep_backoff_next(&b, t += 10), PRIVSEP_BACKOFF_MAX_MS);
+	/* calm again: a death after a quiet window restarts at once */
+	assert_int_equal(privsep_backoff_next(&b, t + PRIVSEP_LOOP_WINDOW_MS * 2), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_valid),
+		cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_send_recv_fds),
+		cmocka_unit_test(test_hostile_records),
+		cmocka_unit_test(test_backoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
