@@ -71,6 +71,9 @@ enum {
 	OPT_MEM_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_KEEPALIVE,
+	OPT_UDP,
+	OPT_UDP_TIMEOUT,
+	OPT_MAX_UDP,
 };
 
 /* The engine's limits and timers; false after logging a bad value. */
@@ -113,6 +116,23 @@ static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
 		if (!parse_num("--keepalive (s)", v, 0, 4000000, &n))
 			return false;
 		ec->tcp.ka_idle_ms = n ? (uint32_t)n * 1000 : UINT32_MAX;
+		return true;
+	case OPT_UDP:
+		if (strcmp(v, "proxy") != 0) {
+			log_error("--udp must be proxy: `%s'", v);
+			return false;
+		}
+		ec->udp_proxy = true;
+		return true;
+	case OPT_UDP_TIMEOUT:
+		if (!parse_num("--udp-timeout (s)", v, 1, 4000000, &n))
+			return false;
+		ec->udp_timeout_ms = (uint32_t)n * 1000;
+		return true;
+	case OPT_MAX_UDP:
+		if (!parse_num("--max-udp", v, 1, 65536, &n))
+			return false;
+		ec->udp_max = (uint32_t)n;
 		return true;
 	}
 	return false;
@@ -175,6 +195,9 @@ int cmd_exec(int argc, char **argv)
 		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -204,6 +227,9 @@ int cmd_exec(int argc, char **argv)
 		case OPT_MEM_LIMIT:
 		case OPT_IDLE_TIMEOUT:
 		case OPT_KEEPALIVE:
+		case OPT_UDP:
+		case OPT_UDP_TIMEOUT:
+		case OPT_MAX_UDP:
 			if (!parse_engine_opt(c, optarg, &ecfg))
 				return EXIT_USAGE;
 			break;
@@ -234,6 +260,12 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (url_parse(proxy_arg, &url, &why) < 0) {
 		print_bad_url(proxy_arg, why);
+		return EXIT_USAGE;
+	}
+	if (ecfg.udp_proxy && url.type != PROXY_SOCKS5) {
+		log_error("--udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
+			  url_scheme_name(url.type));
+		url_clear(&url);
 		return EXIT_USAGE;
 	}
 	ret = url_resolve(&url, &ecfg.proxy_addr, &ecfg.proxy_addrlen);

@@ -16,6 +16,7 @@
 #include "ip.h"
 #include "log.h"
 #include "session.h"
+#include "udp.h"
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 {
@@ -23,6 +24,10 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 
 	if (ip_parse(pkt, len, &v) < 0) {
 		e->stats.pkts_bad++;
+		return;
+	}
+	if (v.proto == IPPROTO_UDP && e->udp) {
+		udp_input(e->udp, &v);
 		return;
 	}
 	if (v.proto != IPPROTO_TCP) {
@@ -63,6 +68,7 @@ static void engine_idle(struct loop *l, void *arg)
 	session_flush_pending(e);	/* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
 	session_reap(e);
+	udp_reap(e->udp);
 	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
 	if (e->draining && !session_undelivered(e)) {
 		log_debug("drained: every flow delivered to the proxy");
@@ -120,6 +126,24 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		ret = -errno;
 		goto err_pkt;
 	}
+	if (cfg->udp_proxy) {
+		struct udp_cfg uc = {
+			.proxy = cfg->proxy,
+			.proxy_addr = cfg->proxy_addr,
+			.proxy_addrlen = cfg->proxy_addrlen,
+			.mtu = cfg->mtu,
+			.timeout_ms = cfg->udp_timeout_ms,
+			.max_assoc = cfg->udp_max,
+			.hs_timeout_ms = e->cfg.hs_timeout_ms,
+		};
+
+		/* UDP packets go out the way TCP segments do (fault layer included). */
+		e->udp = udp_relay_new(loop, &uc, session_tcp_ops.output, e);
+		if (!e->udp) {
+			ret = -errno;
+			goto err_tcp;
+		}
+	}
 	e->tun_io.cb = tun_readable;
 	ret = loop_io_add(loop, &e->tun_io, tun_fd, EPOLLIN);
 	if (ret < 0)
@@ -130,6 +154,8 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	return 0;
 
 err_tcp:
+	udp_relay_free(e->udp);
+	e->udp = NULL;
 	tcp_stack_free(e->tcp);
 	e->tcp = NULL;
 err_pkt:
@@ -171,6 +197,21 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
 		 (unsigned long long)e->stats.tun_write_err);
+	if (e->udp) {
+		const struct udp_stats *u = udp_relay_stats(e->udp);
+
+		log_info("stats: udp associations %llu failed %llu idle-closed %llu proxy-closed %llu "
+			 "refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
+			 "send %llu bad-from-app %llu bad-from-relay %llu fragments %llu "
+			 "foreign %llu too-big %llu",
+			 (unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
+			 (unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
+			 (unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
+			 (unsigned long long)u->dgrams_in, (unsigned long long)u->queue_dropped,
+			 (unsigned long long)u->send_dropped, (unsigned long long)u->bad_in,
+			 (unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
+			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
+	}
 	fault_log_stats(e);
 }
 
@@ -183,6 +224,8 @@ void engine_fini(struct engine *e)
 	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
+	udp_relay_free(e->udp);
+	e->udp = NULL;
 	if (e->tcp) {
 		session_close_all(e);
 		tcp_stack_free(e->tcp);

@@ -31,6 +31,9 @@ struct engine_cfg {
 	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
 	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;		/* limits and timers; mtu and buf_size come from above */
+	bool udp_proxy;			/* --udp proxy: UDP via SOCKS5 UDP ASSOCIATE (udp.c) */
+	uint32_t udp_timeout_ms;	/* 0 = UDP_TIMEOUT_MS_DEFAULT */
+	uint32_t udp_max;		/* 0 = UDP_MAX_ASSOC_DEFAULT */
 };
 
 struct engine_stats {
@@ -40,6 +43,7 @@ struct engine_stats {
 
 struct session;
 struct fault;
+struct udp_relay;
 
 struct engine {
 	struct loop *loop;
@@ -55,6 +59,7 @@ struct engine {
 	struct timer drain_timer;
 	bool draining;
 	struct fault *fault;		/* test builds only (fault.h); else always NULL */
+	struct udp_relay *udp;		/* --udp proxy only; else NULL */
 };
 
 /*
