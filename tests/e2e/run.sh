@@ -85,6 +85,10 @@ TESTS=(
 	"slowproxy            slow       proxy       60"
 	"malformed-socks5     malformed  socks5      90"
 	"limits-socks5        limits     socks5      60"
+	"udp-dante            udp        dante       60"
+	"udp-idle             udp        idle        60"
+	"udp-limit            udp        limit       60"
+	"udp-refused          udp        refused     60"
 	"up-socks5            up         socks5      90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
@@ -245,6 +249,11 @@ user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 socks pass { from: 0.0.0.0/0 to: ::/0 command: connect }
+# UDP ASSOCIATE (--udp proxy, t-udp.sh) and the replies it relays back.
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: udpassociate }
+socks pass { from: 0.0.0.0/0 to: ::/0 command: udpassociate }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: udpreply }
+socks pass { from: ::/0 to: 0.0.0.0/0 command: udpreply }
 EOF
 }
 
