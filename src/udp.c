@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "log.h"
 #include "proxy.h"
 #include "udp.h"
@@ -73,40 +72,6 @@ struct udp_relay {
 };
 
 enum { RELAY_BUF = 65536 };
-
-/* ---- UDP header of the app's packets (RFC 768) ---- */
-
-struct dgram {
-	uint16_t sport, dport;
-	const uint8_t *data;
-	size_t len;
-};
-
-/* Length field in [8, l4_len] and, unless FUZZING, the checksum. */
-static int dgram_parse(const struct ip_view *v, struct dgram *d)
-{
-	uint16_t ulen, csum;
-
-	if (v->l4_len < 8)
-		return -EINVAL;
-	ulen = load_be16(v->l4 + 4);
-	if (ulen < 8 || ulen > v->l4_len)
-		return -EINVAL;
-	csum = load_be16(v->l4 + 6);
-	if (csum == 0 && v->family == AF_INET6)
-		return -EPROTO;	/* RFC 8200 8.1: mandatory in IPv6 */
-#ifndef FUZZING
-	if (csum != 0 &&
-	    csum_fold(csum_add(csum_pseudo(v->family, v->src, v->dst, IPPROTO_UDP, ulen), v->l4,
-			       ulen)) != 0)
-		return -EPROTO;
-#endif
-	d->sport = load_be16(v->l4);
-	d->dport = load_be16(v->l4 + 2);
-	d->data = v->l4 + 8;
-	d->len = ulen - 8u;
-	return 0;
-}
 
 /* Unicast only: a SOCKS5 relay carries no multicast or broadcast. */
 static bool unicast(int family, const uint8_t *a)
@@ -219,35 +184,21 @@ static void to_app(struct assoc *a, const struct proxy_dest *src, const uint8_t 
 		   size_t len)
 {
 	struct udp_relay *r = a->r;
-	uint8_t hdr[IP_MAX_HDR + 8], *u;
+	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
 	struct iovec iov[2];
-	size_t hl, ulen = 8 + len;
-	uint32_t sum;
-	uint16_t c;
+	size_t hl;
 
 	if (src->family != a->family) {
 		r->stats.foreign_dropped++;	/* a name, or another family than the app's */
 		return;
 	}
 	hl = a->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
-	if (hl + ulen > r->cfg.mtu) {
+	if (hl + UDP_HDR_LEN + len > r->cfg.mtu) {
 		r->stats.too_big++;	/* we do not fragment toward the app */
 		return;
 	}
-	hl = ip_build_hdr(hdr, a->family, src->addr, a->app, IPPROTO_UDP, ulen);
-	u = hdr + hl;
-	store_be16(u, src->port);
-	store_be16(u + 2, a->app_port);
-	store_be16(u + 4, (uint16_t)ulen);
-	store_be16(u + 6, 0);
-	sum = csum_pseudo(a->family, src->addr, a->app, IPPROTO_UDP, (uint32_t)ulen);
-	sum = csum_add(sum, u, 8);
-	sum = csum_add(sum, data, len);
-	c = csum_fold(sum);
-	if (c == 0)
-		c = 0xffff;	/* 0 means "no checksum" (RFC 768) */
-	memcpy(u + 6, &c, 2);	/* already in memory order */
-	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl + 8 };
+	hl = udp_build_hdr(hdr, a->family, src->addr, src->port, a->app, a->app_port, data, len);
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
 	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
 	r->output(r->ctx, iov, len ? 2 : 1);
 	r->stats.dgrams_in++;
@@ -622,11 +573,11 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 {
 	uint8_t hdr[SOCKS5_UDP_HDR_MAX];
 	struct proxy_dest dst = { .family = v->family };
-	struct dgram d;
+	struct udp_view d;
 	struct assoc *a;
 	int hl;
 
-	if (dgram_parse(v, &d) < 0 || !unicast(v->family, v->dst) || d.dport == 0) {
+	if (udp_parse(v, &d) < 0 || !unicast(v->family, v->dst) || d.dport == 0) {
 		r->stats.bad_in++;
 		return;
 	}
