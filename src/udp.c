@@ -28,6 +28,7 @@ enum assoc_state {
 	A_CONNECTING,
 	A_HANDSHAKE,
 	A_READY,
+	A_FAILED,	/* sockets closed; its datagrams dropped until UDP_RETRY_MS pass */
 	A_DEAD,
 };
 
@@ -137,14 +138,12 @@ static void queue_free(struct assoc *a)
 	a->q_n = a->q_bytes = 0;
 }
 
-static void assoc_kill(struct assoc *a)
+/* Closes both sockets and drops what the association held. */
+static void assoc_close(struct assoc *a)
 {
 	struct udp_relay *r = a->r;
 	int fd;
 
-	if (a->state == A_DEAD)
-		return;
-	a->state = A_DEAD;
 	fd = a->ctl.fd;
 	loop_io_del(r->loop, &a->ctl);	/* fd = -1: later events in this batch are skipped */
 	if (fd >= 0)
@@ -156,6 +155,16 @@ static void assoc_kill(struct assoc *a)
 	loop_timer_cancel(r->loop, &a->timer);
 	proxy_hs_free(&a->hs);
 	queue_free(a);
+}
+
+static void assoc_kill(struct assoc *a)
+{
+	struct udp_relay *r = a->r;
+
+	if (a->state == A_DEAD)
+		return;
+	a->state = A_DEAD;
+	assoc_close(a);
 	unhash(a);
 	if (a->prev)
 		a->prev->next = a->next;
@@ -169,12 +178,22 @@ static void assoc_kill(struct assoc *a)
 	r->count--;
 }
 
+/*
+ * The setup failed. The association stays in the table for UDP_RETRY_MS,
+ * without sockets, dropping the app socket's datagrams: a proxy that refuses
+ * UDP ASSOCIATE costs one handshake (and one log line) per app socket and
+ * retry period, not one per datagram.
+ */
 static void assoc_fail(struct assoc *a, int err)
 {
-	a->r->stats.assoc_failed++;
-	a->r->stats.queue_dropped += a->q_n;
+	struct udp_relay *r = a->r;
+
+	r->stats.assoc_failed++;
+	r->stats.queue_dropped += a->q_n;
 	log_info("udp %u: association failed: %s", a->id, strerror(-err));
-	assoc_kill(a);
+	assoc_close(a);
+	a->state = A_FAILED;
+	loop_timer_set(r->loop, &a->timer, r->loop->now + UDP_RETRY_MS);
 }
 
 /* ---- relay -> app ---- */
@@ -470,6 +489,7 @@ static void ctl_io(struct loop_io *io, uint32_t events)
 		}
 		return;
 	}
+	case A_FAILED:
 	case A_DEAD:
 		return;
 	}
@@ -488,6 +508,10 @@ static void assoc_timer(struct timer *t)
 	struct udp_relay *r = a->r;
 	uint64_t due;
 
+	if (a->state == A_FAILED) {
+		assoc_kill(a);	/* the next datagram tries again */
+		return;
+	}
 	if (a->state != A_READY) {
 		assoc_fail(a, -ETIMEDOUT);
 		return;
@@ -597,6 +621,10 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 		a = assoc_new(r, v->family, v->src, d.sport);
 		if (!a)
 			return;
+	}
+	if (a->state == A_FAILED) {
+		r->stats.failed_dropped++;
+		return;
 	}
 	a->last = r->loop->now;
 	if (a->state != A_READY) {

@@ -13,7 +13,8 @@
  * are dropped and counted); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
  * held per association while its handshake runs; an association with no
  * datagram either way for timeout_ms is closed, and so is one whose control
- * connection the proxy closes. Every drop has a counter (struct udp_stats).
+ * connection the proxy closes. One whose setup failed stays (without
+ * sockets) for UDP_RETRY_MS, dropping its socket's datagrams, then goes. Every drop has a counter (struct udp_stats).
  */
 #ifndef PROXYVPN_UDP_H
 #define PROXYVPN_UDP_H
@@ -31,6 +32,7 @@ enum {
 	UDP_TIMEOUT_MS_DEFAULT = 60000,	/* idle, per association (--udp-timeout) */
 	UDP_MAX_ASSOC_DEFAULT = 256,	/* associations at once (--max-udp) */
 	UDP_HS_TIMEOUT_MS_DEFAULT = 10000,
+	UDP_RETRY_MS = 2000,		/* after a failed setup, the app socket's datagrams are dropped */
 	UDP_QUEUE_MAX = 16,		/* datagrams held while an association is set up */
 	UDP_QUEUE_BYTES = 65536,	/* their bytes, SOCKS5 headers included */
 	UDP_RX_BATCH = 64,		/* datagrams read from a relay socket per wakeup */
@@ -51,6 +53,7 @@ struct udp_stats {
 	uint64_t limit_dropped;		/* new app socket past max_assoc */
 	uint64_t dgrams_out, dgrams_in;	/* app -> relay, relay -> app */
 	uint64_t queue_dropped;		/* setup queue full, or setup failed with datagrams held */
+	uint64_t failed_dropped;	/* within UDP_RETRY_MS of a failed setup */
 	uint64_t send_dropped;		/* relay socket full or refusing */
 	uint64_t bad_in;		/* from the app: bad UDP header, checksum, or destination */
 	uint64_t bad_relay;		/* from the relay: malformed SOCKS5 header */

@@ -238,9 +238,18 @@ static void test_limits_and_setup_timeout(void **state)
 	assert_int_equal(udp_relay_count(r), 2);
 	e->loop.now += 1;
 	loop_run_timers(&e->loop);
-	assert_int_equal(udp_relay_count(r), 0);
 	assert_int_equal(s->assoc_failed, 2);
 	assert_int_equal(s->queue_dropped, 5 + UDP_QUEUE_MAX + 1);
+	/* Failed: held (no sockets) for UDP_RETRY_MS, dropping, no new handshake. */
+	assert_int_equal(udp_relay_count(r), 2);
+	app_send(r, 1000, "again", false);
+	app_send(r, 1002, "c", false);
+	assert_int_equal(s->failed_dropped, 1);
+	assert_int_equal(s->limit_dropped, 2);
+	assert_int_equal(s->assoc_total, 2);
+	e->loop.now += UDP_RETRY_MS;
+	loop_run_timers(&e->loop);
+	assert_int_equal(udp_relay_count(r), 0);
 	udp_reap(r);
 
 	/* Room again. */
