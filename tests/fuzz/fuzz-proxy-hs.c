@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the handshake driver. data[0] picks SOCKS5 or HTTP,
- * auth or not, and the destination kind; data[1] the read size; the rest is
+ * auth or not, the destination kind and CONNECT or UDP ASSOCIATE (SOCKS5
+ * only; the kept reply must then parse with its BND address); data[1] the
+ * read size; the rest is
  * what the proxy sends. It is fed in chunks and again in one piece, and both
  * runs must agree on verdict, bytes consumed and bytes sent.
  */
@@ -13,6 +15,7 @@
 #include "../../src/proxy.c"
 #include "../../src/proxy-http.c"
 #include "../../src/proxy-socks5.c"
+#include "../../src/proxy-udp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -37,8 +40,8 @@ static void drain(struct proxy_hs *hs, struct result *res, size_t max)
 	proxy_hs_sent(hs, n);
 }
 
-static void run(const struct proxy_url *u, const struct proxy_dest *d, const uint8_t *p, size_t len,
-		size_t chunk, struct result *res)
+static void run(const struct proxy_url *u, const struct proxy_dest *d, bool udp, const uint8_t *p,
+		size_t len, size_t chunk, struct result *res)
 {
 	struct proxy_hs hs;
 	size_t off = 0, used, n;
@@ -46,7 +49,10 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, const uin
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	assert(proxy_hs_init(&hs, u, d) == 0);
+	if (udp)
+		assert(proxy_hs_init_udp(&hs, u, d) == 0);
+	else
+		assert(proxy_hs_init(&hs, u, d) == 0);
 	while (off < len) {
 		n = len - off < chunk ? len - off : chunk;
 		drain(&hs, res, chunk);
@@ -65,6 +71,13 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, const uin
 	if (r == 0)
 		res->consumed = len;
 	res->ret = r;
+	if (r == 1 && udp) {
+		struct proxy_dest bnd;
+		uint8_t rep = 0xff;
+
+		assert(socks5_parse_reply_bnd(hs.in, hs.in_len, &rep, &bnd) == (int)hs.in_len);
+		assert(rep == 0);
+	}
 	if (r == 1) {
 		assert(hs.state == HS_DONE);
 		assert(proxy_hs_input(&hs, p, len, &used) == 1 && used == 0);
@@ -87,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct proxy_url u;
 	struct proxy_dest d;
 	size_t chunk;
+	bool udp;
 
 	if (len < 2)
 		return 0;
@@ -112,12 +126,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		break;
 	}
 	d.port = 443;
+	udp = u.type == PROXY_SOCKS5 && (data[0] & 0x10);
 	chunk = data[1] % 64 + 1;
 	data += 2;
 	len -= 2;
 
-	run(&u, &d, data, len, chunk, &a);
-	run(&u, &d, data, len, len ? len : 1, &b);
+	run(&u, &d, udp, data, len, chunk, &a);
+	run(&u, &d, udp, data, len, len ? len : 1, &b);
 	assert(a.ret == b.ret);
 	if (a.ret >= 0)
 		assert(a.consumed == b.consumed);
