@@ -202,13 +202,14 @@ void engine_log_stats(const struct engine *e)
 
 		log_info("stats: udp associations %llu failed %llu idle-closed %llu proxy-closed %llu "
 			 "refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
-			 "after-failure %llu send %llu bad-from-app %llu bad-from-relay %llu "
-			 "fragments %llu foreign %llu too-big %llu",
+			 "after-failure %llu send %llu bad-from-app %llu stale-fake %llu "
+			 "bad-from-relay %llu fragments %llu foreign %llu too-big %llu",
 			 (unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
 			 (unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
 			 (unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
 			 (unsigned long long)u->dgrams_in, (unsigned long long)u->queue_dropped,
 			 (unsigned long long)u->failed_dropped, (unsigned long long)u->send_dropped, (unsigned long long)u->bad_in,
+			 (unsigned long long)u->stale_fake,
 			 (unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
 			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
 	}

@@ -13,13 +13,16 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnspool.h"
 #include "log.h"
 #include "proxy.h"
 #include "udp.h"
@@ -39,6 +42,19 @@ struct qdgram {
 	uint8_t data[];
 };
 
+/*
+ * A destination the app socket sent to lately: an address, or a virtual-DNS
+ * fake address sent to the proxy as its name (the entry's reference keeps
+ * the mapping alive while the association remembers it).
+ */
+struct peer {
+	int family;			/* 0 = empty slot */
+	uint8_t addr[16];		/* as the app sees it: fake for a name */
+	uint16_t port;
+	struct dnspool_entry *fake;	/* NULL for a real address */
+	uint64_t used;			/* r->seq when last sent to */
+};
+
 struct assoc {
 	struct loop_io ctl;		/* TCP control connection */
 	struct loop_io dgram;		/* UDP socket connected to the relay */
@@ -55,6 +71,7 @@ struct assoc {
 	uint64_t last;			/* ms: last datagram either way */
 	struct qdgram *q_head, *q_tail;
 	size_t q_n, q_bytes;
+	struct peer peers[UDP_PEERS];
 };
 
 struct udp_relay {
@@ -68,6 +85,7 @@ struct udp_relay {
 	struct assoc *live, *dead;
 	size_t count;
 	uint32_t next_id;
+	uint64_t seq;			/* orders peer use */
 	uint8_t *buf;			/* one relay datagram */
 	struct udp_stats stats;
 };
@@ -138,6 +156,93 @@ static void queue_free(struct assoc *a)
 	a->q_n = a->q_bytes = 0;
 }
 
+static void peer_clear(struct udp_relay *r, struct peer *p)
+{
+	if (p->fake)
+		dnspool_put(r->cfg.pool, p->fake, r->loop->now);
+	memset(p, 0, sizeof(*p));
+}
+
+static void peers_clear(struct assoc *a)
+{
+	size_t i;
+
+	for (i = 0; i < UDP_PEERS; i++)
+		peer_clear(a->r, &a->peers[i]);
+}
+
+/*
+ * Remembers a destination (taking over the reference in fake), replacing
+ * the least recently used slot.
+ */
+static void peer_note(struct assoc *a, int family, const uint8_t *addr, uint16_t port,
+		      struct dnspool_entry *fake)
+{
+	struct udp_relay *r = a->r;
+	struct peer *p, *old = &a->peers[0];
+	size_t i;
+
+	for (i = 0; i < UDP_PEERS; i++) {
+		p = &a->peers[i];
+		if (p->family == family && p->port == port &&
+		    memcmp(p->addr, addr, ip_addr_len(family)) == 0) {
+			if (fake)
+				dnspool_put(r->cfg.pool, fake, r->loop->now);
+			p->used = ++r->seq;
+			return;
+		}
+		if (p->used < old->used)
+			old = p;
+	}
+	peer_clear(r, old);
+	old->family = family;
+	memcpy(old->addr, addr, ip_addr_len(family));
+	old->port = port;
+	old->fake = fake;
+	old->used = ++r->seq;
+}
+
+/*
+ * The source the app should see for a relay datagram from src, in *out
+ * (family = the app's). An address the socket sent to stays itself; else a
+ * reply to a name the socket sent to (the relay reports the address the
+ * proxy resolved it to, or the name) comes from that name's fake address,
+ * matched by port, most recent first; else any address of the app's family
+ * passes (as through a full-cone NAT). False: nothing the app can be shown.
+ */
+static bool reply_source(const struct assoc *a, const struct proxy_dest *src,
+			 struct proxy_dest *out)
+{
+	const struct peer *p, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < UDP_PEERS; i++) {
+		p = &a->peers[i];
+		if (!p->family || p->port != src->port)
+			continue;
+		if (!p->fake && src->family == p->family &&
+		    memcmp(p->addr, src->addr, ip_addr_len(p->family)) == 0) {
+			*out = *src;
+			return true;
+		}
+		if (p->fake && (src->family != 0 ||
+				strcasecmp(dnspool_entry_name(p->fake), src->name) == 0) &&
+		    (!best || p->used > best->used))
+			best = p;
+	}
+	memset(out, 0, sizeof(*out));
+	if (best) {
+		out->family = best->family;
+		memcpy(out->addr, best->addr, 16);
+		out->port = best->port;
+		return true;
+	}
+	if (src->family != a->family)
+		return false;
+	*out = *src;
+	return true;
+}
+
 /* Closes both sockets and drops what the association held. */
 static void assoc_close(struct assoc *a)
 {
@@ -155,6 +260,7 @@ static void assoc_close(struct assoc *a)
 	loop_timer_cancel(r->loop, &a->timer);
 	proxy_hs_free(&a->hs);
 	queue_free(a);
+	peers_clear(a);
 }
 
 static void assoc_kill(struct assoc *a)
@@ -199,15 +305,17 @@ static void assoc_fail(struct assoc *a, int err)
 /* ---- relay -> app ---- */
 
 /* One decapsulated datagram to the app as a UDP packet from src:sport. */
-static void to_app(struct assoc *a, const struct proxy_dest *src, const uint8_t *data,
+static void to_app(struct assoc *a, const struct proxy_dest *from, const uint8_t *data,
 		   size_t len)
 {
 	struct udp_relay *r = a->r;
 	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
+	struct proxy_dest s;
+	const struct proxy_dest *src = &s;
 	struct iovec iov[2];
 	size_t hl;
 
-	if (src->family != a->family) {
+	if (!reply_source(a, from, &s)) {
 		r->stats.foreign_dropped++;	/* a name, or another family than the app's */
 		return;
 	}
@@ -597,6 +705,7 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 {
 	uint8_t hdr[SOCKS5_UDP_HDR_MAX];
 	struct proxy_dest dst = { .family = v->family };
+	struct dnspool_entry *fake = NULL;
 	struct udp_view d;
 	struct assoc *a;
 	int hl;
@@ -607,31 +716,46 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 	}
 	memcpy(dst.addr, v->dst, ip_addr_len(v->family));
 	dst.port = d.dport;
+	if (r->cfg.pool && dnspool_contains(r->cfg.pool, v->family, v->dst)) {
+		/* A virtual-DNS address: the proxy gets the name (SOCKS5 ATYP 3). */
+		fake = dnspool_get(r->cfg.pool, v->family, v->dst, r->loop->now);
+		if (!fake) {
+			r->stats.stale_fake++;	/* expired: never guess a destination */
+			return;
+		}
+		dst.family = 0;
+		snprintf(dst.name, sizeof(dst.name), "%s", dnspool_entry_name(fake));
+	}
 	hl = socks5_build_udp_hdr(hdr, sizeof(hdr), &dst);
 	if (hl < 0) {
 		r->stats.bad_in++;
-		return;
+		goto drop;
 	}
 	a = lookup(r, v->family, v->src, d.sport);
 	if (!a) {
 		if (r->count >= r->cfg.max_assoc) {
 			r->stats.limit_dropped++;
-			return;
+			goto drop;
 		}
 		a = assoc_new(r, v->family, v->src, d.sport);
 		if (!a)
-			return;
+			goto drop;
 	}
 	if (a->state == A_FAILED) {
 		r->stats.failed_dropped++;
-		return;
+		goto drop;
 	}
+	peer_note(a, v->family, v->dst, d.dport, fake);
 	a->last = r->loop->now;
 	if (a->state != A_READY) {
 		enqueue(a, hdr, (size_t)hl, d.data, d.len);
 		return;
 	}
 	send_dgram(a, hdr, (size_t)hl, d.data, d.len);
+	return;
+drop:
+	if (fake)
+		dnspool_put(r->cfg.pool, fake, r->loop->now);
 }
 
 /* ---- the relay ---- */

@@ -9,6 +9,13 @@
  * names, so the kernel delivers datagrams from that address only. Replies
  * go back to the app as UDP packets from the source the relay reports.
  *
+ * Virtual DNS (cfg.pool): a datagram to a fake address goes to the proxy by
+ * name, and the association holds the mapping (a dnspool reference) while it
+ * remembers that destination (UDP_PEERS per association). The relay reports
+ * a reply's source as the address the proxy resolved (or the name), so a
+ * reply whose port matches a name the socket sent to is shown as coming from
+ * that name's fake address, which is what a connected app socket expects.
+ *
  * Bounds: at most max_assoc associations (past it, new app sockets' datagrams
  * are dropped and counted); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
  * held per association while its handshake runs; an association with no
@@ -36,10 +43,14 @@ enum {
 	UDP_QUEUE_MAX = 16,		/* datagrams held while an association is set up */
 	UDP_QUEUE_BYTES = 65536,	/* their bytes, SOCKS5 headers included */
 	UDP_RX_BATCH = 64,		/* datagrams read from a relay socket per wakeup */
+	UDP_PEERS = 4,			/* destinations remembered per association (replies) */
 };
+
+struct dnspool;
 
 struct udp_cfg {
 	const struct proxy_url *proxy;	/* borrowed; must be SOCKS5 */
+	struct dnspool *pool;		/* borrowed, may be NULL: virtual DNS (dnspool.h) */
 	struct sockaddr_storage proxy_addr;
 	socklen_t proxy_addrlen;
 	uint32_t mtu;			/* of the TUN: larger replies are dropped */
@@ -56,6 +67,7 @@ struct udp_stats {
 	uint64_t failed_dropped;	/* within UDP_RETRY_MS of a failed setup */
 	uint64_t send_dropped;		/* relay socket full or refusing */
 	uint64_t bad_in;		/* from the app: bad UDP header, checksum, or destination */
+	uint64_t stale_fake;		/* from the app: to a virtual-DNS address no longer mapped */
 	uint64_t bad_relay;		/* from the relay: malformed SOCKS5 header */
 	uint64_t frag_dropped;		/* from the relay: FRAG != 0 */
 	uint64_t foreign_dropped;	/* from the relay: source of another family, or a name */

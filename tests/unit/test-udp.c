@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dnspool.h"
 #include "ip.h"
 #include "loop.h"
 #include "udp.h"
@@ -116,10 +117,11 @@ static void pump(struct env *e, int ms)
 	}
 }
 
-/* Feeds udp_input one IPv4 UDP packet 10.0.0.2:sport -> 198.51.100.20:7. */
-static void app_send(struct udp_relay *r, uint16_t sport, const char *payload, bool bad_csum)
+/* Feeds udp_input one IPv4 UDP packet 10.0.0.2:sport -> dst:7. */
+static void app_send_to(struct udp_relay *r, uint16_t sport, const uint8_t *dst,
+			const char *payload, bool bad_csum)
 {
-	static const uint8_t src[4] = {10, 0, 0, 2}, dst[4] = {198, 51, 100, 20};
+	static const uint8_t src[4] = {10, 0, 0, 2};
 	uint8_t pkt[1600], *u;
 	size_t len = strlen(payload), hl;
 	struct ip_view v;
@@ -139,6 +141,13 @@ static void app_send(struct udp_relay *r, uint16_t sport, const char *payload, b
 	memcpy(u + 6, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + 8 + len, &v), 0);
 	udp_input(r, &v);
+}
+
+static void app_send(struct udp_relay *r, uint16_t sport, const char *payload, bool bad_csum)
+{
+	static const uint8_t dst[4] = {198, 51, 100, 20};
+
+	app_send_to(r, sport, dst, payload, bad_csum);
 }
 
 static int accept_ctl(struct env *e)
@@ -187,8 +196,9 @@ static int handshake(struct env *e)
 	return fd;
 }
 
-/* The next datagram at the relay: header for 198.51.100.20:7 + payload; *from = its source. */
-static void relay_expect(struct env *e, const char *payload, struct sockaddr_in *from)
+/* The next datagram at the relay: SOCKS5 header hdr + payload; *from = its source. */
+static void relay_expect_hdr(struct env *e, const void *hdr, size_t hl, const char *payload,
+			     struct sockaddr_in *from)
 {
 	uint8_t buf[2048];
 	socklen_t sl = sizeof(*from);
@@ -197,9 +207,34 @@ static void relay_expect(struct env *e, const char *payload, struct sockaddr_in 
 
 	assert_int_equal(poll(&p, 1, 2000), 1);
 	n = recvfrom(e->relay, buf, sizeof(buf), 0, (struct sockaddr *)from, &sl);
-	assert_int_equal(n, 10 + (ssize_t)strlen(payload));
-	assert_memory_equal(buf, "\x00\x00\x00\x01\xc6\x33\x64\x14\x00\x07", 10);
-	assert_memory_equal(buf + 10, payload, strlen(payload));
+	assert_int_equal(n, (ssize_t)(hl + strlen(payload)));
+	assert_memory_equal(buf, hdr, hl);
+	assert_memory_equal(buf + hl, payload, strlen(payload));
+}
+
+/* The same for 198.51.100.20:7. */
+static void relay_expect(struct env *e, const char *payload, struct sockaddr_in *from)
+{
+	relay_expect_hdr(e, "\x00\x00\x00\x01\xc6\x33\x64\x14\x00\x07", 10, payload, from);
+}
+
+/* The relay sends hdr + payload; returns the packet written toward the app, parsed. */
+static void relay_reply(struct env *e, const struct sockaddr_in *to, const void *hdr, size_t hl,
+			const char *payload, struct ip_view *v)
+{
+	uint8_t dg[512];
+	int outs = e->outs;
+
+	memcpy(dg, hdr, hl);
+	memcpy(dg + hl, payload, strlen(payload));
+	assert_int_equal(sendto(e->relay, dg, hl + strlen(payload), 0, (const struct sockaddr *)to,
+				sizeof(*to)),
+			 (ssize_t)(hl + strlen(payload)));
+	pump(e, 500);
+	assert_int_equal(e->outs, outs + 1);
+	assert_int_equal(ip_parse(e->out, e->out_len, v), 0);
+	assert_int_equal(v->l4_len, 8 + strlen(payload));
+	assert_memory_equal(v->l4 + 8, payload, strlen(payload));
 }
 
 static void test_limits_and_setup_timeout(void **state)
@@ -349,6 +384,63 @@ static void test_relay_and_idle(void **state)
 	udp_relay_free(r);
 }
 
+/* Virtual DNS: a fake destination goes out by name; replies come from the fake address. */
+static void test_fake_names(void **state)
+{
+	static const uint8_t real[4] = {203, 0, 113, 9};
+	struct env *e = *state;
+	struct dnspool_cfg pc;
+	struct dnspool *pool;
+	struct udp_relay *r;
+	const struct udp_stats *s;
+	struct sockaddr_in from;
+	struct ip_view v;
+	uint8_t fake[4], fake6[16], unmapped[4];
+	int ctl;
+
+	dnspool_cfg_default(&pc);
+	pool = dnspool_new(&pc);
+	assert_non_null(pool);
+	assert_int_equal(dnspool_map(pool, "example.org", e->loop.now, fake, fake6), 0);
+	e->cfg.pool = pool;
+	r = udp_relay_new(&e->loop, &e->cfg, output, e);
+	assert_non_null(r);
+	s = udp_relay_stats(r);
+
+	app_send_to(r, 3000, fake, "q1", false);
+	ctl = handshake(e);
+	relay_expect_hdr(e, "\x00\x00\x00\x03\x0b" "example.org" "\x00\x07", 18, "q1", &from);
+	/* The relay names the address the proxy resolved: the app sees the fake one. */
+	relay_reply(e, &from, "\x00\x00\x00\x01\xcb\x00\x71\x09\x00\x07", 10, "a1", &v);
+	assert_memory_equal(v.src, fake, 4);
+	assert_int_equal(load_be16(v.l4), 7);
+	/* Or the name itself. */
+	relay_reply(e, &from, "\x00\x00\x00\x03\x0b" "EXAMPLE.org" "\x00\x07", 18, "a2", &v);
+	assert_memory_equal(v.src, fake, 4);
+	/* A real destination of the same socket keeps its own address. */
+	app_send_to(r, 3000, real, "q2", false);
+	relay_expect_hdr(e, "\x00\x00\x00\x01\xcb\x00\x71\x09\x00\x07", 10, "q2", &from);
+	relay_reply(e, &from, "\x00\x00\x00\x01\xcb\x00\x71\x09\x00\x07", 10, "a3", &v);
+	assert_memory_equal(v.src, real, 4);
+	/* A name the socket never sent to, on another port: dropped. */
+	sendto(e->relay, "\x00\x00\x00\x03\x01x\x00\x09", 8, 0, (struct sockaddr *)&from,
+	       sizeof(from));
+	pump(e, 200);
+	assert_int_equal(s->foreign_dropped, 1);
+
+	/* An address of the pool that maps to nothing is never sent anywhere. */
+	memcpy(unmapped, fake, 4);
+	unmapped[3] ^= 0x40;
+	app_send_to(r, 3000, unmapped, "q3", false);
+	assert_int_equal(s->stale_fake, 1);
+	assert_int_equal(s->dgrams_out, 2);
+
+	udp_relay_free(r);
+	close(ctl);
+	dnspool_free(pool);
+	e->cfg.pool = NULL;
+}
+
 static void test_not_socks5(void **state)
 {
 	struct env *e = *state;
@@ -368,6 +460,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_limits_and_setup_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_and_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_socks5, setup, teardown),
 	};
 
