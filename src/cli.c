@@ -38,7 +38,7 @@ void usage(FILE *f)
 		"                   association per app socket (socks5:// only)\n"
 		"  --udp-timeout S  close a UDP association idle S seconds (default 60)\n"
 		"  --max-udp N      UDP associations at once; past it datagrams of new\n"
-		"                   sockets are dropped (default 256)\n"
+		"                   sockets are refused, ICMP port unreachable (default 256)\n"
 		"  -v, --verbose    more logging (twice for debug)\n"
 		"  -q, --quiet      errors only\n\n"
 		"Exit status:\n"

@@ -27,7 +27,7 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 		return;
 	}
 	if (v.proto == IPPROTO_UDP && e->udp) {
-		udp_input(e->udp, &v);
+		udp_input(e->udp, &v, pkt, len);
 		return;
 	}
 	if (v.proto != IPPROTO_TCP) {
@@ -203,7 +203,8 @@ void engine_log_stats(const struct engine *e)
 		log_info("stats: udp associations %llu failed %llu idle-closed %llu proxy-closed %llu "
 			 "refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
 			 "after-failure %llu send %llu bad-from-app %llu stale-fake %llu "
-			 "bad-from-relay %llu fragments %llu foreign %llu too-big %llu",
+			 "bad-from-relay %llu fragments %llu foreign %llu too-big %llu; "
+			 "icmp-unreachable %llu",
 			 (unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
 			 (unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
 			 (unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
@@ -211,7 +212,8 @@ void engine_log_stats(const struct engine *e)
 			 (unsigned long long)u->failed_dropped, (unsigned long long)u->send_dropped, (unsigned long long)u->bad_in,
 			 (unsigned long long)u->stale_fake,
 			 (unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
-			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
+			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big,
+			 (unsigned long long)u->icmp_sent);
 	}
 	fault_log_stats(e);
 }

@@ -701,7 +701,25 @@ err_log:
 	return NULL;
 }
 
-void udp_input(struct udp_relay *r, const struct ip_view *v)
+/*
+ * Tells the app at once that its datagram goes nowhere (ICMP port
+ * unreachable: a connected socket gets ECONNREFUSED), as a reset does for
+ * TCP: past the limit, after a failed setup, to an expired fake address.
+ */
+static void refuse(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len)
+{
+	uint8_t out[ICMP6_ERR_MAX];
+	struct iovec iov;
+
+	iov.iov_len = icmp_build_port_unreach(out, pkt, len, v);
+	if (!iov.iov_len)
+		return;
+	iov.iov_base = out;
+	r->output(r->ctx, &iov, 1);
+	r->stats.icmp_sent++;
+}
+
+void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len)
 {
 	uint8_t hdr[SOCKS5_UDP_HDR_MAX];
 	struct proxy_dest dst = { .family = v->family };
@@ -721,6 +739,7 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 		fake = dnspool_get(r->cfg.pool, v->family, v->dst, r->loop->now);
 		if (!fake) {
 			r->stats.stale_fake++;	/* expired: never guess a destination */
+			refuse(r, v, pkt, len);
 			return;
 		}
 		dst.family = 0;
@@ -735,6 +754,7 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 	if (!a) {
 		if (r->count >= r->cfg.max_assoc) {
 			r->stats.limit_dropped++;
+			refuse(r, v, pkt, len);
 			goto drop;
 		}
 		a = assoc_new(r, v->family, v->src, d.sport);
@@ -743,6 +763,7 @@ void udp_input(struct udp_relay *r, const struct ip_view *v)
 	}
 	if (a->state == A_FAILED) {
 		r->stats.failed_dropped++;
+		refuse(r, v, pkt, len);
 		goto drop;
 	}
 	peer_note(a, v->family, v->dst, d.dport, fake);

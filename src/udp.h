@@ -17,7 +17,7 @@
  * that name's fake address, which is what a connected app socket expects.
  *
  * Bounds: at most max_assoc associations (past it, new app sockets' datagrams
- * are dropped and counted); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
+ * are dropped, counted and answered with ICMP port unreachable); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
  * held per association while its handshake runs; an association with no
  * datagram either way for timeout_ms is closed, and so is one whose control
  * connection the proxy closes. One whose setup failed stays (without
@@ -72,6 +72,7 @@ struct udp_stats {
 	uint64_t frag_dropped;		/* from the relay: FRAG != 0 */
 	uint64_t foreign_dropped;	/* from the relay: source of another family, or a name */
 	uint64_t too_big;		/* from the relay: larger than the TUN MTU */
+	uint64_t icmp_sent;		/* port unreachable to the app for a refused datagram */
 };
 
 /* Writes one IP packet (header and payload as iovecs) to the TUN. */
@@ -84,8 +85,13 @@ struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg,
 				udp_output_fn *output, void *ctx);
 /* Closes every association and frees everything; NULL is fine. */
 void udp_relay_free(struct udp_relay *r);
-/* One UDP packet from the app (v->proto == IPPROTO_UDP), as parsed by ip_parse(). */
-void udp_input(struct udp_relay *r, const struct ip_view *v);
+/*
+ * One UDP packet from the app, pkt[0..len) as parsed by ip_parse() into v
+ * (v->proto == IPPROTO_UDP); pkt is quoted in the ICMP port unreachable a
+ * refused datagram gets (past max_assoc, after a failed setup, to an
+ * expired virtual-DNS address).
+ */
+void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len);
 /* Frees associations closed during this loop batch (call outside every callback). */
 void udp_reap(struct udp_relay *r);
 const struct udp_stats *udp_relay_stats(const struct udp_relay *r);

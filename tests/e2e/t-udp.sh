@@ -8,11 +8,13 @@
 #                 another exchange: the association was closed idle and a
 #                 new one opened (stats: idle-closed >= 1, associations 2).
 #   $1 = limit:   --max-udp 1: a first socket's exchange works (positive
-#                 control); a second socket gets no reply while the first
-#                 association lives (stats: refused-at-limit >= 1).
-#   $1 = refused: microsocks refuses UDP ASSOCIATE: no reply, the failure is
-#                 counted, and TCP through the same proxy still works; an
-#                 HTTP proxy with --udp proxy is a usage error (exit 2).
+#                 control); a second (connected) socket's first datagram is
+#                 refused at once (ICMP port unreachable: ECONNREFUSED) while
+#                 the first association lives (stats: refused-at-limit 1).
+#   $1 = refused: microsocks refuses UDP ASSOCIATE: a connected socket gets
+#                 ECONNREFUSED (after the failed setup), never a reply; the
+#                 failure is counted, and TCP through the same proxy still
+#                 works; an HTTP proxy with --udp proxy is a usage error (2).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -70,25 +72,27 @@ idle)
 	;;
 limit)
 	run socks5-dante --max-udp 1 -- sh -c "$(printf '%q ' "${client[@]}") --count 2 $DST4 &&
-		$PY $E2E_DIR/udp.py silent --port $UDP_PORT --timeout 2 $DST4"
+		$PY $E2E_DIR/udp.py refused --port $UDP_PORT $DST4"
 	grep -qx "ok $DST4 sockets 1 datagrams 2" "$T_OUT/app.out" || fail "positive control: no echo"
-	grep -qx "no reply" "$T_OUT/app.out" || fail "a socket past --max-udp 1 got a reply"
+	grep -qx "refused after 1" "$T_OUT/app.out" || fail "a socket past --max-udp 1 was not refused at once"
 	want_eq associations 1
-	want_ge refused-at-limit 1
-	echo "udp: past --max-udp the datagram is dropped and counted; the first association worked"
+	want_eq refused-at-limit 1
+	want_ge icmp-unreachable 1
+	echo "udp: past --max-udp the datagram is refused at once (ICMP) and counted; the first association worked"
 	;;
 refused)
-	run socks5 -- sh -c "$PY $E2E_DIR/udp.py silent --port $UDP_PORT --timeout 2 $DST4 &&
+	run socks5 -- sh -c "$PY $E2E_DIR/udp.py refused --port $UDP_PORT $DST4 &&
 		curl -sS --noproxy '*' --max-time 30 -o $T_OUT/small http://$DST4:$HTTP_PORT/small"
-	grep -qx "no reply" "$T_OUT/app.out" || fail "a reply through a proxy without UDP ASSOCIATE"
+	grep -q "^refused after" "$T_OUT/app.out" || fail "a proxy without UDP ASSOCIATE: not refused"
 	assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "TCP through microsocks next to a refused association"
 	want_ge failed 1
+	want_ge icmp-unreachable 1
 	want_eq out 0
 	rc=0
 	pv exec --udp proxy --proxy "$(proxy_url http)" -- true 2>"$T_OUT/usage.err" || rc=$?
 	[ "$rc" = 2 ] || fail "--udp proxy with an HTTP proxy: exit $rc, want 2"
 	grep -q 'needs a socks5' "$T_OUT/usage.err" || fail "usage error does not say why: $(cat "$T_OUT/usage.err")"
-	echo "udp: microsocks' refusal counted, TCP unaffected; --udp proxy with http:// is a usage error"
+	echo "udp: microsocks' refusal reaches the app (ECONNREFUSED), counted; TCP unaffected; --udp proxy with http:// is a usage error"
 	;;
 *) fail "unknown scenario $scn" ;;
 esac

@@ -10,9 +10,10 @@
       tries); after --pause S seconds of silence, one more exchange per
       socket. Prints "ok ADDR sockets K datagrams M" per address; exit 1 on
       a missing or wrong echo.
-  udp.py silent --port P --timeout S ADDR
-      sends one datagram from a fresh socket and expects NO reply within S
-      seconds; exit 0 if none came (printed "no reply"), 1 otherwise.
+  udp.py refused --port P ADDR
+      from a fresh connected socket, sends a datagram every second (10 at
+      most) until one is refused (ECONNREFUSED: ICMP port unreachable came
+      back); prints "refused after N"; exit 1 on a reply or if none was.
 """
 import argparse
 import os
@@ -68,17 +69,23 @@ def client(args):
     return 0
 
 
-def silent(args):
+def refused(args):
     s = socket.socket(family_of(args.addr), socket.SOCK_DGRAM)
-    s.sendto(b"anyone?", (args.addr, args.port))
-    s.settimeout(args.timeout)
-    try:
-        data, src = s.recvfrom(65536)
-        print(f"unexpected reply from {src[:2]}", file=sys.stderr)
-        return 1
-    except socket.timeout:
-        print("no reply")
-        return 0
+    s.connect((args.addr, args.port))
+    s.settimeout(1)
+    for i in range(1, 11):
+        try:
+            s.send(b"anyone?")
+            data = s.recv(65536)
+            print(f"unexpected reply ({len(data)} bytes)", file=sys.stderr)
+            return 1
+        except ConnectionRefusedError:
+            print(f"refused after {i}")
+            return 0
+        except socket.timeout:
+            continue
+    print("never refused", file=sys.stderr)
+    return 1
 
 
 def echo(args):
@@ -104,12 +111,11 @@ def main():
     c.add_argument("--sockets", type=int, default=1)
     c.add_argument("--pause", type=float, default=0)
     c.add_argument("addrs", nargs="+")
-    q = sub.add_parser("silent")
+    q = sub.add_parser("refused")
     q.add_argument("--port", type=int, required=True)
-    q.add_argument("--timeout", type=float, default=2)
     q.add_argument("addr")
     a = p.parse_args()
-    return {"echo": echo, "client": client, "silent": silent}[a.cmd](a)
+    return {"echo": echo, "client": client, "refused": refused}[a.cmd](a)
 
 
 if __name__ == "__main__":

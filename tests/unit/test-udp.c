@@ -140,7 +140,7 @@ static void app_send_to(struct udp_relay *r, uint16_t sport, const uint8_t *dst,
 		c ^= 0x0101;
 	memcpy(u + 6, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + 8 + len, &v), 0);
-	udp_input(r, &v);
+	udp_input(r, &v, pkt, hl + 8 + len);
 }
 
 static void app_send(struct udp_relay *r, uint16_t sport, const char *payload, bool bad_csum)
@@ -256,6 +256,20 @@ static void test_limits_and_setup_timeout(void **state)
 	assert_int_equal(udp_relay_count(r), 2);
 	assert_int_equal(s->assoc_total, 2);
 	assert_int_equal(s->limit_dropped, 1);
+	/* ... and is refused at once, as a reset would for TCP. */
+	{
+		struct ip_view v;
+
+		assert_int_equal(e->outs, 1);
+		assert_int_equal(s->icmp_sent, 1);
+		assert_int_equal(ip_parse(e->out, e->out_len, &v), 0);
+		assert_int_equal(v.proto, IPPROTO_ICMP);
+		assert_memory_equal(v.src, "\xc6\x33\x64\x14", 4);
+		assert_memory_equal(v.dst, "\x0a\x00\x00\x02", 4);
+		assert_int_equal(v.l4[0], 3);	/* destination unreachable */
+		assert_int_equal(v.l4[1], 3);	/* port */
+		assert_int_equal(load_be16(v.l4 + 8 + 20), 1002);	/* the quoted UDP sport */
+	}
 
 	/* 1 held already; the queue takes UDP_QUEUE_MAX in all. */
 	for (i = 0; i < UDP_QUEUE_MAX + 4; i++)
@@ -290,11 +304,13 @@ static void test_limits_and_setup_timeout(void **state)
 	/* Room again. */
 	app_send(r, 1002, "c", false);
 	assert_int_equal(udp_relay_count(r), 1);
+	/* ICMP for the limit twice and once for the failed association. */
+	assert_int_equal(s->icmp_sent, 3);
+	assert_int_equal(e->outs, 3);
 	udp_relay_free(r);
 	close(c1);
 	close(c2);
 	close(accept_ctl(e));
-	assert_int_equal(e->outs, 0);
 }
 
 static void test_relay_and_idle(void **state)
