@@ -9,13 +9,77 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "fault.h"
 #include "ip.h"
 #include "log.h"
+#include "resolver.h"
 #include "session.h"
+
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt)
+{
+	if (fault_out(e, iov, iovcnt))
+		return;	/* test builds: it writes to the TUN itself */
+	if (writev(e->tun_fd, iov, iovcnt) < 0)
+		e->stats.tun_write_err++;
+	else
+		e->stats.pkts_out++;
+}
+
+int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
+		      const uint8_t *dst, uint16_t dport, const void *data, size_t len)
+{
+	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
+	struct iovec iov[2];
+	size_t hl = udp_build_hdr(hdr, family, src, sport, dst, dport, data, len);
+
+	if (!hl || hl + len > e->cfg.mtu)
+		return -EMSGSIZE;
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
+	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+	engine_output(e, iov, 2);
+	return 0;
+}
+
+/* Stub until the SOCKS5 UDP ASSOCIATE relay lands: nothing is taken. */
+bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
+			    const struct udp_view *u)
+{
+	(void)e;
+	(void)v;
+	(void)u;
+	return false;
+}
+
+/* UDP: DNS to the resolver, else the --udp policy; what nobody takes gets ICMP. */
+static void udp_input(struct engine *e, const uint8_t *pkt, size_t len, const struct ip_view *v)
+{
+	uint8_t out[ICMP6_ERR_MAX];
+	struct iovec iov;
+	struct udp_view u;
+	size_t n;
+
+	e->stats.udp_in++;
+	if (udp_parse(v, &u) < 0) {
+		e->stats.udp_bad++;
+		return;
+	}
+	if (e->cfg.dns != ENGINE_DNS_BYPASS && u.dport == 53) {
+		resolver_udp_input(e, v, &u);
+		return;
+	}
+	if (e->cfg.udp == ENGINE_UDP_PROXY && engine_udp_proxy_input(e, v, &u))
+		return;
+	n = icmp_build_port_unreach(out, pkt, len, v);
+	if (!n)
+		return;
+	e->stats.udp_unreach++;
+	iov = (struct iovec){ .iov_base = out, .iov_len = n };
+	engine_output(e, &iov, 1);
+}
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 {
@@ -25,8 +89,12 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 		e->stats.pkts_bad++;
 		return;
 	}
+	if (v.proto == IPPROTO_UDP) {
+		udp_input(e, pkt, len, &v);
+		return;
+	}
 	if (v.proto != IPPROTO_TCP) {
-		e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+		e->stats.pkts_unsupported++;	/* ICMP and the rest: not carried */
 		return;
 	}
 	tcp_input(e->tcp, &v);
@@ -63,6 +131,7 @@ static void engine_idle(struct loop *l, void *arg)
 	session_flush_pending(e);	/* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
 	session_reap(e);
+	resolver_reap(e);
 	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
 	if (e->draining && !session_undelivered(e)) {
 		log_debug("drained: every flow delivered to the proxy");
@@ -120,15 +189,20 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		ret = -errno;
 		goto err_pkt;
 	}
+	ret = resolver_init(e);
+	if (ret < 0)
+		goto err_tcp;
 	e->tun_io.cb = tun_readable;
 	ret = loop_io_add(loop, &e->tun_io, tun_fd, EPOLLIN);
 	if (ret < 0)
-		goto err_tcp;
+		goto err_res;
 	/* The engine is the loop's only idle user. */
 	loop->idle = engine_idle;
 	loop->idle_arg = e;
 	return 0;
 
+err_res:
+	resolver_fini(e);
 err_tcp:
 	tcp_stack_free(e->tcp);
 	e->tcp = NULL;
@@ -171,6 +245,16 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
 		 (unsigned long long)e->stats.tun_write_err);
+	if (e->stats.udp_in || e->stats.dns_queries)
+		log_info("stats: udp in %llu bad %llu unreachable-sent %llu; dns queries %llu "
+			 "fake %llu forwarded %llu failed %llu; fake-unmapped resets %llu",
+			 (unsigned long long)e->stats.udp_in, (unsigned long long)e->stats.udp_bad,
+			 (unsigned long long)e->stats.udp_unreach,
+			 (unsigned long long)e->stats.dns_queries,
+			 (unsigned long long)e->stats.dns_fake,
+			 (unsigned long long)e->stats.dns_forwarded,
+			 (unsigned long long)e->stats.dns_failed,
+			 (unsigned long long)e->stats.fake_unmapped);
 	fault_log_stats(e);
 }
 
@@ -183,6 +267,7 @@ void engine_fini(struct engine *e)
 	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
+	resolver_fini(e);
 	if (e->tcp) {
 		session_close_all(e);
 		tcp_stack_free(e->tcp);

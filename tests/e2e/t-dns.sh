@@ -1,0 +1,127 @@
+#!/bin/bash
+# DNS in exec (issue 5): a name only the proxy side can resolve (dnsmasq in
+# PRX, used by a microsocks started here through /etc/netns/PRX/resolv.conf)
+# works in `exec` with --dns virtual (default): getent gives a fake address,
+# curl by name reaches DST, the proxy resolved it. /etc/hosts still answers;
+# the namespace's resolv.conf names 198.18.0.2. A fake address with no name
+# and TCP to the resolver get a reset. --dns tcp resolves through the proxy
+# (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
+# Counted on CLI's uplink: zero DNS packets leave in any run, after a
+# positive control (a query straight to the resolver is counted).
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+command -v dnsmasq >/dev/null || { echo "SKIPPED: no dnsmasq (dnsmasq-base)"; exit 77; }
+
+NAME=pvtest.example
+DNS_SOCKS_PORT=1097
+URL=socks5://$PRX4:$DNS_SOCKS_PORT
+
+# The proxy's resolver: dnsmasq in PRX on 127.0.0.1 and PRX4, port 53.
+# (ip execs the server itself, so $! is its pid)
+ip netns exec "$E2E_NS_PRX" dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+	--listen-address="$PRX4" --port=53 --user=root --pid-file= \
+	--address="/$NAME/$DST4" --address="/$NAME/$DST6" --log-facility=- --log-queries \
+	>"$T_OUT/dnsmasq.log" 2>&1 &
+track_pid $!
+wait_port n_prx 53 || fail "dnsmasq did not listen in PRX"
+
+# microsocks resolves with getaddrinfo: `ip netns exec` binds this file over
+# its /etc/resolv.conf.
+mkdir -p "/etc/netns/$E2E_NS_PRX"
+on_exit "rm -rf /etc/netns/$E2E_NS_PRX"
+echo "nameserver 127.0.0.1" >"/etc/netns/$E2E_NS_PRX/resolv.conf"
+ip netns exec "$E2E_NS_PRX" microsocks -i "$PRX4" -p "$DNS_SOCKS_PORT" >"$T_OUT/microsocks.log" 2>&1 &
+track_pid $!
+wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
+
+# DNS leaving CLI's uplink, both transports.
+n_cli nft -f - <<NFT || fail "cannot add the counter table in CLI"
+table inet pve2edns {
+	chain out {
+		type filter hook output priority -300; policy accept;
+		oifname "c0" udp dport 53 counter
+		oifname "c0" tcp dport 53 counter
+	}
+}
+NFT
+on_exit "n_cli nft delete table inet pve2edns"
+dns_out() {
+	n_cli nft list chain inet pve2edns out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+# Positive control: straight to the resolver, counted, and the name resolves.
+got=$(n_cli "$PY" "$E2E_DIR/dnsq.py" "$PRX4" "$NAME") || fail "direct query failed"
+assert_eq "$got" "$DST4" "direct query to dnsmasq"
+[ "$(dns_out)" -ge 1 ] || fail "positive control: the direct query was not counted"
+base=$(dns_out)
+
+pve() { pv exec --proxy "$URL" "$@"; }
+
+# --dns virtual (the default): fake addresses, names to the proxy.
+out=$(pve -- getent hosts "$NAME") || fail "getent hosts $NAME failed in exec (rc $?)"
+echo "getent: $out"
+case $out in
+198.1[89].*" $NAME" | "fd70:7678::"*" $NAME") ;;
+*) fail "getent hosts $NAME gave '$out', want a fake address" ;;
+esac
+pve -- curl --noproxy '*' -sS --max-time 30 -o "$T_OUT/small" "http://$NAME:$HTTP_PORT/small" ||
+	fail "curl http://$NAME:$HTTP_PORT/small in exec failed"
+assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "download by name through virtual DNS"
+grep -q "query\[A\] $NAME from 127.0.0.1" "$T_OUT/dnsmasq.log" ||
+	{ cat "$T_OUT/dnsmasq.log"; fail "the proxy did not resolve $NAME itself"; }
+# IPv4 and IPv6 fake answers, other types NODATA, straight to the resolver.
+out=$(pve -- sh -c "$PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type AAAA; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type MX") ||
+	fail "queries to 198.18.0.2 failed"
+echo "$out"
+[ "$(echo "$out" | sed -n 1p)" = "$(echo "$out" | sed -n 1p | grep '^198\.1[89]\.')" ] &&
+	[ -n "$(echo "$out" | sed -n 2p | grep '^fd70:7678::')" ] &&
+	assert_eq "$(echo "$out" | sed -n 3p)" nodata "MX answer" || fail "fake answers: '$out'"
+# The namespace's files: resolv.conf replaced, /etc/hosts untouched.
+out=$(pve -- cat /etc/resolv.conf) || fail "cat resolv.conf"
+echo "$out" | grep -qx "nameserver 198.18.0.2" || fail "resolv.conf in exec: '$out'"
+[ "$(echo "$out" | grep -c '^nameserver')" = 1 ] || fail "more than one nameserver: '$out'"
+out=$(pve -- getent hosts localhost) || fail "getent hosts localhost in exec failed"
+echo "$out" | grep -q "^\(127.0.0.1\|::1\) " || fail "/etc/hosts lookup of localhost: '$out'"
+grep -q 198.18.0.2 /etc/resolv.conf && fail "the host's resolv.conf was changed"
+# A fake address nobody asked for, and TCP to the resolver: reset at once.
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.7.7 "$HTTP_PORT" --within 5 ||
+	fail "unmapped fake address: no ECONNREFUSED"
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 53 --within 5 ||
+	fail "TCP to the resolver: no ECONNREFUSED"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
+
+# --dns tcp: real addresses, asked through the proxy (dnsmasq on PRX4).
+out=$(pve --dns tcp --dns-server "$PRX4" -- getent ahostsv4 "$NAME") ||
+	fail "getent with --dns tcp failed"
+echo "$out" | grep -q "^$DST4 " || fail "--dns tcp: getent gave '$out'"
+pve --dns tcp --dns-server "$PRX4" -- curl --noproxy '*' -sS --max-time 30 \
+	-o "$T_OUT/small2" "http://$NAME:$HTTP_PORT/small" || fail "curl with --dns tcp failed"
+assert_file_sha "$T_OUT/small2" "$E2E_SMALL_SHA" "download by name through --dns tcp"
+grep -q "query\[A\] $NAME from $PRX4" "$T_OUT/dnsmasq.log" ||
+	{ cat "$T_OUT/dnsmasq.log"; fail "dnsmasq did not see the query from the proxy over TCP"; }
+out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was accepted"
+echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
+
+# --udp block (the default): refused at once, not a timeout.
+out=$(pve -- "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.connect((sys.argv[1], 9999))
+s.send(b"x")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$DST4") || fail "udp probe failed"
+assert_eq "$out" refused "UDP send then recv with --udp block"
+out=$(pve --udp proxy -- true 2>&1) && fail "--udp proxy was accepted"
+echo "$out" | grep -q "not supported yet" || fail "--udp proxy: '$out'"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI"
+echo "dns: virtual and tcp resolve through the proxy, 0 DNS packets left CLI"
