@@ -92,6 +92,42 @@ pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 53 --within 5 ||
 	fail "TCP to the resolver: no ECONNREFUSED"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
 
+# /etc/resolv.conf as a symlink: into systemd-resolved's directory (which
+# exec hides under a tmpfs, then makes the file there) and elsewhere (bind
+# over the target). In a private mount namespace of CLI whose /etc and
+# /run are copies; the files there must be unchanged afterwards.
+symlink_case() { # TARGET
+	mkdir -p "$T_OUT/etc"
+	n_cli unshare -m --propagation private bash -c '
+set -e
+etc=$1 target=$2
+shift 2
+mount -t tmpfs pvetc "$etc"
+cp -a /etc/. "$etc"/
+mount -t tmpfs pvrun /run
+mkdir -p /run/systemd/resolve /run/resolvconf
+printf "nameserver 127.0.0.53\nsearch corp.example\noptions edns0 use-vc\n" >/run/systemd/resolve/stub-resolv.conf
+printf "nameserver 10.9.9.9\nsearch other.example\n" >/run/resolvconf/resolv.conf
+ln -sfn "$target" "$etc/resolv.conf"
+mount --bind "$etc" /etc
+"$@"
+sum=$(cat /run/systemd/resolve/stub-resolv.conf /run/resolvconf/resolv.conf | md5sum)
+[ "$sum" = "$(printf "nameserver 127.0.0.53\nsearch corp.example\noptions edns0 use-vc\nnameserver 10.9.9.9\nsearch other.example\n" | md5sum)" ] &&
+	echo host-files-unchanged
+' _ "$T_OUT/etc" "$1" timeout -k 5 60 env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" exec \
+		--proxy "$URL" -- sh -c "cat /etc/resolv.conf; getent hosts $NAME"
+}
+out=$(symlink_case ../run/systemd/resolve/stub-resolv.conf) || fail "stub symlink case: rc $?"
+echo "$out"
+echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search corp.example" &&
+	! echo "$out" | grep -q "127.0.0.53\|use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> resolved's stub: '$out'"
+out=$(symlink_case /run/resolvconf/resolv.conf) || fail "resolvconf symlink case: rc $?"
+echo "$out"
+echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search other.example" &&
+	! echo "$out" | grep -q "10.9.9.9" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> /run/resolvconf: '$out'"
+
 # --dns tcp: real addresses, asked through the proxy (dnsmasq on PRX4).
 out=$(pve --dns tcp --dns-server "$PRX4" -- getent ahostsv4 "$NAME") ||
 	fail "getent with --dns tcp failed"
@@ -101,6 +137,10 @@ pve --dns tcp --dns-server "$PRX4" -- curl --noproxy '*' -sS --max-time 30 \
 assert_file_sha "$T_OUT/small2" "$E2E_SMALL_SHA" "download by name through --dns tcp"
 grep -q "query\[A\] $NAME from $PRX4" "$T_OUT/dnsmasq.log" ||
 	{ cat "$T_OUT/dnsmasq.log"; fail "dnsmasq did not see the query from the proxy over TCP"; }
+# A server that refuses (nothing on DST's port 53): SERVFAIL, not silence.
+out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" 198.18.0.2 "$NAME") ||
+	fail "query with a refusing --dns-server: rc $?"
+assert_eq "$out" "rcode=2" "answer when the server behind the proxy refuses"
 out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was accepted"
 echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
