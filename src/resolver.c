@@ -454,8 +454,19 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 	*ref = NULL;
 	if (e->cfg.dns == ENGINE_DNS_BYPASS)
 		return 0;
-	if (is_resolver(e, c->family, c->laddr))
-		return -ECONNREFUSED;	/* DNS over TCP from apps: not served (docs) */
+	if (is_resolver(e, c->family, c->laddr)) {
+		const struct sockaddr_storage *ss = &e->cfg.dns_server;
+
+		/* DNS over TCP from apps: with --dns tcp, spliced to the server. */
+		if (e->cfg.dns != ENGINE_DNS_TCP || c->lport != 53)
+			return -ECONNREFUSED;
+		d->family = ss->ss_family;
+		if (ss->ss_family == AF_INET6)
+			memcpy(d->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		else
+			memcpy(d->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return 0;
+	}
 	if (!e->pool || !dnspool_contains(e->pool, c->family, c->laddr))
 		return 0;
 	ent = dnspool_get(e->pool, c->family, c->laddr, e->loop->now);

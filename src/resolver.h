@@ -35,6 +35,8 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  * 1: d->name set from the fake address's mapping, with *ref held (give it
  * back with resolver_tcp_done). -ECONNREFUSED: a fake address with no live
  * mapping, or the resolver's own address (nothing listens there): reset.
+ * With --dns tcp, TCP to the resolver's port 53 goes to --dns-server
+ * instead (d->addr rewritten, 0 returned): DNS over TCP from apps.
  */
 int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
 		      struct dnspool_entry **ref);

@@ -137,6 +137,10 @@ pve --dns tcp --dns-server "$PRX4" -- curl --noproxy '*' -sS --max-time 30 \
 assert_file_sha "$T_OUT/small2" "$E2E_SMALL_SHA" "download by name through --dns tcp"
 grep -q "query\[A\] $NAME from $PRX4" "$T_OUT/dnsmasq.log" ||
 	{ cat "$T_OUT/dnsmasq.log"; fail "dnsmasq did not see the query from the proxy over TCP"; }
+# DNS over TCP from the app to the resolver: spliced to the server.
+out=$(pve --dns tcp --dns-server "$PRX4" -- "$PY" "$E2E_DIR/dnsq.py" --tcp 198.18.0.2 "$NAME") ||
+	fail "DNS over TCP to the resolver with --dns tcp: rc $?"
+assert_eq "$out" "$DST4" "DNS over TCP answer with --dns tcp"
 # A server that refuses (nothing on DST's port 53): SERVFAIL, not silence.
 out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" 198.18.0.2 "$NAME") ||
 	fail "query with a refusing --dns-server: rc $?"
