@@ -73,16 +73,9 @@ enum {
 	OPT_MEM_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_KEEPALIVE,
-	OPT_DNS,
-	OPT_DNS_SERVER,
-	OPT_UDP,
-	OPT_FAKE_NET4,
-	OPT_FAKE_NET6,
-	OPT_FAKE_MAX,
 };
 
-/* --dns, --dns-server, --udp and the fake pool; false after logging a bad value. */
-static bool parse_dns_opt(int c, const char *v, struct engine_cfg *ec)
+bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ec->dns_server;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ec->dns_server;
@@ -147,10 +140,8 @@ static bool parse_dns_opt(int c, const char *v, struct engine_cfg *ec)
 	return false;
 }
 
-/* Defaults and cross-checks of the DNS settings; false after logging. */
-static bool dns_finish(struct engine_cfg *ec, const char **nameserver)
+bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6)
 {
-	*nameserver = NULL;
 	if (ec->dns == ENGINE_DNS_TCP && !ec->dns_server.ss_family) {
 		log_error("--dns tcp needs --dns-server IP (the resolver the proxy reaches)");
 		return false;
@@ -164,9 +155,8 @@ static bool dns_finish(struct engine_cfg *ec, const char **nameserver)
 	inet_pton(AF_INET, ENGINE_RESOLVER4, ec->resolver4);
 	inet_pton(AF_INET6, ENGINE_RESOLVER6, ec->resolver6);
 	/* The TUN's own addresses are never handed out (the resolver's: engine). */
-	inet_pton(AF_INET, EXEC_TUN_ADDR4, ec->pool.excl4[ec->pool.nexcl4++]);
-	inet_pton(AF_INET6, EXEC_TUN_ADDR6, ec->pool.excl6[ec->pool.nexcl6++]);
-	*nameserver = ENGINE_RESOLVER4;
+	inet_pton(AF_INET, tun4, ec->pool.excl4[ec->pool.nexcl4++]);
+	inet_pton(AF_INET6, tun6, ec->pool.excl6[ec->pool.nexcl6++]);
 	return true;
 }
 
@@ -272,12 +262,8 @@ int cmd_exec(int argc, char **argv)
 		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "dns", required_argument, NULL, OPT_DNS },
-		{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+		DNS_LONG_OPTIONS,
 		{ "udp", required_argument, NULL, OPT_UDP },
-		{ "fake-net4", required_argument, NULL, OPT_FAKE_NET4 },
-		{ "fake-net6", required_argument, NULL, OPT_FAKE_NET6 },
-		{ "fake-max", required_argument, NULL, OPT_FAKE_MAX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -318,7 +304,7 @@ int cmd_exec(int argc, char **argv)
 		case OPT_FAKE_NET4:
 		case OPT_FAKE_NET6:
 		case OPT_FAKE_MAX:
-			if (!parse_dns_opt(c, optarg, &ecfg))
+			if (!dns_opt_parse(c, optarg, &ecfg))
 				return EXIT_USAGE;
 			break;
 		case 'v':
@@ -346,8 +332,9 @@ int cmd_exec(int argc, char **argv)
 		log_error("exec: missing `--' before the command `%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!dns_finish(&ecfg, &nameserver))
+	if (!dns_opt_finish(&ecfg, EXEC_TUN_ADDR4, EXEC_TUN_ADDR6))
 		return EXIT_USAGE;
+	nameserver = ecfg.dns == ENGINE_DNS_BYPASS ? NULL : ENGINE_RESOLVER4;
 	if (url_parse(proxy_arg, &url, &why) < 0) {
 		print_bad_url(proxy_arg, why);
 		return EXIT_USAGE;

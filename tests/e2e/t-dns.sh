@@ -11,29 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
-command -v dnsmasq >/dev/null || { echo "SKIPPED: no dnsmasq (dnsmasq-base)"; exit 77; }
-
-NAME=pvtest.example
-DNS_SOCKS_PORT=1097
+NAME=$DNS_NAME
 URL=socks5://$PRX4:$DNS_SOCKS_PORT
-
-# The proxy's resolver: dnsmasq in PRX on 127.0.0.1 and PRX4, port 53.
-# (ip execs the server itself, so $! is its pid)
-ip netns exec "$E2E_NS_PRX" dnsmasq -k --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
-	--listen-address="$PRX4" --port=53 --user=root --pid-file= \
-	--address="/$NAME/$DST4" --address="/$NAME/$DST6" --log-facility=- --log-queries \
-	>"$T_OUT/dnsmasq.log" 2>&1 &
-track_pid $!
-wait_port n_prx 53 || fail "dnsmasq did not listen in PRX"
-
-# microsocks resolves with getaddrinfo: `ip netns exec` binds this file over
-# its /etc/resolv.conf.
-mkdir -p "/etc/netns/$E2E_NS_PRX"
-on_exit "rm -rf /etc/netns/$E2E_NS_PRX"
-echo "nameserver 127.0.0.1" >"/etc/netns/$E2E_NS_PRX/resolv.conf"
-ip netns exec "$E2E_NS_PRX" microsocks -i "$PRX4" -p "$DNS_SOCKS_PORT" >"$T_OUT/microsocks.log" 2>&1 &
-track_pid $!
-wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
+dns_proxy_setup
 
 # DNS leaving CLI's uplink, both transports.
 n_cli nft -f - <<NFT || fail "cannot add the counter table in CLI"
