@@ -701,36 +701,18 @@ err_log:
 	return NULL;
 }
 
-/*
- * Tells the app at once that its datagram goes nowhere (ICMP port
- * unreachable: a connected socket gets ECONNREFUSED), as a reset does for
- * TCP: past the limit, after a failed setup, to an expired fake address.
- */
-static void refuse(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len)
-{
-	uint8_t out[ICMP6_ERR_MAX];
-	struct iovec iov;
-
-	iov.iov_len = icmp_build_port_unreach(out, pkt, len, v);
-	if (!iov.iov_len)
-		return;
-	iov.iov_base = out;
-	r->output(r->ctx, &iov, 1);
-	r->stats.icmp_sent++;
-}
-
-void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len)
+bool udp_relay_input(struct udp_relay *r, const struct ip_view *v, const struct udp_view *u)
 {
 	uint8_t hdr[SOCKS5_UDP_HDR_MAX];
 	struct proxy_dest dst = { .family = v->family };
 	struct dnspool_entry *fake = NULL;
-	struct udp_view d;
+	const struct udp_view d = *u;
 	struct assoc *a;
 	int hl;
 
-	if (udp_parse(v, &d) < 0 || !unicast(v->family, v->dst) || d.dport == 0) {
+	if (!unicast(v->family, v->dst) || d.dport == 0) {
 		r->stats.bad_in++;
-		return;
+		return false;
 	}
 	memcpy(dst.addr, v->dst, ip_addr_len(v->family));
 	dst.port = d.dport;
@@ -739,8 +721,7 @@ void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt,
 		fake = dnspool_get(r->cfg.pool, v->family, v->dst, r->loop->now);
 		if (!fake) {
 			r->stats.stale_fake++;	/* expired: never guess a destination */
-			refuse(r, v, pkt, len);
-			return;
+			return false;
 		}
 		dst.family = 0;
 		snprintf(dst.name, sizeof(dst.name), "%s", dnspool_entry_name(fake));
@@ -748,35 +729,33 @@ void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt,
 	hl = socks5_build_udp_hdr(hdr, sizeof(hdr), &dst);
 	if (hl < 0) {
 		r->stats.bad_in++;
-		goto drop;
+		goto refused;
 	}
 	a = lookup(r, v->family, v->src, d.sport);
 	if (!a) {
 		if (r->count >= r->cfg.max_assoc) {
 			r->stats.limit_dropped++;
-			refuse(r, v, pkt, len);
-			goto drop;
+			goto refused;
 		}
 		a = assoc_new(r, v->family, v->src, d.sport);
 		if (!a)
-			goto drop;
+			goto refused;
 	}
 	if (a->state == A_FAILED) {
 		r->stats.failed_dropped++;
-		refuse(r, v, pkt, len);
-		goto drop;
+		goto refused;
 	}
 	peer_note(a, v->family, v->dst, d.dport, fake);
 	a->last = r->loop->now;
-	if (a->state != A_READY) {
+	if (a->state != A_READY)
 		enqueue(a, hdr, (size_t)hl, d.data, d.len);
-		return;
-	}
-	send_dgram(a, hdr, (size_t)hl, d.data, d.len);
-	return;
-drop:
+	else
+		send_dgram(a, hdr, (size_t)hl, d.data, d.len);
+	return true;
+refused:
 	if (fake)
 		dnspool_put(r->cfg.pool, fake, r->loop->now);
+	return false;
 }
 
 /* ---- the relay ---- */

@@ -17,7 +17,7 @@
  * that name's fake address, which is what a connected app socket expects.
  *
  * Bounds: at most max_assoc associations (past it, new app sockets' datagrams
- * are dropped, counted and answered with ICMP port unreachable); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
+ * are refused: counted, and the caller answers ICMP port unreachable); at most UDP_QUEUE_MAX datagrams / UDP_QUEUE_BYTES
  * held per association while its handshake runs; an association with no
  * datagram either way for timeout_ms is closed, and so is one whose control
  * connection the proxy closes. One whose setup failed stays (without
@@ -26,6 +26,7 @@
 #ifndef PROXYVPN_UDP_H
 #define PROXYVPN_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -66,13 +67,12 @@ struct udp_stats {
 	uint64_t queue_dropped;		/* setup queue full, or setup failed with datagrams held */
 	uint64_t failed_dropped;	/* within UDP_RETRY_MS of a failed setup */
 	uint64_t send_dropped;		/* relay socket full or refusing */
-	uint64_t bad_in;		/* from the app: bad UDP header, checksum, or destination */
+	uint64_t bad_in;		/* from the app: multicast, broadcast or port 0 destination */
 	uint64_t stale_fake;		/* from the app: to a virtual-DNS address no longer mapped */
 	uint64_t bad_relay;		/* from the relay: malformed SOCKS5 header */
 	uint64_t frag_dropped;		/* from the relay: FRAG != 0 */
 	uint64_t foreign_dropped;	/* from the relay: source of another family, or a name */
 	uint64_t too_big;		/* from the relay: larger than the TUN MTU */
-	uint64_t icmp_sent;		/* port unreachable to the app for a refused datagram */
 };
 
 /* Writes one IP packet (header and payload as iovecs) to the TUN. */
@@ -86,12 +86,14 @@ struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg,
 /* Closes every association and frees everything; NULL is fine. */
 void udp_relay_free(struct udp_relay *r);
 /*
- * One UDP packet from the app, pkt[0..len) as parsed by ip_parse() into v
- * (v->proto == IPPROTO_UDP); pkt is quoted in the ICMP port unreachable a
- * refused datagram gets (past max_assoc, after a failed setup, to an
- * expired virtual-DNS address).
+ * One UDP datagram from the app: v as parsed by ip_parse(), u by
+ * udp_parse(). True if it was taken (sent, queued, or dropped as UDP may
+ * be: queue full, relay socket full); false if it was refused (past
+ * max_assoc, within UDP_RETRY_MS of a failed setup, to an expired
+ * virtual-DNS address, a multicast or port-0 destination): the caller
+ * answers ICMP port unreachable so a connected socket fails at once.
  */
-void udp_input(struct udp_relay *r, const struct ip_view *v, const uint8_t *pkt, size_t len);
+bool udp_relay_input(struct udp_relay *r, const struct ip_view *v, const struct udp_view *u);
 /* Frees associations closed during this loop batch (call outside every callback). */
 void udp_reap(struct udp_relay *r);
 const struct udp_stats *udp_relay_stats(const struct udp_relay *r);

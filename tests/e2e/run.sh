@@ -90,6 +90,8 @@ TESTS=(
 	"udp-limit            udp        limit       60"
 	"udp-refused          udp        refused     60"
 	"up-socks5            up         socks5      90"
+	"dns                  dns        -           90"
+	"up-dns               updns      -           90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
