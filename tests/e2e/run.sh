@@ -89,6 +89,7 @@ TESTS=(
 	"udp-idle             udp        idle        60"
 	"udp-limit            udp        limit       60"
 	"udp-refused          udp        refused     60"
+	"udp-fake             udp        fake        60"
 	"up-socks5            up         socks5      90"
 	"dns                  dns        -           90"
 	"up-dns               updns      -           90"

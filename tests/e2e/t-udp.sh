@@ -11,6 +11,12 @@
 #                 control); a second (connected) socket's first datagram is
 #                 refused at once (ICMP port unreachable: ECONNREFUSED) while
 #                 the first association lives (stats: refused-at-limit 1).
+#   $1 = fake:    --dns virtual (the default) + --udp proxy: the app resolves
+#                 a name only the proxy side knows (dnsmasq in PRX, a second
+#                 dante using it) to a fake address; datagrams go to dante by
+#                 name and every echo comes back from the fake address (the
+#                 app checks the source), IPv4 and IPv6 fake addresses (the
+#                 name has an IPv4 address only, see below).
 #   $1 = refused: microsocks refuses UDP ASSOCIATE: a connected socket gets
 #                 ECONNREFUSED (after the failed setup), never a reply; the
 #                 failure is counted, and TCP through the same proxy still
@@ -82,6 +88,47 @@ limit)
 	want_eq refused-at-limit 1
 	want_ge unreachable-sent 1
 	echo "udp: past --max-udp the datagram is refused at once (ICMP) and counted; the first association worked"
+	;;
+fake)
+	# A name only PRX resolves, IPv4 only: dante 1.4.2 picks its external
+	# IPv4 address for a UDP target named by a name with an AAAA record and
+	# fails (EINVAL), so the IPv6 fake address is checked against the IPv4
+	# destination (the reply maps back to the fake address by port).
+	name=udpname.example
+	command -v dnsmasq >/dev/null || { echo "SKIPPED: no dnsmasq (dnsmasq-base)"; exit 77; }
+	port_closed n_prx 53 || fail "something listens on PRX :53"
+	ip netns exec "$E2E_NS_PRX" dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.1 --port=53 --user=root --pid-file= \
+		--address="/$name/$DST4" --log-facility=- --log-queries >"$T_OUT/dnsmasq.log" 2>&1 &
+	track_pid $!
+	wait_port n_prx 53 || fail "dnsmasq did not listen in PRX"
+	mkdir -p "/etc/netns/$E2E_NS_PRX"
+	on_exit "rm -rf /etc/netns/$E2E_NS_PRX"
+	echo "nameserver 127.0.0.1" >"/etc/netns/$E2E_NS_PRX/resolv.conf"
+	fport=1098
+	sed "s/port = $DANTE_PORT\$/port = $fport/" "$E2E_TMP/srv/danted.conf" >"$T_OUT/danted.conf"
+	grep -q "port = $fport" "$T_OUT/danted.conf" || fail "could not derive a dante config"
+	# (ip netns exec binds /etc/netns/PRX/resolv.conf: this dante resolves via dnsmasq)
+	ip netns exec "$E2E_NS_PRX" danted -f "$T_OUT/danted.conf" -N 1 -p "$T_OUT/danted.pid" \
+		>"$T_OUT/danted.log" 2>&1 &
+	track_pid $!
+	wait_port n_prx "$fport" || { cat "$T_OUT/danted.log" >&2; fail "second dante did not listen"; }
+	rc=0
+	pv exec -v --udp proxy --proxy "socks5://$PRX4:$fport" -- sh -c "
+		$(printf '%q ' "${client[@]}") --count 4 $name &&
+		$(printf '%q ' "${client[@]}") --count 4 --family 6 $name" \
+		>"$T_OUT/app.out" 2>"$T_OUT/pv.err" || rc=$?
+	cat "$T_OUT/app.out"
+	grep 'stats: udp' "$T_OUT/pv.err" || true
+	[ "$rc" = 0 ] || { cat "$T_OUT/pv.err" "$T_OUT/danted.log" >&2; fail "fake-name UDP client exited $rc"; }
+	grep -qE "^$name is 198\.1[89]\." "$T_OUT/app.out" || fail "the name did not resolve to a fake IPv4 address"
+	grep -qE "^$name is fd70:7678:" "$T_OUT/app.out" || fail "the name did not resolve to a fake IPv6 address"
+	[ "$(grep -c "^ok $name sockets 1 datagrams 4" "$T_OUT/app.out")" = 2 ] || fail "echoes incomplete"
+	grep -q "$name" "$T_OUT/dnsmasq.log" || fail "the proxy side never resolved $name (positive control)"
+	want_eq stale-fake 0
+	want_eq foreign 0
+	want_ge in 8
+	echo "udp: datagrams to fake addresses went to dante by name; replies came from the fake addresses"
 	;;
 refused)
 	run socks5 -- sh -c "$PY $E2E_DIR/udp.py refused --port $UDP_PORT $DST4 &&

@@ -4,8 +4,8 @@
   udp.py echo --port P --ready FILE
       echo server (DST): one dual-stack socket on [::]:P, every datagram is
       sent back to its source unchanged; FILE is created once it is bound.
-  udp.py client --port P --count N [--sockets K] [--pause S] ADDR...
-      for each ADDR, from K sockets, N datagrams each (sizes 0, 1, 100,
+  udp.py client --port P --count N [--sockets K] [--pause S] [--family 4|6] ADDR...
+      for each ADDR (a name is resolved first, to --family: 4 by default), from K sockets, N datagrams each (sizes 0, 1, 100,
       1400, ...; a random payload each) and waits for each echo (2 s, 3
       tries); after --pause S seconds of silence, one more exchange per
       socket. Prints "ok ADDR sockets K datagrams M" per address; exit 1 on
@@ -43,8 +43,20 @@ def exchange(s, dst, payload, tries=3):
     return False
 
 
+def resolve(name, family):
+    try:
+        socket.inet_pton(socket.AF_INET6 if ':' in name else socket.AF_INET, name)
+        return name
+    except OSError:
+        fam = socket.AF_INET6 if family == 6 else socket.AF_INET
+        addr = socket.getaddrinfo(name, None, fam, socket.SOCK_DGRAM)[0][4][0]
+        print(f"{name} is {addr}")
+        return addr
+
+
 def client(args):
-    for addr in args.addrs:
+    for name in args.addrs:
+        addr = resolve(name, args.family)
         dst = (addr, args.port)
         socks = [socket.socket(family_of(addr), socket.SOCK_DGRAM) for _ in range(args.sockets)]
         n = 0
@@ -65,7 +77,7 @@ def client(args):
                 n += 1
         for s in socks:
             s.close()
-        print(f"ok {addr} sockets {args.sockets} datagrams {n}")
+        print(f"ok {name} sockets {args.sockets} datagrams {n}")
     return 0
 
 
@@ -110,6 +122,7 @@ def main():
     c.add_argument("--count", type=int, default=10)
     c.add_argument("--sockets", type=int, default=1)
     c.add_argument("--pause", type=float, default=0)
+    c.add_argument("--family", type=int, choices=(4, 6), default=4)
     c.add_argument("addrs", nargs="+")
     q = sub.add_parser("refused")
     q.add_argument("--port", type=int, required=True)
