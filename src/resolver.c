@@ -33,7 +33,7 @@ struct dnsfwd {
 	int family;			/* reply addressing: from us:53 to app:port */
 	uint8_t us[16], app[16];
 	uint16_t app_port;
-	uint8_t out[2 + 65535];		/* length prefix + query */
+	uint8_t *out;			/* length prefix + query */
 	size_t out_len, out_off;
 	uint8_t *in;			/* length prefix + reply */
 	size_t in_len;
@@ -288,7 +288,8 @@ static bool fwd_start(struct engine *e, const struct ip_view *v, const struct ud
 	if (!f)
 		return false;
 	f->in = malloc(2 + 65535);
-	if (!f->in || proxy_hs_init(&f->hs, e->cfg.proxy, &d) < 0)
+	f->out = malloc(2 + u->len);
+	if (!f->in || !f->out || proxy_hs_init(&f->hs, e->cfg.proxy, &d) < 0)
 		goto err;
 	f->eng = e;
 	f->io.fd = -1;
@@ -324,6 +325,7 @@ err_hs:
 	proxy_hs_free(&f->hs);
 err:
 	free(f->in);
+	free(f->out);
 	free(f);
 	return false;
 }
@@ -410,6 +412,12 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
 	int ret = dns_parse_query(u->data, u->len, &q, &rcode);
 
 	e->stats.dns_queries++;
+	/* Sent to a group or to everyone: no unicast answer from such an address. */
+	if ((v->family == AF_INET && v->dst[0] >= 224) ||
+	    (v->family == AF_INET6 && v->dst[0] == 0xff)) {
+		e->stats.dns_failed++;
+		return;
+	}
 	if (ret == -EBADMSG) {
 		e->stats.dns_failed++;
 		return;		/* no header, or a response: dropped */
@@ -521,6 +529,7 @@ void resolver_reap(struct engine *e)
 	while ((f = e->fwd_dead)) {
 		e->fwd_dead = f->next;
 		free(f->in);
+		free(f->out);
 		free(f);
 	}
 }
