@@ -453,12 +453,38 @@ static bool is_resolver(const struct engine *e, int family, const uint8_t *a)
 				    !memcmp(a, e->cfg.resolver4, 4);
 }
 
-int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
-		      struct dnspool_entry **ref)
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
+		       struct proxy_dest *d, struct dnspool_entry **ref)
 {
 	struct dnspool_entry *ent;
 	size_t len;
 
+	*ref = NULL;
+	if (!e->pool || !dnspool_contains(e->pool, family, addr))
+		return 0;
+	ent = dnspool_get(e->pool, family, addr, e->loop->now);
+	if (!ent) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(family, addr, a, sizeof(a));
+		log_info("to %s: a fake address with no live name: refused", a);
+		e->stats.fake_unmapped++;
+		return -ECONNREFUSED;
+	}
+	len = strlen(dnspool_entry_name(ent));
+	if (len >= sizeof(d->name)) {
+		dnspool_put(e->pool, ent, e->loop->now);
+		return -ECONNREFUSED;
+	}
+	d->family = 0;
+	memcpy(d->name, dnspool_entry_name(ent), len + 1);
+	*ref = ent;
+	return 1;
+}
+
+int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
+		      struct dnspool_entry **ref)
+{
 	*ref = NULL;
 	if (e->cfg.dns == ENGINE_DNS_BYPASS)
 		return 0;
@@ -475,26 +501,7 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 			memcpy(d->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 		return 0;
 	}
-	if (!e->pool || !dnspool_contains(e->pool, c->family, c->laddr))
-		return 0;
-	ent = dnspool_get(e->pool, c->family, c->laddr, e->loop->now);
-	if (!ent) {
-		char a[INET6_ADDRSTRLEN];
-
-		inet_ntop(c->family, c->laddr, a, sizeof(a));
-		log_info("connection to %s: a fake address with no live name: reset", a);
-		e->stats.fake_unmapped++;
-		return -ECONNREFUSED;
-	}
-	len = strlen(dnspool_entry_name(ent));
-	if (len >= sizeof(d->name)) {
-		dnspool_put(e->pool, ent, e->loop->now);
-		return -ECONNREFUSED;
-	}
-	d->family = 0;
-	memcpy(d->name, dnspool_entry_name(ent), len + 1);
-	*ref = ent;
-	return 1;
+	return resolver_fake_dest(e, c->family, c->laddr, d, ref);
 }
 
 void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref)
