@@ -308,14 +308,14 @@ void engine_fini(struct engine *e)
 	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
-	udp_relay_free(e->udp);
+	udp_relay_free(e->udp);	/* gives back the fake-address entries it holds */
 	e->udp = NULL;
-	resolver_fini(e);
 	if (e->tcp) {
-		session_close_all(e);
+		session_close_all(e);	/* gives back the fake-address entries they hold */
 		tcp_stack_free(e->tcp);
 		e->tcp = NULL;
 	}
+	resolver_fini(e);
 	if (e->loop)
 		loop_io_del(e->loop, &e->tun_io);
 	if (e->tun_fd >= 0)

@@ -33,7 +33,7 @@ struct dnsfwd {
 	int family;			/* reply addressing: from us:53 to app:port */
 	uint8_t us[16], app[16];
 	uint16_t app_port;
-	uint8_t out[2 + 65535];		/* length prefix + query */
+	uint8_t *out;			/* length prefix + query */
 	size_t out_len, out_off;
 	uint8_t *in;			/* length prefix + reply */
 	size_t in_len;
@@ -288,7 +288,8 @@ static bool fwd_start(struct engine *e, const struct ip_view *v, const struct ud
 	if (!f)
 		return false;
 	f->in = malloc(2 + 65535);
-	if (!f->in || proxy_hs_init(&f->hs, e->cfg.proxy, &d) < 0)
+	f->out = malloc(2 + u->len);
+	if (!f->in || !f->out || proxy_hs_init(&f->hs, e->cfg.proxy, &d) < 0)
 		goto err;
 	f->eng = e;
 	f->io.fd = -1;
@@ -324,6 +325,7 @@ err_hs:
 	proxy_hs_free(&f->hs);
 err:
 	free(f->in);
+	free(f->out);
 	free(f);
 	return false;
 }
@@ -410,6 +412,12 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
 	int ret = dns_parse_query(u->data, u->len, &q, &rcode);
 
 	e->stats.dns_queries++;
+	/* Sent to a group or to everyone: no unicast answer from such an address. */
+	if ((v->family == AF_INET && v->dst[0] >= 224) ||
+	    (v->family == AF_INET6 && v->dst[0] == 0xff)) {
+		e->stats.dns_failed++;
+		return;
+	}
 	if (ret == -EBADMSG) {
 		e->stats.dns_failed++;
 		return;		/* no header, or a response: dropped */
@@ -445,12 +453,38 @@ static bool is_resolver(const struct engine *e, int family, const uint8_t *a)
 				    !memcmp(a, e->cfg.resolver4, 4);
 }
 
-int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
-		      struct dnspool_entry **ref)
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
+		       struct proxy_dest *d, struct dnspool_entry **ref)
 {
 	struct dnspool_entry *ent;
 	size_t len;
 
+	*ref = NULL;
+	if (!e->pool || !dnspool_contains(e->pool, family, addr))
+		return 0;
+	ent = dnspool_get(e->pool, family, addr, e->loop->now);
+	if (!ent) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(family, addr, a, sizeof(a));
+		log_info("to %s: a fake address with no live name: refused", a);
+		e->stats.fake_unmapped++;
+		return -ECONNREFUSED;
+	}
+	len = strlen(dnspool_entry_name(ent));
+	if (len >= sizeof(d->name)) {
+		dnspool_put(e->pool, ent, e->loop->now);
+		return -ECONNREFUSED;
+	}
+	d->family = 0;
+	memcpy(d->name, dnspool_entry_name(ent), len + 1);
+	*ref = ent;
+	return 1;
+}
+
+int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
+		      struct dnspool_entry **ref)
+{
 	*ref = NULL;
 	if (e->cfg.dns == ENGINE_DNS_BYPASS)
 		return 0;
@@ -467,26 +501,7 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 			memcpy(d->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 		return 0;
 	}
-	if (!e->pool || !dnspool_contains(e->pool, c->family, c->laddr))
-		return 0;
-	ent = dnspool_get(e->pool, c->family, c->laddr, e->loop->now);
-	if (!ent) {
-		char a[INET6_ADDRSTRLEN];
-
-		inet_ntop(c->family, c->laddr, a, sizeof(a));
-		log_info("connection to %s: a fake address with no live name: reset", a);
-		e->stats.fake_unmapped++;
-		return -ECONNREFUSED;
-	}
-	len = strlen(dnspool_entry_name(ent));
-	if (len >= sizeof(d->name)) {
-		dnspool_put(e->pool, ent, e->loop->now);
-		return -ECONNREFUSED;
-	}
-	d->family = 0;
-	memcpy(d->name, dnspool_entry_name(ent), len + 1);
-	*ref = ent;
-	return 1;
+	return resolver_fake_dest(e, c->family, c->laddr, d, ref);
 }
 
 void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref)
@@ -521,6 +536,7 @@ void resolver_reap(struct engine *e)
 	while ((f = e->fwd_dead)) {
 		e->fwd_dead = f->next;
 		free(f->in);
+		free(f->out);
 		free(f);
 	}
 }

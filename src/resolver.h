@@ -42,4 +42,13 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 		      struct dnspool_entry **ref);
 void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref);
 
+/*
+ * The same for any protocol (the UDP relay: a SOCKS5 UDP header can carry
+ * a name): addr in a fake pool is replaced by its name in d (family 0) with
+ * *ref held (1), refused if unmapped (-ECONNREFUSED), else left alone (0).
+ * Give *ref back with resolver_tcp_done when the flow ends.
+ */
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
+		       struct proxy_dest *d, struct dnspool_entry **ref);
+
 #endif
