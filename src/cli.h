@@ -3,6 +3,7 @@
 #ifndef PROXYVPN_CLI_H
 #define PROXYVPN_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum exit_status {
@@ -20,5 +21,30 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 void usage(FILE *f);
+
+/*
+ * The DNS and UDP options `exec' and `up' share (parsed in cmd-exec.c):
+ * --dns MODE, --dns-server IP, --udp MODE (exec only), --fake-net4 CIDR,
+ * --fake-net6 CIDR, --fake-max N. Each returns false after logging.
+ */
+enum {
+	OPT_DNS = 0x200,
+	OPT_DNS_SERVER,
+	OPT_UDP,
+	OPT_FAKE_NET4,
+	OPT_FAKE_NET6,
+	OPT_FAKE_MAX,
+};
+#define DNS_LONG_OPTIONS                                                   \
+	{ "dns", required_argument, NULL, OPT_DNS },                       \
+	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },         \
+	{ "fake-net4", required_argument, NULL, OPT_FAKE_NET4 },           \
+	{ "fake-net6", required_argument, NULL, OPT_FAKE_NET6 },           \
+	{ "fake-max", required_argument, NULL, OPT_FAKE_MAX }
+
+struct engine_cfg;
+bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec);
+/* Cross-checks; sets the resolver's addresses and keeps the TUN's out of the pool. */
+bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6);
 
 #endif

@@ -5,8 +5,10 @@
  * what it wrote has reached the proxy (at most ENGINE_DRAIN_MS more), and
  * exit with the command's status. SIGINT, SIGTERM and SIGHUP are forwarded.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +74,93 @@ enum {
 	OPT_MEM_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_KEEPALIVE,
+	OPT_UDP_TIMEOUT,
+	OPT_MAX_UDP,
 };
+
+bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ec->dns_server;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ec->dns_server;
+	unsigned long n;
+
+	switch (c) {
+	case OPT_DNS:
+		if (!strcmp(v, "virtual"))
+			ec->dns = ENGINE_DNS_VIRTUAL;
+		else if (!strcmp(v, "tcp"))
+			ec->dns = ENGINE_DNS_TCP;
+		else if (!strcmp(v, "bypass"))
+			ec->dns = ENGINE_DNS_BYPASS;
+		else
+			break;
+		return true;
+	case OPT_UDP:
+		if (!strcmp(v, "block")) {
+			ec->udp = ENGINE_UDP_BLOCK;
+			return true;
+		}
+		if (!strcmp(v, "proxy")) {
+			ec->udp = ENGINE_UDP_PROXY;	/* socks5:// only: checked with the URL */
+			return true;
+		}
+		break;
+	case OPT_DNS_SERVER:
+		memset(&ec->dns_server, 0, sizeof(ec->dns_server));
+		if (inet_pton(AF_INET, v, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(53);
+			ec->dns_server_len = sizeof(*s4);
+			return true;
+		}
+		if (inet_pton(AF_INET6, v, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(53);
+			ec->dns_server_len = sizeof(*s6);
+			return true;
+		}
+		log_error("--dns-server must be an IPv4 or IPv6 address: `%s'", v);
+		return false;
+	case OPT_FAKE_NET4:
+		if (dnspool_parse_cidr(v, AF_INET, ec->pool.net4, &ec->pool.plen4) == 0)
+			return true;
+		log_error("--fake-net4 must be an IPv4 CIDR, /8 to /30, host bits zero: `%s'", v);
+		return false;
+	case OPT_FAKE_NET6:
+		if (dnspool_parse_cidr(v, AF_INET6, ec->pool.net6, &ec->pool.plen6) == 0)
+			return true;
+		log_error("--fake-net6 must be an IPv6 CIDR, /64 to /120, host bits zero: `%s'", v);
+		return false;
+	case OPT_FAKE_MAX:
+		if (!parse_num("--fake-max", v, 16, 1048576, &n))
+			return false;
+		ec->pool.max = (uint32_t)n;
+		return true;
+	}
+	log_error("%s: unknown mode `%s'", c == OPT_DNS ? "--dns (virtual|tcp|bypass)" :
+			"--udp (block|proxy)", v);
+	return false;
+}
+
+bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6)
+{
+	if (ec->dns == ENGINE_DNS_TCP && !ec->dns_server.ss_family) {
+		log_error("--dns tcp needs --dns-server IP (the resolver the proxy reaches)");
+		return false;
+	}
+	if (ec->dns == ENGINE_DNS_BYPASS && ec->dns_server.ss_family) {
+		log_error("--dns-server needs --dns tcp or --dns virtual");
+		return false;
+	}
+	if (ec->dns == ENGINE_DNS_BYPASS)
+		return true;
+	inet_pton(AF_INET, ENGINE_RESOLVER4, ec->resolver4);
+	inet_pton(AF_INET6, ENGINE_RESOLVER6, ec->resolver6);
+	/* The TUN's own addresses are never handed out (the resolver's: engine). */
+	inet_pton(AF_INET, tun4, ec->pool.excl4[ec->pool.nexcl4++]);
+	inet_pton(AF_INET6, tun6, ec->pool.excl6[ec->pool.nexcl6++]);
+	return true;
+}
 
 /* The engine's limits and timers; false after logging a bad value. */
 static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
@@ -114,6 +202,16 @@ static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
 		if (!parse_num("--keepalive (s)", v, 0, 4000000, &n))
 			return false;
 		ec->tcp.ka_idle_ms = n ? (uint32_t)n * 1000 : UINT32_MAX;
+		return true;
+	case OPT_UDP_TIMEOUT:
+		if (!parse_num("--udp-timeout (s)", v, 1, 4000000, &n))
+			return false;
+		ec->udp_timeout_ms = (uint32_t)n * 1000;
+		return true;
+	case OPT_MAX_UDP:
+		if (!parse_num("--max-udp", v, 1, 65536, &n))
+			return false;
+		ec->udp_max = (uint32_t)n;
 		return true;
 	}
 	return false;
@@ -176,6 +274,10 @@ int cmd_exec(int argc, char **argv)
 		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		DNS_LONG_OPTIONS,
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -183,7 +285,8 @@ int cmd_exec(int argc, char **argv)
 	};
 	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
 	struct proxy_url url;
-	struct engine_cfg ecfg = { .mtu = 1500 };
+	struct engine_cfg ecfg = { .mtu = 1500, .dns = ENGINE_DNS_VIRTUAL, .udp = ENGINE_UDP_BLOCK };
+	const char *nameserver;
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	struct exec_run run = { .pid = -1 };
@@ -191,6 +294,7 @@ int cmd_exec(int argc, char **argv)
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 
+	dnspool_cfg_default(&ecfg.pool);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:m:vqh", opts, NULL)) != -1) {
@@ -205,7 +309,18 @@ int cmd_exec(int argc, char **argv)
 		case OPT_MEM_LIMIT:
 		case OPT_IDLE_TIMEOUT:
 		case OPT_KEEPALIVE:
+		case OPT_UDP_TIMEOUT:
+		case OPT_MAX_UDP:
 			if (!parse_engine_opt(c, optarg, &ecfg))
+				return EXIT_USAGE;
+			break;
+		case OPT_DNS:
+		case OPT_DNS_SERVER:
+		case OPT_UDP:
+		case OPT_FAKE_NET4:
+		case OPT_FAKE_NET6:
+		case OPT_FAKE_MAX:
+			if (!dns_opt_parse(c, optarg, &ecfg))
 				return EXIT_USAGE;
 			break;
 		case 'v':
@@ -233,8 +348,17 @@ int cmd_exec(int argc, char **argv)
 		log_error("exec: missing `--' before the command `%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (!dns_opt_finish(&ecfg, EXEC_TUN_ADDR4, EXEC_TUN_ADDR6))
+		return EXIT_USAGE;
+	nameserver = ecfg.dns == ENGINE_DNS_BYPASS ? NULL : ENGINE_RESOLVER4;
 	if (url_parse(proxy_arg, &url, &why) < 0) {
 		print_bad_url(proxy_arg, why);
+		return EXIT_USAGE;
+	}
+	if (ecfg.udp == ENGINE_UDP_PROXY && url.type != PROXY_SOCKS5) {
+		log_error("--udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
+			  url_scheme_name(url.type));
+		url_clear(&url);
 		return EXIT_USAGE;
 	}
 	ret = url_resolve(&url, &ecfg.proxy_addr, &ecfg.proxy_addrlen);
@@ -255,7 +379,8 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu };
+	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
+				 .nameserver = nameserver };
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile();	/* the engine's own: one proxy socket per connection */

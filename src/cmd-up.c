@@ -529,7 +529,7 @@ static int common_opt(int c, char **argv)
 	}
 }
 
-static int parse_up(int argc, char **argv, struct up_opts *o)
+static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
 {
 	static const struct option opts[] = {
 		{"proxy", required_argument, NULL, 'p'},
@@ -541,6 +541,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"mtu", required_argument, NULL, 'm'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 		{"user", required_argument, NULL, OPT_USER},
+		DNS_LONG_OPTIONS,
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -605,6 +606,14 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		case OPT_USER:
 			o->user = optarg;
 			break;
+		case OPT_DNS:
+		case OPT_DNS_SERVER:
+		case OPT_FAKE_NET4:
+		case OPT_FAKE_NET6:
+		case OPT_FAKE_MAX:
+			if (!dns_opt_parse(c, optarg, ecfg))
+				return -1;
+			break;
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -616,7 +625,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		log_error("up: unexpected argument `%s'", argv[optind]);
 		return -1;
 	}
-	return 0;
+	return dns_opt_finish(ecfg, UP_TUN_ADDR4, UP_TUN_ADDR6) ? 0 : -1;
 }
 
 /* The TUN, addressed and up; its fd non-blocking. -1 after logging. */
@@ -726,6 +735,10 @@ static int up_install(int dirfd, struct up_opts *o,
 	if (obj_add(&s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 || !save(dirfd, &s))
 		goto undo;
 	fw_cfg_fill(&fc, o, name, rc.mark, &s, &proxy);
+	/* --dns virtual|tcp: the host's DNS is steered to the engine's resolver. */
+	fc.dns_steer = ecfg->dns != ENGINE_DNS_BYPASS;
+	memcpy(fc.dns4, ecfg->resolver4, 4);
+	memcpy(fc.dns6, ecfg->resolver6, 16);
 	fw_on = true;
 	ret = fw_apply(&fc, err, sizeof(err));
 	if (ret < 0) {
@@ -781,7 +794,8 @@ int cmd_up(int argc, char **argv)
 	int dirfd, lockfd, ret, status;
 	bool found;
 
-	ret = parse_up(argc, argv, &o);
+	dnspool_cfg_default(&ecfg.pool);	/* --dns bypass (the default) leaves it unused */
+	ret = parse_up(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (url_parse(o.proxy, &url, &why) < 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -16,7 +17,73 @@
 #include "ip.h"
 #include "log.h"
 #include "sandbox.h"
+#include "resolver.h"
 #include "session.h"
+#include "udp.h"
+
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt)
+{
+	if (fault_out(e, iov, iovcnt))
+		return;	/* test builds: it writes to the TUN itself */
+	if (writev(e->tun_fd, iov, iovcnt) < 0)
+		e->stats.tun_write_err++;
+	else
+		e->stats.pkts_out++;
+}
+
+int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
+		      const uint8_t *dst, uint16_t dport, const void *data, size_t len)
+{
+	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
+	struct iovec iov[2];
+	size_t hl = udp_build_hdr(hdr, family, src, sport, dst, dport, data, len);
+
+	if (!hl || hl + len > e->cfg.mtu)
+		return -EMSGSIZE;
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
+	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+	engine_output(e, iov, 2);
+	return 0;
+}
+
+/* --udp proxy: the SOCKS5 UDP ASSOCIATE relay (udp.c); false = refused (ICMP). */
+bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
+			    const struct udp_view *u)
+{
+	return e->udp && udp_relay_input(e->udp, v, u);
+}
+
+static void udp_relay_output(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	engine_output(ctx, iov, iovcnt);
+}
+
+/* UDP: DNS to the resolver, else the --udp policy; what nobody takes gets ICMP. */
+static void udp_input(struct engine *e, const uint8_t *pkt, size_t len, const struct ip_view *v)
+{
+	uint8_t out[ICMP6_ERR_MAX];
+	struct iovec iov;
+	struct udp_view u;
+	size_t n;
+
+	e->stats.udp_in++;
+	if (udp_parse(v, &u) < 0) {
+		e->stats.udp_bad++;
+		return;
+	}
+	if (e->cfg.dns != ENGINE_DNS_BYPASS && u.dport == 53) {
+		resolver_udp_input(e, v, &u);
+		return;
+	}
+	if (e->cfg.udp == ENGINE_UDP_PROXY && engine_udp_proxy_input(e, v, &u))
+		return;
+	n = icmp_build_port_unreach(out, pkt, len, v);
+	if (!n)
+		return;
+	e->stats.udp_unreach++;
+	iov = (struct iovec){ .iov_base = out, .iov_len = n };
+	engine_output(e, &iov, 1);
+}
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 {
@@ -26,8 +93,12 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 		e->stats.pkts_bad++;
 		return;
 	}
+	if (v.proto == IPPROTO_UDP) {
+		udp_input(e, pkt, len, &v);
+		return;
+	}
 	if (v.proto != IPPROTO_TCP) {
-		e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+		e->stats.pkts_unsupported++;	/* ICMP and the rest: not carried */
 		return;
 	}
 	tcp_input(e->tcp, &v);
@@ -65,6 +136,8 @@ static void engine_idle(struct loop *l, void *arg)
 	session_flush_pending(e);	/* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
 	session_reap(e);
+	resolver_reap(e);
+	udp_reap(e->udp);
 	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
 	if (e->draining && !session_undelivered(e)) {
 		log_debug("drained: every flow delivered to the proxy");
@@ -122,15 +195,41 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		ret = -errno;
 		goto err_pkt;
 	}
+	ret = resolver_init(e);
+	if (ret < 0)
+		goto err_tcp;
+	if (cfg->udp == ENGINE_UDP_PROXY) {
+		struct udp_cfg uc = {
+			.proxy = cfg->proxy,
+			.proxy_addr = cfg->proxy_addr,
+			.proxy_addrlen = cfg->proxy_addrlen,
+			.mtu = cfg->mtu,
+			.timeout_ms = cfg->udp_timeout_ms,
+			.max_assoc = cfg->udp_max,
+			.hs_timeout_ms = e->cfg.hs_timeout_ms,
+			.pool = e->pool,	/* virtual DNS: fake addresses go by name */
+		};
+
+		/* UDP packets go out the way TCP segments do (fault layer included). */
+		e->udp = udp_relay_new(loop, &uc, udp_relay_output, e);
+		if (!e->udp) {
+			ret = -errno;
+			goto err_res;
+		}
+	}
 	e->tun_io.cb = tun_readable;
 	ret = loop_io_add(loop, &e->tun_io, tun_fd, EPOLLIN);
 	if (ret < 0)
-		goto err_tcp;
+		goto err_res;
 	/* The engine is the loop's only idle user. */
 	loop->idle = engine_idle;
 	loop->idle_arg = e;
 	return 0;
 
+err_res:
+	udp_relay_free(e->udp);
+	e->udp = NULL;
+	resolver_fini(e);
 err_tcp:
 	tcp_stack_free(e->tcp);
 	e->tcp = NULL;
@@ -173,6 +272,32 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
 		 (unsigned long long)e->stats.tun_write_err);
+	if (e->stats.udp_in || e->stats.dns_queries)
+		log_info("stats: udp in %llu bad %llu unreachable-sent %llu; dns queries %llu "
+			 "fake %llu forwarded %llu failed %llu; fake-unmapped resets %llu",
+			 (unsigned long long)e->stats.udp_in, (unsigned long long)e->stats.udp_bad,
+			 (unsigned long long)e->stats.udp_unreach,
+			 (unsigned long long)e->stats.dns_queries,
+			 (unsigned long long)e->stats.dns_fake,
+			 (unsigned long long)e->stats.dns_forwarded,
+			 (unsigned long long)e->stats.dns_failed,
+			 (unsigned long long)e->stats.fake_unmapped);
+	if (e->udp) {
+		const struct udp_stats *u = udp_relay_stats(e->udp);
+
+		log_info("stats: udp-proxy associations %llu failed %llu idle-closed %llu proxy-closed %llu "
+			 "refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
+			 "after-failure %llu send %llu bad-from-app %llu stale-fake %llu "
+			 "bad-from-relay %llu fragments %llu foreign %llu too-big %llu",
+			 (unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
+			 (unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
+			 (unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
+			 (unsigned long long)u->dgrams_in, (unsigned long long)u->queue_dropped,
+			 (unsigned long long)u->failed_dropped, (unsigned long long)u->send_dropped, (unsigned long long)u->bad_in,
+			 (unsigned long long)u->stale_fake,
+			 (unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
+			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
+	}
 	fault_log_stats(e);
 }
 
@@ -185,11 +310,14 @@ void engine_fini(struct engine *e)
 	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
+	udp_relay_free(e->udp);	/* gives back the fake-address entries it holds */
+	e->udp = NULL;
 	if (e->tcp) {
-		session_close_all(e);
+		session_close_all(e);	/* gives back the fake-address entries they hold */
 		tcp_stack_free(e->tcp);
 		e->tcp = NULL;
 	}
+	resolver_fini(e);
 	if (e->loop)
 		loop_io_del(e->loop, &e->tun_io);
 	if (e->tun_fd >= 0)

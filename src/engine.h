@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dnspool.h"
+#include "ip.h"
 #include "loop.h"
 #include "tcp.h"
 #include "url.h"
@@ -23,6 +25,26 @@ enum {
 	ENGINE_DRAIN_MS = 5000,		/* after the command exits, see engine_drain() */
 };
 
+/*
+ * The TUN resolver's addresses (--dns virtual/tcp): next to the TUN's own
+ * 198.18.0.1 and fd70:7678::1, never assigned, so packets to them are
+ * routed into the TUN. Queries to port 53 at any address are answered too.
+ */
+#define ENGINE_RESOLVER4 "198.18.0.2"
+#define ENGINE_RESOLVER6 "fd70:7678::2"
+
+/* What the engine does with DNS (UDP to port 53) and with other UDP. */
+enum engine_dns {
+	ENGINE_DNS_BYPASS,	/* DNS is UDP like any other: --udp decides */
+	ENGINE_DNS_VIRTUAL,	/* answered here: fake addresses, names to the proxy */
+	ENGINE_DNS_TCP,		/* carried as DNS over TCP through the proxy */
+};
+
+enum engine_udp {
+	ENGINE_UDP_BLOCK,	/* ICMP port unreachable: apps fail over to TCP at once */
+	ENGINE_UDP_PROXY,	/* SOCKS5 UDP ASSOCIATE (engine_udp_proxy_input) */
+};
+
 struct engine_cfg {
 	const struct proxy_url *proxy;	/* borrowed for the engine's lifetime */
 	struct sockaddr_storage proxy_addr;
@@ -31,15 +53,28 @@ struct engine_cfg {
 	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
 	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;		/* limits and timers; mtu and buf_size come from above */
+	enum engine_dns dns;
+	enum engine_udp udp;
+	uint32_t udp_timeout_ms;	/* --udp proxy: 0 = UDP_TIMEOUT_MS_DEFAULT */
+	uint32_t udp_max;		/* --udp proxy: 0 = UDP_MAX_ASSOC_DEFAULT */
+	uint8_t resolver4[4], resolver6[16];	/* the TUN resolver's addresses (not bypass) */
+	struct dnspool_cfg pool;	/* fake addresses (virtual) */
+	uint32_t dns_ttl;		/* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
+	struct sockaddr_storage dns_server;	/* --dns-server (ss_family 0: none) */
+	socklen_t dns_server_len;
 };
 
 struct engine_stats {
 	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err;
 	uint64_t sessions_total, sessions_failed;
+	uint64_t udp_in, udp_bad, udp_unreach, dns_queries, dns_fake, dns_forwarded,
+		dns_failed, fake_unmapped;
 };
 
 struct session;
 struct fault;
+struct dnsfwd;
+struct udp_relay;
 
 struct engine {
 	struct loop *loop;
@@ -55,6 +90,10 @@ struct engine {
 	struct timer drain_timer;
 	bool draining;
 	struct fault *fault;		/* test builds only (fault.h); else always NULL */
+	struct dnspool *pool;		/* virtual DNS only */
+	struct dnsfwd *fwd;		/* queries in flight over TCP (resolver.c) */
+	struct dnsfwd *fwd_dead;	/* finished this batch, freed by resolver_reap */
+	struct udp_relay *udp;		/* --udp proxy only (udp.c); else NULL */
 };
 
 /*
@@ -74,5 +113,24 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
  * or after ms at most.
  */
 void engine_drain(struct engine *e, uint32_t ms);
+
+/* Writes one IP packet to the TUN (through the fault layer in test builds). */
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt);
+
+/*
+ * Sends one UDP datagram to the app through the TUN: from src:sport (the
+ * address the app sent to) to dst:dport. 0, or -EMSGSIZE.
+ */
+int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
+		      const uint8_t *dst, uint16_t dport, const void *data, size_t len);
+
+/*
+ * The --udp proxy hook: a datagram from the app (u, parsed from v) that is
+ * not DNS for our resolver. Returns true if it was taken, false to answer
+ * with ICMP port unreachable. The stub in engine.c takes nothing; the
+ * SOCKS5 UDP ASSOCIATE relay replaces it.
+ */
+bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
+			    const struct udp_view *u);
 
 #endif

@@ -6,7 +6,9 @@
  * default routes in EXEC_TUN_* below over rtnetlink, and sends the TUN fd
  * back over a socketpair (SCM_RIGHTS). The child then waits until
  * exec_release() before it drops every capability and execvp()s the command,
- * so the engine is serving before the command's first SYN.
+ * so the engine is serving before the command's first SYN. With a
+ * nameserver, the child's /etc/resolv.conf is replaced by a bind mount of
+ * a file naming only it (plus the host's search and options lines).
  */
 #ifndef PROXYVPN_EXEC_H
 #define PROXYVPN_EXEC_H
@@ -20,6 +22,7 @@
 struct exec_opts {
 	char *const *argv;	/* command and args, argv[0] looked up in PATH */
 	int mtu;
+	const char *nameserver;	/* not NULL: /etc/resolv.conf names only it (bind mount) */
 };
 
 struct exec_child {

@@ -20,6 +20,7 @@
 
 #define CHAIN_MARK "mark_tcp"
 #define CHAIN_KS   "killswitch"
+#define CHAIN_DNS  "dns_nat"
 
 enum {
 	SCRIPT_MIN = 16384,
@@ -214,6 +215,9 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
+	if (c->dns_steer)
+		rule(&b, "ct direction original meta l4proto { tcp, udp } th dport 53 "
+			 "meta mark set 0x%08" PRIx32 " accept", c->mark);
 	rule(&b, "meta l4proto != tcp return");
 	rule(&b, "ct direction reply return");
 	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
@@ -234,6 +238,10 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		 * fails it before this hook.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
+		/* Steered DNS, the same way: marked, so the TUN's table routes it. */
+		if (c->dns_steer)
+			rule(&b, "meta l4proto { tcp, udp } th dport 53 meta mark 0x%08" PRIx32
+				 " accept", c->mark);
 		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
 		rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
 		rule_sets(&b, "exclude", c->exclude, c->nexclude, "accept");
@@ -261,6 +269,21 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		put(&b, "\t}\n");
 	}
 	*nks = b.nrules;
+	if (c->dns_steer) {
+		char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, c->dns4, a4, sizeof(a4));
+		inet_ntop(AF_INET6, c->dns6, a6, sizeof(a6));
+		/* Marked above, so routed to the TUN once the address changes. */
+		put(&b, "\tchain " CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
+			"policy accept;\n");
+		rule(&b, "oif \"lo\" return");
+		rule(&b, "meta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip to %s",
+		     a4);
+		rule(&b, "meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to %s",
+		     a6);
+		put(&b, "\t}\n");
+	}
 	put(&b, "}\n");
 	if (b.over)
 		return -ENOSPC;

@@ -32,6 +32,13 @@ struct fw_cfg {
 	size_t nexclude;
 	const struct fw_net *dns; /* allowed resolvers (UDP and TCP 53) */
 	size_t ndns;
+	/*
+	 * --dns virtual|tcp: DNS (UDP and TCP 53) to any non-loopback
+	 * address is marked (routed to the TUN) and DNATed to the engine's
+	 * resolver, dns4 / dns6, in chain dns_nat (nat, output).
+	 */
+	bool dns_steer;
+	uint8_t dns4[4], dns6[16];
 };
 
 /*

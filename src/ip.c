@@ -5,6 +5,7 @@
  * kernels that honour the TUN MTU and PMTU), so fragments are dropped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -191,4 +192,113 @@ size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t 
 		memcpy(buf + 10, &c, 2);	/* already in memory order */
 	}
 	return IP4_HDR_LEN;
+}
+
+int udp_parse(const struct ip_view *v, struct udp_view *u)
+{
+	size_t ulen;
+
+	if (v->l4_len < UDP_HDR_LEN)
+		return -EINVAL;
+	ulen = load_be16(v->l4 + 4);
+	if (ulen < UDP_HDR_LEN || ulen > v->l4_len)
+		return -EINVAL;		/* the length field lies */
+#ifndef FUZZING
+	if (load_be16(v->l4 + 6) == 0) {
+		if (v->family == AF_INET6)
+			return -EPROTO;	/* mandatory in IPv6 */
+	} else if (csum_fold(csum_add(csum_pseudo(v->family, v->src, v->dst, IPPROTO_UDP,
+						  (uint32_t)ulen),
+				      v->l4, ulen)) != 0) {
+		return -EPROTO;
+	}
+#endif
+	u->sport = load_be16(v->l4);
+	u->dport = load_be16(v->l4 + 2);
+	u->data = v->l4 + UDP_HDR_LEN;
+	u->len = ulen - UDP_HDR_LEN;
+	return 0;
+}
+
+size_t udp_build_hdr(uint8_t *hdr, int family, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, const void *data, size_t len)
+{
+	size_t hl, ulen = UDP_HDR_LEN + len;
+	uint8_t *u;
+	uint16_t c;
+
+	if (ulen > 65535 - (family == AF_INET6 ? 0 : IP4_HDR_LEN))
+		return 0;
+	hl = ip_build_hdr(hdr, family, src, dst, IPPROTO_UDP, ulen);
+	u = hdr + hl;
+	store_be16(u, sport);
+	store_be16(u + 2, dport);
+	store_be16(u + 4, (uint16_t)ulen);
+	store_be16(u + 6, 0);
+	c = csum_fold(csum_add(csum_add(csum_pseudo(family, src, dst, IPPROTO_UDP,
+						    (uint32_t)ulen),
+					u, UDP_HDR_LEN),
+			       data, len));
+	if (c == 0)
+		c = 0xffff;	/* RFC 768: a computed zero is sent as all ones */
+	memcpy(u + 6, &c, 2);
+	return hl + UDP_HDR_LEN;
+}
+
+/* Addresses no ICMP error may answer (RFC 1122 3.2.2, RFC 4443 2.4(e)). */
+static bool no_error_addr(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	if (family == AF_INET6)
+		return a[0] == 0xff || !memcmp(a, zero, 16);
+	return a[0] >= 224 || a[0] == 0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 &&
+					     a[3] == 255);
+}
+
+/* The offending packet was an ICMP error (or one we cannot tell is not). */
+static bool is_icmp_error(const struct ip_view *v)
+{
+	if (v->proto == IPPROTO_ICMP)
+		return v->l4_len < 1 || !(v->l4[0] == 0 || v->l4[0] == 8 ||
+					  (v->l4[0] >= 13 && v->l4[0] <= 18));
+	if (v->proto == IPPROTO_ICMPV6)
+		return v->l4_len < 1 || v->l4[0] < 128;
+	return false;
+}
+
+size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
+			       const struct ip_view *v)
+{
+	size_t hl = v->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+	size_t max = v->family == AF_INET6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX;
+	size_t qlen, tot;
+	uint8_t *ic;
+	uint32_t sum;
+	uint16_t c;
+
+	if (is_icmp_error(v) || no_error_addr(v->family, v->dst) ||
+	    no_error_addr(v->family, v->src))
+		return 0;
+	/* Quote the packet up to its IP length, not the link padding. */
+	qlen = (size_t)(v->l4 + v->l4_len - pkt);
+	if (qlen > len)
+		qlen = len;
+	if (qlen > max - hl - ICMP_HDR_LEN)
+		qlen = max - hl - ICMP_HDR_LEN;
+	tot = ICMP_HDR_LEN + qlen;
+	ip_build_hdr(out, v->family, v->dst, v->src,
+		     v->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, tot);
+	ic = out + hl;
+	ic[0] = v->family == AF_INET6 ? 1 : 3;	/* destination unreachable */
+	ic[1] = v->family == AF_INET6 ? 4 : 3;	/* port unreachable */
+	store_be16(ic + 2, 0);
+	store_be32(ic + 4, 0);
+	memcpy(ic + ICMP_HDR_LEN, pkt, qlen);
+	sum = v->family == AF_INET6 ?
+		      csum_pseudo(AF_INET6, v->dst, v->src, IPPROTO_ICMPV6, (uint32_t)tot) :
+		      0;	/* ICMPv4 has no pseudo-header */
+	c = csum_fold(csum_add(sum, ic, tot));
+	memcpy(ic + 2, &c, 2);
+	return hl + tot;
 }

@@ -17,6 +17,10 @@ enum {
 	IP6_HDR_LEN = 40,
 	IP_MAX_HDR = 60,	/* the most ip_build_hdr() writes */
 	IP6_MAX_EXT = 8,	/* extension headers walked before giving up */
+	UDP_HDR_LEN = 8,
+	ICMP_HDR_LEN = 8,	/* type, code, checksum, unused/MTU */
+	ICMP4_ERR_MAX = 576,	/* RFC 1812 4.3.2.3: an ICMPv4 error fits in 576 bytes */
+	ICMP6_ERR_MAX = 1280,	/* RFC 4443 2.4(c): the IPv6 minimum MTU */
 };
 
 struct ip_view {
@@ -55,5 +59,41 @@ uint32_t csum_pseudo(int family, const uint8_t *src, const uint8_t *dst, uint8_t
  */
 size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t *dst,
 		    uint8_t proto, size_t l4_len);
+
+/* A parsed UDP datagram; data points into the packet. */
+struct udp_view {
+	uint16_t sport, dport;
+	const uint8_t *data;
+	size_t len;		/* from the UDP length field; link padding ignored */
+};
+
+/*
+ * Validates the UDP header of v->l4 (v->proto must be UDP): length field at
+ * least 8 and within l4_len (bytes past it are ignored) and, unless FUZZING,
+ * the checksum over the pseudo-header. IPv4's zero checksum means "none";
+ * an IPv6 zero checksum is invalid (RFC 8200 8.1). 0, -EINVAL, -EPROTO.
+ */
+int udp_parse(const struct ip_view *v, struct udp_view *u);
+
+/*
+ * Writes the IP and UDP headers (at most IP_MAX_HDR + UDP_HDR_LEN bytes) of a
+ * datagram carrying data[0..len) from src:sport to dst:dport, checksum
+ * included (computed over data). Returns the header length, or 0 if len is
+ * too long for one IP packet. The payload is sent after it (e.g. writev).
+ */
+size_t udp_build_hdr(uint8_t *hdr, int family, const uint8_t *src, uint16_t sport,
+		     const uint8_t *dst, uint16_t dport, const void *data, size_t len);
+
+/*
+ * ICMP "port unreachable" (v4 type 3 code 3, v6 type 1 code 4) answering the
+ * packet pkt[0..len) parsed into v: from its destination to its source,
+ * quoting as much of it (IP header on) as fits in ICMP4_ERR_MAX /
+ * ICMP6_ERR_MAX bytes. out must hold ICMP6_ERR_MAX bytes. Returns the
+ * length written, or 0 where RFC 1122 3.2.2 / RFC 4443 2.4(e) forbid an
+ * error: the offending packet was itself an ICMP error, or went to (or
+ * came from) a multicast, broadcast or unspecified address.
+ */
+size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
+			       const struct ip_view *v);
 
 #endif

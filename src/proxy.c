@@ -57,7 +57,12 @@ static int queue_connect(struct proxy_hs *hs)
 	int n;
 
 	out_compact(hs);
-	n = socks5_build_connect(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len, &hs->dest);
+	if (hs->udp_assoc)
+		n = socks5_build_udp_associate(hs->out + hs->out_len,
+					       sizeof(hs->out) - hs->out_len, &hs->dest);
+	else
+		n = socks5_build_connect(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len,
+					 &hs->dest);
 	if (n < 0)
 		return n;
 	hs->out_len += (size_t)n;
@@ -103,6 +108,19 @@ int proxy_hs_init(struct proxy_hs *hs, const struct proxy_url *url, const struct
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url,
+		      const struct proxy_dest *d)
+{
+	int ret;
+
+	if (url->type != PROXY_SOCKS5)
+		return -EPROTONOSUPPORT;
+	ret = proxy_hs_init(hs, url, d);
+	if (ret == 0)
+		hs->udp_assoc = true;
+	return ret;
 }
 
 void proxy_hs_free(struct proxy_hs *hs)

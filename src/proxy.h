@@ -52,6 +52,33 @@ int socks5_parse_reply(const uint8_t *buf, size_t len, uint8_t *rep);
 /* REP code to the (positive) errno an app would see: ECONNREFUSED, ENETUNREACH, ...; 0 -> 0. */
 int socks5_rep_errno(uint8_t rep);
 
+/* ---- SOCKS5 UDP ASSOCIATE codec (RFC 1928 §4, §7), proxy-udp.c ---- */
+
+enum {
+	SOCKS5_CMD_UDP_ASSOCIATE = 3,
+	SOCKS5_UDP_HDR_MAX = 4 + 1 + 255 + 2,	/* RSV RSV FRAG ATYP + longest address + PORT */
+};
+
+/*
+ * UDP ASSOCIATE request; d is where our datagrams will come from (0.0.0.0:0
+ * if not known). Returns length, -EINVAL, -ENOSPC.
+ */
+int socks5_build_udp_associate(uint8_t *buf, size_t cap, const struct proxy_dest *d);
+/*
+ * A reply like socks5_parse_reply(), also giving its BND.ADDR/BND.PORT in
+ * *bnd (family 0 with a name for ATYP 3). Returns the length, -EAGAIN, -EPROTO.
+ */
+int socks5_parse_reply_bnd(const uint8_t *buf, size_t len, uint8_t *rep, struct proxy_dest *bnd);
+/* The header of a datagram to d (FRAG 0). Returns its length, -EINVAL, -ENOSPC. */
+int socks5_build_udp_hdr(uint8_t *buf, size_t cap, const struct proxy_dest *d);
+/*
+ * The header of a datagram from the relay: *from gets its address. Returns
+ * the header length (the payload follows it), -EBADMSG (truncated, RSV not
+ * zero, bad ATYP, empty name or a NUL in it) or -EOPNOTSUPP (FRAG != 0: we
+ * do not reassemble).
+ */
+int socks5_parse_udp_hdr(const uint8_t *buf, size_t len, struct proxy_dest *from);
+
 /* ---- HTTP CONNECT codec (RFC 9110 §9.3.6, RFC 9112) ---- */
 
 /*
@@ -99,6 +126,7 @@ struct proxy_hs {
 	uint8_t *in;			/* reply bytes so far: heap, HTTP_MAX_HDR or SOCKS5_REPLY_MAX */
 	size_t in_len;
 	int err;			/* HS_FAILED: the negative errno, returned again */
+	bool udp_assoc;			/* SOCKS5 UDP ASSOCIATE instead of CONNECT */
 };
 
 /*
@@ -107,6 +135,14 @@ struct proxy_hs {
  */
 int proxy_hs_init(struct proxy_hs *hs, const struct proxy_url *url, const struct proxy_dest *d);
 void proxy_hs_free(struct proxy_hs *hs);
+/*
+ * The same for a SOCKS5 UDP ASSOCIATE (d: where our datagrams come from).
+ * -EPROTONOSUPPORT for a non-SOCKS5 url. Once proxy_hs_input() returns 1,
+ * hs->in[0..hs->in_len) holds the reply (socks5_parse_reply_bnd) until
+ * proxy_hs_free().
+ */
+int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url,
+		      const struct proxy_dest *d);
 
 /* Bytes to send now (may be 0); call proxy_hs_sent() with what went out. */
 size_t proxy_hs_pending(const struct proxy_hs *hs, const uint8_t **p);

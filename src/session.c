@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "log.h"
 #include "proxy.h"
+#include "resolver.h"
 #include "session.h"
 
 enum session_state {
@@ -45,6 +46,7 @@ struct session {
 	bool tcp_done;			/* on_close(0) seen: flush rx, then go */
 	bool rx_pending;		/* on engine->rx_pending: write rx out after the batch */
 	struct session *rx_next;
+	struct dnspool_entry *fake;	/* the name behind a fake address, held */
 };
 
 static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
@@ -71,6 +73,8 @@ static void session_kill(struct session *s)
 		close(fd);
 	loop_timer_cancel(e->loop, &s->hs_timer);
 	proxy_hs_free(&s->hs);
+	resolver_tcp_done(e, s->fake);
+	s->fake = NULL;
 	if (s->conn) {
 		tcp_detach(s->conn);
 		s->conn = NULL;
@@ -361,6 +365,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 
 	if (e->draining)
 		return NULL;	/* the command has exited: RST */
+	memcpy(d.addr, c->laddr, ip_addr_len(c->family));
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -370,10 +375,15 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	s->io.fd = -1;
 	s->io.cb = session_io;
 	s->hs_timer.cb = hs_timeout;
-	memcpy(d.addr, c->laddr, ip_addr_len(c->family));
-	ret = proxy_hs_init(&s->hs, e->cfg.proxy, &d);
+	/* A fake address (virtual DNS) goes to the proxy by name. */
+	ret = resolver_tcp_dest(e, c, &d, &s->fake);
 	if (ret < 0)
 		goto err;
+	if (ret)
+		log_debug("session %u: to %s:%u by name", s->id, d.name, d.port);
+	ret = proxy_hs_init(&s->hs, e->cfg.proxy, &d);
+	if (ret < 0)
+		goto err_hs;
 	fd = socket(e->cfg.proxy_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
@@ -404,6 +414,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 
 err_hs:
 	proxy_hs_free(&s->hs);
+	resolver_tcp_done(e, s->fake);
 err:
 	log_debug("session %u: refused: %s", s->id, strerror(-ret));
 	e->stats.sessions_failed++;

@@ -281,3 +281,30 @@ start_stress_server() {
 	track_pid $!
 	wait_sync "$d/server.ready" 10 $! || { cat "$d/server.log" >&2; fail "stress server did not start"; }
 }
+
+# ---- DNS tests (t-dns, t-updns) ----
+DNS_NAME=pvtest.example
+DNS_SOCKS_PORT=1097
+
+# dns_proxy_setup: a name only the proxy side can resolve. dnsmasq in PRX
+# (127.0.0.1 and PRX4, port 53; log in $T_OUT/dnsmasq.log) answers
+# $DNS_NAME with DST's addresses, and a microsocks on PRX4:$DNS_SOCKS_PORT
+# uses it (`ip netns exec` binds /etc/netns/PRX/resolv.conf over its
+# /etc/resolv.conf). Servers tracked, the file removed on exit.
+dns_proxy_setup() {
+	command -v dnsmasq >/dev/null || { echo "SKIPPED: no dnsmasq (dnsmasq-base)"; exit 77; }
+	# (ip execs the server itself, so $! is its pid)
+	ip netns exec "$E2E_NS_PRX" dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.1 --listen-address="$PRX4" --port=53 --user=root \
+		--pid-file= --address="/$DNS_NAME/$DST4" --address="/$DNS_NAME/$DST6" \
+		--log-facility=- --log-queries >"$T_OUT/dnsmasq.log" 2>&1 &
+	track_pid $!
+	wait_port n_prx 53 || fail "dnsmasq did not listen in PRX"
+	mkdir -p "/etc/netns/$E2E_NS_PRX"
+	on_exit "rm -rf /etc/netns/$E2E_NS_PRX"
+	echo "nameserver 127.0.0.1" >"/etc/netns/$E2E_NS_PRX/resolv.conf"
+	ip netns exec "$E2E_NS_PRX" microsocks -i "$PRX4" -p "$DNS_SOCKS_PORT" \
+		>"$T_OUT/microsocks.log" 2>&1 &
+	track_pid $!
+	wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
+}

@@ -93,6 +93,13 @@ TESTS=(
 	"sandbox-exec         sandbox    exec        60"
 	"sandbox-up           sandbox    up          90"
 	"valgrind             valgrind   socks5      300"
+	"udp-dante            udp        dante       60"
+	"udp-idle             udp        idle        60"
+	"udp-limit            udp        limit       60"
+	"udp-refused          udp        refused     60"
+	"udp-fake             udp        fake        60"
+	"dns                  dns        -           90"
+	"up-dns               updns      -           90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
@@ -252,6 +259,11 @@ user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 socks pass { from: 0.0.0.0/0 to: ::/0 command: connect }
+# UDP ASSOCIATE (--udp proxy, t-udp.sh) and the replies it relays back.
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: udpassociate }
+socks pass { from: 0.0.0.0/0 to: ::/0 command: udpassociate }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: udpreply }
+socks pass { from: ::/0 to: 0.0.0.0/0 command: udpreply }
 EOF
 }
 

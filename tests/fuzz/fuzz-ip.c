@@ -4,7 +4,10 @@
  * ip_parse and, if it is TCP, tcp_parse. Every view they return must lie
  * inside the input; a parsed header rebuilt with ip_build_hdr must parse
  * back the same; csum_add and csum_pseudo must agree with a byte-at-a-time
- * RFC 1071 sum over the same bytes.
+ * RFC 1071 sum over the same bytes. A UDP datagram's view lies inside the
+ * input and rebuilds to a packet that parses back (checksum verified); an
+ * ICMP port unreachable for any parsed packet parses, stays within the RFC
+ * sizes and quotes the input's first bytes.
  */
 #include <assert.h>
 #include <errno.h>
@@ -120,6 +123,49 @@ static void check_rebuild(const struct ip_view *v)
 	assert(w.proto == v->proto); /* never an extension: those were walked */
 }
 
+static void check_udp(const uint8_t *data, size_t len, const struct ip_view *v)
+{
+	uint8_t pkt[IP_MAX_HDR + UDP_HDR_LEN + 65536];
+	struct udp_view u, u2;
+	struct ip_view w;
+	size_t hl;
+	int r = udp_parse(v, &u);
+
+	assert(r == 0 || r == -EINVAL);	/* FUZZING skips the checksum */
+	if (r)
+		return;
+	assert(u.data == v->l4 + UDP_HDR_LEN);
+	assert(u.data + u.len <= v->l4 + v->l4_len && u.data + u.len <= data + len);
+	assert(u.len + UDP_HDR_LEN == load_be16(v->l4 + 4));
+	hl = udp_build_hdr(pkt, v->family, v->src, u.sport, v->dst, u.dport, u.data, u.len);
+	assert(hl);
+	memcpy(pkt + hl, u.data, u.len);
+	assert(ip_parse(pkt, hl + u.len, &w) == 0);
+	assert(w.proto == IPPROTO_UDP);
+	assert(csum_fold(csum_add(csum_pseudo(w.family, w.src, w.dst, IPPROTO_UDP,
+					      (uint32_t)w.l4_len),
+				  w.l4, w.l4_len)) == 0);
+	assert(udp_parse(&w, &u2) == 0);
+	assert(u2.sport == u.sport && u2.dport == u.dport && u2.len == u.len);
+	assert(!memcmp(u2.data, u.data, u.len));
+}
+
+static void check_unreach(const uint8_t *data, size_t len, const struct ip_view *v)
+{
+	uint8_t out[ICMP6_ERR_MAX];
+	size_t n = icmp_build_port_unreach(out, data, len, v), hl;
+	struct ip_view w;
+
+	if (!n)
+		return;
+	hl = v->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+	assert(n <= (v->family == AF_INET6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX));
+	assert(ip_parse(out, n, &w) == 0);
+	assert(w.l4_len == n - hl && w.l4_len >= ICMP_HDR_LEN);
+	assert(!memcmp(w.l4 + ICMP_HDR_LEN, data, w.l4_len - ICMP_HDR_LEN));
+	assert(ref_sum(w.l4, w.l4_len) == 0xffff || v->family == AF_INET6);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct ip_view v;
@@ -155,5 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	check_pseudo(&v);
 	if (v.proto == IPPROTO_TCP)
 		check_tcp(data, len, &v);
+	if (v.proto == IPPROTO_UDP)
+		check_udp(data, len, &v);
+	check_unreach(data, len, &v);
 	return 0;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the handshake driver. data[0] picks SOCKS5 or HTTP,
- * auth or not, and the destination kind; data[1] the read sizes: below 0x80
- * one size for every read (data[1] % 64 + 1), else a schedule of
+ * auth or not, the destination kind and CONNECT or UDP ASSOCIATE (SOCKS5
+ * only, bit 4; the kept reply must then parse with its BND address);
+ * data[1] the read sizes: below 0x80 one size for every read
+ * (data[1] % 64 + 1), else a schedule of
  * (data[1] & 0x1f) + 1 sizes that follow (each byte + 1, used in turn, so
  * the fuzzer chooses where every read ends); the rest is what the proxy
  * sends. It is fed in those reads (each preceded by a write of at most the
@@ -18,6 +20,7 @@
 #include "../../src/proxy.c"
 #include "../../src/proxy-http.c"
 #include "../../src/proxy-socks5.c"
+#include "../../src/proxy-udp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -53,8 +56,8 @@ static size_t chunk_at(const struct sched *sc, size_t i)
 	return sc->sizes ? (size_t)sc->sizes[i % sc->n] + 1 : sc->fixed;
 }
 
-static void run(const struct proxy_url *u, const struct proxy_dest *d, const uint8_t *p, size_t len,
-		const struct sched *sc, struct result *res)
+static void run(const struct proxy_url *u, const struct proxy_dest *d, bool udp, const uint8_t *p,
+		size_t len, const struct sched *sc, struct result *res)
 {
 	struct proxy_hs hs;
 	size_t off = 0, used, n, chunk, i;
@@ -62,7 +65,10 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, const uin
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	assert(proxy_hs_init(&hs, u, d) == 0);
+	if (udp)
+		assert(proxy_hs_init_udp(&hs, u, d) == 0);
+	else
+		assert(proxy_hs_init(&hs, u, d) == 0);
 	for (i = 0; off < len; i++) {
 		chunk = chunk_at(sc, i);
 		n = len - off < chunk ? len - off : chunk;
@@ -82,6 +88,13 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, const uin
 	if (r == 0)
 		res->consumed = len;
 	res->ret = r;
+	if (r == 1 && udp) {
+		struct proxy_dest bnd;
+		uint8_t rep = 0xff;
+
+		assert(socks5_parse_reply_bnd(hs.in, hs.in_len, &rep, &bnd) == (int)hs.in_len);
+		assert(rep == 0);
+	}
 	if (r == 1) {
 		assert(hs.state == HS_DONE);
 		assert(proxy_hs_input(&hs, p, len, &used) == 1 && used == 0);
@@ -114,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct proxy_url u;
 	struct proxy_dest d;
 	struct sched sc = {0}, whole = {0};
+	bool udp;
 
 	if (len < 2)
 		return 0;
@@ -139,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		break;
 	}
 	d.port = 443;
+	udp = u.type == PROXY_SOCKS5 && (data[0] & 0x10);
 	if (data[1] < 0x80) {
 		sc.fixed = data[1] % 64 + 1;
 		data += 2;
@@ -152,14 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		len -= 2 + sc.n;
 	}
 
-	run(&u, &d, data, len, &sc, &a);
+	run(&u, &d, udp, data, len, &sc, &a);
 	whole.fixed = len ? len : 1;
-	run(&u, &d, data, len, &whole, &b);
+	run(&u, &d, udp, data, len, &whole, &b);
 	same(&a, &b);
 	if (len <= 600) {
 		/* A byte at a time (HTTP rescans the block per read: short inputs only). */
 		whole.fixed = 1;
-		run(&u, &d, data, len, &whole, &b);
+		run(&u, &d, udp, data, len, &whole, &b);
 		same(&a, &b);
 	}
 	return 0;

@@ -410,6 +410,44 @@ static int count_tables(void)
 	return n;
 }
 
+/* --dns virtual|tcp: DNS marked, let through the killswitch when marked, DNATed. */
+static void test_dns_steer(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+	const char *mark, *lo;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	c.dns_steer = true;
+	inet_pton(AF_INET, "198.18.0.2", c.dns4);
+	inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	/* Before the non-TCP return and the proxy/exclude returns: every resolver. */
+	lo = strstr(buf, "\t\toif \"lo\" return\n");
+	mark = strstr(buf, "\t\tct direction original meta l4proto { tcp, udp } th dport 53 "
+			   "meta mark set 0x00007076 accept\n");
+	assert_non_null(lo);
+	assert_non_null(mark);
+	assert_true(mark > lo && mark < strstr(buf, "meta l4proto != tcp return"));
+	assert_non_null(strstr(buf, "\t\tmeta l4proto { tcp, udp } th dport 53 meta mark "
+				    "0x00007076 accept\n"));
+	assert_non_null(strstr(buf, "\tchain dns_nat {\n\t\ttype nat hook output priority -100; "
+				    "policy accept;\n\t\toif \"lo\" return\n"
+				    "\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip "
+				    "to 198.18.0.2\n\t\tmeta nfproto ipv6 meta l4proto { tcp, udp } th "
+				    "dport 53 dnat ip6 to fd70:7678::2\n\t}\n}\n"));
+	c.killswitch = false;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "chain dns_nat"));
+	assert_non_null(strstr(buf, "th dport 53 meta mark set"));
+	c.dns_steer = false;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "dns_nat"));
+	assert_null(strstr(buf, "dport 53"));
+}
+
 static void test_apply_remove(void **state)
 {
 	struct fw_net px[2], ex[3], dns[2];
@@ -725,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_one_family),
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_small_buffers),
+		cmocka_unit_test(test_dns_steer),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_killswitch_traffic, ns_setup, ns_teardown),

@@ -793,6 +793,231 @@ static void test_build_v6(void **state)
 	assert_int_equal(v.l4_len, 60);
 }
 
+/* ---- UDP and ICMP errors ---- */
+
+/* A UDP datagram built by udp_build_hdr, payload after the header. */
+static size_t mk_udp(uint8_t *p, int family, size_t plen)
+{
+	const uint8_t *s = family == AF_INET6 ? src6 : src4;
+	const uint8_t *d = family == AF_INET6 ? dst6 : dst4;
+	uint8_t pay[1500] = {0};
+	size_t i, hl;
+
+	for (i = 0; i < plen; i++)
+		pay[i] = (uint8_t)(0x30 + i);
+	hl = udp_build_hdr(p, family, s, 5353, d, 53, pay, plen);
+	assert_int_equal(hl, (family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN) + UDP_HDR_LEN);
+	memcpy(p + hl, pay, plen);
+	return hl + plen;
+}
+
+/* The pseudo-header + UDP sum, byte by byte from RFC 768. */
+static uint16_t ref_udp_sum(const struct ip_view *v, size_t ulen)
+{
+	uint8_t ph[40 + 1600];
+	size_t al = ip_addr_len(v->family), n;
+
+	memcpy(ph, v->src, al);
+	memcpy(ph + al, v->dst, al);
+	if (v->family == AF_INET6) {
+		store_be32(ph + 32, (uint32_t)ulen);
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = IPPROTO_UDP;
+		n = 40;
+	} else {
+		ph[8] = 0;
+		ph[9] = IPPROTO_UDP;
+		store_be16(ph + 10, (uint16_t)ulen);
+		n = 12;
+	}
+	memcpy(ph + n, v->l4, ulen);
+	return ref_sum(ph, n + ulen);
+}
+
+static void test_udp_roundtrip(void **state)
+{
+	int fams[2] = {AF_INET, AF_INET6}, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		uint8_t p[1600];
+		size_t n = mk_udp(p, fams[i], 33);
+		struct ip_view v;
+		struct udp_view u;
+
+		assert_int_equal(ip_parse(p, n, &v), 0);
+		assert_int_equal(v.proto, IPPROTO_UDP);
+		assert_int_equal(ref_udp_sum(&v, v.l4_len), 0xffff);
+		memset(&u, 0xee, sizeof(u));
+		assert_int_equal(udp_parse(&v, &u), 0);
+		assert_int_equal(u.sport, 5353);
+		assert_int_equal(u.dport, 53);
+		assert_int_equal(u.len, 33);
+		assert_ptr_equal(u.data, v.l4 + UDP_HDR_LEN);
+		assert_int_equal(u.data[0], 0x30);
+		/* Empty payload. */
+		n = mk_udp(p, fams[i], 0);
+		assert_int_equal(ip_parse(p, n, &v), 0);
+		assert_int_equal(udp_parse(&v, &u), 0);
+		assert_int_equal(u.len, 0);
+	}
+}
+
+static void test_udp_checksum(void **state)
+{
+	uint8_t p[256];
+	size_t n;
+	struct ip_view v;
+	struct udp_view u;
+
+	(void)state;
+	/* One flipped payload bit: -EPROTO. */
+	n = mk_udp(p, AF_INET, 20);
+	p[n - 1] ^= 1;
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	assert_int_equal(udp_parse(&v, &u), -EPROTO);
+	/* IPv4 zero checksum: "none", accepted even with the payload changed. */
+	store_be16(p + IP4_HDR_LEN + 6, 0);
+	assert_int_equal(udp_parse(&v, &u), 0);
+	/* IPv6 zero checksum: invalid (RFC 8200 8.1). */
+	n = mk_udp(p, AF_INET6, 20);
+	store_be16(p + IP6_HDR_LEN + 6, 0);
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	assert_int_equal(udp_parse(&v, &u), -EPROTO);
+	n = mk_udp(p, AF_INET6, 20);
+	p[IP6_HDR_LEN + 9] ^= 0x80;
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	assert_int_equal(udp_parse(&v, &u), -EPROTO);
+}
+
+static void test_udp_lengths(void **state)
+{
+	uint8_t p[256];
+	size_t n = mk_udp(p, AF_INET, 20);
+	uint8_t *uh = p + IP4_HDR_LEN;
+	struct ip_view v;
+	struct udp_view u;
+
+	(void)state;
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	/* The length field past the IP payload, or below the header. */
+	store_be16(uh + 4, 29);
+	assert_int_equal(udp_parse(&v, &u), -EINVAL);
+	store_be16(uh + 4, 7);
+	assert_int_equal(udp_parse(&v, &u), -EINVAL);
+	store_be16(uh + 4, 0);
+	assert_int_equal(udp_parse(&v, &u), -EINVAL);
+	/* Shorter than the IP payload: the rest is ignored (checksum off). */
+	store_be16(uh + 4, 12);
+	store_be16(uh + 6, 0);
+	assert_int_equal(udp_parse(&v, &u), 0);
+	assert_int_equal(u.len, 4);
+	/* An IP payload too short for a UDP header. */
+	v.l4_len = 7;
+	assert_int_equal(udp_parse(&v, &u), -EINVAL);
+	v.l4_len = 0;
+	assert_int_equal(udp_parse(&v, &u), -EINVAL);
+}
+
+/* Checks an ICMP error: addresses swapped, type/code, checksum, quote. */
+static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, size_t qlen,
+			  int family)
+{
+	struct ip_view w;
+	size_t hl = family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+
+	assert_int_equal(ip_parse(out, n, &w), 0);
+	assert_int_equal(n, hl + ICMP_HDR_LEN + qlen);
+	assert_memory_equal(w.src, family == AF_INET6 ? dst6 : dst4, ip_addr_len(family));
+	assert_memory_equal(w.dst, family == AF_INET6 ? src6 : src4, ip_addr_len(family));
+	if (family == AF_INET6) {
+		uint8_t ph[40 + ICMP6_ERR_MAX];
+
+		assert_int_equal(w.proto, IPPROTO_ICMPV6);
+		assert_int_equal(w.l4[0], 1);
+		assert_int_equal(w.l4[1], 4);
+		memcpy(ph, w.src, 16);
+		memcpy(ph + 16, w.dst, 16);
+		store_be32(ph + 32, (uint32_t)w.l4_len);
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = IPPROTO_ICMPV6;
+		memcpy(ph + 40, w.l4, w.l4_len);
+		assert_int_equal(ref_sum(ph, 40 + w.l4_len), 0xffff);
+		assert_true(n <= ICMP6_ERR_MAX);
+	} else {
+		assert_int_equal(w.proto, IPPROTO_ICMP);
+		assert_int_equal(w.l4[0], 3);
+		assert_int_equal(w.l4[1], 3);
+		assert_int_equal(ref_sum(w.l4, w.l4_len), 0xffff);
+		assert_true(n <= ICMP4_ERR_MAX);
+	}
+	assert_int_equal(load_be32(w.l4 + 4), 0);
+	assert_memory_equal(w.l4 + ICMP_HDR_LEN, orig, qlen);
+}
+
+static void test_icmp_unreach(void **state)
+{
+	int fams[2] = {AF_INET, AF_INET6}, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		int f = fams[i];
+		size_t max = f == AF_INET6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX;
+		size_t hl = f == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+		uint8_t p[1600], out[ICMP6_ERR_MAX];
+		struct ip_view v;
+		size_t n, m;
+
+		/* Small: quoted whole, link padding left out. */
+		n = mk_udp(p, f, 10);
+		memset(p + n, 0x77, 16);
+		assert_int_equal(ip_parse(p, n + 16, &v), 0);
+		m = icmp_build_port_unreach(out, p, n + 16, &v);
+		check_unreach(out, m, p, n, f);
+		/* Large: cut at 576 / 1280 bytes in all. */
+		n = mk_udp(p, f, 1400);
+		assert_int_equal(ip_parse(p, n, &v), 0);
+		m = icmp_build_port_unreach(out, p, n, &v);
+		assert_int_equal(m, max);
+		check_unreach(out, m, p, max - hl - ICMP_HDR_LEN, f);
+	}
+}
+
+static void test_icmp_unreach_forbidden(void **state)
+{
+	uint8_t p[256], out[ICMP6_ERR_MAX];
+	struct ip_view v;
+	size_t n;
+
+	(void)state;
+	n = mk_udp(p, AF_INET, 4);
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	v.dst[0] = 224;		/* multicast */
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	memset(v.dst, 255, 4);	/* limited broadcast */
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	memcpy(v.dst, dst4, 4);
+	memset(v.src, 0, 4);	/* unspecified source */
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	memcpy(v.src, src4, 4);
+	/* An ICMP error is never answered with one; an echo request may be. */
+	v.proto = IPPROTO_ICMP;
+	p[IP4_HDR_LEN] = 3;
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	p[IP4_HDR_LEN] = 8;
+	assert_int_not_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	n = mk_udp(p, AF_INET6, 4);
+	assert_int_equal(ip_parse(p, n, &v), 0);
+	v.dst[0] = 0xff;
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	memcpy(v.dst, dst6, 16);
+	v.proto = IPPROTO_ICMPV6;
+	p[IP6_HDR_LEN] = 1;
+	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+	p[IP6_HDR_LEN] = 128;
+	assert_int_not_equal(icmp_build_port_unreach(out, p, n, &v), 0);
+}
+
 /* ---- ring ---- */
 
 static void fill_pattern(uint8_t *p, size_t n, uint8_t start)
@@ -1026,6 +1251,11 @@ int main(void)
 		cmocka_unit_test(test_csum_tcp_v6),
 		cmocka_unit_test(test_build_v4),
 		cmocka_unit_test(test_build_v6),
+		cmocka_unit_test(test_udp_roundtrip),
+		cmocka_unit_test(test_udp_checksum),
+		cmocka_unit_test(test_udp_lengths),
+		cmocka_unit_test(test_icmp_unreach),
+		cmocka_unit_test(test_icmp_unreach_forbidden),
 		cmocka_unit_test(test_ring_lazy),
 		cmocka_unit_test(test_ring_wrap),
 		cmocka_unit_test(test_ring_grows),

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The TUN resolver (engine side of --dns virtual and --dns tcp). Every UDP
+ * query to port 53 that reaches the TUN is answered here, whatever address
+ * it was sent to, from that address: A and AAAA with fake addresses
+ * (virtual), anything else NOERROR/NODATA, or forwarded as DNS over TCP
+ * through the proxy to --dns-server (tcp: every query; virtual: the types
+ * other than A/AAAA when a server is given). A forwarded query that fails
+ * or takes RESOLVER_FWD_TIMEOUT_MS gets SERVFAIL; at most RESOLVER_FWD_MAX
+ * are in flight (past that: SERVFAIL at once).
+ */
+#ifndef PROXYVPN_RESOLVER_H
+#define PROXYVPN_RESOLVER_H
+
+#include "engine.h"
+#include "proxy.h"
+
+enum {
+	RESOLVER_FWD_MAX = 128,
+	RESOLVER_FWD_TIMEOUT_MS = 5000,
+};
+
+/* Makes the fake pool (virtual). 0 or -errno. */
+int resolver_init(struct engine *e);
+/* Drops queries in flight and the pool; safe on an engine without them. */
+void resolver_fini(struct engine *e);
+/* Frees forwarded queries finished during this batch. */
+void resolver_reap(struct engine *e);
+
+/* One UDP datagram to port 53 (DNS mode not bypass). */
+void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct udp_view *u);
+
+/*
+ * Where a new TCP flow to c->laddr:c->lport goes. 0: the address as is.
+ * 1: d->name set from the fake address's mapping, with *ref held (give it
+ * back with resolver_tcp_done). -ECONNREFUSED: a fake address with no live
+ * mapping, or the resolver's own address (nothing listens there): reset.
+ * With --dns tcp, TCP to the resolver's port 53 goes to --dns-server
+ * instead (d->addr rewritten, 0 returned): DNS over TCP from apps.
+ */
+int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
+		      struct dnspool_entry **ref);
+void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref);
+
+/*
+ * The same for any protocol (the UDP relay: a SOCKS5 UDP header can carry
+ * a name): addr in a fake pool is replaced by its name in d (family 0) with
+ * *ref held (1), refused if unmapped (-ECONNREFUSED), else left alone (0).
+ * Give *ref back with resolver_tcp_done when the flow ends.
+ */
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
+		       struct proxy_dest *d, struct dnspool_entry **ref);
+
+#endif

@@ -1,0 +1,152 @@
+#!/bin/bash
+# DNS in exec (issue 5): a name only the proxy side can resolve (dnsmasq in
+# PRX, used by a microsocks started here through /etc/netns/PRX/resolv.conf)
+# works in `exec` with --dns virtual (default): getent gives a fake address,
+# curl by name reaches DST, the proxy resolved it. /etc/hosts still answers;
+# the namespace's resolv.conf names 198.18.0.2. A fake address with no name
+# and TCP to the resolver get a reset. --dns tcp resolves through the proxy
+# (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
+# Counted on CLI's uplink: zero DNS packets leave in any run, after a
+# positive control (a query straight to the resolver is counted).
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+NAME=$DNS_NAME
+URL=socks5://$PRX4:$DNS_SOCKS_PORT
+dns_proxy_setup
+
+# DNS leaving CLI's uplink, both transports.
+n_cli nft -f - <<NFT || fail "cannot add the counter table in CLI"
+table inet pve2edns {
+	chain out {
+		type filter hook output priority -300; policy accept;
+		oifname "c0" udp dport 53 counter
+		oifname "c0" tcp dport 53 counter
+	}
+}
+NFT
+on_exit "n_cli nft delete table inet pve2edns"
+dns_out() {
+	n_cli nft list chain inet pve2edns out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+# Positive control: straight to the resolver, counted, and the name resolves.
+got=$(n_cli "$PY" "$E2E_DIR/dnsq.py" "$PRX4" "$NAME") || fail "direct query failed"
+assert_eq "$got" "$DST4" "direct query to dnsmasq"
+[ "$(dns_out)" -ge 1 ] || fail "positive control: the direct query was not counted"
+base=$(dns_out)
+
+pve() { pv exec --proxy "$URL" "$@"; }
+
+# --dns virtual (the default): fake addresses, names to the proxy.
+out=$(pve -- getent hosts "$NAME") || fail "getent hosts $NAME failed in exec (rc $?)"
+echo "getent: $out"
+case $out in
+198.1[89].*" $NAME" | "fd70:7678::"*" $NAME") ;;
+*) fail "getent hosts $NAME gave '$out', want a fake address" ;;
+esac
+pve -- curl --noproxy '*' -sS --max-time 30 -o "$T_OUT/small" "http://$NAME:$HTTP_PORT/small" ||
+	fail "curl http://$NAME:$HTTP_PORT/small in exec failed"
+assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "download by name through virtual DNS"
+grep -q "query\[A\] $NAME from 127.0.0.1" "$T_OUT/dnsmasq.log" ||
+	{ cat "$T_OUT/dnsmasq.log"; fail "the proxy did not resolve $NAME itself"; }
+# IPv4 and IPv6 fake answers, other types NODATA, straight to the resolver.
+out=$(pve -- sh -c "$PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type AAAA; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type MX") ||
+	fail "queries to 198.18.0.2 failed"
+echo "$out"
+[ "$(echo "$out" | sed -n 1p)" = "$(echo "$out" | sed -n 1p | grep '^198\.1[89]\.')" ] &&
+	[ -n "$(echo "$out" | sed -n 2p | grep '^fd70:7678::')" ] &&
+	assert_eq "$(echo "$out" | sed -n 3p)" nodata "MX answer" || fail "fake answers: '$out'"
+# The namespace's files: resolv.conf replaced, /etc/hosts untouched.
+out=$(pve -- cat /etc/resolv.conf) || fail "cat resolv.conf"
+echo "$out" | grep -qx "nameserver 198.18.0.2" || fail "resolv.conf in exec: '$out'"
+[ "$(echo "$out" | grep -c '^nameserver')" = 1 ] || fail "more than one nameserver: '$out'"
+out=$(pve -- getent hosts localhost) || fail "getent hosts localhost in exec failed"
+echo "$out" | grep -q "^\(127.0.0.1\|::1\) " || fail "/etc/hosts lookup of localhost: '$out'"
+grep -q 198.18.0.2 /etc/resolv.conf && fail "the host's resolv.conf was changed"
+# A fake address nobody asked for, and TCP to the resolver: reset at once.
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.7.7 "$HTTP_PORT" --within 5 ||
+	fail "unmapped fake address: no ECONNREFUSED"
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 53 --within 5 ||
+	fail "TCP to the resolver: no ECONNREFUSED"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
+
+# /etc/resolv.conf as a symlink: into systemd-resolved's directory (which
+# exec hides under a tmpfs, then makes the file there) and elsewhere (bind
+# over the target). In a private mount namespace of CLI whose /etc and
+# /run are copies; the files there must be unchanged afterwards.
+symlink_case() { # TARGET
+	mkdir -p "$T_OUT/etc"
+	n_cli unshare -m --propagation private bash -c '
+set -e
+etc=$1 target=$2
+shift 2
+mount -t tmpfs pvetc "$etc"
+cp -a /etc/. "$etc"/
+mount -t tmpfs pvrun /run
+mkdir -p /run/systemd/resolve /run/resolvconf
+printf "nameserver 127.0.0.53\nsearch corp.example\noptions edns0 use-vc\n" >/run/systemd/resolve/stub-resolv.conf
+printf "nameserver 10.9.9.9\nsearch other.example\n" >/run/resolvconf/resolv.conf
+ln -sfn "$target" "$etc/resolv.conf"
+mount --bind "$etc" /etc
+"$@"
+sum=$(cat /run/systemd/resolve/stub-resolv.conf /run/resolvconf/resolv.conf | md5sum)
+[ "$sum" = "$(printf "nameserver 127.0.0.53\nsearch corp.example\noptions edns0 use-vc\nnameserver 10.9.9.9\nsearch other.example\n" | md5sum)" ] &&
+	echo host-files-unchanged
+' _ "$T_OUT/etc" "$1" timeout -k 5 60 env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" exec \
+		--proxy "$URL" -- sh -c "cat /etc/resolv.conf; getent hosts $NAME"
+}
+out=$(symlink_case ../run/systemd/resolve/stub-resolv.conf) || fail "stub symlink case: rc $?"
+echo "$out"
+echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search corp.example" &&
+	! echo "$out" | grep -q "127.0.0.53\|use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> resolved's stub: '$out'"
+out=$(symlink_case /run/resolvconf/resolv.conf) || fail "resolvconf symlink case: rc $?"
+echo "$out"
+echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search other.example" &&
+	! echo "$out" | grep -q "10.9.9.9" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> /run/resolvconf: '$out'"
+
+# --dns tcp: real addresses, asked through the proxy (dnsmasq on PRX4).
+out=$(pve --dns tcp --dns-server "$PRX4" -- getent ahostsv4 "$NAME") ||
+	fail "getent with --dns tcp failed"
+echo "$out" | grep -q "^$DST4 " || fail "--dns tcp: getent gave '$out'"
+pve --dns tcp --dns-server "$PRX4" -- curl --noproxy '*' -sS --max-time 30 \
+	-o "$T_OUT/small2" "http://$NAME:$HTTP_PORT/small" || fail "curl with --dns tcp failed"
+assert_file_sha "$T_OUT/small2" "$E2E_SMALL_SHA" "download by name through --dns tcp"
+grep -q "query\[A\] $NAME from $PRX4" "$T_OUT/dnsmasq.log" ||
+	{ cat "$T_OUT/dnsmasq.log"; fail "dnsmasq did not see the query from the proxy over TCP"; }
+# DNS over TCP from the app to the resolver: spliced to the server.
+out=$(pve --dns tcp --dns-server "$PRX4" -- "$PY" "$E2E_DIR/dnsq.py" --tcp 198.18.0.2 "$NAME") ||
+	fail "DNS over TCP to the resolver with --dns tcp: rc $?"
+assert_eq "$out" "$DST4" "DNS over TCP answer with --dns tcp"
+# A server that refuses (nothing on DST's port 53): SERVFAIL, not silence.
+out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" 198.18.0.2 "$NAME") ||
+	fail "query with a refusing --dns-server: rc $?"
+assert_eq "$out" "rcode=2" "answer when the server behind the proxy refuses"
+out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was accepted"
+echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
+
+# --udp block (the default): refused at once, not a timeout.
+out=$(pve -- "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.connect((sys.argv[1], 9999))
+s.send(b"x")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$DST4") || fail "udp probe failed"
+assert_eq "$out" refused "UDP send then recv with --udp block"
+# --udp proxy is carried by the SOCKS5 relay (t-udp.sh); with an HTTP proxy it is refused.
+out=$(pv exec --udp proxy --proxy "$(proxy_url http)" -- true 2>&1) && fail "--udp proxy with http:// was accepted"
+echo "$out" | grep -q "needs a socks5" || fail "--udp proxy with http://: '$out'"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI"
+echo "dns: virtual and tcp resolve through the proxy, 0 DNS packets left CLI"

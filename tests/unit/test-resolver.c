@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The engine's UDP side, end to end inside one process: packets written
+ * with engine_input() as the TUN would deliver them, and what the engine
+ * writes back read from the other end of a datagram socketpair standing in
+ * for the TUN. Virtual DNS answers (fake A/AAAA, NODATA, localhost,
+ * FORMERR, silence for garbage), ICMP port unreachable for other UDP,
+ * nothing for multicast, an RST for TCP to a fake address with no name,
+ * and bypass mode leaving DNS to the UDP policy.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "engine.h"
+#include "ip.h"
+#include "loop.h"
+#include "tcp.h"
+#include "url.h"
+
+struct fix {
+	struct loop loop;
+	struct engine eng;
+	struct proxy_url url;
+	int peer;		/* our end of the "TUN" */
+	uint8_t app4[4], app6[16], res4[4], res6[16];
+};
+
+static int setup_mode(void **state, enum engine_dns dns)
+{
+	static struct fix f;
+	struct engine_cfg c = { .mtu = 1500, .dns = dns, .udp = ENGINE_UDP_BLOCK };
+	const char *why;
+	int sv[2];
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(url_parse("socks5://127.0.0.1:9", &f.url, &why), 0);
+	assert_int_equal(url_resolve(&f.url, &c.proxy_addr, &c.proxy_addrlen), 0);
+	c.proxy = &f.url;
+	dnspool_cfg_default(&c.pool);
+	inet_pton(AF_INET, "198.18.0.1", c.pool.excl4[c.pool.nexcl4++]);
+	inet_pton(AF_INET6, "fd70:7678::1", c.pool.excl6[c.pool.nexcl6++]);
+	inet_pton(AF_INET, ENGINE_RESOLVER4, c.resolver4);
+	inet_pton(AF_INET6, ENGINE_RESOLVER6, c.resolver6);
+	inet_pton(AF_INET, "198.18.0.1", f.app4);
+	inet_pton(AF_INET6, "fd70:7678::1", f.app6);
+	memcpy(f.res4, c.resolver4, 4);
+	memcpy(f.res6, c.resolver6, 16);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	f.peer = sv[0];
+	assert_int_equal(loop_init(&f.loop), 0);
+	assert_int_equal(engine_init(&f.eng, &f.loop, sv[1], &c), 0);
+	*state = &f;
+	return 0;
+}
+
+static int setup_virtual(void **state)
+{
+	return setup_mode(state, ENGINE_DNS_VIRTUAL);
+}
+
+static int setup_bypass(void **state)
+{
+	return setup_mode(state, ENGINE_DNS_BYPASS);
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	engine_fini(&f->eng);
+	loop_fini(&f->loop);
+	close(f->peer);
+	url_clear(&f->url);
+	return 0;
+}
+
+/* A UDP datagram from the app into the engine. */
+static void send_udp(struct fix *f, int family, const uint8_t *dst, uint16_t dport,
+		     const void *data, size_t len)
+{
+	uint8_t pkt[2048];
+	size_t hl = udp_build_hdr(pkt, family, family == AF_INET6 ? f->app6 : f->app4, 40000, dst,
+				  dport, data, len);
+
+	assert_true(hl > 0);
+	memcpy(pkt + hl, data, len);
+	engine_input(&f->eng, pkt, hl + len);
+}
+
+/* What the engine wrote to the TUN, or -1 if nothing. */
+static ssize_t recv_pkt(struct fix *f, uint8_t *buf, size_t cap)
+{
+	return recv(f->peer, buf, cap, MSG_DONTWAIT);
+}
+
+static size_t mkq(uint8_t *p, const char *name, uint16_t type)
+{
+	size_t n = DNS_HDR_LEN;
+	const char *s = name;
+
+	memset(p, 0, DNS_HDR_LEN);
+	store_be16(p, 0x4242);
+	store_be16(p + 2, 0x0100);
+	store_be16(p + 4, 1);
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+
+		p[n++] = (uint8_t)l;
+		memcpy(p + n, s, l);
+		n += l;
+		s += l + (dot ? 1 : 0);
+	}
+	p[n++] = 0;
+	store_be16(p + n, type);
+	store_be16(p + n + 2, DNS_C_IN);
+	return n + 4;
+}
+
+/* Reads the reply to a query of qlen bytes: checks addressing, returns the DNS message. */
+static const uint8_t *dns_reply(struct fix *f, uint8_t *buf, size_t cap, int family,
+				size_t *len)
+{
+	ssize_t n = recv_pkt(f, buf, cap);
+	struct ip_view v;
+	struct udp_view u;
+
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(v.family, family);
+	assert_int_equal(v.proto, IPPROTO_UDP);
+	assert_int_equal(udp_parse(&v, &u), 0);	/* checksum verified */
+	assert_int_equal(u.sport, 53);
+	assert_int_equal(u.dport, 40000);
+	assert_memory_equal(v.src, family == AF_INET6 ? f->res6 : f->res4, ip_addr_len(family));
+	assert_memory_equal(v.dst, family == AF_INET6 ? f->app6 : f->app4, ip_addr_len(family));
+	assert_int_equal(load_be16(u.data), 0x4242);
+	*len = u.len;
+	return u.data;
+}
+
+static void test_fake_answers(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[2048], a4[4], a6[16];
+	const uint8_t *m;
+	size_t n = mkq(q, "Www.Example.ORG", DNS_T_A), len;
+
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0x800f, 0x8000);	/* QR, NOERROR */
+	assert_int_equal(load_be16(m + 6), 1);
+	assert_int_equal(len, n + 16);
+	assert_memory_equal(m + DNS_HDR_LEN, q + DNS_HDR_LEN, n - DNS_HDR_LEN);	/* case kept */
+	assert_int_equal(load_be32(m + n + 6), DNSPOOL_TTL_DEFAULT);
+	inet_pton(AF_INET, "198.18.0.3", a4);	/* .1 TUN, .2 resolver */
+	assert_memory_equal(m + n + 12, a4, 4);
+	/* AAAA over IPv6 to the v6 resolver: the same name's v6 address. */
+	n = mkq(q, "www.example.org", DNS_T_AAAA);
+	send_udp(f, AF_INET6, f->res6, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET6, &len);
+	assert_int_equal(load_be16(m + 6), 1);
+	inet_pton(AF_INET6, "fd70:7678::3", a6);
+	assert_memory_equal(m + n + 12, a6, 16);
+	/* Another name, sent to some other resolver address: answered from there. */
+	n = mkq(q, "b.example", DNS_T_A);
+	inet_pton(AF_INET, "9.9.9.9", a4);
+	send_udp(f, AF_INET, a4, 53, q, n);
+	{
+		ssize_t r = recv_pkt(f, buf, sizeof(buf));
+		struct ip_view v;
+
+		assert_true(r > 0);
+		assert_int_equal(ip_parse(buf, (size_t)r, &v), 0);
+		assert_memory_equal(v.src, a4, 4);
+		inet_pton(AF_INET, "198.18.0.4", a4);
+		assert_memory_equal(v.l4 + UDP_HDR_LEN + n + 12, a4, 4);
+	}
+	assert_int_equal(f->eng.stats.dns_fake, 3);
+}
+
+static void test_other_answers(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[2048], lo[4] = { 127, 0, 0, 1 };
+	const uint8_t *m;
+	size_t n, len;
+
+	n = mkq(q, "example.org", 15);	/* MX: no data */
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NOERROR);
+	assert_int_equal(load_be16(m + 6), 0);
+	n = mkq(q, "localhost", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 6), 1);
+	assert_memory_equal(m + n + 12, lo, 4);
+	n = mkq(q, "x.invalid", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
+	n = mkq(q, "a b.example", DNS_T_A);	/* not a host name */
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
+	/* Two questions: FORMERR; a response or a runt: silence. */
+	n = mkq(q, "a.example", DNS_T_A);
+	store_be16(q + 4, 2);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_FORMERR);
+	store_be16(q + 4, 1);
+	q[2] |= 0x80;
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	send_udp(f, AF_INET, f->res4, 53, q, 5);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
+	assert_int_equal(f->eng.stats.dns_fake, 0);
+}
+
+static void test_udp_block(void **state)
+{
+	struct fix *f = *state;
+	uint8_t buf[2048], dst[16], pkt[256];
+	struct ip_view v;
+	ssize_t n;
+	size_t hl;
+
+	inet_pton(AF_INET, "198.51.100.1", dst);
+	send_udp(f, AF_INET, dst, 9999, "hello", 5);
+	n = recv_pkt(f, buf, sizeof(buf));
+	assert_int_equal(n, IP4_HDR_LEN + ICMP_HDR_LEN + IP4_HDR_LEN + UDP_HDR_LEN + 5);
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(v.proto, IPPROTO_ICMP);
+	assert_int_equal(v.l4[0], 3);
+	assert_int_equal(v.l4[1], 3);
+	assert_memory_equal(v.src, dst, 4);
+	assert_memory_equal(v.dst, f->app4, 4);
+	hl = udp_build_hdr(pkt, AF_INET, f->app4, 40000, dst, 9999, "hello", 5);
+	assert_memory_equal(v.l4 + ICMP_HDR_LEN + IP4_HDR_LEN, pkt + IP4_HDR_LEN, hl - IP4_HDR_LEN);
+	/* IPv6: ICMPv6 type 1 code 4. */
+	inet_pton(AF_INET6, "2001:db8::1", dst);
+	send_udp(f, AF_INET6, dst, 443, "quic", 4);
+	n = recv_pkt(f, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(v.proto, IPPROTO_ICMPV6);
+	assert_int_equal(v.l4[0], 1);
+	assert_int_equal(v.l4[1], 4);
+	/* Multicast: nothing (mDNS, SSDP). */
+	inet_pton(AF_INET, "224.0.0.251", dst);
+	send_udp(f, AF_INET, dst, 5353, "m", 1);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
+	/* A bad checksum: counted, no answer. */
+	hl = udp_build_hdr(pkt, AF_INET, f->app4, 40000, f->res4, 9999, "abc", 3);
+	memcpy(pkt + hl, "abd", 3);
+	engine_input(&f->eng, pkt, hl + 3);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
+	assert_int_equal(f->eng.stats.udp_bad, 1);
+	assert_int_equal(f->eng.stats.udp_unreach, 2);
+}
+
+/* A SYN from the app to dst:80; returns the flags of the engine's answer. */
+static uint8_t syn_to(struct fix *f, const uint8_t *dst)
+{
+	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN], buf[256];
+	uint8_t *t = pkt + IP4_HDR_LEN;
+	struct ip_view v;
+	uint16_t c;
+	ssize_t n;
+
+	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN);
+	memset(t, 0, TCP_HDR_LEN);
+	store_be16(t, 40001);
+	store_be16(t + 2, 80);
+	store_be32(t + 4, 1000);
+	t[12] = 5 << 4;
+	t[13] = TCP_SYN;
+	store_be16(t + 14, 65535);
+	c = csum_fold(csum_add(csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN), t,
+			       TCP_HDR_LEN));
+	memcpy(t + 16, &c, 2);
+	engine_input(&f->eng, pkt, sizeof(pkt));
+	f->loop.idle(&f->loop, f->loop.idle_arg);	/* the batch's flush */
+	n = recv_pkt(f, buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(v.proto, IPPROTO_TCP);
+	return v.l4[13];
+}
+
+static void test_tcp_unmapped_fake(void **state)
+{
+	struct fix *f = *state;
+	uint8_t dst[4];
+
+	inet_pton(AF_INET, "198.18.9.9", dst);
+	assert_true(syn_to(f, dst) & TCP_RST);
+	assert_int_equal(f->eng.stats.fake_unmapped, 1);
+	/* TCP to the resolver's address: reset too. */
+	assert_true(syn_to(f, f->res4) & TCP_RST);
+}
+
+static void test_bypass(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[2048];
+	size_t n = mkq(q, "a.example", DNS_T_A);
+	struct ip_view v;
+	ssize_t r;
+
+	/* DNS is UDP like any other: port unreachable; fake addresses are plain ones. */
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	r = recv_pkt(f, buf, sizeof(buf));
+	assert_true(r > 0);
+	assert_int_equal(ip_parse(buf, (size_t)r, &v), 0);
+	assert_int_equal(v.proto, IPPROTO_ICMP);
+	assert_int_equal(f->eng.stats.dns_queries, 0);
+	assert_null(f->eng.pool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fake_answers, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_other_answers, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
+	};
+
+	return cmocka_run_group_tests_name("resolver", tests, NULL, NULL);
+}
