@@ -2,7 +2,7 @@
 # DNS in exec (issue 5): a name only the proxy side can resolve (dnsmasq in
 # PRX, used by a microsocks started here through /etc/netns/PRX/resolv.conf)
 # works in `exec` with --dns virtual (default): getent gives a fake address,
-# curl by name reaches DST, the proxy resolved it. /etc/hosts still answers;
+# curl by name reaches DST (SOCKS5 and HTTP CONNECT), the proxy resolved it. /etc/hosts still answers;
 # the namespace's resolv.conf names 198.18.0.2. A fake address with no name
 # and TCP to the resolver get a reset. --dns tcp resolves through the proxy
 # (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
@@ -51,6 +51,10 @@ pve -- curl --noproxy '*' -sS --max-time 30 -o "$T_OUT/small" "http://$NAME:$HTT
 assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "download by name through virtual DNS"
 grep -q "query\[A\] $NAME from 127.0.0.1" "$T_OUT/dnsmasq.log" ||
 	{ cat "$T_OUT/dnsmasq.log"; fail "the proxy did not resolve $NAME itself"; }
+# The same through HTTP CONNECT (CONNECT name:port).
+pv exec --proxy "http://$PRX4:$DNS_HTTP_PORT" -- curl --noproxy '*' -sS --max-time 30 \
+	-o "$T_OUT/small3" "http://$NAME:$HTTP_PORT/small" || fail "curl by name via HTTP CONNECT"
+assert_file_sha "$T_OUT/small3" "$E2E_SMALL_SHA" "download by name through HTTP CONNECT"
 # IPv4 and IPv6 fake answers, other types NODATA, straight to the resolver.
 out=$(pve -- sh -c "$PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type AAAA; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type MX") ||
 	fail "queries to 198.18.0.2 failed"
