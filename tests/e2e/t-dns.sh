@@ -133,6 +133,26 @@ out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was ac
 echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
 
+# --dns bypass: resolv.conf left as it is, DNS is UDP like the rest (refused).
+out=$(pve --dns bypass -- cat /etc/resolv.conf) || fail "cat resolv.conf with bypass"
+assert_eq "$out" "$(cat /etc/resolv.conf)" "resolv.conf in exec with --dns bypass"
+out=$(pve --dns bypass -- "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.connect((sys.argv[1], 53))
+s.send(b"x" * 12)
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$PRX4") || fail "bypass probe failed"
+assert_eq "$out" refused "DNS with --dns bypass --udp block"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns bypass"
+
 # --udp block (the default): refused at once, not a timeout.
 out=$(pve -- "$PY" -c '
 import socket, sys
