@@ -4,7 +4,7 @@
 # works in `exec` with --dns virtual (default): getent gives a fake address,
 # curl by name reaches DST (SOCKS5 and HTTP CONNECT), the proxy resolved it. /etc/hosts still answers;
 # the namespace's resolv.conf names 198.18.0.2. A fake address with no name
-# and TCP to the resolver get a reset. --dns tcp resolves through the proxy
+# gets a reset; DNS over TCP to the resolver is answered (pipelined). --dns tcp resolves through the proxy
 # (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
 # Counted on CLI's uplink: zero DNS packets leave in any run, after a
 # positive control (a query straight to the resolver is counted).
@@ -72,14 +72,19 @@ grep -q 198.18.0.2 /etc/resolv.conf && fail "the host's resolv.conf was changed"
 # A fake address nobody asked for, and TCP to the resolver: reset at once.
 pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.7.7 "$HTTP_PORT" --within 5 ||
 	fail "unmapped fake address: no ECONNREFUSED"
-pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 53 --within 5 ||
-	fail "TCP to the resolver: no ECONNREFUSED"
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 80 --within 5 ||
+	fail "TCP to the resolver's port 80: no ECONNREFUSED"
+# DNS over TCP to the resolver: answered here, two pipelined queries.
+out=$(pve -- "$PY" "$E2E_DIR/dnsq.py" --tcp --repeat 2 198.18.0.2 "$NAME") ||
+	fail "DNS over TCP to the resolver: rc $?"
+[ "$(echo "$out" | grep -c '^198\.1[89]\.')" = 2 ] || fail "DNS over TCP answers: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
 
 # /etc/resolv.conf as a symlink: into systemd-resolved's directory (which
 # exec hides under a tmpfs, then makes the file there) and elsewhere (bind
 # over the target). In a private mount namespace of CLI whose /etc and
-# /run are copies; the files there must be unchanged afterwards.
+# /run are copies; the files there must be unchanged afterwards. The stub
+# file's use-vc option makes getent ask over TCP.
 symlink_case() { # TARGET
 	mkdir -p "$T_OUT/etc"
 	n_cli unshare -m --propagation private bash -c '
@@ -104,7 +109,7 @@ sum=$(cat /run/systemd/resolve/stub-resolv.conf /run/resolvconf/resolv.conf | md
 out=$(symlink_case ../run/systemd/resolve/stub-resolv.conf) || fail "stub symlink case: rc $?"
 echo "$out"
 echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search corp.example" &&
-	! echo "$out" | grep -q "127.0.0.53\|use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	! echo "$out" | grep -q "127.0.0.53" && echo "$out" | grep -qx "options edns0 use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
 	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> resolved's stub: '$out'"
 out=$(symlink_case /run/resolvconf/resolv.conf) || fail "resolvconf symlink case: rc $?"
 echo "$out"
