@@ -381,6 +381,28 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 }
 
 /*
+ * PTR for a fake address: the name it stands for (NXDOMAIN if none is
+ * live). 0 when the name is not the reverse of a fake address.
+ */
+static int answer_ptr(struct engine *e, const struct dns_query *q, uint8_t *buf, size_t cap,
+		      size_t limit)
+{
+	struct dnspool_entry *ent;
+	uint8_t a[16];
+	int family, n;
+
+	if (dns_ptr_addr(q->name, &family, a) < 0 || !dnspool_contains(e->pool, family, a))
+		return 0;
+	ent = dnspool_get(e->pool, family, a, e->loop->now);
+	if (!ent)
+		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
+	n = dns_build_name_reply(buf, cap, limit, q, dnspool_entry_name(ent),
+				 e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT);
+	dnspool_put(e->pool, ent, e->loop->now);
+	return n == 0 ? -1 : n;
+}
+
+/*
  * What the engine answers itself for msg[0..len), in buf: errors for what
  * does not parse, fake addresses (virtual), NODATA (or REFUSED for other
  * classes) when there is no server to forward to. Returns the length, 0
@@ -403,12 +425,16 @@ static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct
 		n = dns_build_reply(buf, cap, limit, q, rcode, NULL, 0, 0);
 	} else {
 		log_debug("dns: %s type %u", q->name, q->qtype);
-		if (e->cfg.dns == ENGINE_DNS_VIRTUAL && q->qclass == DNS_C_IN &&
-		    (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
+		bool in = e->cfg.dns == ENGINE_DNS_VIRTUAL && q->qclass == DNS_C_IN;
+
+		n = 0;
+		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
 			n = answer_fake(e, q, buf, cap, limit);
-		else if (e->cfg.dns_server.ss_family)
+		else if (in && q->qtype == DNS_T_PTR)
+			n = answer_ptr(e, q, buf, cap, limit);	/* 0: not a fake address */
+		if (n == 0 && e->cfg.dns_server.ss_family)
 			return 0;
-		else	/* virtual without a server: other types have no data */
+		if (n == 0)	/* virtual without a server: other types have no data */
 			n = dns_build_reply(buf, cap, limit, q,
 					    q->qclass == DNS_C_IN ? DNS_R_NOERROR : DNS_R_REFUSED,
 					    NULL, 0, 0);

@@ -4,7 +4,7 @@
  * with engine_input() as the TUN would deliver them, and what the engine
  * writes back read from the other end of a datagram socketpair standing in
  * for the TUN. Virtual DNS answers (fake A/AAAA, NODATA, localhost,
- * FORMERR, silence for garbage), ICMP port unreachable for other UDP,
+ * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
  * and bypass mode leaving DNS to the UDP policy.
  */
@@ -231,6 +231,36 @@ static void test_other_answers(void **state)
 	assert_int_equal(f->eng.stats.dns_fake, 0);
 }
 
+static void test_ptr(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[2048];
+	const uint8_t *m;
+	size_t n, len;
+
+	/* Map a name, then ask for the reverse of its address (198.18.0.3). */
+	n = mkq(q, "host.test", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	n = mkq(q, "3.0.18.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 6), 1);
+	assert_int_equal(load_be16(m + n + 2), DNS_T_PTR);
+	assert_int_equal(load_be16(m + n + 10), 11);
+	assert_memory_equal(m + n + 12, "\4host\4test", 11);
+	/* A fake address nobody has: NXDOMAIN; a real one: no data. */
+	n = mkq(q, "9.9.18.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
+	n = mkq(q, "1.100.51.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NOERROR);
+	assert_int_equal(load_be16(m + 6), 0);
+}
+
 static void test_udp_block(void **state)
 {
 	struct fix *f = *state;
@@ -338,6 +368,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fake_answers, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_other_answers, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_ptr, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
