@@ -5,7 +5,9 @@
 # curl by name reaches DST (SOCKS5 and HTTP CONNECT), the proxy resolved it. /etc/hosts still answers;
 # the namespace's resolv.conf names 198.18.0.2. A fake address with no name
 # gets a reset; DNS over TCP to the resolver is answered (pipelined). --dns tcp resolves through the proxy
-# (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
+# (real addresses, DNS over TCP spliced to the server), SERVFAIL when the
+# server refuses or stays silent (5 s). --dns bypass leaves resolv.conf and
+# DNS to --udp. --udp block (default): a UDP send gets ECONNREFUSED.
 # Counted on CLI's uplink: zero DNS packets leave in any run, after a
 # positive control (a query straight to the resolver is counted).
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +136,22 @@ assert_eq "$out" "$DST4" "DNS over TCP answer with --dns tcp"
 out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" 198.18.0.2 "$NAME") ||
 	fail "query with a refusing --dns-server: rc $?"
 assert_eq "$out" "rcode=2" "answer when the server behind the proxy refuses"
+# A server that accepts and never answers: SERVFAIL after the 5 s timeout.
+ip netns exec "$E2E_NS_DST" "$PY" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 53))
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$DST4" >/dev/null 2>&1 &
+track_pid $!
+wait_port n_dst 53 || fail "the silent DNS server did not listen in DST"
+out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" --timeout 20 198.18.0.2 \
+	"$NAME") || fail "query with a silent --dns-server: rc $?"
+assert_eq "$out" "rcode=2" "answer when the server behind the proxy is silent"
 out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was accepted"
 echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
