@@ -248,6 +248,124 @@ int dns_build_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_que
 	return (int)w.len;
 }
 
+int dns_build_name_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_query *q,
+			 const char *target, uint32_t ttl)
+{
+	uint8_t wire[DNS_NAME_MAX];
+	size_t w = 0, base, i;
+	const char *p = target;
+	int n;
+
+	/* The target in wire form: labels of 1-63 bytes, 255 in all. */
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (l == 0 || l > DNS_LABEL_MAX || w + 1 + l + 1 > DNS_NAME_MAX)
+			return -EINVAL;
+		wire[w++] = (uint8_t)l;
+		for (i = 0; i < l; i++)
+			wire[w++] = (uint8_t)p[i];
+		p += l + (dot ? 1 : 0);
+		if (dot && !*p)
+			return -EINVAL;	/* a trailing dot: an empty last label */
+	}
+	wire[w++] = 0;
+	if (!q->has_q)
+		return -EINVAL;
+	/* Header, question and OPT as for no answers; then the record if it fits. */
+	n = dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
+	if (n < 0)
+		return n;
+	base = DNS_HDR_LEN + q->qwire_len + 4;
+	if ((size_t)n + ADDR_RR_FIXED + w > (cap < limit ? cap : limit)) {
+		buf[2] |= 0x02;	/* TC */
+		return n;
+	}
+	{
+		size_t opt = (size_t)n - base;	/* the OPT record's bytes, moved after ours */
+		uint8_t o[OPT_RR_LEN];
+		uint8_t *r = buf + base;
+
+		memcpy(o, r, opt);
+		store_be16(r, 0xc000 | DNS_HDR_LEN);
+		store_be16(r + 2, q->qtype);
+		store_be16(r + 4, q->qclass);
+		store_be32(r + 6, ttl);
+		store_be16(r + 10, (uint16_t)w);
+		memcpy(r + ADDR_RR_FIXED, wire, w);
+		memcpy(r + ADDR_RR_FIXED + w, o, opt);
+		store_be16(buf + 6, 1);
+		return n + (int)(ADDR_RR_FIXED + w);
+	}
+}
+
+/* One decimal octet 0-255 without leading zeros, ending at a dot. */
+static int octet(const char **p)
+{
+	int v = 0, k = 0;
+
+	while (**p >= '0' && **p <= '9' && k < 3) {
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		k++;
+	}
+	if (k == 0 || v > 255 || (k > 1 && (*p)[-k] == '0') || **p != '.')
+		return -1;
+	(*p)++;
+	return v;
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix, const char **cut)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	if (n < k || strcmp(s + n - k, suffix))
+		return false;
+	*cut = s + n - k;
+	return true;
+}
+
+int dns_ptr_addr(const char *name, int *family, uint8_t addr[16])
+{
+	const char *p = name, *end;
+	int i, v;
+
+	if (ends_with(name, ".in-addr.arpa", &end)) {
+		for (i = 3; i >= 0; i--) {
+			v = octet(&p);	/* consumes the dot after it */
+			if (v < 0)
+				return -EINVAL;
+			addr[i] = (uint8_t)v;
+		}
+		if (p != end + 1)
+			return -EINVAL;	/* more or fewer than 4 labels */
+		*family = AF_INET;
+		return 0;
+	}
+	if (!ends_with(name, ".ip6.arpa", &end) || end - name != 32 * 2 - 1)
+		return -EINVAL;
+	memset(addr, 0, 16);
+	for (i = 31; i >= 0; i--) {
+		v = nibble(p[0]);
+		if (v < 0 || p[1] != '.')
+			return -EINVAL;
+		addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
+		p += 2;
+	}
+	*family = AF_INET6;
+	return 0;
+}
+
 static bool name_eq_nocase(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	size_t i;

@@ -23,6 +23,7 @@ enum {
 	DNS_ANSWER_MAX = 8,		/* address records in one reply */
 
 	DNS_T_A = 1,
+	DNS_T_PTR = 12,
 	DNS_T_AAAA = 28,
 	DNS_T_OPT = 41,
 	DNS_T_ANY = 255,
@@ -80,6 +81,24 @@ struct dns_addr {
  */
 int dns_build_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_query *q,
 		    uint16_t rcode, const struct dns_addr *an, size_t n, uint32_t ttl);
+
+/*
+ * A reply to q with one record of q's type whose data is the name target
+ * (dotted, e.g. a PTR), compressed to nothing: target in full. Kept within
+ * limit like dns_build_reply (TC and no answer if it does not fit).
+ * Returns the length, -EINVAL (target not a name: empty label, a label
+ * over 63 or the whole over 255 bytes), -ENOSPC.
+ */
+int dns_build_name_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_query *q,
+			 const char *target, uint32_t ttl);
+
+/*
+ * The address a reverse name stands for: "d.c.b.a.in-addr.arpa" (decimal
+ * 0-255, no leading zeros) or 32 hex nibbles + ".ip6.arpa", as
+ * dns_parse_query gives names (lower case, no trailing dot). 0 with
+ * *family and addr set, or -EINVAL.
+ */
+int dns_ptr_addr(const char *name, int *family, uint8_t addr[16]);
 
 /* The largest UDP reply q's client accepts, capped at DNS_UDP_MAX. */
 size_t dns_udp_limit(const struct dns_query *q);

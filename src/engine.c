@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Engine wiring: TUN reads in batches into the IP and TCP layers, then one
- * flush per batch so ACKs and new data go out coalesced, then dead
- * sessions and connections are freed outside every callback.
+ * Engine wiring: TUN reads in batches into the IP and TCP layers (UDP to
+ * the resolver or the --udp policy), then one flush per batch so ACKs and
+ * new data go out coalesced, then dead sessions, connections and finished
+ * DNS forwards are freed outside every callback.
  */
 #include <errno.h>
 #include <netinet/in.h>

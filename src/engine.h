@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The engine: one event loop that owns a TUN fd, the TCP stack, and one
- * session (proxy socket) per TCP flow. It runs from any TUN fd it is handed
+ * The engine: one event loop that owns a TUN fd, the TCP stack, one
+ * session (proxy socket) per TCP flow, and the TUN resolver (resolver.h). It runs from any TUN fd it is handed
  * (IFF_TUN | IFF_NO_PI, non-blocking), so exec mode, host mode and a
  * privilege-separated child all drive the same code.
  */

@@ -260,8 +260,7 @@ enum { RESOLV_MAX = 4096 };
 
 /*
  * The namespace's resolv.conf: our resolver, then the host's search,
- * domain and options lines (options with use-vc dropped: TCP to our
- * resolver is refused). Nameserver and sortlist lines are not kept.
+ * domain and options lines. Nameserver and sortlist lines are not kept.
  */
 static size_t resolv_content(char *buf, size_t cap, const char *ns)
 {
@@ -286,7 +285,7 @@ static size_t resolv_content(char *buf, size_t cap, const char *ns)
 			if (!strncmp(line, keep[i], k) && (line[k] == ' ' || line[k] == '\t'))
 				break;
 		}
-		if (i == sizeof(keep) / sizeof(keep[0]) || strstr(line, "use-vc"))
+		if (i == sizeof(keep) / sizeof(keep[0]))
 			continue;
 		if (cap - len > l) {
 			memcpy(buf + len, line, l);

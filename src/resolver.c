@@ -19,6 +19,8 @@
 #include "log.h"
 #include "resolver.h"
 
+enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX };	/* our own answers are far smaller */
+
 enum fwd_state { F_CONNECTING, F_HANDSHAKE, F_SEND, F_RECV, F_DEAD };
 
 /* One query forwarded over its own tunnel. */
@@ -343,106 +345,181 @@ static bool in_domain(const char *name, const char *suffix)
 }
 
 /*
- * Special-use names (RFC 6761) that must not go to the proxy: localhost is
- * loopback, invalid does not exist, and the reverse trees have no
- * addresses. Returns true if it answered.
+ * The A/AAAA answer of the virtual resolver in buf (limit: the transport's).
+ * Special-use names (RFC 6761) never go to the proxy: localhost is
+ * loopback, invalid does not exist, the reverse trees have no addresses.
+ * Returns the length, or a negative errno if nothing fits.
  */
-static bool answer_special(struct engine *e, const struct ip_view *v, const struct udp_view *u,
-			   const struct dns_query *q)
+static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf, size_t cap,
+		       size_t limit)
 {
 	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
-	uint8_t buf[DNS_UDP_MAX];
 	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
-	int n;
+	size_t alen = an.family == AF_INET6 ? 16 : 4;
+	uint32_t ttl = e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT;
+	uint8_t a4[4], a6[16];
+	int ret;
 
 	if (in_domain(q->name, "localhost")) {
-		memcpy(an.addr, an.family == AF_INET6 ? lo6 : lo4, an.family == AF_INET6 ? 16 : 4);
-		n = dns_build_reply(buf, sizeof(buf), dns_udp_limit(q), q, DNS_R_NOERROR, &an, 1,
-				    3600);
-		if (n > 0)
-			reply(e, v->family, v->dst, v->src, u->sport, buf, (size_t)n);
-		return true;
+		memcpy(an.addr, an.family == AF_INET6 ? lo6 : lo4, alen);
+		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, &an, 1, 3600);
 	}
-	if (in_domain(q->name, "invalid")) {
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, q, DNS_R_NXDOMAIN, false);
-		return true;
-	}
-	if (in_domain(q->name, "arpa")) {
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, q, DNS_R_NOERROR, false);
-		return true;
-	}
-	return false;
-}
-
-static void answer_fake(struct engine *e, const struct ip_view *v, const struct udp_view *u,
-			const struct dns_query *q)
-{
-	uint8_t buf[DNS_UDP_MAX], a4[4], a6[16];
-	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
-	uint32_t ttl = e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT;
-	int ret, n;
-
-	if (answer_special(e, v, u, q))
-		return;
-	if (!q->name_ldh) {
-		/* Not a hostname a proxy could be asked for. */
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, q, DNS_R_NXDOMAIN, false);
-		return;
-	}
+	if (in_domain(q->name, "invalid") || !q->name_ldh)	/* no host name */
+		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
+	if (in_domain(q->name, "arpa"))
+		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
 	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6);
 	if (ret < 0) {
 		log_info("dns: no fake address for %s: %s", q->name,
 			 ret == -ENOSPC ? "the pool is full of live names" : strerror(-ret));
 		e->stats.dns_failed++;
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, q, DNS_R_SERVFAIL, false);
-		return;
+		return dns_build_reply(buf, cap, limit, q, DNS_R_SERVFAIL, NULL, 0, 0);
 	}
-	memcpy(an.addr, an.family == AF_INET6 ? a6 : a4, an.family == AF_INET6 ? 16 : 4);
-	n = dns_build_reply(buf, sizeof(buf), dns_udp_limit(q), q, DNS_R_NOERROR, &an, 1, ttl);
-	if (n < 0)
-		return;
+	memcpy(an.addr, an.family == AF_INET6 ? a6 : a4, alen);
 	e->stats.dns_fake++;
-	reply(e, v->family, v->dst, v->src, u->sport, buf, (size_t)n);
+	return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, &an, 1, ttl);
+}
+
+/*
+ * PTR for a fake address: the name it stands for (NXDOMAIN if none is
+ * live). 0 when the name is not the reverse of a fake address.
+ */
+static int answer_ptr(struct engine *e, const struct dns_query *q, uint8_t *buf, size_t cap,
+		      size_t limit)
+{
+	struct dnspool_entry *ent;
+	uint8_t a[16];
+	int family, n;
+
+	if (dns_ptr_addr(q->name, &family, a) < 0 || !dnspool_contains(e->pool, family, a))
+		return 0;
+	ent = dnspool_get(e->pool, family, a, e->loop->now);
+	if (!ent)
+		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
+	n = dns_build_name_reply(buf, cap, limit, q, dnspool_entry_name(ent),
+				 e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT);
+	dnspool_put(e->pool, ent, e->loop->now);
+	return n == 0 ? -1 : n;
+}
+
+/*
+ * What the engine answers itself for msg[0..len), in buf: errors for what
+ * does not parse, fake addresses (virtual), NODATA (or REFUSED for other
+ * classes) when there is no server to forward to. Returns the length, 0
+ * when the query is for --dns-server (*q parsed), -1 when no answer is due.
+ */
+static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct dns_query *q,
+			uint8_t *buf, size_t cap, bool udp)
+{
+	uint16_t rcode;
+	int ret = dns_parse_query(msg, len, q, &rcode), n;
+	size_t limit;
+
+	e->stats.dns_queries++;
+	if (ret == -EBADMSG) {
+		e->stats.dns_failed++;
+		return -1;	/* no header, or a response: dropped */
+	}
+	limit = udp ? dns_udp_limit(q) : cap;
+	if (ret < 0) {
+		n = dns_build_reply(buf, cap, limit, q, rcode, NULL, 0, 0);
+	} else {
+		log_debug("dns: %s type %u", q->name, q->qtype);
+		bool in = e->cfg.dns == ENGINE_DNS_VIRTUAL && q->qclass == DNS_C_IN;
+
+		n = 0;
+		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
+			n = answer_fake(e, q, buf, cap, limit);
+		else if (in && q->qtype == DNS_T_PTR)
+			n = answer_ptr(e, q, buf, cap, limit);	/* 0: not a fake address */
+		if (n == 0 && e->cfg.dns_server.ss_family)
+			return 0;
+		if (n == 0)	/* virtual without a server: other types have no data */
+			n = dns_build_reply(buf, cap, limit, q,
+					    q->qclass == DNS_C_IN ? DNS_R_NOERROR : DNS_R_REFUSED,
+					    NULL, 0, 0);
+	}
+	return n > 0 ? n : -1;
 }
 
 void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct udp_view *u)
 {
+	uint8_t buf[DNS_UDP_MAX];
 	struct dns_query q;
-	uint16_t rcode;
-	int ret = dns_parse_query(u->data, u->len, &q, &rcode);
+	int n;
 
-	e->stats.dns_queries++;
 	/* Sent to a group or to everyone: no unicast answer from such an address. */
 	if ((v->family == AF_INET && v->dst[0] >= 224) ||
 	    (v->family == AF_INET6 && v->dst[0] == 0xff)) {
+		e->stats.dns_queries++;
 		e->stats.dns_failed++;
 		return;
 	}
-	if (ret == -EBADMSG) {
+	n = answer_local(e, u->data, u->len, &q, buf, sizeof(buf), true);
+	if (n > 0) {
+		reply(e, v->family, v->dst, v->src, u->sport, buf, (size_t)n);
+		return;
+	}
+	if (n == 0 && !fwd_start(e, v, u, &q)) {
 		e->stats.dns_failed++;
-		return;		/* no header, or a response: dropped */
+		reply_rcode(e, v->family, v->dst, v->src, u->sport, &q, DNS_R_SERVFAIL, false);
 	}
-	if (ret < 0) {
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, &q, rcode, false);
-		return;
-	}
-	log_debug("dns: %s type %u", q.name, q.qtype);
-	if (e->cfg.dns == ENGINE_DNS_VIRTUAL && q.qclass == DNS_C_IN &&
-	    (q.qtype == DNS_T_A || q.qtype == DNS_T_AAAA)) {
-		answer_fake(e, v, u, &q);
-		return;
-	}
-	if (e->cfg.dns_server.ss_family) {
-		if (!fwd_start(e, v, u, &q)) {
-			e->stats.dns_failed++;
-			reply_rcode(e, v->family, v->dst, v->src, u->sport, &q, DNS_R_SERVFAIL,
-				    false);
+}
+
+/*
+ * DNS over TCP from the app to the resolver (virtual): the flow is served
+ * here, one framed reply per framed query (RFC 7766), answered locally
+ * (queries that would be forwarded get SERVFAIL on this path). Called when
+ * rx gained bytes, tx gained room, or the app's FIN came.
+ */
+bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
+{
+	static uint8_t msg[65535];
+	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX];
+	struct dns_query q;
+	struct iovec iov[2];
+	bool blocked = false;
+	size_t len;
+	int cnt, i, n;
+
+	while (c->rx.len >= 2) {
+		uint8_t hdr[2];
+		size_t off = 0;
+
+		cnt = ring_peek(&c->rx, 0, 2, iov);
+		for (i = 0; i < cnt; i++) {
+			memcpy(hdr + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
 		}
-		return;
+		len = load_be16(hdr);
+		if (c->rx.len < 2 + len)
+			break;	/* the rest of the query is still coming */
+		if (ring_space(&c->tx) < sizeof(out)) {
+			blocked = true;	/* again when tx has room (on_sent) */
+			break;
+		}
+		cnt = ring_peek(&c->rx, 2, len, iov);
+		for (i = 0, off = 0; i < cnt; i++) {
+			memcpy(msg + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		tcp_rx_consume(c, 2 + len);
+		n = answer_local(e, msg, len, &q, out + 2, sizeof(out) - 2, false);
+		if (n == 0)
+			n = dns_build_reply(out + 2, sizeof(out) - 2, sizeof(out) - 2, &q,
+					    DNS_R_SERVFAIL, NULL, 0, 0);
+		if (n <= 0)
+			continue;	/* nothing due (a response, a runt) */
+		store_be16(out, (uint16_t)n);
+		if (ring_write(&c->tx, out, 2 + (size_t)n) != (long)(2 + (size_t)n)) {
+			tcp_abort(c);	/* no memory for the ring */
+			return false;
+		}
+		tcp_kick(c);
 	}
-	/* Virtual without a server: other types have no data (names all "exist"). */
-	reply_rcode(e, v->family, v->dst, v->src, u->sport, &q,
-		    q.qclass == DNS_C_IN ? DNS_R_NOERROR : DNS_R_REFUSED, false);
+	if (!blocked && tcp_fin_received(c))
+		tcp_shutdown(c);	/* the app is done asking: our FIN after the replies */
+	return true;
 }
 
 /* ---- TCP to fake addresses ---- */
@@ -491,9 +568,11 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 	if (is_resolver(e, c->family, c->laddr)) {
 		const struct sockaddr_storage *ss = &e->cfg.dns_server;
 
-		/* DNS over TCP from apps: with --dns tcp, spliced to the server. */
-		if (e->cfg.dns != ENGINE_DNS_TCP || c->lport != 53)
+		/* DNS over TCP from apps: spliced to the server, or served here. */
+		if (c->lport != 53)
 			return -ECONNREFUSED;
+		if (e->cfg.dns == ENGINE_DNS_VIRTUAL)
+			return RESOLVER_LOCAL;
 		d->family = ss->ss_family;
 		if (ss->ss_family == AF_INET6)
 			memcpy(d->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);

@@ -34,12 +34,22 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  * Where a new TCP flow to c->laddr:c->lport goes. 0: the address as is.
  * 1: d->name set from the fake address's mapping, with *ref held (give it
  * back with resolver_tcp_done). -ECONNREFUSED: a fake address with no live
- * mapping, or the resolver's own address (nothing listens there): reset.
- * With --dns tcp, TCP to the resolver's port 53 goes to --dns-server
- * instead (d->addr rewritten, 0 returned): DNS over TCP from apps.
+ * mapping, or the resolver's address on a port other than 53: reset.
+ * The resolver's port 53 (DNS over TCP from apps): with --dns tcp it goes
+ * to --dns-server (d->addr rewritten, 0 returned); with virtual it is
+ * served here (RESOLVER_LOCAL).
  */
 int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
 		      struct dnspool_entry **ref);
+enum { RESOLVER_LOCAL = 2 };	/* resolver_tcp_dest: serve the flow here (resolver_tcp_local) */
+
+/*
+ * DNS over TCP to the resolver with --dns virtual: framed queries in rx
+ * answered into tx, our FIN after the app's. The session calls it when rx
+ * gains bytes, tx gains room and on the app's FIN. false: c was aborted
+ * (tcp_abort, detached).
+ */
+bool resolver_tcp_local(struct engine *e, struct tcp_conn *c);
 void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref);
 
 /*

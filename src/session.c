@@ -29,6 +29,7 @@ enum session_state {
 	S_CONNECTING,
 	S_HANDSHAKE,
 	S_RELAY,
+	S_LOCAL,	/* no proxy: DNS over TCP answered by resolver.c */
 	S_DEAD,
 };
 
@@ -323,6 +324,7 @@ static void session_io(struct loop_io *io, uint32_t events)
 		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			fill_tx(s);
 		break;
+	case S_LOCAL:	/* no socket */
 	case S_DEAD:
 		return;
 	}
@@ -379,6 +381,15 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	ret = resolver_tcp_dest(e, c, &d, &s->fake);
 	if (ret < 0)
 		goto err;
+	if (ret == RESOLVER_LOCAL) {
+		s->state = S_LOCAL;
+		s->next = e->sessions;
+		if (e->sessions)
+			e->sessions->prev = s;
+		e->sessions = s;
+		tcp_accept(c);	/* nothing to wait for: SYN-ACK at this batch's flush */
+		return s;
+	}
 	if (ret)
 		log_debug("session %u: to %s:%u by name", s->id, d.name, d.port);
 	ret = proxy_hs_init(&s->hs, e->cfg.proxy, &d);
@@ -426,10 +437,23 @@ err:
  * The app's data is written to the proxy once per loop batch, not once per
  * segment: one sendmsg() for everything a TUN read batch brought.
  */
+/* S_LOCAL: the resolver serves the flow; false once it was aborted. */
+static void local_io(struct session *s)
+{
+	if (s->conn && !resolver_tcp_local(s->eng, s->conn)) {
+		s->conn = NULL;
+		session_kill(s);
+	}
+}
+
 static void on_data(void *user)
 {
 	struct session *s = user;
 
+	if (s->state == S_LOCAL) {
+		local_io(s);
+		return;
+	}
 	if (s->state != S_RELAY || s->rx_pending)
 		return;
 	s->rx_pending = true;
@@ -453,6 +477,8 @@ static void on_sent(void *user)
 {
 	struct session *s = user;
 
+	if (s->state == S_LOCAL)
+		local_io(s);
 	if (s->state == S_RELAY)
 		update_io(s);
 }
@@ -461,6 +487,8 @@ static void on_fin(void *user)
 {
 	struct session *s = user;
 
+	if (s->state == S_LOCAL)
+		local_io(s);
 	if (s->state != S_RELAY)
 		return;
 	maybe_done(s);

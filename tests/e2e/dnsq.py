@@ -36,25 +36,43 @@ def main():
     ap.add_argument("--type", default="A", choices=["A", "AAAA", "MX"])
     ap.add_argument("--tcp", action="store_true")
     ap.add_argument("--timeout", type=float, default=5)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="TCP: send the query this many times in one write on one "
+                         "connection (pipelined), print the answer of each")
     a = ap.parse_args()
     qtype = {"A": 1, "AAAA": 28, "MX": 15}[a.type]
     qid, q = query(a.name, qtype)
     fam = socket.AF_INET6 if ":" in a.server else socket.AF_INET
     if a.tcp:
         s = socket.create_connection((a.server, 53), timeout=a.timeout)
-        s.sendall(struct.pack("!H", len(q)) + q)
+        s.sendall((struct.pack("!H", len(q)) + q) * a.repeat)
         buf = b""
-        while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+        msgs = []
+        while len(msgs) < a.repeat:
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                n = struct.unpack("!H", buf[:2])[0]
+                msgs.append(buf[2:2 + n])
+                buf = buf[2 + n:]
+            if len(msgs) >= a.repeat:
+                break
             d = s.recv(65536)
             if not d:
-                sys.exit("short reply")
+                break
             buf += d
-        m = buf[2:]
+        if len(msgs) != a.repeat or buf:
+            sys.exit("%d replies for %d queries (%d bytes left)" % (len(msgs), a.repeat, len(buf)))
+        for m in msgs[:-1]:
+            show(m, qid)
+        m = msgs[-1]
     else:
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.settimeout(a.timeout)
         s.sendto(q, (a.server, 53))
         m, _ = s.recvfrom(65536)
+    show(m, qid)
+
+
+def show(m, qid):
     rid, flags, qd, an = struct.unpack("!HHHH", m[:8])
     if rid != qid or not flags & 0x8000:
         sys.exit("bad reply")

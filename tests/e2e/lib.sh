@@ -285,11 +285,13 @@ start_stress_server() {
 # ---- DNS tests (t-dns, t-updns) ----
 DNS_NAME=pvtest.example
 DNS_SOCKS_PORT=1097
+DNS_HTTP_PORT=3197
 
 # dns_proxy_setup: a name only the proxy side can resolve. dnsmasq in PRX
 # (127.0.0.1 and PRX4, port 53; log in $T_OUT/dnsmasq.log) answers
 # $DNS_NAME with DST's addresses, and a microsocks on PRX4:$DNS_SOCKS_PORT
-# uses it (`ip netns exec` binds /etc/netns/PRX/resolv.conf over its
+# and a tinyproxy (HTTP CONNECT, no auth) on PRX4:$DNS_HTTP_PORT use it
+# (`ip netns exec` binds /etc/netns/PRX/resolv.conf over their
 # /etc/resolv.conf). Servers tracked, the file removed on exit.
 dns_proxy_setup() {
 	command -v dnsmasq >/dev/null || { echo "SKIPPED: no dnsmasq (dnsmasq-base)"; exit 77; }
@@ -306,5 +308,17 @@ dns_proxy_setup() {
 	ip netns exec "$E2E_NS_PRX" microsocks -i "$PRX4" -p "$DNS_SOCKS_PORT" \
 		>"$T_OUT/microsocks.log" 2>&1 &
 	track_pid $!
+	cat >"$T_OUT/tinyproxy.conf" <<TP
+Port $DNS_HTTP_PORT
+Listen $PRX4
+Timeout 60
+MaxClients 20
+PidFile "$T_OUT/tinyproxy.pid"
+Allow 192.0.2.0/24
+TP
+	ip netns exec "$E2E_NS_PRX" tinyproxy -d -c "$T_OUT/tinyproxy.conf" \
+		>"$T_OUT/tinyproxy.log" 2>&1 &
+	track_pid $!
 	wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
+	wait_port n_prx "$DNS_HTTP_PORT" || fail "tinyproxy did not listen in PRX"
 }

@@ -2,10 +2,12 @@
 # DNS in exec (issue 5): a name only the proxy side can resolve (dnsmasq in
 # PRX, used by a microsocks started here through /etc/netns/PRX/resolv.conf)
 # works in `exec` with --dns virtual (default): getent gives a fake address,
-# curl by name reaches DST, the proxy resolved it. /etc/hosts still answers;
+# curl by name reaches DST (SOCKS5 and HTTP CONNECT), the proxy resolved it. /etc/hosts still answers;
 # the namespace's resolv.conf names 198.18.0.2. A fake address with no name
-# and TCP to the resolver get a reset. --dns tcp resolves through the proxy
-# (real addresses). --udp block (default): a UDP send gets ECONNREFUSED.
+# gets a reset; DNS over TCP to the resolver is answered (pipelined). --dns tcp resolves through the proxy
+# (real addresses, DNS over TCP spliced to the server), SERVFAIL when the
+# server refuses or stays silent (5 s). --dns bypass leaves resolv.conf and
+# DNS to --udp. --udp block (default): a UDP send gets ECONNREFUSED.
 # Counted on CLI's uplink: zero DNS packets leave in any run, after a
 # positive control (a query straight to the resolver is counted).
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +53,10 @@ pve -- curl --noproxy '*' -sS --max-time 30 -o "$T_OUT/small" "http://$NAME:$HTT
 assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "download by name through virtual DNS"
 grep -q "query\[A\] $NAME from 127.0.0.1" "$T_OUT/dnsmasq.log" ||
 	{ cat "$T_OUT/dnsmasq.log"; fail "the proxy did not resolve $NAME itself"; }
+# The same through HTTP CONNECT (CONNECT name:port).
+pv exec --proxy "http://$PRX4:$DNS_HTTP_PORT" -- curl --noproxy '*' -sS --max-time 30 \
+	-o "$T_OUT/small3" "http://$NAME:$HTTP_PORT/small" || fail "curl by name via HTTP CONNECT"
+assert_file_sha "$T_OUT/small3" "$E2E_SMALL_SHA" "download by name through HTTP CONNECT"
 # IPv4 and IPv6 fake answers, other types NODATA, straight to the resolver.
 out=$(pve -- sh -c "$PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type AAAA; $PY $E2E_DIR/dnsq.py 198.18.0.2 $NAME --type MX") ||
 	fail "queries to 198.18.0.2 failed"
@@ -68,14 +74,19 @@ grep -q 198.18.0.2 /etc/resolv.conf && fail "the host's resolv.conf was changed"
 # A fake address nobody asked for, and TCP to the resolver: reset at once.
 pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.7.7 "$HTTP_PORT" --within 5 ||
 	fail "unmapped fake address: no ECONNREFUSED"
-pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 53 --within 5 ||
-	fail "TCP to the resolver: no ECONNREFUSED"
+pve -- "$PY" "$E2E_DIR/client.py" refused 198.18.0.2 80 --within 5 ||
+	fail "TCP to the resolver's port 80: no ECONNREFUSED"
+# DNS over TCP to the resolver: answered here, two pipelined queries.
+out=$(pve -- "$PY" "$E2E_DIR/dnsq.py" --tcp --repeat 2 198.18.0.2 "$NAME") ||
+	fail "DNS over TCP to the resolver: rc $?"
+[ "$(echo "$out" | grep -c '^198\.1[89]\.')" = 2 ] || fail "DNS over TCP answers: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
 
 # /etc/resolv.conf as a symlink: into systemd-resolved's directory (which
 # exec hides under a tmpfs, then makes the file there) and elsewhere (bind
 # over the target). In a private mount namespace of CLI whose /etc and
-# /run are copies; the files there must be unchanged afterwards.
+# /run are copies; the files there must be unchanged afterwards. The stub
+# file's use-vc option makes getent ask over TCP.
 symlink_case() { # TARGET
 	mkdir -p "$T_OUT/etc"
 	n_cli unshare -m --propagation private bash -c '
@@ -100,7 +111,7 @@ sum=$(cat /run/systemd/resolve/stub-resolv.conf /run/resolvconf/resolv.conf | md
 out=$(symlink_case ../run/systemd/resolve/stub-resolv.conf) || fail "stub symlink case: rc $?"
 echo "$out"
 echo "$out" | grep -qx "nameserver 198.18.0.2" && echo "$out" | grep -qx "search corp.example" &&
-	! echo "$out" | grep -q "127.0.0.53\|use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
+	! echo "$out" | grep -q "127.0.0.53" && echo "$out" | grep -qx "options edns0 use-vc" && echo "$out" | grep -q "^198.1[89].* $NAME\|^fd70:7678::.* $NAME" &&
 	echo "$out" | grep -qx host-files-unchanged || fail "resolv.conf -> resolved's stub: '$out'"
 out=$(symlink_case /run/resolvconf/resolv.conf) || fail "resolvconf symlink case: rc $?"
 echo "$out"
@@ -125,9 +136,45 @@ assert_eq "$out" "$DST4" "DNS over TCP answer with --dns tcp"
 out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" 198.18.0.2 "$NAME") ||
 	fail "query with a refusing --dns-server: rc $?"
 assert_eq "$out" "rcode=2" "answer when the server behind the proxy refuses"
+# A server that accepts and never answers: SERVFAIL after the 5 s timeout.
+ip netns exec "$E2E_NS_DST" "$PY" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 53))
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$DST4" >/dev/null 2>&1 &
+track_pid $!
+wait_port n_dst 53 || fail "the silent DNS server did not listen in DST"
+out=$(pve --dns tcp --dns-server "$DST4" -- "$PY" "$E2E_DIR/dnsq.py" --timeout 20 198.18.0.2 \
+	"$NAME") || fail "query with a silent --dns-server: rc $?"
+assert_eq "$out" "rcode=2" "answer when the server behind the proxy is silent"
 out=$(pve --dns tcp -- true 2>&1) && fail "--dns tcp without --dns-server was accepted"
 echo "$out" | grep -q "needs --dns-server" || fail "--dns tcp alone: '$out'"
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns tcp"
+
+# --dns bypass: resolv.conf left as it is, DNS is UDP like the rest (refused).
+out=$(pve --dns bypass -- cat /etc/resolv.conf) || fail "cat resolv.conf with bypass"
+assert_eq "$out" "$(cat /etc/resolv.conf)" "resolv.conf in exec with --dns bypass"
+out=$(pve --dns bypass -- "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.connect((sys.argv[1], 53))
+s.send(b"x" * 12)
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$PRX4") || fail "bypass probe failed"
+assert_eq "$out" refused "DNS with --dns bypass --udp block"
+assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns bypass"
 
 # --udp block (the default): refused at once, not a timeout.
 out=$(pve -- "$PY" -c '

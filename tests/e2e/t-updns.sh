@@ -1,7 +1,8 @@
 #!/bin/bash
 # Host mode DNS (issue 5): `up --dns virtual` and `up --dns tcp` steer the
 # host's DNS (UDP and TCP port 53, any resolver but loopback) to the
-# engine's resolver with nftables, /etc/resolv.conf untouched. The name only
+# engine's resolver with nftables, /etc/resolv.conf untouched (DNS over TCP
+# too: spliced to the server with tcp, answered by the engine with virtual). The name only
 # the proxy side can resolve (dns_proxy_setup) then works for getent and
 # curl in CLI with no settings; zero DNS packets reach PRX from CLI
 # (counted at PRX, with a positive control before up), killswitch on and
@@ -71,6 +72,10 @@ run_case() {
 	out=$(n_cli "$PY" "$E2E_DIR/dnsq.py" 203.0.113.53 "$NAME") ||
 		fail "$what: query to 203.0.113.53 failed"
 	echo "$out" | grep -q "$want" || fail "$what: answer from 203.0.113.53 '$out'"
+	# DNS over TCP: spliced to the server (tcp) or answered by the engine.
+	out=$(n_cli "$PY" "$E2E_DIR/dnsq.py" --tcp "$PRX4" "$NAME" 2>&1) ||
+		fail "$what: DNS over TCP failed: $out"
+	echo "$out" | grep -q "$want" || fail "$what: DNS over TCP answer '$out'"
 	out=$(n_cli getent ahostsv4 "$NAME") || fail "$what: getent failed"
 	echo "$out" | grep -q "$want" || fail "$what: getent gave '$out'"
 	n_cli timeout 30 curl -sS --noproxy '*' --max-time 20 -o "$T_OUT/small" \

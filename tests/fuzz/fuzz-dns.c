@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -67,6 +68,34 @@ static void check_build(const struct dns_query *q, uint16_t rcode, size_t limit)
 	}
 }
 
+/* A reverse name parses only if it is exactly the canonical form of its address. */
+static void check_ptr(const struct dns_query *q)
+{
+	char t[DNS_TEXT_MAX + 1];
+	uint8_t a[16], r[2048];
+	int fam, i, n;
+
+	if (dns_ptr_addr(q->name, &fam, a) == 0) {
+		if (fam == AF_INET) {
+			snprintf(t, sizeof(t), "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+		} else {
+			assert(fam == AF_INET6);
+			for (i = 0; i < 32; i++) {
+				unsigned v = i % 2 ? a[15 - i / 2] >> 4 : a[15 - i / 2] & 15;
+
+				t[2 * i] = "0123456789abcdef"[v];
+				t[2 * i + 1] = '.';
+			}
+			strcpy(t + 64, "ip6.arpa");
+		}
+		assert(!strcmp(t, q->name));
+	}
+	n = dns_build_name_reply(r, sizeof(r), 512, q, q->name, 10);
+	assert(n == -EINVAL || n == -ENOSPC || (n >= DNS_HDR_LEN && n <= 512));
+	if (n > 0)
+		assert(dns_check_reply(r, (size_t)n, q) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct dns_query q;
@@ -85,8 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	} else {
 		assert(rc == DNS_R_FORMERR || rc == DNS_R_NOTIMP || rc == DNS_R_BADVERS);
 	}
-	if (q.has_q)
+	if (q.has_q) {
 		check_name(&q);
+		check_ptr(&q);
+	}
 	check_build(&q, rc, DNS_UDP_MIN);
 	check_build(&q, r == 0 ? DNS_R_NXDOMAIN : rc, dns_udp_limit(&q));
 	check_build(&q, DNS_R_NOERROR, 65535);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -382,6 +383,73 @@ static void test_check_reply(void **state)
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), -EBADMSG);
 }
 
+static void test_ptr_addr(void **state)
+{
+	uint8_t a[16], want[16];
+	int fam;
+
+	(void)state;
+	assert_int_equal(dns_ptr_addr("7.0.18.198.in-addr.arpa", &fam, a), 0);
+	assert_int_equal(fam, AF_INET);
+	assert_memory_equal(a, ((uint8_t[]){ 198, 18, 0, 7 }), 4);
+	assert_int_equal(dns_ptr_addr("255.0.0.0.in-addr.arpa", &fam, a), 0);
+	assert_int_equal(dns_ptr_addr("256.0.0.0.in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("07.0.18.198.in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("0.18.198.in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("1.7.0.18.198.in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("a.0.18.198.in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("in-addr.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("7.0.18.198.in-addr.arpa.x", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
+				      "ip6.arpa", &fam, a), 0);
+	assert_int_equal(fam, AF_INET6);
+	inet_pton(AF_INET6, "fd70:7678::3", want);
+	assert_memory_equal(a, want, 16);
+	assert_int_equal(dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d."
+				      "ip6.arpa", &fam, a), -EINVAL);	/* 31 nibbles */
+	assert_int_equal(dns_ptr_addr("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
+				      "ip6.arpa", &fam, a), -EINVAL);
+	assert_int_equal(dns_ptr_addr("example.com", &fam, a), -EINVAL);
+}
+
+static void test_build_name_reply(void **state)
+{
+	uint8_t p[512], r[2048];
+	size_t n = mkq(p, "7.0.18.198.in-addr.arpa", DNS_T_PTR, 1232), qn = n - 15;
+	struct dns_query q;
+	uint16_t rc;
+	int len;
+
+	(void)state;
+	assert_int_equal(dns_parse_query(p, n, &q, &rc), 0);
+	len = dns_build_name_reply(r, sizeof(r), 512, &q, "www.example.org", 10);
+	assert_int_equal(len, (int)(qn + 12 + 17 + 11));
+	assert_int_equal(load_be16(r + 6), 1);
+	assert_int_equal(load_be16(r + 10), 1);
+	assert_int_equal(load_be16(r + qn), 0xc00c);
+	assert_int_equal(load_be16(r + qn + 2), DNS_T_PTR);
+	assert_int_equal(load_be32(r + qn + 6), 10);
+	assert_int_equal(load_be16(r + qn + 10), 17);
+	assert_memory_equal(r + qn + 12, "\3www\7example\3org", 17);
+	assert_int_equal(load_be16(r + qn + 29 + 1), DNS_T_OPT);	/* OPT after it */
+	/* Too big for the limit: no answer, TC. */
+	len = dns_build_name_reply(r, sizeof(r), qn + 11 + 20, &q, "www.example.org", 10);
+	assert_int_equal(len, (int)(qn + 11));
+	assert_true(load_be16(r + 2) & 0x0200);
+	assert_int_equal(load_be16(r + 6), 0);
+	/* Not names. */
+	assert_int_equal(dns_build_name_reply(r, sizeof(r), 512, &q, "a..b", 10), -EINVAL);
+	assert_int_equal(dns_build_name_reply(r, sizeof(r), 512, &q, "a.", 10), -EINVAL);
+	assert_int_equal(dns_build_name_reply(r, sizeof(r), 512, &q, ".a", 10), -EINVAL);
+	{
+		char big[80];
+
+		memset(big, 'x', 64);
+		big[64] = 0;
+		assert_int_equal(dns_build_name_reply(r, sizeof(r), 512, &q, big, 10), -EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_build_edns_and_errors),
 		cmocka_unit_test(test_build_truncation),
 		cmocka_unit_test(test_check_reply),
+		cmocka_unit_test(test_ptr_addr),
+		cmocka_unit_test(test_build_name_reply),
 	};
 
 	return cmocka_run_group_tests_name("dns", tests, NULL, NULL);

@@ -4,8 +4,10 @@
  * with engine_input() as the TUN would deliver them, and what the engine
  * writes back read from the other end of a datagram socketpair standing in
  * for the TUN. Virtual DNS answers (fake A/AAAA, NODATA, localhost,
- * FORMERR, silence for garbage), ICMP port unreachable for other UDP,
+ * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
+ * DNS over TCP to the resolver answered by the engine (split and pipelined
+ * queries, our FIN after the app's),
  * and bypass mode leaving DNS to the UDP policy.
  */
 #include <stdarg.h>
@@ -231,6 +233,36 @@ static void test_other_answers(void **state)
 	assert_int_equal(f->eng.stats.dns_fake, 0);
 }
 
+static void test_ptr(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[2048];
+	const uint8_t *m;
+	size_t n, len;
+
+	/* Map a name, then ask for the reverse of its address (198.18.0.3). */
+	n = mkq(q, "host.test", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	n = mkq(q, "3.0.18.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 6), 1);
+	assert_int_equal(load_be16(m + n + 2), DNS_T_PTR);
+	assert_int_equal(load_be16(m + n + 10), 11);
+	assert_memory_equal(m + n + 12, "\4host\4test", 11);
+	/* A fake address nobody has: NXDOMAIN; a real one: no data. */
+	n = mkq(q, "9.9.18.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
+	n = mkq(q, "1.100.51.198.in-addr.arpa", DNS_T_PTR);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NOERROR);
+	assert_int_equal(load_be16(m + 6), 0);
+}
+
 static void test_udp_block(void **state)
 {
 	struct fix *f = *state;
@@ -303,6 +335,107 @@ static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 	return v.l4[13];
 }
 
+/* One segment from the app (port 40002) to dst:dport. */
+static void seg_to(struct fix *f, const uint8_t *dst, uint16_t dport, uint32_t seq, uint32_t ack,
+		   uint8_t flags, const void *data, size_t len)
+{
+	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN + 512];
+	uint8_t *t = pkt + IP4_HDR_LEN;
+	uint16_t c;
+
+	assert_true(len <= 512);
+	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN + len);
+	memset(t, 0, TCP_HDR_LEN);
+	store_be16(t, 40002);
+	store_be16(t + 2, dport);
+	store_be32(t + 4, seq);
+	store_be32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	store_be16(t + 14, 65535);
+	if (len)
+		memcpy(t + TCP_HDR_LEN, data, len);
+	c = csum_fold(csum_add(csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP,
+					   (uint32_t)(TCP_HDR_LEN + len)),
+			       t, TCP_HDR_LEN + len));
+	memcpy(t + 16, &c, 2);
+	engine_input(&f->eng, pkt, IP4_HDR_LEN + TCP_HDR_LEN + len);
+	f->loop.idle(&f->loop, f->loop.idle_arg);
+}
+
+/*
+ * Everything the engine sent back: payload bytes appended to out (*olen),
+ * the flags of all segments ORed, the last sequence number seen (*seq).
+ */
+static uint8_t drain_segs(struct fix *f, uint8_t *out, size_t *olen, uint32_t *seq)
+{
+	uint8_t buf[2048], fl = 0;
+	ssize_t n;
+
+	while ((n = recv_pkt(f, buf, sizeof(buf))) > 0) {
+		struct ip_view v;
+		size_t doff;
+
+		assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+		assert_int_equal(v.proto, IPPROTO_TCP);
+		doff = (size_t)(v.l4[12] >> 4) * 4;
+		fl |= v.l4[13];
+		*seq = load_be32(v.l4 + 4);
+		memcpy(out + *olen, v.l4 + doff, v.l4_len - doff);
+		*olen += v.l4_len - doff;
+	}
+	return fl;
+}
+
+static void test_tcp_dns_local(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], two[600], out[4096];
+	size_t n = mkq(q, "tcp.example", DNS_T_A), olen = 0, off;
+	uint32_t iss = 0, me = 1001, k;
+	uint8_t fl;
+	int i;
+
+	seg_to(f, f->res4, 53, 1000, 0, TCP_SYN, NULL, 0);
+	fl = drain_segs(f, out, &olen, &iss);
+	assert_int_equal(fl & (TCP_SYN | TCP_ACK | TCP_RST), TCP_SYN | TCP_ACK);
+	iss++;
+	seg_to(f, f->res4, 53, me, iss, TCP_ACK, NULL, 0);
+	/* Two framed queries, the first cut inside its length prefix. */
+	store_be16(two, (uint16_t)n);
+	memcpy(two + 2, q, n);
+	store_be16(two + 2 + n, (uint16_t)n);
+	memcpy(two + 4 + n, q, n);
+	seg_to(f, f->res4, 53, me, iss, TCP_ACK | TCP_PSH, two, 1);
+	me += 1;
+	olen = 0;
+	drain_segs(f, out, &olen, &k);
+	assert_int_equal(olen, 0);	/* nothing to answer yet */
+	seg_to(f, f->res4, 53, me, iss, TCP_ACK | TCP_PSH, two + 1, 2 * (n + 2) - 1);
+	me += (uint32_t)(2 * (n + 2) - 1);
+	olen = 0;
+	drain_segs(f, out, &olen, &k);
+	for (i = 0, off = 0; i < 2; i++) {
+		size_t rl;
+
+		assert_true(olen >= off + 2);
+		rl = load_be16(out + off);
+		assert_true(olen >= off + 2 + rl);
+		assert_int_equal(load_be16(out + off + 2), 0x4242);
+		assert_int_equal(load_be16(out + off + 2 + 6), 1);	/* one answer */
+		assert_int_equal(out[off + 2 + n + 12], 198);
+		off += 2 + rl;
+	}
+	assert_int_equal(off, olen);
+	/* The app's FIN: ours follows. */
+	seg_to(f, f->res4, 53, me, iss + (uint32_t)olen, TCP_ACK | TCP_FIN, NULL, 0);
+	olen = 0;
+	fl = drain_segs(f, out, &olen, &k);
+	assert_true(fl & TCP_FIN);
+	assert_false(fl & TCP_RST);
+	assert_int_equal(f->eng.stats.dns_fake, 2);
+}
+
 static void test_tcp_unmapped_fake(void **state)
 {
 	struct fix *f = *state;
@@ -338,8 +471,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fake_answers, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_other_answers, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_ptr, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};
 

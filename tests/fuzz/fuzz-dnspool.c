@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target for the fake-address pool (testplan B4): the input is a
+ * program of operations on a small pool (a /28 and a /120 with two
+ * addresses excluded, at most 6 names, keep 100 ms): map a name, take or
+ * release a reference by address, let time pass. Checked after each step,
+ * against a model of what was handed out: the count stays within the bound;
+ * an address is in the pool, not excluded, and never given to two live
+ * names; a name keeps its addresses while it is live; a lookup by address
+ * finds the name it was handed out for; an entry with a reference never
+ * expires.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../../src/dnspool.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+
+enum { NAMES = 8, MAXE = 6, HELD = 16 };
+
+struct model {
+	bool live;		/* mapped and not known to be expired */
+	uint8_t a4[4], a6[16];
+};
+
+static void check(const struct dnspool *p)
+{
+	const struct dnspool_entry *e;
+	size_t n = 0;
+	uint64_t last = UINT64_MAX;
+
+	for (e = p->head; e; e = e->next) {
+		n++;
+		assert(e->used <= last);
+		last = e->used;
+		assert(!e->next || e->next->prev == e);
+		assert(find_name(p, e->name) == e);
+		assert(find_off(p, AF_INET, e->off4) == e);
+		assert(find_off(p, AF_INET6, e->off6) == e);
+		assert(e->off4 >= 1 && e->off4 <= p->size4 - 2 && !excluded(p, AF_INET, e->off4));
+		assert(e->off6 >= 1 && e->off6 <= p->size6 - 2 && !excluded(p, AF_INET6, e->off6));
+	}
+	assert(n == p->count);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct dnspool_cfg c;
+	struct dnspool *p;
+	struct model m[NAMES] = {0};
+	struct dnspool_entry *held[HELD];
+	size_t nheld = 0, i;
+	uint64_t now = 0;
+
+	memset(&c, 0, sizeof(c));
+	dnspool_parse_cidr("10.0.0.0/28", AF_INET, c.net4, &c.plen4);
+	dnspool_parse_cidr("fd00::/120", AF_INET6, c.net6, &c.plen6);
+	memcpy(c.excl4[c.nexcl4++], (uint8_t[]){ 10, 0, 0, 1 }, 4);
+	memcpy(c.excl6[c.nexcl6++], (uint8_t[]){ 0xfd, [15] = 2 }, 16);
+	c.max = MAXE;
+	c.keep_ms = 100;
+	p = dnspool_new(&c);
+	assert(p);
+	for (i = 0; i + 1 < len; i += 2) {
+		uint8_t op = data[i] & 3, arg = data[i + 1];
+		char name[16];
+		uint8_t a4[4], a6[16];
+		struct dnspool_entry *e;
+		size_t k = arg % NAMES;
+
+		snprintf(name, sizeof(name), "n%zu.test", k);
+		switch (op) {
+		case 0: {	/* map a name */
+			const struct dnspool_entry *b = find_name(p, name);
+			bool was_live = b && !expired(p, b, now);
+			uint8_t o4[4], o6[16];
+
+			if (was_live) {
+				off_addr(p, AF_INET, b->off4, o4);
+				off_addr(p, AF_INET6, b->off6, o6);
+			}
+			if (dnspool_map(p, name, now, a4, a6) < 0) {
+				assert(!was_live);	/* a live name is always answered */
+				break;
+			}
+			assert(a4[0] == 10 && a4[1] == 0 && a4[2] == 0 && a4[3] < 15 && a4[3] > 1);
+			assert(a6[0] == 0xfd && a6[14] == 0 && a6[15] < 255 && a6[15] != 2 &&
+			       a6[15] != 0);
+			if (was_live)	/* still live: the same addresses */
+				assert(!memcmp(a4, o4, 4) && !memcmp(a6, o6, 16));
+			e = dnspool_get(p, AF_INET6, a6, now);
+			assert(e && !strcmp(dnspool_entry_name(e), name));
+			dnspool_put(p, e, now);
+			m[k].live = true;
+			memcpy(m[k].a4, a4, 4);
+			memcpy(m[k].a6, a6, 16);
+			break;
+		}
+		case 1:	/* take a reference by address */
+			if (!m[k].live || nheld == HELD)
+				break;
+			e = dnspool_get(p, arg & 8 ? AF_INET6 : AF_INET,
+					arg & 8 ? m[k].a6 : m[k].a4, now);
+			if (!e) {
+				m[k].live = false;	/* expired */
+				break;
+			}
+			if (strcmp(dnspool_entry_name(e), name)) {
+				/*
+				 * Expired, and the small pool came round to its
+				 * address for another name (the stale-cache case
+				 * keep_ms and the cursor make rare): the name no
+				 * longer owns it.
+				 */
+				const struct dnspool_entry *o = find_name(p, name);
+
+				assert(!o || o != e);
+				dnspool_put(p, e, now);
+				m[k].live = false;
+				break;
+			}
+			held[nheld++] = e;
+			break;
+		case 2:	/* release one */
+			if (nheld) {
+				size_t j = arg % nheld;
+
+				dnspool_put(p, held[j], now);
+				held[j] = held[--nheld];
+			}
+			break;
+		case 3:	/* time passes */
+			now += arg;
+			break;
+		}
+		assert(dnspool_count(p) <= MAXE);
+		check(p);
+		for (k = 0; k < nheld; k++)
+			assert(held[k]->refs > 0);
+	}
+	while (nheld)
+		dnspool_put(p, held[--nheld], now);
+	dnspool_free(p);
+	return 0;
+}
