@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "engine.h"
 #include "fw.h"
 #include "log.h"
@@ -61,6 +62,7 @@ struct up_opts {
 struct up_run {
 	struct loop loop;
 	struct loop_io sig_io;
+	struct ctl_server ctl;
 };
 
 static void verbosity(int c)
@@ -442,6 +444,7 @@ static int cleanup_dead(int dirfd, bool *found)
 	}
 	if (ret == 0)
 		state_remove(dirfd);
+	ctl_unlink(dirfd);
 	return ret;
 }
 
@@ -502,6 +505,7 @@ enum {
 	OPT_EXCLUDE,
 	OPT_TUN,
 	OPT_STATE_DIR,
+	OPT_JSON,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -682,8 +686,21 @@ static void raise_nofile(void)
 	}
 }
 
-/* Runs the engine on tun_fd (taken over) until a signal. 0 or -1 (logged). */
-static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun)
+/*
+ * The control socket's server, in the engine's loop: it needs only the
+ * listening fd (taken over) and the engine. 0 or -1 (logged).
+ */
+static int ctl_start(struct up_run *run, const struct engine *eng, int ctl_fd)
+{
+	int ret = ctl_server_init(&run->ctl, &run->loop, eng, ctl_fd, getuid());
+
+	if (ret < 0)
+		log_error("up: control socket: %s", strerror(-ret));
+	return ret < 0 ? -1 : 0;
+}
+
+/* Runs the engine on tun_fd and ctl_fd (both taken over) until a signal. 0 or -1 (logged). */
+static int run_engine(int tun_fd, int ctl_fd, const struct engine_cfg *ecfg, const char *tun)
 {
 	struct up_run run = {0};
 	struct engine eng = {.tun_fd = -1};
@@ -696,6 +713,7 @@ static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun
 	sigaddset(&mask, SIGHUP);
 	if (loop_init(&run.loop) < 0) {
 		close(tun_fd);
+		close(ctl_fd);
 		log_error("up: event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -703,6 +721,7 @@ static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun
 	run.sig_io.cb = stop_cb;
 	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
 		close(tun_fd);
+		close(ctl_fd);
 		log_error("up: signalfd: %s", strerror(errno));
 		goto out;
 	}
@@ -710,9 +729,13 @@ static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun
 	if (ret < 0) {
 		if (ret != -EINVAL)
 			log_error("up: engine: %s", strerror(-ret));
+		close(ctl_fd);
 		ret = -1;
 		goto out;
 	}
+	ret = ctl_start(&run, &eng, ctl_fd);
+	if (ret < 0)
+		goto out;
 	log_info("up: the host's TCP goes through %s://%s:%u via %s", url_scheme_name(ecfg->proxy->type),
 		 ecfg->proxy->host, ecfg->proxy->port, tun);
 	ret = loop_run(&run.loop);
@@ -721,6 +744,7 @@ static int run_engine(int tun_fd, const struct engine_cfg *ecfg, const char *tun
 	engine_log_stats(&eng);
 	ret = ret < 0 ? -1 : 0;
 out:
+	ctl_server_fini(&run.ctl);
 	/* closes the TUN: the link goes away */
 	engine_fini(&eng);
 	if (sfd >= 0)
@@ -738,7 +762,7 @@ static int up_install(int dirfd, struct up_opts *o,
 	struct fw_cfg fc;
 	struct fw_net proxy;
 	char name[IFNAMSIZ], ifx[16], err[256];
-	int tun_fd, ifindex = 0, ret, status = EXIT_SETUP;
+	int tun_fd, ctl_fd, ifindex = 0, ret, status = EXIT_SETUP;
 	bool fw_on = false, routes_on = false, left = false;
 
 	rc.ipv6 = ipv6_enabled();
@@ -783,11 +807,17 @@ static int up_install(int dirfd, struct up_opts *o,
 	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s", name, rc.table,
 		 rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
 		 o->killswitch ? "on" : "off");
+	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
+	if (ctl_fd < 0) {
+		log_error("up: %s", err);
+		goto undo;
+	}
 	raise_nofile();
-	ret = run_engine(tun_fd, ecfg, name);
+	ret = run_engine(tun_fd, ctl_fd, ecfg, name);
 	tun_fd = -1;
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
+	ctl_unlink(dirfd);
 	/* routes before the killswitch, then the TUN */
 	if (routes_on && route_remove(&rc, err, sizeof(err)) < 0) {
 		log_error("up: teardown: %s", err);
@@ -872,10 +902,12 @@ out:
 
 /* ---- down and status ---- */
 
-static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
+/* down and status; json is NULL for down (no --json there). */
+static int parse_small(int argc, char **argv, const char **dir, bool *json, const char *cmd)
 {
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -890,6 +922,12 @@ static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
 		case OPT_STATE_DIR:
 			*dir = optarg;
 			break;
+		case OPT_JSON:
+			if (json) {
+				*json = true;
+				break;
+			}
+			/* fall through */
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -910,7 +948,7 @@ int cmd_down(int argc, char **argv)
 	int dirfd, lockfd, ret;
 	bool found;
 
-	ret = parse_small(argc, argv, &dir, "down");
+	ret = parse_small(argc, argv, &dir, NULL, "down");
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (!have_net_admin())
@@ -953,14 +991,90 @@ static void print_state(const struct state *s)
 	}
 }
 
+enum { STATUS_CTL_TIMEOUT_MS = 2000 };
+
+static void proxy_str(const struct state *s, char *out, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(s->proxy.family, s->proxy.addr, addr, sizeof(addr));
+	snprintf(out, len, s->proxy.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+		 s->proxy.port);
+}
+
+static void state_json(struct jbuf *b, const struct state *s)
+{
+	char proxy[INET6_ADDRSTRLEN + 8];
+	unsigned int i, j;
+
+	proxy_str(s, proxy, sizeof(proxy));
+	jb_raw(b, "{");
+	jb_kv_u64(b, "pid", (uint64_t)s->pid);
+	jb_printf(b, ",\"started\":%lld,", (long long)s->start);
+	jb_kv_str(b, "tun", s->tun);
+	jb_printf(b, ",\"ifindex\":%u,", s->ifindex);
+	jb_kv_str(b, "proxy", proxy);
+	jb_raw(b, ",");
+	jb_kv_bool(b, "killswitch", s->killswitch);
+	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
+		  s->priority);
+	jb_kv_bool(b, "ipv6", s->ipv6);
+	jb_raw(b, ",");
+	jb_kv_str(b, "firewall", s->fw == STATE_FW_IPTABLES ? "iptables" : "nftables");
+	jb_raw(b, ",");
+	jb_kv_str(b, "firewall_table", s->fw_table);
+	jb_raw(b, ",\"objects\":[");
+	for (i = 0; i < s->nobj; i++) {
+		jb_raw(b, i ? ",[" : "[");
+		jb_str(b, state_kind_name(s->obj[i].kind), strlen(state_kind_name(s->obj[i].kind)));
+		for (j = 0; j < s->obj[i].nargs; j++) {
+			jb_raw(b, ",");
+			jb_str(b, s->obj[i].arg[j], strlen(s->obj[i].arg[j]));
+		}
+		jb_raw(b, "]");
+	}
+	jb_raw(b, "]}");
+}
+
+/* The live part, from the control socket; one line on failure. */
+static void status_live(int dirfd, bool json, struct jbuf *b)
+{
+	char *reply = malloc(CTL_REPLY_MAX + 1);
+	ssize_t n = -ENOMEM;
+
+	if (reply)
+		n = ctl_query(dirfd, json ? "status\n" : "status text\n", reply, CTL_REPLY_MAX + 1,
+			      STATUS_CTL_TIMEOUT_MS);
+	while (n > 0 && reply[n - 1] == '\n')
+		reply[--n] = '\0';
+	if (!json) {
+		if (n > 0)
+			printf("%s\n", reply);
+		else
+			printf("live: control socket: %s\n", n == -ECONNRESET ? "closed without a "
+				"reply (not allowed?)" : strerror((int)-n));
+	} else if (n > 0 && reply[0] == '{' && reply[n - 1] == '}') {
+		jb_raw(b, ",\"live\":");
+		jb_raw(b, reply);
+	} else {
+		jb_raw(b, ",\"live\":null,");
+		jb_kv_str(b, "live_error", n > 0 ? "malformed reply" : n == -ECONNRESET ?
+			  "closed without a reply (not allowed?)" : strerror((int)-n));
+	}
+	free(reply);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char *dir = NULL, *why = "";
 	struct state s;
+	struct jbuf b;
+	char *out = NULL;
 	pid_t holder = 0;
+	bool json = false;
 	int dirfd, lockfd, ret, status;
 
-	ret = parse_small(argc, argv, &dir, "status");
+	ret = parse_small(argc, argv, &dir, &json, "status");
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	dirfd = open_dir(dir);
@@ -974,15 +1088,49 @@ int cmd_status(int argc, char **argv)
 		close(dirfd);
 		return EXIT_ENV;
 	}
-	ret = state_read(dirfd, &s, &why);
-	close(dirfd);
-	if (lockfd == -EBUSY) {
-		printf("up: running, pid %d\n", (int)holder);
-		status = EXIT_OK_UP;
-	} else {
-		printf("up: not running\n");
-		status = EXIT_NOT_UP;
+	if (json) {
+		out = malloc(2 * CTL_REPLY_MAX);
+		if (!out) {
+			log_error("status: %s", strerror(ENOMEM));
+			close(dirfd);
+			return EXIT_ENV;
+		}
+		jb_init(&b, out, 2 * CTL_REPLY_MAX);
 	}
+	ret = state_read(dirfd, &s, &why);
+	status = lockfd == -EBUSY ? EXIT_OK_UP : EXIT_NOT_UP;
+	if (json) {
+		jb_raw(&b, "{");
+		jb_kv_bool(&b, "running", lockfd == -EBUSY);
+		if (lockfd == -EBUSY)
+			jb_printf(&b, ",\"pid\":%d", (int)holder);
+		jb_raw(&b, ",");
+		jb_kv_bool(&b, "leftovers", ret == 0 && lockfd != -EBUSY);
+		jb_raw(&b, ",\"installed\":");
+		if (ret == 0) {
+			state_json(&b, &s);
+		} else {
+			jb_raw(&b, "null");
+			if (ret != -ENOENT) {
+				jb_raw(&b, ",");
+				jb_kv_str(&b, "state_error", why);
+			}
+		}
+		if (lockfd == -EBUSY)
+			status_live(dirfd, true, &b);
+		jb_raw(&b, "}\n");
+		if (b.full)
+			log_error("status: the JSON reply does not fit in %d bytes", 2 * CTL_REPLY_MAX);
+		else
+			fputs(out, stdout);
+		free(out);
+		close(dirfd);
+		return b.full ? EXIT_ENV : status;
+	}
+	if (lockfd == -EBUSY)
+		printf("up: running, pid %d\n", (int)holder);
+	else
+		printf("up: not running\n");
 	if (ret == 0) {
 		if (lockfd != -EBUSY)
 			printf("leftovers of dead pid %d (remove them with: proxyvpn down)\n",
@@ -991,5 +1139,8 @@ int cmd_status(int argc, char **argv)
 	} else if (ret != -ENOENT) {
 		printf("state file unusable: %s\n", why);
 	}
+	if (lockfd == -EBUSY)
+		status_live(dirfd, false, NULL);
+	close(dirfd);
 	return status;
 }

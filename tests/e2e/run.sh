@@ -86,6 +86,7 @@ TESTS=(
 	"malformed-socks5     malformed  socks5      90"
 	"limits-socks5        limits     socks5      60"
 	"up-socks5            up         socks5      90"
+	"upctl-socks5         upctl      socks5      90"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

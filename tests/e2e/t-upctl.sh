@@ -1,0 +1,188 @@
+#!/bin/bash
+# upctl: host mode's control socket and `status --json`, in CLI. While a
+# flow through `up` is open (framed echo to DST, 64 KiB each way), `status
+# --json` is one JSON object that lists that flow (src/dst, bytes both ways)
+# with nonzero engine and TCP counters; the socket `ctl` in the state dir is
+# a socket of mode 0600; a peer of another uid is closed unanswered even when
+# it can reach the socket; the socket is gone after SIGTERM, and `down`
+# removes one a SIGKILL left.
+. "$(dirname "$0")/lib.sh"
+test_init
+skip_in_selftest
+
+SD=$T_OUT/state
+URL=$(proxy_url socks5)
+UP_PID=""
+
+start_up() { # LOGFILE ARGS...
+	local logf=$1
+	shift
+	# a simple command (ip execs env execs proxyvpn), so $! is proxyvpn itself
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
+		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
+	UP_PID=$!
+	track_pid "$UP_PID"
+	local deadline=$(($(now_ms) + 10000))
+	until grep -q "the host's TCP goes through" "$logf" 2>/dev/null; do
+		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
+		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
+		sleep 0.05
+	done
+}
+
+stop_up() {
+	kill -TERM "$UP_PID"
+	wait_pid_exit "$UP_PID" 10 || fail "up did not exit within 10 s of SIGTERM"
+	assert_eq "$WAIT_RC" 0 "up exit status after SIGTERM"
+}
+
+# --- (1) status --json with a live flow ---
+start_up "$T_OUT/up1.log"
+[ -S "$SD/ctl" ] || fail "no control socket $SD/ctl while up runs"
+assert_eq "$(stat -c %a "$SD/ctl")" 600 "mode of the control socket"
+assert_eq "$(stat -c %u "$SD/ctl")" 0 "owner of the control socket"
+
+# a flow that stays open: one 64 KiB echo round trip, then it waits for
+# stdin to close (the fifo below), so status sees it established
+mkfifo "$T_OUT/hold"
+n_cli timeout 60 "$PY" -c '
+import hashlib, os, socket, struct, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+data = os.urandom(65536)
+s.sendall(struct.pack(">I", len(data)) + data)
+got = b""
+while len(got) < 32 + len(data):
+    b = s.recv(65536)
+    if not b:
+        sys.exit("echo: early EOF")
+    got += b
+assert got[:32] == hashlib.sha256(data).digest() and got[32:] == data
+print("ready", s.getsockname()[1], flush=True)
+open(sys.argv[3]).read()
+s.close()
+' "$DST4" "$ECHO_PORT" "$T_OUT/hold" >"$T_OUT/flow.out" 2>&1 &
+FLOW=$!
+track_pid "$FLOW"
+exec 7<>"$T_OUT/hold"	# hold the fifo open: the flow stays until fd 7 closes
+wait_file "$T_OUT/flow.out" 20 || fail "the flow through up did not start"
+deadline=$(($(now_ms) + 20000))
+until grep -q "^ready" "$T_OUT/flow.out"; do
+	kill -0 "$FLOW" 2>/dev/null || fail "flow: $(cat "$T_OUT/flow.out")"
+	[ "$(now_ms)" -lt "$deadline" ] || fail "the echo round trip did not finish in 20 s"
+	sleep 0.05
+done
+sport=$(awk '/^ready/ { print $2 }' "$T_OUT/flow.out")
+
+rc=0
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status.json" || rc=$?
+assert_eq "$rc" 0 "status --json exit status while up runs"
+"$PY" - "$T_OUT/status.json" "$UP_PID" "$CLI4" "$sport" "$DST4:$ECHO_PORT" <<'PYEOF' || fail "status --json: $(head -c 3000 "$T_OUT/status.json")"
+import json, sys
+path, pid, cli, sport, dst = sys.argv[1:]
+text = open(path).read()
+assert text.count("\n") == 1 and text.endswith("\n"), "not one line"
+j = json.loads(text)
+assert j["running"] is True and j["pid"] == int(pid), ("running/pid", j.get("pid"))
+assert j["leftovers"] is False
+inst = j["installed"]
+assert inst["tun"] == "pvpn0" and inst["firewall"] == "nftables" and inst["killswitch"] is True
+assert any(o[0] == "nft-table" for o in inst["objects"]), inst["objects"]
+live = j["live"]
+assert live["pid"] == int(pid), live["pid"]
+assert live["engine"]["pkts_in"] > 0 and live["engine"]["pkts_out"] > 0, live["engine"]
+assert live["engine"]["sessions_total"] >= 1
+assert live["tcp"]["segs_in"] > 0 and live["tcp"]["handshakes"] >= 1, live["tcp"]
+assert live["flows"] >= 1 and live["sessions"] >= 1
+mine = [c for c in live["connections"] if c["src"] == "%s:%s" % (cli, sport)]
+assert len(mine) == 1, live["connections"]
+c = mine[0]
+assert c["dst"] == dst and c["state"] == "ESTABLISHED" and c["phase"] == "relay", c
+assert c["bytes_up"] >= 65536 + 4 and c["bytes_down"] >= 65536 + 32, c
+assert live["connections_listed"] == len(live["connections"]) and not live["connections_truncated"]
+print("status --json: flow %s -> %s, up %d down %d bytes" % (c["src"], c["dst"], c["bytes_up"], c["bytes_down"]))
+PYEOF
+
+# the text form shows the same flow
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/status.txt" || fail "status exit $?"
+grep -q "^conn [0-9]*: $CLI4:$sport -> $DST4:$ECHO_PORT ESTABLISHED (relay)" "$T_OUT/status.txt" ||
+	fail "status (text) does not list the flow: $(cat "$T_OUT/status.txt")"
+grep -q "^packets: in [1-9]" "$T_OUT/status.txt" || fail "status (text): no packet counters: $(cat "$T_OUT/status.txt")"
+exec 7>&-	# the flow ends
+wait_pid_exit "$FLOW" 10 || fail "the flow did not end"
+assert_eq "$WAIT_RC" 0 "the flow's exit status: $(cat "$T_OUT/flow.out")"
+
+# --- (2) another uid: refused even when it can reach the socket ---
+# (the state dir is 0700, so normally it cannot even connect: open the way
+# for this check only, to test the SO_PEERCRED check behind it)
+NOBODY=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+rc=0
+n_cli "${NOBODY[@]}" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+' "$SD/ctl" 2>/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "uid 65534 could connect through the 0700 state dir"
+chmod 0711 "$T_OUT" "$SD"
+chmod 0666 "$SD/ctl"
+r=$(n_cli timeout 10 "${NOBODY[@]}" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b"status\n")
+    print("reply:%r" % s.recv(100))
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+' "$SD/ctl")
+chmod 0600 "$SD/ctl"
+chmod 0700 "$SD"
+case $r in "reply:b''" | error:*) ;; *) fail "uid 65534 got an answer from the control socket: $r" ;; esac
+grep -q "peer uid 65534 refused" "$T_OUT/up1.log" || fail "up did not log the refused peer"
+# and the owner still gets one
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" | "$PY" -c 'import json, sys; assert json.load(sys.stdin)["live"]["pid"]' ||
+	fail "status after a refused peer"
+
+# --- (3) hostile clients do not stall the engine ---
+# one client that sends garbage, one that never reads its reply, 8 that
+# connect and never send (4 take the slots until their timeout): TCP through up still works, status still answers
+n_cli timeout 30 "$PY" -c '
+import socket, sys, time
+g = socket.socket(socket.AF_UNIX); g.connect(sys.argv[1]); g.sendall(b"\x00" * 200)
+n = socket.socket(socket.AF_UNIX); n.connect(sys.argv[1]); n.sendall(b"status\n")
+socks = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socks.append(s)
+print("connected", flush=True)
+time.sleep(6)
+' "$SD/ctl" >"$T_OUT/hostile.out" 2>&1 &
+HOSTILE=$!
+track_pid "$HOSTILE"
+wait_file "$T_OUT/hostile.out" 10 || fail "hostile clients did not start"
+n_cli timeout 30 curl -sS -g --noproxy '*' --max-time 20 -o "$T_OUT/small" "http://$DST4:$HTTP_PORT/small" ||
+	fail "TCP through up with hostile control clients"
+assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "TCP with hostile control clients"
+wait_pid_exit "$HOSTILE" 20 || fail "hostile clients did not finish"
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" | "$PY" -c 'import json, sys; assert json.load(sys.stdin)["live"]["pid"]' ||
+	fail "status after hostile clients (their slots were not freed)"
+
+# --- (4) teardown removes the socket; after SIGKILL, down does ---
+stop_up
+[ ! -e "$SD/ctl" ] || fail "the control socket is left after SIGTERM"
+start_up "$T_OUT/up2.log"
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
+[ -S "$SD/ctl" ] || fail "expected a stale control socket after SIGKILL"
+rc=0
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status2.json" || rc=$?
+assert_eq "$rc" 3 "status --json exit after SIGKILL"
+"$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["running"] is False and j["leftovers"] is True and "live" not in j, j' \
+	"$T_OUT/status2.json" || fail "status --json after SIGKILL: $(cat "$T_OUT/status2.json")"
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" >/dev/null 2>&1 || fail "down after SIGKILL"
+[ ! -e "$SD/ctl" ] || fail "down left the stale control socket"
+rc=0
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status3.json" || rc=$?
+assert_eq "$rc" 3 "status --json with nothing up"
+"$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j == {"running": False, "leftovers": False, "installed": None}, j' \
+	"$T_OUT/status3.json" || fail "status --json with nothing up: $(cat "$T_OUT/status3.json")"
+log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down"
