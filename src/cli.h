@@ -3,6 +3,8 @@
 #ifndef PROXYVPN_CLI_H
 #define PROXYVPN_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum exit_status {
@@ -20,5 +22,12 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 void usage(FILE *f);
+
+/*
+ * A whole-string unsigned number in [min, max]: decimal (a leading 0 does
+ * not mean octal), or with hex_ok also 0x-prefixed hex; no sign, no spaces.
+ * 0, -EINVAL (not a number) or -ERANGE (outside the range).
+ */
+int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out);
 
 #endif

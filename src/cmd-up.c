@@ -57,6 +57,7 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
+	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
 };
 
 struct up_run {
@@ -506,6 +507,9 @@ enum {
 	OPT_TUN,
 	OPT_STATE_DIR,
 	OPT_JSON,
+	OPT_TABLE,
+	OPT_MARK,
+	OPT_PRIORITY,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -539,6 +543,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"tun", required_argument, NULL, OPT_TUN},
 		{"mtu", required_argument, NULL, 'm'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"table", required_argument, NULL, OPT_TABLE},
+		{"mark", required_argument, NULL, OPT_MARK},
+		{"priority", required_argument, NULL, OPT_PRIORITY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -599,6 +606,28 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			break;
 		case OPT_STATE_DIR:
 			o->state_dir = optarg;
+			break;
+		case OPT_TABLE:
+			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->table) < 0 ||
+			    !route_table_ok(o->table)) {
+				log_error("--table must be 1-4294967295 and not 252-255 (compat, "
+					  "default, main, local): `%s'", optarg);
+				return -1;
+			}
+			break;
+		case OPT_MARK:
+			if (cli_u32(optarg, true, 1, UINT32_MAX, &o->mark) < 0) {
+				log_error("--mark must be 1-4294967295 (decimal or 0x hex): `%s'",
+					  optarg);
+				return -1;
+			}
+			break;
+		case OPT_PRIORITY:
+			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->prio) < 0 || !route_prio_ok(o->prio)) {
+				log_error("--priority must be 1-%u (ahead of the main table's rule): "
+					  "`%s'", ROUTE_PRIO_MAX, optarg);
+				return -1;
+			}
 			break;
 		default:
 			ret = common_opt(c, argv);
@@ -757,7 +786,8 @@ out:
 static int up_install(int dirfd, struct up_opts *o,
 		      struct engine_cfg *ecfg)
 {
-	struct route_cfg rc = {0};
+	struct route_cfg rc = {.table = o->table, .mark = o->mark, .prio = o->prio};
+	const char *busy = "";
 	struct state s;
 	struct fw_cfg fc;
 	struct fw_net proxy;
@@ -766,7 +796,14 @@ static int up_install(int dirfd, struct up_opts *o,
 	bool fw_on = false, routes_on = false, left = false;
 
 	rc.ipv6 = ipv6_enabled();
-	ret = route_pick(&rc);
+	ret = route_pick(&rc, &busy);
+	if (ret == -EBUSY) {
+		log_error("up: the %s you chose (%u) is already used by a route or rule that is "
+			  "not ours: choose another, or leave the option out to get a free one",
+			  busy, !strcmp(busy, "table") ? o->table : !strcmp(busy, "fwmark") ? o->mark
+											   : o->prio);
+		return EXIT_SETUP;
+	}
 	if (ret < 0) {
 		log_error("up: picking a routing table, fwmark and rule priority: %s",
 			  strerror(-ret));

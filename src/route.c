@@ -18,7 +18,7 @@
 enum {
 	REQ_SIZE = 512,
 	PICK_TRIES = 4096, /* values tried per id before -ENOSPC */
-	PRIO_MAX = 32765,  /* below the main table's rule (32766) */
+	PRIO_MAX = ROUTE_PRIO_MAX,
 };
 
 static void put_table(struct nlmsghdr *nlh, unsigned char *hdr_table, uint32_t table)
@@ -122,6 +122,16 @@ static size_t nsteps(const struct route_cfg *c)
 static bool reserved_table(uint32_t t)
 {
 	return t == RT_TABLE_UNSPEC || (t >= RT_TABLE_COMPAT && t <= RT_TABLE_LOCAL);
+}
+
+bool route_table_ok(uint32_t table)
+{
+	return !reserved_table(table);
+}
+
+bool route_prio_ok(uint32_t prio)
+{
+	return prio >= 1 && prio <= PRIO_MAX;
 }
 
 static void seterr(char *err, size_t errlen, const char *what, const char *step, int ret)
@@ -367,7 +377,7 @@ static int probe(struct nl *nl, const struct route_cfg *c, struct used *u)
 	return ret;
 }
 
-int route_pick(struct route_cfg *c)
+int route_pick(struct route_cfg *c, const char **busy)
 {
 	bool pick_t = !c->table, pick_m = !c->mark, pick_p = !c->prio;
 	struct route_cfg try = *c;
@@ -389,6 +399,9 @@ int route_pick(struct route_cfg *c)
 		if (ret < 0)
 			break;
 		if ((u.table && !pick_t) || (u.mark && !pick_m) || (u.prio && !pick_p)) {
+			if (busy)
+				*busy = u.table && !pick_t ? "table" : u.mark && !pick_m ? "fwmark"
+											  : "priority";
 			ret = -EBUSY;
 			break;
 		}

@@ -32,15 +32,21 @@ struct route_cfg {
 	bool ipv6;	/* also install the IPv6 side */
 };
 
+/* Values a user may choose (--table, --priority); any non-zero mark is fine. */
+bool route_table_ok(uint32_t table);	/* not 0 or 252-255 (compat, default, main, local) */
+bool route_prio_ok(uint32_t prio);	/* 1-ROUTE_PRIO_MAX */
+#define ROUTE_PRIO_MAX 32765u		/* below the main table's rule (32766) */
+
 /*
  * Fills each of table, mark and prio that is 0 with the first free value at
  * or above its default (dumps every family's routes and rules). A non-zero
- * field is the user's choice: kept, but -EBUSY if something already uses it.
+ * field is the user's choice: kept, but -EBUSY if something already uses it
+ * (*busy, if busy is not NULL, then names it: "table", "fwmark", "priority").
  * "Used": table = any route in it or any rule looking it up, or 0/252-255;
  * mark = a rule whose fwmark/fwmask would match a packet carrying it;
  * prio = any rule (any family) at it. 0 or -errno (-ENOSPC: nothing free).
  */
-int route_pick(struct route_cfg *c);
+int route_pick(struct route_cfg *c, const char **busy);
 
 /*
  * Adds, per family (IPv4, then IPv6 if c->ipv6): the unreachable default

@@ -5,7 +5,10 @@
 # with nonzero engine and TCP counters; the socket `ctl` in the state dir is
 # a socket of mode 0600; a peer of another uid is closed unanswered even when
 # it can reach the socket; the socket is gone after SIGTERM, and `down`
-# removes one a SIGKILL left.
+# removes one a SIGKILL left. --table/--mark/--priority are used as given
+# (ip rule, ip route show table N, the nft mark), recorded (status --json)
+# and removed by down after SIGKILL; bad values exit 2 with a message, values
+# someone else uses exit 125 naming which, with nothing changed.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -185,4 +188,59 @@ n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status3.json" || 
 assert_eq "$rc" 3 "status --json with nothing up"
 "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j == {"running": False, "leftovers": False, "installed": None}, j' \
 	"$T_OUT/status3.json" || fail "status --json with nothing up: $(cat "$T_OUT/status3.json")"
-log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down"
+# --- (5) --table, --mark, --priority: used as given, recorded, removed ---
+snapshot() {
+	{ n_cli ip rule; n_cli ip -6 rule; n_cli ip route show table all; n_cli ip -6 route show table all
+	  n_cli nft list ruleset; } 2>&1
+}
+snapshot >"$T_OUT/before"
+for bad in "--table 254" "--table 0" "--table x" "--mark 0" "--mark 0x100000000" "--priority 32766" "--priority 0"; do
+	rc=0
+	# shellcheck disable=SC2086
+	n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" $bad >"$T_OUT/bad.log" 2>&1 || rc=$?
+	assert_eq "$rc" 2 "up $bad: $(cat "$T_OUT/bad.log")"
+	grep -q -- "${bad%% *} must be" "$T_OUT/bad.log" || fail "up $bad: no clear message: $(cat "$T_OUT/bad.log")"
+done
+start_up "$T_OUT/up3.log" --table 100 --mark 0x1234 --priority 1000
+# (grep -q on a pipe would make the writer fail under pipefail: read first)
+r4=$(n_cli ip rule) r6=$(n_cli ip -6 rule) t4=$(n_cli ip route show table 100) t6=$(n_cli ip -6 route show table 100)
+nft=$(n_cli nft list table inet proxyvpn)
+grep -qx "1000:	from all fwmark 0x1234 lookup 100 proto 118" <<<"$r4" ||
+	fail "no IPv4 rule at 1000 for mark 0x1234 -> table 100: $r4"
+grep -qx "1000:	from all fwmark 0x1234 lookup 100 proto 118" <<<"$r6" || fail "no IPv6 rule at 1000: $r6"
+grep -q "^default dev pvpn0 proto 118" <<<"$t4" || fail "no default route via pvpn0 in table 100: $t4"
+grep -q "^unreachable default proto 118 metric 4294967295" <<<"$t4" || fail "no unreachable default in table 100: $t4"
+grep -q "^default dev pvpn0 proto 118" <<<"$t6" || fail "no IPv6 default in table 100: $t6"
+grep -q "mark set 0x00001234" <<<"$nft" || fail "the nft table does not set mark 0x1234: $nft"
+n_cli timeout 30 curl -sS -g --noproxy '*' --max-time 20 -o "$T_OUT/small" "http://$DST4:$HTTP_PORT/small" ||
+	fail "TCP through up with --table/--mark/--priority"
+assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "TCP through up with --table/--mark/--priority"
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" | "$PY" -c '
+import json, sys
+i = json.load(sys.stdin)["installed"]
+assert (i["table"], i["fwmark"], i["priority"]) == (100, 0x1234, 1000), i' || fail "status --json: not the chosen ids"
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" >"$T_OUT/down.log" 2>&1 || fail "down: $(cat "$T_OUT/down.log")"
+snapshot >"$T_OUT/after"
+diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "down after --table/--mark/--priority left something (diff above)"
+
+# chosen ids someone else uses: refused, naming which, nothing changed
+n_cli ip rule add pref 1001 fwmark 0x99 lookup 101 || fail "decoy rule"
+n_cli ip route add unreachable 203.0.113.0/24 table 102 || fail "decoy route"
+on_exit "n_cli ip rule del pref 1001 2>/dev/null; n_cli ip route del unreachable 203.0.113.0/24 table 102 2>/dev/null"
+snapshot >"$T_OUT/before"
+for taken in "--priority 1001:priority" "--table 102:table" "--table 101:table" "--mark 0x99:fwmark"; do
+	opt=${taken%%:*}
+	rc=0
+	# shellcheck disable=SC2086
+	n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" $opt >"$T_OUT/taken.log" 2>&1 || rc=$?
+	assert_eq "$rc" 125 "up $opt (taken): $(cat "$T_OUT/taken.log")"
+	grep -q "the ${taken#*:} you chose (${opt#* }) is already used" "$T_OUT/taken.log" ||
+		grep -q "the ${taken#*:} you chose ($((${opt#* }))) is already used" "$T_OUT/taken.log" ||
+		fail "up $opt (taken): $(cat "$T_OUT/taken.log")"
+done
+snapshot >"$T_OUT/after"
+diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "a refused up changed something (diff above)"
+
+log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down; --table/--mark/--priority used, recorded, removed, refused when taken"

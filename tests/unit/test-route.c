@@ -268,9 +268,10 @@ static void check_marked_to_tun(const struct route_cfg *c)
 static void pick_body(struct env *e)
 {
 	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	const char *busy = NULL;
 
 	add_decoys();
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	/* Tables 7076-7079 are referenced, 0x707a is free (0x707b is used). */
 	CHECK(c.table == 0x707a);
 	/* 0x7076 is a rule's mark, 0x7077 matches 0x7077/0xff. */
@@ -280,15 +281,15 @@ static void pick_body(struct env *e)
 
 	/* The user's own values are kept, or refused when taken. */
 	c = (struct route_cfg){.table = 0x7078};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "table"));
 	c = (struct route_cfg){.mark = 0x1077};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "fwmark"));
 	c = (struct route_cfg){.prio = 5203};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "priority"));
 	c = (struct route_cfg){.table = 254};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, NULL) == -EBUSY);
 	c = (struct route_cfg){.table = 100, .prio = 9000};
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(c.table == 100 && c.prio == 9000 && c.mark == 0x7078);
 }
 
@@ -309,7 +310,7 @@ static void install_remove_body(struct env *e)
 	/* Marked traffic leaves by the uplink before we are up. */
 	CHECK(route_get(out, sizeof(out), "1.2.3.4", 0x7078) == 0 && strstr(out, " dev " UPLINK));
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	check_objects(&c, "-4");
 	check_objects(&c, "-6");
@@ -368,7 +369,7 @@ static void fail_closed_body(struct env *e)
 	char err[256], out[8192];
 
 	snapshot(before, sizeof(before));
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	check_marked_to_tun(&c);
 
@@ -411,7 +412,7 @@ static void find_body(struct env *e)
 	memset(&f, 0xa5, sizeof(f));
 	CHECK(route_find_ours(&f) == 0);
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	memset(&f, 0, sizeof(f));
 	CHECK(route_find_ours(&f) == 1);
@@ -454,7 +455,7 @@ static void rollback_body(struct env *e)
 	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
 	char err[256] = "";
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	/* Our own IPv6 rule already there: the last step fails. */
 	RUN("ip -6 rule add pref %u fwmark 0x%x table %u proto 118", c.prio, c.mark, c.table);
 	snapshot(before, sizeof(before));
