@@ -293,6 +293,8 @@ static int record_routes(struct state *s, const struct route_cfg *rc)
 	for (i = 0; i < (rc->ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "unreachable");
 		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "local");
+		if (!ret)
 			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "dev");
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_RULE, fam[i], prio, rule, NULL);

@@ -20,6 +20,8 @@
 
 #define CHAIN_MARK "mark_tcp"
 #define CHAIN_KS   "killswitch"
+#define CHAIN_FF   "fail_fast"
+enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
 
 enum {
 	SCRIPT_MIN = 16384,
@@ -223,6 +225,21 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	*nmark = b.nrules;
 	b.nrules = 0;
 
+	/*
+	 * Once the TUN is gone (up was killed), route.c's fallback routes
+	 * marked TCP to lo: it never leaves, and arrives here. Without this,
+	 * an app connecting would hang until its timeout, or reach a local
+	 * service listening on the same port. With it, it is reset at once.
+	 * Nothing else arrives on lo with our mark: local destinations are
+	 * never marked (oif lo above) and the engine's packets carry none.
+	 */
+	put(&b, "\tchain " CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
+		"policy accept;\n");
+	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
+	     c->mark);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
 	if (c->killswitch) {
 		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
@@ -230,8 +247,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		rule(&b, "oifname \"%s\" accept", c->tun);
 		/*
 		 * Marked TCP is accepted whatever oifname says (the seed's
-		 * note): if the TUN is gone, our table's unreachable default
-		 * fails it before this hook.
+		 * note): if the TUN is gone, our table's fallback sends it to
+		 * lo, where CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
 		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
@@ -339,7 +356,7 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	int nmark, nks; /* rules per chain, -1 if the chain is missing */
+	int nmark, nks, nff; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -361,7 +378,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = -1;
+	l->nmark = l->nks = l->nff = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -388,6 +405,8 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nmark;
 		else if (starts(line, n, "\tchain " CHAIN_KS " {"))
 			cur = &l->nks;
+		else if (starts(line, n, "\tchain " CHAIN_FF " {"))
+			cur = &l->nff;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -511,14 +530,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	ret = lookup(ctx, &l, err, errlen);
 	if (ret)
 		goto out;
-	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1)) {
+	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
+	    l.nff != FF_RULES) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules",
+		       "rules, %d/%d fail-fast rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
-		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1);
+		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES);
 		ret = -EPROTO;
 	}
 out:

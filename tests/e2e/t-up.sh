@@ -40,7 +40,7 @@ table inet pve2eup {
 }
 EOF
 on_exit "n_prx nft delete table inet pve2eup"
-udp_count() { n_prx nft list chain inet pve2eup pre | grep "udp dport" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+udp_count() { n_prx nft list chain inet pve2eup pre | grep "udp dport $UDP_PORT " | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 # every packet counted at PRX that only a leak can explain (UDP probe, DST's
 # HTTP port, ICMP echo), summed
 leak_count() {

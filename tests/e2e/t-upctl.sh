@@ -8,7 +8,9 @@
 # removes one a SIGKILL left. --table/--mark/--priority are used as given
 # (ip rule, ip route show table N, the nft mark), recorded (status --json)
 # and removed by down after SIGKILL; bad values exit 2 with a message, values
-# someone else uses exit 125 naming which, with nothing changed.
+# someone else uses exit 125 naming which, with nothing changed. After
+# SIGKILL with the TUN gone, TCP (IPv4 and IPv6, killswitch on and off) is
+# refused at once, not left to time out, and nothing reaches PRX.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -209,6 +211,8 @@ grep -qx "1000:	from all fwmark 0x1234 lookup 100 proto 118" <<<"$r4" ||
 	fail "no IPv4 rule at 1000 for mark 0x1234 -> table 100: $r4"
 grep -qx "1000:	from all fwmark 0x1234 lookup 100 proto 118" <<<"$r6" || fail "no IPv6 rule at 1000: $r6"
 grep -q "^default dev pvpn0 proto 118" <<<"$t4" || fail "no default route via pvpn0 in table 100: $t4"
+grep -q "^local default dev lo proto 118 scope host metric 4294967294" <<<"$t4" ||
+	fail "no local fallback default in table 100: $t4"
 grep -q "^unreachable default proto 118 metric 4294967295" <<<"$t4" || fail "no unreachable default in table 100: $t4"
 grep -q "^default dev pvpn0 proto 118" <<<"$t6" || fail "no IPv6 default in table 100: $t6"
 grep -q "mark set 0x00001234" <<<"$nft" || fail "the nft table does not set mark 0x1234: $nft"
@@ -243,4 +247,50 @@ done
 snapshot >"$T_OUT/after"
 diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "a refused up changed something (diff above)"
 
-log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down; --table/--mark/--priority used, recorded, removed, refused when taken"
+# --- (6) a crash with the TUN gone: TCP fails at once, nothing leaks ---
+# (PRX counts TCP from CLI to DST's HTTP port: only a leak can send it)
+n_prx nft -f - <<EOF || fail "cannot add the counter table in PRX"
+table inet pve2ectl {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		iifname "r0" tcp dport $HTTP_PORT counter
+	}
+}
+EOF
+on_exit "n_prx nft delete table inet pve2ectl"
+leaks() { n_prx nft list chain inet pve2ectl pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
+# positive control: without proxyvpn a direct connection is counted
+l0=$(leaks)
+n_cli timeout 10 curl -sS --noproxy '*' --max-time 1 -o /dev/null "http://$DST4:$HTTP_PORT/small" 2>/dev/null || true
+[ "$(($(leaks) - l0))" -gt 0 ] || fail "control: a direct SYN from CLI is not counted at PRX"
+for ks in --killswitch --no-killswitch; do
+	start_up "$T_OUT/up-crash$ks.log" "$ks"
+	kill -KILL "$UP_PID"
+	wait_pid_exit "$UP_PID" 5 || fail "up ($ks) did not die on SIGKILL"
+	n_cli ip link del pvpn0 2>/dev/null || true # gone with its process already (not persistent)
+	n_cli ip link show pvpn0 >/dev/null 2>&1 && fail "the TUN is still there"
+	l0=$(leaks)
+	for dst in "$DST4" "$DST6"; do
+		r=$(n_cli timeout 30 "$PY" -c '
+import errno, socket, sys, time
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam)
+s.settimeout(20)
+t = time.monotonic()
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)), int((time.monotonic() - t) * 1000))
+' "$dst" "$HTTP_PORT")
+		# a reset (ECONNREFUSED) at once, not a timeout after the SYN retries
+		assert_eq "${r% *}" ECONNREFUSED "connect to $dst after SIGKILL ($ks), TUN gone ($r)"
+		[ "${r#* }" -lt 5000 ] || fail "connect to $dst took ${r#* } ms to fail after SIGKILL ($ks)"
+		log "crash ($ks): connect to $dst refused after ${r#* } ms"
+	done
+	sleep 0.2
+	assert_eq "$(($(leaks) - l0))" 0 "TCP packets at PRX after the crash ($ks)"
+	n_cli "$E2E_PROXYVPN" down --state-dir "$SD" >"$T_OUT/down.log" 2>&1 || fail "down ($ks): $(cat "$T_OUT/down.log")"
+done
+
+log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down; --table/--mark/--priority used, recorded, removed, refused when taken; after a crash TCP is refused at once, 0 leaked"

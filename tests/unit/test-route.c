@@ -241,12 +241,14 @@ static void check_objects(const struct route_cfg *c, const char *fam)
 	CHECK(strstr(out, "\"protocol\":\"118\""));
 
 	CHECK(sh(out, sizeof(out), "ip %s -j route show table %u", fam, c->table) == 0);
-	CHECK(count(out, "\"dst\":") == 2);
-	CHECK(count(out, "\"dst\":\"default\"") == 2);
+	CHECK(count(out, "\"dst\":") == 3);
+	CHECK(count(out, "\"dst\":\"default\"") == 3);
 	CHECK(count(out, "\"type\":\"unreachable\"") == 1);
+	CHECK(count(out, "\"type\":\"local\"") == 1);
+	CHECK(count(out, "\"metric\":4294967294") == 1);
 	CHECK(count(out, "\"metric\":4294967295") == 1);
 	CHECK(count(out, "\"dev\":\"" TUN "\"") == 1);
-	CHECK(count(out, "\"protocol\":\"118\"") == 2);
+	CHECK(count(out, "\"protocol\":\"118\"") == 3);
 }
 
 static void check_marked_to_tun(const struct route_cfg *c)
@@ -377,9 +379,10 @@ static void fail_closed_body(struct env *e)
 	e->tun_fd = -1;
 	wait_gone(e->nl, TUN);
 	for (int i = 0; i < 2; i++) {
-		/* The unreachable default answers, not the uplink. */
-		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) != 0);
-		CHECK(strstr(out, "No route to host"));
+		/* The fallback answers (to lo, never out), not the uplink. */
+		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) == 0);
+		CHECK(strstr(out, "local "));
+		CHECK(strstr(out, " dev lo "));
 		CHECK(!strstr(out, UPLINK));
 		CHECK(route_get(out, sizeof(out), dsts[i], 0) == 0);
 		CHECK(strstr(out, " dev " UPLINK " "));
