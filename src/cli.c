@@ -45,7 +45,8 @@ void usage(FILE *f)
 		"  126  the command was found but could not be executed\n"
 		"  127  the command was not found\n\n"
 		"proxyvpn up [--proxy URL] [--killswitch|--no-killswitch] [--allow-dns IP]...\n"
-		"            [--exclude CIDR]... [--tun NAME] [--mtu N] [--state-dir DIR] [-v|-q]\n"
+		"            [--exclude CIDR]... [--tun NAME] [--mtu N] [--table N] [--mark N]\n"
+		"            [--priority N] [--state-dir DIR] [-v|-q]\n"
 		"  Runs in the foreground until SIGINT, SIGTERM or SIGHUP, then tears down.\n"
 		"  Needs CAP_NET_ADMIN (root, or: setcap cap_net_admin+ep on the binary).\n"
 		"  Creates TUN NAME (default pvpn0; 198.18.0.1/32, fd70:7678::1/128), the\n"
@@ -60,16 +61,23 @@ void usage(FILE *f)
 		"  --exclude CIDR   never redirected, allowed out (repeatable)\n"
 		"  --tun NAME       TUN name, 1-15 of [A-Za-z0-9_.-] (default pvpn0)\n"
 		"  --mtu N          TUN MTU, 1280-65535 (default 1500)\n"
+		"  --table N        routing table id, not 252-255 (default: the first free from 28790)\n"
+		"  --mark N         fwmark, decimal or 0x hex (default: the first free from 0x7076)\n"
+		"  --priority N     ip rule priority, 1-32765 (default: the first free from 5200)\n"
+		"                   A value given that a route or rule not ours uses is refused.\n"
 		"  --state-dir DIR  default /run/proxyvpn (root), else $XDG_RUNTIME_DIR/proxyvpn\n"
+		"  If up dies, the killswitch and rules stay (nothing leaks) and TCP is refused\n"
+		"  at once until `proxyvpn down' or the next up removes them.\n"
 		"  Exit: 0 after a clean teardown; 1 no CAP_NET_ADMIN, state dir unusable or\n"
 		"  another up running (its pid is named); 2 usage; 125 a setup step failed\n"
 		"  (named; what was done is undone).\n\n"
 		"proxyvpn down [--state-dir DIR] [-v|-q]\n"
 		"  Removes what a dead up installed (from the state file, else what carries\n"
 		"  our tags). Exit 0 also when nothing is up; 1 if an up is still running.\n\n"
-		"proxyvpn status [--state-dir DIR]\n"
-		"  Prints the state record and whether its up runs. Exit 0 if an up runs,\n"
-		"  3 if none does. No live counters yet.\n",
+		"proxyvpn status [--json] [--state-dir DIR]\n"
+		"  Prints the state record, whether its up runs and, from its control socket\n"
+		"  (DIR/ctl, 0600; root and the user that ran up), the live counters and\n"
+		"  connections. --json: one JSON object. Exit 0 if an up runs, 3 if none does.\n",
 		PROXY_URL_DEFAULT);
 }
 
