@@ -13,7 +13,8 @@ set -euo pipefail
 
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev)
 TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
-	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables)
+	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables
+	iptables)
 
 want=("${BUILD[@]}")
 case ${1:-} in

@@ -26,6 +26,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "fw.h"
+#include "fw-ipt.h"
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
@@ -58,6 +59,7 @@ struct up_opts {
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
 	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
+	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall;	/* --firewall */
 };
 
 struct up_run {
@@ -369,6 +371,16 @@ static int undo_record(const struct state *s)
 			log_info("removed nftables table inet %s", FW_TABLE);
 		}
 	}
+	if (state_has(s, STATE_OBJ_IPT_CHAIN)) {
+		ret = fw_ipt_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing our iptables chains: %s", err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed our iptables chains (PROXYVPN-*)");
+		}
+	}
 	if (state_has(s, STATE_OBJ_LINK) && link_exists(s->tun))
 		log_info("a link named %s exists: not ours any more (our TUN goes with its "
 			 "process), left alone",
@@ -416,6 +428,18 @@ static int undo_by_tag(bool *found)
 		}
 	} else if (ret == -EEXIST) {
 		log_info("nftables table inet %s is not tagged as ours: left alone", FW_TABLE);
+	}
+	/* the iptables fallback is root only: so is finding its leftovers */
+	if (fw_ipt_present() == 1) {
+		*found = true;
+		ret = fw_ipt_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing our iptables chains: %s", err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed our iptables chains (PROXYVPN-*)");
+		}
 	}
 	return first;
 }
@@ -512,6 +536,7 @@ enum {
 	OPT_TABLE,
 	OPT_MARK,
 	OPT_PRIORITY,
+	OPT_FIREWALL,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -548,6 +573,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"table", required_argument, NULL, OPT_TABLE},
 		{"mark", required_argument, NULL, OPT_MARK},
 		{"priority", required_argument, NULL, OPT_PRIORITY},
+		{"firewall", required_argument, NULL, OPT_FIREWALL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -621,6 +647,18 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			if (cli_u32(optarg, true, 1, UINT32_MAX, &o->mark) < 0) {
 				log_error("--mark must be 1-4294967295 (decimal or 0x hex): `%s'",
 					  optarg);
+				return -1;
+			}
+			break;
+		case OPT_FIREWALL:
+			if (!strcmp(optarg, "auto")) {
+				o->firewall = UP_FW_AUTO;
+			} else if (!strcmp(optarg, "nft") || !strcmp(optarg, "nftables")) {
+				o->firewall = UP_FW_NFT;
+			} else if (!strcmp(optarg, "iptables")) {
+				o->firewall = UP_FW_IPT;
+			} else {
+				log_error("--firewall must be auto, nft or iptables: `%s'", optarg);
 				return -1;
 			}
 			break;
@@ -730,6 +768,75 @@ static int ctl_start(struct up_run *run, const struct engine *eng, int ctl_fd)
 	return ret < 0 ? -1 : 0;
 }
 
+static int fw_down(enum state_fw fw, char *err, size_t errlen)
+{
+	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen) : fw_remove(err, errlen);
+}
+
+/* The iptables fallback's chains, recorded (4 or 6, table, chain). */
+static int record_ipt(struct state *s, bool killswitch, bool ipv6)
+{
+	const char *fam[2] = {"4", "6"};
+	int i, ret = 0;
+
+	s->fw = STATE_FW_IPTABLES;
+	snprintf(s->fw_table, sizeof(s->fw_table), "%s", "filter");
+	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", "PROXYVPN");
+	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
+		ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
+		if (!ret && killswitch)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_KS, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_MARK,
+				      NULL);
+	}
+	return ret;
+}
+
+/*
+ * The firewall step: nftables (libnftables), or the iptables fallback when
+ * asked, or (auto) when nftables fails and we are root. Each backend is
+ * recorded before it is applied. *on tells teardown what to remove. 0 or
+ * -1 (logged).
+ */
+static int firewall_up(int dirfd, struct state *s, const struct up_opts *o,
+		       const struct fw_cfg *fc, bool ipv6, enum state_fw *on)
+{
+	char err[256];
+	int ret;
+
+	if (o->firewall != UP_FW_IPT) {
+		if (obj_add(s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 ||
+		    !save(dirfd, s))
+			return -1;
+		*on = STATE_FW_NFTABLES;
+		ret = fw_apply(fc, err, sizeof(err));
+		if (ret == 0)
+			return 0;
+		if (ret == -EEXIST)
+			*on = 0; /* a look-alike table: not ours to remove */
+		if (ret == -EEXIST || o->firewall == UP_FW_NFT || geteuid() != 0) {
+			log_error("up: firewall: %s%s", err, o->firewall == UP_FW_AUTO &&
+				  ret != -EEXIST ? " (the iptables fallback needs root)" : "");
+			return -1;
+		}
+		log_warnx("up: nftables failed (%s): using the iptables fallback", err);
+		if (fw_remove(err, sizeof(err)) < 0)
+			log_warnx("up: removing a partial nftables table: %s", err);
+		*on = 0;
+		s->nobj--;	/* the nft-table record, the last one */
+	}
+	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
+		return -1;
+	*on = STATE_FW_IPTABLES;
+	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
+	if (ret < 0) {
+		log_error("up: firewall (iptables): %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs the engine on tun_fd and ctl_fd (both taken over) until a signal. 0 or -1 (logged). */
 static int run_engine(int tun_fd, int ctl_fd, const struct engine_cfg *ecfg, const char *tun)
 {
@@ -795,7 +902,8 @@ static int up_install(int dirfd, struct up_opts *o,
 	struct fw_net proxy;
 	char name[IFNAMSIZ], ifx[16], err[256];
 	int tun_fd, ctl_fd, ifindex = 0, ret, status = EXIT_SETUP;
-	bool fw_on = false, routes_on = false, left = false;
+	enum state_fw fw_on = 0;	/* the backend to undo, 0 = none */
+	bool routes_on = false, left = false;
 
 	rc.ipv6 = ipv6_enabled();
 	ret = route_pick(&rc, &busy);
@@ -824,17 +932,9 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	/* Recorded before each step: a SIGKILL anywhere leaves a record. */
-	if (obj_add(&s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 || !save(dirfd, &s))
-		goto undo;
 	fw_cfg_fill(&fc, o, name, rc.mark, &s, &proxy);
-	fw_on = true;
-	ret = fw_apply(&fc, err, sizeof(err));
-	if (ret < 0) {
-		log_error("up: firewall: %s", err);
-		if (ret == -EEXIST)
-			fw_on = false; /* a look-alike table: not ours to remove */
+	if (firewall_up(dirfd, &s, o, &fc, rc.ipv6, &fw_on) < 0)
 		goto undo;
-	}
 	if (record_routes(&s, &rc) < 0 || !save(dirfd, &s))
 		goto undo;
 	ret = route_install(&rc, err, sizeof(err));
@@ -843,9 +943,9 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s", name, rc.table,
-		 rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off");
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s)", name,
+		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
+		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables");
 	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
 	if (ctl_fd < 0) {
 		log_error("up: %s", err);
@@ -862,7 +962,7 @@ undo:
 		log_error("up: teardown: %s", err);
 		left = true;
 	}
-	if (fw_on && fw_remove(err, sizeof(err)) < 0) {
+	if (fw_on && fw_down(fw_on, err, sizeof(err)) < 0) {
 		log_error("up: teardown: firewall: %s", err);
 		left = true;
 	}
@@ -1020,7 +1120,10 @@ static void print_state(const struct state *s)
 	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
 	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
 	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
-	printf("firewall: nftables table inet %s\n", s->fw_table);
+	if (s->fw == STATE_FW_IPTABLES)
+		printf("firewall: iptables chains %s-* (tagged \"%s\")\n", s->fw_chain, FW_TAG);
+	else
+		printf("firewall: nftables table inet %s\n", s->fw_table);
 	printf("started: %lld (unix time)\n", (long long)s->start);
 	for (i = 0; i < s->nobj; i++) {
 		printf("object: %s", state_kind_name(s->obj[i].kind));

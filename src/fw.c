@@ -94,7 +94,7 @@ static bool nets_ok(const struct fw_net *v, size_t n)
 	return true;
 }
 
-static int cfg_ok(const struct fw_cfg *c)
+int fw_cfg_check(const struct fw_cfg *c)
 {
 	if (!c || !tun_ok(c->tun) || c->mark == 0)
 		return -EINVAL;
@@ -115,24 +115,35 @@ static size_t count_family(const struct fw_net *v, size_t n, int family)
 	return k;
 }
 
-/* One set element: the address with its host bits cleared, "/len" unless a host. */
-static void put_net(struct sb *b, const struct fw_net *x)
+int fw_net_str(const struct fw_net *x, char *out, size_t len)
 {
 	unsigned int bits = x->family == AF_INET ? 32 : 128, i;
 	uint8_t a[16] = {0};
 	char s[INET6_ADDRSTRLEN];
+	int n;
 
 	memcpy(a, x->addr, bits / 8);
 	for (i = x->prefix; i < bits; i++)
 		a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
-	if (!inet_ntop(x->family, a, s, sizeof(s))) {
-		b->over = true; /* cannot happen for validated families */
+	if (!inet_ntop(x->family, a, s, sizeof(s)))
+		return -EINVAL; /* cannot happen for validated families */
+	if (x->prefix == bits)
+		n = snprintf(out, len, "%s", s);
+	else
+		n = snprintf(out, len, "%s/%u", s, x->prefix);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+/* One set element: the address with its host bits cleared, "/len" unless a host. */
+static void put_net(struct sb *b, const struct fw_net *x)
+{
+	char s[FW_NET_STRLEN];
+
+	if (fw_net_str(x, s, sizeof(s)) < 0) {
+		b->over = true;
 		return;
 	}
-	if (x->prefix == bits)
-		put(b, "%s", s);
-	else
-		put(b, "%s/%u", s, x->prefix);
+	put(b, "%s", s);
 }
 
 /*
@@ -189,7 +200,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	char port[32];
 	int ret;
 
-	ret = cfg_ok(c);
+	ret = fw_cfg_check(c);
 	if (ret)
 		return ret;
 	if (len)

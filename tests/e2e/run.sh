@@ -87,6 +87,7 @@ TESTS=(
 	"limits-socks5        limits     socks5      60"
 	"up-socks5            up         socks5      90"
 	"upctl-socks5         upctl      socks5      90"
+	"upipt-socks5         upipt      socks5      120"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
