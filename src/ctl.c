@@ -46,20 +46,29 @@ int ctl_parse_request(const char *buf, size_t len)
 	return -EINVAL;
 }
 
-#define ES(f) { #f, offsetof(struct engine_stats, f) }
-#define TS(f) { #f, offsetof(struct tcp_stats, f) }
+#define ES(f)                                                                                      \
+	{                                                                                          \
+#f, offsetof(struct engine_stats, f)                                               \
+	}
+#define TS(f)                                                                                      \
+	{                                                                                          \
+#f, offsetof(struct tcp_stats, f)                                                  \
+	}
 static const struct counter {
 	const char *name;
 	size_t off;
-} eng_counters[] = {
-	ES(pkts_in), ES(pkts_out), ES(pkts_bad), ES(pkts_unsupported), ES(tun_write_err),
-	ES(sessions_total), ES(sessions_failed),
-}, tcp_counters[] = {
-	TS(segs_in), TS(segs_out), TS(bad_csum), TS(bad_hdr), TS(rst_out), TS(rst_in),
-	TS(retrans), TS(syn_refused), TS(conns_open), TS(ooo_dropped), TS(beyond_window),
-	TS(dup_segs), TS(ooo_queued), TS(sack_rexmit), TS(paws_dropped), TS(challenge_acks),
-	TS(limit_refused), TS(ka_timeouts), TS(idle_timeouts), TS(handshakes), TS(rto_fired),
-	TS(lost_rexmit), TS(tlp), TS(undo),
+} eng_counters[] =
+	{
+		ES(pkts_in),	   ES(pkts_out),       ES(pkts_bad),	    ES(pkts_unsupported),
+		ES(tun_write_err), ES(sessions_total), ES(sessions_failed),
+},
+  tcp_counters[] = {
+	  TS(segs_in),	     TS(segs_out),    TS(bad_csum),	 TS(bad_hdr),
+	  TS(rst_out),	     TS(rst_in),      TS(retrans),	 TS(syn_refused),
+	  TS(conns_open),    TS(ooo_dropped), TS(beyond_window), TS(dup_segs),
+	  TS(ooo_queued),    TS(sack_rexmit), TS(paws_dropped),	 TS(challenge_acks),
+	  TS(limit_refused), TS(ka_timeouts), TS(idle_timeouts), TS(handshakes),
+	  TS(rto_fired),     TS(lost_rexmit), TS(tlp),		 TS(undo),
 };
 #undef ES
 #undef TS
@@ -127,7 +136,7 @@ static size_t conns_json(struct jbuf *b, const struct session_info *conns, size_
 		jb_printf(b, ",\"bytes_up\":%llu,\"bytes_down\":%llu,\"age_ms\":%llu}",
 			  (unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
 			  (unsigned long long)c->age_ms);
-		if (b->full) {	/* cannot happen with the room check; never emit half an entry */
+		if (b->full) { /* cannot happen with the room check; never emit half an entry */
 			b->full = false;
 			b->len = mark;
 			b->p[mark] = '\0';
@@ -138,8 +147,8 @@ static size_t conns_json(struct jbuf *b, const struct session_info *conns, size_
 	return i;
 }
 
-static void reply_json(struct jbuf *b, const struct ctl_live *l,
-		       const struct session_info *conns, size_t n, size_t total)
+static void reply_json(struct jbuf *b, const struct ctl_live *l, const struct session_info *conns,
+		       size_t n, size_t total)
 {
 	size_t listed;
 
@@ -160,8 +169,8 @@ static void reply_json(struct jbuf *b, const struct ctl_live *l,
 	jb_raw(b, "}\n");
 }
 
-static void reply_text(struct jbuf *b, const struct ctl_live *l,
-		       const struct session_info *conns, size_t n, size_t total)
+static void reply_text(struct jbuf *b, const struct ctl_live *l, const struct session_info *conns,
+		       size_t n, size_t total)
 {
 	const struct engine_stats *e = l->eng;
 	const struct tcp_stats *t = l->tcp;
@@ -176,20 +185,22 @@ static void reply_text(struct jbuf *b, const struct ctl_live *l,
 		  (unsigned long long)e->tun_write_err);
 	jb_printf(b, "sessions: %zu open, %llu in all, %llu failed\n", l->sessions,
 		  (unsigned long long)e->sessions_total, (unsigned long long)e->sessions_failed);
-	jb_printf(b, "tcp: %zu flows (%zu handshaking), %zu buffer bytes; segments in %llu, "
-		  "out %llu, retransmitted %llu; resets in %llu, out %llu; refused at limits %llu\n",
-		  l->conns, l->pending, l->mem, (unsigned long long)t->segs_in,
-		  (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
-		  (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
-		  (unsigned long long)t->limit_refused);
+	jb_printf(
+		b,
+		"tcp: %zu flows (%zu handshaking), %zu buffer bytes; segments in %llu, "
+		"out %llu, retransmitted %llu; resets in %llu, out %llu; refused at limits %llu\n",
+		l->conns, l->pending, l->mem, (unsigned long long)t->segs_in,
+		(unsigned long long)t->segs_out, (unsigned long long)t->retrans,
+		(unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
+		(unsigned long long)t->limit_refused);
 	for (i = 0; i < n && jb_room(b) >= CTL_TAIL_ROOM; i++) {
 		const struct session_info *c = &conns[i];
 
 		endpoint(src, sizeof(src), c->family, c->src, c->sport);
 		endpoint(dst, sizeof(dst), c->family, c->dst, c->dport);
 		jb_printf(b, "conn %u: %s -> %s %s (%s), up %llu, down %llu bytes, age %llu s\n",
-			  c->id, src, dst, c->tcp_state, c->phase,
-			  (unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
+			  c->id, src, dst, c->tcp_state, c->phase, (unsigned long long)c->bytes_up,
+			  (unsigned long long)c->bytes_down,
 			  (unsigned long long)(c->age_ms / 1000));
 	}
 	if (i < total)
@@ -248,7 +259,7 @@ int ctl_listen(int dirfd, char *err, size_t errlen)
 	if (fd < 0)
 		goto fail;
 	step = "bind";
-	old = umask(0177);	/* the socket file is made 0600 */
+	old = umask(0177); /* the socket file is made 0600 */
 	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (ret < 0)
@@ -438,8 +449,8 @@ static void accept_io(struct loop_io *io, uint32_t events)
 	}
 }
 
-int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e,
-		    int listen_fd, uid_t owner)
+int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e, int listen_fd,
+		    uid_t owner)
 {
 	size_t i;
 	int fl, ret;

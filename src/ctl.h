@@ -30,36 +30,36 @@
 #define CTL_SOCK "ctl"
 
 enum {
-	CTL_MAX_CLIENTS = 4,		/* more at once are closed unanswered */
-	CTL_REQ_MAX = 64,		/* request line, newline included */
-	CTL_CONNS_MAX = 1000,		/* connections listed in a reply */
-	CTL_REPLY_MAX = 384 * 1024,	/* 1000 IPv6 flows fit */
-	CTL_TIMEOUT_MS = 5000,		/* a client gets this long, request to last byte */
-	CTL_ACCEPT_BATCH = 16,		/* accept()s per wakeup */
+	CTL_MAX_CLIENTS = 4,	    /* more at once are closed unanswered */
+	CTL_REQ_MAX = 64,	    /* request line, newline included */
+	CTL_CONNS_MAX = 1000,	    /* connections listed in a reply */
+	CTL_REPLY_MAX = 384 * 1024, /* 1000 IPv6 flows fit */
+	CTL_TIMEOUT_MS = 5000,	    /* a client gets this long, request to last byte */
+	CTL_ACCEPT_BATCH = 16,	    /* accept()s per wakeup */
 };
 
 enum ctl_req {
-	CTL_REQ_STATUS = 1,		/* JSON */
+	CTL_REQ_STATUS = 1, /* JSON */
 	CTL_REQ_STATUS_TEXT,
 };
 
 struct ctl_client {
-	struct loop_io io;		/* fd -1: slot free */
+	struct loop_io io; /* fd -1: slot free */
 	struct timer timer;
 	struct ctl_server *srv;
 	char req[CTL_REQ_MAX];
 	size_t reqlen;
-	char *reply;			/* malloc'd when the request is complete */
+	char *reply; /* malloc'd when the request is complete */
 	size_t replylen, sent;
 };
 
 struct ctl_server {
-	struct loop_io io;		/* the listening socket */
+	struct loop_io io; /* the listening socket */
 	struct loop *loop;
 	const struct engine *eng;
-	uid_t owner;			/* besides uid 0, the only peer answered */
-	uint64_t started;		/* loop ms at ctl_server_init */
-	uint64_t refused;		/* peers closed for their uid or for want of a slot */
+	uid_t owner;	  /* besides uid 0, the only peer answered */
+	uint64_t started; /* loop ms at ctl_server_init */
+	uint64_t refused; /* peers closed for their uid or for want of a slot */
 	struct ctl_client client[CTL_MAX_CLIENTS];
 };
 
@@ -70,8 +70,8 @@ struct ctl_live {
 	uint64_t uptime_ms;
 	const struct engine_stats *eng;
 	const struct tcp_stats *tcp;
-	size_t conns, pending, mem;	/* tcp_stack_conns/pending/mem */
-	size_t sessions;		/* live sessions (all of them, listed or not) */
+	size_t conns, pending, mem; /* tcp_stack_conns/pending/mem */
+	size_t sessions;	    /* live sessions (all of them, listed or not) */
 };
 
 /*
@@ -87,8 +87,8 @@ void ctl_unlink(int dirfd);
  * Engine side: serves listen_fd (taken over: closed by ctl_server_fini, or
  * here on failure) in loop, answering from e. 0 or -errno.
  */
-int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e,
-		    int listen_fd, uid_t owner);
+int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e, int listen_fd,
+		    uid_t owner);
 /* Closes every client and the listening fd; safe on a zeroed server. */
 void ctl_server_fini(struct ctl_server *cs);
 

@@ -23,8 +23,8 @@
 
 enum {
 	IPT_SCRIPT_MAX = 1 << 20,
-	IPT_ERR_MAX = 512,	/* of a binary's stderr kept for the message */
-	IPT_DEL_MAX = 16,	/* duplicate jumps deleted at most */
+	IPT_ERR_MAX = 512, /* of a binary's stderr kept for the message */
+	IPT_DEL_MAX = 16,  /* duplicate jumps deleted at most */
 };
 
 static const char *const ipt_dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
@@ -58,22 +58,29 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 	if (c->killswitch)
 		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
 	/* after a crash: marked TCP routed to lo by route.c's fallback gets a reset */
-	jb_printf(b, "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
-		  "/0xffffffff -j REJECT --reject-with tcp-reset\n", c->mark);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
+		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+		  c->mark);
 	if (c->killswitch) {
 		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
-		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -p tcp -m mark --mark 0x%" PRIx32
-			  "/0xffffffff -j ACCEPT\n", c->mark);
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_KS " -p tcp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j ACCEPT\n",
+			  c->mark);
 		snprintf(port, sizeof(port), "-p tcp --dport %u -j ACCEPT",
 			 (unsigned int)c->proxy_port);
 		rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family, port);
 		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
-		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family, "-p udp --dport 53 -j ACCEPT");
-		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family, "-p tcp --dport 53 -j ACCEPT");
+		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
+			  "-p udp --dport 53 -j ACCEPT");
+		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
+			  "-p tcp --dport 53 -j ACCEPT");
 		/* link-local control, as in fw.c (DHCP, ND/RS, MLD reports) */
 		if (!v6) {
-			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p udp --sport 68 --dport 67 -j ACCEPT\n");
+			jb_raw(b,
+			       "-A " FW_IPT_CHAIN_KS " -p udp --sport 68 --dport 67 -j ACCEPT\n");
 		} else {
 			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -d ff02::1:2/128 -p udp --sport 546 "
 				  "--dport 547 -j ACCEPT\n");
@@ -131,7 +138,8 @@ int fw_ipt_render(const struct fw_cfg *c, int family, char *buf, size_t len)
 
 /* ---- running the binaries (root only) ---- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -217,7 +225,9 @@ static int run_bin(const char *name, const char *const *args, const char *input,
 		out[got > 0 ? got : 0] = '\0';
 		out[strcspn(out, "\n")] = '\0';
 		seterr(err, errlen, "%s: %s", name,
-		       out[0] ? out : WIFEXITED(st) ? "failed" : "killed by a signal");
+		       out[0]	       ? out
+		       : WIFEXITED(st) ? "failed"
+				       : "killed by a signal");
 	}
 out:
 	if (in >= 0)
@@ -257,9 +267,9 @@ static int remove_family(bool v6, char *err, size_t errlen)
 
 	/* the jumps (by their full spec, so only tagged ones), killswitch last */
 	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-		const char *const del[] = {"-w", "-t", ours[i].table, "-D", ours[i].builtin,
-					   "-m", "comment", "--comment", FW_TAG, "-j",
-					   ours[i].chain, NULL};
+		const char *const del[] = {
+			"-w",	   "-t",	ours[i].table, "-D", ours[i].builtin, "-m",
+			"comment", "--comment", FW_TAG,	       "-j", ours[i].chain,   NULL};
 
 		if (!chain_exists(v6, ours[i].table, ours[i].chain))
 			continue;
@@ -295,7 +305,7 @@ int fw_ipt_remove(char *err, size_t errlen)
 	r6 = remove_family(true, e6, sizeof(e6));
 	if (!r4 && r6)
 		seterr(err, errlen, "%s", e6);
-	return r4 ? r4 : r6 == -ENOENT ? 0 : r6;	/* no ip6tables: nothing of ours there */
+	return r4 ? r4 : r6 == -ENOENT ? 0 : r6; /* no ip6tables: nothing of ours there */
 }
 
 int fw_ipt_present(void)

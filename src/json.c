@@ -21,13 +21,27 @@ size_t json_escape(char *dst, size_t cap, const char *s, size_t n)
 
 		e[0] = '\\';
 		switch (c) {
-		case '"': e[1] = '"'; break;
-		case '\\': e[1] = '\\'; break;
-		case '\b': e[1] = 'b'; break;
-		case '\f': e[1] = 'f'; break;
-		case '\n': e[1] = 'n'; break;
-		case '\r': e[1] = 'r'; break;
-		case '\t': e[1] = 't'; break;
+		case '"':
+			e[1] = '"';
+			break;
+		case '\\':
+			e[1] = '\\';
+			break;
+		case '\b':
+			e[1] = 'b';
+			break;
+		case '\f':
+			e[1] = 'f';
+			break;
+		case '\n':
+			e[1] = 'n';
+			break;
+		case '\r':
+			e[1] = 'r';
+			break;
+		case '\t':
+			e[1] = 't';
+			break;
 		default:
 			if (c >= 0x20 && c < 0x7f) {
 				e[0] = (char)c;
@@ -88,7 +102,7 @@ void jb_printf(struct jbuf *b, const char *fmt, ...)
 	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n > jb_room(b)) {
-		b->p[b->len] = '\0';	/* drop the partial append */
+		b->p[b->len] = '\0'; /* drop the partial append */
 		b->full = true;
 		return;
 	}

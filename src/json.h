@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 struct jbuf {
-	char *p;	/* always NUL-terminated */
+	char *p; /* always NUL-terminated */
 	size_t len;
-	size_t cap;	/* bytes at p, the NUL included */
-	bool full;	/* an append did not fit: the text is cut short */
+	size_t cap; /* bytes at p, the NUL included */
+	bool full;  /* an append did not fit: the text is cut short */
 };
 
 /* cap >= 1. */

@@ -21,7 +21,7 @@ static void test_u32(void **state)
 	(void)state;
 	assert_int_equal(cli_u32("100", false, 1, 200, &v), 0);
 	assert_int_equal(v, 100);
-	assert_int_equal(cli_u32("0100", false, 1, 200, &v), 0);	/* not octal */
+	assert_int_equal(cli_u32("0100", false, 1, 200, &v), 0); /* not octal */
 	assert_int_equal(v, 100);
 	assert_int_equal(cli_u32("4294967295", false, 1, UINT32_MAX, &v), 0);
 	assert_int_equal(v, UINT32_MAX);
@@ -45,7 +45,7 @@ static void test_u32(void **state)
 	assert_int_equal(cli_u32("12abc", false, 0, 200, &v), -EINVAL);
 	assert_int_equal(cli_u32("0x-1", true, 0, 200, &v), -EINVAL);
 	assert_int_equal(cli_u32("0x 1", true, 0, 200, &v), -EINVAL);
-	assert_int_equal(v, 7);	/* untouched on error */
+	assert_int_equal(v, 7); /* untouched on error */
 }
 
 static void test_route_ranges(void **state)

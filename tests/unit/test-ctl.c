@@ -72,17 +72,17 @@ static void test_jbuf(void **state)
 	assert_string_equal(mem, "\"k\":\"v\\n\"");
 	assert_false(b.full);
 	assert_int_equal(jb_room(&b), 15 - 9);
-	jb_str(&b, "123456", 6);	/* 8 bytes: does not fit, nothing written */
+	jb_str(&b, "123456", 6); /* 8 bytes: does not fit, nothing written */
 	assert_true(b.full);
 	assert_string_equal(mem, "\"k\":\"v\\n\"");
-	jb_raw(&b, "x");		/* dropped once full */
+	jb_raw(&b, "x"); /* dropped once full */
 	assert_string_equal(mem, "\"k\":\"v\\n\"");
 	jb_init(&b, mem, sizeof(mem));
-	jb_printf(&b, "%s", "0123456789abcdef");	/* 16 > 15: dropped whole */
+	jb_printf(&b, "%s", "0123456789abcdef"); /* 16 > 15: dropped whole */
 	assert_true(b.full);
 	assert_string_equal(mem, "");
 	jb_init(&b, mem, sizeof(mem));
-	jb_printf(&b, "%s", "0123456789abcde");		/* exactly 15 fits */
+	jb_printf(&b, "%s", "0123456789abcde"); /* exactly 15 fits */
 	assert_false(b.full);
 	assert_int_equal(b.len, 15);
 	assert_int_equal(jb_room(&b), 0);
@@ -109,7 +109,7 @@ static void test_parse_request(void **state)
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX - 1), -EAGAIN);
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX), -EINVAL);
-	big[CTL_REQ_MAX] = '\n';	/* a newline past the limit does not count */
+	big[CTL_REQ_MAX] = '\n'; /* a newline past the limit does not count */
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX + 1), -EINVAL);
 }
 
@@ -118,8 +118,15 @@ static struct tcp_stats ts = {.segs_in = 33, .handshakes = 2, .undo = 7};
 
 static void live(struct ctl_live *l)
 {
-	*l = (struct ctl_live){.version = "9.9\"x", .pid = 42, .uptime_ms = 1500, .eng = &es,
-			       .tcp = &ts, .conns = 2, .pending = 1, .mem = 4096, .sessions = 2};
+	*l = (struct ctl_live){.version = "9.9\"x",
+			       .pid = 42,
+			       .uptime_ms = 1500,
+			       .eng = &es,
+			       .tcp = &ts,
+			       .conns = 2,
+			       .pending = 1,
+			       .mem = 4096,
+			       .sessions = 2};
 }
 
 static void conn(struct session_info *c, int family, const char *src, uint16_t sport,
@@ -165,7 +172,8 @@ static void test_reply_json(void **state)
 				    "\"dst\":\"198.51.100.20:80\",\"state\":\"ESTABLISHED\","
 				    "\"phase\":\"relay\",\"bytes_up\":100,\"bytes_down\":200,"
 				    "\"age_ms\":2500}"));
-	assert_non_null(strstr(mem, "\"src\":\"[2001:db8:1::2]:40001\",\"dst\":\"[2001:db8:2::20]:443\""));
+	assert_non_null(
+		strstr(mem, "\"src\":\"[2001:db8:1::2]:40001\",\"dst\":\"[2001:db8:2::20]:443\""));
 	assert_non_null(strstr(mem, "\"connections_listed\":2,\"connections_truncated\":false}\n"));
 	assert_null(strchr(mem, '\n') + 1 == mem + b.len ? NULL : "more than one line");
 	/* a detached flow has no addresses */
@@ -206,9 +214,11 @@ static void test_reply_truncated(void **state)
 
 		assert_non_null(big);
 		jb_init(&b, big, CTL_REPLY_MAX);
-		assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS, &l, c, CTL_CONNS_MAX,
-						  CTL_CONNS_MAX), 0);
-		assert_non_null(strstr(big, "\"connections_listed\":1000,\"connections_truncated\":false}"));
+		assert_int_equal(
+			ctl_reply_status(&b, CTL_REQ_STATUS, &l, c, CTL_CONNS_MAX, CTL_CONNS_MAX),
+			0);
+		assert_non_null(strstr(
+			big, "\"connections_listed\":1000,\"connections_truncated\":false}"));
 		free(big);
 	}
 	/* too small for even the counters */
@@ -268,7 +278,7 @@ struct srv {
 	struct proxy_url url;
 	struct loop_io done_io;
 	int tun[2];
-	char *res;		/* what the client writes, until it exits (EOF) */
+	char *res; /* what the client writes, until it exits (EOF) */
 	size_t len, cap;
 };
 
@@ -297,7 +307,8 @@ static void srv_start(struct srv *s, uid_t owner)
 	assert_int_equal(url_parse("socks5://127.0.0.1:9", &s->url, &why), 0);
 	cfg.proxy = &s->url;
 	assert_int_equal(loop_init(&s->loop), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s->tun), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s->tun),
+			 0);
 	assert_int_equal(engine_init(&s->eng, &s->loop, s->tun[0], &cfg), 0);
 	fd = ctl_listen(dirfd_, err, sizeof(err));
 	assert_true(fd >= 0);
@@ -396,7 +407,7 @@ static void test_server_other_uid(void **state)
 	assert_int_equal(fchmodat(dirfd_, CTL_SOCK, 0666, 0), 0);
 	run_client(&s, 65534, query_json, res, sizeof(res));
 	assert_int_equal(s.ctl.refused, 1);
-	assert_string_equal(res, "error -104");	/* -ECONNRESET: closed unanswered */
+	assert_string_equal(res, "error -104"); /* -ECONNRESET: closed unanswered */
 	/* root is answered with owner 0 */
 	run_client(&s, (uid_t)-1, query_json, res, sizeof(res));
 	assert_true(strncmp(res, "{\"version\":", 11) == 0);

@@ -91,9 +91,16 @@ static void cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[2], stru
 	ex[1] = n6("fd00::1", 8);
 	dns[0] = n4("9.9.9.9", 32);
 	dns[1] = n6("2620:fe::fe", 128);
-	*c = (struct fw_cfg){.tun = "pvpn0", .mark = 0x7076, .killswitch = true, .proxy = px,
-			     .nproxy = 2, .proxy_port = 1080, .exclude = ex, .nexclude = 2,
-			     .dns = dns, .ndns = 2};
+	*c = (struct fw_cfg){.tun = "pvpn0",
+			     .mark = 0x7076,
+			     .killswitch = true,
+			     .proxy = px,
+			     .nproxy = 2,
+			     .proxy_port = 1080,
+			     .exclude = ex,
+			     .nexclude = 2,
+			     .dns = dns,
+			     .ndns = 2};
 }
 
 static void test_golden(void **state)
@@ -121,9 +128,11 @@ static void test_v6_killswitch(void **state)
 	(void)state;
 	cfg(&c, px, ex, dns);
 	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
-	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d 2001:db8::10 -p tcp --dport 1080 -j ACCEPT\n"));
+	assert_non_null(
+		strstr(buf, "-A PROXYVPN-KS -d 2001:db8::10 -p tcp --dport 1080 -j ACCEPT\n"));
 	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d 2620:fe::fe -p udp --dport 53 -j ACCEPT\n"));
-	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d ff02::1:2/128 -p udp --sport 546 --dport 547"));
+	assert_non_null(
+		strstr(buf, "-A PROXYVPN-KS -d ff02::1:2/128 -p udp --sport 546 --dport 547"));
 	assert_non_null(strstr(buf, "--icmpv6-type 135 -m hl --hl-eq 255 -j ACCEPT\n"));
 	assert_non_null(strstr(buf, "--icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT\n"));
 	assert_non_null(strstr(buf, "-A PROXYVPN-KS -j REJECT --reject-with adm-prohibited\n"));
