@@ -755,13 +755,16 @@ static void raise_nofile(void)
 	}
 }
 
+/* The uid that ran `up` (read before anything could change it): ctl answers it and root. */
+static uid_t up_uid;
+
 /*
  * The control socket's server, in the engine's loop: it needs only the
  * listening fd (taken over) and the engine. 0 or -1 (logged).
  */
 static int ctl_start(struct up_run *run, const struct engine *eng, int ctl_fd)
 {
-	int ret = ctl_server_init(&run->ctl, &run->loop, eng, ctl_fd, getuid());
+	int ret = ctl_server_init(&run->ctl, &run->loop, eng, ctl_fd, up_uid);
 
 	if (ret < 0)
 		log_error("up: control socket: %s", strerror(-ret));
@@ -988,6 +991,7 @@ int cmd_up(int argc, char **argv)
 	int dirfd, lockfd, ret, status;
 	bool found;
 
+	up_uid = getuid();
 	ret = parse_up(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
