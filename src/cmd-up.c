@@ -787,6 +787,9 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", "PROXYVPN");
 	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_GUARD,
+				      NULL);
 		if (!ret && killswitch)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_KS, NULL);
 		if (!ret)

@@ -109,6 +109,7 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 {
 	jb_raw(b, "*mangle\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -o lo -j RETURN\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
@@ -116,8 +117,16 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
 	jb_printf(b, "-A " FW_IPT_CHAIN_MARK " -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n",
 		  c->mark);
+	/* marked TCP leaves by the TUN or goes to lo, never elsewhere (see fw.c) */
+	jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -o lo -j RETURN\n");
+	jb_printf(b, "-A " FW_IPT_CHAIN_GUARD " -o %s -j RETURN\n", c->tun);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_GUARD " -p tcp -m mark --mark 0x%" PRIx32
+		  "/0xffffffff -j DROP\n",
+		  c->mark);
 	/* mangle OUTPUT routes a packet again when its mark changed */
 	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_MARK "\n");
+	jb_raw(b, "-I POSTROUTING 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_GUARD "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
@@ -257,6 +266,7 @@ static const struct ours {
 } ours[] = {
 	{"mangle", "OUTPUT", FW_IPT_CHAIN_MARK},
 	{"filter", "OUTPUT", FW_IPT_CHAIN_KS},
+	{"mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD},
 	{"filter", "INPUT", FW_IPT_CHAIN_FF},
 };
 

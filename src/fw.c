@@ -21,7 +21,8 @@
 #define CHAIN_MARK "mark_tcp"
 #define CHAIN_KS   "killswitch"
 #define CHAIN_FF   "fail_fast"
-enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
+#define CHAIN_GUARD "mark_guard"
+enum { FF_RULES = 1, GUARD_RULES = 1 }; /* rules in CHAIN_FF, CHAIN_GUARD */
 
 enum {
 	SCRIPT_MIN = 16384,
@@ -251,6 +252,24 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
+	/*
+	 * Marked TCP leaves by the TUN, or (after a crash) goes to lo; never
+	 * elsewhere. A socket bound to the uplink (SO_BINDTODEVICE) matches
+	 * neither of our dev routes, and when the lookup fails the kernel
+	 * assumes its destination is on-link and sends it out of the bound
+	 * device: out, if a router answers ARP for it. Drop it, with or
+	 * without the killswitch (whose accept of marked TCP cannot override
+	 * a drop in another base chain). In postrouting, because only there
+	 * is oif the device after the route chain's reroute (in output it is
+	 * still the first lookup's); reject is not allowed there.
+	 */
+	put(&b, "\tchain " CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
+		"policy accept;\n");
+	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto tcp drop",
+	     c->mark, c->tun);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
 	if (c->killswitch) {
 		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
@@ -367,7 +386,7 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	int nmark, nks, nff; /* rules per chain, -1 if the chain is missing */
+	int nmark, nks, nff, nguard; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -389,7 +408,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = l->nff = -1;
+	l->nmark = l->nks = l->nff = l->nguard = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -418,6 +437,8 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nks;
 		else if (starts(line, n, "\tchain " CHAIN_FF " {"))
 			cur = &l->nff;
+		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
+			cur = &l->nguard;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -542,14 +563,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != FF_RULES) {
+	    l.nff != FF_RULES || l.nguard != GUARD_RULES) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules, %d/%d fail-fast rules",
+		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
-		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES);
+		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
+		       l.nguard, GUARD_RULES);
 		ret = -EPROTO;
 	}
 out:

@@ -28,9 +28,10 @@
  * answers it with a reset, so apps fail at once instead of hanging (the
  * unreachable route alone drops it silently inside the output hook's
  * reroute, which TCP does not report to connect()). The unreachable default
- * behind both catches what neither may take: a socket bound to another
- * device (SO_BINDTODEVICE) matches neither dev route and would otherwise
- * fall through to the main table.
+ * behind both ends the lookup in our table for what neither matches (a
+ * socket bound to another device), which would otherwise fall through to
+ * the main table; the kernel then assumes such a destination on-link, and
+ * fw.c's mark_guard chain drops what would leave that way.
  */
 #define ROUTE_METRIC_FALLBACK 0xfffffffeu
 #define ROUTE_METRIC_UNREACH  0xffffffffu

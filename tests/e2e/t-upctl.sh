@@ -293,4 +293,39 @@ except OSError as e:
 	n_cli "$E2E_PROXYVPN" down --state-dir "$SD" >"$T_OUT/down.log" 2>&1 || fail "down ($ks): $(cat "$T_OUT/down.log")"
 done
 
+# --- (7) a socket bound to the uplink: its marked TCP matches neither of our
+# dev routes, and the kernel then assumes the destination is on-link; with a
+# router that answers ARP for it (here: a static neighbour entry for DST's
+# address with PRX's MAC) the SYN would leave by the uplink. It is dropped
+# after the reroute (postrouting: reject is not allowed there, so the
+# connect times out; nothing may leave).
+prx_mac=$(n_prx cat /sys/class/net/r0/address)
+n_cli ip neigh replace "$DST4" lladdr "$prx_mac" dev c0 nud permanent || fail "static neighbour"
+on_exit "n_cli ip neigh del $DST4 dev c0 2>/dev/null"
+# positive control: without proxyvpn the bound probe is counted at PRX
+l0=$(leaks)
+n_cli timeout 10 curl -sS --noproxy '*' --max-time 1 --interface c0 -o /dev/null \
+	"http://$DST4:$HTTP_PORT/small" 2>/dev/null || true
+[ "$(($(leaks) - l0))" -gt 0 ] || fail "control: a bound SYN from CLI is not counted at PRX"
+for ks in --killswitch --no-killswitch; do
+	start_up "$T_OUT/up-bound$ks.log" "$ks"
+	l0=$(leaks)
+	r=$(n_cli timeout 30 "$PY" -c '
+import errno, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"c0")
+s.settimeout(2)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+' "$DST4" "$HTTP_PORT")
+	sleep 0.2
+	assert_eq "$(($(leaks) - l0))" 0 "TCP packets at PRX from a socket bound to the uplink ($ks)"
+	[ "$r" != connected ] || fail "a socket bound to the uplink connected ($ks)"
+	stop_up
+done
+n_cli ip neigh del "$DST4" dev c0
+
 log "upctl: status --json lists the live flow with counters; ctl 0600; uid 65534 refused; hostile clients harmless; socket removed by teardown and by down; --table/--mark/--priority used, recorded, removed, refused when taken; after a crash TCP is refused at once, 0 leaked"

@@ -80,7 +80,9 @@ snapshot() {
 	{
 		n_cli ip rule; n_cli ip -6 rule
 		n_cli ip route show table all; n_cli ip -6 route show table all
-		n_cli ip link
+		# (in the legacy run's private mount namespace, netns that other runs
+		# created since are not mounted: ip says so on stderr)
+		n_cli ip link 2>/dev/null
 		n_cli iptables-save | grep -v '^#'; n_cli ip6tables-save | grep -v '^#'
 		n_cli nft list ruleset
 	} 2>&1 | sed 's/\[[0-9]*:[0-9]*\]//'	# chain packet counters
@@ -121,7 +123,7 @@ no_leak() { # WHAT
 # the tables and built-in chains iptables creates on first use (and leaves:
 # they are not ours) exist in the baseline too
 for t in iptables ip6tables; do
-	for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT"; do
+	for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
 		set -- $tc
 		n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
 			n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
@@ -143,12 +145,32 @@ for t in iptables ip6tables; do
 	grep -q -- "-A OUTPUT -m comment --comment proxyvpn -j PROXYVPN-KS" <<<"$r" || fail "$V: no $t killswitch jump: $r"
 	grep -q -- "-A INPUT -m comment --comment proxyvpn -j PROXYVPN-FF" <<<"$r" || fail "$V: no $t fail-fast jump: $r"
 	grep -q -- "-A OUTPUT -m comment --comment proxyvpn -j PROXYVPN-MARK" <<<"$r" || fail "$V: no $t mark jump: $r"
+	grep -q -- "-A POSTROUTING -m comment --comment proxyvpn -j PROXYVPN-GUARD" <<<"$r" || fail "$V: no $t guard jump: $r"
 done
 n_cli "$E2E_PROXYVPN" status --state-dir "$SD" | grep -q "^firewall: iptables chains PROXYVPN-" ||
 	fail "$V: status does not name the iptables backend"
 fetch "http://$DST4:$HTTP_PORT/small"
 fetch "http://[$DST6]:$HTTP_PORT/small"
 no_leak "up"
+# a socket bound to the uplink, with a neighbour entry that would carry its
+# SYN out (see t-upctl.sh): dropped by PROXYVPN-GUARD, nothing at PRX
+n_cli ip neigh replace "$DST4" lladdr "$(n_prx cat /sys/class/net/r0/address)" dev c0 nud permanent
+l0=$(leaks)
+r=$(n_cli timeout 30 "$PY" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"c0")
+s.settimeout(2)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print("error")
+' "$DST4" "$HTTP_PORT")
+n_cli ip neigh del "$DST4" dev c0
+sleep 0.2
+assert_eq "$r" error "$V: connect from a socket bound to the uplink"
+assert_eq "$(($(leaks) - l0))" 0 "$V: TCP packets at PRX from a socket bound to the uplink"
 
 kill -KILL "$UP_PID"
 wait_pid_exit "$UP_PID" 5 || fail "$V: up did not die on SIGKILL"

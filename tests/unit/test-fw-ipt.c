@@ -56,13 +56,18 @@ static const char golden4[] =
 	"COMMIT\n"
 	"*mangle\n"
 	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
 	"-A PROXYVPN-MARK -o lo -j RETURN\n"
 	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
 	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
 	"-A PROXYVPN-MARK -d 192.0.2.10 -j RETURN\n"
 	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
 	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
 	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
 	"COMMIT\n";
 
 static const char golden6_nokill[] =
@@ -74,13 +79,18 @@ static const char golden6_nokill[] =
 	"COMMIT\n"
 	"*mangle\n"
 	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
 	"-A PROXYVPN-MARK -o lo -j RETURN\n"
 	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
 	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
 	"-A PROXYVPN-MARK -d 2001:db8::10 -j RETURN\n"
 	"-A PROXYVPN-MARK -d fd00::/8 -j RETURN\n"
 	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
 	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
 	"COMMIT\n";
 
 static void cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[2], struct fw_net dns[2])

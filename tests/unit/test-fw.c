@@ -97,6 +97,10 @@ static const char golden_full[] =
 	"\t\ttype filter hook input priority filter; policy accept;\n"
 	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
 	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto tcp drop\n"
+	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
 	"\t\toif \"lo\" accept\n"
@@ -160,6 +164,11 @@ static const char golden_nokill[] = "create table inet proxyvpn { comment \"prox
 				    "\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp "
 				    "reset\n"
 				    "\t}\n"
+				    "\tchain mark_guard {\n"
+				    "\t\ttype filter hook postrouting priority filter; policy accept;\n"
+				    "\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta "
+				    "l4proto tcp drop\n"
+				    "\t}\n"
 				    "}\n";
 
 static const char golden_empty[] =
@@ -175,6 +184,10 @@ static const char golden_empty[] =
 	"\tchain fail_fast {\n"
 	"\t\ttype filter hook input priority filter; policy accept;\n"
 	"\t\tiif \"lo\" meta mark 0x00000001 meta l4proto tcp reject with tcp reset\n"
+	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00000001 oif != \"lo\" oifname != \"t\" meta l4proto tcp drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
