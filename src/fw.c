@@ -513,6 +513,14 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	size_t cmdlen;
 	int ret;
 
+#ifdef PROXYVPN_FAULT
+	/* test builds only: fail as on a kernel without nf_tables (e2e upipt) */
+	if (getenv("PROXYVPN_FAULT_NFT")) {
+		seterr(err, errlen, "nft apply: Could not process rule: No such file or directory "
+				    "(PROXYVPN_FAULT_NFT)");
+		return -EIO;
+	}
+#endif
 	script = render_alloc(c, &nmark, &nks, &ret);
 	if (!script) {
 		seterr(err, errlen, "firewall: %s",

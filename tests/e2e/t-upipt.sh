@@ -6,7 +6,9 @@
 # is refused at once; `down` restores CLI's rules, routes, links and
 # iptables rulesets exactly. Run twice: with iptables-nft (Debian's default
 # `iptables`) and with iptables-legacy (in a private mount namespace where
-# the legacy binary is bind-mounted over the nft one).
+# the legacy binary is bind-mounted over the nft one). With nftables failing
+# (fault build), the default --firewall auto falls back to iptables as root,
+# and --firewall nft fails naming the step, changing nothing.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -205,4 +207,38 @@ wait_pid_exit "$UP_PID" 10 || fail "$V: up did not exit on SIGTERM"
 assert_eq "$WAIT_RC" 0 "$V: up exit status after SIGTERM"
 snapshot >"$T_OUT/after"
 diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "$V: up + SIGTERM: CLI differs from before up (diff above)"
+# auto: nftables failing (the fault build's PROXYVPN_FAULT_NFT, as on a
+# kernel without nf_tables) makes up, as root, fall back to iptables
+if [ "$V" = nft ]; then
+	[ -x "$E2E_PROXYVPN_FAULT" ] || fail "no fault build at $E2E_PROXYVPN_FAULT (run: make fault)"
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" PROXYVPN_FAULT_NFT=1 "$E2E_PROXYVPN_FAULT" up \
+		--proxy "$URL" --tun pvpn0 --state-dir "$SD" -v >"$T_OUT/up4.log" 2>&1 &
+	UP_PID=$!
+	track_pid "$UP_PID"
+	deadline=$(($(now_ms) + 10000))
+	until grep -q "the host's TCP goes through" "$T_OUT/up4.log" 2>/dev/null; do
+		kill -0 "$UP_PID" 2>/dev/null || fail "up (auto, nft failing) exited: $(cat "$T_OUT/up4.log")"
+		[ "$(now_ms)" -lt "$deadline" ] || fail "up (auto, nft failing) not ready after 10 s"
+		sleep 0.05
+	done
+	grep -q "nftables failed (.*PROXYVPN_FAULT_NFT.*): using the iptables fallback" "$T_OUT/up4.log" &&
+		grep -q "killswitch on (iptables)" "$T_OUT/up4.log" ||
+		fail "up (auto) did not fall back to iptables: $(cat "$T_OUT/up4.log")"
+	n_cli nft list table inet proxyvpn >/dev/null 2>&1 && fail "up (auto, nft failing) left an nft table"
+	fetch "http://$DST4:$HTTP_PORT/small"
+	no_leak "auto fallback"
+	kill -TERM "$UP_PID"
+	wait_pid_exit "$UP_PID" 10 || fail "up (auto) did not exit on SIGTERM"
+	assert_eq "$WAIT_RC" 0 "up (auto) exit status after SIGTERM"
+	snapshot >"$T_OUT/after"
+	diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "up (auto fallback) + SIGTERM: CLI differs (diff above)"
+	# --firewall nft: no fallback, the failure named, nothing left
+	rc=0
+	n_cli env PROXYVPN_FAULT_NFT=1 "$E2E_PROXYVPN_FAULT" up --proxy "$URL" --tun pvpn0 --state-dir "$SD" \
+		--firewall nft >"$T_OUT/up5.log" 2>&1 || rc=$?
+	assert_eq "$rc" 125 "up --firewall nft with nftables failing: $(cat "$T_OUT/up5.log")"
+	grep -q "up: firewall: nft apply" "$T_OUT/up5.log" || fail "up --firewall nft: $(cat "$T_OUT/up5.log")"
+	snapshot >"$T_OUT/after"
+	diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "up --firewall nft failing: CLI differs (diff above)"
+fi
 log "upipt ($V): TCP proxied, UDP refused with 0 leaked, SIGKILL holds and fails fast, down (record, tags) and SIGTERM restore exactly"
