@@ -914,10 +914,15 @@ static int up_install(int dirfd, struct up_opts *o,
 	rc.ipv6 = ipv6_enabled();
 	ret = route_pick(&rc, &busy);
 	if (ret == -EBUSY) {
-		log_error("up: the %s you chose (%u) is already used by a route or rule that is "
+		char v[16];
+
+		if (!strcmp(busy, "fwmark"))
+			snprintf(v, sizeof(v), "0x%x", o->mark);
+		else
+			snprintf(v, sizeof(v), "%u", !strcmp(busy, "table") ? o->table : o->prio);
+		log_error("up: the %s you chose (%s) is already used by a route or rule that is "
 			  "not ours: choose another, or leave the option out to get a free one",
-			  busy, !strcmp(busy, "table") ? o->table : !strcmp(busy, "fwmark") ? o->mark
-											   : o->prio);
+			  busy, v);
 		return EXIT_SETUP;
 	}
 	if (ret < 0) {
