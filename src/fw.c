@@ -277,8 +277,11 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		rule(&b, "oifname \"%s\" accept", c->tun);
 		/*
 		 * Marked TCP is accepted whatever oifname says (the seed's
-		 * note): if the TUN is gone, our table's fallback sends it to
-		 * lo, where CHAIN_FF resets it.
+		 * note): in this hook oif is still the first lookup's device
+		 * (the uplink), not the TUN the route chain rerouted it to.
+		 * CHAIN_GUARD checks the real device in postrouting; with the
+		 * TUN gone, our table's fallback sends it to lo, where
+		 * CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
 		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
