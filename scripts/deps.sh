@@ -14,7 +14,7 @@ set -euo pipefail
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
 TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
-	dnsmasq-base)
+	dnsmasq-base iptables)
 
 want=("${BUILD[@]}")
 case ${1:-} in

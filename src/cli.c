@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The help text: keep it true to what the commands accept. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "url.h"
@@ -64,7 +67,8 @@ void usage(FILE *f)
 		"  126  the command was found but could not be executed\n"
 		"  127  the command was not found\n\n"
 		"proxyvpn up [--proxy URL] [--killswitch|--no-killswitch] [--allow-dns IP]...\n"
-		"            [--exclude CIDR]... [--tun NAME] [--mtu N] [--state-dir DIR]\n"
+		"            [--exclude CIDR]... [--tun NAME] [--mtu N] [--table N] [--mark N]\n"
+		"            [--priority N] [--firewall auto|nft|iptables] [--state-dir DIR]\n"
 		"            [--dns MODE] [--dns-server IP] [--fake-net4|6 CIDR] [--user NAME]\n"
 		"            [-v|-q]\n"
 		"  Runs in the foreground until SIGINT, SIGTERM or SIGHUP, then tears down.\n"
@@ -81,6 +85,13 @@ void usage(FILE *f)
 		"  --exclude CIDR   never redirected, allowed out (repeatable)\n"
 		"  --tun NAME       TUN name, 1-15 of [A-Za-z0-9_.-] (default pvpn0)\n"
 		"  --mtu N          TUN MTU, 1280-65535 (default 1500)\n"
+		"  --table N        routing table id, not 252-255 (default: the first free from 28790)\n"
+		"  --mark N         fwmark, decimal or 0x hex (default: the first free from 0x7076)\n"
+		"  --priority N     ip rule priority, 1-32765 (default: the first free from 5200)\n"
+		"                   A value given that a route or rule not ours uses is refused.\n"
+		"  --firewall B     nft: nftables only; iptables: chains PROXYVPN-* through\n"
+		"                   iptables-restore (root only); auto (default): nftables, and\n"
+		"                   as root the iptables fallback if nftables fails\n"
 		"  --state-dir DIR  default /run/proxyvpn (root), else $XDG_RUNTIME_DIR/proxyvpn\n"
 		"  --user NAME      as root: the unprivileged user the engine (TCP stack,\n"
 		"                   proxy clients) runs as (default proxyvpn, else nobody);\n"
@@ -89,15 +100,41 @@ void usage(FILE *f)
 		"                   by the killswitch); virtual or tcp (as for exec): DNS (UDP\n"
 		"                   and TCP 53) to any non-loopback address is redirected to\n"
 		"                   proxyvpn's resolver by nftables; resolv.conf is untouched\n"
+		"  If up dies, the killswitch and rules stay (nothing leaks) and TCP is refused\n"
+		"  at once until `proxyvpn down' or the next up removes them.\n"
 		"  Exit: 0 after a clean teardown; 1 no CAP_NET_ADMIN, state dir unusable or\n"
 		"  another up running (its pid is named); 2 usage; 125 a setup step failed\n"
 		"  (named; what was done is undone).\n\n"
 		"proxyvpn down [--state-dir DIR] [-v|-q]\n"
 		"  Removes what a dead up installed (from the state file, else what carries\n"
 		"  our tags). Exit 0 also when nothing is up; 1 if an up is still running.\n\n"
-		"proxyvpn status [--state-dir DIR]\n"
-		"  Prints the state record and whether its up runs. Exit 0 if an up runs,\n"
-		"  3 if none does. No live counters yet.\n",
+		"proxyvpn status [--json] [--state-dir DIR]\n"
+		"  Prints the state record, whether its up runs and, from its control socket\n"
+		"  (DIR/ctl, 0600; root and the user that ran up), the live counters and\n"
+		"  connections. --json: one JSON object. Exit 0 if an up runs, 3 if none does.\n",
 		PROXY_URL_DEFAULT);
 }
 
+
+int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	int base = 10;
+	char *end;
+
+	if (hex_ok && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!((s[0] >= '0' && s[0] <= '9') ||
+	      (base == 16 && ((s[0] >= 'a' && s[0] <= 'f') || (s[0] >= 'A' && s[0] <= 'F')))))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (*end)
+		return -EINVAL;
+	if (errno || v < min || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}

@@ -4,6 +4,7 @@
 #define PROXYVPN_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum exit_status {
@@ -46,5 +47,12 @@ struct engine_cfg;
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec);
 /* Cross-checks; sets the resolver's addresses and keeps the TUN's out of the pool. */
 bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6);
+
+/*
+ * A whole-string unsigned number in [min, max]: decimal (a leading 0 does
+ * not mean octal), or with hex_ok also 0x-prefixed hex; no sign, no spaces.
+ * 0, -EINVAL (not a number) or -ERANGE (outside the range).
+ */
+int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out);
 
 #endif

@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "engine.h"
 #include "fw.h"
+#include "fw-ipt.h"
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
@@ -59,6 +61,8 @@ struct up_opts {
 	size_t nexclude;
 	const char *user;		/* --user: the engine's, when run as root */
 	struct sandbox_cfg sandbox;
+	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
+	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall;	/* --firewall */
 };
 
 static void verbosity(int c)
@@ -306,6 +310,8 @@ static int record_routes(struct state *s, const struct route_cfg *rc)
 	for (i = 0; i < (rc->ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "unreachable");
 		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "local");
+		if (!ret)
 			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "dev");
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_RULE, fam[i], prio, rule, NULL);
@@ -380,6 +386,16 @@ static int undo_record(const struct state *s)
 			log_info("removed nftables table inet %s", FW_TABLE);
 		}
 	}
+	if (state_has(s, STATE_OBJ_IPT_CHAIN)) {
+		ret = fw_ipt_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing our iptables chains: %s", err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed our iptables chains (PROXYVPN-*)");
+		}
+	}
 	if (state_has(s, STATE_OBJ_LINK) && link_exists(s->tun))
 		log_info("a link named %s exists: not ours any more (our TUN goes with its "
 			 "process), left alone",
@@ -428,6 +444,18 @@ static int undo_by_tag(bool *found)
 	} else if (ret == -EEXIST) {
 		log_info("nftables table inet %s is not tagged as ours: left alone", FW_TABLE);
 	}
+	/* the iptables fallback is root only: so is finding its leftovers */
+	if (fw_ipt_present() == 1) {
+		*found = true;
+		ret = fw_ipt_remove(err, sizeof(err));
+		if (ret < 0) {
+			log_error("removing our iptables chains: %s", err);
+			if (!first)
+				first = ret;
+		} else {
+			log_info("removed our iptables chains (PROXYVPN-*)");
+		}
+	}
 	return first;
 }
 
@@ -458,6 +486,7 @@ static int cleanup_dead(int dirfd, bool *found)
 	}
 	if (ret == 0)
 		state_remove(dirfd);
+	ctl_unlink(dirfd);
 	return ret;
 }
 
@@ -507,6 +536,11 @@ enum {
 	OPT_TUN,
 	OPT_STATE_DIR,
 	OPT_USER,
+	OPT_JSON,
+	OPT_TABLE,
+	OPT_MARK,
+	OPT_PRIORITY,
+	OPT_FIREWALL,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -542,6 +576,10 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 		{"user", required_argument, NULL, OPT_USER},
 		DNS_LONG_OPTIONS,
+		{"table", required_argument, NULL, OPT_TABLE},
+		{"mark", required_argument, NULL, OPT_MARK},
+		{"priority", required_argument, NULL, OPT_PRIORITY},
+		{"firewall", required_argument, NULL, OPT_FIREWALL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -614,6 +652,40 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			if (!dns_opt_parse(c, optarg, ecfg))
 				return -1;
 			break;
+		case OPT_TABLE:
+			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->table) < 0 ||
+			    !route_table_ok(o->table)) {
+				log_error("--table must be 1-4294967295 and not 252-255 (compat, "
+					  "default, main, local): `%s'", optarg);
+				return -1;
+			}
+			break;
+		case OPT_MARK:
+			if (cli_u32(optarg, true, 1, UINT32_MAX, &o->mark) < 0) {
+				log_error("--mark must be 1-4294967295 (decimal or 0x hex): `%s'",
+					  optarg);
+				return -1;
+			}
+			break;
+		case OPT_FIREWALL:
+			if (!strcmp(optarg, "auto")) {
+				o->firewall = UP_FW_AUTO;
+			} else if (!strcmp(optarg, "nft") || !strcmp(optarg, "nftables")) {
+				o->firewall = UP_FW_NFT;
+			} else if (!strcmp(optarg, "iptables")) {
+				o->firewall = UP_FW_IPT;
+			} else {
+				log_error("--firewall must be auto, nft or iptables: `%s'", optarg);
+				return -1;
+			}
+			break;
+		case OPT_PRIORITY:
+			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->prio) < 0 || !route_prio_ok(o->prio)) {
+				log_error("--priority must be 1-%u (ahead of the main table's rule): "
+					  "`%s'", ROUTE_PRIO_MAX, optarg);
+				return -1;
+			}
+			break;
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -625,7 +697,14 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		log_error("up: unexpected argument `%s'", argv[optind]);
 		return -1;
 	}
-	return dns_opt_finish(ecfg, UP_TUN_ADDR4, UP_TUN_ADDR6) ? 0 : -1;
+	if (!dns_opt_finish(ecfg, UP_TUN_ADDR4, UP_TUN_ADDR6))
+		return -1;
+	if (o->firewall == UP_FW_IPT && ecfg->dns != ENGINE_DNS_BYPASS) {
+		log_error("up: --dns virtual|tcp needs nftables: the iptables fallback cannot "
+			  "steer DNS");
+		return -1;
+	}
+	return 0;
 }
 
 /* The TUN, addressed and up; its fd non-blocking. -1 after logging. */
@@ -700,20 +779,111 @@ static void raise_nofile(void)
 	}
 }
 
+/* The uid that ran `up` (read before anything could change it): ctl answers it and root. */
+static uid_t up_uid;
+
+static int fw_down(enum state_fw fw, char *err, size_t errlen)
+{
+	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen) : fw_remove(err, errlen);
+}
+
+/* The iptables fallback's chains, recorded (4 or 6, table, chain). */
+static int record_ipt(struct state *s, bool killswitch, bool ipv6)
+{
+	const char *fam[2] = {"4", "6"};
+	int i, ret = 0;
+
+	s->fw = STATE_FW_IPTABLES;
+	snprintf(s->fw_table, sizeof(s->fw_table), "%s", "filter");
+	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", "PROXYVPN");
+	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
+		ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_GUARD,
+				      NULL);
+		if (!ret && killswitch)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_KS, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_MARK,
+				      NULL);
+	}
+	return ret;
+}
+
+/*
+ * The firewall step: nftables (libnftables), or the iptables fallback when
+ * asked, or (auto) when nftables fails and we are root. Each backend is
+ * recorded before it is applied. *on tells teardown what to remove. 0 or
+ * -1 (logged).
+ */
+static int firewall_up(int dirfd, struct state *s, const struct up_opts *o,
+		       const struct fw_cfg *fc, bool ipv6, enum state_fw *on)
+{
+	char err[256];
+	int ret;
+
+	if (o->firewall != UP_FW_IPT) {
+		if (obj_add(s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 ||
+		    !save(dirfd, s))
+			return -1;
+		*on = STATE_FW_NFTABLES;
+		ret = fw_apply(fc, err, sizeof(err));
+		if (ret == 0)
+			return 0;
+		if (ret == -EEXIST)
+			*on = 0; /* a look-alike table: not ours to remove */
+		if (ret == -EEXIST || o->firewall == UP_FW_NFT || geteuid() != 0 || fc->dns_steer) {
+			log_error("up: firewall: %s%s", err,
+				  o->firewall != UP_FW_AUTO || ret == -EEXIST ? ""
+				  : fc->dns_steer ? " (the iptables fallback cannot steer DNS)"
+				  : " (the iptables fallback needs root)");
+			return -1;
+		}
+		log_warnx("up: nftables failed (%s): using the iptables fallback", err);
+		if (fw_remove(err, sizeof(err)) < 0)
+			log_warnx("up: removing a partial nftables table: %s", err);
+		*on = 0;
+		s->nobj--;	/* the nft-table record, the last one */
+	}
+	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
+		return -1;
+	*on = STATE_FW_IPTABLES;
+	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
+	if (ret < 0) {
+		log_error("up: firewall (iptables): %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything after the lock and the dead run's cleanup. Returns the exit status. */
 static int up_install(int dirfd, struct up_opts *o,
 		      struct engine_cfg *ecfg)
 {
-	struct route_cfg rc = {0};
+	struct route_cfg rc = {.table = o->table, .mark = o->mark, .prio = o->prio};
+	const char *busy = "";
 	struct state s;
 	struct fw_cfg fc;
 	struct fw_net proxy;
 	char name[IFNAMSIZ], ifx[16], err[256];
-	int tun_fd, ifindex = 0, ret, status = EXIT_SETUP;
-	bool fw_on = false, routes_on = false, left = false;
+	int tun_fd, ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
+	enum state_fw fw_on = 0;	/* the backend to undo, 0 = none */
+	bool routes_on = false, left = false;
 
 	rc.ipv6 = ipv6_enabled();
-	ret = route_pick(&rc);
+	ret = route_pick(&rc, &busy);
+	if (ret == -EBUSY) {
+		char v[16];
+
+		if (!strcmp(busy, "fwmark"))
+			snprintf(v, sizeof(v), "0x%x", o->mark);
+		else
+			snprintf(v, sizeof(v), "%u", !strcmp(busy, "table") ? o->table : o->prio);
+		log_error("up: the %s you chose (%s) is already used by a route or rule that is "
+			  "not ours: choose another, or leave the option out to get a free one",
+			  busy, v);
+		return EXIT_SETUP;
+	}
 	if (ret < 0) {
 		log_error("up: picking a routing table, fwmark and rule priority: %s",
 			  strerror(-ret));
@@ -732,21 +902,13 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	/* Recorded before each step: a SIGKILL anywhere leaves a record. */
-	if (obj_add(&s, STATE_OBJ_NFT_TABLE, "inet", FW_TABLE, NULL, NULL) < 0 || !save(dirfd, &s))
-		goto undo;
 	fw_cfg_fill(&fc, o, name, rc.mark, &s, &proxy);
 	/* --dns virtual|tcp: the host's DNS is steered to the engine's resolver. */
 	fc.dns_steer = ecfg->dns != ENGINE_DNS_BYPASS;
 	memcpy(fc.dns4, ecfg->resolver4, 4);
 	memcpy(fc.dns6, ecfg->resolver6, 16);
-	fw_on = true;
-	ret = fw_apply(&fc, err, sizeof(err));
-	if (ret < 0) {
-		log_error("up: firewall: %s", err);
-		if (ret == -EEXIST)
-			fw_on = false; /* a look-alike table: not ours to remove */
+	if (firewall_up(dirfd, &s, o, &fc, rc.ipv6, &fw_on) < 0)
 		goto undo;
-	}
 	if (record_routes(&s, &rc) < 0 || !save(dirfd, &s))
 		goto undo;
 	ret = route_install(&rc, err, sizeof(err));
@@ -755,20 +917,29 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s", name, rc.table,
-		 rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off");
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s)", name,
+		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
+		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables");
+	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
+	if (ctl_fd < 0) {
+		log_error("up: %s", err);
+		goto undo;
+	}
 	raise_nofile();
-	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fd = tun_fd, .ctl_fd = -1,
-						 .tun_name = name, .sandbox = o->sandbox});
+	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fd = tun_fd, .ctl_fd = ctl_fd,
+						 .ctl_uid = up_uid, .tun_name = name,
+						 .sandbox = o->sandbox});
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
+	if (ctl_fd >= 0)
+		close(ctl_fd);
+	ctl_unlink(dirfd);
 	/* routes before the killswitch, then the TUN */
 	if (routes_on && route_remove(&rc, err, sizeof(err)) < 0) {
 		log_error("up: teardown: %s", err);
 		left = true;
 	}
-	if (fw_on && fw_remove(err, sizeof(err)) < 0) {
+	if (fw_on && fw_down(fw_on, err, sizeof(err)) < 0) {
 		log_error("up: teardown: firewall: %s", err);
 		left = true;
 	}
@@ -794,6 +965,7 @@ int cmd_up(int argc, char **argv)
 	int dirfd, lockfd, ret, status;
 	bool found;
 
+	up_uid = getuid();
 	dnspool_cfg_default(&ecfg.pool);	/* --dns bypass (the default) leaves it unused */
 	ret = parse_up(argc, argv, &o, &ecfg);
 	if (ret)
@@ -848,10 +1020,12 @@ out:
 
 /* ---- down and status ---- */
 
-static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
+/* down and status; json is NULL for down (no --json there). */
+static int parse_small(int argc, char **argv, const char **dir, bool *json, const char *cmd)
 {
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -866,6 +1040,12 @@ static int parse_small(int argc, char **argv, const char **dir, const char *cmd)
 		case OPT_STATE_DIR:
 			*dir = optarg;
 			break;
+		case OPT_JSON:
+			if (json) {
+				*json = true;
+				break;
+			}
+			/* fall through */
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -886,7 +1066,7 @@ int cmd_down(int argc, char **argv)
 	int dirfd, lockfd, ret;
 	bool found;
 
-	ret = parse_small(argc, argv, &dir, "down");
+	ret = parse_small(argc, argv, &dir, NULL, "down");
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (!have_net_admin())
@@ -919,7 +1099,10 @@ static void print_state(const struct state *s)
 	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
 	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
 	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
-	printf("firewall: nftables table inet %s\n", s->fw_table);
+	if (s->fw == STATE_FW_IPTABLES)
+		printf("firewall: iptables chains %s-* (tagged \"%s\")\n", s->fw_chain, FW_TAG);
+	else
+		printf("firewall: nftables table inet %s\n", s->fw_table);
 	printf("started: %lld (unix time)\n", (long long)s->start);
 	for (i = 0; i < s->nobj; i++) {
 		printf("object: %s", state_kind_name(s->obj[i].kind));
@@ -929,14 +1112,90 @@ static void print_state(const struct state *s)
 	}
 }
 
+enum { STATUS_CTL_TIMEOUT_MS = 2000 };
+
+static void proxy_str(const struct state *s, char *out, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(s->proxy.family, s->proxy.addr, addr, sizeof(addr));
+	snprintf(out, len, s->proxy.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+		 s->proxy.port);
+}
+
+static void state_json(struct jbuf *b, const struct state *s)
+{
+	char proxy[INET6_ADDRSTRLEN + 8];
+	unsigned int i, j;
+
+	proxy_str(s, proxy, sizeof(proxy));
+	jb_raw(b, "{");
+	jb_kv_u64(b, "pid", (uint64_t)s->pid);
+	jb_printf(b, ",\"started\":%lld,", (long long)s->start);
+	jb_kv_str(b, "tun", s->tun);
+	jb_printf(b, ",\"ifindex\":%u,", s->ifindex);
+	jb_kv_str(b, "proxy", proxy);
+	jb_raw(b, ",");
+	jb_kv_bool(b, "killswitch", s->killswitch);
+	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
+		  s->priority);
+	jb_kv_bool(b, "ipv6", s->ipv6);
+	jb_raw(b, ",");
+	jb_kv_str(b, "firewall", s->fw == STATE_FW_IPTABLES ? "iptables" : "nftables");
+	jb_raw(b, ",");
+	jb_kv_str(b, "firewall_table", s->fw_table);
+	jb_raw(b, ",\"objects\":[");
+	for (i = 0; i < s->nobj; i++) {
+		jb_raw(b, i ? ",[" : "[");
+		jb_str(b, state_kind_name(s->obj[i].kind), strlen(state_kind_name(s->obj[i].kind)));
+		for (j = 0; j < s->obj[i].nargs; j++) {
+			jb_raw(b, ",");
+			jb_str(b, s->obj[i].arg[j], strlen(s->obj[i].arg[j]));
+		}
+		jb_raw(b, "]");
+	}
+	jb_raw(b, "]}");
+}
+
+/* The live part, from the control socket; one line on failure. */
+static void status_live(int dirfd, bool json, struct jbuf *b)
+{
+	char *reply = malloc(CTL_REPLY_MAX + 1);
+	ssize_t n = -ENOMEM;
+
+	if (reply)
+		n = ctl_query(dirfd, json ? "status\n" : "status text\n", reply, CTL_REPLY_MAX + 1,
+			      STATUS_CTL_TIMEOUT_MS);
+	while (n > 0 && reply[n - 1] == '\n')
+		reply[--n] = '\0';
+	if (!json) {
+		if (n > 0)
+			printf("%s\n", reply);
+		else
+			printf("live: control socket: %s\n", n == -ECONNRESET ? "closed without a "
+				"reply (not allowed?)" : strerror((int)-n));
+	} else if (n > 0 && reply[0] == '{' && reply[n - 1] == '}') {
+		jb_raw(b, ",\"live\":");
+		jb_raw(b, reply);
+	} else {
+		jb_raw(b, ",\"live\":null,");
+		jb_kv_str(b, "live_error", n > 0 ? "malformed reply" : n == -ECONNRESET ?
+			  "closed without a reply (not allowed?)" : strerror((int)-n));
+	}
+	free(reply);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char *dir = NULL, *why = "";
 	struct state s;
+	struct jbuf b;
+	char *out = NULL;
 	pid_t holder = 0;
+	bool json = false;
 	int dirfd, lockfd, ret, status;
 
-	ret = parse_small(argc, argv, &dir, "status");
+	ret = parse_small(argc, argv, &dir, &json, "status");
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	dirfd = open_dir(dir);
@@ -950,15 +1209,49 @@ int cmd_status(int argc, char **argv)
 		close(dirfd);
 		return EXIT_ENV;
 	}
-	ret = state_read(dirfd, &s, &why);
-	close(dirfd);
-	if (lockfd == -EBUSY) {
-		printf("up: running, pid %d\n", (int)holder);
-		status = EXIT_OK_UP;
-	} else {
-		printf("up: not running\n");
-		status = EXIT_NOT_UP;
+	if (json) {
+		out = malloc(2 * CTL_REPLY_MAX);
+		if (!out) {
+			log_error("status: %s", strerror(ENOMEM));
+			close(dirfd);
+			return EXIT_ENV;
+		}
+		jb_init(&b, out, 2 * CTL_REPLY_MAX);
 	}
+	ret = state_read(dirfd, &s, &why);
+	status = lockfd == -EBUSY ? EXIT_OK_UP : EXIT_NOT_UP;
+	if (json) {
+		jb_raw(&b, "{");
+		jb_kv_bool(&b, "running", lockfd == -EBUSY);
+		if (lockfd == -EBUSY)
+			jb_printf(&b, ",\"pid\":%d", (int)holder);
+		jb_raw(&b, ",");
+		jb_kv_bool(&b, "leftovers", ret == 0 && lockfd != -EBUSY);
+		jb_raw(&b, ",\"installed\":");
+		if (ret == 0) {
+			state_json(&b, &s);
+		} else {
+			jb_raw(&b, "null");
+			if (ret != -ENOENT) {
+				jb_raw(&b, ",");
+				jb_kv_str(&b, "state_error", why);
+			}
+		}
+		if (lockfd == -EBUSY)
+			status_live(dirfd, true, &b);
+		jb_raw(&b, "}\n");
+		if (b.full)
+			log_error("status: the JSON reply does not fit in %d bytes", 2 * CTL_REPLY_MAX);
+		else
+			fputs(out, stdout);
+		free(out);
+		close(dirfd);
+		return b.full ? EXIT_ENV : status;
+	}
+	if (lockfd == -EBUSY)
+		printf("up: running, pid %d\n", (int)holder);
+	else
+		printf("up: not running\n");
 	if (ret == 0) {
 		if (lockfd != -EBUSY)
 			printf("leftovers of dead pid %d (remove them with: proxyvpn down)\n",
@@ -967,5 +1260,8 @@ int cmd_status(int argc, char **argv)
 	} else if (ret != -ENOENT) {
 		printf("state file unusable: %s\n", why);
 	}
+	if (lockfd == -EBUSY)
+		status_live(dirfd, false, NULL);
+	close(dirfd);
 	return status;
 }

@@ -21,6 +21,9 @@
 #define CHAIN_MARK "mark_tcp"
 #define CHAIN_KS   "killswitch"
 #define CHAIN_DNS  "dns_nat"
+#define CHAIN_FF   "fail_fast"
+#define CHAIN_GUARD "mark_guard"
+enum { FF_RULES = 1, GUARD_RULES = 1 }; /* rules in CHAIN_FF, CHAIN_GUARD */
 
 enum {
 	SCRIPT_MIN = 16384,
@@ -93,7 +96,7 @@ static bool nets_ok(const struct fw_net *v, size_t n)
 	return true;
 }
 
-static int cfg_ok(const struct fw_cfg *c)
+int fw_cfg_check(const struct fw_cfg *c)
 {
 	if (!c || !tun_ok(c->tun) || c->mark == 0)
 		return -EINVAL;
@@ -114,24 +117,35 @@ static size_t count_family(const struct fw_net *v, size_t n, int family)
 	return k;
 }
 
-/* One set element: the address with its host bits cleared, "/len" unless a host. */
-static void put_net(struct sb *b, const struct fw_net *x)
+int fw_net_str(const struct fw_net *x, char *out, size_t len)
 {
 	unsigned int bits = x->family == AF_INET ? 32 : 128, i;
 	uint8_t a[16] = {0};
 	char s[INET6_ADDRSTRLEN];
+	int n;
 
 	memcpy(a, x->addr, bits / 8);
 	for (i = x->prefix; i < bits; i++)
 		a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
-	if (!inet_ntop(x->family, a, s, sizeof(s))) {
-		b->over = true; /* cannot happen for validated families */
+	if (!inet_ntop(x->family, a, s, sizeof(s)))
+		return -EINVAL; /* cannot happen for validated families */
+	if (x->prefix == bits)
+		n = snprintf(out, len, "%s", s);
+	else
+		n = snprintf(out, len, "%s/%u", s, x->prefix);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+/* One set element: the address with its host bits cleared, "/len" unless a host. */
+static void put_net(struct sb *b, const struct fw_net *x)
+{
+	char s[FW_NET_STRLEN];
+
+	if (fw_net_str(x, s, sizeof(s)) < 0) {
+		b->over = true;
 		return;
 	}
-	if (x->prefix == bits)
-		put(b, "%s", s);
-	else
-		put(b, "%s/%u", s, x->prefix);
+	put(b, "%s", s);
 }
 
 /*
@@ -188,7 +202,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	char port[32];
 	int ret;
 
-	ret = cfg_ok(c);
+	ret = fw_cfg_check(c);
 	if (ret)
 		return ret;
 	if (len)
@@ -227,6 +241,39 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	*nmark = b.nrules;
 	b.nrules = 0;
 
+	/*
+	 * Once the TUN is gone (up was killed), route.c's fallback routes
+	 * marked TCP to lo: it never leaves, and arrives here. Without this,
+	 * an app connecting would hang until its timeout, or reach a local
+	 * service listening on the same port. With it, it is reset at once.
+	 * Nothing else arrives on lo with our mark: local destinations are
+	 * never marked (oif lo above) and the engine's packets carry none.
+	 */
+	put(&b, "\tchain " CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
+		"policy accept;\n");
+	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
+	     c->mark);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
+	/*
+	 * Marked TCP leaves by the TUN, or (after a crash) goes to lo; never
+	 * elsewhere. A socket bound to the uplink (SO_BINDTODEVICE) matches
+	 * neither of our dev routes, and when the lookup fails the kernel
+	 * assumes its destination is on-link and sends it out of the bound
+	 * device: out, if a router answers ARP for it. Drop it, with or
+	 * without the killswitch (whose accept of marked TCP cannot override
+	 * a drop in another base chain). In postrouting, because only there
+	 * is oif the device after the route chain's reroute (in output it is
+	 * still the first lookup's); reject is not allowed there.
+	 */
+	put(&b, "\tchain " CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
+		"policy accept;\n");
+	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto tcp drop",
+	     c->mark, c->tun);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
 	if (c->killswitch) {
 		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
@@ -234,8 +281,11 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		rule(&b, "oifname \"%s\" accept", c->tun);
 		/*
 		 * Marked TCP is accepted whatever oifname says (the seed's
-		 * note): if the TUN is gone, our table's unreachable default
-		 * fails it before this hook.
+		 * note): in this hook oif is still the first lookup's device
+		 * (the uplink), not the TUN the route chain rerouted it to.
+		 * CHAIN_GUARD checks the real device in postrouting; with the
+		 * TUN gone, our table's fallback sends it to lo, where
+		 * CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
 		/* Steered DNS, the same way: marked, so the TUN's table routes it. */
@@ -362,7 +412,7 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	int nmark, nks; /* rules per chain, -1 if the chain is missing */
+	int nmark, nks, nff, nguard; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -384,7 +434,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = -1;
+	l->nmark = l->nks = l->nff = l->nguard = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -411,6 +461,10 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nmark;
 		else if (starts(line, n, "\tchain " CHAIN_KS " {"))
 			cur = &l->nks;
+		else if (starts(line, n, "\tchain " CHAIN_FF " {"))
+			cur = &l->nff;
+		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
+			cur = &l->nguard;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -485,6 +539,14 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	size_t cmdlen;
 	int ret;
 
+#ifdef PROXYVPN_FAULT
+	/* test builds only: fail as on a kernel without nf_tables (e2e upipt) */
+	if (getenv("PROXYVPN_FAULT_NFT")) {
+		seterr(err, errlen, "nft apply: Could not process rule: No such file or directory "
+				    "(PROXYVPN_FAULT_NFT)");
+		return -EIO;
+	}
+#endif
 	script = render_alloc(c, &nmark, &nks, &ret);
 	if (!script) {
 		seterr(err, errlen, "firewall: %s",
@@ -534,14 +596,16 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	ret = lookup(ctx, &l, err, errlen);
 	if (ret)
 		goto out;
-	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1)) {
+	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
+	    l.nff != FF_RULES || l.nguard != GUARD_RULES) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules",
+		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
-		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1);
+		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
+		       l.nguard, GUARD_RULES);
 		ret = -EPROTO;
 	}
 out:

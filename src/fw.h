@@ -41,6 +41,13 @@ struct fw_cfg {
 	uint8_t dns4[4], dns6[16];
 };
 
+/* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */
+int fw_cfg_check(const struct fw_cfg *c);
+
+/* "ADDR" or "ADDR/PREFIX", host bits cleared. 0, -EINVAL or -ENOSPC. */
+#define FW_NET_STRLEN 64
+int fw_net_str(const struct fw_net *x, char *out, size_t len);
+
 /*
  * The nft script (NUL-terminated) that creates our table; no I/O. Returns
  * its length without the NUL, -EINVAL for a bad cfg, -ENOSPC if buf is too

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
@@ -164,6 +165,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 {
 	struct engine_run run;
 	struct engine eng = { .tun_fd = -1 };
+	struct ctl_server ctl = { 0 };
 	struct ipc_ready rd = { 0 };
 	struct sandbox_cfg sbx = c->sandbox;
 	sigset_t term;
@@ -177,9 +179,6 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		log_error("engine: no valid hello from the parent");
 		_exit(1);
 	}
-	/* ctl_fd: the control socket is served here once ctl.c is wired (later). */
-	if (ctl_fd >= 0)
-		close(ctl_fd);
 	/* SIGINT and SIGHUP stay blocked: only the parent decides to stop. */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
@@ -199,6 +198,15 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 			log_error("engine: %s", strerror(-ret));
 		_exit(1);
 	}
+	/* The control socket (status): served in this loop, from this engine. */
+	if (ctl_fd >= 0) {
+		ret = ctl_server_init(&ctl, &run.loop, &eng, ctl_fd, c->ctl_uid);
+		if (ret < 0) {
+			log_error("engine: control socket: %s", strerror(-ret));
+			_exit(1);
+		}
+		ctl.up_pid = ppid;
+	}
 	/* Acquired: TUN, epoll, signalfd, the socketpair. Now shed everything. */
 	sbx.parent = ppid;
 	if (sandbox_enter(&sbx) < 0)
@@ -210,6 +218,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
 	engine_log_stats(&eng);
+	ctl_server_fini(&ctl);
 	engine_fini(&eng);
 	_exit(ret < 0 ? 1 : 0);
 }

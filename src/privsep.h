@@ -31,6 +31,7 @@ struct privsep_cfg {
 	const struct engine_cfg *ecfg;	/* inherited by each engine (fork) */
 	int tun_fd;			/* kept by the parent */
 	int ctl_fd;			/* listening control socket, or -1 */
+	uid_t ctl_uid;			/* besides root, the uid the control socket answers */
 	const char *tun_name;
 	struct sandbox_cfg sandbox;	/* the engine's ids */
 };

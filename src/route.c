@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Policy routing for `up`: our table (default dev TUN, unreachable default
- * behind it) and the fwmark rule, IPv4 and IPv6, over rtnetlink (nl.c's
- * socket and transact). Also picks free ids and finds a dead run's rules.
+ * Policy routing for `up`: our table (default dev TUN; behind it a local
+ * default via lo, then an unreachable default) and the fwmark rule, IPv4
+ * and IPv6, over rtnetlink (nl.c's socket and transact). Also picks free
+ * ids and finds a dead run's rules.
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -18,7 +19,7 @@
 enum {
 	REQ_SIZE = 512,
 	PICK_TRIES = 4096, /* values tried per id before -ENOSPC */
-	PRIO_MAX = 32765,  /* below the main table's rule (32766) */
+	PRIO_MAX = ROUTE_PRIO_MAX,
 };
 
 static void put_table(struct nlmsghdr *nlh, unsigned char *hdr_table, uint32_t table)
@@ -28,9 +29,16 @@ static void put_table(struct nlmsghdr *nlh, unsigned char *hdr_table, uint32_t t
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 }
 
-/* RTM_NEWROUTE / RTM_DELROUTE for one of our two defaults. */
-static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, bool unreach,
-		     int ifindex)
+/* Our three defaults, from last resort to first choice. */
+enum route_kind { ROUTE_UNREACH, ROUTE_FALLBACK, ROUTE_DEV };
+
+/*
+ * RTM_NEWROUTE / RTM_DELROUTE for one of our defaults: `unreachable default
+ * metric ROUTE_METRIC_UNREACH`, `local default dev lo metric
+ * ROUTE_METRIC_FALLBACK`, or `default dev TUN` (ifindex; 0 on delete: any).
+ */
+static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table,
+		     enum route_kind kind, int ifindex)
 {
 	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -43,10 +51,19 @@ static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, b
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_protocol = ROUTE_PROTO;
 	put_table(nlh, &rtm->rtm_table, table);
-	if (unreach) {
+	if (kind == ROUTE_UNREACH) {
 		rtm->rtm_type = RTN_UNREACHABLE;
 		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, ROUTE_METRIC_UNREACH);
+	} else if (kind == ROUTE_FALLBACK) {
+		int lo = nl_link_index(nl, "lo");
+
+		if (lo < 0)
+			return lo;
+		rtm->rtm_type = RTN_LOCAL;
+		rtm->rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : RT_SCOPE_HOST;
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, ROUTE_METRIC_FALLBACK);
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)lo);
 	} else {
 		rtm->rtm_type = RTN_UNICAST;
 		/* IPv6 has no scopes; a delete matches any scope with NOWHERE. */
@@ -82,7 +99,7 @@ static int rule_msg(struct nl *nl, uint16_t type, int family, const struct route
 }
 
 /* One object route_install() adds, in install order. */
-enum step_kind { STEP_UNREACH, STEP_DEV, STEP_RULE };
+enum step_kind { STEP_UNREACH, STEP_FALLBACK, STEP_DEV, STEP_RULE };
 
 struct step {
 	int family;
@@ -92,9 +109,11 @@ struct step {
 
 static const struct step steps[] = {
 	{AF_INET, STEP_UNREACH, "IPv4 unreachable default route"},
+	{AF_INET, STEP_FALLBACK, "IPv4 local fallback default route"},
 	{AF_INET, STEP_DEV, "IPv4 default route via the TUN"},
 	{AF_INET, STEP_RULE, "IPv4 fwmark rule"},
 	{AF_INET6, STEP_UNREACH, "IPv6 unreachable default route"},
+	{AF_INET6, STEP_FALLBACK, "IPv6 local fallback default route"},
 	{AF_INET6, STEP_DEV, "IPv6 default route via the TUN"},
 	{AF_INET6, STEP_RULE, "IPv6 fwmark rule"},
 };
@@ -103,11 +122,14 @@ static int step_run(struct nl *nl, const struct step *s, const struct route_cfg 
 {
 	switch (s->kind) {
 	case STEP_UNREACH:
-		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table, true,
-				 0);
+		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
+				 ROUTE_UNREACH, 0);
+	case STEP_FALLBACK:
+		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
+				 ROUTE_FALLBACK, 0);
 	case STEP_DEV:
-		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table, false,
-				 c->ifindex);
+		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
+				 ROUTE_DEV, c->ifindex);
 	case STEP_RULE:
 		return rule_msg(nl, add ? RTM_NEWRULE : RTM_DELRULE, s->family, c);
 	}
@@ -116,12 +138,22 @@ static int step_run(struct nl *nl, const struct step *s, const struct route_cfg 
 
 static size_t nsteps(const struct route_cfg *c)
 {
-	return c->ipv6 ? 6 : 3;
+	return c->ipv6 ? 8 : 4;
 }
 
 static bool reserved_table(uint32_t t)
 {
 	return t == RT_TABLE_UNSPEC || (t >= RT_TABLE_COMPAT && t <= RT_TABLE_LOCAL);
+}
+
+bool route_table_ok(uint32_t table)
+{
+	return !reserved_table(table);
+}
+
+bool route_prio_ok(uint32_t prio)
+{
+	return prio >= 1 && prio <= PRIO_MAX;
 }
 
 static void seterr(char *err, size_t errlen, const char *what, const char *step, int ret)
@@ -367,7 +399,7 @@ static int probe(struct nl *nl, const struct route_cfg *c, struct used *u)
 	return ret;
 }
 
-int route_pick(struct route_cfg *c)
+int route_pick(struct route_cfg *c, const char **busy)
 {
 	bool pick_t = !c->table, pick_m = !c->mark, pick_p = !c->prio;
 	struct route_cfg try = *c;
@@ -389,6 +421,9 @@ int route_pick(struct route_cfg *c)
 		if (ret < 0)
 			break;
 		if ((u.table && !pick_t) || (u.mark && !pick_m) || (u.prio && !pick_p)) {
+			if (busy)
+				*busy = u.table && !pick_t ? "table" : u.mark && !pick_m ? "fwmark"
+											  : "priority";
 			ret = -EBUSY;
 			break;
 		}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Policy routing for host mode (`up`), over rtnetlink: our own table with a
- * default route out of the TUN and an unreachable default behind it, and
- * one rule per family sending our fwmark (full mask) to that table.
+ * default route out of the TUN, a local default (via lo) and an unreachable
+ * default behind it, and one rule per family sending our fwmark (full
+ * mask) to that table.
  */
 #ifndef PROXYVPN_ROUTE_H
 #define PROXYVPN_ROUTE_H
@@ -21,8 +22,19 @@
  * recognises, so a look-alike someone typed by hand is never ours.
  */
 #define ROUTE_PROTO 118
-/* The unreachable default sits behind everything else in the table. */
-#define ROUTE_METRIC_UNREACH 0xffffffffu
+/*
+ * Behind the TUN's route: once the TUN is gone (a crash), marked TCP is
+ * routed to lo by the local fallback, never out, and fw.c's input chain
+ * answers it with a reset, so apps fail at once instead of hanging (the
+ * unreachable route alone drops it silently inside the output hook's
+ * reroute, which TCP does not report to connect()). The unreachable default
+ * behind both ends the lookup in our table for what neither matches (a
+ * socket bound to another device), which would otherwise fall through to
+ * the main table; the kernel then assumes such a destination on-link, and
+ * fw.c's mark_guard chain drops what would leave that way.
+ */
+#define ROUTE_METRIC_FALLBACK 0xfffffffeu
+#define ROUTE_METRIC_UNREACH  0xffffffffu
 
 struct route_cfg {
 	int ifindex;	/* the TUN; 0 only for route_remove() of a dead run */
@@ -32,19 +44,26 @@ struct route_cfg {
 	bool ipv6;	/* also install the IPv6 side */
 };
 
+/* Values a user may choose (--table, --priority); any non-zero mark is fine. */
+bool route_table_ok(uint32_t table);	/* not 0 or 252-255 (compat, default, main, local) */
+bool route_prio_ok(uint32_t prio);	/* 1-ROUTE_PRIO_MAX */
+#define ROUTE_PRIO_MAX 32765u		/* below the main table's rule (32766) */
+
 /*
  * Fills each of table, mark and prio that is 0 with the first free value at
  * or above its default (dumps every family's routes and rules). A non-zero
- * field is the user's choice: kept, but -EBUSY if something already uses it.
+ * field is the user's choice: kept, but -EBUSY if something already uses it
+ * (*busy, if busy is not NULL, then names it: "table", "fwmark", "priority").
  * "Used": table = any route in it or any rule looking it up, or 0/252-255;
  * mark = a rule whose fwmark/fwmask would match a packet carrying it;
  * prio = any rule (any family) at it. 0 or -errno (-ENOSPC: nothing free).
  */
-int route_pick(struct route_cfg *c);
+int route_pick(struct route_cfg *c, const char **busy);
 
 /*
- * Adds, per family (IPv4, then IPv6 if c->ipv6): the unreachable default
- * (metric ROUTE_METRIC_UNREACH), `default dev TUN` and the rule
+ * Adds, per family (IPv4, then IPv6 if c->ipv6): `unreachable default`
+ * (metric ROUTE_METRIC_UNREACH), `local default dev lo` (metric
+ * ROUTE_METRIC_FALLBACK), `default dev TUN` and the rule
  * `fwmark mark/0xffffffff lookup table` at prio, all tagged ROUTE_PROTO.
  * Every add is exclusive: installing twice fails with -EEXIST at the first
  * step and changes nothing. On any failure it removes what this call added

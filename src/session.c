@@ -48,6 +48,8 @@ struct session {
 	bool rx_pending;		/* on engine->rx_pending: write rx out after the batch */
 	struct session *rx_next;
 	struct dnspool_entry *fake;	/* the name behind a fake address, held */
+	uint64_t born;			/* loop ms at the SYN */
+	uint64_t bytes_up, bytes_down;	/* app -> proxy, proxy -> app (relay only) */
 };
 
 static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
@@ -176,6 +178,7 @@ static bool flush_rx(struct session *s)
 			session_kill(s);
 			return false;
 		}
+		s->bytes_up += (uint64_t)n;
 		tcp_rx_consume(c, (size_t)n);
 	}
 	maybe_done(s);
@@ -203,6 +206,7 @@ static void fill_tx(struct session *s)
 	}
 	n = readv(s->io.fd, iov, cnt);
 	if (n > 0) {
+		s->bytes_down += (uint64_t)n;
 		ring_commit(&c->tx, (size_t)n);
 		tcp_kick(c);
 		return;
@@ -270,6 +274,7 @@ static void handshake_input(struct session *s)
 		fail(s, -ENOMEM);
 		return;
 	}
+	s->bytes_down += (uint64_t)n - used;
 	tcp_accept(s->conn);
 	log_debug("session %u: tunnel up", s->id);
 }
@@ -374,6 +379,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	s->eng = e;
 	s->conn = c;
 	s->id = c->id;
+	s->born = e->loop->now;
 	s->io.fd = -1;
 	s->io.cb = session_io;
 	s->hs_timer.cb = hs_timeout;
@@ -581,4 +587,33 @@ void session_close_all(struct engine *e)
 		session_kill(s);
 	}
 	session_reap(e);
+}
+
+const struct session *session_next(const struct engine *e, const struct session *prev)
+{
+	return prev ? prev->next : e->sessions;
+}
+
+void session_info(const struct session *s, uint64_t now, struct session_info *out)
+{
+	static const char *const phase[] = {
+		[S_CONNECTING] = "connecting", [S_HANDSHAKE] = "handshake",
+		[S_RELAY] = "relay", [S_DEAD] = "closed",
+	};
+	const struct tcp_conn *c = s->conn;
+
+	memset(out, 0, sizeof(*out));
+	out->id = s->id;
+	out->phase = phase[s->state];
+	out->tcp_state = c ? tcp_state_name(c->state) : "DETACHED";
+	out->bytes_up = s->bytes_up;
+	out->bytes_down = s->bytes_down;
+	out->age_ms = now > s->born ? now - s->born : 0;
+	if (!c)
+		return;
+	out->family = c->family;
+	memcpy(out->src, c->raddr, sizeof(out->src));
+	memcpy(out->dst, c->laddr, sizeof(out->dst));
+	out->sport = c->rport;
+	out->dport = c->lport;
 }

@@ -90,6 +90,8 @@ TESTS=(
 	"hostile-socks5       hostile    socks5      90"
 	"hostile-http         hostile    http        90"
 	"up-socks5            up         socks5      90"
+	"upctl-socks5         upctl      socks5      90"
+	"upipt-socks5         upipt      socks5      120"
 	"sandbox-exec         sandbox    exec        60"
 	"sandbox-up           sandbox    up          90"
 	"valgrind             valgrind   socks5      300"

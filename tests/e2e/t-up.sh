@@ -13,7 +13,8 @@
 # (state file corrupt, then deleted); --no-killswitch lets UDP out directly and still
 # proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks;
 # DNS passes only to the --allow-dns resolver, IPv6 UDP is refused; strict
-# rp_filter makes up refuse; uid 65534 runs it with only cap_net_admin.
+# rp_filter makes up refuse; uid 65534 runs it with only cap_net_admin (and
+# its status --json gets the live counters from the control socket).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -361,6 +362,10 @@ until grep -q "the host's TCP goes through" "$T_OUT/up7.log"; do
 done
 [ "$(stat -c %u "$xdg/proxyvpn/state")" = 65534 ] || fail "no state file of uid 65534 in \$XDG_RUNTIME_DIR"
 fetch "TCP through up run by uid 65534 with the capability" "http://$DST4:$HTTP_PORT/small"
+# the control socket answers the uid that ran up (status needs no capability)
+as_nobody "$cdir/nocap" status --json >"$T_OUT/status7.json" || fail "status as uid 65534: exit $?"
+"$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["live"]["pid"] == int(sys.argv[2]) and j["live"]["engine"]["pkts_in"] > 0, j' \
+	"$T_OUT/status7.json" "$UP_PID" || fail "status --json as uid 65534: $(cat "$T_OUT/status7.json")"
 no_leak "up as uid 65534"
 kill -TERM "$UP_PID"
 wait_pid_exit "$UP_PID" 10 || fail "up as uid 65534 did not exit on SIGTERM"

@@ -93,6 +93,14 @@ static const char golden_full[] =
 	"\t\tip6 daddr @exclude6 return\n"
 	"\t\tmeta mark set 0x00007076\n"
 	"\t}\n"
+	"\tchain fail_fast {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto tcp drop\n"
+	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
 	"\t\toif \"lo\" accept\n"
@@ -151,6 +159,16 @@ static const char golden_nokill[] = "create table inet proxyvpn { comment \"prox
 				    "\t\tip6 daddr @exclude6 return\n"
 				    "\t\tmeta mark set 0x00007076\n"
 				    "\t}\n"
+				    "\tchain fail_fast {\n"
+				    "\t\ttype filter hook input priority filter; policy accept;\n"
+				    "\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp "
+				    "reset\n"
+				    "\t}\n"
+				    "\tchain mark_guard {\n"
+				    "\t\ttype filter hook postrouting priority filter; policy accept;\n"
+				    "\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta "
+				    "l4proto tcp drop\n"
+				    "\t}\n"
 				    "}\n";
 
 static const char golden_empty[] =
@@ -162,6 +180,14 @@ static const char golden_empty[] =
 	"\t\tmeta l4proto != tcp return\n"
 	"\t\tct direction reply return\n"
 	"\t\tmeta mark set 0x00000001\n"
+	"\t}\n"
+	"\tchain fail_fast {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tiif \"lo\" meta mark 0x00000001 meta l4proto tcp reject with tcp reset\n"
+	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00000001 oif != \"lo\" oifname != \"t\" meta l4proto tcp drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
@@ -661,7 +687,7 @@ static void test_killswitch_traffic(void **state)
 			   .proxy_port = 1080,
 			   .dns = &dns,
 			   .ndns = 1};
-	int here, peer, l_proxy, l_80, u_53, u_9999, u6_9999, fd;
+	int here, peer, l_proxy, l_80, l_local, u_53, u_9999, u6_9999, fd;
 	long tcp80;
 	char err[256] = "", b[16];
 
@@ -678,8 +704,10 @@ static void test_killswitch_traffic(void **state)
 	   "ip addr add 10.9.0.1/24 dev v0 && ip -6 addr add fd09::1/64 dev v0 nodad && "
 	   "ip link set v0 up && ip link add pvtun0 type veth peer name pvtun1 && ip link set "
 	   "pvtun0 up && "
-	   "ip rule add fwmark %#x lookup 100 && ip route add unreachable default table 100",
-	   (int)getpid(), peer, MARK);
+	   "ip rule add fwmark %#x lookup 100 && ip -6 rule add fwmark %#x lookup 100 && "
+	   "ip route add local default dev lo table 100 && "
+	   "ip -6 route add local default dev lo table 100",
+	   (int)getpid(), peer, MARK, MARK);
 	enter(peer);
 	sh("ip link set lo up && ip addr add 10.9.0.2/24 dev v1 && ip addr add 10.9.0.3/24 dev v1 "
 	   "&& ip -6 addr add fd09::2/64 dev v1 nodad && ip link set v1 up");
@@ -706,11 +734,24 @@ static void test_killswitch_traffic(void **state)
 	assert_true(blocked(udp_probe("fd09::2", 9999)));
 	assert_int_equal(tcp_probe("10.9.0.2", 80), -ECONNREFUSED); /* proxy address, wrong port */
 	/*
-	 * Marked TCP follows fwmark to table 100: unreachable, as when the
-	 * TUN is gone. The reroute after marking drops the SYN silently (the
-	 * first lookup, in the main table, succeeded), so connect times out.
+	 * Marked TCP follows fwmark to table 100, whose only route is route.c's
+	 * fallback, as when the TUN is gone: to lo, where the fail_fast chain
+	 * resets it. Refused at once (not a timeout), for both families, and
+	 * a local listener on the same port is not reached.
 	 */
-	assert_int_equal(tcp_probe("10.9.0.3", 80), -ETIMEDOUT);
+	l_local = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l_local >= 0);
+	{
+		struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+		int one = 1;
+
+		setsockopt(l_local, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		assert_int_equal(bind(l_local, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(listen(l_local, 4), 0);
+	}
+	assert_int_equal(tcp_probe("10.9.0.3", 80), -ECONNREFUSED);
+	assert_int_equal(tcp_probe("fd09::2", 80), -ECONNREFUSED);
+	assert_false(readable(l_local, 0));
 
 	/* Allowed: DNS to the resolver, TCP to the proxy. */
 	assert_int_equal(udp_probe("10.9.0.2", 53), 0);
@@ -743,10 +784,12 @@ static void test_killswitch_traffic(void **state)
 	tcp80 = peer_counter(here, peer, "tcp80");
 	assert_true(tcp80 >= 2);
 	/* Marked TCP still goes to table 100, with or without the killswitch. */
-	assert_int_equal(tcp_probe("10.9.0.3", 80), -ETIMEDOUT);
+	assert_int_equal(tcp_probe("10.9.0.3", 80), -ECONNREFUSED);
+	assert_false(readable(l_local, 0));
 	assert_int_equal(peer_counter(here, peer, "tcp80"), tcp80);
 
 	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	close(l_local);
 	close(l_proxy);
 	close(l_80);
 	close(u_53);

@@ -241,12 +241,14 @@ static void check_objects(const struct route_cfg *c, const char *fam)
 	CHECK(strstr(out, "\"protocol\":\"118\""));
 
 	CHECK(sh(out, sizeof(out), "ip %s -j route show table %u", fam, c->table) == 0);
-	CHECK(count(out, "\"dst\":") == 2);
-	CHECK(count(out, "\"dst\":\"default\"") == 2);
+	CHECK(count(out, "\"dst\":") == 3);
+	CHECK(count(out, "\"dst\":\"default\"") == 3);
 	CHECK(count(out, "\"type\":\"unreachable\"") == 1);
+	CHECK(count(out, "\"type\":\"local\"") == 1);
+	CHECK(count(out, "\"metric\":4294967294") == 1);
 	CHECK(count(out, "\"metric\":4294967295") == 1);
 	CHECK(count(out, "\"dev\":\"" TUN "\"") == 1);
-	CHECK(count(out, "\"protocol\":\"118\"") == 2);
+	CHECK(count(out, "\"protocol\":\"118\"") == 3);
 }
 
 static void check_marked_to_tun(const struct route_cfg *c)
@@ -268,9 +270,10 @@ static void check_marked_to_tun(const struct route_cfg *c)
 static void pick_body(struct env *e)
 {
 	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	const char *busy = NULL;
 
 	add_decoys();
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	/* Tables 7076-7079 are referenced, 0x707a is free (0x707b is used). */
 	CHECK(c.table == 0x707a);
 	/* 0x7076 is a rule's mark, 0x7077 matches 0x7077/0xff. */
@@ -280,15 +283,15 @@ static void pick_body(struct env *e)
 
 	/* The user's own values are kept, or refused when taken. */
 	c = (struct route_cfg){.table = 0x7078};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "table"));
 	c = (struct route_cfg){.mark = 0x1077};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "fwmark"));
 	c = (struct route_cfg){.prio = 5203};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "priority"));
 	c = (struct route_cfg){.table = 254};
-	CHECK(route_pick(&c) == -EBUSY);
+	CHECK(route_pick(&c, NULL) == -EBUSY);
 	c = (struct route_cfg){.table = 100, .prio = 9000};
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(c.table == 100 && c.prio == 9000 && c.mark == 0x7078);
 }
 
@@ -309,7 +312,7 @@ static void install_remove_body(struct env *e)
 	/* Marked traffic leaves by the uplink before we are up. */
 	CHECK(route_get(out, sizeof(out), "1.2.3.4", 0x7078) == 0 && strstr(out, " dev " UPLINK));
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	check_objects(&c, "-4");
 	check_objects(&c, "-6");
@@ -368,7 +371,7 @@ static void fail_closed_body(struct env *e)
 	char err[256], out[8192];
 
 	snapshot(before, sizeof(before));
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	check_marked_to_tun(&c);
 
@@ -376,9 +379,10 @@ static void fail_closed_body(struct env *e)
 	e->tun_fd = -1;
 	wait_gone(e->nl, TUN);
 	for (int i = 0; i < 2; i++) {
-		/* The unreachable default answers, not the uplink. */
-		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) != 0);
-		CHECK(strstr(out, "No route to host"));
+		/* The fallback answers (to lo, never out), not the uplink. */
+		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) == 0);
+		CHECK(strstr(out, "local "));
+		CHECK(strstr(out, " dev lo "));
 		CHECK(!strstr(out, UPLINK));
 		CHECK(route_get(out, sizeof(out), dsts[i], 0) == 0);
 		CHECK(strstr(out, " dev " UPLINK " "));
@@ -411,7 +415,7 @@ static void find_body(struct env *e)
 	memset(&f, 0xa5, sizeof(f));
 	CHECK(route_find_ours(&f) == 0);
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	memset(&f, 0, sizeof(f));
 	CHECK(route_find_ours(&f) == 1);
@@ -454,7 +458,7 @@ static void rollback_body(struct env *e)
 	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
 	char err[256] = "";
 
-	CHECK(route_pick(&c) == 0);
+	CHECK(route_pick(&c, NULL) == 0);
 	/* Our own IPv6 rule already there: the last step fails. */
 	RUN("ip -6 rule add pref %u fwmark 0x%x table %u proto 118", c.prio, c.mark, c.table);
 	snapshot(before, sizeof(before));

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iptables fallback for host mode's firewall (see fw-ipt.h). The ruleset is
+ * rendered as iptables-restore input (pure) and applied with --noflush, so
+ * nothing but our chains and our tagged jumps is touched; removal deletes
+ * the jumps by their full spec, then our chains. The binaries run with an
+ * empty environment, from fixed paths, and only when we are root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fw-ipt.h"
+#include "json.h"
+
+enum {
+	IPT_SCRIPT_MAX = 1 << 20,
+	IPT_ERR_MAX = 512, /* of a binary's stderr kept for the message */
+	IPT_DEL_MAX = 16,  /* duplicate jumps deleted at most */
+};
+
+static const char *const ipt_dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
+
+/* ---- rendering (pure) ---- */
+
+static void rule_nets(struct jbuf *b, const char *chain, const struct fw_net *v, size_t n,
+		      int family, const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].family != family)
+			continue;
+		if (fw_net_str(&v[i], s, sizeof(s)) < 0) {
+			b->full = true;
+			return;
+		}
+		jb_printf(b, "-A %s -d %s %s\n", chain, s, what);
+	}
+}
+
+static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
+{
+	bool v6 = family == AF_INET6;
+	char port[48];
+
+	jb_raw(b, "*filter\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_FF " - [0:0]\n");
+	if (c->killswitch)
+		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
+	/* after a crash: marked TCP routed to lo by route.c's fallback gets a reset */
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
+		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+		  c->mark);
+	if (c->killswitch) {
+		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
+		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_KS " -p tcp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j ACCEPT\n",
+			  c->mark);
+		snprintf(port, sizeof(port), "-p tcp --dport %u -j ACCEPT",
+			 (unsigned int)c->proxy_port);
+		rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family, port);
+		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
+		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
+			  "-p udp --dport 53 -j ACCEPT");
+		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
+			  "-p tcp --dport 53 -j ACCEPT");
+		/* link-local control, as in fw.c (DHCP, ND/RS, MLD reports) */
+		if (!v6) {
+			jb_raw(b,
+			       "-A " FW_IPT_CHAIN_KS " -p udp --sport 68 --dport 67 -j ACCEPT\n");
+		} else {
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -d ff02::1:2/128 -p udp --sport 546 "
+				  "--dport 547 -j ACCEPT\n");
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p ipv6-icmp --icmpv6-type 133 -m hl "
+				  "--hl-eq 255 -j ACCEPT\n");
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p ipv6-icmp --icmpv6-type 135 -m hl "
+				  "--hl-eq 255 -j ACCEPT\n");
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p ipv6-icmp --icmpv6-type 136 -m hl "
+				  "--hl-eq 255 -j ACCEPT\n");
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p ipv6-icmp --icmpv6-type 131 -m hl "
+				  "--hl-eq 1 -j ACCEPT\n");
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p ipv6-icmp --icmpv6-type 143 -m hl "
+				  "--hl-eq 1 -j ACCEPT\n");
+		}
+		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p tcp -j REJECT --reject-with tcp-reset\n");
+		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -j REJECT --reject-with %s\n",
+			  v6 ? "adm-prohibited" : "icmp-admin-prohibited");
+	}
+	jb_raw(b, "-I INPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FF "\n");
+	if (c->killswitch)
+		jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_KS "\n");
+	jb_raw(b, "COMMIT\n");
+}
+
+static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
+{
+	jb_raw(b, "*mangle\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
+	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -o lo -j RETURN\n");
+	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
+	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
+	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-j RETURN");
+	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
+	jb_printf(b, "-A " FW_IPT_CHAIN_MARK " -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n",
+		  c->mark);
+	/* marked TCP leaves by the TUN or goes to lo, never elsewhere (see fw.c) */
+	jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -o lo -j RETURN\n");
+	jb_printf(b, "-A " FW_IPT_CHAIN_GUARD " -o %s -j RETURN\n", c->tun);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_GUARD " -p tcp -m mark --mark 0x%" PRIx32
+		  "/0xffffffff -j DROP\n",
+		  c->mark);
+	/* mangle OUTPUT routes a packet again when its mark changed */
+	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_MARK "\n");
+	jb_raw(b, "-I POSTROUTING 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_GUARD "\n");
+	jb_raw(b, "COMMIT\n");
+}
+
+int fw_ipt_render(const struct fw_cfg *c, int family, char *buf, size_t len)
+{
+	struct jbuf b;
+
+	if (fw_cfg_check(c) < 0 || (family != AF_INET && family != AF_INET6) || (!buf && len))
+		return -EINVAL;
+	if (!len)
+		return -ENOSPC;
+	jb_init(&b, buf, len);
+	/* the killswitch before the marks */
+	render_filter(&b, c, family);
+	render_mangle(&b, c, family);
+	return b.full ? -ENOSPC : (int)b.len;
+}
+
+/* ---- running the binaries (root only) ---- */
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int find_bin(const char *name, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ipt_dirs) / sizeof(ipt_dirs[0]); i++) {
+		snprintf(out, len, "%s%s", ipt_dirs[i], name);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Runs /usr/sbin/NAME ARGS... with input (may be NULL) on stdin and an empty
+ * environment. 0 if it exits 0; -EIO with its first stderr line in err; -ENOENT.
+ */
+static int run_bin(const char *name, const char *const *args, const char *input, char *err,
+		   size_t errlen)
+{
+	static char *const envp[] = {NULL};
+	char path[64], out[IPT_ERR_MAX];
+	const char *argv[16];
+	int in = -1, errfd = -1, st, ret, n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (find_bin(name, path, sizeof(path)) < 0) {
+		seterr(err, errlen, "%s not found (install iptables)", name);
+		return -ENOENT;
+	}
+	argv[n++] = name;
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	in = memfd_create("proxyvpn-ipt-in", MFD_CLOEXEC);
+	errfd = memfd_create("proxyvpn-ipt-err", MFD_CLOEXEC);
+	if (in < 0 || errfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (input && write(in, input, strlen(input)) != (ssize_t)strlen(input)) {
+		ret = -EIO;
+		goto out;
+	}
+	lseek(in, 0, SEEK_SET);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY), i;
+		char *av[16];
+
+		/* execve wants non-const strings: copies, in the child only */
+		for (i = 0; i <= n; i++)
+			av[i] = argv[i] ? strdup(argv[i]) : NULL;
+		if (dup2(in, 0) < 0 || dup2(devnull >= 0 ? devnull : errfd, 1) < 0 ||
+		    dup2(errfd, 2) < 0)
+			_exit(126);
+		execve(path, av, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			ret = -errno;
+			goto out;
+		}
+	ret = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	if (ret < 0) {
+		got = pread(errfd, out, sizeof(out) - 1, 0);
+		out[got > 0 ? got : 0] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+		seterr(err, errlen, "%s: %s", name,
+		       out[0]	       ? out
+		       : WIFEXITED(st) ? "failed"
+				       : "killed by a signal");
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (errfd >= 0)
+		close(errfd);
+	if (ret < 0 && ret != -EIO)
+		seterr(err, errlen, "running %s: %s", name, strerror(-ret));
+	return ret;
+}
+
+static const char *tool(bool v6)
+{
+	return v6 ? "ip6tables" : "iptables";
+}
+
+/* Does chain exist in table? (iptables -n -L exits 1 for a missing chain.) */
+static bool chain_exists(bool v6, const char *table, const char *chain)
+{
+	const char *const args[] = {"-w", "-t", table, "-n", "-L", chain, NULL};
+
+	return run_bin(tool(v6), args, NULL, NULL, 0) == 0;
+}
+
+static const struct ours {
+	const char *table, *builtin, *chain;
+} ours[] = {
+	{"mangle", "OUTPUT", FW_IPT_CHAIN_MARK},
+	{"filter", "OUTPUT", FW_IPT_CHAIN_KS},
+	{"mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD},
+	{"filter", "INPUT", FW_IPT_CHAIN_FF},
+};
+
+static int remove_family(bool v6, char *err, size_t errlen)
+{
+	size_t i;
+	int k, ret, first = 0;
+
+	/* the jumps (by their full spec, so only tagged ones), killswitch last */
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		const char *const del[] = {
+			"-w",	   "-t",	ours[i].table, "-D", ours[i].builtin, "-m",
+			"comment", "--comment", FW_TAG,	       "-j", ours[i].chain,   NULL};
+
+		if (!chain_exists(v6, ours[i].table, ours[i].chain))
+			continue;
+		for (k = 0; k < IPT_DEL_MAX; k++)
+			if (run_bin(tool(v6), del, NULL, NULL, 0) < 0)
+				break;
+	}
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		const char *const flush[] = {"-w", "-t", ours[i].table, "-F", ours[i].chain, NULL};
+		const char *const xdel[] = {"-w", "-t", ours[i].table, "-X", ours[i].chain, NULL};
+
+		if (!chain_exists(v6, ours[i].table, ours[i].chain))
+			continue;
+		ret = run_bin(tool(v6), flush, NULL, err, errlen);
+		if (ret == 0)
+			ret = run_bin(tool(v6), xdel, NULL, err, errlen);
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	return first;
+}
+
+int fw_ipt_remove(char *err, size_t errlen)
+{
+	char e6[256] = "";
+	int r4, r6;
+
+	if (geteuid() != 0) {
+		seterr(err, errlen, "the iptables fallback needs root");
+		return -EPERM;
+	}
+	r4 = remove_family(false, err, errlen);
+	r6 = remove_family(true, e6, sizeof(e6));
+	if (!r4 && r6)
+		seterr(err, errlen, "%s", e6);
+	return r4 ? r4 : r6 == -ENOENT ? 0 : r6; /* no ip6tables: nothing of ours there */
+}
+
+int fw_ipt_present(void)
+{
+	size_t i;
+	int v;
+
+	if (geteuid() != 0)
+		return -EPERM;
+	for (v = 0; v < 2; v++)
+		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			if (chain_exists(v, ours[i].table, ours[i].chain))
+				return 1;
+	return 0;
+}
+
+static int apply_family(const struct fw_cfg *c, int family, char *err, size_t errlen)
+{
+	static const char *const args[] = {"-w", "--noflush", NULL};
+	size_t len = 16384;
+	char *buf;
+	int ret;
+
+	for (;;) {
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		ret = fw_ipt_render(c, family, buf, len);
+		if (ret != -ENOSPC || len >= IPT_SCRIPT_MAX)
+			break;
+		free(buf);
+		len *= 2;
+	}
+	if (ret < 0)
+		seterr(err, errlen, "iptables ruleset: %s",
+		       ret == -EINVAL ? "invalid configuration" : strerror(-ret));
+	else
+		ret = run_bin(family == AF_INET6 ? "ip6tables-restore" : "iptables-restore", args,
+			      buf, err, errlen);
+	free(buf);
+	return ret;
+}
+
+int fw_ipt_apply(const struct fw_cfg *c, bool ipv6, char *err, size_t errlen)
+{
+	int ret;
+
+	if (geteuid() != 0) {
+		seterr(err, errlen, "the iptables fallback needs root");
+		return -EPERM;
+	}
+	ret = fw_ipt_remove(err, errlen);
+	if (ret == 0)
+		ret = apply_family(c, AF_INET, err, errlen);
+	if (ret == 0 && ipv6)
+		ret = apply_family(c, AF_INET6, err, errlen);
+	if (ret < 0)
+		fw_ipt_remove(NULL, 0);
+	return ret;
+}

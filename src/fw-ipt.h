@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The iptables fallback of host mode's firewall, for hosts whose kernel has
+ * no nf_tables (or when asked with --firewall iptables): the same marking,
+ * killswitch and fail-fast rules as fw.c's nftables table, in chains of our
+ * own (FW_IPT_CHAIN_*) reached by one jump per built-in chain, each jump
+ * tagged with the comment FW_TAG. Applied with iptables-restore and
+ * ip6tables-restore --noflush (fork + exec, root only: the binaries are
+ * a fallback, never run with a borrowed capability).
+ */
+#ifndef PROXYVPN_FW_IPT_H
+#define PROXYVPN_FW_IPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fw.h"
+
+#define FW_IPT_CHAIN_MARK "PROXYVPN-MARK" /* mangle OUTPUT: marks TCP */
+#define FW_IPT_CHAIN_KS	  "PROXYVPN-KS"	  /* filter OUTPUT: the killswitch */
+#define FW_IPT_CHAIN_FF	  "PROXYVPN-FF"	  /* filter INPUT: fail fast after a crash */
+#define FW_IPT_CHAIN_GUARD "PROXYVPN-GUARD" /* mangle POSTROUTING: marked TCP only to TUN or lo */
+
+/*
+ * The iptables-restore input (NUL-terminated) for one family (AF_INET or
+ * AF_INET6; only that family's addresses are used); no I/O. Returns its
+ * length, -EINVAL for a bad cfg or family, -ENOSPC if buf is too small.
+ */
+int fw_ipt_render(const struct fw_cfg *c, int family, char *buf, size_t len);
+
+/*
+ * Removes any earlier chains of ours, then applies the ruleset for IPv4 and,
+ * if ipv6, IPv6 (the filter table before mangle: killswitch before marks).
+ * On failure, removes what it added. -EPERM when not root. 0 or -errno,
+ * with a one-line reason in err.
+ */
+int fw_ipt_apply(const struct fw_cfg *c, bool ipv6, char *err, size_t errlen);
+
+/*
+ * Deletes our tagged jumps, then flushes and deletes our chains, in both
+ * families (absent ones are not an error). 0 or the first -errno.
+ */
+int fw_ipt_remove(char *err, size_t errlen);
+
+/* 1 if any chain of ours exists (either family), 0 if none, -errno (-EPERM: not root). */
+int fw_ipt_present(void);
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fw-ipt.c's rendering: golden iptables-restore input for IPv4 and IPv6
+ * (only that family's addresses; link-local control per family), without
+ * the killswitch, every short buffer (-ENOSPC, never past it) and bad
+ * configurations. Applying it is covered by e2e upipt-socks5.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fw-ipt.h"
+
+static struct fw_net n4(const char *s, int prefix)
+{
+	struct fw_net n = {.family = AF_INET, .prefix = (uint8_t)prefix};
+
+	assert_int_equal(inet_pton(AF_INET, s, n.addr), 1);
+	return n;
+}
+
+static struct fw_net n6(const char *s, int prefix)
+{
+	struct fw_net n = {.family = AF_INET6, .prefix = (uint8_t)prefix};
+
+	assert_int_equal(inet_pton(AF_INET6, s, n.addr), 1);
+	return n;
+}
+
+static const char golden4[] =
+	"*filter\n"
+	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-KS - [0:0]\n"
+	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
+	"tcp-reset\n"
+	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
+	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 192.0.2.10 -p tcp --dport 1080 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
+	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-KS\n"
+	"COMMIT\n"
+	"*mangle\n"
+	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
+	"-A PROXYVPN-MARK -o lo -j RETURN\n"
+	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
+	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
+	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
+	"COMMIT\n";
+
+static const char golden6_nokill[] =
+	"*filter\n"
+	":PROXYVPN-FF - [0:0]\n"
+	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
+	"tcp-reset\n"
+	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
+	"COMMIT\n"
+	"*mangle\n"
+	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
+	"-A PROXYVPN-MARK -o lo -j RETURN\n"
+	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
+	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
+	"-A PROXYVPN-MARK -d 2001:db8::10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d fd00::/8 -j RETURN\n"
+	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
+	"COMMIT\n";
+
+static void cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[2], struct fw_net dns[2])
+{
+	px[0] = n4("192.0.2.10", 32);
+	px[1] = n6("2001:db8::10", 128);
+	ex[0] = n4("10.1.2.3", 8); /* host bits cleared */
+	ex[1] = n6("fd00::1", 8);
+	dns[0] = n4("9.9.9.9", 32);
+	dns[1] = n6("2620:fe::fe", 128);
+	*c = (struct fw_cfg){.tun = "pvpn0",
+			     .mark = 0x7076,
+			     .killswitch = true,
+			     .proxy = px,
+			     .nproxy = 2,
+			     .proxy_port = 1080,
+			     .exclude = ex,
+			     .nexclude = 2,
+			     .dns = dns,
+			     .ndns = 2};
+}
+
+static void test_golden(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), (int)strlen(golden4));
+	assert_string_equal(buf, golden4);
+	c.killswitch = false;
+	assert_int_equal(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)),
+			 (int)strlen(golden6_nokill));
+	assert_string_equal(buf, golden6_nokill);
+}
+
+static void test_v6_killswitch(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
+	assert_non_null(
+		strstr(buf, "-A PROXYVPN-KS -d 2001:db8::10 -p tcp --dport 1080 -j ACCEPT\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d 2620:fe::fe -p udp --dport 53 -j ACCEPT\n"));
+	assert_non_null(
+		strstr(buf, "-A PROXYVPN-KS -d ff02::1:2/128 -p udp --sport 546 --dport 547"));
+	assert_non_null(strstr(buf, "--icmpv6-type 135 -m hl --hl-eq 255 -j ACCEPT\n"));
+	assert_non_null(strstr(buf, "--icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-KS -j REJECT --reject-with adm-prohibited\n"));
+	/* nothing of the other family */
+	assert_null(strstr(buf, "192.0.2.10"));
+	assert_null(strstr(buf, "9.9.9.9"));
+	assert_null(strstr(buf, "--sport 68"));
+}
+
+static void test_small_buffers(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	size_t need = strlen(golden4) + 1, len;
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	assert_int_equal(fw_ipt_render(&c, AF_INET, NULL, 0), -ENOSPC);
+	for (len = 1; len <= need; len++) {
+		char *buf = malloc(len);
+		int ret;
+
+		assert_non_null(buf);
+		ret = fw_ipt_render(&c, AF_INET, buf, len);
+		if (len < need) {
+			assert_int_equal(ret, -ENOSPC);
+			assert_true(strlen(buf) < len);
+		} else {
+			assert_int_equal(ret, (int)need - 1);
+			assert_string_equal(buf, golden4);
+		}
+		free(buf);
+	}
+}
+
+static void test_bad(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	char buf[256];
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	assert_int_equal(fw_ipt_render(&c, AF_UNIX, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(fw_ipt_render(&c, AF_INET, NULL, 10), -EINVAL);
+	c.tun = "bad name";
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
+	c.tun = "-j ACCEPT";
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
+	c.tun = "pvpn0";
+	c.mark = 0;
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
+	c.mark = 1;
+	c.proxy_port = 0;
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(fw_ipt_render(NULL, AF_INET, buf, sizeof(buf)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_v6_killswitch),
+		cmocka_unit_test(test_small_buffers),
+		cmocka_unit_test(test_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
