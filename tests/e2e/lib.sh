@@ -196,6 +196,14 @@ _test_cleanup() {
 	for p in "${_T_PIDS[@]}"; do
 		wait_pid_exit "$p" 3 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
 	done
+	# A failed host-mode test may leave a killed up's killswitch and routes in
+	# CLI (by design): remove them by our tags so the next test starts clean.
+	if [ "$rc" != 0 ] && [ -n "${E2E_NS_CLI:-}" ]; then
+		local sd
+		sd=$(mktemp -d) && ip netns exec "$E2E_NS_CLI" timeout 20 "$E2E_PROXYVPN" down \
+			--state-dir "$sd" -q >/dev/null 2>&1
+		[ -n "$sd" ] && rm -rf "$sd"
+	fi
 }
 test_init() {
 	set -euo pipefail
