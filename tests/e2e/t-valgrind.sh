@@ -43,9 +43,14 @@ wait_pid_exit "$run" 500 || fail "the run did not end"
 cat "$T_OUT/client.out"
 # -q: a log file has lines only if valgrind found something, in the engine
 # or in the namespace child (whose exit status is the command's)
+# Valgrind 3.19 does not know the new mount API (open_tree 428 .. fsmount
+# 432) the namespace child uses for resolv.conf: it answers ENOSYS, the child
+# warns and goes on, and valgrind prints a 5-line notice we drop here.
 bad=0
 for f in "$T_OUT"/vg.*; do
-	[ -s "$f" ] && { echo "--- $f"; cat "$f"; bad=1; }
+	awk '/WARNING: unhandled amd64-linux syscall: 4(2[89]|3[0-2])$/ { skip = 5 }
+		skip > 0 { skip--; next } { print }' "$f" >"$f.kept"
+	[ -s "$f.kept" ] && { echo "--- $f"; cat "$f.kept"; bad=1; }
 done
 assert_eq "$WAIT_RC" 0 "exit status of valgrind proxyvpn exec ($N uploads; 99 = valgrind found errors)"
 grep -q "upload: $N x" "$T_OUT/client.out" || fail "the client did not report $N uploads"
