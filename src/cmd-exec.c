@@ -71,6 +71,7 @@ enum {
 	OPT_MEM_LIMIT,
 	OPT_IDLE_TIMEOUT,
 	OPT_KEEPALIVE,
+	OPT_NO_OFFLOAD,
 };
 
 /* The engine's limits and timers; false after logging a bad value. */
@@ -175,6 +176,7 @@ int cmd_exec(int argc, char **argv)
 		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -189,6 +191,7 @@ int cmd_exec(int argc, char **argv)
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
+	bool no_offload = false;
 
 	opterr = 0;
 	optind = 1;
@@ -206,6 +209,9 @@ int cmd_exec(int argc, char **argv)
 		case OPT_KEEPALIVE:
 			if (!parse_engine_opt(c, optarg, &ecfg))
 				return EXIT_USAGE;
+			break;
+		case OPT_NO_OFFLOAD:
+			no_offload = true;
 			break;
 		case 'v':
 			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
@@ -254,7 +260,8 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu };
+	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
+				 .no_offload = no_offload };
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile();	/* the engine's own: one proxy socket per connection */
@@ -270,6 +277,7 @@ int cmd_exec(int argc, char **argv)
 		log_warn("signalfd");
 		goto out_kill;
 	}
+	ecfg.vnet = child.vnet;
 	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
 	child.tun_fd = -1;	/* the engine owns it now, even on failure */
 	if (ret < 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -16,6 +17,16 @@
 #include "ip.h"
 #include "log.h"
 #include "session.h"
+#include "vnet.h"
+
+static void input_view(struct engine *e, const struct ip_view *v)
+{
+	if (v->proto != IPPROTO_TCP) {
+		e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+		return;
+	}
+	tcp_input(e->tcp, v);
+}
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 {
@@ -25,11 +36,56 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 		e->stats.pkts_bad++;
 		return;
 	}
-	if (v.proto != IPPROTO_TCP) {
-		e->stats.pkts_unsupported++;	/* UDP, ICMP: not carried (yet) */
+	input_view(e, &v);
+}
+
+void engine_input_frame(struct engine *e, uint8_t *buf, size_t len)
+{
+	struct vnet_hdr h;
+	struct ip_view v;
+
+	if (!e->cfg.vnet) {
+		engine_input(e, buf, len);
 		return;
 	}
-	tcp_input(e->tcp, &v);
+	if (vnet_frame_parse(buf, len, &h, &v) < 0) {
+		e->stats.pkts_bad++;
+		return;
+	}
+	if (h.gso_type != VNET_GSO_NONE)
+		e->stats.pkts_gso_in++;
+	if (v.proto != IPPROTO_TCP)
+		vnet_csum_fill(buf + VNET_HDR_LEN, &h, &v);	/* their parsers check it */
+	input_view(e, &v);
+}
+
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
+		   const struct tcp_out *o)
+{
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec v[ENGINE_OUT_IOV];
+	struct vnet_hdr h = {0};
+	int i;
+
+	if (e->cfg.vnet && iovcnt < ENGINE_OUT_IOV) {
+		/* Without o the packet is complete: an all-zero header says so. */
+		if (o)
+			vnet_tcp_hdr(&h, (((const uint8_t *)iov[0].iov_base)[0] >> 4) == 6,
+				     o->l3_len, o->hdr_len, o->gso_size);
+		vnet_build(vh, &h);
+		v[0].iov_base = vh;
+		v[0].iov_len = sizeof(vh);
+		for (i = 0; i < iovcnt; i++)
+			v[i + 1] = iov[i];
+		iov = v;
+		iovcnt++;
+	}
+	if (fault_out(e, iov, iovcnt))
+		return;	/* test builds: it writes to the TUN itself */
+	if (writev(e->tun_fd, iov, iovcnt) < 0)
+		e->stats.tun_write_err++;
+	else
+		e->stats.pkts_out++;
 }
 
 static void tun_readable(struct loop_io *io, uint32_t events)
@@ -39,7 +95,7 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < ENGINE_TUN_BATCH; i++) {
-		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_PKT_MAX);
+		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_FRAME_MAX);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -52,7 +108,7 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 		e->stats.pkts_in++;
 		if (fault_in(e, e->pkt, (size_t)n))
 			continue;	/* test builds: it calls engine_input() */
-		engine_input(e, e->pkt, (size_t)n);
+		engine_input_frame(e, e->pkt, (size_t)n);
 	}
 }
 
@@ -107,7 +163,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	ret = fault_init(e);	/* test builds only: PROXYVPN_FAULT */
 	if (ret < 0)
 		goto err;
-	e->pkt = malloc(ENGINE_PKT_MAX);
+	e->pkt = malloc(ENGINE_FRAME_MAX);
 	if (!e->pkt) {
 		ret = -ENOMEM;
 		goto err;
@@ -115,6 +171,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	tc = cfg->tcp;
 	tc.mtu = cfg->mtu;
 	tc.buf_size = e->cfg.buf_size;
+	tc.offload = cfg->vnet;
 	e->tcp = tcp_stack_new(loop, &tc, &session_tcp_ops, e);
 	if (!e->tcp) {
 		ret = -errno;
@@ -162,7 +219,8 @@ void engine_log_stats(const struct engine *e)
 	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
 		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
 		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "
-		 "tail-probes %llu undone %llu tun-write-errors %llu",
+		 "tail-probes %llu undone %llu tun-write-errors %llu; offload %s gso-in %llu "
+		 "gso-out %llu",
 		 (unsigned long long)t->handshakes, (unsigned long long)t->limit_refused,
 		 (unsigned long long)t->ooo_queued, (unsigned long long)t->sack_rexmit,
 		 (unsigned long long)t->paws_dropped, (unsigned long long)t->challenge_acks,
@@ -170,7 +228,8 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
-		 (unsigned long long)e->stats.tun_write_err);
+		 (unsigned long long)e->stats.tun_write_err, e->cfg.vnet ? "on" : "off",
+		 (unsigned long long)e->stats.pkts_gso_in, (unsigned long long)t->gso_out);
 	fault_log_stats(e);
 }
 

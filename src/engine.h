@@ -19,8 +19,10 @@
 enum {
 	ENGINE_HS_TIMEOUT_MS = 10000,	/* proxy connect + handshake */
 	ENGINE_TUN_BATCH = 64,		/* packets read per wakeup before flushing ACKs */
-	ENGINE_PKT_MAX = 65536,
-	ENGINE_DRAIN_MS = 5000,		/* after the command exits, see engine_drain() */
+	ENGINE_PKT_MAX = 65536,		/* a TSO segment from the TUN included */
+	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64,	/* read buffer: virtio-net header + packet */
+	ENGINE_DRAIN_MS = 5000,
+	ENGINE_OUT_IOV = 8,		/* iovecs per packet written, the virtio-net header included */		/* after the command exits, see engine_drain() */
 };
 
 struct engine_cfg {
@@ -31,10 +33,11 @@ struct engine_cfg {
 	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
 	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;		/* limits and timers; mtu and buf_size come from above */
+	bool vnet;			/* the TUN fd carries virtio-net headers: offloads (tun.h) */
 };
 
 struct engine_stats {
-	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err;
+	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err, pkts_gso_in;
 	uint64_t sessions_total, sessions_failed;
 };
 
@@ -65,8 +68,17 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 /* Closes every proxy socket and frees everything; safe on a zeroed engine. */
 void engine_fini(struct engine *e);
 void engine_log_stats(const struct engine *e);
-/* One packet from the TUN into the IP and TCP layers (the fault layer calls it too). */
+/* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
+/*
+ * One frame as read from the TUN: a virtio-net header first if cfg.vnet,
+ * then engine_input()'s work (the fault layer calls it too). buf is
+ * writable: a partial non-TCP checksum is completed in place.
+ */
+void engine_input_frame(struct engine *e, uint8_t *buf, size_t len);
+/* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
+		   const struct tcp_out *o);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop

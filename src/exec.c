@@ -54,6 +54,7 @@ enum exec_step {
 enum {
 	EXEC_F_NO_IPV6 = 1 << 0,   /* kernel without IPv6: tun0 is IPv4 only */
 	EXEC_F_SMALL_MTU = 1 << 1, /* MTU below IPv6's minimum: IPv4 only */
+	EXEC_F_VNET = 1 << 2,      /* the TUN fd carries virtio-net headers (offloads) */
 	EXEC_IPV6_MIN_MTU = 1280,
 	EXEC_GO = 'g', /* parent -> child: exec the command now */
 	EXEC_MAX_ERRNO = 4095,
@@ -259,6 +260,7 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 {
 	char name[IFNAMSIZ];
 	struct nl *nl;
+	bool vnet;
 	int ret;
 
 	m->step = STEP_UNSHARE;
@@ -288,10 +290,12 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 		return ret;
 
 	m->step = STEP_TUN;
-	ret = tun_open(EXEC_TUN_NAME, name);
+	ret = tun_open(EXEC_TUN_NAME, name, !o->no_offload, &vnet);
 	if (ret < 0)
 		return ret;
 	*tun_fd = ret;
+	if (vnet)
+		m->flags |= EXEC_F_VNET;
 
 	m->step = STEP_NETLINK;
 	nl = nl_open();
@@ -484,7 +488,8 @@ int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 	if (m.flags & EXEC_F_SMALL_MTU)
 		log_warnx("exec: MTU %d is below IPv6's minimum of %d; the command gets IPv4 only",
 			  o->mtu, EXEC_IPV6_MIN_MTU);
-	*c = (struct exec_child){.pid = pid, .tun_fd = tun_fd, .ctl_fd = sv[0]};
+	*c = (struct exec_child){.pid = pid, .tun_fd = tun_fd, .ctl_fd = sv[0],
+				 .vnet = (m.flags & EXEC_F_VNET) != 0};
 	return 0;
 
 err_tun:

@@ -11,6 +11,7 @@
 #ifndef PROXYVPN_EXEC_H
 #define PROXYVPN_EXEC_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define EXEC_TUN_NAME "tun0"
@@ -20,12 +21,14 @@
 struct exec_opts {
 	char *const *argv;	/* command and args, argv[0] looked up in PATH */
 	int mtu;
+	bool no_offload;	/* plain TUN: no virtio-net header, TSO or checksum offload */
 };
 
 struct exec_child {
 	pid_t pid;
 	int tun_fd;	/* O_NONBLOCK|O_CLOEXEC, IFF_TUN|IFF_NO_PI */
 	int ctl_fd;	/* parent's end of the control socketpair */
+	bool vnet;	/* tun_fd carries virtio-net headers (tun_open) */
 };
 
 /*
