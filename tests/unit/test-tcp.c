@@ -39,6 +39,7 @@ struct fixture {
 	int nout;
 	int syns, datas, sents, fins, closes, close_err;
 	bool refuse;
+	bool csum_ok;		/* feed as the kernel's offload does: checksum vouched for */
 	struct tcp_conn *conn;
 	int family;
 	uint8_t app[16], dst[16];
@@ -184,6 +185,18 @@ static int setup4_idle(void **state)
 	return setup_family(state, AF_INET, 65536);
 }
 
+static int setup4_offload(void **state)
+{
+	cfg_extra.offload = true;
+	return setup_family(state, AF_INET, 65536);
+}
+
+static int setup6_offload(void **state)
+{
+	cfg_extra.offload = true;
+	return setup_family(state, AF_INET6, 65536);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -203,7 +216,7 @@ static int teardown(void **state)
 static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 		      const uint8_t *opt, size_t optlen, const void *data, size_t len, bool bad_csum)
 {
-	uint8_t pkt[2048];
+	static uint8_t pkt[70000];	/* a TSO segment from the app included */
 	size_t hl, tl = TCP_HDR_LEN + optlen;
 	uint8_t *t;
 	uint16_t c;
@@ -230,6 +243,7 @@ static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t fla
 		c ^= 0x1234;
 	memcpy(t + 16, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + tl + len, &v), 0);
+	v.csum_ok = f->csum_ok;
 	tcp_input(f->st, &v);
 }
 
@@ -438,6 +452,99 @@ static void test_send_respects_mss_and_window(void **state)
 	flush(f);
 	assert_true(f->nout > 0);
 	assert_int_equal(f->out[0].seg.seq, iss + 1 + 10 * 1460);
+}
+
+/* Offload: what fits goes out as one large segment for the kernel to cut. */
+static void test_offload_gso_send(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 39);	/* app window 39 << 7 = 4992 */
+	size_t smss = f->family == AF_INET ? 1460 : 1440, hl = f->family == AF_INET ? 20 : 40;
+	static uint8_t buf[6000];
+	struct captured *c;
+	int i;
+
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	/* The window takes 4992: whole segments only (3), the rest waits (sender SWS). */
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_true(c->has_o);
+	assert_int_equal(c->o.gso_size, smss);
+	assert_int_equal(c->o.l3_len, hl);
+	assert_int_equal(c->o.hdr_len, hl + TCP_HDR_LEN);
+	assert_int_equal(c->seg.seq, iss + 1);
+	assert_int_equal(c->seg.len, 3 * smss);
+	assert_memory_equal(c->seg.data, buf, 3 * smss);
+	assert_int_equal(tcp_stack_stats(f->st)->gso_out, 1);
+	/* The window opens: the rest in one packet, ending on a short segment. */
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1 + 3 * (uint32_t)smss, TCP_ACK, 200, NULL, 0);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_int_equal(c->seg.len, sizeof(buf) - 3 * smss);
+	assert_int_equal(c->o.gso_size, smss);
+	assert_memory_equal(c->seg.data, buf + 3 * smss, sizeof(buf) - 3 * smss);
+	/* A bare ACK: partial checksum, not GSO. */
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1, TCP_ACK, 200, "x", 1);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_true(c->has_o);
+	assert_int_equal(c->o.gso_size, 0);
+	assert_int_equal(c->seg.len, 0);
+}
+
+/* Offload off: every packet is complete and at most one MSS. */
+static void test_no_offload_no_gso(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t buf[6000];
+	int i;
+
+	establish(f, 3000);
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 5);
+	for (i = 0; i < f->nout; i++) {
+		assert_false(f->out[i].has_o);
+		assert_true(f->out[i].seg.len <= 1460);
+	}
+	assert_int_equal(tcp_stack_stats(f->st)->gso_out, 0);
+}
+
+/*
+ * From a TUN with offloads: a segment far larger than the MSS (TSO), its
+ * checksum not filled in but vouched for, is taken whole; without the
+ * kernel's word the same bad checksum drops it.
+ */
+static void test_offload_large_segment_in(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t big[60000];
+	size_t i;
+
+	establish(f, 3000);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13);
+	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+		  sizeof(big), true);
+	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
+	assert_int_equal(f->conn->rx.len, 0);
+	f->csum_ok = true;
+	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+		  sizeof(big), true);
+	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
+	assert_int_equal(f->conn->rx.len, sizeof(big));
+	assert_int_equal(f->datas, 1);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, f->app_seq + sizeof(big));
 }
 
 static void test_zero_window_persist(void **state)
@@ -1328,6 +1435,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_window_shrinks_and_reopens, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_send_respects_mss_and_window, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup4_offload, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup6_offload, teardown),
+		cmocka_unit_test_setup_teardown(test_no_offload_no_gso, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_large_segment_in, setup4_offload,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_persist, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_retransmits_and_backs_off, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_gives_up_with_rst, setup4, teardown),
