@@ -910,6 +910,24 @@ static void sack_rexmit(struct tcp_conn *c, size_t smss)
 	}
 }
 
+/*
+ * With offload one packet carries whole segments, at most 64 KiB of them,
+ * and at most a quarter of cwnd: a packet lost on the TUN (a full queue
+ * drops it whole) then leaves three more of the flight to draw the SACKs
+ * that repair it, rather than the RTO that a lost whole flight costs.
+ */
+static size_t gso_limit(const struct tcp_conn *c, size_t smss)
+{
+	size_t lim = c->cwnd / 4;
+
+	if (!c->stack->cfg.offload)
+		return smss;
+	if (lim > TCP_GSO_MAX)
+		lim = TCP_GSO_MAX;
+	lim -= lim % smss;
+	return lim > smss ? lim : smss;
+}
+
 /* Sends what the windows allow, then a bare ACK if one is still owed. */
 static void conn_output(struct tcp_conn *c)
 {
@@ -936,8 +954,7 @@ static void conn_output(struct tcp_conn *c)
 		break;
 	}
 	smss = c->mss - opt_len(c);
-	/* With offload one packet carries as many whole segments as fit in 64 KiB. */
-	lim = c->stack->cfg.offload ? TCP_GSO_MAX - TCP_GSO_MAX % smss : smss;
+	lim = gso_limit(c, smss);
 	if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK))
 		sack_rexmit(c, smss);
 	for (;;) {
