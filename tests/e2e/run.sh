@@ -57,6 +57,8 @@ TESTS=(
 	"download-http        download   http        90"
 	"download-mtu1280     download   socks5-mtu  90"
 	"upload-socks5        upload     socks5      90"
+	"offload-on           offload    on          90"
+	"offload-off          offload    off         90"
 	"upload-socks5auth    upload     socks5auth  90"
 	"upload-http          upload     http        90"
 	"ipv6-socks5          ipv6       socks5      90"
