@@ -1,6 +1,6 @@
 #!/bin/bash
 # o. TUN offloads (IFF_VNET_HDR, TSO, checksum offload), $1 = on | off:
-#    50 MiB down and 50 MiB up through socks5 with proxyvpn -v (on) or
+#    50 MiB down and 50 MiB up, over IPv4 and IPv6, through socks5 with proxyvpn -v (on) or
 #    -v --no-offload (off); sha256 must match both ways. on: the stats must
 #    show large segments both ways (gso-in from the app's TSO, gso-out cut by
 #    the kernel); off: the plain TUN path, no large segment either way (the
@@ -25,18 +25,30 @@ reply=$(pv exec -v "${opt[@]}" --proxy "$url" -- curl --noproxy '*' -sS --max-ti
 	fail "upload with offload $mode: exit $? ($(tail -n 3 "$T_OUT/up.err"))"
 assert_eq "$reply" "$E2E_BIG_SHA" "sha256 the sink received, offload $mode"
 
+# IPv6 both ways too (TCPV6 GSO, the 40-byte header in csum_start)
+pv exec -v "${opt[@]}" --proxy "$url" -- curl --noproxy '*' -sS -g --max-time 60 \
+	-o "$T_OUT/big6" "http://[$DST6]:$HTTP_PORT/big" 2>"$T_OUT/down6.err" ||
+	fail "IPv6 download with offload $mode: exit $? ($(tail -n 3 "$T_OUT/down6.err"))"
+assert_file_sha "$T_OUT/big6" "$E2E_BIG_SHA" "50 MiB IPv6 download, offload $mode"
+reply=$(pv exec -v "${opt[@]}" --proxy "$url" -- curl --noproxy '*' -sS -g --max-time 60 \
+	-H 'Expect:' -T "$E2E_TMP/www/big" "http://[$DST6]:$HTTP_PORT/sink" 2>"$T_OUT/up6.err") ||
+	fail "IPv6 upload with offload $mode: exit $? ($(tail -n 3 "$T_OUT/up6.err"))"
+assert_eq "$reply" "$E2E_BIG_SHA" "sha256 the sink received over IPv6, offload $mode"
+
 # "offload on gso-in N gso-out N" from the engine's stats line
 counters() { grep -o 'offload [a-z]* gso-in [0-9]* gso-out [0-9]*' "$1" | tail -n 1; }
-down=$(counters "$T_OUT/down.err")
-up=$(counters "$T_OUT/up.err")
-echo "download: $down; upload: $up"
-if [ "$mode" = on ]; then
-	[[ $down =~ ^offload\ on\ gso-in\ [0-9]+\ gso-out\ [1-9][0-9]*$ ]] ||
-		fail "download with offloads sent no large segment: '$down'"
-	[[ $up =~ ^offload\ on\ gso-in\ [1-9][0-9]*\ gso-out\ [0-9]+$ ]] ||
-		fail "upload with offloads got no large segment from the app: '$up'"
-else
-	assert_eq "$down" "offload off gso-in 0 gso-out 0" "download counters with --no-offload"
-	assert_eq "$up" "offload off gso-in 0 gso-out 0" "upload counters with --no-offload"
-fi
-echo "50 MiB each way, offload $mode: sha256 ok"
+for v in "" 6; do
+	down=$(counters "$T_OUT/down$v.err")
+	up=$(counters "$T_OUT/up$v.err")
+	echo "IPv${v:-4} download: $down; upload: $up"
+	if [ "$mode" = on ]; then
+		[[ $down =~ ^offload\ on\ gso-in\ [0-9]+\ gso-out\ [1-9][0-9]*$ ]] ||
+			fail "IPv${v:-4} download with offloads sent no large segment: '$down'"
+		[[ $up =~ ^offload\ on\ gso-in\ [1-9][0-9]*\ gso-out\ [0-9]+$ ]] ||
+			fail "IPv${v:-4} upload with offloads got no large segment from the app: '$up'"
+	else
+		assert_eq "$down" "offload off gso-in 0 gso-out 0" "IPv${v:-4} download counters, --no-offload"
+		assert_eq "$up" "offload off gso-in 0 gso-out 0" "IPv${v:-4} upload counters, --no-offload"
+	fi
+done
+echo "50 MiB each way over IPv4 and IPv6, offload $mode: sha256 ok"
