@@ -67,7 +67,11 @@ void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
 	struct vnet_hdr h = {0};
 	int i;
 
-	if (e->cfg.vnet && iovcnt < ENGINE_OUT_IOV) {
+	if (e->cfg.vnet) {
+		if (iovcnt >= ENGINE_OUT_IOV) {
+			e->stats.tun_write_err++;	/* cannot happen: tcp.c sends 1-3 */
+			return;
+		}
 		/* Without o the packet is complete: an all-zero header says so. */
 		if (o)
 			vnet_tcp_hdr(&h, (((const uint8_t *)iov[0].iov_base)[0] >> 4) == 6,

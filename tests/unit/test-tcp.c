@@ -466,6 +466,7 @@ static void test_offload_gso_send(void **state)
 
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
+	f->conn->cwnd = 16 * (uint32_t)smss;	/* a packet may carry cwnd / 4: 4 segments */
 	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
 	tcp_kick(f->conn);
 	flush(f);
@@ -498,6 +499,39 @@ static void test_offload_gso_send(void **state)
 	assert_true(c->has_o);
 	assert_int_equal(c->o.gso_size, 0);
 	assert_int_equal(c->seg.len, 0);
+}
+
+/* A packet carries at most a quarter of cwnd: a lost one leaves three to draw SACKs. */
+static void test_offload_gso_quarter_cwnd(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 3000);
+	static uint8_t buf[6000];
+	int i;
+
+	f->conn->cwnd = 8 * 1460;	/* 2 segments per packet */
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 3);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(f->out[i].seg.seq, iss + 1 + (uint32_t)i * 2920);
+		assert_int_equal(f->out[i].seg.len, 2920);
+		assert_int_equal(f->out[i].o.gso_size, 1460);
+	}
+	assert_int_equal(f->out[2].seg.len, sizeof(buf) - 2 * 2920);
+	assert_int_equal(f->out[2].o.gso_size, 0);	/* one segment: not GSO */
+	/* At the initial window (4 segments and less), one segment per packet. */
+	f->conn->cwnd = 4 * 1460;
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1 + sizeof(buf), TCP_ACK, 3000, NULL, 0);
+	assert_int_equal(ring_write(&f->conn->tx, buf, 3000), 3000);
+	f->conn->cwnd = 4 * 1460;
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 3);
+	for (i = 0; i < f->nout; i++)
+		assert_int_equal(f->out[i].o.gso_size, 0);
 }
 
 /* Offload off: every packet is complete and at most one MSS. */
@@ -1437,6 +1471,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_respects_mss_and_window, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup4_offload, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup6_offload, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_quarter_cwnd, setup4_offload,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_offload_no_gso, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_large_segment_in, setup4_offload,
 						teardown),
