@@ -59,6 +59,7 @@ TESTS=(
 	"upload-socks5        upload     socks5      90"
 	"offload-on           offload    on          90"
 	"offload-off          offload    off         90"
+	"offload-up           offload    up          90"
 	"upload-socks5auth    upload     socks5auth  90"
 	"upload-http          upload     http        90"
 	"ipv6-socks5          ipv6       socks5      90"
