@@ -23,11 +23,13 @@
 #include "log.h"
 #include "loop.h"
 #include "url.h"
+#include "workers.h"
 
 struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
 	struct engine *eng;
+	struct workers *ws;	/* engines on the other TUN queues */
 	pid_t pid;
 	int status;		/* exit status to return, once the child is reaped */
 	bool reaped;
@@ -72,6 +74,7 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_KEEPALIVE,
 	OPT_NO_OFFLOAD,
+	OPT_WORKERS,
 };
 
 /* The engine's limits and timers; false after logging a bad value. */
@@ -155,6 +158,7 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 				r->status = wait_status(st);
 				/* Let what the command wrote before exiting reach the proxy. */
 				engine_drain(r->eng, ENGINE_DRAIN_MS);
+				workers_drain(r->ws);
 			}
 			continue;
 		}
@@ -177,6 +181,7 @@ int cmd_exec(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -192,6 +197,8 @@ int cmd_exec(int argc, char **argv)
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false;
+	struct workers ws = {0};
+	unsigned long nworkers = 1;
 
 	opterr = 0;
 	optind = 1;
@@ -212,6 +219,10 @@ int cmd_exec(int argc, char **argv)
 			break;
 		case OPT_NO_OFFLOAD:
 			no_offload = true;
+			break;
+		case OPT_WORKERS:
+			if (!parse_num("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
+				return EXIT_USAGE;
 			break;
 		case 'v':
 			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
@@ -261,12 +272,14 @@ int cmd_exec(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
-				 .no_offload = no_offload };
+				 .no_offload = no_offload, .queues = (int)nworkers };
+	workers_share_limits(&ecfg, (int)nworkers);
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile();	/* the engine's own: one proxy socket per connection */
 	run.pid = child.pid;
 	run.eng = &eng;
+	run.ws = &ws;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("epoll");
 		goto out_kill;
@@ -279,13 +292,18 @@ int cmd_exec(int argc, char **argv)
 	}
 	ecfg.vnet = child.vnet;
 	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
-	child.tun_fd = -1;	/* the engine owns it now, even on failure */
+	child.tun_fd = child.tun_fds[0] = -1;	/* the engine owns it now, even on failure */
 	if (ret < 0) {
 		errno = -ret;
 		if (ret != -EINVAL)	/* a bad setting: engine_init named it */
 			log_warn("engine");
 		goto out_kill;
 	}
+	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
+	for (c = 1; c < child.nq; c++)
+		child.tun_fds[c] = -1;	/* taken over, even on failure */
+	if (ret < 0)
+		goto out_kill;
 	ret = exec_release(&child);
 	if (ret < 0) {
 		int st;
@@ -304,6 +322,7 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	status = run.status;
+	workers_stop(&ws);	/* once their drains are over too */
 	engine_log_stats(&eng);
 	goto out;
 
@@ -316,6 +335,7 @@ out_kill:
 	}
 	status = EXIT_SETUP;
 out:
+	workers_stop(&ws);
 	engine_fini(&eng);
 	exec_child_close(&child);
 	if (sfd >= 0)

@@ -58,24 +58,64 @@ static bool vnet_setup(int fd)
 	return true;
 }
 
-int tun_open(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet)
+static void close_all(int *fds, int n)
+{
+	while (n-- > 0) {
+		close(fds[n]);
+		fds[n] = -1;
+	}
+}
+
+/* n queues of one interface (n > 1: IFF_MULTI_QUEUE). 0, or -errno with none left open. */
+static int open_queues(const char *name, short flags, char out[IFNAMSIZ], int *fds, int n,
+		       bool vnet)
+{
+	int i;
+
+	if (n > 1)
+		flags |= IFF_MULTI_QUEUE;
+	for (i = 0; i < n; i++) {
+		/* Later queues attach by the kernel's name (the first may have picked it). */
+		fds[i] = open_iff(i ? out : name, flags, out);
+		if (fds[i] >= 0 && vnet && !vnet_setup(fds[i])) {
+			close(fds[i]);
+			fds[i] = -EOPNOTSUPP;
+		}
+		if (fds[i] < 0) {
+			int ret = fds[i];
+
+			close_all(fds, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int tun_open_queues(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet, int *fds,
+		    int n)
 {
 	size_t len = strlen(name);
-	int fd;
+	int ret;
 
 	*vnet = false;
-	if (len == 0 || len >= IFNAMSIZ)
+	if (len == 0 || len >= IFNAMSIZ || n < 1)
 		return -EINVAL;
 	if (offload) {
-		fd = open_iff(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, out);
-		if (fd >= 0 && vnet_setup(fd)) {
+		ret = open_queues(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, out, fds, n, true);
+		if (ret == 0) {
 			*vnet = true;
-			return fd;
+			return 0;
 		}
-		if (fd >= 0)
-			close(fd);	/* not persistent: the interface goes with it */
-		else
-			log_debug("tun: IFF_VNET_HDR refused: %s", strerror(-fd));
+		/* Not persistent: closing every queue removed the interface. */
+		log_debug("tun: IFF_VNET_HDR refused: %s", strerror(-ret));
 	}
-	return open_iff(name, IFF_TUN | IFF_NO_PI, out);
+	return open_queues(name, IFF_TUN | IFF_NO_PI, out, fds, n, false);
+}
+
+int tun_open(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet)
+{
+	int fd, ret;
+
+	ret = tun_open_queues(name, out, offload, vnet, &fd, 1);
+	return ret < 0 ? ret : fd;
 }

@@ -14,5 +14,12 @@
  * headers (vnet.h), false after a clean fallback to the plain TUN.
  */
 int tun_open(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet);
+/*
+ * The same with n queues (n > 1: IFF_MULTI_QUEUE, one fd per queue; the
+ * kernel keeps each flow on one queue). Fills fds[0..n-1] and returns 0, or
+ * -errno with none left open.
+ */
+int tun_open_queues(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet, int *fds,
+		    int n);
 
 #endif
