@@ -322,8 +322,16 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	status = run.status;
-	workers_stop(&ws);	/* once their drains are over too */
-	engine_log_stats(&eng);
+	if (ws.n) {
+		struct engine_stats es = {0};
+		struct tcp_stats ts = {0};
+
+		workers_stop(&ws, &es, &ts);	/* once their drains are over too */
+		log_info("TUN queue 0: sessions %llu", (unsigned long long)eng.stats.sessions_total);
+		engine_log_stats_with(&eng, &es, &ts);	/* all engines together */
+	} else {
+		engine_log_stats(&eng);
+	}
 	goto out;
 
 out_kill:
@@ -335,7 +343,7 @@ out_kill:
 	}
 	status = EXIT_SETUP;
 out:
-	workers_stop(&ws);
+	workers_stop(&ws, NULL, NULL);
 	engine_fini(&eng);
 	exec_child_close(&child);
 	if (sfd >= 0)

@@ -201,21 +201,51 @@ err:
 	return ret;
 }
 
-void engine_log_stats(const struct engine *e)
+/* Sums arrays of uint64_t counters: both stats structs hold nothing else. */
+_Static_assert(sizeof(struct engine_stats) % sizeof(uint64_t) == 0, "engine_stats: u64 only");
+_Static_assert(sizeof(struct tcp_stats) % sizeof(uint64_t) == 0, "tcp_stats: u64 only");
+
+static void add_counters(uint64_t *dst, const uint64_t *src, size_t n)
 {
-	const struct tcp_stats *t;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts)
+{
+	if (!e->tcp)
+		return;
+	add_counters((uint64_t *)es, (const uint64_t *)&e->stats,
+		     sizeof(*es) / sizeof(uint64_t));
+	add_counters((uint64_t *)ts, (const uint64_t *)tcp_stack_stats(e->tcp),
+		     sizeof(*ts) / sizeof(uint64_t));
+}
+
+void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
+			   const struct tcp_stats *tmore)
+{
+	struct engine_stats es = {0};
+	struct tcp_stats ts = {0};
+	const struct engine_stats *x = &es;
+	const struct tcp_stats *t = &ts;
 
 	if (!e->tcp)
 		return;
-	t = tcp_stack_stats(e->tcp);
+	engine_stats_add(e, &es, &ts);
+	if (more)
+		add_counters((uint64_t *)&es, (const uint64_t *)more, sizeof(es) / sizeof(uint64_t));
+	if (tmore)
+		add_counters((uint64_t *)&ts, (const uint64_t *)tmore, sizeof(ts) / sizeof(uint64_t));
 	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
 		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu "
 		 "out-of-order %llu beyond-window %llu unacceptable %llu bad-hdr %llu",
-		 (unsigned long long)e->stats.pkts_in, (unsigned long long)e->stats.pkts_out,
-		 (unsigned long long)e->stats.pkts_bad,
-		 (unsigned long long)e->stats.pkts_unsupported,
-		 (unsigned long long)e->stats.sessions_total,
-		 (unsigned long long)e->stats.sessions_failed, (unsigned long long)t->segs_in,
+		 (unsigned long long)x->pkts_in, (unsigned long long)x->pkts_out,
+		 (unsigned long long)x->pkts_bad,
+		 (unsigned long long)x->pkts_unsupported,
+		 (unsigned long long)x->sessions_total,
+		 (unsigned long long)x->sessions_failed, (unsigned long long)t->segs_in,
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
 		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
 		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs,
@@ -232,9 +262,14 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
-		 (unsigned long long)e->stats.tun_write_err, e->cfg.vnet ? "on" : "off",
-		 (unsigned long long)e->stats.pkts_gso_in, (unsigned long long)t->gso_out);
+		 (unsigned long long)x->tun_write_err, e->cfg.vnet ? "on" : "off",
+		 (unsigned long long)x->pkts_gso_in, (unsigned long long)t->gso_out);
 	fault_log_stats(e);
+}
+
+void engine_log_stats(const struct engine *e)
+{
+	engine_log_stats_with(e, NULL, NULL);
 }
 
 void engine_fini(struct engine *e)

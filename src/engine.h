@@ -36,7 +36,7 @@ struct engine_cfg {
 	bool vnet;			/* the TUN fd carries virtio-net headers: offloads (tun.h) */
 };
 
-struct engine_stats {
+struct engine_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err, pkts_gso_in;
 	uint64_t sessions_total, sessions_failed;
 };
@@ -68,6 +68,11 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 /* Closes every proxy socket and frees everything; safe on a zeroed engine. */
 void engine_fini(struct engine *e);
 void engine_log_stats(const struct engine *e);
+/* Adds e's counters to *es and *ts (several engines: one set of stats lines). */
+void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts);
+/* Logs e's counters plus more/tmore (NULL: none added); e's fault counters alone. */
+void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
+			   const struct tcp_stats *tmore);
 /* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*

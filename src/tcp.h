@@ -171,7 +171,7 @@ struct tcp_ops {
 	void (*output)(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 };
 
-struct tcp_stats {
+struct tcp_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
 		conns_open, ooo_dropped, beyond_window, dup_segs;
 	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused,

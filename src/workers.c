@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "log.h"
 #include "workers.h"
 
@@ -153,7 +154,7 @@ int workers_start(struct workers *ws, const int *fds, int n, const struct engine
 	}
 	if (ret < 0) {
 		log_error("engine workers: %s", strerror(-ret));
-		workers_stop(ws);
+		workers_stop(ws, NULL, NULL);
 	}
 	return ret;
 }
@@ -169,8 +170,10 @@ void workers_drain(struct workers *ws)
 		signal_worker(&ws->w[i], 1);
 }
 
-void workers_stop(struct workers *ws)
+void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts)
 {
+	struct engine_stats xs;
+	struct tcp_stats xt;
 	int i;
 
 	for (i = 0; i < ws->n; i++) {
@@ -182,8 +185,10 @@ void workers_stop(struct workers *ws)
 			signal_worker(w, WK_STOP);
 		pthread_join(w->th, NULL);
 		w->running = false;
-		log_info("engine worker on TUN queue %d:", w->id);
-		engine_log_stats(&w->eng);
+		log_info("TUN queue %d: sessions %llu", w->id,
+			 (unsigned long long)w->eng.stats.sessions_total);
+		fault_log_stats(&w->eng);	/* test builds: each engine has its own */
+		engine_stats_add(&w->eng, es ? es : &xs, ts ? ts : &xt);
 		worker_fini(w);
 	}
 	free(ws->w);

@@ -32,9 +32,9 @@ int workers_start(struct workers *ws, const int *fds, int n, const struct engine
 void workers_drain(struct workers *ws);
 /*
  * Ends the threads (after their drain if workers_drain was called, else at
- * once), joins them, logs their stats and frees everything. Safe on a
- * zeroed struct.
+ * once), joins them, adds their counters to *es and *ts (NULL: dropped),
+ * logs each one's sessions and frees everything. Safe on a zeroed struct.
  */
-void workers_stop(struct workers *ws);
+void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts);
 
 #endif

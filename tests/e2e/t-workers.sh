@@ -3,21 +3,24 @@
 #    a unique 16 KiB echo, checked by client.py) and 50 MiB each way (sha256),
 #    first with the shipping build, then the 200 connections and the download
 #    again with the fault build under loss and reordering. The flows must
-#    spread over both TUN queues: each engine's stats show sessions (200 flows
-#    all hashed to one queue: chance 2^-199).
+#    spread over both TUN queues: each queue's engine had sessions (200 flows
+#    all hashed to one queue: chance 2^-199), and the one stats line sums them.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
 url=$(proxy_url socks5)
 err=$T_OUT/pv.err
 
-# "sessions N" of every engine's stats line, one per line
-sessions() { grep -o 'stats: packets .* sessions [0-9]*' "$1" | sed 's/.* sessions //'; }
+# "TUN queue Q: sessions N" of each engine, N one per line (queue order)
+sessions() { grep -o 'TUN queue [0-9]*: sessions [0-9]*' "$1" | sort -k3n | sed 's/.* sessions //'; }
 spread() { # LOG WHAT
 	local s
 	s=$(sessions "$1" | paste -sd' ')
 	echo "$2: sessions per engine: $s"
 	[[ $s =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || fail "$2: flows not on both queues (sessions: '$s')"
+	# the stats line sums both engines
+	assert_eq "$(grep -o 'stats: packets .* sessions [0-9]*' "$1" | sed 's/.* sessions //')" \
+		"$(($(sessions "$1" | paste -sd+)))" "$2: sessions in the summed stats line"
 }
 
 pv exec -v --workers 2 --proxy "$url" -- "$PY" "$E2E_DIR/client.py" concurrent "$DST4" \
