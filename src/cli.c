@@ -29,7 +29,7 @@ void usage(FILE *f)
 		"  --no-offload     plain TUN: no checksum offload or 64 KiB TCP segments\n"
 		"                   (used by default where the kernel allows them)\n"
 		"  --workers N      engines, one per TUN queue, each in its own thread, 1-64\n"
-		"                   (default 1); the limits below are shared out among them\n"
+		"                   (default 1); the limits below hold for all together\n"
 		"  Limits (past one, new connections are refused with a reset):\n"
 		"  --max-conns N    connections at once, TIME-WAIT included (default 16384)\n"
 		"  --max-pending N  connections waiting for their proxy tunnel (default 1024)\n"

@@ -198,6 +198,7 @@ int cmd_exec(int argc, char **argv)
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false;
 	struct workers ws = {0};
+	static struct tcp_shared shared;	/* the limits of all engines together */
 	unsigned long nworkers = 1;
 
 	opterr = 0;
@@ -273,7 +274,10 @@ int cmd_exec(int argc, char **argv)
 
 	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
 				 .no_offload = no_offload, .queues = (int)nworkers };
-	workers_share_limits(&ecfg, (int)nworkers);
+	if (nworkers > 1) {
+		shared.nstacks = (int)nworkers;
+		ecfg.tcp.shared = &shared;	/* the main engine is stack 0 */
+	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile();	/* the engine's own: one proxy socket per connection */

@@ -12,6 +12,7 @@
  * carries the ACK, the window and any new data.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -229,7 +230,7 @@ static void flow_insert(struct tcp_stack *st, struct tcp_conn *c)
 	b = flow_hash(st, c->family, c->laddr, c->raddr, c->lport, c->rport);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
-	st->count++;
+	st->count++;	/* shared->conns: taken in limits_take() */
 }
 
 static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
@@ -242,6 +243,8 @@ static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
 			*pp = c->hnext;
 			c->hnext = NULL;
 			st->count--;
+			if (st->cfg.shared)
+				atomic_fetch_sub(&st->cfg.shared->conns, 1);
 			return;
 		}
 	}
@@ -572,6 +575,8 @@ static void hs_done(struct tcp_conn *c)
 	if (c->flags & TF_HS) {
 		c->flags &= ~TF_HS;
 		c->stack->npending--;
+		if (c->stack->cfg.shared)
+			atomic_fetch_sub(&c->stack->cfg.shared->pending, 1);
 	}
 }
 
@@ -1016,6 +1021,45 @@ ack:
 
 /* ---- input ---- */
 
+/*
+ * Room for one more flow and handshake? With shared limits both are taken
+ * here (undone by limits_release, else by flow_remove and hs_done), so two
+ * stacks racing for the last place cannot both get it.
+ */
+static bool limits_take(struct tcp_stack *st)
+{
+	struct tcp_shared *sh = st->cfg.shared;
+	size_t mem = 0;
+	int i;
+
+	if (!sh)
+		return st->count < st->cfg.max_conns && st->npending < st->cfg.max_pending &&
+		       st->mem < st->cfg.mem_budget;
+	atomic_store_explicit(&sh->mem[st->cfg.shared_idx], st->mem, memory_order_relaxed);
+	for (i = 0; i < sh->nstacks; i++)
+		mem += atomic_load_explicit(&sh->mem[i], memory_order_relaxed);
+	if (mem >= st->cfg.mem_budget)
+		return false;
+	if (atomic_fetch_add(&sh->conns, 1) >= st->cfg.max_conns) {
+		atomic_fetch_sub(&sh->conns, 1);
+		return false;
+	}
+	if (atomic_fetch_add(&sh->pending, 1) >= st->cfg.max_pending) {
+		atomic_fetch_sub(&sh->pending, 1);
+		atomic_fetch_sub(&sh->conns, 1);
+		return false;
+	}
+	return true;
+}
+
+static void limits_release(struct tcp_stack *st)
+{
+	if (st->cfg.shared) {
+		atomic_fetch_sub(&st->cfg.shared->pending, 1);
+		atomic_fetch_sub(&st->cfg.shared->conns, 1);
+	}
+}
+
 static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struct tcp_seg *s)
 {
 	struct tcp_conn *c;
@@ -1024,14 +1068,14 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 				     (ip->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN));
 
 	/* Past a limit a new flow is refused at once; existing ones carry on. */
-	if (st->count >= st->cfg.max_conns || st->npending >= st->cfg.max_pending ||
-	    st->mem >= st->cfg.mem_budget) {
+	if (!limits_take(st)) {
 		st->stats.limit_refused++;
 		send_rst_for(st, ip, s);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		limits_release(st);
 		st->stats.syn_refused++;
 		send_rst_for(st, ip, s);
 		return;
@@ -1658,6 +1702,9 @@ void tcp_flush(struct tcp_stack *st)
 		st->stats.conns_open--;
 		free(c);
 	}
+	if (st->cfg.shared)	/* for the other stacks' limits_take() */
+		atomic_store_explicit(&st->cfg.shared->mem[st->cfg.shared_idx], st->mem,
+				      memory_order_relaxed);
 }
 
 /* ---- session interface ---- */
@@ -1772,8 +1819,14 @@ bool tcp_fin_received(const struct tcp_conn *c)
 struct tcp_stack *tcp_stack_new(struct loop *loop, const struct tcp_cfg *cfg,
 				const struct tcp_ops *ops, void *ctx)
 {
-	struct tcp_stack *st = calloc(1, sizeof(*st));
+	struct tcp_stack *st;
 
+	if (cfg->shared && (cfg->shared_idx < 0 || cfg->shared_idx >= TCP_SHARED_MAX ||
+			    cfg->shared_idx >= cfg->shared->nstacks)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
 	st->loop = loop;
@@ -1813,6 +1866,12 @@ void tcp_stack_free(struct tcp_stack *st)
 	if (!st)
 		return;
 	tcp_flush(st);
+	if (st->cfg.shared) {
+		/* What this stack holds leaves the shared count with it. */
+		atomic_fetch_sub(&st->cfg.shared->conns, st->count);
+		atomic_fetch_sub(&st->cfg.shared->pending, st->npending);
+		atomic_store(&st->cfg.shared->mem[st->cfg.shared_idx], 0);
+	}
 	for (i = 0; i < st->nbuckets; i++) {
 		struct tcp_conn *c = st->buckets[i], *next;
 

@@ -179,6 +179,18 @@ struct tcp_stats {	/* uint64_t counters only: summed as an array (engine_stats_a
 	uint64_t gso_out;	/* large segments handed to the kernel to cut */
 };
 
+/*
+ * Limits shared by several stacks (engine workers, one thread each): flows
+ * and handshakes are counted exactly (atomics, touched on SYN and close
+ * only); buffer memory is each stack's figure as of its last flush.
+ */
+enum { TCP_SHARED_MAX = 64 };
+struct tcp_shared {
+	_Atomic size_t conns, pending;
+	_Atomic size_t mem[TCP_SHARED_MAX];	/* one per stack: cfg.shared_idx */
+	int nstacks;
+};
+
 struct tcp_cfg {
 	uint32_t mtu;
 	size_t buf_size;	/* each direction */
@@ -188,6 +200,8 @@ struct tcp_cfg {
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt;	/* 0 = default; ka_idle_ms UINT32_MAX = off */
 	uint32_t idle_ms;	/* reset flows with no data either way this long; 0 = never */
 	bool offload;		/* checksums and segmentation left to the kernel (tcp_out) */
+	struct tcp_shared *shared;	/* NULL: the limits are this stack's alone */
+	int shared_idx;		/* this stack's slot in shared->mem */
 };
 
 /* NULL with errno set. */

@@ -28,25 +28,6 @@ struct worker {
 	struct loop_io ev_io;
 };
 
-static size_t share(size_t v, int n)
-{
-	size_t s = (v + (size_t)n - 1) / (size_t)n;
-
-	return s ? s : 1;
-}
-
-void workers_share_limits(struct engine_cfg *cfg, int n)
-{
-	struct tcp_cfg *t = &cfg->tcp;
-
-	if (n <= 1)
-		return;
-	t->max_conns = (uint32_t)share(t->max_conns ? t->max_conns : TCP_MAX_CONNS_DEFAULT, n);
-	t->max_pending =
-		(uint32_t)share(t->max_pending ? t->max_pending : TCP_MAX_PENDING_DEFAULT, n);
-	t->mem_budget = share(t->mem_budget ? t->mem_budget : TCP_MEM_BUDGET_DEFAULT, n);
-}
-
 static void ev_cb(struct loop_io *io, uint32_t events)
 {
 	struct worker *w = (struct worker *)((char *)io - offsetof(struct worker, ev_io));
@@ -84,10 +65,12 @@ static void worker_fini(struct worker *w)
 }
 
 /* Loop, engine and control eventfd on fd; the thread is started by the caller. */
-static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg *cfg)
+static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg *ecfg)
 {
+	struct engine_cfg c = *ecfg, *cfg = &c;
 	int ev, ret;
 
+	c.tcp.shared_idx = id;
 	w->id = id;
 	w->eng.tun_fd = -1;
 	w->ev_io.fd = -1;

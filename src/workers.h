@@ -19,13 +19,10 @@ struct workers {
 };
 
 /*
- * The limits of cfg (flows, handshakes, buffer memory) split evenly over n
- * engines, so that all of them together keep the limits the user set.
- */
-void workers_share_limits(struct engine_cfg *cfg, int n);
-/*
- * Starts n engines, one per fd (taken over: closed even on failure). 0, or
- * -errno after logging with nothing left running.
+ * Starts n engines, one per fd (taken over: closed even on failure), as
+ * stacks 1..n of cfg->tcp.shared (the caller's engine is stack 0): the
+ * limits hold for all engines together. 0, or -errno after logging with
+ * nothing left running.
  */
 int workers_start(struct workers *ws, const int *fds, int n, const struct engine_cfg *cfg);
 /* Each engine drains (engine_drain) and its thread ends once it has. */
