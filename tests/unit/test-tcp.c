@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "buf.h"
@@ -1328,6 +1329,68 @@ static void test_limits_refuse_new_flows(void **state)
 	tcp_abort(c1);
 }
 
+/*
+ * Two stacks (engine workers) sharing limits: max_conns 3 and max_pending 2
+ * count the flows of both; a stack that goes away gives its places back.
+ */
+static void test_shared_limits(void **state)
+{
+	struct fixture *f = *state;
+	static struct tcp_shared sh;
+	struct tcp_cfg cfg = { .mtu = MTU, .buf_size = 65536, .max_conns = 3, .max_pending = 2,
+			       .shared = &sh, .shared_idx = 1 };
+	struct tcp_stack *a = f->st, *b;
+	struct tcp_conn *a1, *b1, *a2;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.nstacks = 2;
+	cfg.shared_idx = 2;	/* past nstacks: refused */
+	assert_null(tcp_stack_new(&f->loop, &cfg, &ops, f));
+	cfg.shared_idx = 1;
+	b = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	assert_non_null(b);
+	/* Stack a (the fixture's) joins as stack 0 with the same limits. */
+	tcp_stack_free(a);
+	cfg.shared_idx = 0;
+	a = f->st = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	assert_non_null(a);
+
+	feed_syn_port(f, 2001);	/* a: 1 flow, 1 handshake */
+	a1 = f->conn;
+	f->st = b;
+	feed_syn_port(f, 2002);	/* b: 1 flow, 1 handshake */
+	b1 = f->conn;
+	assert_int_equal(f->syns, 2);
+	feed_syn_port(f, 2003);	/* a third handshake, on b: over max_pending (2 together) */
+	assert_int_equal(f->syns, 2);
+	assert_int_equal(tcp_stack_stats(b)->limit_refused, 1);
+	/* a's handshake completes: a third flow fits (max_conns 3), on a. */
+	f->st = a;
+	tcp_accept(a1);
+	flush(f);
+	feed_port(f, 2001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
+	assert_int_equal(a1->state, TCPS_ESTABLISHED);
+	feed_syn_port(f, 2004);
+	a2 = f->conn;
+	assert_int_equal(f->syns, 3);
+	f->st = b;
+	feed_syn_port(f, 2005);	/* a fourth flow, on b: over max_conns (3 together) */
+	assert_int_equal(f->syns, 3);
+	assert_int_equal(tcp_stack_stats(b)->limit_refused, 2);
+	/* b goes away with its flow and handshake: a gets the places. */
+	tcp_abort(b1);
+	tcp_stack_free(b);
+	f->st = a;
+	tcp_abort(a2);
+	tcp_flush(a);
+	feed_syn_port(f, 2006);
+	assert_int_equal(f->syns, 4);
+	assert_int_equal(atomic_load(&sh.conns), 2);
+	assert_int_equal(atomic_load(&sh.pending), 1);
+	f->conn = NULL;
+	tcp_abort(a1);
+}
+
 /* A flow in TIME-WAIT holds no buffers; the global count returns to zero. */
 static void test_time_wait_frees_buffers(void **state)
 {
@@ -1512,6 +1575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup4_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_refuse_new_flows, setup4_limits,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_limits, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_frees_buffers, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_early_retransmit, setup4, teardown),
