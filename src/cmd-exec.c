@@ -26,11 +26,13 @@
 #include "loop.h"
 #include "sandbox.h"
 #include "url.h"
+#include "workers.h"
 
 struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
 	struct engine *eng;
+	struct workers *ws;	/* engines on the other TUN queues */
 	pid_t pid;
 	int status;		/* exit status to return, once the child is reaped */
 	bool reaped;
@@ -76,6 +78,8 @@ enum {
 	OPT_KEEPALIVE,
 	OPT_UDP_TIMEOUT,
 	OPT_MAX_UDP,
+	OPT_NO_OFFLOAD,
+	OPT_WORKERS,
 };
 
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
@@ -253,6 +257,7 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 				r->status = wait_status(st);
 				/* Let what the command wrote before exiting reach the proxy. */
 				engine_drain(r->eng, ENGINE_DRAIN_MS);
+				workers_drain(r->ws);
 			}
 			continue;
 		}
@@ -278,6 +283,8 @@ int cmd_exec(int argc, char **argv)
 		{ "udp", required_argument, NULL, OPT_UDP },
 		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -293,6 +300,10 @@ int cmd_exec(int argc, char **argv)
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
+	bool no_offload = false;
+	struct workers ws = {0};
+	static struct tcp_shared shared;	/* the limits of all engines together */
+	unsigned long nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
 	opterr = 0;
@@ -321,6 +332,13 @@ int cmd_exec(int argc, char **argv)
 		case OPT_FAKE_NET6:
 		case OPT_FAKE_MAX:
 			if (!dns_opt_parse(c, optarg, &ecfg))
+				return EXIT_USAGE;
+			break;
+		case OPT_NO_OFFLOAD:
+			no_offload = true;
+			break;
+		case OPT_WORKERS:
+			if (!parse_num("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
 				return EXIT_USAGE;
 			break;
 		case 'v':
@@ -380,12 +398,18 @@ int cmd_exec(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
-				 .nameserver = nameserver };
+				 .nameserver = nameserver,
+				 .no_offload = no_offload, .queues = (int)nworkers };
+	if (nworkers > 1) {
+		shared.nstacks = (int)nworkers;
+		ecfg.tcp.shared = &shared;	/* the main engine is stack 0 */
+	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile();	/* the engine's own: one proxy socket per connection */
 	run.pid = child.pid;
 	run.eng = &eng;
+	run.ws = &ws;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("epoll");
 		goto out_kill;
@@ -396,8 +420,9 @@ int cmd_exec(int argc, char **argv)
 		log_warn("signalfd");
 		goto out_kill;
 	}
+	ecfg.vnet = child.vnet;
 	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
-	child.tun_fd = -1;	/* the engine owns it now, even on failure */
+	child.tun_fd = child.tun_fds[0] = -1;	/* the engine owns it now, even on failure */
 	if (ret < 0) {
 		errno = -ret;
 		if (ret != -EINVAL)	/* a bad setting: engine_init named it */
@@ -411,6 +436,14 @@ int cmd_exec(int argc, char **argv)
 	 * the command, which runs as that uid).
 	 */
 	if (sandbox_enter(&(struct sandbox_cfg){ .kill_pid = child.pid }) < 0)
+		goto out_kill;
+	/* Threads only now: capabilities are per thread, and the sandbox may
+	 * unshare a user namespace, which a threaded process cannot. */
+	ecfg.shared_pool = eng.pool;	/* one name <-> fake address map for all queues */
+	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
+	for (c = 1; c < child.nq; c++)
+		child.tun_fds[c] = -1;	/* taken over, even on failure */
+	if (ret < 0)
 		goto out_kill;
 	ret = exec_release(&child);
 	if (ret < 0) {
@@ -430,7 +463,16 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	status = run.status;
-	engine_log_stats(&eng);
+	if (ws.n) {
+		struct engine_stats es = {0};
+		struct tcp_stats ts = {0};
+
+		workers_stop(&ws, &es, &ts);	/* once their drains are over too */
+		log_info("TUN queue 0: sessions %llu", (unsigned long long)eng.stats.sessions_total);
+		engine_log_stats_with(&eng, &es, &ts);	/* all engines together */
+	} else {
+		engine_log_stats(&eng);
+	}
 	goto out;
 
 out_kill:
@@ -442,6 +484,7 @@ out_kill:
 	}
 	status = EXIT_SETUP;
 out:
+	workers_stop(&ws, NULL, NULL);
 	engine_fini(&eng);
 	exec_child_close(&child);
 	if (sfd >= 0)

@@ -53,6 +53,7 @@ struct up_opts {
 	const char *tun;
 	const char *state_dir;
 	bool killswitch;
+	bool no_offload;	/* plain TUN: no virtio-net header (tun_open) */
 	uint32_t mtu;
 	struct fw_net dns[UP_MAX_DNS];
 	size_t ndns;
@@ -541,6 +542,7 @@ enum {
 	OPT_MARK,
 	OPT_PRIORITY,
 	OPT_FIREWALL,
+	OPT_NO_OFFLOAD,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -580,6 +582,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{"mark", required_argument, NULL, OPT_MARK},
 		{"priority", required_argument, NULL, OPT_PRIORITY},
 		{"firewall", required_argument, NULL, OPT_FIREWALL},
+		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -686,6 +689,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 				return -1;
 			}
 			break;
+		case OPT_NO_OFFLOAD:
+			o->no_offload = true;
+			break;
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -708,14 +714,15 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 }
 
 /* The TUN, addressed and up; its fd non-blocking. -1 after logging. */
-static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex)
+static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex,
+		     bool *vnet)
 {
 	struct in6_addr a6;
 	struct in_addr a4;
 	struct nl *nl;
 	int fd, ret;
 
-	fd = tun_open(o->tun, name);
+	fd = tun_open(o->tun, name, !o->no_offload, vnet);
 	if (fd < 0) {
 		log_error("up: creating TUN `%s': %s", o->tun, strerror(-fd));
 		return -1;
@@ -889,7 +896,7 @@ static int up_install(int dirfd, struct up_opts *o,
 			  strerror(-ret));
 		return EXIT_SETUP;
 	}
-	tun_fd = tun_setup(o, rc.ipv6, name, &ifindex);
+	tun_fd = tun_setup(o, rc.ipv6, name, &ifindex, &ecfg->vnet);
 	if (tun_fd < 0)
 		return EXIT_SETUP;
 	rc.ifindex = ifindex;

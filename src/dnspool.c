@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -33,6 +34,8 @@ struct dnspool {
 	uint32_t size4, size6;			/* offsets 1 .. size-2 are handed out */
 	uint32_t cur4, cur6;			/* next offset to try */
 	uint64_t seed;
+	/* --workers: one pool for every engine thread; each call below holds it */
+	pthread_mutex_t lock;
 };
 
 enum { SCAN_MAX = 64 };	/* LRU entries looked at for one that can be recycled */
@@ -130,6 +133,7 @@ struct dnspool *dnspool_new(const struct dnspool_cfg *cfg)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
 	p->cfg = *cfg;
 	p->cfg.max = max;
 	if (!p->cfg.keep_ms)
@@ -168,12 +172,18 @@ void dnspool_free(struct dnspool *p)
 	free(p->tn);
 	free(p->t4);
 	free(p->t6);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
-size_t dnspool_count(const struct dnspool *p)
+size_t dnspool_count(struct dnspool *p)
 {
-	return p->count;
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->count;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 static bool expired(const struct dnspool *p, const struct dnspool_entry *e, uint64_t now)
@@ -317,8 +327,8 @@ static struct dnspool_entry *find_name(const struct dnspool *p, const char *name
 	return NULL;
 }
 
-int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
-		uint8_t a6[16])
+static int map_locked(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
+		      uint8_t a6[16])
 {
 	struct dnspool_entry *e = find_name(p, name);
 	size_t len = strlen(name), h;
@@ -370,31 +380,48 @@ bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr)
 	return addr_off(p, family, addr, &off);
 }
 
+int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
+		uint8_t a6[16])
+{
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	ret = map_locked(p, name, now, a4, a6);
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
 struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr,
 				  uint64_t now)
 {
-	struct dnspool_entry *e;
+	struct dnspool_entry *e = NULL;
 	uint32_t off;
 
 	if (!addr_off(p, family, addr, &off))
 		return NULL;
+	pthread_mutex_lock(&p->lock);
 	e = find_off(p, family, off);
-	if (!e || expired(p, e, now))
-		return NULL;
-	e->refs++;
-	e->used = now;
-	lru_unlink(p, e);
-	lru_push(p, e);
+	if (e && !expired(p, e, now)) {
+		e->refs++;
+		e->used = now;
+		lru_unlink(p, e);
+		lru_push(p, e);
+	} else {
+		e = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
 	return e;
 }
 
 void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now)
 {
+	pthread_mutex_lock(&p->lock);
 	if (e->refs)
 		e->refs--;
 	e->used = now;	/* the keep time runs from the last connection's end */
 	lru_unlink(p, e);
 	lru_push(p, e);	/* the list stays in order of use, newest first */
+	pthread_mutex_unlock(&p->lock);
 }
 
 const char *dnspool_entry_name(const struct dnspool_entry *e)

@@ -72,6 +72,6 @@ struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *
 void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now);
 const char *dnspool_entry_name(const struct dnspool_entry *e);
 
-size_t dnspool_count(const struct dnspool *p);
+size_t dnspool_count(struct dnspool *p);
 
 #endif

@@ -21,16 +21,7 @@
 #include "resolver.h"
 #include "session.h"
 #include "udp.h"
-
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt)
-{
-	if (fault_out(e, iov, iovcnt))
-		return;	/* test builds: it writes to the TUN itself */
-	if (writev(e->tun_fd, iov, iovcnt) < 0)
-		e->stats.tun_write_err++;
-	else
-		e->stats.pkts_out++;
-}
+#include "vnet.h"
 
 int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
 		      const uint8_t *dst, uint16_t dport, const void *data, size_t len)
@@ -43,7 +34,7 @@ int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t
 		return -EMSGSIZE;
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
 	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
-	engine_output(e, iov, 2);
+	engine_output(e, iov, 2, NULL);
 	return 0;
 }
 
@@ -56,7 +47,7 @@ bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
 
 static void udp_relay_output(void *ctx, const struct iovec *iov, int iovcnt)
 {
-	engine_output(ctx, iov, iovcnt);
+	engine_output(ctx, iov, iovcnt, NULL);
 }
 
 /* UDP: DNS to the resolver, else the --udp policy; what nobody takes gets ICMP. */
@@ -83,7 +74,21 @@ static void udp_input(struct engine *e, const uint8_t *pkt, size_t len, const st
 		return;
 	e->stats.udp_unreach++;
 	iov = (struct iovec){ .iov_base = out, .iov_len = n };
-	engine_output(e, &iov, 1);
+	engine_output(e, &iov, 1, NULL);
+}
+
+/* One parsed packet (pkt, len: the IP packet itself, for ICMP quotes). */
+static void input_view(struct engine *e, const uint8_t *pkt, size_t len, const struct ip_view *v)
+{
+	if (v->proto == IPPROTO_UDP) {
+		udp_input(e, pkt, len, v);
+		return;
+	}
+	if (v->proto != IPPROTO_TCP) {
+		e->stats.pkts_unsupported++;	/* ICMP and the rest: not carried */
+		return;
+	}
+	tcp_input(e->tcp, v);
 }
 
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
@@ -94,15 +99,60 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 		e->stats.pkts_bad++;
 		return;
 	}
-	if (v.proto == IPPROTO_UDP) {
-		udp_input(e, pkt, len, &v);
+	input_view(e, pkt, len, &v);
+}
+
+void engine_input_frame(struct engine *e, uint8_t *buf, size_t len)
+{
+	struct vnet_hdr h;
+	struct ip_view v;
+
+	if (!e->cfg.vnet) {
+		engine_input(e, buf, len);
 		return;
 	}
-	if (v.proto != IPPROTO_TCP) {
-		e->stats.pkts_unsupported++;	/* ICMP and the rest: not carried */
+	if (vnet_frame_parse(buf, len, &h, &v) < 0) {
+		e->stats.pkts_bad++;
 		return;
 	}
-	tcp_input(e->tcp, &v);
+	if (h.gso_type != VNET_GSO_NONE)
+		e->stats.pkts_gso_in++;
+	if (v.proto != IPPROTO_TCP)
+		vnet_csum_fill(buf + VNET_HDR_LEN, &h, &v);	/* their parsers check it */
+	input_view(e, buf + VNET_HDR_LEN, len - VNET_HDR_LEN, &v);
+}
+
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
+		   const struct tcp_out *o)
+{
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec v[ENGINE_OUT_IOV];
+	struct vnet_hdr h = {0};
+	int i;
+
+	if (e->cfg.vnet) {
+		if (iovcnt >= ENGINE_OUT_IOV) {
+			e->stats.tun_write_err++;	/* cannot happen: tcp.c sends 1-3 */
+			return;
+		}
+		/* Without o the packet is complete: an all-zero header says so. */
+		if (o)
+			vnet_tcp_hdr(&h, (((const uint8_t *)iov[0].iov_base)[0] >> 4) == 6,
+				     o->l3_len, o->hdr_len, o->gso_size);
+		vnet_build(vh, &h);
+		v[0].iov_base = vh;
+		v[0].iov_len = sizeof(vh);
+		for (i = 0; i < iovcnt; i++)
+			v[i + 1] = iov[i];
+		iov = v;
+		iovcnt++;
+	}
+	if (fault_out(e, iov, iovcnt))
+		return;	/* test builds: it writes to the TUN itself */
+	if (writev(e->tun_fd, iov, iovcnt) < 0)
+		e->stats.tun_write_err++;
+	else
+		e->stats.pkts_out++;
 }
 
 static void tun_readable(struct loop_io *io, uint32_t events)
@@ -112,7 +162,7 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < ENGINE_TUN_BATCH; i++) {
-		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_PKT_MAX);
+		ssize_t n = read(e->tun_fd, e->pkt, ENGINE_FRAME_MAX);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -126,7 +176,7 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 		sandbox_fault_tick();	/* test builds: PROXYVPN_FAULT_SYSCALL */
 		if (fault_in(e, e->pkt, (size_t)n))
 			continue;	/* test builds: it calls engine_input() */
-		engine_input(e, e->pkt, (size_t)n);
+		engine_input_frame(e, e->pkt, (size_t)n);
 	}
 }
 
@@ -183,7 +233,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	ret = fault_init(e);	/* test builds only: PROXYVPN_FAULT */
 	if (ret < 0)
 		goto err;
-	e->pkt = malloc(ENGINE_PKT_MAX);
+	e->pkt = malloc(ENGINE_FRAME_MAX);
 	if (!e->pkt) {
 		ret = -ENOMEM;
 		goto err;
@@ -191,6 +241,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	tc = cfg->tcp;
 	tc.mtu = cfg->mtu;
 	tc.buf_size = e->cfg.buf_size;
+	tc.offload = cfg->vnet;
 	e->tcp = tcp_stack_new(loop, &tc, &session_tcp_ops, e);
 	if (!e->tcp) {
 		ret = -errno;
@@ -242,21 +293,51 @@ err:
 	return ret;
 }
 
-void engine_log_stats(const struct engine *e)
+/* Sums arrays of uint64_t counters: both stats structs hold nothing else. */
+_Static_assert(sizeof(struct engine_stats) % sizeof(uint64_t) == 0, "engine_stats: u64 only");
+_Static_assert(sizeof(struct tcp_stats) % sizeof(uint64_t) == 0, "tcp_stats: u64 only");
+
+static void add_counters(uint64_t *dst, const uint64_t *src, size_t n)
 {
-	const struct tcp_stats *t;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts)
+{
+	if (!e->tcp)
+		return;
+	add_counters((uint64_t *)es, (const uint64_t *)&e->stats,
+		     sizeof(*es) / sizeof(uint64_t));
+	add_counters((uint64_t *)ts, (const uint64_t *)tcp_stack_stats(e->tcp),
+		     sizeof(*ts) / sizeof(uint64_t));
+}
+
+void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
+			   const struct tcp_stats *tmore)
+{
+	struct engine_stats es = {0};
+	struct tcp_stats ts = {0};
+	const struct engine_stats *x = &es;
+	const struct tcp_stats *t = &ts;
 
 	if (!e->tcp)
 		return;
-	t = tcp_stack_stats(e->tcp);
+	engine_stats_add(e, &es, &ts);
+	if (more)
+		add_counters((uint64_t *)&es, (const uint64_t *)more, sizeof(es) / sizeof(uint64_t));
+	if (tmore)
+		add_counters((uint64_t *)&ts, (const uint64_t *)tmore, sizeof(ts) / sizeof(uint64_t));
 	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
 		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu "
 		 "out-of-order %llu beyond-window %llu unacceptable %llu bad-hdr %llu",
-		 (unsigned long long)e->stats.pkts_in, (unsigned long long)e->stats.pkts_out,
-		 (unsigned long long)e->stats.pkts_bad,
-		 (unsigned long long)e->stats.pkts_unsupported,
-		 (unsigned long long)e->stats.sessions_total,
-		 (unsigned long long)e->stats.sessions_failed, (unsigned long long)t->segs_in,
+		 (unsigned long long)x->pkts_in, (unsigned long long)x->pkts_out,
+		 (unsigned long long)x->pkts_bad,
+		 (unsigned long long)x->pkts_unsupported,
+		 (unsigned long long)x->sessions_total,
+		 (unsigned long long)x->sessions_failed, (unsigned long long)t->segs_in,
 		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
 		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
 		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs,
@@ -264,7 +345,8 @@ void engine_log_stats(const struct engine *e)
 	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
 		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
 		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "
-		 "tail-probes %llu undone %llu tun-write-errors %llu",
+		 "tail-probes %llu undone %llu tun-write-errors %llu; offload %s gso-in %llu "
+		 "gso-out %llu",
 		 (unsigned long long)t->handshakes, (unsigned long long)t->limit_refused,
 		 (unsigned long long)t->ooo_queued, (unsigned long long)t->sack_rexmit,
 		 (unsigned long long)t->paws_dropped, (unsigned long long)t->challenge_acks,
@@ -272,17 +354,18 @@ void engine_log_stats(const struct engine *e)
 		 (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
 		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
 		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
-		 (unsigned long long)e->stats.tun_write_err);
-	if (e->stats.udp_in || e->stats.dns_queries)
+		 (unsigned long long)x->tun_write_err, e->cfg.vnet ? "on" : "off",
+		 (unsigned long long)x->pkts_gso_in, (unsigned long long)t->gso_out);
+	if (x->udp_in || x->dns_queries)
 		log_info("stats: udp in %llu bad %llu unreachable-sent %llu; dns queries %llu "
 			 "fake %llu forwarded %llu failed %llu; fake-unmapped resets %llu",
-			 (unsigned long long)e->stats.udp_in, (unsigned long long)e->stats.udp_bad,
-			 (unsigned long long)e->stats.udp_unreach,
-			 (unsigned long long)e->stats.dns_queries,
-			 (unsigned long long)e->stats.dns_fake,
-			 (unsigned long long)e->stats.dns_forwarded,
-			 (unsigned long long)e->stats.dns_failed,
-			 (unsigned long long)e->stats.fake_unmapped);
+			 (unsigned long long)x->udp_in, (unsigned long long)x->udp_bad,
+			 (unsigned long long)x->udp_unreach,
+			 (unsigned long long)x->dns_queries,
+			 (unsigned long long)x->dns_fake,
+			 (unsigned long long)x->dns_forwarded,
+			 (unsigned long long)x->dns_failed,
+			 (unsigned long long)x->fake_unmapped);
 	if (e->udp) {
 		const struct udp_stats *u = udp_relay_stats(e->udp);
 
@@ -300,6 +383,11 @@ void engine_log_stats(const struct engine *e)
 			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
 	}
 	fault_log_stats(e);
+}
+
+void engine_log_stats(const struct engine *e)
+{
+	engine_log_stats_with(e, NULL, NULL);
 }
 
 void engine_fini(struct engine *e)

@@ -21,8 +21,10 @@
 enum {
 	ENGINE_HS_TIMEOUT_MS = 10000,	/* proxy connect + handshake */
 	ENGINE_TUN_BATCH = 64,		/* packets read per wakeup before flushing ACKs */
-	ENGINE_PKT_MAX = 65536,
-	ENGINE_DRAIN_MS = 5000,		/* after the command exits, see engine_drain() */
+	ENGINE_PKT_MAX = 65536,		/* a TSO segment from the TUN included */
+	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64,	/* read buffer: virtio-net header + packet */
+	ENGINE_DRAIN_MS = 5000,
+	ENGINE_OUT_IOV = 8,		/* iovecs per packet written, the virtio-net header included */		/* after the command exits, see engine_drain() */
 };
 
 /*
@@ -59,13 +61,15 @@ struct engine_cfg {
 	uint32_t udp_max;		/* --udp proxy: 0 = UDP_MAX_ASSOC_DEFAULT */
 	uint8_t resolver4[4], resolver6[16];	/* the TUN resolver's addresses (not bypass) */
 	struct dnspool_cfg pool;	/* fake addresses (virtual) */
+	struct dnspool *shared_pool;	/* --workers: queue 0's pool, borrowed (else own one) */
 	uint32_t dns_ttl;		/* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
 	struct sockaddr_storage dns_server;	/* --dns-server (ss_family 0: none) */
 	socklen_t dns_server_len;
+	bool vnet;			/* the TUN fd carries virtio-net headers: offloads (tun.h) */
 };
 
-struct engine_stats {
-	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err;
+struct engine_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
+	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err, pkts_gso_in;
 	uint64_t sessions_total, sessions_failed;
 	uint64_t udp_in, udp_bad, udp_unreach, dns_queries, dns_fake, dns_forwarded,
 		dns_failed, fake_unmapped;
@@ -104,8 +108,22 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 /* Closes every proxy socket and frees everything; safe on a zeroed engine. */
 void engine_fini(struct engine *e);
 void engine_log_stats(const struct engine *e);
-/* One packet from the TUN into the IP and TCP layers (the fault layer calls it too). */
+/* Adds e's counters to *es and *ts (several engines: one set of stats lines). */
+void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts);
+/* Logs e's counters plus more/tmore (NULL: none added); e's fault counters alone. */
+void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
+			   const struct tcp_stats *tmore);
+/* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
+/*
+ * One frame as read from the TUN: a virtio-net header first if cfg.vnet,
+ * then engine_input()'s work (the fault layer calls it too). buf is
+ * writable: a partial non-TCP checksum is completed in place.
+ */
+void engine_input_frame(struct engine *e, uint8_t *buf, size_t len);
+/* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
+		   const struct tcp_out *o);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
@@ -113,9 +131,6 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
  * or after ms at most.
  */
 void engine_drain(struct engine *e, uint32_t ms);
-
-/* Writes one IP packet to the TUN (through the fault layer in test builds). */
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt);
 
 /*
  * Sends one UDP datagram to the app through the TUN: from src:sport (the

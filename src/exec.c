@@ -57,6 +57,7 @@ enum exec_step {
 enum {
 	EXEC_F_NO_IPV6 = 1 << 0,   /* kernel without IPv6: tun0 is IPv4 only */
 	EXEC_F_SMALL_MTU = 1 << 1, /* MTU below IPv6's minimum: IPv4 only */
+	EXEC_F_VNET = 1 << 2,      /* the TUN fd carries virtio-net headers (offloads) */
 	EXEC_IPV6_MIN_MTU = 1280,
 	EXEC_GO = 'g', /* parent -> child: exec the command now */
 	EXEC_MAX_ERRNO = 4095,
@@ -405,10 +406,11 @@ static int setup_resolv(const char *ns)
 
 /* Namespaces, TUN and its configuration. 0 or -errno with m->step set. */
 static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct exec_msg *m,
-		       int *tun_fd)
+		       int *tun_fds)
 {
 	char name[IFNAMSIZ];
 	struct nl *nl;
+	bool vnet;
 	int ret;
 
 	m->step = STEP_UNSHARE;
@@ -450,10 +452,12 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 		return ret;
 
 	m->step = STEP_TUN;
-	ret = tun_open(EXEC_TUN_NAME, name);
+	ret = tun_open_queues(EXEC_TUN_NAME, name, !o->no_offload, &vnet, tun_fds,
+			      o->queues > 1 ? o->queues : 1);
 	if (ret < 0)
 		return ret;
-	*tun_fd = ret;
+	if (vnet)
+		m->flags |= EXEC_F_VNET;
 
 	m->step = STEP_NETLINK;
 	nl = nl_open();
@@ -511,7 +515,7 @@ static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, 
 {
 	struct exec_msg m = {0};
 	const char *cmd = o->argv[0];
-	int tun_fd = -1;
+	int tun_fds[EXEC_MAX_QUEUES], nq = o->queues > 1 ? o->queues : 1, i;
 	ssize_t n;
 	char go;
 
@@ -522,12 +526,17 @@ static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, 
 	if (ctl < 0)
 		_exit(125);
 
-	m.err = child_setup(o, uid, gid, &m, &tun_fd);
+	m.err = child_setup(o, uid, gid, &m, tun_fds);
 	if (m.err == 0)
 		m.step = STEP_NONE;
-	if (fd_send(ctl, &m, sizeof(m), m.err < 0 ? -1 : tun_fd) < 0 || m.err < 0)
+	if (fd_send(ctl, &m, sizeof(m), m.err < 0 ? -1 : tun_fds[0]) < 0 || m.err < 0)
 		_exit(125);
-	close(tun_fd);
+	/* One more message per queue, each with its fd. */
+	for (i = 1; i < nq; i++)
+		if (fd_send(ctl, &m, sizeof(m), tun_fds[i]) < 0)
+			_exit(125);
+	for (i = 0; i < nq; i++)
+		close(tun_fds[i]);
 
 	do
 		n = read(ctl, &go, 1);
@@ -587,10 +596,13 @@ int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	pid_t ppid = getpid(), pid;
-	int sv[2], tun_fd = -1, ret, fl, status;
+	int sv[2], tun_fd = -1, ret, fl, status, nq = o->queues > 1 ? o->queues : 1, i;
+	int fds[EXEC_MAX_QUEUES];
 
 	*c = (struct exec_child){.pid = -1, .tun_fd = -1, .ctl_fd = -1};
-	if (!o->argv || !o->argv[0] || o->mtu < 0)
+	for (i = 0; i < EXEC_MAX_QUEUES; i++)
+		fds[i] = c->tun_fds[i] = -1;
+	if (!o->argv || !o->argv[0] || o->mtu < 0 || nq > EXEC_MAX_QUEUES)
 		return -EINVAL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;
@@ -635,23 +647,42 @@ int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 		ret = -EBADMSG;
 		goto err_tun;
 	}
-	fl = fcntl(tun_fd, F_GETFL);
-	if (fl < 0 || fcntl(tun_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		ret = -errno;
-		log_warn("exec: cannot make the TUN fd non-blocking");
-		goto err_tun;
+	fds[0] = tun_fd;
+	for (i = 1; i < nq; i++) {
+		struct exec_msg q;
+
+		ret = fd_recv(sv[0], &q, sizeof(q), &fds[i]);
+		if (ret < 0 || q.err != 0 || fds[i] < 0) {
+			log_error("exec: namespace setup process sent too few TUN queues");
+			ret = ret < 0 ? ret : -EBADMSG;
+			goto err_tun;
+		}
+	}
+	for (i = 0; i < nq; i++) {
+		fl = fcntl(fds[i], F_GETFL);
+		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0) {
+			ret = -errno;
+			log_warn("exec: cannot make the TUN fd non-blocking");
+			goto err_tun;
+		}
 	}
 	if (m.flags & EXEC_F_NO_IPV6)
 		log_info("exec: this kernel has no IPv6; the command gets IPv4 only");
 	if (m.flags & EXEC_F_SMALL_MTU)
 		log_warnx("exec: MTU %d is below IPv6's minimum of %d; the command gets IPv4 only",
 			  o->mtu, EXEC_IPV6_MIN_MTU);
-	*c = (struct exec_child){.pid = pid, .tun_fd = tun_fd, .ctl_fd = sv[0]};
+	*c = (struct exec_child){.pid = pid, .tun_fd = tun_fd, .ctl_fd = sv[0],
+				 .vnet = (m.flags & EXEC_F_VNET) != 0, .nq = nq};
+	for (i = 0; i < EXEC_MAX_QUEUES; i++)
+		c->tun_fds[i] = i < nq ? fds[i] : -1;
 	return 0;
 
 err_tun:
 	if (tun_fd >= 0)
 		close(tun_fd);
+	for (i = 1; i < nq; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	/* A child that reported a failure is already exiting; kill the rest. */
 	kill(pid, SIGKILL);
 	reap(pid);
@@ -693,10 +724,16 @@ int exec_release(struct exec_child *c)
 
 void exec_child_close(struct exec_child *c)
 {
+	int i;
+
 	if (c->ctl_fd >= 0)
 		close(c->ctl_fd);
 	if (c->tun_fd >= 0)
 		close(c->tun_fd);
+	for (i = 1; i < c->nq; i++)
+		if (c->tun_fds[i] >= 0)
+			close(c->tun_fds[i]);
 	c->ctl_fd = -1;
 	c->tun_fd = -1;
+	c->nq = 0;
 }

@@ -17,8 +17,9 @@
 #include "engine.h"
 #include "fault.h"
 #include "log.h"
+#include "vnet.h"
 
-enum { FAULT_PKT_MAX = 65536 };
+enum { FAULT_PKT_MAX = ENGINE_FRAME_MAX };	/* a whole TUN frame */
 
 /* A packet held back: a copy of our own. */
 struct held {
@@ -50,6 +51,7 @@ struct fault {
 	fault_deliver_fn *deliver;
 	void *ctx;
 	size_t nheld, held_bytes;
+	bool vnet;		/* frames start with a virtio-net header (fault_set_vnet) */
 	struct fault_side side[FAULT_NDIR];
 };
 
@@ -420,7 +422,7 @@ static void dly_expired(struct timer *t)
 void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, int iovcnt)
 {
 	struct fault_side *sd = &f->side[d];
-	size_t len = 0;
+	size_t len = 0, hl = f->vnet ? VNET_HDR_LEN : 0;
 	int i;
 
 	sd->c.pkts++;
@@ -436,11 +438,18 @@ void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, in
 		sd->c.lost++;
 		return;
 	}
-	if (len && chance(sd, sd->r.corrupt)) {
-		uint32_t bit = rng_below(&sd->rng, (uint32_t)len * 8);
+	if (len > hl && chance(sd, sd->r.corrupt)) {
+		uint32_t bit = rng_below(&sd->rng, (uint32_t)(len - hl) * 8);
 
-		sd->scratch[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		sd->scratch[hl + bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		sd->c.corrupted++;
+		if (hl && d == FAULT_IN) {
+			/* Make the stack check the checksum the kernel vouched for. */
+			sd->scratch[0] &= (uint8_t)~(VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID);
+		} else if (hl && (sd->scratch[0] & VNET_F_NEEDS_CSUM)) {
+			/* The app's kernel trusts an offloaded checksum: drop it as its check would. */
+			return;
+		}
 	}
 	if (chance(sd, sd->r.dup)) {
 		sd->c.duplicated++;
@@ -508,6 +517,11 @@ size_t fault_held(const struct fault *f)
 	return f->nheld;
 }
 
+void fault_set_vnet(struct fault *f, bool on)
+{
+	f->vnet = on;
+}
+
 /* ---- the engine's hooks ---- */
 
 static void engine_deliver(void *ctx, enum fault_dir d, const uint8_t *pkt, size_t len)
@@ -515,7 +529,13 @@ static void engine_deliver(void *ctx, enum fault_dir d, const uint8_t *pkt, size
 	struct engine *e = ctx;
 
 	if (d == FAULT_IN) {
-		engine_input(e, pkt, len);
+		if (!e->cfg.vnet) {
+			engine_input(e, pkt, len);
+			return;
+		}
+		/* The engine may complete a checksum in place: a writable copy. */
+		memcpy(e->pkt, pkt, len);
+		engine_input_frame(e, e->pkt, len);
 		return;
 	}
 	if (write(e->tun_fd, pkt, len) < 0)
@@ -546,6 +566,7 @@ int fault_init(struct engine *e)
 	e->fault = fault_new(e->loop, &cfg, engine_deliver, e);
 	if (!e->fault)
 		return -ENOMEM;
+	fault_set_vnet(e->fault, e->cfg.vnet);
 	for (d = 0; d < FAULT_NDIR; d++) {
 		const struct fault_rates *r = &cfg.dir[d];
 		char a[16], b[16], c[16], x[16];

@@ -85,13 +85,21 @@ void fault_free(struct fault *f);
 /* Takes one packet: delivers it now, later, twice, or never. */
 void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, int iovcnt);
 const struct fault_counters *fault_counters(const struct fault *f, enum fault_dir d);
+/*
+ * Frames start with a virtio-net header (vnet.h): corruption flips a bit of
+ * the packet, not of the header, and since nobody checks an offloaded
+ * checksum, it clears the header's checksum flags of a frame from the TUN
+ * (the stack then verifies it) and drops a frame to the TUN that leaves its
+ * checksum to the kernel (the app's kernel would not have caught it).
+ */
+void fault_set_vnet(struct fault *f, bool on);
 /* Packets held right now (reorder + delay, both directions). */
 size_t fault_held(const struct fault *f);
 
 /* The engine's hooks. fault_init reads PROXYVPN_FAULT: 0, -EINVAL (logged), -ENOMEM. */
 int fault_init(struct engine *e);
 void fault_fini(struct engine *e);
-/* true: the fault layer took the packet (it calls engine_input() itself). */
+/* true: the fault layer took the frame (it calls engine_input_frame() itself). */
 bool fault_in(struct engine *e, const uint8_t *pkt, size_t len);
 /* true: the fault layer took the packet (it writes it to the TUN itself). */
 bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt);

@@ -152,6 +152,7 @@ static int parse6(const uint8_t *buf, size_t len, struct ip_view *v)
 
 int ip_parse(const uint8_t *buf, size_t len, struct ip_view *v)
 {
+	v->csum_ok = false;
 	if (len < 1)
 		return -EINVAL;
 	switch (buf[0] >> 4) {

@@ -7,6 +7,7 @@
 #ifndef PROXYVPN_IP_H
 #define PROXYVPN_IP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@ struct ip_view {
 	uint8_t ttl;
 	const uint8_t *l4;	/* points into the packet */
 	size_t l4_len;
+	bool csum_ok;		/* L4 checksum vouched for by the kernel (vnet.c); ip_parse clears it */
 };
 
 /*

@@ -598,6 +598,11 @@ int resolver_init(struct engine *e)
 	e->fwd = NULL;
 	if (e->cfg.dns != ENGINE_DNS_VIRTUAL)
 		return 0;
+	if (e->cfg.shared_pool) {
+		/* Another queue's engine answers the query, this one gets the SYN. */
+		e->pool = e->cfg.shared_pool;
+		return 0;
+	}
 	pc = e->cfg.pool;
 	/* The TUN's own addresses and the resolver's are never handed out. */
 	if (pc.nexcl4 + 1 <= DNSPOOL_EXCLUDE_MAX)
@@ -625,6 +630,7 @@ void resolver_fini(struct engine *e)
 	while (e->fwd)
 		fwd_kill(e->fwd);
 	resolver_reap(e);
-	dnspool_free(e->pool);
+	if (e->pool != e->cfg.shared_pool)
+		dnspool_free(e->pool);
 	e->pool = NULL;
 }

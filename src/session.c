@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fault.h"
 #include "log.h"
 #include "proxy.h"
 #include "resolver.h"
@@ -523,16 +522,9 @@ static void on_close(void *user, int err)
 		update_io(s);
 }
 
-static void on_output(void *ctx, const struct iovec *iov, int iovcnt)
+static void on_output(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
-	struct engine *e = ctx;
-
-	if (fault_out(e, iov, iovcnt))
-		return;	/* test builds: it writes to the TUN itself */
-	if (writev(e->tun_fd, iov, iovcnt) < 0)
-		e->stats.tun_write_err++;
-	else
-		e->stats.pkts_out++;
+	engine_output(ctx, iov, iovcnt, o);
 }
 
 const struct tcp_ops session_tcp_ops = {

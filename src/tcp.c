@@ -12,6 +12,7 @@
  * carries the ACK, the window and any new data.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -132,7 +133,9 @@ int tcp_parse(const struct ip_view *ip, struct tcp_seg *s)
 	if (doff < TCP_HDR_LEN || doff > ip->l4_len)
 		return -EINVAL;
 #ifndef FUZZING
-	if (csum_fold(csum_add(csum_pseudo(ip->family, ip->src, ip->dst, IPPROTO_TCP,
+	/* Unless the kernel vouched for it (offload: vnet.c). */
+	if (!ip->csum_ok &&
+	    csum_fold(csum_add(csum_pseudo(ip->family, ip->src, ip->dst, IPPROTO_TCP,
 					   (uint32_t)ip->l4_len),
 			       p, ip->l4_len)) != 0)
 		return -EPROTO;
@@ -227,7 +230,7 @@ static void flow_insert(struct tcp_stack *st, struct tcp_conn *c)
 	b = flow_hash(st, c->family, c->laddr, c->raddr, c->lport, c->rport);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
-	st->count++;
+	st->count++;	/* shared->conns: taken in limits_take() */
 }
 
 static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
@@ -240,6 +243,8 @@ static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
 			*pp = c->hnext;
 			c->hnext = NULL;
 			st->count--;
+			if (st->cfg.shared)
+				atomic_fetch_sub(&st->cfg.shared->conns, 1);
 			return;
 		}
 	}
@@ -255,17 +260,45 @@ static uint32_t rcv_window(const struct tcp_conn *c)
 	return (uint32_t)(space < max ? space : max);
 }
 
+/* The full checksum: header sum plus the payload pieces. */
+static uint16_t payload_csum(uint32_t sum, const struct iovec *pl, int plcnt)
+{
+	int i;
+
+	/* Odd-length pieces would shift byte lanes; tx pieces come from one ring so only the
+	 * first may be odd, and then we sum the second separately with a swap. */
+	if (plcnt == 2 && (pl[0].iov_len & 1)) {
+		uint32_t s2 = csum_add(0, pl[1].iov_base, pl[1].iov_len);
+
+		sum = csum_add(sum, pl[0].iov_base, pl[0].iov_len);
+		s2 = (s2 & 0xffff) + (s2 >> 16);
+		s2 = (s2 & 0xffff) + (s2 >> 16);
+		s2 = ((s2 & 0xff) << 8) | (s2 >> 8);
+		sum += s2;
+		if (sum < s2)
+			sum++;
+	} else {
+		for (i = 0; i < plcnt; i++)
+			sum = csum_add(sum, pl[i].iov_base, pl[i].iov_len);
+	}
+	return csum_fold(sum);
+}
+
 /*
  * Builds and writes one segment. Payload comes from tx at offset off. The
  * header lives on the stack; the payload is handed to the TUN as iovecs.
+ * With offload the checksum is left to the kernel (the pseudo-header sum,
+ * uncomplemented, as CHECKSUM_PARTIAL wants it), and gso > 0 asks it to cut
+ * the payload into gso-byte segments.
  */
 static void send_raw(struct tcp_stack *st, int family, const uint8_t *src, const uint8_t *dst,
 		     uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		     uint16_t wnd, const uint8_t *opt, size_t optlen, const struct iovec *pl,
-		     int plcnt)
+		     int plcnt, uint16_t gso)
 {
 	uint8_t hdr[IP_MAX_HDR + TCP_HDR_LEN + TCP_MAX_OPT];
 	struct iovec iov[3];
+	struct tcp_out out;
 	size_t plen = 0, ipl, tl = TCP_HDR_LEN + optlen;
 	uint8_t *t;
 	uint32_t sum;
@@ -288,24 +321,10 @@ static void send_raw(struct tcp_stack *st, int family, const uint8_t *src, const
 	if (optlen)
 		memcpy(t + TCP_HDR_LEN, opt, optlen);
 	sum = csum_pseudo(family, src, dst, IPPROTO_TCP, (uint32_t)(tl + plen));
-	sum = csum_add(sum, t, tl);
-	/* Odd-length pieces would shift byte lanes; tx pieces come from one ring so only the
-	 * first may be odd, and then we sum the second separately with a swap. */
-	if (plcnt == 2 && (pl[0].iov_len & 1)) {
-		uint32_t s2 = csum_add(0, pl[1].iov_base, pl[1].iov_len);
-
-		sum = csum_add(sum, pl[0].iov_base, pl[0].iov_len);
-		s2 = (s2 & 0xffff) + (s2 >> 16);
-		s2 = (s2 & 0xffff) + (s2 >> 16);
-		s2 = ((s2 & 0xff) << 8) | (s2 >> 8);
-		sum += s2;
-		if (sum < s2)
-			sum++;
-	} else {
-		for (i = 0; i < plcnt; i++)
-			sum = csum_add(sum, pl[i].iov_base, pl[i].iov_len);
-	}
-	c = csum_fold(sum);
+	if (st->cfg.offload)
+		c = (uint16_t)~csum_fold(sum);
+	else
+		c = payload_csum(csum_add(sum, t, tl), pl, plcnt);
 	memcpy(t + 16, &c, 2);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = ipl + tl;
@@ -314,7 +333,16 @@ static void send_raw(struct tcp_stack *st, int family, const uint8_t *src, const
 	st->stats.segs_out++;
 	if (flags & TCP_RST)
 		st->stats.rst_out++;
-	st->ops->output(st->ctx, iov, 1 + plcnt);
+	if (!st->cfg.offload) {
+		st->ops->output(st->ctx, iov, 1 + plcnt, NULL);
+		return;
+	}
+	out.gso_size = gso;
+	out.l3_len = (uint8_t)ipl;
+	out.hdr_len = (uint8_t)(ipl + tl);
+	if (gso)
+		st->stats.gso_out++;
+	st->ops->output(st->ctx, iov, 1 + plcnt, &out);
 }
 
 static uint32_t ts_now(const struct tcp_conn *c)
@@ -398,6 +426,7 @@ static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off
 	uint8_t opt[TCP_MAX_OPT];
 	size_t optlen;
 	uint32_t wnd = rcv_window(c);
+	uint16_t gso = 0;
 	int plcnt = 0;
 
 	optlen = build_opts(c, flags, opt);
@@ -420,8 +449,12 @@ static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off
 	}
 	if (n)
 		plcnt = ring_peek(&c->tx, off, n, pl);
+	/* Only conn_output() hands us more than one segment's worth (offload). */
+	if (n > (size_t)c->mss - optlen)
+		gso = (uint16_t)(c->mss - optlen);
 	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, seq,
-		 (flags & TCP_ACK) ? c->rcv_nxt : 0, flags, (uint16_t)wnd, opt, optlen, pl, plcnt);
+		 (flags & TCP_ACK) ? c->rcv_nxt : 0, flags, (uint16_t)wnd, opt, optlen, pl, plcnt,
+		 gso);
 	if (flags & TCP_ACK) {
 		c->flags &= ~TF_ACK_NOW;
 		c->last_ack_sent = c->rcv_nxt;
@@ -436,12 +469,12 @@ static void send_rst_for(struct tcp_stack *st, const struct ip_view *ip, const s
 		return;
 	if (s->flags & TCP_ACK) {
 		send_raw(st, ip->family, ip->dst, ip->src, s->dport, s->sport, s->ack, 0, TCP_RST,
-			 0, NULL, 0, NULL, 0);
+			 0, NULL, 0, NULL, 0, 0);
 		return;
 	}
 	ack = s->seq + (uint32_t)s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
 	send_raw(st, ip->family, ip->dst, ip->src, s->dport, s->sport, 0, ack, TCP_RST | TCP_ACK, 0,
-		 NULL, 0, NULL, 0);
+		 NULL, 0, NULL, 0, 0);
 }
 
 static void mark_pending(struct tcp_conn *c)
@@ -542,6 +575,8 @@ static void hs_done(struct tcp_conn *c)
 	if (c->flags & TF_HS) {
 		c->flags &= ~TF_HS;
 		c->stack->npending--;
+		if (c->stack->cfg.shared)
+			atomic_fetch_sub(&c->stack->cfg.shared->pending, 1);
 	}
 }
 
@@ -882,10 +917,28 @@ static void sack_rexmit(struct tcp_conn *c, size_t smss)
 	}
 }
 
+/*
+ * With offload one packet carries whole segments, at most 64 KiB of them,
+ * and at most a quarter of cwnd: a packet lost on the TUN (a full queue
+ * drops it whole) then leaves three more of the flight to draw the SACKs
+ * that repair it, rather than the RTO that a lost whole flight costs.
+ */
+static size_t gso_limit(const struct tcp_conn *c, size_t smss)
+{
+	size_t lim = c->cwnd / 4;
+
+	if (!c->stack->cfg.offload)
+		return smss;
+	if (lim > TCP_GSO_MAX)
+		lim = TCP_GSO_MAX;
+	lim -= lim % smss;
+	return lim > smss ? lim : smss;
+}
+
 /* Sends what the windows allow, then a bare ACK if one is still owed. */
 static void conn_output(struct tcp_conn *c)
 {
-	size_t off, avail, n, smss;
+	size_t off, avail, n, smss, lim;
 	bool fin;
 
 	switch (c->state) {
@@ -908,6 +961,7 @@ static void conn_output(struct tcp_conn *c)
 		break;
 	}
 	smss = c->mss - opt_len(c);
+	lim = gso_limit(c, smss);
 	if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK))
 		sack_rexmit(c, smss);
 	for (;;) {
@@ -927,9 +981,12 @@ static void conn_output(struct tcp_conn *c)
 		if (off > c->tx.len)
 			break;	/* FIN already out */
 		avail = c->tx.len - off;
-		n = avail < smss ? avail : smss;
+		n = avail < lim ? avail : lim;
 		if (n > room)
 			n = room;
+		/* A large segment ends on a segment boundary unless it takes all there is. */
+		if (n > smss && n < avail)
+			n -= n % smss;
 		fin = (c->flags & TF_FIN_QUEUED) && n == avail;
 		if (!n && !fin)
 			break;
@@ -964,6 +1021,45 @@ ack:
 
 /* ---- input ---- */
 
+/*
+ * Room for one more flow and handshake? With shared limits both are taken
+ * here (undone by limits_release, else by flow_remove and hs_done), so two
+ * stacks racing for the last place cannot both get it.
+ */
+static bool limits_take(struct tcp_stack *st)
+{
+	struct tcp_shared *sh = st->cfg.shared;
+	size_t mem = 0;
+	int i;
+
+	if (!sh)
+		return st->count < st->cfg.max_conns && st->npending < st->cfg.max_pending &&
+		       st->mem < st->cfg.mem_budget;
+	atomic_store_explicit(&sh->mem[st->cfg.shared_idx], st->mem, memory_order_relaxed);
+	for (i = 0; i < sh->nstacks; i++)
+		mem += atomic_load_explicit(&sh->mem[i], memory_order_relaxed);
+	if (mem >= st->cfg.mem_budget)
+		return false;
+	if (atomic_fetch_add(&sh->conns, 1) >= st->cfg.max_conns) {
+		atomic_fetch_sub(&sh->conns, 1);
+		return false;
+	}
+	if (atomic_fetch_add(&sh->pending, 1) >= st->cfg.max_pending) {
+		atomic_fetch_sub(&sh->pending, 1);
+		atomic_fetch_sub(&sh->conns, 1);
+		return false;
+	}
+	return true;
+}
+
+static void limits_release(struct tcp_stack *st)
+{
+	if (st->cfg.shared) {
+		atomic_fetch_sub(&st->cfg.shared->pending, 1);
+		atomic_fetch_sub(&st->cfg.shared->conns, 1);
+	}
+}
+
 static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struct tcp_seg *s)
 {
 	struct tcp_conn *c;
@@ -972,14 +1068,14 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 				     (ip->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN));
 
 	/* Past a limit a new flow is refused at once; existing ones carry on. */
-	if (st->count >= st->cfg.max_conns || st->npending >= st->cfg.max_pending ||
-	    st->mem >= st->cfg.mem_budget) {
+	if (!limits_take(st)) {
 		st->stats.limit_refused++;
 		send_rst_for(st, ip, s);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		limits_release(st);
 		st->stats.syn_refused++;
 		send_rst_for(st, ip, s);
 		return;
@@ -1606,6 +1702,9 @@ void tcp_flush(struct tcp_stack *st)
 		st->stats.conns_open--;
 		free(c);
 	}
+	if (st->cfg.shared)	/* for the other stacks' limits_take() */
+		atomic_store_explicit(&st->cfg.shared->mem[st->cfg.shared_idx], st->mem,
+				      memory_order_relaxed);
 }
 
 /* ---- session interface ---- */
@@ -1623,7 +1722,7 @@ void tcp_reject(struct tcp_conn *c)
 {
 	/* RST+ACK of the SYN: the app's connect() fails with ECONNREFUSED. */
 	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, 0, c->irs + 1,
-		 TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0);
+		 TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0, 0);
 	c->user = NULL;
 	hs_done(c);
 	if (c->state != TCPS_CLOSED)
@@ -1720,8 +1819,14 @@ bool tcp_fin_received(const struct tcp_conn *c)
 struct tcp_stack *tcp_stack_new(struct loop *loop, const struct tcp_cfg *cfg,
 				const struct tcp_ops *ops, void *ctx)
 {
-	struct tcp_stack *st = calloc(1, sizeof(*st));
+	struct tcp_stack *st;
 
+	if (cfg->shared && (cfg->shared_idx < 0 || cfg->shared_idx >= TCP_SHARED_MAX ||
+			    cfg->shared_idx >= cfg->shared->nstacks)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
 	st->loop = loop;
@@ -1761,6 +1866,12 @@ void tcp_stack_free(struct tcp_stack *st)
 	if (!st)
 		return;
 	tcp_flush(st);
+	if (st->cfg.shared) {
+		/* What this stack holds leaves the shared count with it. */
+		atomic_fetch_sub(&st->cfg.shared->conns, st->count);
+		atomic_fetch_sub(&st->cfg.shared->pending, st->npending);
+		atomic_store(&st->cfg.shared->mem[st->cfg.shared_idx], 0);
+	}
 	for (i = 0; i < st->nbuckets; i++) {
 		struct tcp_conn *c = st->buckets[i], *next;
 

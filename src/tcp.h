@@ -45,6 +45,8 @@ enum {
 	TCP_KA_IDLE_MS_DEFAULT = 120000,	/* keepalive toward the app after this idle time */
 	TCP_KA_INTVL_MS_DEFAULT = 30000,
 	TCP_KA_CNT_DEFAULT = 4,		/* unanswered probes, then reset */
+	/* Largest packet we build with offload: the IP length fields are 16 bits. */
+	TCP_GSO_MAX = 65535 - IP_MAX_HDR - TCP_HDR_LEN - TCP_MAX_OPT,
 };
 #define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30)	/* buffer bytes, all connections */
 
@@ -138,6 +140,16 @@ struct tcp_conn {
 	struct ring rx, tx;
 };
 
+/*
+ * How an output packet leaves its checksum, for the TUN's virtio-net header
+ * (tcp_cfg.offload only; NULL otherwise: the packet is complete).
+ */
+struct tcp_out {
+	uint16_t gso_size;	/* 0: one segment; else payload bytes per segment the kernel cuts */
+	uint8_t l3_len;		/* IP header bytes: the TCP header (csum_start) follows */
+	uint8_t hdr_len;	/* IP + TCP header bytes */
+};
+
 struct tcp_ops {
 	/* New flow (c is SYN_PENDING): return the session, or NULL to refuse with RST. */
 	void *(*on_syn)(void *ctx, struct tcp_conn *c);
@@ -151,15 +163,32 @@ struct tcp_ops {
 	 * call tcp_detach() when done with it.
 	 */
 	void (*on_close)(void *user, int err);
-	/* Writes one IP packet to the TUN. */
-	void (*output)(void *ctx, const struct iovec *iov, int iovcnt);
+	/*
+	 * Writes one IP packet to the TUN. With o (offload), the TCP checksum
+	 * holds only the pseudo-header sum and the packet may be a large
+	 * segment for the kernel to cut (o->gso_size).
+	 */
+	void (*output)(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 };
 
-struct tcp_stats {
+struct tcp_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
 		conns_open, ooo_dropped, beyond_window, dup_segs;
 	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused,
 		ka_timeouts, idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
+	uint64_t gso_out;	/* large segments handed to the kernel to cut */
+};
+
+/*
+ * Limits shared by several stacks (engine workers, one thread each): flows
+ * and handshakes are counted exactly (atomics, touched on SYN and close
+ * only); buffer memory is each stack's figure as of its last flush.
+ */
+enum { TCP_SHARED_MAX = 64 };
+struct tcp_shared {
+	_Atomic size_t conns, pending;
+	_Atomic size_t mem[TCP_SHARED_MAX];	/* one per stack: cfg.shared_idx */
+	int nstacks;
 };
 
 struct tcp_cfg {
@@ -170,6 +199,9 @@ struct tcp_cfg {
 	size_t mem_budget;	/* buffer bytes allocated, all flows; 0 = default */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt;	/* 0 = default; ka_idle_ms UINT32_MAX = off */
 	uint32_t idle_ms;	/* reset flows with no data either way this long; 0 = never */
+	bool offload;		/* checksums and segmentation left to the kernel (tcp_out) */
+	struct tcp_shared *shared;	/* NULL: the limits are this stack's alone */
+	int shared_idx;		/* this stack's slot in shared->mem */
 };
 
 /* NULL with errno set. */

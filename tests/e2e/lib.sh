@@ -143,7 +143,11 @@ assert_file_sha() { # FILE SHA WHAT
 }
 
 # pv ARGS...: run proxyvpn in CLI (tagged, hard timeout). Returns its status.
+# E2E_PV_EXTRA: options added after `exec` (e.g. "--workers 2" or
+# "--no-offload"), to run the suite on another engine configuration.
 pv() {
+	# shellcheck disable=SC2086 # word splitting of E2E_PV_EXTRA wanted
+	if [ "$1" = exec ]; then shift; set -- exec ${E2E_PV_EXTRA:-} "$@"; fi
 	n_cli timeout -k 5 "$PV_TIMEOUT" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" "$@"
 }
 

@@ -26,9 +26,10 @@ url=$(proxy_url socks5-dante)
 err=$T_OUT/pv.err
 out=$T_OUT/huge
 
-pvf() { # like pv, with the fault build and PROXYVPN_FAULT=$spec
+pvf() { # like pv, with the fault build and PROXYVPN_FAULT=$spec (and E2E_PV_EXTRA)
+	# shellcheck disable=SC2086 # word splitting of E2E_PV_EXTRA wanted
 	n_cli timeout -k 5 "$((max + 10))" env "PVE2E_TAG=$E2E_TAG" "PROXYVPN_FAULT=$spec" \
-		"$E2E_PROXYVPN_FAULT" exec -v --proxy "$url" -- "$@"
+		"$E2E_PROXYVPN_FAULT" exec -v ${E2E_PV_EXTRA:-} --proxy "$url" -- "$@"
 }
 
 t0=$(now_ms)

@@ -25,7 +25,8 @@
  *         before the stack exists, i.e. before the first op 0-4), bit 4
  *         detach inside on_close, bit 5 refuse new flows, bit 6 tcp_shutdown
  *         inside on_fin, bit 7 consume all rx inside on_data (these are what
- *         session.c does); be32(payload[1..4]) = the next ISS
+ *         session.c does); be32(payload[1..4]) = the next ISS; payload[5]
+ *         bit 0 offload (partial checksums, GSO: only before the stack exists)
  *   other op values wrap around (op % 6).
  *
  * The ISS comes from getrandom(), which is replaced here so runs are
@@ -142,7 +143,7 @@ static void bug(const char *what)
 }
 
 /* Everything the stack writes to the TUN must be a packet a kernel accepts. */
-static void cb_output(void *ctx, const struct iovec *iov, int iovcnt)
+static void cb_output(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
 	static uint8_t pkt[70000];
 	uint8_t ph[40];
@@ -184,10 +185,28 @@ static void cb_output(void *ctx, const struct iovec *iov, int iovcnt)
 		ph[39] = IPPROTO_TCP;
 		pl = 40;
 	}
+	if ((o != NULL) != F.cfg.offload)
+		bug("output: offload description without offload, or none with it");
+	if (o) {
+		/* The kernel completes the checksum: the field holds the pseudo-header sum. */
+		uint16_t c;
+
+		if (o->l3_len != (size_t)(v.l4 - pkt) || o->hdr_len != o->l3_len + (pkt[o->l3_len + 12] >> 4) * 4)
+			bug("output: offload header lengths disagree with the packet");
+		if (ref_sum(ph, pl, 0) != (uint16_t)((pkt[o->l3_len + 16] << 8) | pkt[o->l3_len + 17]))
+			bug("output: partial checksum is not the pseudo-header sum");
+		pkt[o->l3_len + 16] = pkt[o->l3_len + 17] = 0;
+		c = (uint16_t)~ref_sum(v.l4, v.l4_len, ref_sum(ph, pl, 0));
+		store_be16(pkt + o->l3_len + 16, c);
+		if (o->gso_size && (n - o->hdr_len <= o->gso_size || o->hdr_len + o->gso_size > F.cfg.mtu))
+			bug("output: GSO packet not larger than one segment, or segments past the MTU");
+		if (!o->gso_size && F.st && n > F.cfg.mtu)
+			bug("output: packet larger than the MTU");
+	} else if (F.st && n > F.cfg.mtu) {
+		bug("output: packet larger than the MTU");
+	}
 	if (ref_sum(v.l4, v.l4_len, ref_sum(ph, pl, 0)) != 0xffff)
 		bug("output: bad TCP checksum");
-	if (F.st && n > F.cfg.mtu)
-		bug("output: packet larger than the MTU");
 	if ((s.flags & TCP_RST) && (s.flags & (TCP_SYN | TCP_FIN)))
 		bug("output: RST with SYN or FIN");
 	if ((s.flags & TCP_SYN) && s.len)
@@ -650,6 +669,8 @@ static void config(const uint8_t *p, size_t len)
 	}
 	if (len >= 5)
 		F.iss_next = load_be32(p + 1);
+	if (len >= 6 && !F.st)
+		F.cfg.offload = p[5] & 1;
 	LOG("config %02x buf %zu mtu %u iss %08x\n", p[0], F.cfg.buf_size, F.cfg.mtu, F.iss_next);
 }
 

@@ -440,6 +440,59 @@ static void test_corrupt_flips_one_bit(void **state)
 	assert_true(hit_last > 0);
 }
 
+/*
+ * Frames with a virtio-net header: the flip lands in the packet, never in
+ * the header; from the TUN the header's checksum flags are cleared (the stack
+ * must check it), toward the TUN a frame whose checksum the kernel would
+ * complete is dropped, and one with a complete checksum is flipped.
+ */
+static void test_corrupt_vnet_frames(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t frame[VNET_HDR_LEN + 60];
+	struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+	uint32_t i;
+	size_t k;
+
+	start(fx, "seed=9,corrupt=100");
+	fault_set_vnet(fx->f, true);
+	for (i = 0; i < 2000; i++) {
+		unsigned int bits = 0;
+
+		memset(frame, 0, VNET_HDR_LEN);
+		frame[0] = VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID;
+		frame[1] = VNET_GSO_TCPV4;
+		for (k = VNET_HDR_LEN; k < sizeof(frame); k++)
+			frame[k] = (uint8_t)(i + k);
+		fx->last_len = 0;
+		fault_packet(fx->f, FAULT_IN, &iov, 1);
+		assert_int_equal(fx->last_len, sizeof(frame));
+		assert_int_equal(fx->last[0], 0);	/* flags cleared */
+		assert_int_equal(fx->last[1], VNET_GSO_TCPV4);	/* the rest of the header kept */
+		for (k = VNET_HDR_LEN; k < sizeof(frame); k++)
+			bits += popcount8((uint8_t)(frame[k] ^ fx->last[k]));
+		assert_int_equal(bits, 1);
+		/* Toward the TUN, a partial checksum: dropped. */
+		fx->last_len = 0;
+		frame[0] = VNET_F_NEEDS_CSUM;
+		fault_packet(fx->f, FAULT_OUT, &iov, 1);
+		assert_int_equal(fx->last_len, 0);
+		/* A complete one (all-zero header): flipped in the packet. */
+		frame[0] = 0;
+		frame[1] = 0;
+		fault_packet(fx->f, FAULT_OUT, &iov, 1);
+		assert_int_equal(fx->last_len, sizeof(frame));
+		assert_memory_equal(fx->last, frame, VNET_HDR_LEN);
+		bits = 0;
+		for (k = VNET_HDR_LEN; k < sizeof(frame); k++)
+			bits += popcount8((uint8_t)(frame[k] ^ fx->last[k]));
+		assert_int_equal(bits, 1);
+	}
+	assert_int_equal(fault_counters(fx->f, FAULT_IN)->corrupted, 2000);
+	assert_int_equal(fault_counters(fx->f, FAULT_OUT)->corrupted, 4000);
+	assert_int_equal(fault_counters(fx->f, FAULT_OUT)->delivered, 2000);
+}
+
 static void test_reorder_releases_in_bounded_time(void **state)
 {
 	struct fixture *fx = *state;
@@ -689,6 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_faults_passes_through, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_flips_one_bit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_vnet_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_releases_in_bounded_time, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_lone_packet_by_timer, setup, teardown),

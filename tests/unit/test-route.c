@@ -130,7 +130,8 @@ static void write_file(const char *path, const char *s)
 static int tun_up(struct nl *nl, const char *name, int *ifindex)
 {
 	char got[IFNAMSIZ];
-	int fd = tun_open(name, got);
+	bool vnet;
+	int fd = tun_open(name, got, false, &vnet);
 
 	CHECK(fd >= 0);
 	*ifindex = nl_link_index(nl, got);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "buf.h"
@@ -24,8 +25,10 @@
 enum { MAX_OUT = 512, MTU = 1500 };
 
 struct captured {
-	uint8_t pkt[2048];
+	uint8_t pkt[8192];	/* offload tests keep their large segments below this */
 	size_t len;
+	struct tcp_out o;
+	bool has_o;
 	struct ip_view ip;
 	struct tcp_seg seg;
 };
@@ -37,6 +40,7 @@ struct fixture {
 	int nout;
 	int syns, datas, sents, fins, closes, close_err;
 	bool refuse;
+	bool csum_ok;		/* feed as the kernel's offload does: checksum vouched for */
 	struct tcp_conn *conn;
 	int family;
 	uint8_t app[16], dst[16];
@@ -80,7 +84,7 @@ static void cb_close(void *user, int err)
 	F->close_err = err;
 }
 
-static void cb_output(void *ctx, const struct iovec *iov, int iovcnt)
+static void cb_output(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
 	struct fixture *f = ctx;
 	struct captured *c;
@@ -93,6 +97,17 @@ static void cb_output(void *ctx, const struct iovec *iov, int iovcnt)
 		assert_true(c->len + iov[i].iov_len <= sizeof(c->pkt));
 		memcpy(c->pkt + c->len, iov[i].iov_base, iov[i].iov_len);
 		c->len += iov[i].iov_len;
+	}
+	c->has_o = o != NULL;
+	if (o) {
+		/* What the kernel does with NEEDS_CSUM: sum from csum_start over the field. */
+		uint8_t *t = c->pkt + o->l3_len;
+		uint16_t sum;
+
+		c->o = *o;
+		assert_true(o->hdr_len > o->l3_len && o->hdr_len <= c->len);
+		sum = csum_fold(csum_add(0, t, c->len - o->l3_len));
+		memcpy(t + 16, &sum, 2);
 	}
 	/* Everything we emit must parse and carry a valid checksum. */
 	assert_int_equal(ip_parse(c->pkt, c->len, &c->ip), 0);
@@ -171,6 +186,18 @@ static int setup4_idle(void **state)
 	return setup_family(state, AF_INET, 65536);
 }
 
+static int setup4_offload(void **state)
+{
+	cfg_extra.offload = true;
+	return setup_family(state, AF_INET, 65536);
+}
+
+static int setup6_offload(void **state)
+{
+	cfg_extra.offload = true;
+	return setup_family(state, AF_INET6, 65536);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -190,7 +217,7 @@ static int teardown(void **state)
 static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 		      const uint8_t *opt, size_t optlen, const void *data, size_t len, bool bad_csum)
 {
-	uint8_t pkt[2048];
+	static uint8_t pkt[70000];	/* a TSO segment from the app included */
 	size_t hl, tl = TCP_HDR_LEN + optlen;
 	uint8_t *t;
 	uint16_t c;
@@ -217,6 +244,7 @@ static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t fla
 		c ^= 0x1234;
 	memcpy(t + 16, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + tl + len, &v), 0);
+	v.csum_ok = f->csum_ok;
 	tcp_input(f->st, &v);
 }
 
@@ -425,6 +453,133 @@ static void test_send_respects_mss_and_window(void **state)
 	flush(f);
 	assert_true(f->nout > 0);
 	assert_int_equal(f->out[0].seg.seq, iss + 1 + 10 * 1460);
+}
+
+/* Offload: what fits goes out as one large segment for the kernel to cut. */
+static void test_offload_gso_send(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 39);	/* app window 39 << 7 = 4992 */
+	size_t smss = f->family == AF_INET ? 1460 : 1440, hl = f->family == AF_INET ? 20 : 40;
+	static uint8_t buf[6000];
+	struct captured *c;
+	int i;
+
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	f->conn->cwnd = 16 * (uint32_t)smss;	/* a packet may carry cwnd / 4: 4 segments */
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	/* The window takes 4992: whole segments only (3), the rest waits (sender SWS). */
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_true(c->has_o);
+	assert_int_equal(c->o.gso_size, smss);
+	assert_int_equal(c->o.l3_len, hl);
+	assert_int_equal(c->o.hdr_len, hl + TCP_HDR_LEN);
+	assert_int_equal(c->seg.seq, iss + 1);
+	assert_int_equal(c->seg.len, 3 * smss);
+	assert_memory_equal(c->seg.data, buf, 3 * smss);
+	assert_int_equal(tcp_stack_stats(f->st)->gso_out, 1);
+	/* The window opens: the rest in one packet, ending on a short segment. */
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1 + 3 * (uint32_t)smss, TCP_ACK, 200, NULL, 0);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_int_equal(c->seg.len, sizeof(buf) - 3 * smss);
+	assert_int_equal(c->o.gso_size, smss);
+	assert_memory_equal(c->seg.data, buf + 3 * smss, sizeof(buf) - 3 * smss);
+	/* A bare ACK: partial checksum, not GSO. */
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1, TCP_ACK, 200, "x", 1);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	c = last(f);
+	assert_true(c->has_o);
+	assert_int_equal(c->o.gso_size, 0);
+	assert_int_equal(c->seg.len, 0);
+}
+
+/* A packet carries at most a quarter of cwnd: a lost one leaves three to draw SACKs. */
+static void test_offload_gso_quarter_cwnd(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t iss = establish(f, 3000);
+	static uint8_t buf[6000];
+	int i;
+
+	f->conn->cwnd = 8 * 1460;	/* 2 segments per packet */
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 3);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(f->out[i].seg.seq, iss + 1 + (uint32_t)i * 2920);
+		assert_int_equal(f->out[i].seg.len, 2920);
+		assert_int_equal(f->out[i].o.gso_size, 1460);
+	}
+	assert_int_equal(f->out[2].seg.len, sizeof(buf) - 2 * 2920);
+	assert_int_equal(f->out[2].o.gso_size, 0);	/* one segment: not GSO */
+	/* At the initial window (4 segments and less), one segment per packet. */
+	f->conn->cwnd = 4 * 1460;
+	f->nout = 0;
+	feed(f, f->app_seq, iss + 1 + sizeof(buf), TCP_ACK, 3000, NULL, 0);
+	assert_int_equal(ring_write(&f->conn->tx, buf, 3000), 3000);
+	f->conn->cwnd = 4 * 1460;
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 3);
+	for (i = 0; i < f->nout; i++)
+		assert_int_equal(f->out[i].o.gso_size, 0);
+}
+
+/* Offload off: every packet is complete and at most one MSS. */
+static void test_no_offload_no_gso(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t buf[6000];
+	int i;
+
+	establish(f, 3000);
+	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->conn);
+	flush(f);
+	assert_int_equal(f->nout, 5);
+	for (i = 0; i < f->nout; i++) {
+		assert_false(f->out[i].has_o);
+		assert_true(f->out[i].seg.len <= 1460);
+	}
+	assert_int_equal(tcp_stack_stats(f->st)->gso_out, 0);
+}
+
+/*
+ * From a TUN with offloads: a segment far larger than the MSS (TSO), its
+ * checksum not filled in but vouched for, is taken whole; without the
+ * kernel's word the same bad checksum drops it.
+ */
+static void test_offload_large_segment_in(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t big[60000];
+	size_t i;
+
+	establish(f, 3000);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13);
+	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+		  sizeof(big), true);
+	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
+	assert_int_equal(f->conn->rx.len, 0);
+	f->csum_ok = true;
+	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+		  sizeof(big), true);
+	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
+	assert_int_equal(f->conn->rx.len, sizeof(big));
+	assert_int_equal(f->datas, 1);
+	flush(f);
+	assert_int_equal(last(f)->seg.ack, f->app_seq + sizeof(big));
 }
 
 static void test_zero_window_persist(void **state)
@@ -1174,6 +1329,68 @@ static void test_limits_refuse_new_flows(void **state)
 	tcp_abort(c1);
 }
 
+/*
+ * Two stacks (engine workers) sharing limits: max_conns 3 and max_pending 2
+ * count the flows of both; a stack that goes away gives its places back.
+ */
+static void test_shared_limits(void **state)
+{
+	struct fixture *f = *state;
+	static struct tcp_shared sh;
+	struct tcp_cfg cfg = { .mtu = MTU, .buf_size = 65536, .max_conns = 3, .max_pending = 2,
+			       .shared = &sh, .shared_idx = 1 };
+	struct tcp_stack *a = f->st, *b;
+	struct tcp_conn *a1, *b1, *a2;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.nstacks = 2;
+	cfg.shared_idx = 2;	/* past nstacks: refused */
+	assert_null(tcp_stack_new(&f->loop, &cfg, &ops, f));
+	cfg.shared_idx = 1;
+	b = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	assert_non_null(b);
+	/* Stack a (the fixture's) joins as stack 0 with the same limits. */
+	tcp_stack_free(a);
+	cfg.shared_idx = 0;
+	a = f->st = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	assert_non_null(a);
+
+	feed_syn_port(f, 2001);	/* a: 1 flow, 1 handshake */
+	a1 = f->conn;
+	f->st = b;
+	feed_syn_port(f, 2002);	/* b: 1 flow, 1 handshake */
+	b1 = f->conn;
+	assert_int_equal(f->syns, 2);
+	feed_syn_port(f, 2003);	/* a third handshake, on b: over max_pending (2 together) */
+	assert_int_equal(f->syns, 2);
+	assert_int_equal(tcp_stack_stats(b)->limit_refused, 1);
+	/* a's handshake completes: a third flow fits (max_conns 3), on a. */
+	f->st = a;
+	tcp_accept(a1);
+	flush(f);
+	feed_port(f, 2001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
+	assert_int_equal(a1->state, TCPS_ESTABLISHED);
+	feed_syn_port(f, 2004);
+	a2 = f->conn;
+	assert_int_equal(f->syns, 3);
+	f->st = b;
+	feed_syn_port(f, 2005);	/* a fourth flow, on b: over max_conns (3 together) */
+	assert_int_equal(f->syns, 3);
+	assert_int_equal(tcp_stack_stats(b)->limit_refused, 2);
+	/* b goes away with its flow and handshake: a gets the places. */
+	tcp_abort(b1);
+	tcp_stack_free(b);
+	f->st = a;
+	tcp_abort(a2);
+	tcp_flush(a);
+	feed_syn_port(f, 2006);
+	assert_int_equal(f->syns, 4);
+	assert_int_equal(atomic_load(&sh.conns), 2);
+	assert_int_equal(atomic_load(&sh.pending), 1);
+	f->conn = NULL;
+	tcp_abort(a1);
+}
+
 /* A flow in TIME-WAIT holds no buffers; the global count returns to zero. */
 static void test_time_wait_frees_buffers(void **state)
 {
@@ -1315,6 +1532,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_window_shrinks_and_reopens, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_send_respects_mss_and_window, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup4_offload, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup6_offload, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_gso_quarter_cwnd, setup4_offload,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_offload_no_gso, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_large_segment_in, setup4_offload,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_persist, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_retransmits_and_backs_off, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_gives_up_with_rst, setup4, teardown),
@@ -1351,6 +1575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup4_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_refuse_new_flows, setup4_limits,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_limits, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_frees_buffers, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_loss_probe, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_early_retransmit, setup4, teardown),

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Engine workers, one thread per extra TUN queue (see workers.h). The only
+ * thing a worker shares with the others is the process: its loop, engine,
+ * sessions and sockets are its own. The caller talks to it through an
+ * eventfd: a count below WK_STOP asks it to drain, WK_STOP or more to stop.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "log.h"
+#include "workers.h"
+
+#define WK_STOP ((uint64_t)1 << 32)
+
+struct worker {
+	int id;
+	pthread_t th;
+	bool running;		/* thread started, not joined yet */
+	struct loop loop;
+	struct engine eng;
+	struct loop_io ev_io;
+};
+
+static void ev_cb(struct loop_io *io, uint32_t events)
+{
+	struct worker *w = (struct worker *)((char *)io - offsetof(struct worker, ev_io));
+	uint64_t v;
+
+	(void)events;
+	if (read(io->fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return;
+	if (v >= WK_STOP)
+		w->loop.stop = true;
+	else
+		engine_drain(&w->eng, ENGINE_DRAIN_MS);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int ret = loop_run(&w->loop);
+
+	if (ret < 0)
+		log_error("worker %d: event loop: %s", w->id, strerror(-ret));
+	return NULL;
+}
+
+static void worker_fini(struct worker *w)
+{
+	int fd = w->ev_io.fd;
+
+	engine_fini(&w->eng);
+	if (fd >= 0) {
+		loop_io_del(&w->loop, &w->ev_io);
+		close(fd);
+	}
+	loop_fini(&w->loop);
+}
+
+/* Loop, engine and control eventfd on fd; the thread is started by the caller. */
+static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg *ecfg)
+{
+	struct engine_cfg c = *ecfg, *cfg = &c;
+	int ev, ret;
+
+	c.tcp.shared_idx = id;
+	w->id = id;
+	w->eng.tun_fd = -1;
+	w->ev_io.fd = -1;
+	ret = loop_init(&w->loop);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	ret = engine_init(&w->eng, &w->loop, fd, cfg);	/* owns fd now, even on failure */
+	if (ret < 0) {
+		engine_fini(&w->eng);
+		loop_fini(&w->loop);
+		return ret;
+	}
+	ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->ev_io.cb = ev_cb;
+	if (ev < 0 || loop_io_add(&w->loop, &w->ev_io, ev, EPOLLIN) < 0) {
+		ret = -errno;
+		if (ev >= 0)
+			close(ev);
+		w->ev_io.fd = -1;
+		worker_fini(w);
+		return ret;
+	}
+	return 0;
+}
+
+static void signal_worker(struct worker *w, uint64_t v)
+{
+	if (w->running && write(w->ev_io.fd, &v, sizeof(v)) < 0)
+		log_warn("worker %d: eventfd", w->id);
+}
+
+int workers_start(struct workers *ws, const int *fds, int n, const struct engine_cfg *cfg)
+{
+	int i, ret = 0;
+
+	memset(ws, 0, sizeof(*ws));
+	if (n <= 0)
+		return 0;
+	ws->w = calloc((size_t)n, sizeof(*ws->w));
+	if (!ws->w) {
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct worker *w = &ws->w[i];
+
+		ret = ret < 0 ? ret : worker_init(w, i + 1, fds[i], cfg);
+		if (ret < 0) {
+			if (w->id == 0)
+				close(fds[i]);	/* not reached by worker_init */
+			continue;
+		}
+		ws->n = i + 1;
+		ret = -pthread_create(&w->th, NULL, worker_main, w);
+		if (ret < 0) {
+			worker_fini(w);
+			ws->n = i;
+			continue;
+		}
+		w->running = true;
+	}
+	if (ret < 0) {
+		log_error("engine workers: %s", strerror(-ret));
+		workers_stop(ws, NULL, NULL);
+	}
+	return ret;
+}
+
+void workers_drain(struct workers *ws)
+{
+	int i;
+
+	if (ws->draining)
+		return;
+	ws->draining = true;
+	for (i = 0; i < ws->n; i++)
+		signal_worker(&ws->w[i], 1);
+}
+
+void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts)
+{
+	struct engine_stats xs;
+	struct tcp_stats xt;
+	int i;
+
+	for (i = 0; i < ws->n; i++) {
+		struct worker *w = &ws->w[i];
+
+		if (!w->running)
+			continue;
+		if (!ws->draining)
+			signal_worker(w, WK_STOP);
+		pthread_join(w->th, NULL);
+		w->running = false;
+		log_info("TUN queue %d: sessions %llu", w->id,
+			 (unsigned long long)w->eng.stats.sessions_total);
+		fault_log_stats(&w->eng);	/* test builds: each engine has its own */
+		engine_stats_add(&w->eng, es ? es : &xs, ts ? ts : &xt);
+		worker_fini(w);
+	}
+	free(ws->w);
+	memset(ws, 0, sizeof(*ws));
+}
