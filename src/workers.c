@@ -6,6 +6,7 @@
  * eventfd: a count below WK_STOP asks it to drain, WK_STOP or more to stop.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,13 @@ int workers_start(struct workers *ws, const int *fds, int n, const struct engine
 	memset(ws, 0, sizeof(*ws));
 	if (n <= 0)
 		return 0;
+	/*
+	 * One malloc arena for every thread: glibc's per-thread arenas read
+	 * /proc/sys/vm/overcommit_memory when they shrink, and the sandbox
+	 * (entered before this) forbids opening files. The engines allocate
+	 * per connection, not per packet, so the shared arena costs nothing.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	ws->w = calloc((size_t)n, sizeof(*ws->w));
 	if (!ws->w) {
 		for (i = 0; i < n; i++)
