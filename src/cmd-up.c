@@ -354,6 +354,19 @@ static bool link_exists(const char *name)
 	return ret > 0;
 }
 
+/* Our iptables chains removed, logged either way. 0 or -errno. */
+static int ipt_down(void)
+{
+	char err[256];
+	int ret = fw_ipt_remove(err, sizeof(err));
+
+	if (ret < 0)
+		log_error("removing our iptables chains: %s", err);
+	else
+		log_info("removed our iptables chains (PROXYVPN-*)");
+	return ret;
+}
+
 /*
  * Undo a dead run from its record: routes and rules, then the firewall
  * table (tag-checked). Its TUN was not persistent: it went with the
@@ -388,14 +401,9 @@ static int undo_record(const struct state *s)
 		}
 	}
 	if (state_has(s, STATE_OBJ_IPT_CHAIN)) {
-		ret = fw_ipt_remove(err, sizeof(err));
-		if (ret < 0) {
-			log_error("removing our iptables chains: %s", err);
-			if (!first)
-				first = ret;
-		} else {
-			log_info("removed our iptables chains (PROXYVPN-*)");
-		}
+		ret = ipt_down();
+		if (ret < 0 && !first)
+			first = ret;
 	}
 	if (state_has(s, STATE_OBJ_LINK) && link_exists(s->tun))
 		log_info("a link named %s exists: not ours any more (our TUN goes with its "
@@ -448,14 +456,9 @@ static int undo_by_tag(bool *found)
 	/* the iptables fallback is root only: so is finding its leftovers */
 	if (fw_ipt_present() == 1) {
 		*found = true;
-		ret = fw_ipt_remove(err, sizeof(err));
-		if (ret < 0) {
-			log_error("removing our iptables chains: %s", err);
-			if (!first)
-				first = ret;
-		} else {
-			log_info("removed our iptables chains (PROXYVPN-*)");
-		}
+		ret = ipt_down();
+		if (ret < 0 && !first)
+			first = ret;
 	}
 	return first;
 }
