@@ -62,11 +62,6 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
 		  c->mark);
-	if (c->udp_mark)
-		jb_printf(b,
-			  "-A " FW_IPT_CHAIN_FF " -i lo -p udp -m mark --mark 0x%" PRIx32
-			  "/0xffffffff -j REJECT --reject-with %s\n",
-			  c->mark, v6 ? "icmp6-port-unreachable" : "icmp-port-unreachable");
 	if (c->killswitch) {
 		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
@@ -154,6 +149,12 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 			  c->mark);
 	}
 	/* marked TCP leaves by the TUN or goes to lo, never elsewhere (see fw.c) */
+	/* --udp proxy after a crash: marked UDP routed to lo fails at once (EPERM), see fw.c */
+	if (c->udp_mark)
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_GUARD " -o lo -p udp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j DROP\n",
+			  c->mark);
 	jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -o lo -j RETURN\n");
 	jb_printf(b, "-A " FW_IPT_CHAIN_GUARD " -o %s -j RETURN\n", c->tun);
 	jb_printf(b,

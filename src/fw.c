@@ -23,10 +23,10 @@
 #define CHAIN_DNS  "dns_nat"
 #define CHAIN_FF   "fail_fast"
 #define CHAIN_GUARD "mark_guard"
-enum { GUARD_RULES = 1 }; /* rules in CHAIN_GUARD */
+enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
 
-/* Rules in CHAIN_FF: a reset for marked TCP, an ICMP error for marked UDP. */
-static int ff_rules(const struct fw_cfg *c)
+/* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
+static int guard_rules(const struct fw_cfg *c)
 {
 	return c->udp_mark ? 2 : 1;
 }
@@ -272,9 +272,6 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		"policy accept;\n");
 	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
 	     c->mark);
-	if (c->udp_mark)
-		rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto udp "
-			 "reject with icmpx port-unreachable", c->mark);
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
@@ -293,6 +290,14 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		"policy accept;\n");
 	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
 	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
+	/*
+	 * --udp proxy after a crash: marked UDP routed to lo is dropped
+	 * here, so the app's send fails at once (EPERM). An ICMP error from
+	 * CHAIN_FF cannot work: its source would be the remote address,
+	 * which is not ours, and the kernel's icmp_send() cannot route that.
+	 */
+	if (c->udp_mark)
+		rule(&b, "meta mark 0x%08" PRIx32 " oif \"lo\" meta l4proto udp drop", c->mark);
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
@@ -627,15 +632,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != ff_rules(c) || l.nguard != GUARD_RULES) {
+	    l.nff != FF_RULES || l.nguard != guard_rules(c)) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
 		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
-		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, ff_rules(c),
-		       l.nguard, GUARD_RULES);
+		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
+		       l.nguard, guard_rules(c));
 		ret = -EPROTO;
 	}
 out:

@@ -160,8 +160,6 @@ static const char golden4_udp_mark[] =
 	":PROXYVPN-KS - [0:0]\n"
 	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
 	"tcp-reset\n"
-	"-A PROXYVPN-FF -i lo -p udp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
-	"icmp-port-unreachable\n"
 	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
 	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
@@ -188,6 +186,7 @@ static const char golden4_udp_mark[] =
 	"-A PROXYVPN-MARK -d 9.9.9.9 -p udp --dport 53 -j RETURN\n"
 	"-A PROXYVPN-MARK -p tcp -j MARK --set-xmark 0x7076/0xffffffff\n"
 	"-A PROXYVPN-MARK -p udp -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -p udp -m mark --mark 0x7076/0xffffffff -j DROP\n"
 	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
 	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
 	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
@@ -209,8 +208,8 @@ static void test_udp(void **state)
 			 (int)strlen(golden4_udp_mark));
 	assert_string_equal(buf, golden4_udp_mark);
 	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
-	assert_non_null(strstr(buf, "-p udp -m mark --mark 0x7076/0xffffffff -j REJECT "
-				    "--reject-with icmp6-port-unreachable\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-GUARD -o lo -p udp -m mark --mark "
+				    "0x7076/0xffffffff -j DROP\n"));
 	assert_non_null(strstr(buf, "-A PROXYVPN-MARK -p udp --sport 546 --dport 547 -j RETURN\n"
 				    "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
 	/* --dns virtual|tcp: no DNS exception */
@@ -224,7 +223,7 @@ static void test_udp(void **state)
 	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
 				    "-A PROXYVPN-KS -p udp -j ACCEPT\n"));
 	assert_non_null(strstr(buf, "-A PROXYVPN-MARK ! -p tcp -j RETURN\n"));
-	assert_null(strstr(buf, "port-unreachable"));
+	assert_null(strstr(buf, "-o lo -p udp"));
 }
 
 static void test_small_buffers(void **state)

@@ -475,7 +475,7 @@ static void test_dns_steer(void **state)
 }
 
 
-/* --udp proxy: UDP marked (with its exceptions), accepted marked, guarded, failed fast. */
+/* --udp proxy: UDP marked (with its exceptions), accepted marked, guarded (also to lo: fails fast). */
 static const char golden_udp_mark[] =
 	"\tchain mark_tcp {\n"
 	"\t\ttype route hook output priority mangle; policy accept;\n"
@@ -495,13 +495,12 @@ static const char golden_udp_mark[] =
 	"\tchain fail_fast {\n"
 	"\t\ttype filter hook input priority filter; policy accept;\n"
 	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
-	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto udp reject with icmpx "
-	"port-unreachable\n"
 	"\t}\n"
 	"\tchain mark_guard {\n"
 	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
 	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto { tcp, udp } "
 	"drop\n"
+	"\t\tmeta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
@@ -547,7 +546,7 @@ static void test_udp(void **state)
 			 "\t\tip daddr @dns4 ");
 	assert_non_null(ks);
 	assert_non_null(strstr(buf, "meta l4proto != tcp return\n"));
-	assert_null(strstr(buf, "port-unreachable"));
+	assert_null(strstr(buf, "oif \"lo\" meta l4proto udp drop"));
 	assert_non_null(strstr(buf, "oifname != \"pvpn0\" meta l4proto tcp drop\n"));
 	/* both at once is not a cfg */
 	c.udp_mark = true;
@@ -588,8 +587,7 @@ static void test_apply_remove(void **state)
 	c.udp_mark = true;
 	applied(&c, err, sizeof(err));
 	capture(out, sizeof(out), "nft list table inet proxyvpn");
-	/* nft lists the default reject (icmpx port-unreachable) as plain "reject" */
-	assert_non_null(strstr(out, "meta mark 0x00007076 meta l4proto udp reject\n"));
+	assert_non_null(strstr(out, "meta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"));
 	assert_non_null(strstr(out, "ip6 daddr @dns6 udp dport 53 return"));
 	c.udp_mark = false;
 	c.udp_bypass = true;
