@@ -732,6 +732,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 	 * marked too, and the engine answers ICMP port unreachable.
 	 */
 	ecfg->udp = o->udp == UP_UDP_PROXY ? ENGINE_UDP_PROXY : ENGINE_UDP_BLOCK;
+	/* only the proxy's address is left unmarked: a relay elsewhere would loop */
+	ecfg->udp_relay_at_proxy = true;
 	return 0;
 }
 
