@@ -10,7 +10,10 @@
 #     leaks; `down` restores CLI exactly.
 #   --udp bypass (killswitch on): UDP reaches DST directly (counted) while
 #     TCP is still proxied (DST's HTTP port never counted at PRX).
-#   --udp block (the default with the killswitch): the first send fails.
+#   --udp block (the default with the killswitch): the first send fails;
+#     with --no-killswitch the engine refuses it (ICMP port unreachable).
+#   With --udp proxy and --dns bypass, DNS to the --allow-dns resolver is
+#     counted at PRX (direct), DNS to another address is not (proxied).
 #   --udp proxy with an http:// proxy: usage error (exit 2), nothing changed.
 #   --udp proxy --firewall iptables: the same round trip, zero counted, and
 #     after SIGKILL the same fail-fast with zero counted; down restores.
@@ -31,12 +34,16 @@ table inet pve2eupudp {
 		type filter hook prerouting priority -300; policy accept;
 		iifname "r0" udp dport $UDP_PORT counter
 		iifname "r0" tcp dport $HTTP_PORT counter
+		iifname "r0" udp dport 53 counter
 	}
 }
 EOF
 on_exit "n_prx nft delete table inet pve2eupudp"
-count() { # udp|tcp
-	n_prx nft list chain inet pve2eupudp pre | grep "$1 dport " |
+count() { # udp|tcp|dns
+	local m="$1 dport $UDP_PORT "
+	[ "$1" = tcp ] && m="tcp dport "
+	[ "$1" = dns ] && m="udp dport 53 "
+	n_prx nft list chain inet pve2eupudp pre | grep "$m" |
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
 }
 
@@ -62,6 +69,20 @@ try:
 except OSError as e:
     print("error:" + (e.strerror or str(e)))
 ' "$DST4" "$UDP_PORT"
+}
+
+# udp_to HOST PORT: one datagram on a connected socket; "sent" or "error:..."
+udp_to() {
+	n_cli timeout 10 "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    s.send(b"q?")
+    print("sent")
+except OSError as e:
+    print("error:" + (e.strerror or str(e)))
+' "$1" "$2"
 }
 
 # echo_ok WHO [setpriv args...]: 4 datagrams from 2 sockets each to DST4 and DST6, all echoed
@@ -134,8 +155,9 @@ n_cli "$E2E_PROXYVPN" up --udp quic --state-dir "$SD" >"$T_OUT/usage2.log" 2>&1 
 assert_eq "$rc" 2 "up --udp quic: $(cat "$T_OUT/usage2.log")"
 same_as_before "usage errors"
 
-# (2) --udp proxy, killswitch on: round trips through dante, 0 UDP to DST at PRX
-UP_ARGS=(--udp proxy)
+# (2) --udp proxy, killswitch on: round trips through dante, 0 UDP to DST at
+# PRX; DNS to the allowed resolver (--dns bypass, the default) stays direct
+UP_ARGS=(--udp proxy --allow-dns "$PRX4")
 start_up "$T_OUT/up1.log"
 grep -q "udp proxy" "$T_OUT/up1.log" || fail "up does not log its UDP mode: $(cat "$T_OUT/up1.log")"
 c0=$(count udp)
@@ -143,7 +165,11 @@ t0=$(count tcp)
 echo_ok "root"
 echo_ok "uid 65534" "${NOBODY[@]}"
 fetch "TCP next to --udp proxy"
+d0=$(count dns)
+assert_eq "$(udp_to "$PRX4" 53)" sent "--udp proxy: DNS to the allowed resolver"
+assert_eq "$(udp_to "$DST4" 53)" sent "--udp proxy: DNS to another resolver (proxied)"
 sleep 0.2
+assert_eq "$(($(count dns) - d0))" 1 "--udp proxy: DNS datagrams counted at PRX (the allowed one only)"
 assert_eq "$(($(count udp) - c0))" 0 "--udp proxy: UDP packets to DST counted at PRX"
 assert_eq "$(($(count tcp) - t0))" 0 "--udp proxy: TCP packets to DST's HTTP port counted at PRX"
 log "--udp proxy: root and uid 65534 datagrams echoed via dante (IPv4, IPv6), 0 leaked"
@@ -186,6 +212,17 @@ sleep 0.2
 assert_eq "$(($(count udp) - c0))" 0 "--udp block: UDP packets counted at PRX"
 stop_up "up --udp block"
 log "--udp bypass: UDP direct (counted), TCP proxied; --udp block: refused ($r), 0 leaked"
+# without the killswitch, --udp block marks UDP and the engine answers ICMP
+# port unreachable (ECONNREFUSED)
+UP_ARGS=(--no-killswitch --udp block)
+start_up "$T_OUT/up3b.log"
+c0=$(count udp)
+r=$(udp_probe)
+case $r in error:*) ;; *) fail "--no-killswitch --udp block: the UDP probe was not refused ($r)" ;; esac
+sleep 0.2
+assert_eq "$(($(count udp) - c0))" 0 "--no-killswitch --udp block: UDP packets counted at PRX"
+stop_up "up --no-killswitch --udp block"
+log "--no-killswitch --udp block: refused by the engine ($r), 0 leaked"
 
 # (6) the iptables fallback: the same round trip, nothing counted
 if command -v iptables-restore >/dev/null; then
@@ -193,6 +230,7 @@ if command -v iptables-restore >/dev/null; then
 	# leaves: they are not ours) go in the baseline, as in t-upipt.sh
 	for t in iptables ip6tables; do
 		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+			# shellcheck disable=SC2086 # table and chain
 			set -- $tc
 			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
 				n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
