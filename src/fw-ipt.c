@@ -128,10 +128,13 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-j RETURN");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
 	if (c->udp_mark) {
-		/* as fw.c: DHCP(v6) and, with --dns bypass, DNS to the allowed resolvers stay direct */
-		jb_raw(b, family == AF_INET6
-				  ? "-A " FW_IPT_CHAIN_MARK " -p udp --sport 546 --dport 547 -j RETURN\n"
-				  : "-A " FW_IPT_CHAIN_MARK " -p udp --sport 68 --dport 67 -j RETURN\n");
+		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
+		if (family == AF_INET6)
+			jb_raw(b, "-A " FW_IPT_CHAIN_MARK
+				  " -p udp --sport 546 --dport 547 -j RETURN\n");
+		else
+			jb_raw(b,
+			       "-A " FW_IPT_CHAIN_MARK " -p udp --sport 68 --dport 67 -j RETURN\n");
 		if (!c->dns_steer)
 			rule_nets(b, FW_IPT_CHAIN_MARK, c->dns, c->ndns, family,
 				  "-p udp --dport 53 -j RETURN");

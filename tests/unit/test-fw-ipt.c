@@ -152,7 +152,6 @@ static void test_v6_killswitch(void **state)
 	assert_null(strstr(buf, "--sport 68"));
 }
 
-
 /* --udp proxy (udp_mark) and --udp bypass, as fw.c renders them. */
 static const char golden4_udp_mark[] =
 	"*filter\n"
@@ -210,8 +209,9 @@ static void test_udp(void **state)
 	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "-A PROXYVPN-GUARD -o lo -p udp -m mark --mark "
 				    "0x7076/0xffffffff -j DROP\n"));
-	assert_non_null(strstr(buf, "-A PROXYVPN-MARK -p udp --sport 546 --dport 547 -j RETURN\n"
-				    "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
+	assert_non_null(strstr(buf,
+			       "-A PROXYVPN-MARK -p udp --sport 546 --dport 547 -j RETURN\n"
+			       "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
 	/* --dns virtual|tcp: no DNS exception */
 	c.dns_steer = true;
 	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
