@@ -64,7 +64,11 @@ struct up_opts {
 	struct sandbox_cfg sandbox;
 	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall;	/* --firewall */
+	/* --udp; UNSET: block with the killswitch, else bypass */
+	enum { UP_UDP_UNSET, UP_UDP_BLOCK, UP_UDP_BYPASS, UP_UDP_PROXY } udp;
 };
+
+static const char *const up_udp_names[] = {"", "block", "bypass", "proxy"};
 
 static void verbosity(int c)
 {
@@ -586,6 +590,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{"priority", required_argument, NULL, OPT_PRIORITY},
 		{"firewall", required_argument, NULL, OPT_FIREWALL},
 		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+		{"udp", required_argument, NULL, OPT_UDP},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -695,6 +700,16 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
 			break;
+		case OPT_UDP:
+			for (n = UP_UDP_BLOCK; n <= UP_UDP_PROXY; n++)
+				if (!strcmp(optarg, up_udp_names[n]))
+					break;
+			if (n > UP_UDP_PROXY) {
+				log_error("--udp must be block, bypass or proxy: `%s'", optarg);
+				return -1;
+			}
+			o->udp = (int)n;
+			break;
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -713,6 +728,15 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			  "steer DNS");
 		return -1;
 	}
+	if (o->udp == UP_UDP_UNSET)
+		o->udp = o->killswitch ? UP_UDP_BLOCK : UP_UDP_BYPASS;
+	/*
+	 * proxy: UDP is marked and relayed; block without the killswitch:
+	 * marked too, and the engine answers ICMP port unreachable.
+	 */
+	ecfg->udp = o->udp == UP_UDP_PROXY ? ENGINE_UDP_PROXY : ENGINE_UDP_BLOCK;
+	/* only the proxy's address is left unmarked: a relay elsewhere would loop */
+	ecfg->udp_relay_at_proxy = true;
 	return 0;
 }
 
@@ -776,6 +800,8 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.nexclude = o->nexclude,
 		.dns = o->dns,
 		.ndns = o->ndns,
+		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
+		.udp_bypass = o->udp == UP_UDP_BYPASS,
 	};
 }
 
@@ -927,9 +953,10 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s)", name,
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s), udp %s", name,
 		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables");
+		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables",
+		 up_udp_names[o->udp]);
 	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
 	if (ctl_fd < 0) {
 		log_error("up: %s", err);
@@ -982,6 +1009,12 @@ int cmd_up(int argc, char **argv)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (url_parse(o.proxy, &url, &why) < 0) {
 		log_error("invalid proxy URL: %s", why);
+		return EXIT_USAGE;
+	}
+	if (o.udp == UP_UDP_PROXY && url.type != PROXY_SOCKS5) {
+		log_error("up: --udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
+			  url_scheme_name(url.type));
+		url_clear(&url);
 		return EXIT_USAGE;
 	}
 	if (!have_net_admin() || !rp_filter_ok() || !engine_user(&o)) {

@@ -258,6 +258,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 			.mtu = cfg->mtu,
 			.timeout_ms = cfg->udp_timeout_ms,
 			.max_assoc = cfg->udp_max,
+			.relay_at_proxy = cfg->udp_relay_at_proxy,
 			.hs_timeout_ms = e->cfg.hs_timeout_ms,
 			.pool = e->pool,	/* virtual DNS: fake addresses go by name */
 		};

@@ -59,6 +59,7 @@ struct engine_cfg {
 	enum engine_udp udp;
 	uint32_t udp_timeout_ms;	/* --udp proxy: 0 = UDP_TIMEOUT_MS_DEFAULT */
 	uint32_t udp_max;		/* --udp proxy: 0 = UDP_MAX_ASSOC_DEFAULT */
+	bool udp_relay_at_proxy;	/* up: the relay at the proxy's address (udp.h) */
 	uint8_t resolver4[4], resolver6[16];	/* the TUN resolver's addresses (not bypass) */
 	struct dnspool_cfg pool;	/* fake addresses (virtual) */
 	struct dnspool *shared_pool;	/* --workers: queue 0's pool, borrowed (else own one) */

@@ -69,10 +69,21 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 			  "-A " FW_IPT_CHAIN_KS " -p tcp -m mark --mark 0x%" PRIx32
 			  "/0xffffffff -j ACCEPT\n",
 			  c->mark);
+		if (c->udp_mark)
+			jb_printf(b,
+				  "-A " FW_IPT_CHAIN_KS " -p udp -m mark --mark 0x%" PRIx32
+				  "/0xffffffff -j ACCEPT\n",
+				  c->mark);
 		snprintf(port, sizeof(port), "-p tcp --dport %u -j ACCEPT",
 			 (unsigned int)c->proxy_port);
 		rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family, port);
+		/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
+		if (c->udp_mark)
+			rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family,
+				  "-p udp -j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
+		if (c->udp_bypass)
+			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p udp -j ACCEPT\n");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
 			  "-p udp --dport 53 -j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
@@ -111,19 +122,53 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -o lo -j RETURN\n");
-	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
+	if (!c->udp_mark)
+		jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-j RETURN");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
-	jb_printf(b, "-A " FW_IPT_CHAIN_MARK " -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n",
-		  c->mark);
+	if (c->udp_mark) {
+		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
+		if (family == AF_INET6)
+			jb_raw(b, "-A " FW_IPT_CHAIN_MARK
+				  " -p udp --sport 546 --dport 547 -j RETURN\n");
+		else
+			jb_raw(b,
+			       "-A " FW_IPT_CHAIN_MARK " -p udp --sport 68 --dport 67 -j RETURN\n");
+		if (!c->dns_steer)
+			rule_nets(b, FW_IPT_CHAIN_MARK, c->dns, c->ndns, family,
+				  "-p udp --dport 53 -j RETURN");
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_MARK " -p tcp -j MARK --set-xmark 0x%" PRIx32
+			  "/0xffffffff\n",
+			  c->mark);
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_MARK " -p udp -j MARK --set-xmark 0x%" PRIx32
+			  "/0xffffffff\n",
+			  c->mark);
+	} else {
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_MARK " -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n",
+			  c->mark);
+	}
 	/* marked TCP leaves by the TUN or goes to lo, never elsewhere (see fw.c) */
+	/* --udp proxy after a crash: marked UDP routed to lo fails at once (EPERM), see fw.c */
+	if (c->udp_mark)
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_GUARD " -o lo -p udp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j DROP\n",
+			  c->mark);
 	jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -o lo -j RETURN\n");
 	jb_printf(b, "-A " FW_IPT_CHAIN_GUARD " -o %s -j RETURN\n", c->tun);
 	jb_printf(b,
 		  "-A " FW_IPT_CHAIN_GUARD " -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j DROP\n",
 		  c->mark);
+	if (c->udp_mark)
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_GUARD " -p udp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j DROP\n",
+			  c->mark);
 	/* mangle OUTPUT routes a packet again when its mark changed */
 	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_MARK "\n");
 	jb_raw(b, "-I POSTROUTING 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_GUARD "\n");

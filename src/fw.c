@@ -23,7 +23,13 @@
 #define CHAIN_DNS  "dns_nat"
 #define CHAIN_FF   "fail_fast"
 #define CHAIN_GUARD "mark_guard"
-enum { FF_RULES = 1, GUARD_RULES = 1 }; /* rules in CHAIN_FF, CHAIN_GUARD */
+enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
+
+/* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
+static int guard_rules(const struct fw_cfg *c)
+{
+	return c->udp_mark ? 2 : 1;
+}
 
 enum {
 	SCRIPT_MIN = 16384,
@@ -104,6 +110,8 @@ int fw_cfg_check(const struct fw_cfg *c)
 	    !nets_ok(c->dns, c->ndns))
 		return -EINVAL;
 	if (c->nproxy && c->proxy_port == 0)
+		return -EINVAL;
+	if (c->udp_mark && c->udp_bypass)
 		return -EINVAL;
 	return 0;
 }
@@ -215,7 +223,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put_set(&b, "proxy", c->proxy, c->nproxy, AF_INET6);
 	put_set(&b, "exclude", c->exclude, c->nexclude, AF_INET);
 	put_set(&b, "exclude", c->exclude, c->nexclude, AF_INET6);
-	if (c->killswitch) {
+	if (c->killswitch || (c->udp_mark && !c->dns_steer)) {
 		put_set(&b, "dns", c->dns, c->ndns, AF_INET);
 		put_set(&b, "dns", c->dns, c->ndns, AF_INET6);
 	}
@@ -232,10 +240,21 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	if (c->dns_steer)
 		rule(&b, "ct direction original meta l4proto { tcp, udp } th dport 53 "
 			 "meta mark set 0x%08" PRIx32 " accept", c->mark);
-	rule(&b, "meta l4proto != tcp return");
+	rule(&b, c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
 	rule(&b, "ct direction reply return");
 	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
 	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
+	if (c->udp_mark) {
+		/*
+		 * --udp proxy: what must stay on the link (DHCP, DHCPv6) and,
+		 * with --dns bypass, DNS to the allowed resolvers stay direct.
+		 * The relay's own datagrams go to the proxy (returned above).
+		 */
+		rule(&b, "udp sport 68 udp dport 67 return");
+		rule(&b, "udp sport 546 udp dport 547 return");
+		if (!c->dns_steer)
+			rule_sets(&b, "dns", c->dns, c->ndns, "udp dport 53 return");
+	}
 	rule(&b, "meta mark set 0x%08" PRIx32, c->mark);
 	put(&b, "\t}\n");
 	*nmark = b.nrules;
@@ -269,8 +288,16 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 */
 	put(&b, "\tchain " CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
 		"policy accept;\n");
-	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto tcp drop",
-	     c->mark, c->tun);
+	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
+	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
+	/*
+	 * --udp proxy after a crash: marked UDP routed to lo is dropped
+	 * here, so the app's send fails at once (EPERM). An ICMP error from
+	 * CHAIN_FF cannot work: its source would be the remote address,
+	 * which is not ours, and the kernel's icmp_send() cannot route that.
+	 */
+	if (c->udp_mark)
+		rule(&b, "meta mark 0x%08" PRIx32 " oif \"lo\" meta l4proto udp drop", c->mark);
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
@@ -288,13 +315,21 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		 * CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
+		if (c->udp_mark)
+			rule(&b, "meta l4proto udp meta mark 0x%08" PRIx32 " accept", c->mark);
 		/* Steered DNS, the same way: marked, so the TUN's table routes it. */
 		if (c->dns_steer)
 			rule(&b, "meta l4proto { tcp, udp } th dport 53 meta mark 0x%08" PRIx32
 				 " accept", c->mark);
 		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
 		rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
+		/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
+		if (c->udp_mark)
+			rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp accept");
 		rule_sets(&b, "exclude", c->exclude, c->nexclude, "accept");
+		/* --udp bypass: UDP leaves directly, unproxied (documented) */
+		if (c->udp_bypass)
+			rule(&b, "meta l4proto udp accept");
 		rule_sets(&b, "dns", c->dns, c->ndns,
 			  "meta l4proto { tcp, udp } th dport 53 accept");
 		/*
@@ -597,7 +632,7 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != FF_RULES || l.nguard != GUARD_RULES) {
+	    l.nff != FF_RULES || l.nguard != guard_rules(c)) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
 		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
@@ -605,7 +640,7 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 		       : l.state    ? "not ours"
 				    : "missing",
 		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
-		       l.nguard, GUARD_RULES);
+		       l.nguard, guard_rules(c));
 		ret = -EPROTO;
 	}
 out:

@@ -39,6 +39,15 @@ struct fw_cfg {
 	 */
 	bool dns_steer;
 	uint8_t dns4[4], dns6[16];
+	/*
+	 * --udp: udp_mark marks UDP like TCP (routed to the TUN, where the
+	 * engine relays it or answers port unreachable), except loopback,
+	 * replies, the proxy and exclude sets, DHCP / DHCPv6 client traffic
+	 * and, without dns_steer, DNS (UDP 53) to the dns set; the killswitch
+	 * then accepts marked UDP and UDP to the proxy's addresses (its
+	 * UDP ASSOCIATE relay). udp_bypass: the killswitch accepts all UDP.
+	 */
+	bool udp_mark, udp_bypass;
 };
 
 /* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */

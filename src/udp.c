@@ -434,7 +434,7 @@ static uint32_t timeout_ms(const struct udp_relay *r)
 /*
  * The relay address: BND from the reply, or the proxy's own address with
  * BND.PORT when BND.ADDR is unspecified (dante and others answer 0.0.0.0)
- * or a name (we do not resolve in the engine).
+ * or a name (we do not resolve in the engine), or always with relay_at_proxy.
  */
 static int relay_addr(const struct udp_relay *r, const struct proxy_dest *bnd,
 		      struct sockaddr_storage *ss, socklen_t *len)
@@ -443,7 +443,8 @@ static int relay_addr(const struct udp_relay *r, const struct proxy_dest *bnd,
 
 	if (bnd->port == 0)
 		return -EPROTO;
-	if (bnd->family == 0 || memcmp(bnd->addr, zero, ip_addr_len(bnd->family)) == 0) {
+	if (bnd->family == 0 || memcmp(bnd->addr, zero, ip_addr_len(bnd->family)) == 0 ||
+	    r->cfg.relay_at_proxy) {
 		*ss = r->cfg.proxy_addr;
 		*len = r->cfg.proxy_addrlen;
 		if (ss->ss_family == AF_INET6)

@@ -58,6 +58,13 @@ struct udp_cfg {
 	uint32_t timeout_ms;		/* 0 = UDP_TIMEOUT_MS_DEFAULT */
 	uint32_t max_assoc;		/* 0 = UDP_MAX_ASSOC_DEFAULT */
 	uint32_t hs_timeout_ms;		/* 0 = UDP_HS_TIMEOUT_MS_DEFAULT */
+	/*
+	 * The relay is the proxy's own address with BND.PORT whatever
+	 * BND.ADDR says (host mode: only the proxy's address is left
+	 * unmarked by the firewall; datagrams to another would loop into
+	 * the TUN).
+	 */
+	bool relay_at_proxy;
 };
 
 struct udp_stats {

@@ -152,6 +152,80 @@ static void test_v6_killswitch(void **state)
 	assert_null(strstr(buf, "--sport 68"));
 }
 
+/* --udp proxy (udp_mark) and --udp bypass, as fw.c renders them. */
+static const char golden4_udp_mark[] =
+	"*filter\n"
+	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-KS - [0:0]\n"
+	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
+	"tcp-reset\n"
+	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
+	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 192.0.2.10 -p tcp --dport 1080 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 192.0.2.10 -p udp -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
+	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-KS\n"
+	"COMMIT\n"
+	"*mangle\n"
+	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
+	"-A PROXYVPN-MARK -o lo -j RETURN\n"
+	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
+	"-A PROXYVPN-MARK -p udp --sport 68 --dport 67 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 9.9.9.9 -p udp --dport 53 -j RETURN\n"
+	"-A PROXYVPN-MARK -p tcp -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-MARK -p udp -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -p udp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-A PROXYVPN-GUARD -p udp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
+	"COMMIT\n";
+
+static void test_udp(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	c.udp_mark = true;
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)),
+			 (int)strlen(golden4_udp_mark));
+	assert_string_equal(buf, golden4_udp_mark);
+	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "-A PROXYVPN-GUARD -o lo -p udp -m mark --mark "
+				    "0x7076/0xffffffff -j DROP\n"));
+	assert_non_null(strstr(buf,
+			       "-A PROXYVPN-MARK -p udp --sport 546 --dport 547 -j RETURN\n"
+			       "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
+	/* --dns virtual|tcp: no DNS exception */
+	c.dns_steer = true;
+	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "-A PROXYVPN-MARK -d 9.9.9.9"));
+	/* bypass: the killswitch accepts UDP after the exclusions, marks as without --udp */
+	cfg(&c, px, ex, dns);
+	c.udp_bypass = true;
+	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
+				    "-A PROXYVPN-KS -p udp -j ACCEPT\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-MARK ! -p tcp -j RETURN\n"));
+	assert_null(strstr(buf, "-o lo -p udp"));
+}
+
 static void test_small_buffers(void **state)
 {
 	struct fw_net px[2], ex[2], dns[2];
@@ -206,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_v6_killswitch),
+		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_bad),
 	};

@@ -474,6 +474,85 @@ static void test_dns_steer(void **state)
 	assert_null(strstr(buf, "dport 53"));
 }
 
+
+/* --udp proxy: UDP marked (with its exceptions), accepted marked, guarded (also to lo: fails fast). */
+static const char golden_udp_mark[] =
+	"\tchain mark_tcp {\n"
+	"\t\ttype route hook output priority mangle; policy accept;\n"
+	"\t\toif \"lo\" return\n"
+	"\t\tmeta l4proto != { tcp, udp } return\n"
+	"\t\tct direction reply return\n"
+	"\t\tip daddr @proxy4 return\n"
+	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @exclude4 return\n"
+	"\t\tip6 daddr @exclude6 return\n"
+	"\t\tudp sport 68 udp dport 67 return\n"
+	"\t\tudp sport 546 udp dport 547 return\n"
+	"\t\tip daddr @dns4 udp dport 53 return\n"
+	"\t\tip6 daddr @dns6 udp dport 53 return\n"
+	"\t\tmeta mark set 0x00007076\n"
+	"\t}\n"
+	"\tchain fail_fast {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto { tcp, udp } "
+	"drop\n"
+	"\t\tmeta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"
+	"\t}\n"
+	"\tchain killswitch {\n"
+	"\t\ttype filter hook output priority filter; policy drop;\n"
+	"\t\toif \"lo\" accept\n"
+	"\t\toifname \"pvpn0\" accept\n"
+	"\t\tmeta l4proto tcp meta mark 0x00007076 accept\n"
+	"\t\tmeta l4proto udp meta mark 0x00007076 accept\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 accept\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 accept\n"
+	"\t\tip daddr @proxy4 meta l4proto udp accept\n"
+	"\t\tip6 daddr @proxy6 meta l4proto udp accept\n"
+	"\t\tip daddr @exclude4 accept\n";
+
+static void test_udp(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+	const char *ks;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	c.udp_mark = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, golden_udp_mark));
+	assert_null(strstr(buf, "meta l4proto udp accept\n\t\tip daddr @dns4"));
+	/* without the killswitch: the same marks (dns sets kept for the exception) */
+	c.killswitch = false;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "chain killswitch"));
+	assert_non_null(strstr(buf, "\t\tip daddr @dns4 udp dport 53 return\n"));
+	assert_non_null(strstr(buf, "\telements = { 9.9.9.9 }\n"));
+	/* --dns virtual|tcp: DNS is steered, no DNS exception */
+	c.dns_steer = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "udp dport 53 return"));
+	assert_null(strstr(buf, "set dns4"));
+	/* --udp bypass: the killswitch accepts UDP, before the rejects; nothing else */
+	full_cfg(&c, px, ex, dns);
+	c.udp_bypass = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	ks = strstr(buf, "\t\tip6 daddr @exclude6 accept\n\t\tmeta l4proto udp accept\n"
+			 "\t\tip daddr @dns4 ");
+	assert_non_null(ks);
+	assert_non_null(strstr(buf, "meta l4proto != tcp return\n"));
+	assert_null(strstr(buf, "oif \"lo\" meta l4proto udp drop"));
+	assert_non_null(strstr(buf, "oifname != \"pvpn0\" meta l4proto tcp drop\n"));
+	/* both at once is not a cfg */
+	c.udp_mark = true;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+}
+
 static void test_apply_remove(void **state)
 {
 	struct fw_net px[2], ex[3], dns[2];
@@ -503,6 +582,18 @@ static void test_apply_remove(void **state)
 	capture(out, sizeof(out), "nft list table inet proxyvpn");
 	assert_null(strstr(out, "killswitch"));
 	assert_null(strstr(out, "dns4"));
+	/* --udp proxy and bypass, killswitch on: nft takes them, the read-back counts match */
+	c.killswitch = true;
+	c.udp_mark = true;
+	applied(&c, err, sizeof(err));
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_non_null(strstr(out, "meta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"));
+	assert_non_null(strstr(out, "ip6 daddr @dns6 udp dport 53 return"));
+	c.udp_mark = false;
+	c.udp_bypass = true;
+	applied(&c, err, sizeof(err));
+	assert_int_equal(count_tables(), 1);
+	c.udp_bypass = false;
 
 	assert_int_equal(fw_remove(err, sizeof(err)), 0);
 	assert_int_equal(fw_present(), 0);
@@ -807,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_dns_steer),
+		cmocka_unit_test(test_udp),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_killswitch_traffic, ns_setup, ns_teardown),

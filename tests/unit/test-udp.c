@@ -183,12 +183,13 @@ static void expect_bytes(struct env *e, int fd, const void *want, size_t n)
 	assert_memory_equal(got, want, n);
 }
 
-/* Plays the proxy's side of greeting + UDP ASSOCIATE, naming BND 0.0.0.0:relay. */
-static int handshake(struct env *e)
+/* Plays the proxy's side of greeting + UDP ASSOCIATE, naming BND bnd4:relay. */
+static int handshake_bnd(struct env *e, const uint8_t bnd4[4])
 {
 	uint8_t reply[10] = {5, 0, 0, 1, 0, 0, 0, 0};
 	int fd = accept_ctl(e);
 
+	memcpy(reply + 4, bnd4, 4);
 	expect_bytes(e, fd, "\x05\x01\x00", 3);
 	assert_int_equal(send(fd, "\x05\x00", 2, 0), 2);
 	/* UDP ASSOCIATE, DST 0.0.0.0:0 */
@@ -197,6 +198,14 @@ static int handshake(struct env *e)
 	assert_int_equal(send(fd, reply, sizeof(reply), 0), (ssize_t)sizeof(reply));
 	pump(e, 100);
 	return fd;
+}
+
+/* The same naming BND 0.0.0.0: the proxy's own address. */
+static int handshake(struct env *e)
+{
+	static const uint8_t any[4];
+
+	return handshake_bnd(e, any);
 }
 
 /* The next datagram at the relay: SOCKS5 header hdr + payload; *from = its source. */
@@ -392,6 +401,26 @@ static void test_relay_and_idle(void **state)
 	udp_relay_free(r);
 }
 
+/* relay_at_proxy (host mode): BND 127.0.0.2 named, datagrams still go to the proxy's 127.0.0.1. */
+static void test_relay_at_proxy(void **state)
+{
+	static const uint8_t other[4] = {127, 0, 0, 2};
+	struct env *e = *state;
+	struct udp_relay *r;
+	struct sockaddr_in from;
+	int ctl;
+
+	e->cfg.relay_at_proxy = true;
+	r = udp_relay_new(&e->loop, &e->cfg, output, e);
+	assert_non_null(r);
+	app_send(r, 3000, "here");
+	ctl = handshake_bnd(e, other);
+	relay_expect(e, "here", &from);
+	assert_int_equal(udp_relay_stats(r)->dgrams_out, 1);
+	udp_relay_free(r);
+	close(ctl);
+}
+
 /* Virtual DNS: a fake destination goes out by name; replies come from the fake address. */
 static void test_fake_names(void **state)
 {
@@ -468,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_limits_and_setup_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_and_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_at_proxy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_socks5, setup, teardown),
 	};
