@@ -4,6 +4,8 @@
  * thing a worker shares with the others is the process: its loop, engine,
  * sessions and sockets are its own. The caller talks to it through an
  * eventfd: a count below WK_STOP asks it to drain, WK_STOP or more to stop.
+ * Its counters reach other threads (`up`'s control socket) only through the
+ * copy it publishes under a mutex every WK_SNAP_MS.
  */
 #include <errno.h>
 #include <malloc.h>
