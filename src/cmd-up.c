@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
+#include "ipc.h"
 #include "privsep.h"
 #include "route.h"
 #include "state.h"
@@ -46,6 +47,7 @@ enum {
 	UP_MAX_DNS = 16,
 	UP_MAX_EXCLUDE = 256,
 	UP_FIND_MAX = 16, /* dead runs cleared by `down` without a state file */
+	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
 };
 
 struct up_opts {
@@ -61,6 +63,7 @@ struct up_opts {
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
 	const char *user;		/* --user: the engine's, when run as root */
+	uint32_t workers;		/* --workers: TUN queues, one engine each */
 	struct sandbox_cfg sandbox;
 	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall;	/* --firewall */
@@ -544,6 +547,7 @@ enum {
 	OPT_TUN,
 	OPT_STATE_DIR,
 	OPT_USER,
+	OPT_WORKERS,
 	OPT_JSON,
 	OPT_TABLE,
 	OPT_MARK,
@@ -584,6 +588,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{"mtu", required_argument, NULL, 'm'},
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 		{"user", required_argument, NULL, OPT_USER},
+		{"workers", required_argument, NULL, OPT_WORKERS},
 		DNS_LONG_OPTIONS,
 		{"table", required_argument, NULL, OPT_TABLE},
 		{"mark", required_argument, NULL, OPT_MARK},
@@ -654,6 +659,12 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			break;
 		case OPT_USER:
 			o->user = optarg;
+			break;
+		case OPT_WORKERS:
+			if (cli_u32(optarg, false, 1, UP_MAX_QUEUES, &o->workers) < 0) {
+				log_error("--workers must be 1-%d: `%s'", UP_MAX_QUEUES, optarg);
+				return -1;
+			}
 			break;
 		case OPT_DNS:
 		case OPT_DNS_SERVER:
@@ -740,24 +751,35 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 	return 0;
 }
 
-/* The TUN, addressed and up; its fd non-blocking. -1 after logging. */
-static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex,
-		     bool *vnet)
+/* Closes the queues still open, fds[0..n). */
+static void tun_close(int *fds, int n)
 {
+	while (n-- > 0) {
+		if (fds[n] >= 0)
+			close(fds[n]);
+		fds[n] = -1;
+	}
+}
+
+/* The TUN's o->workers queues, addressed and up; fds non-blocking. -1 after logging. */
+static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex,
+		     bool *vnet, int *fds)
+{
+	int nq = (int)o->workers, i, ret;
 	struct in6_addr a6;
 	struct in_addr a4;
 	struct nl *nl;
-	int fd, ret;
 
-	fd = tun_open(o->tun, name, !o->no_offload, vnet);
-	if (fd < 0) {
-		log_error("up: creating TUN `%s': %s", o->tun, strerror(-fd));
+	ret = tun_open_queues(o->tun, name, !o->no_offload, vnet, fds, nq);
+	if (ret < 0) {
+		log_error("up: creating TUN `%s'%s: %s", o->tun,
+			  nq > 1 ? " with several queues" : "", strerror(-ret));
 		return -1;
 	}
 	nl = nl_open();
 	if (!nl) {
 		log_error("up: netlink socket: %s", strerror(errno));
-		close(fd);
+		tun_close(fds, nq);
 		return -1;
 	}
 	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
@@ -771,15 +793,16 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 		ret = nl_link_set_up(nl, *ifindex, (int)o->mtu);
 	if (ret >= 0)
 		ret = nl_link_set_txqlen(nl, *ifindex, NL_TUN_TXQLEN);
-	if (ret >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-		ret = -errno;
+	for (i = 0; i < nq && ret >= 0; i++)
+		if (fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) < 0)
+			ret = -errno;
 	nl_close(nl);
 	if (ret < 0) {
 		log_error("up: configuring TUN %s: %s", name, strerror(-ret));
-		close(fd);
+		tun_close(fds, nq);
 		return -1;
 	}
-	return fd;
+	return 0;
 }
 
 static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *tun,
@@ -902,7 +925,7 @@ static int up_install(int dirfd, struct up_opts *o,
 	struct fw_cfg fc;
 	struct fw_net proxy;
 	char name[IFNAMSIZ], ifx[16], err[256];
-	int tun_fd, ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
+	int tun_fds[UP_MAX_QUEUES], ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
 	enum state_fw fw_on = 0;	/* the backend to undo, 0 = none */
 	bool routes_on = false, left = false;
 
@@ -925,8 +948,7 @@ static int up_install(int dirfd, struct up_opts *o,
 			  strerror(-ret));
 		return EXIT_SETUP;
 	}
-	tun_fd = tun_setup(o, rc.ipv6, name, &ifindex, &ecfg->vnet);
-	if (tun_fd < 0)
+	if (tun_setup(o, rc.ipv6, name, &ifindex, &ecfg->vnet, tun_fds) < 0)
 		return EXIT_SETUP;
 	rc.ifindex = ifindex;
 	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
@@ -963,7 +985,8 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	raise_nofile();
-	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fd = tun_fd, .ctl_fd = ctl_fd,
+	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fds = tun_fds,
+						 .nqueues = (int)o->workers, .ctl_fd = ctl_fd,
 						 .ctl_uid = up_uid, .tun_name = name,
 						 .sandbox = o->sandbox});
 	status = ret < 0 ? EXIT_SETUP : 0;
@@ -980,8 +1003,7 @@ undo:
 		log_error("up: teardown: firewall: %s", err);
 		left = true;
 	}
-	if (tun_fd >= 0)
-		close(tun_fd);
+	tun_close(tun_fds, (int)o->workers);
 	/* keep the record if something could not be removed: `down` retries */
 	if (left) {
 		log_error("up: leftovers recorded in the state file: run proxyvpn down");
@@ -994,7 +1016,7 @@ undo:
 int cmd_up(int argc, char **argv)
 {
 	struct up_opts o = {.proxy = PROXY_URL_DEFAULT, .tun = UP_TUN_DEFAULT, .killswitch = true,
-			    .mtu = 1500};
+			    .mtu = 1500, .workers = 1};
 	struct engine_cfg ecfg = {0};
 	struct proxy_url url;
 	sigset_t mask, oldmask;

@@ -299,6 +299,29 @@ static void client_close(struct ctl_client *c)
 	c->reqlen = c->replylen = c->sent = 0;
 }
 
+static void add_u64(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	while (n--)
+		*dst++ += *src++;
+}
+
+/* Every engine's counters summed into *m, which l then points to. */
+static void add_more(const struct ctl_server *cs, struct ctl_live *l, struct ctl_more *m)
+{
+	struct engine_stats es = {0};
+	struct tcp_stats ts = {0};
+
+	cs->more(cs->more_arg, m);
+	engine_stats_add(cs->eng, &es, &ts);
+	add_u64((uint64_t *)&m->eng, (const uint64_t *)&es, sizeof(es) / sizeof(uint64_t));
+	add_u64((uint64_t *)&m->tcp, (const uint64_t *)&ts, sizeof(ts) / sizeof(uint64_t));
+	l->eng = &m->eng;
+	l->tcp = &m->tcp;
+	l->conns += m->conns;
+	l->pending += m->pending;
+	l->mem += m->mem;
+}
+
 static int build_reply(struct ctl_client *c, enum ctl_req req)
 {
 	const struct ctl_server *cs = c->srv;
@@ -316,9 +339,12 @@ static int build_reply(struct ctl_client *c, enum ctl_req req)
 		.pending = tcp_stack_pending(e->tcp),
 		.mem = tcp_stack_mem(e->tcp),
 	};
+	struct ctl_more more = {0};
 	struct jbuf b;
 	size_t n = 0;
 
+	if (cs->more)
+		add_more(cs, &l, &more);
 	conns = calloc(CTL_CONNS_MAX, sizeof(*conns));
 	c->reply = malloc(CTL_REPLY_MAX);
 	if (!conns || !c->reply) {

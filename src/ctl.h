@@ -53,6 +53,13 @@ struct ctl_client {
 	size_t replylen, sent;
 };
 
+/* The counters of the other engines in this process (`up --workers`). */
+struct ctl_more {
+	struct engine_stats eng;
+	struct tcp_stats tcp;
+	size_t conns, pending, mem;
+};
+
 struct ctl_server {
 	struct loop_io io; /* the listening socket */
 	struct loop *loop;
@@ -61,6 +68,10 @@ struct ctl_server {
 	pid_t up_pid;	  /* `up' (the engine's parent) for replies; 0 = this process */
 	uint64_t started; /* loop ms at ctl_server_init */
 	uint64_t refused; /* peers closed for their uid or for want of a slot */
+	/* NULL: eng alone. Else added to eng's counters in every reply; the
+	 * connections listed stay eng's own. */
+	void (*more)(void *arg, struct ctl_more *m);
+	void *more_arg;
 	struct ctl_client client[CTL_MAX_CLIENTS];
 };
 

@@ -160,3 +160,15 @@ int ipc_get_data(const struct ipc_msg *m, void *out, size_t len)
 	memcpy(out, m->data, len);
 	return 0;
 }
+
+int ipc_hello_check(const struct ipc_msg *m, struct ipc_hello *h)
+{
+	if (m->type != IPC_HELLO || ipc_get_data(m, h, sizeof(*h)) < 0)
+		return -EBADMSG;
+	if (!(h->fds & IPC_FD_TUN) || (h->fds & ~(uint32_t)IPC_FD_ALL) || h->zero != 0 ||
+	    h->queues < 1 || h->queues > IPC_MAX_QUEUES)
+		return -EBADMSG;
+	if (m->nfds != h->queues + !!(h->fds & IPC_FD_CTL))
+		return -EBADMSG;
+	return 0;
+}

@@ -18,15 +18,16 @@
 #include <stdint.h>
 
 enum ipc_type {
-	IPC_HELLO = 1,	/* parent -> engine: the fds, in IPC_FD_* bit order */
+	IPC_HELLO = 1,	/* parent -> engine: the TUN queues, then the rest in IPC_FD_* order */
 	IPC_READY = 2,	/* engine -> parent: sandboxed, serving the TUN */
 	IPC_TYPE_MAX,
 };
 
 enum {
-	IPC_MAX_FDS = 16,	/* room for per-worker TUN queues later */
+	IPC_MAX_QUEUES = 64,	/* TUN queues in a hello: `up --workers` */
+	IPC_MAX_FDS = IPC_MAX_QUEUES + 2,	/* the queues, the control socket, one spare */
 	IPC_MAX_PAYLOAD = 64,
-	IPC_FD_TUN = 1 << 0,	/* always: the TUN (IFF_TUN | IFF_NO_PI, non-blocking) */
+	IPC_FD_TUN = 1 << 0,	/* always: hello.queues TUN queue fds (non-blocking) */
 	IPC_FD_CTL = 1 << 1,	/* optional: the control socket's listening fd */
 	IPC_FD_ALL = IPC_FD_TUN | IPC_FD_CTL,
 };
@@ -40,6 +41,8 @@ struct ipc_hdr {
 struct ipc_hello {
 	uint32_t fds;		/* IPC_FD_* present, in this bit order */
 	uint32_t generation;	/* echoed in IPC_READY */
+	uint32_t queues;	/* TUN queue fds first: 1..IPC_MAX_QUEUES */
+	uint32_t zero;
 };
 
 struct ipc_ready {
@@ -74,6 +77,14 @@ int ipc_send(int sock, uint16_t type, const void *data, size_t len, const int *f
  * The caller owns m->fds (ipc_msg_close).
  */
 int ipc_recv(int sock, struct ipc_msg *m);
+
+/*
+ * Pure. A hello as the engine must get it: exactly sized, IPC_FD_TUN set
+ * and no unknown IPC_FD_* bit, queues 1..IPC_MAX_QUEUES, a zero reserved
+ * field and exactly queues (+1 with IPC_FD_CTL) fds. Copies it to *h: 0,
+ * or -EBADMSG (the caller closes the fds).
+ */
+int ipc_hello_check(const struct ipc_msg *m, struct ipc_hello *h);
 
 /* Copies the payload out if it is exactly len bytes: 0 or -EBADMSG. */
 int ipc_get_data(const struct ipc_msg *m, void *out, size_t len);

@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "url.h"
+#include "workers.h"
 
 struct privsep {
 	const struct privsep_cfg *cfg;
@@ -108,30 +109,47 @@ static void engine_sig_cb(struct loop_io *io, uint32_t events)
 }
 
 /* The hello: the generation and the fds, exactly as announced. */
-static int take_hello(int sock, uint32_t *gen, int *tun_fd, int *ctl_fd)
+static int take_hello(int sock, uint32_t *gen, int *tun_fds, int *nq, int *ctl_fd)
 {
 	struct ipc_hello h;
 	struct ipc_msg m;
-	unsigned int want;
+	unsigned int i;
 	int ret;
 
 	ret = ipc_recv(sock, &m);
 	if (ret < 0)
 		return ret;
-	if (m.type != IPC_HELLO || ipc_get_data(&m, &h, sizeof(h)) < 0 || !(h.fds & IPC_FD_TUN) ||
-	    (h.fds & ~(uint32_t)IPC_FD_ALL)) {
-		ipc_msg_close(&m);
-		return -EBADMSG;
-	}
-	want = 1 + !!(h.fds & IPC_FD_CTL);
-	if (m.nfds != want) {
+	if (ipc_hello_check(&m, &h) < 0) {
 		ipc_msg_close(&m);
 		return -EBADMSG;
 	}
 	*gen = h.generation;
-	*tun_fd = m.fds[0];
-	*ctl_fd = want > 1 ? m.fds[1] : -1;
+	for (i = 0; i < h.queues; i++)
+		tun_fds[i] = m.fds[i];
+	*nq = (int)h.queues;
+	*ctl_fd = m.nfds > h.queues ? m.fds[h.queues] : -1;
 	return 0;
+}
+
+/* ctl: the other engines' counters for a status reply. */
+static void workers_more(void *arg, struct ctl_more *m)
+{
+	workers_snapshot(arg, &m->eng, &m->tcp, &m->conns, &m->pending, &m->mem);
+}
+
+/* The workers on queues 1..nq-1, then every engine's counters. */
+static void stop_engines(struct engine *eng, struct workers *ws)
+{
+	struct engine_stats es = {0};
+	struct tcp_stats ts = {0};
+
+	if (!ws->n) {
+		engine_log_stats(eng);
+		return;
+	}
+	workers_stop(ws, &es, &ts);
+	log_info("TUN queue 0: sessions %llu", (unsigned long long)eng->stats.sessions_total);
+	engine_log_stats_with(eng, &es, &ts);	/* all engines together */
 }
 
 #ifdef PROXYVPN_FAULT
@@ -163,19 +181,22 @@ static void fault_ipc(int sock, const struct ipc_ready *rd)
 
 static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t ppid)
 {
+	static struct tcp_shared shared;	/* the limits of all engines together */
 	struct engine_run run;
 	struct engine eng = { .tun_fd = -1 };
 	struct ctl_server ctl = { 0 };
+	struct workers ws = { 0 };
 	struct ipc_ready rd = { 0 };
 	struct sandbox_cfg sbx = c->sandbox;
+	struct engine_cfg ecfg = *c->ecfg;
+	int tun_fds[IPC_MAX_QUEUES], nq, ctl_fd, sfd, ret;
 	sigset_t term;
-	int tun_fd, ctl_fd, sfd, ret;
 
 	/* Die with the parent; if it already died, getppid() shows it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
 		_exit(1);
 	sock = close_others(sock);
-	if (sock < 0 || take_hello(sock, &rd.generation, &tun_fd, &ctl_fd) < 0) {
+	if (sock < 0 || take_hello(sock, &rd.generation, tun_fds, &nq, &ctl_fd) < 0) {
 		log_error("engine: no valid hello from the parent");
 		_exit(1);
 	}
@@ -192,7 +213,11 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		log_warn("engine: signalfd");
 		_exit(1);
 	}
-	ret = engine_init(&eng, &run.loop, tun_fd, c->ecfg);
+	if (nq > 1) {
+		shared.nstacks = nq;
+		ecfg.tcp.shared = &shared;	/* queue 0's engine is stack 0 */
+	}
+	ret = engine_init(&eng, &run.loop, tun_fds[0], &ecfg);
 	if (ret < 0) {
 		if (ret != -EINVAL)
 			log_error("engine: %s", strerror(-ret));
@@ -207,18 +232,27 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		}
 		ctl.up_pid = ppid;
 	}
-	/* Acquired: TUN, epoll, signalfd, the socketpair. Now shed everything. */
+	/* Acquired: TUN queues, epoll, signalfd, the socketpair. Now shed everything. */
 	sbx.parent = ppid;
 	if (sandbox_enter(&sbx) < 0)
 		_exit(1);
+	/* Threads only now: the sandbox may unshare a user namespace, which a
+	 * threaded process cannot, and capabilities are per thread. */
+	ecfg.shared_pool = eng.pool;	/* one name <-> fake address map for all queues */
+	if (workers_start(&ws, tun_fds + 1, nq - 1, &ecfg) < 0)
+		_exit(1);
+	if (ws.n) {
+		ctl.more = workers_more;
+		ctl.more_arg = &ws;
+	}
 	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0)
 		_exit(1);
 	fault_ipc(sock, &rd);
 	ret = loop_run(&run.loop);
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
-	engine_log_stats(&eng);
 	ctl_server_fini(&ctl);
+	stop_engines(&eng, &ws);	/* the workers use queue 0's resolver pool */
 	engine_fini(&eng);
 	_exit(ret < 0 ? 1 : 0);
 }
@@ -240,9 +274,16 @@ static void ipc_cb(struct loop_io *io, uint32_t events);
 static int spawn(struct privsep *p)
 {
 	const struct privsep_cfg *c = p->cfg;
-	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = ++p->gen };
-	int fds[2] = { c->tun_fd, c->ctl_fd }, sv[2], ret;
+	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = ++p->gen,
+			       .queues = (uint32_t)c->nqueues };
+	int fds[IPC_MAX_FDS], nfds = c->nqueues, sv[2], ret;
 	pid_t pid, ppid = getpid();
+
+	memcpy(fds, c->tun_fds, (size_t)c->nqueues * sizeof(int));
+	if (c->ctl_fd >= 0) {
+		h.fds |= IPC_FD_CTL;
+		fds[nfds++] = c->ctl_fd;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("up: engine socketpair");
@@ -267,9 +308,7 @@ static int spawn(struct privsep *p)
 #endif
 	p->pid = pid;
 	p->ready = false;
-	if (c->ctl_fd >= 0)
-		h.fds |= IPC_FD_CTL;
-	ret = ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, c->ctl_fd >= 0 ? 2 : 1);
+	ret = ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, (unsigned int)nfds);
 	if (ret < 0)
 		log_debug("up: hello to the engine: %s", strerror(-ret));	/* SIGCHLD follows */
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
@@ -435,6 +474,8 @@ int privsep_run(const struct privsep_cfg *c)
 	sigset_t mask;
 	int sfd = -1, ret;
 
+	if (c->nqueues < 1 || c->nqueues > IPC_MAX_QUEUES)
+		return -1;
 	p.sig_io.fd = p.ipc_io.fd = -1;
 	p.restart.cb = restart_cb;
 	p.term.cb = term_expired;

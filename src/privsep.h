@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * `up`'s two processes. The privileged parent keeps the TUN fd (so the link
- * outlives any engine), the routes, the firewall and the state file; it
- * forks the engine, hands it the TUN (and the control socket, if any) over
- * a socketpair (ipc.h), and restarts it when it dies. The engine child
- * closes every other fd, enters the sandbox (sandbox.h) and runs the event
- * loop. The killswitch does not depend on the engine: while none runs,
- * nothing leaves, and connections the dead engine carried get an RST from
- * the next one.
+ * `up`'s two processes. The privileged parent keeps the TUN queue fds (so
+ * the link outlives any engine), the routes, the firewall and the state
+ * file; it forks the engine, hands it the TUN queues (and the control
+ * socket, if any) over a socketpair (ipc.h), and restarts it when it dies.
+ * The engine child closes every other fd, enters the sandbox (sandbox.h),
+ * starts one worker thread per extra queue (workers.h) and runs queue 0's
+ * engine in its own event loop. The killswitch does not depend on the
+ * engine: while none runs, nothing leaves, and connections the dead engine
+ * carried get an RST from the next one.
  */
 #ifndef PROXYVPN_PRIVSEP_H
 #define PROXYVPN_PRIVSEP_H
@@ -29,7 +30,8 @@ enum {
 
 struct privsep_cfg {
 	const struct engine_cfg *ecfg;	/* inherited by each engine (fork) */
-	int tun_fd;			/* kept by the parent */
+	const int *tun_fds;		/* the TUN queues, kept by the parent */
+	int nqueues;			/* 1..IPC_MAX_QUEUES: engines in each child */
 	int ctl_fd;			/* listening control socket, or -1 */
 	uid_t ctl_uid;			/* besides root, the uid the control socket answers */
 	const char *tun_name;
@@ -52,7 +54,7 @@ struct privsep_backoff {
 uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now);
 
 /*
- * Runs engines on c->tun_fd until SIGINT, SIGTERM or SIGHUP (blocked by the
+ * Runs engines on c->tun_fds until SIGINT, SIGTERM or SIGHUP (blocked by the
  * caller), then stops the engine and returns 0; -1 after logging if not even
  * the first engine could be started. Signals: the caller blocks SIGINT,
  * SIGTERM and SIGHUP; SIGCHLD is blocked here.

@@ -4,6 +4,8 @@
  * thing a worker shares with the others is the process: its loop, engine,
  * sessions and sockets are its own. The caller talks to it through an
  * eventfd: a count below WK_STOP asks it to drain, WK_STOP or more to stop.
+ * Its counters reach other threads (`up`'s control socket) only through the
+ * copy it publishes under a mutex every WK_SNAP_MS.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -19,6 +21,15 @@
 #include "workers.h"
 
 #define WK_STOP ((uint64_t)1 << 32)
+#define WK_SNAP_MS 500	/* how often a worker publishes its counters */
+
+/* A worker's counters as of its last snapshot, for another thread to read. */
+struct snap {
+	pthread_mutex_t mu;
+	struct engine_stats es;
+	struct tcp_stats ts;
+	size_t conns, pending, mem;
+};
 
 struct worker {
 	int id;
@@ -27,7 +38,35 @@ struct worker {
 	struct loop loop;
 	struct engine eng;
 	struct loop_io ev_io;
+	struct timer snap_timer;
+	struct snap snap;
 };
+
+static void snap_take(struct worker *w)
+{
+	struct engine_stats es = {0};
+	struct tcp_stats ts = {0};
+	const struct tcp_stack *st = w->eng.tcp;
+
+	if (!st)
+		return;
+	engine_stats_add(&w->eng, &es, &ts);
+	pthread_mutex_lock(&w->snap.mu);
+	w->snap.es = es;
+	w->snap.ts = ts;
+	w->snap.conns = tcp_stack_conns(st);
+	w->snap.pending = tcp_stack_pending(st);
+	w->snap.mem = tcp_stack_mem(st);
+	pthread_mutex_unlock(&w->snap.mu);
+}
+
+static void snap_cb(struct timer *t)
+{
+	struct worker *w = (struct worker *)((char *)t - offsetof(struct worker, snap_timer));
+
+	snap_take(w);
+	loop_timer_set(&w->loop, t, w->loop.now + WK_SNAP_MS);
+}
 
 static void ev_cb(struct loop_io *io, uint32_t events)
 {
@@ -57,6 +96,8 @@ static void worker_fini(struct worker *w)
 {
 	int fd = w->ev_io.fd;
 
+	loop_timer_cancel(&w->loop, &w->snap_timer);
+	pthread_mutex_destroy(&w->snap.mu);
 	engine_fini(&w->eng);
 	if (fd >= 0) {
 		loop_io_del(&w->loop, &w->ev_io);
@@ -75,13 +116,16 @@ static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg
 	w->id = id;
 	w->eng.tun_fd = -1;
 	w->ev_io.fd = -1;
+	w->snap_timer.cb = snap_cb;
 	ret = loop_init(&w->loop);
 	if (ret < 0) {
 		close(fd);
 		return ret;
 	}
+	pthread_mutex_init(&w->snap.mu, NULL);
 	ret = engine_init(&w->eng, &w->loop, fd, cfg);	/* owns fd now, even on failure */
 	if (ret < 0) {
+		pthread_mutex_destroy(&w->snap.mu);
 		engine_fini(&w->eng);
 		loop_fini(&w->loop);
 		return ret;
@@ -96,6 +140,8 @@ static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg
 		worker_fini(w);
 		return ret;
 	}
+	snap_take(w);
+	loop_timer_set(&w->loop, &w->snap_timer, w->loop.now + WK_SNAP_MS);
 	return 0;
 }
 
@@ -159,6 +205,29 @@ void workers_drain(struct workers *ws)
 	ws->draining = true;
 	for (i = 0; i < ws->n; i++)
 		signal_worker(&ws->w[i], 1);
+}
+
+void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts,
+		      size_t *conns, size_t *pending, size_t *mem)
+{
+	int i;
+
+	for (i = 0; i < ws->n; i++) {
+		struct snap *p = &ws->w[i].snap;
+		size_t k;
+
+		if (!ws->w[i].running)
+			continue;
+		pthread_mutex_lock(&p->mu);
+		for (k = 0; k < sizeof(*es) / sizeof(uint64_t); k++)
+			((uint64_t *)es)[k] += ((const uint64_t *)&p->es)[k];
+		for (k = 0; k < sizeof(*ts) / sizeof(uint64_t); k++)
+			((uint64_t *)ts)[k] += ((const uint64_t *)&p->ts)[k];
+		*conns += p->conns;
+		*pending += p->pending;
+		*mem += p->mem;
+		pthread_mutex_unlock(&p->mu);
+	}
 }
 
 void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts)

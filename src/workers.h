@@ -28,6 +28,13 @@ int workers_start(struct workers *ws, const int *fds, int n, const struct engine
 /* Each engine drains (engine_drain) and its thread ends once it has. */
 void workers_drain(struct workers *ws);
 /*
+ * Adds each running worker's counters as of its last snapshot (every
+ * WK_SNAP_MS: the workers publish them under a lock) to the totals given.
+ * For another thread, e.g. the control socket's.
+ */
+void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts,
+		      size_t *conns, size_t *pending, size_t *mem);
+/*
  * Ends the threads (after their drain if workers_drain was called, else at
  * once), joins them, adds their counters to *es and *ts (NULL: dropped),
  * logs each one's sessions and frees everything. Safe on a zeroed struct.

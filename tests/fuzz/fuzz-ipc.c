@@ -3,7 +3,10 @@
  * libFuzzer target for ipc_parse(), the decoder of what the privileged
  * parent of `up` receives from the (possibly compromised) engine. Invariant:
  * an accepted record is exactly header + the type's payload size, with a
- * zero reserved field, and re-encodes to the same bytes.
+ * zero reserved field, and re-encodes to the same bytes. A hello that
+ * ipc_hello_check() accepts (with as many fds as the generation's low
+ * byte, mod IPC_MAX_FDS + 1) names 1..IPC_MAX_QUEUES queues and exactly
+ * the fds they and the control socket need.
  */
 #include <assert.h>
 #include <string.h>
@@ -15,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	uint8_t again[sizeof(struct ipc_hdr) + IPC_MAX_PAYLOAD];
+	struct ipc_hello hello;
 	struct ipc_hdr h;
 	struct ipc_msg m;
 
@@ -27,5 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(again, &h, sizeof(h));
 	memcpy(again + sizeof(h), m.data, m.len);
 	assert(memcmp(again, data, len) == 0);
+	m.nfds = m.len > 4 ? m.data[4] % (IPC_MAX_FDS + 1U) : 0;
+	if (ipc_hello_check(&m, &hello) == 0) {
+		assert(hello.queues >= 1 && hello.queues <= IPC_MAX_QUEUES);
+		assert(m.nfds == hello.queues + !!(hello.fds & IPC_FD_CTL));
+	}
 	return 0;
 }

@@ -394,6 +394,44 @@ static void test_server_query(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Another engine's counters, as workers_snapshot would add them. */
+static void fake_more(void *arg, struct ctl_more *m)
+{
+	(void)arg;
+	m->eng.sessions_total += 5;
+	m->eng.pkts_in += 100;
+	m->tcp.segs_in += 40;
+	m->conns += 2;
+	m->pending += 1;
+	m->mem += 4096;
+}
+
+/* With ctl.more set, every counter is the sum; the list stays this engine's. */
+static void test_server_more(void **state)
+{
+	struct srv s;
+	char res[8192];
+
+	(void)state;
+	srv_start(&s, getuid());
+	s.eng.stats.sessions_total = 3;
+	s.eng.stats.pkts_in = 11;
+	s.ctl.more = fake_more;
+	run_client(&s, (uid_t)-1, query_json, res, sizeof(res));
+	assert_non_null(strstr(res, "\"sessions_total\":8,"));
+	assert_non_null(strstr(res, "\"pkts_in\":111,"));
+	assert_non_null(strstr(res, "\"segs_in\":40,"));
+	assert_non_null(strstr(res, "\"flows\":2,\"handshaking\":1,\"buffer_bytes\":4096,"
+				    "\"sessions\":0"));
+	assert_non_null(strstr(res, "\"connections\":[],\"connections_listed\":0,"));
+	/* this engine alone again */
+	s.ctl.more = NULL;
+	run_client(&s, (uid_t)-1, query_json, res, sizeof(res));
+	assert_non_null(strstr(res, "\"sessions_total\":3,"));
+	assert_non_null(strstr(res, "\"flows\":0,"));
+	srv_stop(&s);
+}
+
 static void test_server_other_uid(void **state)
 {
 	struct srv s;
@@ -487,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_reply_truncated),
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test_setup_teardown(test_server_query, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_server_more, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_other_uid, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_bad_clients, setup_dir, teardown_dir),
 	};

@@ -34,7 +34,7 @@ static size_t enc(uint8_t *buf, uint16_t type, uint16_t len, uint32_t zero, cons
 
 static void test_parse_valid(void **state)
 {
-	struct ipc_hello hello = { .fds = IPC_FD_TUN, .generation = 7 };
+	struct ipc_hello hello = { .fds = IPC_FD_TUN, .generation = 7, .queues = 1 };
 	struct ipc_ready rd = { .generation = 7 }, out;
 	uint8_t buf[128];
 	struct ipc_msg m;
@@ -92,7 +92,8 @@ static void pair(int sv[2])
 
 static void test_send_recv_fds(void **state)
 {
-	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3 }, got;
+	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3, .queues = 1 },
+			 got;
 	int sv[2], p[2], fds[2];
 	struct ipc_msg m;
 	char c = 0;
@@ -173,6 +174,74 @@ static void test_hostile_records(void **state)
 	close(sv[1]);
 }
 
+/* A hello with its fds as the engine must get it; m.nfds fds claimed. */
+static int hello_ok(uint32_t fds, uint32_t queues, uint32_t zero, unsigned int nfds)
+{
+	struct ipc_hello h = { .fds = fds, .generation = 9, .queues = queues, .zero = zero }, got;
+	struct ipc_msg m = { .type = IPC_HELLO, .len = sizeof(h), .nfds = nfds };
+
+	memcpy(m.data, &h, sizeof(h));
+	return ipc_hello_check(&m, &got);
+}
+
+static void test_hello_check(void **state)
+{
+	struct ipc_ready rd = { 0 };
+	struct ipc_hello got;
+	struct ipc_msg m = { .type = IPC_READY, .len = sizeof(rd), .nfds = 1 };
+
+	(void)state;
+	assert_int_equal(hello_ok(IPC_FD_TUN, 1, 0, 1), 0);
+	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 1, 0, 2), 0);
+	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 4, 0, 5), 0);
+	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, IPC_MAX_QUEUES, 0, IPC_MAX_QUEUES + 1),
+			 0);
+	/* fds other than announced, queue counts out of range, bad bits */
+	assert_int_equal(hello_ok(IPC_FD_TUN, 2, 0, 1), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN, 2, 0, 3), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 2, 0, 2), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN, 0, 0, 0), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN, IPC_MAX_QUEUES + 1, 0, IPC_MAX_QUEUES + 1), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN, 0xffffffffu, 0, 0), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_CTL, 1, 0, 1), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN | 4, 1, 0, 1), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN, 1, 1, 1), -EBADMSG);
+	/* not a hello, or a hello of the old size */
+	memcpy(m.data, &rd, sizeof(rd));
+	assert_int_equal(ipc_hello_check(&m, &got), -EBADMSG);
+	m.type = IPC_HELLO;
+	assert_int_equal(ipc_hello_check(&m, &got), -EBADMSG);
+}
+
+/* Every queue of the largest hello and the control socket arrive, in order. */
+static void test_send_recv_max_fds(void **state)
+{
+	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 1,
+			       .queues = IPC_MAX_QUEUES }, got;
+	int sv[2], fds[IPC_MAX_QUEUES + 1], i, low;
+	struct ipc_msg m;
+
+	(void)state;
+	pair(sv);
+	low = lowest_free_fd();
+	for (i = 0; i <= IPC_MAX_QUEUES; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds,
+				  IPC_MAX_QUEUES + 1), 0);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(m.nfds, IPC_MAX_QUEUES + 1);
+	assert_int_equal(ipc_hello_check(&m, &got), 0);
+	assert_int_equal(got.queues, IPC_MAX_QUEUES);
+	for (i = 0; i <= IPC_MAX_QUEUES; i++) {
+		assert_true(fcntl(m.fds[i], F_GETFD) & FD_CLOEXEC);
+		close(fds[i]);
+	}
+	ipc_msg_close(&m);
+	assert_int_equal(lowest_free_fd(), low);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_backoff(void **state)
 {
 	struct privsep_backoff b = { 0 };
@@ -206,6 +275,8 @@ int main(void)
 		cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_send_recv_fds),
 		cmocka_unit_test(test_hostile_records),
+		cmocka_unit_test(test_hello_check),
+		cmocka_unit_test(test_send_recv_max_fds),
 		cmocka_unit_test(test_backoff),
 	};
 
