@@ -104,7 +104,6 @@ base {
 	daemon = off;
 	redirector = iptables;
 	redsocks_conn_max = 30000;
-	rlimit_nofile = 65536;
 }
 redsocks {
 	local_ip = 127.0.0.1;
@@ -114,7 +113,9 @@ redsocks {
 	type = $type;
 }
 EOF
-	ip netns exec "$NS_CLI" env "PVBENCH_TAG=$TAG" redsocks -c "$conf" </dev/null &
+	# not tagged: run.sh kills every tagged process after each measurement;
+	# rs_stop (or the cleanup of CLI's processes) ends it
+	ip netns exec "$NS_CLI" redsocks -c "$conf" </dev/null &
 	RS_PID=$!
 	wait_port n_cli "$RS_PORT" || { echo "redsocks is not listening on $RS_PORT"; return 1; }
 	n_cli nft -f - <<EOF || return 1

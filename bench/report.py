@@ -111,7 +111,7 @@ def ab_result(raw, path, test, run):
 
 
 def hold_result(raw, path, run):
-    """[(target, established, engine_rss_kib or None, proxy_pss_kib)], or None."""
+    """[(target, established, engine_rss_kib or None, proxy_pss_kib, proxy processes)], or None."""
     if not run or run["rc"] != 0:
         return None
     try:
@@ -119,8 +119,8 @@ def hold_result(raw, path, run):
         with open(os.path.join(raw, f"{path}.hold.tsv"), encoding="utf-8") as f:
             next(f)
             for line in f:
-                t, e, rss, pss = line.rstrip("\n").split("\t")
-                rows.append((int(t), int(e), int(rss) if rss else None, int(pss)))
+                t, e, rss, pss, nproc = line.rstrip("\n").split("\t")
+                rows.append((int(t), int(e), int(rss) if rss else None, int(pss), int(nproc)))
         return rows if len(rows) == 3 else None
     except (OSError, ValueError, StopIteration):
         return None
@@ -246,10 +246,11 @@ def compute(raw, paths, runs, broken, use_cgroup, upstreams):
             v["rss"] = max(hwms) / 1024 if hwms else FAILED
             hold = hold_result(raw, path, runs.get((path, "hold")))
             if hold and all(h[2] is not None for h in hold):
-                (_, _, r0, _), (t1, e1, r1, _), (t2, e2, r2, p2) = hold
+                (_, _, r0, _, _), (t1, e1, r1, _, _), (t2, e2, r2, p2, n2) = hold
                 v["rss_idle"], v["rss_h1"], v["rss_h2"] = r0 / 1024, r1 / 1024, r2 / 1024
                 v["kib_conn"] = (r2 - r0) / e2 if e2 > 0 else FAILED
                 v["pss_h2"] = p2 / 1024
+                v["pss_h2_procs"] = n2
                 for t, e in ((t1, e1), (t2, e2)):
                     if e < t:
                         notes.append(f"{path}: idle-connection test: only {e} of {t} connections were "
@@ -347,7 +348,7 @@ def goals(meta, paths, values):
                     cells.append("not measured" if o not in names else FAILED)
                     continue
                 val = val / ref
-                txt = fmt_ratio(val)
+                txt = f"{val:.2f}×"
             else:
                 if not isinstance(val, float):
                     cells.append(str(val))
@@ -407,7 +408,7 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
                f"compiler flags seen: `{meta.get('cflags', '?')}`")
     out.append(f"- Setup: three network namespaces joined by veth pairs (MTU {meta.get('mtu', '?')}); "
                f"link the application sends on: {mtus}; {meta.get('versions', '?')}; "
-               f"CPU busy in the 2 s before the start {meta.get('busy_start', '?')} %, load average at start "
+               f"CPU busy in the {meta.get('busy_window', '2')} s before the start {meta.get('busy_start', '?')} %, load average at start "
                f"{meta.get('loadavg', '?')}, at end {meta.get('loadavg_end', '?')}")
     out.append("")
     head = ["Measure"] + [label for _, label in paths]
@@ -426,6 +427,8 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
             if ratio and base and name != base and isinstance(val, float) and isinstance(kval, float) \
                     and kval > 0:
                 cell += f" ({fmt_ratio(val / kval)})"
+            if key == "pss_h2" and isinstance(values[name].get("pss_h2_procs"), int):
+                cell += f" ({values[name]['pss_h2_procs']} processes)"
             if (name, key) in marks:
                 cell += " †"
             cells.append(cell)
@@ -436,12 +439,16 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
                f"latency and CPU: lower is better. {NA}: not applicable (no engine process, or no proxy). "
                f"proxychains has no engine: the application opens the tunnel itself. The memory rows are "
                f"measured only for paths with an engine.")
-    out += goals(meta, paths, values)
     if marks:
         worst = max(marks.values())
         out.append(f"†: processes outside the benchmark used more than {DISTURBED:.0%} of the machine's CPU "
                    f"during this measurement (up to {worst:.0%}): the value is likely too low (too high for "
                    "latency).")
+    if meta.get("hold_clamped"):
+        out.append(f"The second idle-connection step is {hold2}, not {meta['hold_clamped']}: the open-files "
+                   f"limit here is {meta.get('nofile', '?')} and cannot be raised, and redsocks and squid "
+                   "need two sockets per connection in one process.")
+    out += goals(meta, paths, values)
     busy = meta.get("busy_start", "0")
     if not busy.isdigit() or int(busy) >= 10:
         notes.insert(0, f"the machine was not idle at the start ({busy} % CPU busy): "

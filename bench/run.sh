@@ -102,7 +102,7 @@ die() {
 	echo "bench: ERROR: $*" >&2
 	exit 1
 }
-say() { echo "bench: $*" >&2; }
+say() { echo "bench: $(date +%T) $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces); try: sudo bash bench/run.sh"
 
@@ -126,9 +126,20 @@ if [ -n "$ONLY" ]; then
 fi
 
 if [ "$QUICK" = 1 ]; then
-	DUR=${DUR:-1} HOLD=${HOLD:-200,1000} TRIES=${TRIES:-1}
+	DUR=${DUR:-1} HOLD=${HOLD:-200,1000} TRIES=${TRIES:-1} BUSY_WINDOW=0.5
 else
-	DUR=${DUR:-10} HOLD=${HOLD:-2000,10000} TRIES=${TRIES:-2}
+	DUR=${DUR:-10} HOLD=${HOLD:-2000,10000} TRIES=${TRIES:-2} BUSY_WINDOW=2
+fi
+# redsocks and squid hold two sockets per connection in one process: where
+# the open-files hard limit cannot be raised (no CAP_SYS_RESOURCE, as in
+# some containers) the default second step is lowered to fit under it
+NOFILE=$(ulimit -n)
+[ "$NOFILE" = unlimited ] && NOFILE=1048576
+HOLD_FIT=$(((NOFILE - 200) / 2))
+HOLD_CLAMPED=""
+if [ -z "${BENCH_HOLD:-}" ] && [ "${HOLD#*,}" -gt "$HOLD_FIT" ]; then
+	HOLD_CLAMPED="${HOLD#*,}"
+	HOLD="${HOLD%,*},$HOLD_FIT"
 fi
 case $DUR in '' | *[!0-9]* | 0) die "--dur wants whole seconds, at least 1" ;; esac
 LAT_DUR=$(((DUR + 1) / 2))
@@ -138,8 +149,8 @@ case "$HOLD1:$HOLD2" in
 esac
 [ "$HOLD1" -lt "$HOLD2" ] || die "--hold wants N1 < N2"
 [ "$HOLD2" -le 20000 ] || die "--hold: at most 20000 idle connections"
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((2 * HOLD2 + 1000)) ] ||
-	die "--hold $HOLD: needs an open-files limit of $((2 * HOLD2 + 1000)), have $(ulimit -n) (ulimit -n)"
+[ "$HOLD2" -le "$HOLD_FIT" ] ||
+	say "WARNING: --hold $HOLD: redsocks and squid need $((2 * HOLD2 + 200)) open files, the limit is $NOFILE"
 CONC=16         # concurrent clients in the connection-rate test
 AB_MAX_N=1000000 # ab stops at -t seconds or after this many requests
 
@@ -401,7 +412,7 @@ cache_log $s/squid/cache.log
 pid_filename $s/squid/squid.pid
 coredump_dir $s/squid
 pinger_enable off
-max_filedescriptors 65536
+max_filedescriptors $NOFILE
 shutdown_lifetime 0 seconds
 forwarded_for delete
 via off
@@ -448,10 +459,10 @@ setup_checks() {
 }
 
 # how busy the machine is before we start (other work lowers every number)
-busy_pct() { # over 2 s, all CPUs
+busy_pct() { # over BUSY_WINDOW s, all CPUs
 	local a b
 	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-	sleep 2
+	sleep "$BUSY_WINDOW"
 	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
 	echo "$a $b" | awk '{ d = ($3 - $1) + ($4 - $2); printf "%.0f", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
@@ -518,11 +529,23 @@ cg_usage() { # -> CG_US: CPU time of the benchmark's cgroup in µs ("" without o
 	v1) read -r v <"$CG/cpuacct.usage" && CG_US=$((v / 1000)) ;;
 	esac
 }
-proxy_ticks() { # -> PROXY_TICKS: utime+stime+cutime+cstime of every process in PRX
-	# (the proxies; their children's time moves to cutime when reaped)
+# the processes of the path's proxy (PROXY_COMM: danted or squid; dante's
+# children keep the name) in PRX -> PROXY_PIDS
+proxy_pids() {
+	local p c
+	PROXY_PIDS=()
+	[ -n "$PROXY_COMM" ] || return 0
+	for p in $(ip netns pids "$NS_PRX" 2>/dev/null); do
+		read -r c 2>/dev/null <"/proc/$p/comm" || continue
+		[ "$c" = "$PROXY_COMM" ] && PROXY_PIDS+=("$p")
+	done
+}
+proxy_ticks() { # -> PROXY_TICKS: utime+stime+cutime+cstime of the path's proxy
+	# (its children's time moves to cutime when reaped)
 	local p s f
 	PROXY_TICKS=0
-	for p in $(ip netns pids "$NS_PRX" 2>/dev/null); do
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do
 		read -r s 2>/dev/null <"/proc/$p/stat" || continue
 		read -r -a f <<<"${s##*) }"
 		PROXY_TICKS=$((PROXY_TICKS + f[11] + f[12] + f[13] + f[14]))
@@ -537,10 +560,12 @@ rss_kib() { # PID... -> RSS_KIB: sum of VmRSS
 		done 2>/dev/null <"/proc/$p/status" || true
 	done
 }
-proxy_pss_kib() { # -> PSS_KIB: proportional set size of every process in PRX
+proxy_pss_kib() { # -> PSS_KIB, NPROC: proportional set size and number of the path's proxy processes
 	local p k v
-	PSS_KIB=0
-	for p in $(ip netns pids "$NS_PRX" 2>/dev/null); do
+	PSS_KIB=0 NPROC=0
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do
+		NPROC=$((NPROC + 1))
 		while read -r k v _; do
 			[ "$k" = Pss: ] && PSS_KIB=$((PSS_KIB + v))
 		done 2>/dev/null <"/proc/$p/smaps_rollup" || true
@@ -777,13 +802,13 @@ hold_sample() { # TARGET
 	fi
 	proxy_pss_kib
 	est_at_dst
-	printf '%s\t%s\t%s\t%s\n' "$1" "$EST" "$rss" "$PSS_KIB" >>"$HOLD_TSV"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$EST" "$rss" "$PSS_KIB" "$NPROC" >>"$HOLD_TSV"
 }
 # shellcheck disable=SC2317 # called through MEASURE_HOOK
 hold_hook() { # start|run
 	local i target deadline
 	if [ "$1" = start ]; then
-		printf 'target\testablished\tengine_rss_kib\tproxy_pss_kib\n' >"$HOLD_TSV"
+		printf 'target\testablished\tengine_rss_kib\tproxy_pss_kib\tproxy_procs\n' >"$HOLD_TSV"
 		hold_sample 0
 		return 0
 	fi
@@ -833,6 +858,11 @@ iperf() { # PATH TEST IPERF-ARGS...
 BROKEN=()
 for path in "${PATHS[@]}"; do
 	label=$("path_${path}_label")
+	case $("path_${path}_upstream") in
+	socks5) PROXY_COMM=danted ;;
+	http) PROXY_COMM=squid ;;
+	*) PROXY_COMM="" ;;
+	esac
 	say "path $path: $label"
 	if declare -F "path_${path}_start" >/dev/null; then
 		CUR_STOP=""
@@ -891,6 +921,7 @@ meta distro "$(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_vers
 meta vm "$(systemd-detect-virt --vm 2>/dev/null || lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
 meta container "$(systemd-detect-virt --container 2>/dev/null || true)"
 meta busy_start "$BUSY_START"
+meta busy_window "$BUSY_WINDOW"
 meta cgroup "${CG_KIND:-none}"
 meta loadavg "$LOAD_START"
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -913,6 +944,8 @@ meta lat_dur "$LAT_DUR"
 meta quick "$QUICK"
 meta tries "$TRIES"
 meta hold "$HOLD1,$HOLD2"
+meta hold_clamped "$HOLD_CLAMPED"
+meta nofile "$NOFILE"
 meta note "$NOTE"
 meta retry_budget "$RETRY_BUDGET"
 meta retry_spent "$((RETRY_SPENT_US / 1000000))"
