@@ -5,6 +5,7 @@
 #   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
+#                   (options in BENCH_ARGS, e.g. BENCH_ARGS='--paths pc_socks5,pv_socks5')
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
@@ -90,7 +91,7 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
 bench: proxyvpn
-	$(Q)bash bench/run.sh --no-build
+	$(Q)bash bench/run.sh --no-build $(BENCH_ARGS)
 .PHONY: bench
 
 install: proxyvpn

@@ -497,12 +497,12 @@ def chart(meta, paths, values, png):
     have_rate = any(isinstance(values[p]["rate"], float) for p, _ in paths)
     rmax = max([values[p]["rate"] for p, _ in paths if isinstance(values[p]["rate"], float)] or [1.0])
     tp = tp or [1.0]
-    ymin = 10 ** math.floor(math.log10(min(tp)))
+    ymin = 10 ** math.floor(math.log10(min(tp) * 0.5))
     ymax = 10 ** math.ceil(math.log10(max(tp) * 1.5))
     xtics = ", ".join(q(label.replace(" (", "\n(")) + f" {i}" for i, (_, label) in enumerate(paths))
 
     g = [
-        "set terminal pngcairo size 1200,480 font 'sans,10'",
+        f"set terminal pngcairo size {max(1200, 200 * n)},480 font 'sans,10'",
         f"set output {q(png)}",
         "set datafile missing '?'",
         "set style fill solid 0.85 border -1",
