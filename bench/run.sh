@@ -238,7 +238,10 @@ kill_tagged() {
 # shellcheck disable=SC2317
 cleanup() {
 	local p ns all=() left deadline
-	trap - EXIT INT TERM
+	trap - EXIT
+	# a second INT or TERM (timeout signals the whole process group) must not
+	# cut the cleanup short: it is bounded (about 3 s)
+	trap "" INT TERM
 	set +e
 	[ -n "$CUR_STOP" ] && "$CUR_STOP" >/dev/null 2>&1
 	kill_tagged
@@ -263,15 +266,37 @@ cleanup() {
 	for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	if [ -n "$CG" ]; then
-		echo $$ >"$CG_PARENT/cgroup.procs"
+		echo "$BASHPID" >"$CG_PARENT/cgroup.procs"
 		for p in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
 	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 cg_setup || say "no usable cgroup: CPU per GB will count the whole machine"
+# The reaper: a subshell that outlives this shell if it dies without its
+# EXIT trap (INT, TERM, KILL, or bash aborting: an `exit` from a signal trap
+# that fires inside `read -t` crashes bash 5.2 with "longjmp causes
+# uninitialized stack frame"), and then cleans up. INT and TERM are not
+# trapped here for that reason: their default action ends this shell and
+# the reaper, which ignores them, removes everything. It polls with `read -t`
+# on a FIFO nobody writes (no fork) and leaves as soon as $WORK is gone (the
+# normal cleanup removes it last).
+MAIN_PID=$$
+mkfifo -m 0600 "$WORK/fifo.reaper"
+(
+	trap "" INT TERM
+	trap - EXIT
+	exec 3<>"$WORK/fifo.reaper"
+	[ -n "$CG" ] && echo "$BASHPID" >"$CG_PARENT/cgroup.procs" 2>/dev/null
+	CG_REAPER=$CG CG=""
+	while kill -0 "$MAIN_PID" 2>/dev/null; do read -r -t 0.5 -u 3 _ || true; done
+	exec 3>&-
+	if [ -d "$WORK" ]; then
+		echo "bench: interrupted: removing namespaces ${NSS[*]} and every process in them" >&2
+		CG=$CG_REAPER
+		cleanup
+	fi
+) </dev/null &
 
 # --- the binary ----------------------------------------------------------------
 case $BUILD in
