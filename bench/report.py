@@ -251,10 +251,13 @@ def compute(raw, paths, runs, broken, use_cgroup, upstreams):
                 v["kib_conn"] = (r2 - r0) / e2 if e2 > 0 else FAILED
                 v["pss_h2"] = p2 / 1024
                 v["pss_h2_procs"] = n2
+                v["short"] = {k: e for k, t, e in (("rss_h1", t1, e1), ("rss_h2", t2, e2),
+                                                   ("kib_conn", t2, e2), ("pss_h2", t2, e2)) if e < t}
                 for t, e in ((t1, e1), (t2, e2)):
                     if e < t:
                         notes.append(f"{path}: idle-connection test: only {e} of {t} connections were "
-                                     "established at DST when the memory was sampled")
+                                     "established at DST when the memory was sampled (see "
+                                     f"{path}.hold.err and {path}.start.log in raw/)")
             else:
                 for key in HOLD_ROWS:
                     v[key] = FAILED
@@ -427,6 +430,8 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
             if ratio and base and name != base and isinstance(val, float) and isinstance(kval, float) \
                     and kval > 0:
                 cell += f" ({fmt_ratio(val / kval)})"
+            if key in values[name].get("short", {}) and isinstance(val, float):
+                cell += f" (at {values[name]['short'][key]})"
             if key == "pss_h2" and isinstance(values[name].get("pss_h2_procs"), int):
                 cell += f" ({values[name]['pss_h2_procs']} processes)"
             if (name, key) in marks:

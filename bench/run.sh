@@ -26,7 +26,7 @@
 #   --tries N     measure again, up to N times in all, when other processes used
 #                 more than 10 % of the machine meanwhile (default 2, --quick 1)
 #   --retry-budget S  stop measuring again once the repeats took S seconds in
-#                 all (default 180), so a busy machine cannot stretch the run
+#                 all (default 120), so a busy machine cannot stretch the run
 #   --note TEXT   printed in bold above the results (e.g. "machine shared with
 #                 other jobs: preliminary")
 #   --check DIR   only check DIR/benchmarks.md: a table with every cell filled
@@ -46,7 +46,7 @@ PY=/usr/bin/python3
 CMDLINE="bench/run.sh${*:+ $*}"
 
 QUICK=${BENCH_QUICK:-0} OUT="" BUILD=tree REV="" ONLY=${BENCH_PATHS:-} TRIES=${BENCH_TRIES:-}
-DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=180 NOTE=${BENCH_NOTE:-}
+DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -850,7 +850,7 @@ hold_hook() { # start|run
 		done
 		echo "hold: client at step $i: $(cat "$HOLD_SYNC/open$i")"
 		# the client's connect() may complete before the proxy's: wait for DST
-		deadline=$((NOW_US + 30 * 1000000))
+		deadline=$((NOW_US + 15 * 1000000))
 		while est_at_dst && [ "$EST" -lt "$target" ]; do
 			now_us
 			[ "$NOW_US" -lt "$deadline" ] || break
