@@ -433,7 +433,8 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
             if key in values[name].get("short", {}) and isinstance(val, float):
                 cell += f" (at {values[name]['short'][key]})"
             if key == "pss_h2" and isinstance(values[name].get("pss_h2_procs"), int):
-                cell += f" ({values[name]['pss_h2_procs']} processes)"
+                nproc = values[name]["pss_h2_procs"]
+                cell += f" ({nproc} process{'es' if nproc != 1 else ''})"
             if (name, key) in marks:
                 cell += " †"
             cells.append(cell)

@@ -37,6 +37,7 @@
 # Missing Debian packages are installed with apt-get (nothing else is changed
 # on the machine). Timings never fail the run: exit 1 means the harness broke
 # (setup failed or a path could not run at all), with a message saying why.
+# shellcheck disable=SC2317 # functions called by name (path table, measurement hook)
 set -euo pipefail
 
 T_RUN0=$(date +%s%3N)
@@ -287,13 +288,12 @@ mkfifo -m 0600 "$WORK/fifo.reaper"
 	trap "" INT TERM
 	trap - EXIT
 	exec 3<>"$WORK/fifo.reaper"
+	# out of the benchmark's cgroup, so that the cleanup can remove it
 	[ -n "$CG" ] && echo "$BASHPID" >"$CG_PARENT/cgroup.procs" 2>/dev/null
-	CG_REAPER=$CG CG=""
 	while kill -0 "$MAIN_PID" 2>/dev/null; do read -r -t 0.5 -u 3 _ || true; done
 	exec 3>&-
 	if [ -d "$WORK" ]; then
 		echo "bench: interrupted: removing namespaces ${NSS[*]} and every process in them" >&2
-		CG=$CG_REAPER
 		cleanup
 	fi
 ) </dev/null &
@@ -424,7 +424,8 @@ client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 EOF
 	# squid: one process (-N, no SMP workers), no cache, CONNECT to any port
-	mkdir -p "$s/squid" && chown proxy: "$s/squid" 2>/dev/null || chmod 0777 "$s/squid"
+	mkdir -p "$s/squid"
+	if ! chown proxy: "$s/squid" 2>/dev/null; then chmod 0777 "$s/squid"; fi
 	cat >"$s/squid.conf" <<EOF
 # proxyvpn bench: squid as an HTTP CONNECT proxy, no auth, no cache
 http_port $PRX4:$HTTP_PROXY_PORT
@@ -576,6 +577,7 @@ proxy_ticks() { # -> PROXY_TICKS: utime+stime+cutime+cstime of the path's proxy
 		PROXY_TICKS=$((PROXY_TICKS + f[11] + f[12] + f[13] + f[14]))
 	done
 }
+# shellcheck disable=SC2317 # called from the idle-connection hook
 rss_kib() { # PID... -> RSS_KIB: sum of VmRSS
 	local p k v
 	RSS_KIB=0
