@@ -183,3 +183,53 @@ path_pv_socks5_mtu64k_spawn() {
 	SPAWN_PID=$!
 	ENGINE_PIDS=("$SPAWN_PID")
 }
+
+# --- optional, not in PATHS (--paths ...,pvup_socks5,pvup_http): proxyvpn's
+# host mode. `proxyvpn up --no-killswitch` runs in CLI for the whole path
+# (policy routing sends CLI's TCP to its TUN); the command runs in CLI as on
+# the kernel path. The engine is the up process.
+UP_PID=""
+pvup_start() { # socks5|http
+	local log=$WORK/pvup-$1.log deadline
+	n_cli sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 || return 1
+	# not tagged: it must outlive each measurement (see rs_start)
+	ip netns exec "$NS_CLI" "$PROXYVPN" up --proxy "$(upstream_url "$1")" --no-killswitch \
+		--tun pvpn0 --state-dir "$WORK/pvup-state" -v >"$log" 2>&1 </dev/null &
+	UP_PID=$!
+	deadline=$(($(now_ms) + 10000))
+	until grep -q "the host's TCP goes through" "$log"; do
+		if ! kill -0 "$UP_PID" 2>/dev/null || [ "$(now_ms)" -ge "$deadline" ]; then
+			tail -n 5 "$log"
+			echo "proxyvpn up did not come up within 10 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+pvup_stop() {
+	local deadline
+	if [ -n "$UP_PID" ]; then
+		kill -TERM "$UP_PID" 2>/dev/null
+		deadline=$(($(now_ms) + 5000))
+		while kill -0 "$UP_PID" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
+		kill -KILL "$UP_PID" 2>/dev/null
+		wait "$UP_PID" 2>/dev/null
+		UP_PID=""
+	fi
+	return 0
+}
+pvup_spawn() {
+	ip netns exec "$NS_CLI" env "PVBENCH_TAG=$TAG" "$@" &
+	SPAWN_PID=$!
+	ENGINE_PIDS=("$UP_PID")
+}
+path_pvup_socks5_label() { echo "proxyvpn up (host mode) → dante (SOCKS5)"; }
+path_pvup_socks5_upstream() { echo socks5; }
+path_pvup_socks5_start() { pvup_start socks5; }
+path_pvup_socks5_stop() { pvup_stop; }
+path_pvup_socks5_spawn() { pvup_spawn "$@"; }
+path_pvup_http_label() { echo "proxyvpn up (host mode) → squid (HTTP CONNECT)"; }
+path_pvup_http_upstream() { echo http; }
+path_pvup_http_start() { pvup_start http; }
+path_pvup_http_stop() { pvup_stop; }
+path_pvup_http_spawn() { pvup_spawn "$@"; }

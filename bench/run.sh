@@ -925,6 +925,13 @@ for path in "${PATHS[@]}"; do
 		# proxies' memory is the same on every path through them)
 		if [ "$path_engine" = 1 ]; then
 			say "  $HOLD1 then $HOLD2 idle connections (memory)"
+			# a daemon engine (redsocks, up) starts afresh, as `exec` does
+			if [ -n "$CUR_STOP" ]; then
+				"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || true
+				if ! "path_${path}_start" >>"$RAW/$path.start.log" 2>&1; then
+					say "  $path: restarting it for the idle-connection test failed"
+				fi
+			fi
 			hold_test "$path"
 		fi
 	fi
