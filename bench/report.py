@@ -505,10 +505,12 @@ def chart(meta, paths, values, png):
     tp = tp or [1.0]
     ymin = 10 ** math.floor(math.log10(min(tp) * 0.5))
     ymax = 10 ** math.ceil(math.log10(max(tp) * 1.5))
-    xtics = ", ".join(q(label.replace(" (", "\n(")) + f" {i}" for i, (_, label) in enumerate(paths))
+    xtics = ", ".join(q(label.replace(" → ", "\n→ ").replace(" (", "\n(")) + f" {i}"
+                      for i, (_, label) in enumerate(paths))
+    keyrows = max(3, (n + 1) // 2)
 
     g = [
-        f"set terminal pngcairo size {max(1200, 200 * n)},480 font 'sans,10'",
+        f"set terminal pngcairo size {max(1200, 220 * n)},{480 + 16 * max(0, keyrows - 3)} font 'sans,10'",
         f"set output {q(png)}",
         "set datafile missing '?'",
         "set style fill solid 0.85 border -1",
@@ -516,14 +518,14 @@ def chart(meta, paths, values, png):
         "set multiplot layout 1,2 title " + q(f"proxyvpn benchmark, {meta.get('date', '')}, "
                                                 f"{meta.get('describe', '')}"
                                                 + (" (quick smoke run)" if meta.get("quick") == "1" else "")),
-        "set bmargin 8",
+        f"set bmargin {8 + max(0, keyrows - 3)}",
         "set title 'iperf3 throughput (Gbit/s, log scale)'",
         "set logscale y",
         f"set yrange [{ymin:g}:{ymax:g}]",
         "set xrange [-0.5:3.5]",
         "set xtics (" + ", ".join(q(label.replace(", ", "\n")) + f" {i}" for i, (_, label) in
                                   enumerate(IPERF_TESTS)) + ")",
-        "set key outside bottom center vertical maxrows 3 font ',9'",
+        f"set key outside bottom center vertical maxrows {keyrows} font ',9'",
         f"set boxwidth {width:.4f}",
     ]
     plots = []
