@@ -445,21 +445,49 @@ via off
 EOF
 	start_server iperf3 n_dst iperf3 -s -B "$DST4" -p "$IPERF_PORT"
 	start_server nginx n_dst nginx -c "$s/nginx.conf" -e "$s/nginx-error.log"
-	if [ "$NEED_SOCKS" = 1 ]; then
-		start_server danted n_prx danted -f "$s/danted.conf" -N 1 -p "$s/danted.pid"
-	fi
-	if [ "$NEED_HTTP" = 1 ]; then
-		start_server squid n_prx squid -N -f "$s/squid.conf"
-	fi
+	[ "$NEED_SOCKS" = 0 ] || start_proxy socks5
+	[ "$NEED_HTTP" = 0 ] || start_proxy http
 	wait_port n_dst "$IPERF_PORT" || { echo "iperf3 not listening"; return 1; }
 	wait_port n_dst "$WEB_PORT" || { echo "nginx not listening"; return 1; }
 	wait_port n_dst "$HOLD_PORT" || { echo "nginx not listening on $HOLD_PORT"; return 1; }
-	if [ "$NEED_SOCKS" = 1 ]; then
-		wait_port n_prx "$SOCKS_PORT" || { echo "danted not listening"; return 1; }
-	fi
-	if [ "$NEED_HTTP" = 1 ]; then
-		wait_port n_prx "$HTTP_PROXY_PORT" || { echo "squid not listening"; return 1; }
-	fi
+	[ "$NEED_SOCKS" = 0 ] || wait_proxy socks5 || return 1
+	[ "$NEED_HTTP" = 0 ] || wait_proxy http || return 1
+}
+
+start_proxy() { # socks5|http
+	local s=$WORK/srv
+	case $1 in
+	socks5) start_server danted n_prx danted -f "$s/danted.conf" -N 1 -p "$s/danted.pid" ;;
+	http) start_server squid n_prx squid -N -f "$s/squid.conf" ;;
+	esac
+}
+wait_proxy() { # socks5|http
+	case $1 in
+	socks5) wait_port n_prx "$SOCKS_PORT" || { echo "danted not listening"; return 1; } ;;
+	http) wait_port n_prx "$HTTP_PROXY_PORT" || { echo "squid not listening"; return 1; } ;;
+	esac
+}
+# restart_proxy socks5|http: stop the proxy (all its processes) and start it
+# again, so that the idle-connection test starts from a fresh proxy: dante
+# keeps the worker processes earlier tests made it fork
+restart_proxy() {
+	local p deadline left
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	deadline=$(($(now_ms) + 5000))
+	while :; do
+		left=0
+		for p in "${PROXY_PIDS[@]}"; do alive "$p" && left=1; done
+		[ "$left" = 1 ] || break
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			for p in "${PROXY_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+			nap 0.2
+			break
+		fi
+		nap 0.05
+	done
+	start_proxy "$1"
+	wait_proxy "$1"
 }
 
 # the plumbing works, and CLI cannot reach DST without a proxy (forwarding off)
@@ -925,7 +953,10 @@ for path in "${PATHS[@]}"; do
 		# proxies' memory is the same on every path through them)
 		if [ "$path_engine" = 1 ]; then
 			say "  $HOLD1 then $HOLD2 idle connections (memory)"
-			# a daemon engine (redsocks, up) starts afresh, as `exec` does
+			# a fresh proxy, and a daemon engine (redsocks, up) starts
+			# afresh, as `exec` does
+			restart_proxy "$("path_${path}_upstream")" >>"$RAW/$path.start.log" 2>&1 ||
+				say "  $path: restarting the proxy failed"
 			if [ -n "$CUR_STOP" ]; then
 				"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || true
 				if ! "path_${path}_start" >>"$RAW/$path.start.log" 2>&1; then
