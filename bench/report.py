@@ -380,7 +380,25 @@ def fmt_ratio(r):
     return f"{r:.0f}×" if r >= 10 else f"{r:.2g}×"
 
 
-def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
+def profiles(raw, paths, top=12):
+    """--profile: the hottest symbols of each engine, one block per run."""
+    out = []
+    for name, label in paths:
+        for test, what in (("prof_up1", "1 stream upload"), ("prof_down1", "1 stream download")):
+            try:
+                with open(os.path.join(raw, f"{name}.{test}.perf.txt"), encoding="utf-8") as f:
+                    lines = [l.rstrip() for l in f if l.strip()][:top]
+            except OSError:
+                continue
+            if not out:
+                out += ["", "#### Where the engine's time goes (`--profile`: perf record -g, "
+                        "separate unmeasured runs)", ""]
+            out += [f"{label}, {what} (share of the engine's samples, by shared object and symbol):", "",
+                    "```"] + lines + ["```", ""]
+    return out
+
+
+def fragment(meta, paths, values, notes, broken, png_name, mtu, marks, raw):
     conc = meta.get("conc", "?")
     dur = meta.get("dur", "?")
     mem_gib = int(meta.get("mem_kib", "0")) / 1048576
@@ -470,6 +488,7 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
     if png_name:
         out.append("")
         out.append(f"![Throughput and connection rate per path]({png_name})")
+    out += profiles(raw, paths)
     out.append("")
     return "\n".join(out)
 
@@ -582,7 +601,7 @@ def render(args):
             print(f"report.py: chart failed: {e}", file=sys.stderr)
             png, rc = None, 1
     text = fragment(meta, paths, values, notes, broken, os.path.basename(png) if png else None, mtu,
-                    marks)
+                    marks, raw)
     if "--fragment" in opts:
         with open(opts["--fragment"], "w", encoding="utf-8") as f:
             f.write(text)

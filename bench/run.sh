@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--quick] [--out DIR] [--no-build | --rev REV] [--paths P1,P2]
 #                [--dur S] [--hold N1,N2] [--tries N] [--retry-budget S]
+#                [--profile] [--note TEXT]
 #   bench/run.sh --check DIR
 #
 # Builds CLI -> PRX -> DST in three private network namespaces, starts
@@ -27,12 +28,15 @@
 #                 more than 10 % of the machine meanwhile (default 2, --quick 1)
 #   --retry-budget S  stop measuring again once the repeats took S seconds in
 #                 all (default 120), so a busy machine cannot stretch the run
+#   --profile     per path with an engine, two extra 1-stream iperf3 runs (not
+#                 measured) under `perf record -g -p ENGINE`; the report lists
+#                 the hottest symbols (needs perf: linux-perf)
 #   --note TEXT   printed in bold above the results (e.g. "machine shared with
 #                 other jobs: preliminary")
 #   --check DIR   only check DIR/benchmarks.md: a table with every cell filled
 #
 # The same knobs as environment variables (options win): BENCH_QUICK=1,
-# BENCH_PATHS, BENCH_DUR, BENCH_HOLD, BENCH_TRIES, BENCH_NOTE.
+# BENCH_PATHS, BENCH_DUR, BENCH_HOLD, BENCH_TRIES, BENCH_NOTE, BENCH_PROFILE=1.
 #
 # Missing Debian packages are installed with apt-get (nothing else is changed
 # on the machine). Timings never fail the run: exit 1 means the harness broke
@@ -47,7 +51,7 @@ PY=/usr/bin/python3
 CMDLINE="bench/run.sh${*:+ $*}"
 
 QUICK=${BENCH_QUICK:-0} OUT="" BUILD=tree REV="" ONLY=${BENCH_PATHS:-} TRIES=${BENCH_TRIES:-}
-DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
+PROFILE=${BENCH_PROFILE:-0} DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -76,6 +80,7 @@ while [ $# -gt 0 ]; do
 		HOLD=${2:?--hold needs N1,N2}
 		shift
 		;;
+	--profile) PROFILE=1 ;;
 	--note)
 		NOTE=${2:?--note needs a text}
 		shift
@@ -88,7 +93,7 @@ while [ $# -gt 0 ]; do
 		exec "$PY" "$BENCH_DIR/report.py" check "${2:?--check needs a directory}"
 		;;
 	-h | --help)
-		sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -175,10 +180,12 @@ install_missing() {
 	[ "$our_policy" = 1 ] && rm -f "$policy"
 	[ "$rc" = 0 ] || die "could not install packages; run: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 }
+[ "$PROFILE" = 0 ] || PKGS+=(linux-perf)
 install_missing
 for tool in ip ss sysctl nft curl iperf3 danted squid nginx ab gnuplot mkfifo proxychains4 redsocks "$PY"; do
 	command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
+[ "$PROFILE" = 0 ] || command -v perf >/dev/null || die "missing tool: perf (--profile)"
 
 # --- temp dir, namespaces, cleanup -------------------------------------------
 WORK=$(mktemp -d "/tmp/pvbench.$$.XXXXXX")
@@ -890,6 +897,46 @@ hold_hook() { # start|run
 		: >"$HOLD_SYNC/release$i"
 	done
 }
+# --- --profile: an extra, unmeasured 1-stream run each way with
+# `perf record -g` attached to the engine, and its flat profile
+# (raw/PATH.prof_up1.perf.txt) for the report's profile section
+PERF_PID=""
+# shellcheck disable=SC2317 # called through MEASURE_HOOK
+perf_hook() { # start|run
+	[ "$1" = run ] || return 0
+	[ "${#ENGINE_PIDS[@]}" -gt 0 ] || return 1
+	perf record -q -F 499 -g -o "$PERF_DATA" -p "$(
+		IFS=,
+		echo "${ENGINE_PIDS[*]}"
+	)" >/dev/null 2>&1 </dev/null &
+	PERF_PID=$!
+}
+profile_test() { # PATH TEST IPERF-ARGS...
+	local path=$1 test=$2 deadline
+	shift 2
+	PERF_DATA=$RAW/$path.$test.perf.data
+	MEASURE_HOOK=perf_hook
+	measure_once "$path" "$test" $((DUR + 40)) iperf3 -c "$DST4" -p "$IPERF_PORT" -t "$DUR" -J \
+		--connect-timeout 10000 "$@" || say "  $path $test: failed (see raw output)"
+	MEASURE_HOOK=""
+	# perf ends by itself when the engine exits (exec); else (a daemon) stop it
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null || true
+		deadline=$(($(now_ms) + 20000))
+		while alive "$PERF_PID" && [ "$(now_ms)" -lt "$deadline" ]; do nap 0.1; done
+		kill -KILL "$PERF_PID" 2>/dev/null || true
+		wait "$PERF_PID" 2>/dev/null || true
+		PERF_PID=""
+	fi
+	if [ -s "$PERF_DATA" ]; then
+		perf report -i "$PERF_DATA" --stdio --no-children -g none --sort dso,symbol \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			sed 's/[[:space:]-]*$//' | head -n 40 \
+			>"$RAW/$path.$test.perf.txt" || true
+		rm -f "$PERF_DATA"
+	fi
+}
+
 hold_test() { # PATH
 	HOLD_SYNC=$WORK/hold-$1 HOLD_TSV=$RAW/$1.hold.tsv
 	rm -rf "$HOLD_SYNC"
@@ -936,6 +983,7 @@ for path in "${PATHS[@]}"; do
 		BROKEN+=("$path: could not fetch $URL_1K through it: $(tail -n 3 "$RAW/$path.preflight.err" | paste -sd' ' -)")
 	else
 		[ "${#ENGINE_PIDS[@]}" -gt 0 ] && path_engine=1
+		[ "$path_engine" = 1 ] || [ "$PROFILE" = 0 ] || say "  (no engine: nothing to profile)"
 		# the links the application sees (the report takes the MTU from it)
 		measure_once "$path" ifinfo 20 ip -o link || true
 		for t in "up1:" "down1:-R" "up4:-P 4" "down4:-R -P 4"; do
@@ -943,6 +991,11 @@ for path in "${PATHS[@]}"; do
 			# shellcheck disable=SC2086 # the options are meant to split
 			iperf "$path" "${t%%:*}" ${t#*:}
 		done
+		if [ "$PROFILE" = 1 ] && [ "$path_engine" = 1 ]; then
+			say "  perf record -g on the engine: iperf3 1 stream each way (${DUR}s, not measured)"
+			profile_test "$path" prof_up1
+			profile_test "$path" prof_down1 -R
+		fi
 		say "  ab -c $CONC -t $DUR (new connection per request)"
 		measure_quiet "$path" rate $((DUR + 60)) ab -r -q -s 20 -c "$CONC" -t "$DUR" -n "$AB_MAX_N" \
 			-e "$RAW/$path.rate.csv" "$URL_1K" || say "  $path rate: ab failed (see raw output)"
@@ -1012,6 +1065,7 @@ meta hold "$HOLD1,$HOLD2"
 meta hold_clamped "$HOLD_CLAMPED"
 meta nofile "$NOFILE"
 meta note "$NOTE"
+meta profile "$PROFILE"
 meta retry_budget "$RETRY_BUDGET"
 meta retry_spent "$((RETRY_SPENT_US / 1000000))"
 meta duration_s "$((($(now_ms) - T_RUN0) / 1000))"
