@@ -429,6 +429,7 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks, raw):
                f"compiler flags seen: `{meta.get('cflags', '?')}`")
     out.append(f"- Setup: three network namespaces joined by veth pairs (MTU {meta.get('mtu', '?')}); "
                f"link the application sends on: {mtus}; {meta.get('versions', '?')}; "
+               f"open-files limit {meta.get('nofile', '?')}; "
                f"CPU busy in the {meta.get('busy_window', '2')} s before the start {meta.get('busy_start', '?')} %, load average at start "
                f"{meta.get('loadavg', '?')}, at end {meta.get('loadavg_end', '?')}")
     out.append("")
