@@ -396,8 +396,8 @@ daemon off;
 worker_processes 1;
 pid $s/nginx.pid;
 error_log $s/nginx-error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 30000; multi_accept on; }
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((NOFILE > 30100 ? 30000 : NOFILE - 100)); multi_accept on; }
 http {
 	access_log off;
 	client_body_temp_path $s/nginx-tmp/body;
