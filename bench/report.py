@@ -371,8 +371,9 @@ def goals(meta, paths, values):
                              f"{'✓' if val <= CPU_BEFORE[key] / 2 else '✗'}")
             else:
                 cells.append(str(val))
-        out.append(f"| engine CPU per GB, {what} (goal ≤ half of {CPU_BEFORE[key]:g} s/GB, proxyvpn → "
-                   f"dante at 27a22a0 before issue 7, same bench on this machine) | " + " | ".join(cells) + " |")
+        out.append(f"| engine CPU per GB, {what} (goal ≤ half of {CPU_BEFORE[key]:g} s/GB: proxyvpn → "
+                   f"dante in this page's results at 27a22a0, the last ones before issue 7) | "
+                   + " | ".join(cells) + " |")
     return out
 
 
