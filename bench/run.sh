@@ -48,7 +48,13 @@ T_RUN0=$(date +%s%3N)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 PY=/usr/bin/python3
-CMDLINE="bench/run.sh${*:+ $*}"
+CMDLINE=bench/run.sh # as typed: an argument with a space or a quote is single-quoted
+for a in "$@"; do
+	case $a in
+	*[!A-Za-z0-9_./,=:+-]* | "") CMDLINE+=" '${a//\'/\'\\\'\'}'" ;;
+	*) CMDLINE+=" $a" ;;
+	esac
+done
 
 QUICK=${BENCH_QUICK:-0} OUT="" BUILD=tree REV="" ONLY=${BENCH_PATHS:-} TRIES=${BENCH_TRIES:-}
 PROFILE=${BENCH_PROFILE:-0} DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
