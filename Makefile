@@ -7,6 +7,7 @@
 #   make valgrind   memcheck over a 1,000-connection transfer (root; tests/valgrind.sh)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
+#                   (options in BENCH_ARGS, e.g. BENCH_ARGS='--paths pc_socks5,pv_socks5')
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
@@ -108,7 +109,7 @@ valgrind: proxyvpn
 	$(Q)tests/e2e/run.sh -v valgrind
 
 bench: proxyvpn
-	$(Q)bash bench/run.sh --no-build
+	$(Q)bash bench/run.sh --no-build $(BENCH_ARGS)
 .PHONY: bench
 
 # The engine of `up` runs as the system user proxyvpn when it exists (else

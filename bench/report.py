@@ -34,8 +34,10 @@ def read_meta(raw):
         for line in f:
             key, _, val = line.rstrip("\n").partition("\t")
             if key == "path":
-                name, _, label = val.partition("\t")
+                name, _, rest = val.partition("\t")
+                label, _, upstream = rest.partition("\t")
                 paths.append((name, label))
+                meta.setdefault("upstreams", {})[name] = upstream or "none"
             elif key == "broken":
                 broken.append(val)
             else:
@@ -50,7 +52,10 @@ def read_runs(raw):
     with open(os.path.join(raw, "runs.tsv"), encoding="utf-8") as f:
         next(f)
         for line in f:
-            path, test, rc, wall, cpu, hwm, mcpu, bcpu, tries = line.rstrip("\n").split("\t")
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) == 9:  # before the proxy CPU column
+                cols.insert(8, "")
+            path, test, rc, wall, cpu, hwm, mcpu, bcpu, pcpu, tries = cols
             runs[(path, test)] = {
                 "rc": int(rc) if rc.lstrip("-").isdigit() else 1,
                 "wall": float(wall) if wall else None,
@@ -58,6 +63,7 @@ def read_runs(raw):
                 "hwm": int(hwm) if hwm else None,
                 "mcpu": float(mcpu) if mcpu else None,
                 "bcpu": float(bcpu) if bcpu else None,
+                "pcpu": float(pcpu) if pcpu else None,
                 "tries": int(tries),
             }
     return runs
@@ -104,6 +110,22 @@ def ab_result(raw, path, test, run):
         return None
 
 
+def hold_result(raw, path, run):
+    """[(target, established, engine_rss_kib or None, proxy_pss_kib, proxy processes)], or None."""
+    if not run or run["rc"] != 0:
+        return None
+    try:
+        rows = []
+        with open(os.path.join(raw, f"{path}.hold.tsv"), encoding="utf-8") as f:
+            next(f)
+            for line in f:
+                t, e, rss, pss, nproc = line.rstrip("\n").split("\t")
+                rows.append((int(t), int(e), int(rss) if rss else None, int(pss), int(nproc)))
+        return rows if len(rows) == 3 else None
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
 def app_mtu(raw, path):
     """MTU of the interface the application's traffic leaves by (ip -o link)."""
     try:
@@ -129,17 +151,25 @@ ROWS = [
     ("lat_p50", "request latency, one connection at a time, p50 (ms)", True, False),
     ("lat_p99", "request latency, one connection at a time, p99 (ms)", True, False),
     ("cpu_gb", "CPU per GB moved, {cpu_scope}, 4 iperf3 tests (s/GB)", True, False),
-    ("cpu_gb_up", "engine CPU per GB moved, upload (s/GB)", False, True),
-    ("cpu_gb_down", "engine CPU per GB moved, download (s/GB)", False, True),
+    ("cpu_gb_proxy", "proxy CPU per GB moved (dante or squid, utime+stime), 4 iperf3 tests (s/GB)", True, False),
+    ("cpu_gb_up", "engine CPU per GB moved, upload (s/GB)", True, True),
+    ("cpu_gb_down", "engine CPU per GB moved, download (s/GB)", True, True),
     ("cpu_peak", "engine CPU during iperf3, highest of the 4 (% of one core)", False, True),
-    ("cpu_conn", "engine CPU per connection, rate test (µs)", False, True),
-    ("rss", "engine peak RSS, VmHWM (MiB)", False, True),
+    ("cpu_conn", "engine CPU per connection, rate test (µs)", True, True),
+    ("rss", "engine peak RSS during the throughput and rate tests, VmHWM (MiB)", False, True),
+    ("rss_idle", "engine RSS before the idle-connection test (MiB)", False, True),
+    ("rss_h1", "engine RSS at {hold1} idle connections (MiB)", False, True),
+    ("rss_h2", "engine RSS at {hold2} idle connections (MiB)", False, True),
+    ("kib_conn", "engine memory per idle connection above idle, at {hold2} (KiB)", False, True),
+    ("pss_h2", "proxy memory at {hold2} idle connections, PSS of dante or squid (MiB)", False, True),
 ]
 
 
 # which rows a measurement feeds (for marking disturbed measurements)
 TEST_ROWS = {"up1": ["up1"], "down1": ["down1"], "up4": ["up4"], "down4": ["down4"],
              "rate": ["rate", "rate_p50", "rate_p99"], "latency": ["lat_p50", "lat_p99"]}
+# engine rows that are measured only by the idle-connection test
+HOLD_ROWS = ("rss_idle", "rss_h1", "rss_h2", "kib_conn", "pss_h2")
 DISTURBED = 0.10  # other processes' share of all CPUs above which a measurement is marked
 
 
@@ -157,7 +187,7 @@ def disturbed(runs, cores):
     return out
 
 
-def compute(raw, paths, runs, broken, use_cgroup):
+def compute(raw, paths, runs, broken, use_cgroup, upstreams):
     """values[path][key] = float, FAILED, NOTRUN or NA; notes = list of strings."""
     values, notes = {}, []
     for path, _ in paths:
@@ -174,11 +204,17 @@ def compute(raw, paths, runs, broken, use_cgroup):
             v[test] = iperf[test][0] / 1e9 if iperf[test] else FAILED
         alltests = [t for t, _ in IPERF_TESTS]
         src = "bcpu" if use_cgroup else "mcpu"
+        gbytes = sum(iperf[t][1] for t in alltests if iperf[t]) / 1e9
         if all(iperf[t] and runs[(path, t)][src] is not None for t in alltests):
-            v["cpu_gb"] = sum(runs[(path, t)][src] for t in alltests) / \
-                (sum(iperf[t][1] for t in alltests) / 1e9)
+            v["cpu_gb"] = sum(runs[(path, t)][src] for t in alltests) / gbytes
         else:
             v["cpu_gb"] = FAILED
+        if upstreams.get(path, "none") == "none":
+            v["cpu_gb_proxy"] = NA
+        elif all(iperf[t] and runs[(path, t)]["pcpu"] is not None for t in alltests):
+            v["cpu_gb_proxy"] = sum(runs[(path, t)]["pcpu"] for t in alltests) / gbytes
+        else:
+            v["cpu_gb_proxy"] = FAILED
         for key, tests in (("cpu_gb_up", ("up1", "up4")), ("cpu_gb_down", ("down1", "down4"))):
             if not has_engine:
                 v[key] = NA
@@ -206,10 +242,30 @@ def compute(raw, paths, runs, broken, use_cgroup):
             r = runs.get((path, "rate"))
             v["cpu_conn"] = (r["cpu"] / rate["complete"] * 1e6) if rate and r and r["cpu"] is not None \
                 and rate["complete"] else FAILED
-            hwms = [r["hwm"] for (p, _), r in runs.items() if p == path and r["hwm"]]
+            hwms = [r["hwm"] for (p, t), r in runs.items() if p == path and t != "hold" and r["hwm"]]
             v["rss"] = max(hwms) / 1024 if hwms else FAILED
+            hold = hold_result(raw, path, runs.get((path, "hold")))
+            if hold and all(h[2] is not None for h in hold):
+                (_, _, r0, _, _), (t1, e1, r1, _, _), (t2, e2, r2, p2, n2) = hold
+                v["rss_idle"], v["rss_h1"], v["rss_h2"] = r0 / 1024, r1 / 1024, r2 / 1024
+                v["kib_conn"] = (r2 - r0) / e2 if e2 > 0 else FAILED
+                v["pss_h2"] = p2 / 1024
+                v["pss_h2_procs"] = n2
+                v["short"] = {k: e for k, t, e in (("rss_h1", t1, e1), ("rss_h2", t2, e2),
+                                                   ("kib_conn", t2, e2), ("pss_h2", t2, e2)) if e < t}
+                for t, e in ((t1, e1), (t2, e2)):
+                    if e < t:
+                        notes.append(f"{path}: idle-connection test: only {e} of {t} connections were "
+                                     "established at DST when the memory was sampled (see "
+                                     f"{path}.hold.err and {path}.start.log in raw/)")
+            else:
+                for key in HOLD_ROWS:
+                    v[key] = FAILED
+                notes.append(f"{path}: idle-connection test failed (raw output: {path}.hold.out/.err)")
         else:
             v["cpu_conn"] = v["rss"] = NA
+            for key in HOLD_ROWS:
+                v[key] = NA
         for test in [t for t, _ in IPERF_TESTS] + ["rate", "latency"]:
             r = runs.get((path, test))
             if r is None:
@@ -235,11 +291,115 @@ def fmt(key, val):
     return f"{val:.3g}"
 
 
+def fmt_duration(s):
+    try:
+        s = int(s)
+    except (TypeError, ValueError):
+        return "?"
+    return f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
+
+
+def base_of(name, ups, names):
+    """The proxychains path NAME is compared with: same proxy, or pc_socks5."""
+    up = ups.get(name, "none")
+    for cand in names:
+        if cand.startswith("pc_") and ups.get(cand) == (up if up != "none" else "socks5"):
+            return cand
+    return None
+
+
+# issue 7's goals: (label, proxyvpn row, compared path prefix or None, goal, higher is better)
+GOALS = [
+    ("1 stream upload ÷ proxychains", "up1", "pc_", 0.9, True),
+    ("1 stream download ÷ proxychains", "down1", "pc_", 0.9, True),
+    ("1 stream upload ÷ redsocks", "up1", "rs_", 1.1, True),
+    ("1 stream download ÷ redsocks", "down1", "rs_", 1.1, True),
+    ("4 streams upload ÷ proxychains", "up4", "pc_", 0.9, True),
+    ("4 streams download ÷ proxychains", "down4", "pc_", 0.9, True),
+    ("connection rate ÷ redsocks", "rate", "rs_", 1.0, True),
+    ("memory per idle connection at {hold2}, KiB", "kib_conn", None, 2.0, False),
+]
+# engine CPU per GB measured by this bench before issue 7 (commit 27a22a0,
+# proxyvpn → dante, docs/benchmarks.md of that commit): the goal is half
+CPU_BEFORE = {"cpu_gb_up": 4.63, "cpu_gb_down": 2.62}
+
+
+def goals(meta, paths, values):
+    """Issue 7's goals: proxyvpn against proxychains and redsocks, per proxy."""
+    ups = meta.get("upstreams", {})
+    names = [n for n, _ in paths]
+    cols = []
+    for up, title in (("socks5", "via dante (SOCKS5)"), ("http", "via squid (HTTP CONNECT)")):
+        pv = f"pv_{up}"
+        if pv in names and ups.get(pv) == up:
+            cols.append((up, title, pv))
+    if not cols:
+        return []
+    hold2 = meta.get("hold", "?,?").partition(",")[2]
+    out = ["", "Issue 7's goals, proxyvpn exec against the other tools in this run "
+           "(✓ met, ✗ not met; a ratio is never a test threshold):", "",
+           "| Goal | " + " | ".join(t for _, t, _ in cols) + " |",
+           "|---|" + "---:|" * len(cols)]
+    for label, key, other, goal, higher in GOALS:
+        cells = []
+        for up, _, pv in cols:
+            val = values[pv][key]
+            if other:
+                o = other + up
+                ref = values[o][key] if o in names else None
+                if not isinstance(val, float) or not isinstance(ref, float) or ref <= 0:
+                    cells.append("not measured" if o not in names else FAILED)
+                    continue
+                val = val / ref
+                txt = f"{val:.2f}×"
+            else:
+                if not isinstance(val, float):
+                    cells.append(str(val))
+                    continue
+                txt = f"{val:.3g}"
+            ok = val >= goal if higher else val <= goal
+            cells.append(f"{txt} {'✓' if ok else '✗'}")
+        sign = "≥" if higher else "≤"
+        unit = "×" if other else ""
+        out.append(f"| {label.format(hold2=hold2)} (goal {sign} {goal:g}{unit}) | " + " | ".join(cells) + " |")
+    for key, what in (("cpu_gb_up", "upload"), ("cpu_gb_down", "download")):
+        cells = []
+        for _, _, pv in cols:
+            val = values[pv][key]
+            if isinstance(val, float):
+                cells.append(f"{val:.3g} s/GB ({val / CPU_BEFORE[key]:.2g}× the value before) "
+                             f"{'✓' if val <= CPU_BEFORE[key] / 2 else '✗'}")
+            else:
+                cells.append(str(val))
+        out.append(f"| engine CPU per GB, {what} (goal ≤ half of {CPU_BEFORE[key]:g} s/GB: proxyvpn → "
+                   f"dante in this page's results at 27a22a0, the last ones before issue 7) | "
+                   + " | ".join(cells) + " |")
+    return out
+
+
 def fmt_ratio(r):
     return f"{r:.0f}×" if r >= 10 else f"{r:.2g}×"
 
 
-def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
+def profiles(raw, paths, top=12):
+    """--profile: the hottest symbols of each engine, one block per run."""
+    out = []
+    for name, label in paths:
+        for test, what in (("prof_up1", "1 stream upload"), ("prof_down1", "1 stream download")):
+            try:
+                with open(os.path.join(raw, f"{name}.{test}.perf.txt"), encoding="utf-8") as f:
+                    lines = [l.rstrip() for l in f if l.strip()][:top]
+            except OSError:
+                continue
+            if not out:
+                out += ["", "#### Where the engine's time goes (`--profile`: perf record -g, "
+                        "separate unmeasured runs)", ""]
+            out += [f"{label}, {what} (share of the engine's samples, by shared object and symbol):", "",
+                    "```"] + lines + ["```", ""]
+    return out
+
+
+def fragment(meta, paths, values, notes, broken, png_name, mtu, marks, raw):
     conc = meta.get("conc", "?")
     dur = meta.get("dur", "?")
     mem_gib = int(meta.get("mem_kib", "0")) / 1048576
@@ -247,23 +407,31 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
     virt = "bare metal" if vm in ("", "none") else f"{vm.upper()} virtual machine"
     if ct not in ("", "none"):
         virt = f"{ct} container on {virt}"
-    base = paths[0][0]
+    ups = meta.get("upstreams", {})
+    names = [n for n, _ in paths]
+    bases = {n: base_of(n, ups, names) for n in names}
     mtus = ", ".join(f"{label}: {mtu.get(name, '?')}" for name, label in paths)
     out = []
     out.append(f"### {meta.get('date', '?')} — {meta.get('describe', '?')}")
     out.append("")
+    if meta.get("note"):
+        out.append(f"**{meta['note']}**")
+        out.append("")
     if meta.get("quick") == "1":
-        out.append("**Quick smoke run (~2 s per measurement): not representative.**")
+        out.append(f"**Quick smoke run ({dur} s per measurement): not representative.**")
         out.append("")
     out.append(f"- Command: `{meta.get('command', '?')}` (each iperf3 measurement `-t {dur}`; "
-               f"connection rate `ab -c {conc} -t {dur}`; latency `ab -c 1 -t {meta.get('lat_dur', '?')}`)")
+               f"connection rate `ab -c {conc} -t {dur}`; latency `ab -c 1 -t {meta.get('lat_dur', '?')}`; "
+               f"idle connections {meta.get('hold', '?').replace(',', ' then ')}); the run took "
+               f"{fmt_duration(meta.get('duration_s'))}")
     out.append(f"- Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, {mem_gib:.1f} GiB RAM, "
                f"{virt}; Linux {meta.get('kernel', '?')}; {meta.get('distro', '?')}")
     out.append(f"- Build: {meta.get('proxyvpn', '?')}, commit {meta.get('commit', '?')}, "
                f"compiler flags seen: `{meta.get('cflags', '?')}`")
     out.append(f"- Setup: three network namespaces joined by veth pairs (MTU {meta.get('mtu', '?')}); "
                f"link the application sends on: {mtus}; {meta.get('versions', '?')}; "
-               f"CPU busy in the 2 s before the start {meta.get('busy_start', '?')} %, load average at start "
+               f"open-files limit {meta.get('nofile', '?')}; "
+               f"CPU busy in the {meta.get('busy_window', '2')} s before the start {meta.get('busy_start', '?')} %, load average at start "
                f"{meta.get('loadavg', '?')}, at end {meta.get('loadavg_end', '?')}")
     out.append("")
     head = ["Measure"] + [label for _, label in paths]
@@ -271,26 +439,42 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
     out.append("|" + "|".join(["---"] + ["---:"] * len(paths)) + "|")
     scope = "every process of the benchmark (its cgroup)" if meta.get("cgroup", "none") != "none" \
         else "whole machine (/proc/stat; no cgroup)"
+    hold1, _, hold2 = meta.get("hold", "?,?").partition(",")
     for key, label, ratio, _ in ROWS:
-        cells = [label.format(conc=conc, cpu_scope=scope)]
+        cells = [label.format(conc=conc, cpu_scope=scope, hold1=hold1, hold2=hold2)]
         for name, _ in paths:
             val = values[name][key]
             cell = fmt(key, val)
-            kval = values[base][key]
-            if ratio and name != base and isinstance(val, float) and isinstance(kval, float) and kval > 0:
+            base = bases[name]
+            kval = values[base][key] if base else None
+            if ratio and base and name != base and isinstance(val, float) and isinstance(kval, float) \
+                    and kval > 0:
                 cell += f" ({fmt_ratio(val / kval)})"
+            if key in values[name].get("short", {}) and isinstance(val, float):
+                cell += f" (at {values[name]['short'][key]})"
+            if key == "pss_h2" and isinstance(values[name].get("pss_h2_procs"), int):
+                nproc = values[name]["pss_h2_procs"]
+                cell += f" ({nproc} process{'es' if nproc != 1 else ''})"
             if (name, key) in marks:
                 cell += " †"
             cells.append(cell)
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
-    out.append(f"In parentheses: the value divided by the first column's (throughput and rate: higher is "
-               f"better; latency and CPU: lower is better). {NA}: not applicable (no engine process).")
+    out.append(f"In parentheses: the value divided by the one of the proxychains path through the same "
+               f"proxy (the kernel path: by proxychains → dante); throughput and rate: higher is better, "
+               f"latency and CPU: lower is better. {NA}: not applicable (no engine process, or no proxy). "
+               f"proxychains has no engine: the application opens the tunnel itself. The memory rows are "
+               f"measured only for paths with an engine.")
     if marks:
         worst = max(marks.values())
         out.append(f"†: processes outside the benchmark used more than {DISTURBED:.0%} of the machine's CPU "
                    f"during this measurement (up to {worst:.0%}): the value is likely too low (too high for "
                    "latency).")
+    if meta.get("hold_clamped"):
+        out.append(f"The second idle-connection step is {hold2}, not {meta['hold_clamped']}: the open-files "
+                   f"limit here is {meta.get('nofile', '?')} and cannot be raised, and redsocks and squid "
+                   "need two sockets per connection in one process.")
+    out += goals(meta, paths, values)
     busy = meta.get("busy_start", "0")
     if not busy.isdigit() or int(busy) >= 10:
         notes.insert(0, f"the machine was not idle at the start ({busy} % CPU busy): "
@@ -306,6 +490,7 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks):
     if png_name:
         out.append("")
         out.append(f"![Throughput and connection rate per path]({png_name})")
+    out += profiles(raw, paths)
     out.append("")
     return "\n".join(out)
 
@@ -339,12 +524,14 @@ def chart(meta, paths, values, png):
     have_rate = any(isinstance(values[p]["rate"], float) for p, _ in paths)
     rmax = max([values[p]["rate"] for p, _ in paths if isinstance(values[p]["rate"], float)] or [1.0])
     tp = tp or [1.0]
-    ymin = 10 ** math.floor(math.log10(min(tp)))
+    ymin = 10 ** math.floor(math.log10(min(tp) * 0.5))
     ymax = 10 ** math.ceil(math.log10(max(tp) * 1.5))
-    xtics = ", ".join(q(label.replace(" (", "\n(")) + f" {i}" for i, (_, label) in enumerate(paths))
+    xtics = ", ".join(q(label.replace(" → ", "\n→ ").replace(" (", "\n(")) + f" {i}"
+                      for i, (_, label) in enumerate(paths))
+    keyrows = max(3, (n + 1) // 2)
 
     g = [
-        "set terminal pngcairo size 1200,480 font 'sans,10'",
+        f"set terminal pngcairo size {max(1200, 220 * n)},{480 + 16 * max(0, keyrows - 3)} font 'sans,10'",
         f"set output {q(png)}",
         "set datafile missing '?'",
         "set style fill solid 0.85 border -1",
@@ -352,14 +539,14 @@ def chart(meta, paths, values, png):
         "set multiplot layout 1,2 title " + q(f"proxyvpn benchmark, {meta.get('date', '')}, "
                                                 f"{meta.get('describe', '')}"
                                                 + (" (quick smoke run)" if meta.get("quick") == "1" else "")),
-        "set bmargin 8",
+        f"set bmargin {8 + max(0, keyrows - 3)}",
         "set title 'iperf3 throughput (Gbit/s, log scale)'",
         "set logscale y",
         f"set yrange [{ymin:g}:{ymax:g}]",
         "set xrange [-0.5:3.5]",
         "set xtics (" + ", ".join(q(label.replace(", ", "\n")) + f" {i}" for i, (_, label) in
                                   enumerate(IPERF_TESTS)) + ")",
-        "set key outside bottom center vertical maxrows 3 font ',9'",
+        f"set key outside bottom center vertical maxrows {keyrows} font ',9'",
         f"set boxwidth {width:.4f}",
     ]
     plots = []
@@ -405,7 +592,7 @@ def render(args):
     runs = read_runs(raw)
     mtu = {p: app_mtu(raw, p) for p, _ in paths}
     use_cgroup = meta.get("cgroup", "none") != "none"
-    values, notes = compute(raw, paths, runs, broken, use_cgroup)
+    values, notes = compute(raw, paths, runs, broken, use_cgroup, meta.get("upstreams", {}))
     marks = disturbed(runs, int(meta.get("cores", "1"))) if use_cgroup else {}
     png = opts.get("--png")
     rc = 0
@@ -416,7 +603,7 @@ def render(args):
             print(f"report.py: chart failed: {e}", file=sys.stderr)
             png, rc = None, 1
     text = fragment(meta, paths, values, notes, broken, os.path.basename(png) if png else None, mtu,
-                    marks)
+                    marks, raw)
     if "--fragment" in opts:
         with open(opts["--fragment"], "w", encoding="utf-8") as f:
             f.write(text)
@@ -438,8 +625,13 @@ def check(args):
     d = args[0]
     md, png = os.path.join(d, "benchmarks.md"), os.path.join(d, "benchmarks.png")
     try:
+        lines = []
         with open(md, encoding="utf-8") as f:
-            lines = [l.strip() for l in f if l.strip().startswith("|")]
+            for l in f:  # the first table: the results
+                if l.strip().startswith("|"):
+                    lines.append(l.strip())
+                elif lines:
+                    break
     except OSError as e:
         print(f"check: {e}")
         return 1

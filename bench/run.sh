@@ -2,36 +2,62 @@
 # proxyvpn benchmark (needs root: network namespaces).
 #
 #   bench/run.sh [--quick] [--out DIR] [--no-build | --rev REV] [--paths P1,P2]
+#                [--dur S] [--hold N1,N2] [--tries N] [--retry-budget S]
+#                [--profile] [--note TEXT]
 #   bench/run.sh --check DIR
 #
 # Builds CLI -> PRX -> DST in three private network namespaces, starts
-# dante-server (SOCKS5) and tinyproxy (HTTP CONNECT) in PRX, iperf3 and nginx
-# in DST, then measures every path of bench/paths.sh: iperf3 1 and 4 streams
-# each way, new-connection request rate and latency (ab), and for paths with
-# an engine its CPU per GB moved and peak RSS. Writes the results section of
-# docs/benchmarks.md and docs/benchmarks.png.
+# dante-server (SOCKS5) and squid (HTTP CONNECT) in PRX, iperf3 and nginx in
+# DST, then measures every path of bench/paths.sh (kernel routing,
+# proxychains, redsocks, proxyvpn exec; each through both proxies): iperf3 1
+# and 4 streams each way, new-connection request rate and latency (ab), CPU
+# per GB moved (the engine's, the proxy's, the whole benchmark's), the
+# engine's memory at N1 and N2 idle connections. Writes the results section
+# of docs/benchmarks.md and docs/benchmarks.png.
 #
-#   --quick       ~2 s per measurement instead of ~10 s (a smoke run)
+#   --quick       a smoke run (bench/smoke in CI, ~30 s): 1 s per measurement,
+#                 paths pc_socks5,rs_http,pv_socks5, idle connections 200,1000
 #   --out DIR     write DIR/benchmarks.md (the results section), DIR/benchmarks.png
 #                 and the raw tool outputs in DIR/raw/; docs/ is left alone
 #   --no-build    use ./proxyvpn (or $PROXYVPN) as it is; default: `make -j2 proxyvpn`
 #   --rev REV     build REV (git archive into a temp dir, make -j2) and measure that
 #   --paths LIST  comma-separated subset of PATHS (bench/paths.sh); default: all
+#   --dur S       seconds per iperf3 and connection-rate measurement (default 10)
+#   --hold N1,N2  idle connections held for the memory figures (default 2000,10000)
 #   --tries N     measure again, up to N times in all, when other processes used
-#                 more than 10 % of the machine meanwhile (default 3, --quick 1)
+#                 more than 10 % of the machine meanwhile (default 2, --quick 1)
+#   --retry-budget S  stop measuring again once the repeats took S seconds in
+#                 all (default 120), so a busy machine cannot stretch the run
+#   --profile     per path with an engine, two extra 1-stream iperf3 runs (not
+#                 measured) under `perf record -g -p ENGINE`; the report lists
+#                 the hottest symbols (needs perf: linux-perf)
+#   --note TEXT   printed in bold above the results (e.g. "machine shared with
+#                 other jobs: preliminary")
 #   --check DIR   only check DIR/benchmarks.md: a table with every cell filled
+#
+# The same knobs as environment variables (options win): BENCH_QUICK=1,
+# BENCH_PATHS, BENCH_DUR, BENCH_HOLD, BENCH_TRIES, BENCH_NOTE, BENCH_PROFILE=1.
 #
 # Missing Debian packages are installed with apt-get (nothing else is changed
 # on the machine). Timings never fail the run: exit 1 means the harness broke
 # (setup failed or a path could not run at all), with a message saying why.
+# shellcheck disable=SC2317 # functions called by name (path table, measurement hook)
 set -euo pipefail
 
+T_RUN0=$(date +%s%3N)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 PY=/usr/bin/python3
-CMDLINE="bench/run.sh${*:+ $*}"
+CMDLINE=bench/run.sh # as typed: an argument with a space or a quote is single-quoted
+for a in "$@"; do
+	case $a in
+	*[!A-Za-z0-9_./,=:+-]* | "") CMDLINE+=" '${a//\'/\'\\\'\'}'" ;;
+	*) CMDLINE+=" $a" ;;
+	esac
+done
 
-QUICK=0 OUT="" BUILD=tree REV="" ONLY="" TRIES=""
+QUICK=${BENCH_QUICK:-0} OUT="" BUILD=tree REV="" ONLY=${BENCH_PATHS:-} TRIES=${BENCH_TRIES:-}
+PROFILE=${BENCH_PROFILE:-0} DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -52,11 +78,28 @@ while [ $# -gt 0 ]; do
 		TRIES=${2:?--tries needs a number}
 		shift
 		;;
+	--dur)
+		DUR=${2:?--dur needs seconds}
+		shift
+		;;
+	--hold)
+		HOLD=${2:?--hold needs N1,N2}
+		shift
+		;;
+	--profile) PROFILE=1 ;;
+	--note)
+		NOTE=${2:?--note needs a text}
+		shift
+		;;
+	--retry-budget)
+		RETRY_BUDGET=${2:?--retry-budget needs seconds}
+		shift
+		;;
 	--check)
 		exec "$PY" "$BENCH_DIR/report.py" check "${2:?--check needs a directory}"
 		;;
 	-h | --help)
-		sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -71,12 +114,21 @@ die() {
 	echo "bench: ERROR: $*" >&2
 	exit 1
 }
-say() { echo "bench: $*" >&2; }
+say() { echo "bench: $(date +%T) $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces); try: sudo bash bench/run.sh"
 
+# the idle-connection test holds HOLD2 sockets in the client, the engine
+# (and its proxy sockets), the proxy and nginx: every process started from
+# here inherits this limit
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt 65536 ]; then
+	ulimit -Hn 65536 2>/dev/null || true
+fi
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+
 # shellcheck source-path=SCRIPTDIR source=paths.sh disable=SC1091
 . "$BENCH_DIR/paths.sh"
+[ "$QUICK" = 1 ] && [ -z "$ONLY" ] && PATHS=("${QUICK_PATHS[@]}")
 if [ -n "$ONLY" ]; then
 	IFS=, read -r -a want <<<"$ONLY"
 	for p in "${want[@]}"; do
@@ -86,22 +138,44 @@ if [ -n "$ONLY" ]; then
 fi
 
 if [ "$QUICK" = 1 ]; then
-	DUR=2 LAT_DUR=1 TRIES=${TRIES:-1}
+	DUR=${DUR:-1} HOLD=${HOLD:-200,1000} TRIES=${TRIES:-1} BUSY_WINDOW=0.5
 else
-	DUR=10 LAT_DUR=5 TRIES=${TRIES:-3}
+	DUR=${DUR:-10} HOLD=${HOLD:-2000,10000} TRIES=${TRIES:-2} BUSY_WINDOW=2
 fi
+# redsocks and squid hold two sockets per connection in one process: where
+# the open-files hard limit cannot be raised (no CAP_SYS_RESOURCE, as in
+# some containers) the default second step is lowered to fit under it
+NOFILE=$(ulimit -n)
+[ "$NOFILE" = unlimited ] && NOFILE=1048576
+HOLD_FIT=$(((NOFILE - 200) / 2))
+HOLD_CLAMPED=""
+if [ -z "${BENCH_HOLD:-}" ] && [ "${HOLD#*,}" -gt "$HOLD_FIT" ]; then
+	HOLD_CLAMPED="${HOLD#*,}"
+	HOLD="${HOLD%,*},$HOLD_FIT"
+fi
+case $DUR in '' | *[!0-9]* | 0) die "--dur wants whole seconds, at least 1" ;; esac
+LAT_DUR=$(((DUR + 1) / 2))
+IFS=, read -r HOLD1 HOLD2 <<<"$HOLD"
+case "$HOLD1:$HOLD2" in
+*[!0-9:]* | :* | *:) die "--hold wants two counts, N1,N2" ;;
+esac
+[ "$HOLD1" -lt "$HOLD2" ] || die "--hold wants N1 < N2"
+[ "$HOLD2" -le 20000 ] || die "--hold: at most 20000 idle connections"
+[ "$HOLD2" -le "$HOLD_FIT" ] ||
+	say "WARNING: --hold $HOLD: redsocks and squid need $((2 * HOLD2 + 200)) open files, the limit is $NOFILE"
 CONC=16         # concurrent clients in the connection-rate test
 AB_MAX_N=1000000 # ab stops at -t seconds or after this many requests
 
 # --- packages ---------------------------------------------------------------
-PKGS=(iproute2 procps curl python3 iperf3 dante-server tinyproxy nginx apache2-utils gnuplot-nox binutils)
+PKGS=(iproute2 procps curl python3 iperf3 dante-server squid nginx apache2-utils gnuplot-nox binutils
+	proxychains4 redsocks nftables)
 installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 install_missing() {
 	local p missing=() policy=/usr/sbin/policy-rc.d our_policy=0 rc=0
 	for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
 	[ "${#missing[@]}" = 0 ] && return 0
 	say "installing ${missing[*]} (apt-get)"
-	# keep maintainer scripts from starting nginx/tinyproxy/danted services
+	# keep maintainer scripts from starting nginx/squid/danted services
 	if [ ! -e "$policy" ]; then
 		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && our_policy=1
 	fi
@@ -112,10 +186,12 @@ install_missing() {
 	[ "$our_policy" = 1 ] && rm -f "$policy"
 	[ "$rc" = 0 ] || die "could not install packages; run: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 }
+[ "$PROFILE" = 0 ] || PKGS+=(linux-perf)
 install_missing
-for tool in ip ss sysctl curl iperf3 danted tinyproxy nginx ab gnuplot mkfifo "$PY"; do
+for tool in ip ss sysctl nft curl iperf3 danted squid nginx ab gnuplot mkfifo proxychains4 redsocks "$PY"; do
 	command -v "$tool" >/dev/null || die "missing tool: $tool"
 done
+[ "$PROFILE" = 0 ] || command -v perf >/dev/null || die "missing tool: perf (--profile)"
 
 # --- temp dir, namespaces, cleanup -------------------------------------------
 WORK=$(mktemp -d "/tmp/pvbench.$$.XXXXXX")
@@ -176,7 +252,10 @@ kill_tagged() {
 # shellcheck disable=SC2317
 cleanup() {
 	local p ns all=() left deadline
-	trap - EXIT INT TERM
+	trap - EXIT
+	# a second INT or TERM (timeout signals the whole process group) must not
+	# cut the cleanup short: it is bounded (about 3 s)
+	trap "" INT TERM
 	set +e
 	[ -n "$CUR_STOP" ] && "$CUR_STOP" >/dev/null 2>&1
 	kill_tagged
@@ -201,15 +280,36 @@ cleanup() {
 	for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	if [ -n "$CG" ]; then
-		echo $$ >"$CG_PARENT/cgroup.procs"
+		echo "$BASHPID" >"$CG_PARENT/cgroup.procs"
 		for p in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
 	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 cg_setup || say "no usable cgroup: CPU per GB will count the whole machine"
+# The reaper: a subshell that outlives this shell if it dies without its
+# EXIT trap (INT, TERM, KILL, or bash aborting: an `exit` from a signal trap
+# that fires inside `read -t` crashes bash 5.2 with "longjmp causes
+# uninitialized stack frame"), and then cleans up. INT and TERM are not
+# trapped here for that reason: their default action ends this shell and
+# the reaper, which ignores them, removes everything. It polls with `read -t`
+# on a FIFO nobody writes (no fork) and leaves as soon as $WORK is gone (the
+# normal cleanup removes it last).
+MAIN_PID=$$
+mkfifo -m 0600 "$WORK/fifo.reaper"
+(
+	trap "" INT TERM
+	trap - EXIT
+	exec 3<>"$WORK/fifo.reaper"
+	# out of the benchmark's cgroup, so that the cleanup can remove it
+	[ -n "$CG" ] && echo "$BASHPID" >"$CG_PARENT/cgroup.procs" 2>/dev/null
+	while kill -0 "$MAIN_PID" 2>/dev/null; do read -r -t 0.5 -u 3 _ || true; done
+	exec 3>&-
+	if [ -d "$WORK" ]; then
+		echo "bench: interrupted: removing namespaces ${NSS[*]} and every process in them" >&2
+		cleanup
+	fi
+) </dev/null &
 
 # --- the binary ----------------------------------------------------------------
 case $BUILD in
@@ -244,7 +344,14 @@ esac
 # --- topology ------------------------------------------------------------------
 # CLI c0 192.0.2.2/24 --- r0 192.0.2.1/24 PRX r1 198.51.100.1/24 --- d0 198.51.100.20/24 DST
 PRX4=192.0.2.1 CLI4=192.0.2.2 DST4=198.51.100.20
-SOCKS_PORT=1080 HTTP_PROXY_PORT=3128 IPERF_PORT=5201 WEB_PORT=80
+SOCKS_PORT=1080 HTTP_PROXY_PORT=3128 IPERF_PORT=5201 WEB_PORT=80 HOLD_PORT=81
+NEED_SOCKS=0 NEED_HTTP=0
+for path in "${PATHS[@]}"; do
+	case $("path_${path}_upstream") in
+	socks5) NEED_SOCKS=1 ;;
+	http) NEED_HTTP=1 ;;
+	esac
+done
 URL_1K=http://$DST4:$WEB_PORT/1k
 
 setup_topology() {
@@ -295,7 +402,8 @@ daemon off;
 worker_processes 1;
 pid $s/nginx.pid;
 error_log $s/nginx-error.log warn;
-events { worker_connections 8192; multi_accept on; }
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((NOFILE > 30100 ? 30000 : NOFILE - 100)); multi_accept on; }
 http {
 	access_log off;
 	client_body_temp_path $s/nginx-tmp/body;
@@ -306,6 +414,12 @@ http {
 	default_type application/octet-stream;
 	server {
 		listen $DST4:$WEB_PORT backlog=4096;
+		root $WORK/www;
+	}
+	# the idle-connection test: connections that never send a request
+	server {
+		listen $DST4:$HOLD_PORT backlog=4096;
+		client_header_timeout 600s;
 		root $WORK/www;
 	}
 }
@@ -322,26 +436,71 @@ user.unprivileged: nobody
 client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
 socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }
 EOF
-	cat >"$s/tinyproxy.conf" <<EOF
-# proxyvpn bench: tinyproxy as an HTTP CONNECT proxy, no auth; no ConnectPort
-# line, so CONNECT is allowed to every port
-Port $HTTP_PROXY_PORT
-Listen $PRX4
-Timeout 600
-MaxClients 1024
-LogLevel Warning
-PidFile "$s/tinyproxy.pid"
-Allow 192.0.2.0/24
-DisableViaHeader Yes
+	# squid: one process (-N, no SMP workers), no cache, CONNECT to any port
+	mkdir -p "$s/squid"
+	if ! chown proxy: "$s/squid" 2>/dev/null; then chmod 0777 "$s/squid"; fi
+	cat >"$s/squid.conf" <<EOF
+# proxyvpn bench: squid as an HTTP CONNECT proxy, no auth, no cache
+http_port $PRX4:$HTTP_PROXY_PORT
+http_access allow all
+cache deny all
+cache_mem 8 MB
+access_log none
+cache_store_log none
+cache_log $s/squid/cache.log
+pid_filename $s/squid/squid.pid
+coredump_dir $s/squid
+pinger_enable off
+max_filedescriptors $NOFILE
+shutdown_lifetime 0 seconds
+forwarded_for delete
+via off
 EOF
 	start_server iperf3 n_dst iperf3 -s -B "$DST4" -p "$IPERF_PORT"
 	start_server nginx n_dst nginx -c "$s/nginx.conf" -e "$s/nginx-error.log"
-	start_server danted n_prx danted -f "$s/danted.conf" -N 1 -p "$s/danted.pid"
-	start_server tinyproxy n_prx tinyproxy -d -c "$s/tinyproxy.conf"
+	[ "$NEED_SOCKS" = 0 ] || start_proxy socks5
+	[ "$NEED_HTTP" = 0 ] || start_proxy http
 	wait_port n_dst "$IPERF_PORT" || { echo "iperf3 not listening"; return 1; }
 	wait_port n_dst "$WEB_PORT" || { echo "nginx not listening"; return 1; }
-	wait_port n_prx "$SOCKS_PORT" || { echo "danted not listening"; return 1; }
-	wait_port n_prx "$HTTP_PROXY_PORT" || { echo "tinyproxy not listening"; return 1; }
+	wait_port n_dst "$HOLD_PORT" || { echo "nginx not listening on $HOLD_PORT"; return 1; }
+	[ "$NEED_SOCKS" = 0 ] || wait_proxy socks5 || return 1
+	[ "$NEED_HTTP" = 0 ] || wait_proxy http || return 1
+}
+
+start_proxy() { # socks5|http
+	local s=$WORK/srv
+	case $1 in
+	socks5) start_server danted n_prx danted -f "$s/danted.conf" -N 1 -p "$s/danted.pid" ;;
+	http) start_server squid n_prx squid -N -f "$s/squid.conf" ;;
+	esac
+}
+wait_proxy() { # socks5|http
+	case $1 in
+	socks5) wait_port n_prx "$SOCKS_PORT" || { echo "danted not listening"; return 1; } ;;
+	http) wait_port n_prx "$HTTP_PROXY_PORT" || { echo "squid not listening"; return 1; } ;;
+	esac
+}
+# restart_proxy socks5|http: stop the proxy (all its processes) and start it
+# again, so that the idle-connection test starts from a fresh proxy: dante
+# keeps the worker processes earlier tests made it fork
+restart_proxy() {
+	local p deadline left
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	deadline=$(($(now_ms) + 5000))
+	while :; do
+		left=0
+		for p in "${PROXY_PIDS[@]}"; do alive "$p" && left=1; done
+		[ "$left" = 1 ] || break
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			for p in "${PROXY_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+			nap 0.2
+			break
+		fi
+		nap 0.05
+	done
+	start_proxy "$1"
+	wait_proxy "$1"
 }
 
 # the plumbing works, and CLI cannot reach DST without a proxy (forwarding off)
@@ -357,16 +516,20 @@ setup_checks() {
 		echo "CLI reaches DST without a proxy: topology is wrong"
 		return 1
 	fi
-	fetch_ok n_cli --proxy "socks5://$PRX4:$SOCKS_PORT" || { echo "curl through dante failed"; return 1; }
-	fetch_ok n_cli --proxy "http://$PRX4:$HTTP_PROXY_PORT" --proxytunnel ||
-		{ echo "curl through tinyproxy (CONNECT) failed"; return 1; }
+	if [ "$NEED_SOCKS" = 1 ]; then
+		fetch_ok n_cli --proxy "socks5://$PRX4:$SOCKS_PORT" || { echo "curl through dante failed"; return 1; }
+	fi
+	if [ "$NEED_HTTP" = 1 ]; then
+		fetch_ok n_cli --proxy "http://$PRX4:$HTTP_PROXY_PORT" --proxytunnel ||
+			{ echo "curl through squid (CONNECT) failed"; return 1; }
+	fi
 }
 
 # how busy the machine is before we start (other work lowers every number)
-busy_pct() { # over 2 s, all CPUs
+busy_pct() { # over BUSY_WINDOW s, all CPUs
 	local a b
 	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-	sleep 2
+	sleep "$BUSY_WINDOW"
 	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
 	echo "$a $b" | awk '{ d = ($3 - $1) + ($4 - $2); printf "%.0f", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
@@ -399,7 +562,7 @@ exit "$rc"'
 CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(nproc)
 RUNS=$RAW/runs.tsv
-printf 'path\ttest\trc\twall_s\tengine_cpu_s\tengine_hwm_kib\tmachine_cpu_s\tbench_cpu_s\ttries\n' >"$RUNS"
+printf 'path\ttest\trc\twall_s\tengine_cpu_s\tengine_hwm_kib\tmachine_cpu_s\tbench_cpu_s\tproxy_cpu_s\ttries\n' >"$RUNS"
 mkfifo -m 0600 "$WORK/fifo.nap"
 exec 9<>"$WORK/fifo.nap" # never written: `read -t` on it is a sleep without a fork
 
@@ -432,6 +595,49 @@ cg_usage() { # -> CG_US: CPU time of the benchmark's cgroup in µs ("" without o
 	v2) while read -r k v; do [ "$k" = usage_usec ] && CG_US=$v && break; done <"$CG/cpu.stat" ;;
 	v1) read -r v <"$CG/cpuacct.usage" && CG_US=$((v / 1000)) ;;
 	esac
+}
+# the processes of the path's proxy (PROXY_COMM: danted or squid; dante's
+# children keep the name) in PRX -> PROXY_PIDS
+proxy_pids() {
+	local p c
+	PROXY_PIDS=()
+	[ -n "$PROXY_COMM" ] || return 0
+	for p in $(ip netns pids "$NS_PRX" 2>/dev/null); do
+		read -r c 2>/dev/null <"/proc/$p/comm" || continue
+		[ "$c" = "$PROXY_COMM" ] && PROXY_PIDS+=("$p")
+	done
+}
+proxy_ticks() { # -> PROXY_TICKS: utime+stime+cutime+cstime of the path's proxy
+	# (its children's time moves to cutime when reaped)
+	local p s f
+	PROXY_TICKS=0
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do
+		read -r s 2>/dev/null <"/proc/$p/stat" || continue
+		read -r -a f <<<"${s##*) }"
+		PROXY_TICKS=$((PROXY_TICKS + f[11] + f[12] + f[13] + f[14]))
+	done
+}
+# shellcheck disable=SC2317 # called from the idle-connection hook
+rss_kib() { # PID... -> RSS_KIB: sum of VmRSS
+	local p k v
+	RSS_KIB=0
+	for p in "$@"; do
+		while read -r k v _; do
+			[ "$k" = VmRSS: ] && RSS_KIB=$((RSS_KIB + v))
+		done 2>/dev/null <"/proc/$p/status" || true
+	done
+}
+proxy_pss_kib() { # -> PSS_KIB, NPROC: proportional set size and number of the path's proxy processes
+	local p k v
+	PSS_KIB=0 NPROC=0
+	proxy_pids
+	for p in "${PROXY_PIDS[@]}"; do
+		NPROC=$((NPROC + 1))
+		while read -r k v _; do
+			[ "$k" = Pss: ] && PSS_KIB=$((PSS_KIB + v))
+		done 2>/dev/null <"/proc/$p/smaps_rollup" || true
+	done
 }
 hwm_kib() { # PID... -> HWM_KIB: the highest VmHWM
 	local p k v
@@ -488,12 +694,15 @@ wait_spawn() {
 # in $RAW/PATH.TEST.out, stderr in .err; RUN_LINE gets its runs.tsv line
 # (without the tries column), FOREIGN_PCT the share of all CPUs used by
 # processes outside the benchmark meanwhile ("" if unknown).
+# If MEASURE_HOOK names a function, it is called as HOOK start (before the
+# command starts) and HOOK run (right after it started; it returns before
+# the command can end); non-zero from it fails the measurement.
 # Returns CMD's status (1 if the handshake failed).
 measure() {
 	local path=$1 test=$2 limit=$3
 	shift 3
 	local base=$RAW/$path.$test fifo_up=$WORK/fifo.up fifo_down=$WORK/fifo.down
-	local c0=0 m0 g0 t0 rc=1 cpu="" hwm="" wall="" mcpu="" bcpu=""
+	local c0=0 m0 g0 t0 p0 rc=1 cpu="" hwm="" wall="" mcpu="" bcpu="" pcpu="" hook_ok=1
 	FOREIGN_PCT=""
 	rm -f "$fifo_up" "$fifo_down"
 	mkfifo -m 0600 "$fifo_up" "$fifo_down"
@@ -506,6 +715,11 @@ measure() {
 			cpu_ticks "${ENGINE_PIDS[@]}"
 			c0=$CPU_TICKS
 		fi
+		if [ -n "${MEASURE_HOOK:-}" ]; then
+			"$MEASURE_HOOK" start >>"$base.err" 2>&1 || hook_ok=0
+		fi
+		proxy_ticks
+		p0=$PROXY_TICKS
 		machine_ticks
 		m0=$MACHINE_TICKS
 		cg_usage
@@ -513,11 +727,17 @@ measure() {
 		now_us
 		t0=$NOW_US
 		echo go >&8
+		if [ -n "${MEASURE_HOOK:-}" ] && [ "$hook_ok" = 1 ]; then
+			"$MEASURE_HOOK" run >>"$base.err" 2>&1 || hook_ok=0
+		fi
 		if hs_read "$limit" && [ "${HS_LINE%% *}" = end ]; then
 			now_us
 			cg_usage
 			machine_ticks
+			proxy_ticks
 			rc=${HS_LINE#end }
+			[ "$hook_ok" = 1 ] || { echo "bench: the $test measurement hook failed" >>"$base.err"; rc=1; }
+			pcpu=$(awk -v a="$p0" -v b="$PROXY_TICKS" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
 			wall=$(awk -v a="$t0" -v b="$NOW_US" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
 			mcpu=$(awk -v a="$m0" -v b="$MACHINE_TICKS" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
 			if [ -n "$CG_US" ]; then
@@ -549,7 +769,7 @@ measure() {
 	wait_spawn 15
 	[ "$rc" = 0 ] || echo "bench: the path's process ($SPAWN_PID) exited with status $SPAWN_RC" >>"$base.err"
 	exec 7>&- 8>&-
-	RUN_LINE=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" "$bcpu")
+	RUN_LINE=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$path" "$test" "$rc" "$wall" "$cpu" "$hwm" "$mcpu" "$bcpu" "$pcpu")
 	return "$rc"
 }
 
@@ -583,16 +803,22 @@ wait_quiet() {
 }
 
 # measure_quiet PATH TEST LIMIT_S CMD...: measure, and while other processes
-# used more than 10 % of the machine during it, wait for quiet and measure
-# again, up to TRIES attempts in all. The least disturbed attempt is the one
-# recorded in runs.tsv and PATH.TEST.*; all stay in raw/ as PATH.TEST.tryN.*
-# when there was more than one.
+# used more than 10 % of the machine during it, wait for quiet (at most 30 s)
+# and measure again, up to TRIES attempts in all, as long as the repeats so
+# far took less than RETRY_BUDGET seconds in all. The least disturbed
+# attempt is the one recorded in runs.tsv and PATH.TEST.*; all stay in raw/
+# as PATH.TEST.tryN.* when there was more than one.
+RETRY_SPENT_US=0 RETRY_NOTED=0
 measure_quiet() {
-	local path=$1 try=1 best=1 best_pct=101 rc best_rc=1 f
+	local path=$1 try=1 best=1 best_pct=101 rc best_rc=1 f t_retry=""
 	local base=$RAW/$path.$2
 	while :; do
 		rc=0
 		measure "$@" || rc=$?
+		if [ -n "$t_retry" ]; then
+			now_us
+			RETRY_SPENT_US=$((RETRY_SPENT_US + NOW_US - t_retry))
+		fi
 		for f in "$base".*; do
 			[ -e "$f" ] || continue
 			case $f in *.try[0-9]*) continue ;; esac
@@ -605,8 +831,16 @@ measure_quiet() {
 		if [ "${FOREIGN_PCT:-0}" -le 10 ] || [ "$try" -ge "$TRIES" ]; then
 			break
 		fi
+		if [ $((RETRY_SPENT_US / 1000000)) -ge "$RETRY_BUDGET" ]; then
+			[ "$RETRY_NOTED" = 1 ] ||
+				say "    retry budget (${RETRY_BUDGET} s) used up: disturbed measurements are kept from now on"
+			RETRY_NOTED=1
+			break
+		fi
 		say "    other processes used ${FOREIGN_PCT}% of the machine: waiting for quiet, then again"
-		wait_quiet 120 || true
+		now_us
+		t_retry=$NOW_US
+		wait_quiet 30 || true
 		try=$((try + 1))
 	done
 	for f in "$base.try$best".*; do
@@ -618,6 +852,106 @@ measure_quiet() {
 		rm -f "$base".try1.*
 	fi
 	return "$best_rc"
+}
+
+# --- idle connections: bench/hold.py in app context opens HOLD1, then HOLD2
+# connections to nginx's idle port and holds them; at each step, once DST
+# has that many established, the engine's VmRSS and the proxies' PSS are
+# sampled into $RAW/PATH.hold.tsv (the first line: before any connection).
+HOLD_SYNC="" HOLD_TSV=""
+est_at_dst() { # -> EST: established connections at DST's idle port
+	EST=$(n_dst ss -Htn state established "( sport = :$HOLD_PORT )" 2>/dev/null | wc -l)
+}
+hold_sample() { # TARGET
+	local rss=""
+	if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
+		rss_kib "${ENGINE_PIDS[@]}"
+		rss=$RSS_KIB
+	fi
+	proxy_pss_kib
+	est_at_dst
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$EST" "$rss" "$PSS_KIB" "$NPROC" >>"$HOLD_TSV"
+}
+# shellcheck disable=SC2317 # called through MEASURE_HOOK
+hold_hook() { # start|run
+	local i target deadline
+	if [ "$1" = start ]; then
+		printf 'target\testablished\tengine_rss_kib\tproxy_pss_kib\tproxy_procs\n' >"$HOLD_TSV"
+		hold_sample 0
+		return 0
+	fi
+	i=0
+	for target in "$HOLD1" "$HOLD2"; do
+		i=$((i + 1))
+		now_us
+		deadline=$((NOW_US + 150 * 1000000))
+		until [ -e "$HOLD_SYNC/open$i" ]; do
+			alive "$SPAWN_PID" || { echo "hold: the path's process exited at step $i"; return 1; }
+			now_us
+			[ "$NOW_US" -lt "$deadline" ] || { echo "hold: step $i not open within 150 s"; return 1; }
+			nap 0.05
+		done
+		echo "hold: client at step $i: $(cat "$HOLD_SYNC/open$i")"
+		# the client's connect() may complete before the proxy's: wait for DST
+		deadline=$((NOW_US + 15 * 1000000))
+		while est_at_dst && [ "$EST" -lt "$target" ]; do
+			now_us
+			[ "$NOW_US" -lt "$deadline" ] || break
+			nap 0.2
+		done
+		hold_sample "$target"
+		: >"$HOLD_SYNC/release$i"
+	done
+}
+# --- --profile: an extra, unmeasured 1-stream run each way with
+# `perf record -g` attached to the engine, and its flat profile
+# (raw/PATH.prof_up1.perf.txt) for the report's profile section
+PERF_PID=""
+# shellcheck disable=SC2317 # called through MEASURE_HOOK
+perf_hook() { # start|run
+	[ "$1" = run ] || return 0
+	[ "${#ENGINE_PIDS[@]}" -gt 0 ] || return 1
+	perf record -q -F 499 -g -o "$PERF_DATA" -p "$(
+		IFS=,
+		echo "${ENGINE_PIDS[*]}"
+	)" >/dev/null 2>&1 </dev/null &
+	PERF_PID=$!
+}
+profile_test() { # PATH TEST IPERF-ARGS...
+	local path=$1 test=$2 deadline
+	shift 2
+	PERF_DATA=$RAW/$path.$test.perf.data
+	MEASURE_HOOK=perf_hook
+	measure_once "$path" "$test" $((DUR + 40)) iperf3 -c "$DST4" -p "$IPERF_PORT" -t "$DUR" -J \
+		--connect-timeout 10000 "$@" || say "  $path $test: failed (see raw output)"
+	MEASURE_HOOK=""
+	# perf ends by itself when the engine exits (exec); else (a daemon) stop it
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null || true
+		deadline=$(($(now_ms) + 20000))
+		while alive "$PERF_PID" && [ "$(now_ms)" -lt "$deadline" ]; do nap 0.1; done
+		kill -KILL "$PERF_PID" 2>/dev/null || true
+		wait "$PERF_PID" 2>/dev/null || true
+		PERF_PID=""
+	fi
+	if [ -s "$PERF_DATA" ]; then
+		perf report -i "$PERF_DATA" --stdio --no-children -g none --sort dso,symbol \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			sed 's/[[:space:]-]*$//' | head -n 40 \
+			>"$RAW/$path.$test.perf.txt" || true
+		rm -f "$PERF_DATA"
+	fi
+}
+
+hold_test() { # PATH
+	HOLD_SYNC=$WORK/hold-$1 HOLD_TSV=$RAW/$1.hold.tsv
+	rm -rf "$HOLD_SYNC"
+	mkdir -m 0777 "$HOLD_SYNC"
+	MEASURE_HOOK=hold_hook
+	measure_once "$1" hold 400 "$PY" "$BENCH_DIR/hold.py" "$DST4" "$HOLD_PORT" \
+		--counts "$HOLD1,$HOLD2" --sync "$HOLD_SYNC" --timeout 150 ||
+		say "  $1 hold: failed (see raw output)"
+	MEASURE_HOOK=""
 }
 
 iperf() { # PATH TEST IPERF-ARGS...
@@ -632,6 +966,11 @@ iperf() { # PATH TEST IPERF-ARGS...
 BROKEN=()
 for path in "${PATHS[@]}"; do
 	label=$("path_${path}_label")
+	case $("path_${path}_upstream") in
+	socks5) PROXY_COMM=danted ;;
+	http) PROXY_COMM=squid ;;
+	*) PROXY_COMM="" ;;
+	esac
 	say "path $path: $label"
 	if declare -F "path_${path}_start" >/dev/null; then
 		CUR_STOP=""
@@ -644,10 +983,13 @@ for path in "${PATHS[@]}"; do
 		fi
 	fi
 	# preflight: the path carries one request and its reply intact
+	path_engine=0
 	if ! measure_once "$path" preflight 20 curl -sS --noproxy '*' --max-time 10 "$URL_1K" ||
 		! cmp -s "$RAW/$path.preflight.out" "$WORK/www/1k"; then
 		BROKEN+=("$path: could not fetch $URL_1K through it: $(tail -n 3 "$RAW/$path.preflight.err" | paste -sd' ' -)")
 	else
+		[ "${#ENGINE_PIDS[@]}" -gt 0 ] && path_engine=1
+		[ "$path_engine" = 1 ] || [ "$PROFILE" = 0 ] || say "  (no engine: nothing to profile)"
 		# the links the application sees (the report takes the MTU from it)
 		measure_once "$path" ifinfo 20 ip -o link || true
 		for t in "up1:" "down1:-R" "up4:-P 4" "down4:-R -P 4"; do
@@ -655,12 +997,33 @@ for path in "${PATHS[@]}"; do
 			# shellcheck disable=SC2086 # the options are meant to split
 			iperf "$path" "${t%%:*}" ${t#*:}
 		done
+		if [ "$PROFILE" = 1 ] && [ "$path_engine" = 1 ]; then
+			say "  perf record -g on the engine: iperf3 1 stream each way (${DUR}s, not measured)"
+			profile_test "$path" prof_up1
+			profile_test "$path" prof_down1 -R
+		fi
 		say "  ab -c $CONC -t $DUR (new connection per request)"
 		measure_quiet "$path" rate $((DUR + 60)) ab -r -q -s 20 -c "$CONC" -t "$DUR" -n "$AB_MAX_N" \
 			-e "$RAW/$path.rate.csv" "$URL_1K" || say "  $path rate: ab failed (see raw output)"
 		say "  ab -c 1 -t $LAT_DUR (latency)"
 		measure_quiet "$path" latency $((LAT_DUR + 60)) ab -r -q -s 20 -c 1 -t "$LAT_DUR" -n "$AB_MAX_N" \
 			-e "$RAW/$path.latency.csv" "$URL_1K" || say "  $path latency: ab failed (see raw output)"
+		# memory per idle connection: only where there is an engine (the
+		# proxies' memory is the same on every path through them)
+		if [ "$path_engine" = 1 ]; then
+			say "  $HOLD1 then $HOLD2 idle connections (memory)"
+			# a fresh proxy, and a daemon engine (redsocks, up) starts
+			# afresh, as `exec` does
+			restart_proxy "$("path_${path}_upstream")" >>"$RAW/$path.start.log" 2>&1 ||
+				say "  $path: restarting the proxy failed"
+			if [ -n "$CUR_STOP" ]; then
+				"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || true
+				if ! "path_${path}_start" >>"$RAW/$path.start.log" 2>&1; then
+					say "  $path: restarting it for the idle-connection test failed"
+				fi
+			fi
+			hold_test "$path"
+		fi
 	fi
 	if [ -n "$CUR_STOP" ]; then
 		"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || say "  $CUR_STOP failed"
@@ -682,6 +1045,7 @@ meta distro "$(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_vers
 meta vm "$(systemd-detect-virt --vm 2>/dev/null || lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)"
 meta container "$(systemd-detect-virt --container 2>/dev/null || true)"
 meta busy_start "$BUSY_START"
+meta busy_window "$BUSY_WINDOW"
 meta cgroup "${CG_KIND:-none}"
 meta loadavg "$LOAD_START"
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -695,14 +1059,23 @@ fi
 meta describe "$(git -C "$REPO" describe --always --tags "${REV:-HEAD}" 2>/dev/null || echo unknown)"
 meta proxyvpn "$("$PROXYVPN" --version 2>&1 | head -n 1)"
 meta cflags "${CFLAGS_SEEN:-unknown}"
-meta versions "$(danted -v 2>&1 | sed -n 's/^Dante v\([0-9.]*[0-9]\).*/dante-server \1/p'), $(tinyproxy -v 2>&1 | head -n 1), $(nginx -v 2>&1 | sed 's|.*nginx/|nginx |'), $(iperf3 --version | head -n 1 | cut -d' ' -f1-2), ab $(ab -V | sed -n 's/.*Version \([0-9.]*\).*/\1/p')"
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null | sed 's/[-+~].*//'; }
+meta versions "dante-server $(pkgver dante-server), squid $(pkgver squid), proxychains4 $(pkgver proxychains4), redsocks $(pkgver redsocks), nginx $(pkgver nginx), iperf3 $(pkgver iperf3), ab $(pkgver apache2-utils), python3 $(pkgver python3)"
 meta mtu "$(n_cli cat /sys/class/net/c0/mtu)"
 meta dur "$DUR"
 meta conc "$CONC"
 meta lat_dur "$LAT_DUR"
 meta quick "$QUICK"
 meta tries "$TRIES"
-for path in "${PATHS[@]}"; do meta path "$path	$("path_${path}_label")"; done
+meta hold "$HOLD1,$HOLD2"
+meta hold_clamped "$HOLD_CLAMPED"
+meta nofile "$NOFILE"
+meta note "$NOTE"
+meta profile "$PROFILE"
+meta retry_budget "$RETRY_BUDGET"
+meta retry_spent "$((RETRY_SPENT_US / 1000000))"
+meta duration_s "$((($(now_ms) - T_RUN0) / 1000))"
+for path in "${PATHS[@]}"; do meta path "$path	$("path_${path}_label")	$("path_${path}_upstream")"; done
 for b in "${BROKEN[@]}"; do meta broken "$b"; done
 
 if [ -n "$OUT" ]; then

@@ -14,7 +14,9 @@ set -euo pipefail
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
 TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
-	dnsmasq-base iptables)
+	dnsmasq-base iptables
+	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
+# (the last line: bench/smoke; bench/run.sh installs the same list itself)
 
 want=("${BUILD[@]}")
 case ${1:-} in
@@ -45,7 +47,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# Keep maintainer scripts from starting services (tinyproxy, iperf3) while
+# Keep maintainer scripts from starting services (tinyproxy, iperf3, squid...) while
 # installing: the standard policy-rc.d mechanism, only if none exists.
 policy=/usr/sbin/policy-rc.d
 our_policy=0
@@ -63,7 +65,7 @@ apt-get "${apt_opts[@]}" -q install -y --no-install-recommends "${missing[@]}"
 
 # On systemd machines the unit may still be enabled for the next boot.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-	for svc in tinyproxy iperf3 danted; do
+	for svc in tinyproxy iperf3 danted nginx squid redsocks; do
 		if systemctl list-unit-files "$svc.service" >/dev/null 2>&1; then
 			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
 		fi
