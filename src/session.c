@@ -38,7 +38,7 @@ struct session {
 	struct engine *eng;
 	struct tcp_conn *conn;		/* NULL once detached */
 	enum session_state state;
-	struct proxy_hs hs;
+	struct proxy_hs *hs;		/* during the handshake only: 2.3 KiB an idle flow need not keep */
 	struct timer hs_timer;
 	uint32_t id;
 	bool proxy_eof;			/* proxy sent FIN: tcp_shutdown done */
@@ -50,6 +50,16 @@ struct session {
 	uint64_t born;			/* loop ms at the SYN */
 	uint64_t bytes_up, bytes_down;	/* app -> proxy, proxy -> app (relay only) */
 };
+
+/* The handshake's state, freed once the tunnel is up or the session dies. */
+static void hs_release(struct session *s)
+{
+	if (!s->hs)
+		return;
+	proxy_hs_free(s->hs);
+	free(s->hs);
+	s->hs = NULL;
+}
 
 static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
 {
@@ -74,7 +84,7 @@ static void session_kill(struct session *s)
 	if (fd >= 0)
 		close(fd);
 	loop_timer_cancel(e->loop, &s->hs_timer);
-	proxy_hs_free(&s->hs);
+	hs_release(s);
 	resolver_tcp_done(e, s->fake);
 	s->fake = NULL;
 	if (s->conn) {
@@ -113,7 +123,7 @@ static void update_io(struct session *s)
 	} else if (s->state == S_HANDSHAKE) {
 		const uint8_t *p;
 
-		ev = EPOLLIN | (proxy_hs_pending(&s->hs, &p) ? EPOLLOUT : 0);
+		ev = EPOLLIN | (proxy_hs_pending(s->hs, &p) ? EPOLLOUT : 0);
 	} else {
 		if (!s->proxy_eof && s->conn && ring_space(&s->conn->tx))
 			ev |= EPOLLIN;
@@ -245,7 +255,7 @@ static void handshake_input(struct session *s)
 		fail(s, -ECONNRESET);
 		return;
 	}
-	ret = proxy_hs_input(&s->hs, buf, (size_t)n, &used);
+	ret = proxy_hs_input(s->hs, buf, (size_t)n, &used);
 	if (ret < 0) {
 		fail(s, ret);
 		return;
@@ -260,12 +270,12 @@ static void handshake_input(struct session *s)
 	handshake_output(s);
 	if (s->state == S_DEAD)
 		return;
-	if (proxy_hs_pending(&s->hs, &p)) {
+	if (proxy_hs_pending(s->hs, &p)) {
 		fail(s, -ENOBUFS);
 		return;
 	}
 	/* Tunnel open: bytes after the reply are already the far end's data. */
-	proxy_hs_free(&s->hs);
+	hs_release(s);
 	loop_timer_cancel(s->eng->loop, &s->hs_timer);
 	s->state = S_RELAY;
 	if ((size_t)n > used && ring_write(&s->conn->tx, buf + used, (size_t)n - used) !=
@@ -281,7 +291,7 @@ static void handshake_input(struct session *s)
 static void handshake_output(struct session *s)
 {
 	const uint8_t *p;
-	size_t len = proxy_hs_pending(&s->hs, &p);
+	size_t len = s->hs ? proxy_hs_pending(s->hs, &p) : 0;
 	ssize_t n;
 
 	if (!len)
@@ -292,7 +302,7 @@ static void handshake_output(struct session *s)
 			fail(s, -errno);
 		return;
 	}
-	proxy_hs_sent(&s->hs, (size_t)n);
+	proxy_hs_sent(s->hs, (size_t)n);
 }
 
 static void session_io(struct loop_io *io, uint32_t events)
@@ -397,7 +407,8 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	}
 	if (ret)
 		log_debug("session %u: to %s:%u by name", s->id, d.name, d.port);
-	ret = proxy_hs_init(&s->hs, e->cfg.proxy, &d);
+	s->hs = calloc(1, sizeof(*s->hs));
+	ret = s->hs ? proxy_hs_init(s->hs, e->cfg.proxy, &d) : -ENOMEM;
 	if (ret < 0)
 		goto err_hs;
 	fd = socket(e->cfg.proxy_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -429,7 +440,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	return s;
 
 err_hs:
-	proxy_hs_free(&s->hs);
+	hs_release(s);
 	resolver_tcp_done(e, s->fake);
 err:
 	log_debug("session %u: refused: %s", s->id, strerror(-ret));
