@@ -111,6 +111,26 @@ wait_pid_exit() {
 	wait "$pid" 2>/dev/null || WAIT_RC=$?
 }
 
+# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, TUN pvpn0,
+# state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
+# that the host's TCP goes through; fails the test if it exits first or is not
+# ready within 10 s. A simple command (ip execs env execs proxyvpn), so $! is
+# proxyvpn itself.
+up_start() {
+	local logf=$1 deadline
+	shift
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
+		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
+	UP_PID=$!
+	track_pid "$UP_PID"
+	deadline=$(($(now_ms) + 10000))
+	until grep -q "the host's TCP goes through" "$logf" 2>/dev/null; do
+		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
+		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
+		sleep 0.05
+	done
+}
+
 # tagged_pids: every process started through app_run/pv (they carry
 # PVE2E_TAG=$E2E_TAG in their environment, and so do their descendants).
 tagged_pids() {

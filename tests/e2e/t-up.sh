@@ -98,23 +98,7 @@ same_as_before() { # WHAT
 	diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "$1: CLI's namespace differs from before up (diff above)"
 }
 
-start_up() { # LOGFILE
-	# a simple command (ip execs env execs proxyvpn), so $! is proxyvpn itself
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn0 \
-		--state-dir "$SD" "${UP_ARGS[@]}" -v >"$1" 2>&1 &
-	UP_PID=$!
-	track_pid "$UP_PID"
-	local deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$1"; do
-		kill -0 "$UP_PID" 2>/dev/null || { cat "$1" >&2; fail "up exited during setup"; }
-		[ "$(now_ms)" -lt "$deadline" ] || { cat "$1" >&2; fail "up not ready after 10 s"; }
-		sleep 0.05
-	done
-	n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/status" ||
-		fail "status exits $? while up runs: $(cat "$T_OUT/status")"
-	grep -q "^up: running, pid $UP_PID\$" "$T_OUT/status" ||
-		fail "status does not name pid $UP_PID: $(cat "$T_OUT/status")"
-}
+start_up() { up_start "$1" "${UP_ARGS[@]}"; } # LOGFILE
 
 fetch() { # WHAT URL
 	rm -f "$T_OUT/small"

@@ -19,21 +19,7 @@ SD=$T_OUT/state
 URL=$(proxy_url socks5)
 UP_PID=""
 
-start_up() { # LOGFILE ARGS...
-	local logf=$1
-	shift
-	# a simple command (ip execs env execs proxyvpn), so $! is proxyvpn itself
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
-		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
-	UP_PID=$!
-	track_pid "$UP_PID"
-	local deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$logf" 2>/dev/null; do
-		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
-		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
-		sleep 0.05
-	done
-}
+start_up() { up_start "$@"; } # LOGFILE ARGS...
 
 stop_up() {
 	kill -TERM "$UP_PID"

@@ -38,20 +38,7 @@ assert_eq "$got" "$DST4" "direct query (positive control)"
 [ "$(dns_in)" -ge 1 ] || fail "positive control: the direct query was not counted at PRX"
 
 UP_PID=""
-start_up() { # LOGFILE ARGS...
-	local log=$1
-	shift
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
-		--tun pvpn0 --state-dir "$SD" "$@" -v >"$log" 2>&1 &
-	UP_PID=$!
-	track_pid "$UP_PID"
-	local deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$log"; do
-		kill -0 "$UP_PID" 2>/dev/null || { cat "$log" >&2; fail "up exited during setup"; }
-		[ "$(now_ms)" -lt "$deadline" ] || { cat "$log" >&2; fail "up not ready after 10 s"; }
-		sleep 0.05
-	done
-}
+start_up() { up_start "$@"; } # LOGFILE ARGS...
 stop_up() {
 	kill -TERM "$UP_PID"
 	wait_pid_exit "$UP_PID" 10 || fail "up did not exit on SIGTERM"

@@ -91,16 +91,7 @@ snapshot() {
 }
 
 start_up() { # LOGFILE
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn0 \
-		--state-dir "$SD" --firewall iptables -v >"$1" 2>&1 &
-	UP_PID=$!
-	track_pid "$UP_PID"
-	local deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$1" 2>/dev/null; do
-		kill -0 "$UP_PID" 2>/dev/null || { cat "$1" >&2; fail "up ($V) exited during setup"; }
-		[ "$(now_ms)" -lt "$deadline" ] || { cat "$1" >&2; fail "up ($V) not ready after 10 s"; }
-		sleep 0.05
-	done
+	up_start "$1" --firewall iptables
 	grep -q "killswitch on (iptables)" "$1" || fail "up ($V) did not use iptables: $(cat "$1")"
 }
 

@@ -110,18 +110,7 @@ same_as_before() { # WHAT
 	diff -u "$T_OUT/before" "$T_OUT/after" >&2 || fail "$1: CLI's namespace differs from before up (diff above)"
 }
 
-start_up() { # LOGFILE
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" --tun pvpn0 \
-		--state-dir "$SD" "${UP_ARGS[@]}" -v >"$1" 2>&1 &
-	UP_PID=$!
-	track_pid "$UP_PID"
-	local deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$1"; do
-		kill -0 "$UP_PID" 2>/dev/null || { cat "$1" >&2; fail "up exited during setup"; }
-		[ "$(now_ms)" -lt "$deadline" ] || { cat "$1" >&2; fail "up not ready after 10 s"; }
-		sleep 0.05
-	done
-}
+start_up() { up_start "$1" "${UP_ARGS[@]}"; } # LOGFILE
 stop_up() { # WHAT
 	kill -TERM "$UP_PID"
 	wait_pid_exit "$UP_PID" 10 || fail "$1: up did not exit within 10 s of SIGTERM"
