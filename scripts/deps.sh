@@ -12,7 +12,7 @@
 set -euo pipefail
 
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
-TEST=(libcmocka-dev clang libclang-rt-14-dev microsocks tinyproxy curl iproute2
+TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
@@ -56,7 +56,14 @@ if [ ! -e "$policy" ]; then
 	chmod 0755 "$policy"
 	our_policy=1
 fi
-cleanup() { [ "$our_policy" = 1 ] && rm -f "$policy"; }
+# An if, not `[ ] && rm`: an EXIT trap's last status becomes the script's, and
+# a false test here made every install on a machine with its own policy-rc.d
+# (Debian container images) exit 1.
+cleanup() {
+	if [ "$our_policy" = 1 ]; then
+		rm -f "$policy"
+	fi
+}
 trap cleanup EXIT
 
 apt_opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
