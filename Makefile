@@ -4,8 +4,9 @@
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
 #   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
 #   make asan       build/asan/proxyvpn: ASan+UBSan build the e2e suite runs once (PROXYVPN=)
-#   make valgrind   memcheck over a 1,000-connection transfer (root; tests/valgrind.sh)
+#   make valgrind   memcheck over a 1,000-connection transfer (root; e2e test valgrind)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
+#   make format-check   the tree as clang-format leaves it   make layout-check   include boundaries
 #   make bench      benchmark (root): bench/run.sh, rewrites docs/benchmarks.{md,png}
 #                   (options in BENCH_ARGS, e.g. BENCH_ARGS='--paths pc_socks5,pv_socks5')
 PREFIX  ?= /usr/local
@@ -20,15 +21,20 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	-Wformat=2 -Wsign-compare -Wvla -Wundef
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c17 -D_GNU_SOURCE -DPROXYVPN_VERSION='"$(VERSION)"' $(WARN) \
+override CFLAGS += $(INC) -std=c17 -D_GNU_SOURCE -DPROXYVPN_VERSION='"$(VERSION)"' $(WARN) \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP \
 	$(shell pkg-config --cflags $(PKGS))
 override LDLIBS += $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SRC     := $(wildcard src/*.c)
+# src/<side>/<module>.c: lib, codec, engine, priv, cmd (docs/architecture.md);
+# headers are included by name, every side's folder is on the include path, and
+# scripts/check-layout.sh says which side may include which.
+SIDES   := lib codec engine priv cmd
+SRC     := $(wildcard $(SIDES:%=src/%/*.c))
+INC     := $(SIDES:%=-Isrc/%)
 OBJ     := $(SRC:src/%.c=build/%.o)
-LIBOBJ  := $(filter-out build/main.o,$(OBJ))
+LIBOBJ  := $(filter-out build/cmd/main.o,$(OBJ))
 SANOBJ  := $(LIBOBJ:build/%.o=build/san/%.o)
 FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
 ASANOBJ := $(OBJ:build/%.o=build/asan/%.o)
@@ -49,10 +55,12 @@ proxyvpn: $(OBJ)
 
 build/%.o: src/%.c | build
 	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 build/san/%.o: src/%.c | build
 	@echo "  CC SAN  $@"
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
 # Test-only binary with the fault injection layer (src/fault.h), for the e2e suite.
@@ -81,13 +89,13 @@ build/asan/%.o: src/%.c | build
 
 build/unit/%: tests/unit/%.c $(SANOBJ) | build
 	@echo "  CC UNIT $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
 
 # Each fuzz target #includes the module sources it needs (wireguard-tools
 # src/fuzz style), so it is one clang invocation with no shared objects.
 build/fuzz/%: tests/fuzz/%.c $(SRC) | build
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) -std=c17 -D_GNU_SOURCE -DFUZZING -g -O1 -Isrc \
+	$(Q)$(CLANG) -std=c17 -D_GNU_SOURCE -DFUZZING -g -O1 $(INC) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LDLIBS)
 
 build:
@@ -102,8 +110,17 @@ check: proxyvpn fault asan unit fuzz
 e2e: proxyvpn fault
 	$(Q)tests/run-all.sh e2e
 
+FORMAT_FILES = $(wildcard $(SIDES:%=src/%/*.[ch]) tests/unit/*.[ch] tests/fuzz/*.[ch])
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i $(FORMAT_FILES)
+
+# Fails, naming the files, if clang-format would change anything (run by make check).
+format-check:
+	$(Q)scripts/check-format.sh $(FORMAT_FILES)
+
+# Fails if a file includes a header its side may not use (run by make check).
+layout-check:
+	$(Q)scripts/check-layout.sh
 
 valgrind: proxyvpn
 	$(Q)tests/e2e/run.sh -v valgrind
@@ -126,6 +143,6 @@ install: proxyvpn
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all fault asan unit fuzz check e2e valgrind format install clean
+.PHONY: all fault asan unit fuzz check e2e valgrind format format-check layout-check install clean
 .SECONDARY:
 -include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d)

@@ -1,8 +1,10 @@
 #!/bin/bash
 # proxyvpn test runner (called by `make check`).
 #
-#   tests/run-all.sh [unit|fuzz|e2e|e2e-asan|bench|all]      (default: all)
+#   tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|bench|all]      (default: all)
 #
+# static: scripts/check-layout.sh (include boundaries of src/) and
+#       scripts/check-format.sh (clang-format), one check each.
 # unit: every build/unit/test-* (cmocka) binary is one check; pass = exit 0.
 #       No unit test binary at all is a failure.
 # fuzz: every build/fuzz/fuzz-* runs 10 s over a temporary copy of
@@ -27,9 +29,9 @@ cd "$(dirname "$0")/.." || exit 1
 
 MODE=${1:-all}
 case $MODE in
-unit | fuzz | e2e | e2e-asan | bench | all) ;;
+static | unit | fuzz | e2e | e2e-asan | bench | all) ;;
 *)
-	echo "usage: tests/run-all.sh [unit|fuzz|e2e|e2e-asan|bench|all]" >&2
+	echo "usage: tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|bench|all]" >&2
 	exit 2
 	;;
 esac
@@ -47,6 +49,21 @@ fail() { # NAME [LOGFILE]
 	FAILED=$((FAILED + 1))
 	if [ -n "${2:-}" ] && [ -s "$2" ]; then
 		tail -n 60 "$2" | sed 's/^/    /'
+	fi
+}
+
+run_static() {
+	local log=$TMP/layout.log
+	if scripts/check-layout.sh >"$log" 2>&1; then
+		pass static/layout
+	else
+		fail static/layout "$log"
+	fi
+	log=$TMP/format.log
+	if make -s format-check >"$log" 2>&1; then
+		pass static/format
+	else
+		fail static/format "$log"
 	fi
 }
 
@@ -184,12 +201,14 @@ run_bench() {
 }
 
 case $MODE in
+static) run_static ;;
 unit) run_unit ;;
 fuzz) run_fuzz ;;
 e2e) run_e2e ;;
 e2e-asan) run_e2e_asan ;;
 bench) run_bench ;;
 all)
+	run_static
 	run_unit
 	run_fuzz
 	run_e2e

@@ -30,8 +30,8 @@ HOSTILE_HTTP_PORT=3140
 HOSTILE_PRE_BASE=21000 # hostile.py PRE_BASE
 BLACKHOLE_PORT=21999    # SYNs dropped in PRX: the proxy never answers the connect
 H=$E2E_DIR/hostile.py
-hs_ms=$(sed -n 's/^[[:space:]]*ENGINE_HS_TIMEOUT_MS = \([0-9]*\),.*/\1/p' "$E2E_DIR/../../src/engine.h")
-[ -n "$hs_ms" ] || fail "cannot read ENGINE_HS_TIMEOUT_MS from src/engine.h"
+hs_ms=$(sed -n 's/^[[:space:]]*ENGINE_HS_TIMEOUT_MS = \([0-9]*\),.*/\1/p' "$E2E_DIR/../../src/engine/engine.h")
+[ -n "$hs_ms" ] || fail "cannot read ENGINE_HS_TIMEOUT_MS from src/engine/engine.h"
 hs_s=$((hs_ms / 1000))
 raise_nofile 4096
 sync=$T_OUT/sync

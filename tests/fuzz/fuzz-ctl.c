@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ctl.c"
-#include "../../src/json.c"
-#include "../../src/log.c"
-#include "../../src/loop.c"
+#include "../../src/engine/ctl.c"
+#include "../../src/codec/json.c"
+#include "../../src/lib/log.c"
+#include "../../src/lib/loop.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../src/dns.c"
+#include "../../src/codec/dns.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

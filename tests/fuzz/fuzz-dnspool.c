@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../src/dnspool.c"
+#include "../../src/codec/dnspool.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/proxy-http.c"
+#include "../../src/codec/proxy-http.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ip.c"
-#include "../../src/log.c"
-#include "../../src/ring.c"
-#include "../../src/loop.c"
-#include "../../src/tcp.c"
+#include "../../src/codec/ip.c"
+#include "../../src/lib/log.c"
+#include "../../src/engine/ring.c"
+#include "../../src/lib/loop.c"
+#include "../../src/engine/tcp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

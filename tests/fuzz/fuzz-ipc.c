@@ -11,7 +11,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "../../src/ipc.c"
+#include "../../src/codec/ipc.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

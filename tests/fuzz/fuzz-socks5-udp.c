@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/proxy-socks5.c"
-#include "../../src/proxy-udp.c"
+#include "../../src/codec/proxy-socks5.c"
+#include "../../src/codec/proxy-udp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

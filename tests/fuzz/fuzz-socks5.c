@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/proxy-socks5.c"
+#include "../../src/codec/proxy-socks5.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/state.c"
+#include "../../src/priv/state.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

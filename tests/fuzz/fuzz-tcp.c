@@ -46,11 +46,11 @@
 static ssize_t fuzz_getrandom(void *buf, size_t len, unsigned int flags);
 #define getrandom fuzz_getrandom
 
-#include "../../src/ip.c"
-#include "../../src/log.c"
-#include "../../src/ring.c"
-#include "../../src/loop.c"
-#include "../../src/tcp.c"
+#include "../../src/codec/ip.c"
+#include "../../src/lib/log.c"
+#include "../../src/engine/ring.c"
+#include "../../src/lib/loop.c"
+#include "../../src/engine/tcp.c"
 
 #undef getrandom
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/url.c"
+#include "../../src/codec/url.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

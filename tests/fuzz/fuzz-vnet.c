@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ip.c"
-#include "../../src/vnet.c"
+#include "../../src/codec/ip.c"
+#include "../../src/codec/vnet.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define PROXYVPN_FAULT 1
-#include "../../src/fault.c"
+#include "../../src/engine/fault.c"
 
 enum { MAX_REC = 300000, PKT_LEN = 64 };
 
