@@ -129,7 +129,6 @@ void usage(FILE *f)
 		PROXY_URL_DEFAULT);
 }
 
-
 int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v;

@@ -8,13 +8,13 @@
 #include <stdio.h>
 
 enum exit_status {
-	EXIT_OK_UP = 0,		/* status: an `up` is running */
-	EXIT_ENV = 1,		/* up/down/status: no privilege, state dir or lock unusable */
-	EXIT_NOT_UP = 3,	/* status: no `up` is running */
-	EXIT_USAGE = 2,		/* bad option, malformed URL, missing -- or command */
-	EXIT_SETUP = 125,	/* proxyvpn itself failed before or while running the command */
-	EXIT_NOEXEC = 126,	/* command found but could not be executed */
-	EXIT_NOTFOUND = 127,	/* command not found */
+	EXIT_OK_UP = 0,	     /* status: an `up` is running */
+	EXIT_ENV = 1,	     /* up/down/status: no privilege, state dir or lock unusable */
+	EXIT_NOT_UP = 3,     /* status: no `up` is running */
+	EXIT_USAGE = 2,	     /* bad option, malformed URL, missing -- or command */
+	EXIT_SETUP = 125,    /* proxyvpn itself failed before or while running the command */
+	EXIT_NOEXEC = 126,   /* command found but could not be executed */
+	EXIT_NOTFOUND = 127, /* command not found */
 };
 
 int cmd_exec(int argc, char **argv);
@@ -36,12 +36,15 @@ enum {
 	OPT_FAKE_NET6,
 	OPT_FAKE_MAX,
 };
+/* One option per line, as in the tables it is spliced into. */
+/* clang-format off */
 #define DNS_LONG_OPTIONS                                                   \
 	{ "dns", required_argument, NULL, OPT_DNS },                       \
 	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },         \
 	{ "fake-net4", required_argument, NULL, OPT_FAKE_NET4 },           \
 	{ "fake-net6", required_argument, NULL, OPT_FAKE_NET6 },           \
 	{ "fake-max", required_argument, NULL, OPT_FAKE_MAX }
+/* clang-format on */
 
 struct engine_cfg;
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec);

@@ -32,9 +32,9 @@ struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
 	struct engine *eng;
-	struct workers *ws;	/* engines on the other TUN queues */
+	struct workers *ws; /* engines on the other TUN queues */
 	pid_t pid;
-	int status;		/* exit status to return, once the child is reaped */
+	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
 };
 
@@ -105,7 +105,7 @@ bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
 			return true;
 		}
 		if (!strcmp(v, "proxy")) {
-			ec->udp = ENGINE_UDP_PROXY;	/* socks5:// only: checked with the URL */
+			ec->udp = ENGINE_UDP_PROXY; /* socks5:// only: checked with the URL */
 			return true;
 		}
 		break;
@@ -141,8 +141,8 @@ bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
 		ec->pool.max = (uint32_t)n;
 		return true;
 	}
-	log_error("%s: unknown mode `%s'", c == OPT_DNS ? "--dns (virtual|tcp|bypass)" :
-			"--udp (block|proxy)", v);
+	log_error("%s: unknown mode `%s'",
+		  c == OPT_DNS ? "--dns (virtual|tcp|bypass)" : "--udp (block|proxy)", v);
 	return false;
 }
 
@@ -292,7 +292,9 @@ int cmd_exec(int argc, char **argv)
 	};
 	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
 	struct proxy_url url;
-	struct engine_cfg ecfg = { .mtu = 1500, .dns = ENGINE_DNS_VIRTUAL, .udp = ENGINE_UDP_BLOCK };
+	struct engine_cfg ecfg = { .mtu = 1500,
+				   .dns = ENGINE_DNS_VIRTUAL,
+				   .udp = ENGINE_UDP_BLOCK };
 	const char *nameserver;
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
@@ -301,8 +303,8 @@ int cmd_exec(int argc, char **argv)
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false;
-	struct workers ws = {0};
-	static struct tcp_shared shared;	/* the limits of all engines together */
+	struct workers ws = { 0 };
+	static struct tcp_shared shared; /* the limits of all engines together */
 	unsigned long nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
@@ -397,16 +399,18 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind, .mtu = (int)ecfg.mtu,
+	eo = (struct exec_opts){ .argv = argv + optind,
+				 .mtu = (int)ecfg.mtu,
 				 .nameserver = nameserver,
-				 .no_offload = no_offload, .queues = (int)nworkers };
+				 .no_offload = no_offload,
+				 .queues = (int)nworkers };
 	if (nworkers > 1) {
 		shared.nstacks = (int)nworkers;
-		ecfg.tcp.shared = &shared;	/* the main engine is stack 0 */
+		ecfg.tcp.shared = &shared; /* the main engine is stack 0 */
 	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
-	raise_nofile();	/* the engine's own: one proxy socket per connection */
+	raise_nofile(); /* the engine's own: one proxy socket per connection */
 	run.pid = child.pid;
 	run.eng = &eng;
 	run.ws = &ws;
@@ -422,10 +426,10 @@ int cmd_exec(int argc, char **argv)
 	}
 	ecfg.vnet = child.vnet;
 	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
-	child.tun_fd = child.tun_fds[0] = -1;	/* the engine owns it now, even on failure */
+	child.tun_fd = child.tun_fds[0] = -1; /* the engine owns it now, even on failure */
 	if (ret < 0) {
 		errno = -ret;
-		if (ret != -EINVAL)	/* a bad setting: engine_init named it */
+		if (ret != -EINVAL) /* a bad setting: engine_init named it */
 			log_warn("engine");
 		goto out_kill;
 	}
@@ -439,10 +443,10 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	/* Threads only now: capabilities are per thread, and the sandbox may
 	 * unshare a user namespace, which a threaded process cannot. */
-	ecfg.shared_pool = eng.pool;	/* one name <-> fake address map for all queues */
+	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
 	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
 	for (c = 1; c < child.nq; c++)
-		child.tun_fds[c] = -1;	/* taken over, even on failure */
+		child.tun_fds[c] = -1; /* taken over, even on failure */
 	if (ret < 0)
 		goto out_kill;
 	ret = exec_release(&child);
@@ -454,8 +458,8 @@ int cmd_exec(int argc, char **argv)
 		status = ret == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		goto out;
 	}
-	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type),
-		 url.host, url.port);
+	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type), url.host,
+		 url.port);
 	ret = loop_run(&run.loop);
 	if (ret < 0) {
 		errno = -ret;
@@ -464,12 +468,13 @@ int cmd_exec(int argc, char **argv)
 	}
 	status = run.status;
 	if (ws.n) {
-		struct engine_stats es = {0};
-		struct tcp_stats ts = {0};
+		struct engine_stats es = { 0 };
+		struct tcp_stats ts = { 0 };
 
-		workers_stop(&ws, &es, &ts);	/* once their drains are over too */
-		log_info("TUN queue 0: sessions %llu", (unsigned long long)eng.stats.sessions_total);
-		engine_log_stats_with(&eng, &es, &ts);	/* all engines together */
+		workers_stop(&ws, &es, &ts); /* once their drains are over too */
+		log_info("TUN queue 0: sessions %llu",
+			 (unsigned long long)eng.stats.sessions_total);
+		engine_log_stats_with(&eng, &es, &ts); /* all engines together */
 	} else {
 		engine_log_stats(&eng);
 	}

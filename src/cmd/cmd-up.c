@@ -46,7 +46,7 @@
 enum {
 	UP_MAX_DNS = 16,
 	UP_MAX_EXCLUDE = 256,
-	UP_FIND_MAX = 16, /* dead runs cleared by `down` without a state file */
+	UP_FIND_MAX = 16,		/* dead runs cleared by `down` without a state file */
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
 };
 
@@ -55,23 +55,23 @@ struct up_opts {
 	const char *tun;
 	const char *state_dir;
 	bool killswitch;
-	bool no_offload;	/* plain TUN: no virtio-net header (tun_open) */
+	bool no_offload; /* plain TUN: no virtio-net header (tun_open) */
 	uint32_t mtu;
 	struct fw_net dns[UP_MAX_DNS];
 	size_t ndns;
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
-	const char *user;		/* --user: the engine's, when run as root */
-	uint32_t workers;		/* --workers: TUN queues, one engine each */
+	const char *user; /* --user: the engine's, when run as root */
+	uint32_t workers; /* --workers: TUN queues, one engine each */
 	struct sandbox_cfg sandbox;
-	uint32_t table, mark, prio;	/* --table, --mark, --priority; 0 = pick a free one */
-	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall;	/* --firewall */
+	uint32_t table, mark, prio; /* --table, --mark, --priority; 0 = pick a free one */
+	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall; /* --firewall */
 	/* --udp; UNSET: block with the killswitch, else bypass */
 	enum { UP_UDP_UNSET, UP_UDP_BLOCK, UP_UDP_BYPASS, UP_UDP_PROXY } udp;
 };
 
-static const char *const up_udp_names[] = {"", "block", "bypass", "proxy"};
+static const char *const up_udp_names[] = { "", "block", "bypass", "proxy" };
 
 static void verbosity(int c)
 {
@@ -140,7 +140,7 @@ static bool parse_net(const char *s, bool cidr, struct fw_net *n)
 
 static bool is_loopback(const struct fw_net *n)
 {
-	static const uint8_t lo6[16] = {[15] = 1};
+	static const uint8_t lo6[16] = { [15] = 1 };
 
 	if (n->family == AF_INET)
 		return n->addr[0] == 127;
@@ -234,10 +234,12 @@ static bool rp_filter_ok(void)
 			v = 0;
 		fclose(f);
 		if (v == 1) {
-			log_error("up: strict reverse-path filtering (net.ipv4.conf.%s.rp_filter=1) "
-				  "would drop the replies from %s; use loose mode: "
-				  "sysctl -w net.ipv4.conf.all.rp_filter=2 "
-				  "net.ipv4.conf.default.rp_filter=2", keys[i], "the TUN");
+			log_error(
+				"up: strict reverse-path filtering (net.ipv4.conf.%s.rp_filter=1) "
+				"would drop the replies from %s; use loose mode: "
+				"sysctl -w net.ipv4.conf.all.rp_filter=2 "
+				"net.ipv4.conf.default.rp_filter=2",
+				keys[i], "the TUN");
 			return false;
 		}
 	}
@@ -298,7 +300,7 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 static int obj_add(struct state *s, enum state_kind kind, const char *a0, const char *a1,
 		   const char *a2, const char *a3)
 {
-	const char *args[STATE_OBJ_ARGS] = {a0, a1, a2, a3};
+	const char *args[STATE_OBJ_ARGS] = { a0, a1, a2, a3 };
 	unsigned int n = 0;
 
 	while (n < STATE_OBJ_ARGS && args[n])
@@ -309,7 +311,7 @@ static int obj_add(struct state *s, enum state_kind kind, const char *a0, const 
 static int record_routes(struct state *s, const struct route_cfg *rc)
 {
 	char table[16], rule[48], prio[16];
-	const char *fam[2] = {"4", "6"};
+	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
 
 	snprintf(table, sizeof(table), "%u", rc->table);
@@ -382,8 +384,11 @@ static int ipt_down(void)
  */
 static int undo_record(const struct state *s)
 {
-	struct route_cfg rc = {.ifindex = 0, .table = s->table, .mark = s->fwmark,
-			       .prio = s->priority, .ipv6 = s->ipv6};
+	struct route_cfg rc = { .ifindex = 0,
+				.table = s->table,
+				.mark = s->fwmark,
+				.prio = s->priority,
+				.ipv6 = s->ipv6 };
 	char err[256];
 	int ret, first = 0;
 
@@ -485,8 +490,7 @@ static int cleanup_dead(int dirfd, bool *found)
 	ret = state_read(dirfd, &s, &why);
 	if (ret == 0) {
 		*found = true;
-		log_info("cleaning up after pid %d (tun %s, table %u)", (int)s.pid, s.tun,
-			 s.table);
+		log_info("cleaning up after pid %d (tun %s, table %u)", (int)s.pid, s.tun, s.table);
 		ret = undo_record(&s);
 	} else {
 		if (ret != -ENOENT) {
@@ -579,27 +583,27 @@ static int common_opt(int c, char **argv)
 static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
 {
 	static const struct option opts[] = {
-		{"proxy", required_argument, NULL, 'p'},
-		{"killswitch", no_argument, NULL, OPT_KILLSWITCH},
-		{"no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH},
-		{"allow-dns", required_argument, NULL, OPT_ALLOW_DNS},
-		{"exclude", required_argument, NULL, OPT_EXCLUDE},
-		{"tun", required_argument, NULL, OPT_TUN},
-		{"mtu", required_argument, NULL, 'm'},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"user", required_argument, NULL, OPT_USER},
-		{"workers", required_argument, NULL, OPT_WORKERS},
+		{ "proxy", required_argument, NULL, 'p' },
+		{ "killswitch", no_argument, NULL, OPT_KILLSWITCH },
+		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
+		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
+		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "tun", required_argument, NULL, OPT_TUN },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		DNS_LONG_OPTIONS,
-		{"table", required_argument, NULL, OPT_TABLE},
-		{"mark", required_argument, NULL, OPT_MARK},
-		{"priority", required_argument, NULL, OPT_PRIORITY},
-		{"firewall", required_argument, NULL, OPT_FIREWALL},
-		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
-		{"udp", required_argument, NULL, OPT_UDP},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "mark", required_argument, NULL, OPT_MARK },
+		{ "priority", required_argument, NULL, OPT_PRIORITY },
+		{ "firewall", required_argument, NULL, OPT_FIREWALL },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
 	char *end;
@@ -678,7 +682,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->table) < 0 ||
 			    !route_table_ok(o->table)) {
 				log_error("--table must be 1-4294967295 and not 252-255 (compat, "
-					  "default, main, local): `%s'", optarg);
+					  "default, main, local): `%s'",
+					  optarg);
 				return -1;
 			}
 			break;
@@ -702,9 +707,12 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			}
 			break;
 		case OPT_PRIORITY:
-			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->prio) < 0 || !route_prio_ok(o->prio)) {
-				log_error("--priority must be 1-%u (ahead of the main table's rule): "
-					  "`%s'", ROUTE_PRIO_MAX, optarg);
+			if (cli_u32(optarg, false, 1, UINT32_MAX, &o->prio) < 0 ||
+			    !route_prio_ok(o->prio)) {
+				log_error(
+					"--priority must be 1-%u (ahead of the main table's rule): "
+					"`%s'",
+					ROUTE_PRIO_MAX, optarg);
 				return -1;
 			}
 			break;
@@ -805,8 +813,8 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	return 0;
 }
 
-static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *tun,
-			uint32_t mark, const struct state *s, struct fw_net *proxy)
+static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *tun, uint32_t mark,
+			const struct state *s, struct fw_net *proxy)
 {
 	memset(proxy, 0, sizeof(*proxy));
 	proxy->family = s->proxy.family;
@@ -849,7 +857,7 @@ static int fw_down(enum state_fw fw, char *err, size_t errlen)
 /* The iptables fallback's chains, recorded (4 or 6, table, chain). */
 static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 {
-	const char *fam[2] = {"4", "6"};
+	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
 
 	s->fw = STATE_FW_IPTABLES;
@@ -861,7 +869,8 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_GUARD,
 				      NULL);
 		if (!ret && killswitch)
-			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_KS, NULL);
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_KS,
+				      NULL);
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_MARK,
 				      NULL);
@@ -875,8 +884,8 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
  * recorded before it is applied. *on tells teardown what to remove. 0 or
  * -1 (logged).
  */
-static int firewall_up(int dirfd, struct state *s, const struct up_opts *o,
-		       const struct fw_cfg *fc, bool ipv6, enum state_fw *on)
+static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, const struct fw_cfg *fc,
+		       bool ipv6, enum state_fw *on)
 {
 	char err[256];
 	int ret;
@@ -895,14 +904,14 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o,
 			log_error("up: firewall: %s%s", err,
 				  o->firewall != UP_FW_AUTO || ret == -EEXIST ? ""
 				  : fc->dns_steer ? " (the iptables fallback cannot steer DNS)"
-				  : " (the iptables fallback needs root)");
+						  : " (the iptables fallback needs root)");
 			return -1;
 		}
 		log_warnx("up: nftables failed (%s): using the iptables fallback", err);
 		if (fw_remove(err, sizeof(err)) < 0)
 			log_warnx("up: removing a partial nftables table: %s", err);
 		*on = 0;
-		s->nobj--;	/* the nft-table record, the last one */
+		s->nobj--; /* the nft-table record, the last one */
 	}
 	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
 		return -1;
@@ -916,17 +925,16 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o,
 }
 
 /* Everything after the lock and the dead run's cleanup. Returns the exit status. */
-static int up_install(int dirfd, struct up_opts *o,
-		      struct engine_cfg *ecfg)
+static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 {
-	struct route_cfg rc = {.table = o->table, .mark = o->mark, .prio = o->prio};
+	struct route_cfg rc = { .table = o->table, .mark = o->mark, .prio = o->prio };
 	const char *busy = "";
 	struct state s;
 	struct fw_cfg fc;
 	struct fw_net proxy;
 	char name[IFNAMSIZ], ifx[16], err[256];
 	int tun_fds[UP_MAX_QUEUES], ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
-	enum state_fw fw_on = 0;	/* the backend to undo, 0 = none */
+	enum state_fw fw_on = 0; /* the backend to undo, 0 = none */
 	bool routes_on = false, left = false;
 
 	rc.ipv6 = ipv6_enabled();
@@ -985,10 +993,13 @@ static int up_install(int dirfd, struct up_opts *o,
 		goto undo;
 	}
 	raise_nofile();
-	ret = privsep_run(&(struct privsep_cfg){.ecfg = ecfg, .tun_fds = tun_fds,
-						 .nqueues = (int)o->workers, .ctl_fd = ctl_fd,
-						 .ctl_uid = up_uid, .tun_name = name,
-						 .sandbox = o->sandbox});
+	ret = privsep_run(&(struct privsep_cfg){ .ecfg = ecfg,
+						 .tun_fds = tun_fds,
+						 .nqueues = (int)o->workers,
+						 .ctl_fd = ctl_fd,
+						 .ctl_uid = up_uid,
+						 .tun_name = name,
+						 .sandbox = o->sandbox });
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
 	if (ctl_fd >= 0)
@@ -1015,9 +1026,12 @@ undo:
 
 int cmd_up(int argc, char **argv)
 {
-	struct up_opts o = {.proxy = PROXY_URL_DEFAULT, .tun = UP_TUN_DEFAULT, .killswitch = true,
-			    .mtu = 1500, .workers = 1};
-	struct engine_cfg ecfg = {0};
+	struct up_opts o = { .proxy = PROXY_URL_DEFAULT,
+			     .tun = UP_TUN_DEFAULT,
+			     .killswitch = true,
+			     .mtu = 1500,
+			     .workers = 1 };
+	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;
 	const char *why;
@@ -1025,7 +1039,7 @@ int cmd_up(int argc, char **argv)
 	bool found;
 
 	up_uid = getuid();
-	dnspool_cfg_default(&ecfg.pool);	/* --dns bypass (the default) leaves it unused */
+	dnspool_cfg_default(&ecfg.pool); /* --dns bypass (the default) leaves it unused */
 	ret = parse_up(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
@@ -1065,8 +1079,7 @@ int cmd_up(int argc, char **argv)
 	ret = url_resolve(&url, &ecfg.proxy_addr, &ecfg.proxy_addrlen);
 	if (ret < 0) {
 		log_error("up: cannot resolve proxy host `%s': %s", url.host,
-			  ret == -EAGAIN ? "temporary failure in name resolution"
-					 : "no such host");
+			  ret == -EAGAIN ? "temporary failure in name resolution" : "no such host");
 		goto out_lock;
 	}
 	ecfg.proxy = &url;
@@ -1089,12 +1102,12 @@ out:
 static int parse_small(int argc, char **argv, const char **dir, bool *json, const char *cmd)
 {
 	static const struct option opts[] = {
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, ret;
 
@@ -1184,8 +1197,7 @@ static void proxy_str(const struct state *s, char *out, size_t len)
 	char addr[INET6_ADDRSTRLEN] = "?";
 
 	inet_ntop(s->proxy.family, s->proxy.addr, addr, sizeof(addr));
-	snprintf(out, len, s->proxy.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
-		 s->proxy.port);
+	snprintf(out, len, s->proxy.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, s->proxy.port);
 }
 
 static void state_json(struct jbuf *b, const struct state *s)
@@ -1237,15 +1249,19 @@ static void status_live(int dirfd, bool json, struct jbuf *b)
 		if (n > 0)
 			printf("%s\n", reply);
 		else
-			printf("live: control socket: %s\n", n == -ECONNRESET ? "closed without a "
-				"reply (not allowed?)" : strerror((int)-n));
+			printf("live: control socket: %s\n", n == -ECONNRESET
+								     ? "closed without a "
+								       "reply (not allowed?)"
+								     : strerror((int)-n));
 	} else if (n > 0 && reply[0] == '{' && reply[n - 1] == '}') {
 		jb_raw(b, ",\"live\":");
 		jb_raw(b, reply);
 	} else {
 		jb_raw(b, ",\"live\":null,");
-		jb_kv_str(b, "live_error", n > 0 ? "malformed reply" : n == -ECONNRESET ?
-			  "closed without a reply (not allowed?)" : strerror((int)-n));
+		jb_kv_str(b, "live_error",
+			  n > 0		     ? "malformed reply"
+			  : n == -ECONNRESET ? "closed without a reply (not allowed?)"
+					     : strerror((int)-n));
 	}
 	free(reply);
 }
@@ -1306,7 +1322,8 @@ int cmd_status(int argc, char **argv)
 			status_live(dirfd, true, &b);
 		jb_raw(&b, "}\n");
 		if (b.full)
-			log_error("status: the JSON reply does not fit in %d bytes", 2 * CTL_REPLY_MAX);
+			log_error("status: the JSON reply does not fit in %d bytes",
+				  2 * CTL_REPLY_MAX);
 		else
 			fputs(out, stdout);
 		free(out);

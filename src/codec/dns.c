@@ -54,7 +54,7 @@ static int read_qname(struct rd *r, struct dns_query *q)
 		if (l == 0)
 			break;
 		if (l > DNS_LABEL_MAX)
-			return -EINVAL;		/* 0xc0 pointer or a reserved type */
+			return -EINVAL; /* 0xc0 pointer or a reserved type */
 		if (r->left < l)
 			return -EINVAL;
 		if (t)
@@ -73,7 +73,7 @@ static int read_qname(struct rd *r, struct dns_query *q)
 	q->name[t] = '\0';
 	q->qwire_len = w;
 	if (t == 0)
-		q->name_ldh = false;	/* the root is no hostname */
+		q->name_ldh = false; /* the root is no hostname */
 	return 0;
 }
 
@@ -90,7 +90,7 @@ static int read_opt(struct rd *r, struct dns_query *q)
 		return -EINVAL;
 	if (rd_be16(r, &size) < 0 || rd_be32(r, &ttl) < 0 || rd_be16(r, &rdlen) < 0)
 		return -EINVAL;
-	if (rd_skip(r, rdlen) < 0)	/* options (cookies, padding): not used */
+	if (rd_skip(r, rdlen) < 0) /* options (cookies, padding): not used */
 		return -EINVAL;
 	q->edns = true;
 	q->edns_size = size < DNS_UDP_MIN ? DNS_UDP_MIN : size;
@@ -116,7 +116,7 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q, uint16_
 	ar = load_be16(msg + 10);
 	rd_skip(&r, DNS_HDR_LEN);
 	if (flags & F_QR)
-		return -EBADMSG;	/* a response: never answer one (no loops) */
+		return -EBADMSG; /* a response: never answer one (no loops) */
 	q->opcode = (uint8_t)(flags >> 11 & 0xf);
 	q->rd = flags & F_RD;
 	q->cd = flags & F_CD;
@@ -132,7 +132,7 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q, uint16_
 	if (ar && read_opt(&r, q) < 0)
 		return -EINVAL;
 	if (r.left)
-		return -EINVAL;		/* bytes past the last record */
+		return -EINVAL; /* bytes past the last record */
 	if (q->edns && q->edns_version != 0) {
 		*rcode = DNS_R_BADVERS;
 		return -EINVAL;
@@ -181,14 +181,14 @@ static void wr_be32(struct wr *w, uint32_t v)
 	wr_bytes(w, b, 4);
 }
 
-enum { OPT_RR_LEN = 11, ADDR_RR_FIXED = 12 };	/* OPT; pointer, type, class, ttl, rdlen */
+enum { OPT_RR_LEN = 11, ADDR_RR_FIXED = 12 }; /* OPT; pointer, type, class, ttl, rdlen */
 
 static void put_opt(struct wr *w, uint16_t rcode)
 {
-	wr_bytes(w, "", 1);	/* the root name */
+	wr_bytes(w, "", 1); /* the root name */
 	wr_be16(w, DNS_T_OPT);
 	wr_be16(w, DNS_UDP_MAX);
-	wr_be32(w, (uint32_t)(rcode >> 4) << 24);	/* ext rcode, version 0, no DO */
+	wr_be32(w, (uint32_t)(rcode >> 4) << 24); /* ext rcode, version 0, no DO */
 	wr_be16(w, 0);
 }
 
@@ -204,7 +204,7 @@ int dns_build_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_que
 	if (q->cd)
 		flags |= F_CD;
 	if (rcode > 0xf && !q->edns)
-		return -EINVAL;	/* an extended rcode needs the OPT record */
+		return -EINVAL; /* an extended rcode needs the OPT record */
 	base = DNS_HDR_LEN + (q->has_q ? q->qwire_len + 4 : 0) + opt;
 	if (base > w.cap)
 		return -ENOSPC;
@@ -234,7 +234,7 @@ int dns_build_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_que
 	for (i = 0; i < fit; i++) {
 		bool v6 = an[i].family == AF_INET6;
 
-		wr_be16(&w, 0xc000 | DNS_HDR_LEN);	/* the question's name */
+		wr_be16(&w, 0xc000 | DNS_HDR_LEN); /* the question's name */
 		wr_be16(&w, v6 ? DNS_T_AAAA : DNS_T_A);
 		wr_be16(&w, DNS_C_IN);
 		wr_be32(&w, ttl);
@@ -244,7 +244,7 @@ int dns_build_reply(uint8_t *buf, size_t cap, size_t limit, const struct dns_que
 	if (q->edns)
 		put_opt(&w, rcode);
 	if (w.full)
-		return -ENOSPC;	/* cannot happen: sized above */
+		return -ENOSPC; /* cannot happen: sized above */
 	return (int)w.len;
 }
 
@@ -268,7 +268,7 @@ int dns_build_name_reply(uint8_t *buf, size_t cap, size_t limit, const struct dn
 			wire[w++] = (uint8_t)p[i];
 		p += l + (dot ? 1 : 0);
 		if (dot && !*p)
-			return -EINVAL;	/* a trailing dot: an empty last label */
+			return -EINVAL; /* a trailing dot: an empty last label */
 	}
 	wire[w++] = 0;
 	if (!q->has_q)
@@ -279,11 +279,11 @@ int dns_build_name_reply(uint8_t *buf, size_t cap, size_t limit, const struct dn
 		return n;
 	base = DNS_HDR_LEN + q->qwire_len + 4;
 	if ((size_t)n + ADDR_RR_FIXED + w > (cap < limit ? cap : limit)) {
-		buf[2] |= 0x02;	/* TC */
+		buf[2] |= 0x02; /* TC */
 		return n;
 	}
 	{
-		size_t opt = (size_t)n - base;	/* the OPT record's bytes, moved after ours */
+		size_t opt = (size_t)n - base; /* the OPT record's bytes, moved after ours */
 		uint8_t o[OPT_RR_LEN];
 		uint8_t *r = buf + base;
 
@@ -342,13 +342,13 @@ int dns_ptr_addr(const char *name, int *family, uint8_t addr[16])
 
 	if (ends_with(name, ".in-addr.arpa", &end)) {
 		for (i = 3; i >= 0; i--) {
-			v = octet(&p);	/* consumes the dot after it */
+			v = octet(&p); /* consumes the dot after it */
 			if (v < 0)
 				return -EINVAL;
 			addr[i] = (uint8_t)v;
 		}
 		if (p != end + 1)
-			return -EINVAL;	/* more or fewer than 4 labels */
+			return -EINVAL; /* more or fewer than 4 labels */
 		*family = AF_INET;
 		return 0;
 	}
@@ -382,8 +382,7 @@ int dns_check_reply(const uint8_t *msg, size_t len, const struct dns_query *q)
 
 	if (!q->has_q || len < DNS_HDR_LEN + ql + 4)
 		return -EBADMSG;
-	if (load_be16(msg) != q->id || !(load_be16(msg + 2) & F_QR) ||
-	    load_be16(msg + 4) != 1)
+	if (load_be16(msg) != q->id || !(load_be16(msg + 2) & F_QR) || load_be16(msg + 4) != 1)
 		return -EBADMSG;
 	/* Label lengths are bytes < 64, so a case-blind compare cannot mix them up. */
 	if (!name_eq_nocase(msg + DNS_HDR_LEN, q->qwire, ql) ||

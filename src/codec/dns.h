@@ -15,12 +15,12 @@
 
 enum {
 	DNS_HDR_LEN = 12,
-	DNS_NAME_MAX = 255,		/* wire length of a name, root label included */
+	DNS_NAME_MAX = 255, /* wire length of a name, root label included */
 	DNS_LABEL_MAX = 63,
-	DNS_TEXT_MAX = 253,		/* a name in dotted form, no trailing dot */
-	DNS_UDP_MIN = 512,		/* a reply to a query without EDNS fits in this */
-	DNS_UDP_MAX = 1232,		/* the largest UDP reply we build (DNS flag day 2020) */
-	DNS_ANSWER_MAX = 8,		/* address records in one reply */
+	DNS_TEXT_MAX = 253, /* a name in dotted form, no trailing dot */
+	DNS_UDP_MIN = 512,  /* a reply to a query without EDNS fits in this */
+	DNS_UDP_MAX = 1232, /* the largest UDP reply we build (DNS flag day 2020) */
+	DNS_ANSWER_MAX = 8, /* address records in one reply */
 
 	DNS_T_A = 1,
 	DNS_T_PTR = 12,
@@ -35,23 +35,23 @@ enum {
 	DNS_R_NXDOMAIN = 3,
 	DNS_R_NOTIMP = 4,
 	DNS_R_REFUSED = 5,
-	DNS_R_BADVERS = 16,		/* extended: needs the OPT record (RFC 6891 6.1.3) */
+	DNS_R_BADVERS = 16, /* extended: needs the OPT record (RFC 6891 6.1.3) */
 };
 
 struct dns_query {
 	uint16_t id;
 	uint8_t opcode;
 	bool rd, cd;
-	bool has_q;				/* the question parsed: echo it */
+	bool has_q; /* the question parsed: echo it */
 	uint16_t qtype, qclass;
-	uint8_t qwire[DNS_NAME_MAX];		/* the name exactly as sent */
+	uint8_t qwire[DNS_NAME_MAX]; /* the name exactly as sent */
 	size_t qwire_len;
-	char name[DNS_TEXT_MAX + 1];		/* dotted, lower case, "" for the root */
-	bool name_ldh;				/* every label is [A-Za-z0-9_-]: a hostname */
+	char name[DNS_TEXT_MAX + 1]; /* dotted, lower case, "" for the root */
+	bool name_ldh;		     /* every label is [A-Za-z0-9_-]: a hostname */
 	bool edns;
 	uint8_t edns_version;
 	bool edns_do;
-	uint16_t edns_size;			/* the client's UDP size, at least 512 */
+	uint16_t edns_size; /* the client's UDP size, at least 512 */
 };
 
 /*

@@ -17,10 +17,10 @@
 #include "dnspool.h"
 
 struct dnspool_entry {
-	struct dnspool_entry *hn, *h4, *h6;	/* hash chains */
-	struct dnspool_entry *prev, *next;	/* LRU, head = most recent */
-	uint64_t used;				/* ms, last answered or released */
-	uint32_t refs;				/* connections using it */
+	struct dnspool_entry *hn, *h4, *h6; /* hash chains */
+	struct dnspool_entry *prev, *next;  /* LRU, head = most recent */
+	uint64_t used;			    /* ms, last answered or released */
+	uint32_t refs;			    /* connections using it */
 	uint32_t off4, off6;
 	char name[];
 };
@@ -28,17 +28,17 @@ struct dnspool_entry {
 struct dnspool {
 	struct dnspool_cfg cfg;
 	struct dnspool_entry **tn, **t4, **t6;
-	size_t nbuckets;			/* a power of two */
+	size_t nbuckets; /* a power of two */
 	struct dnspool_entry *head, *tail;
 	size_t count;
-	uint32_t size4, size6;			/* offsets 1 .. size-2 are handed out */
-	uint32_t cur4, cur6;			/* next offset to try */
+	uint32_t size4, size6; /* offsets 1 .. size-2 are handed out */
+	uint32_t cur4, cur6;   /* next offset to try */
 	uint64_t seed;
 	/* --workers: one pool for every engine thread; each call below holds it */
 	pthread_mutex_t lock;
 };
 
-enum { SCAN_MAX = 64 };	/* LRU entries looked at for one that can be recycled */
+enum { SCAN_MAX = 64 }; /* LRU entries looked at for one that can be recycled */
 
 int dnspool_parse_cidr(const char *s, int family, uint8_t *net, uint8_t *plen)
 {
@@ -61,10 +61,12 @@ int dnspool_parse_cidr(const char *s, int family, uint8_t *net, uint8_t *plen)
 		return -EINVAL;
 	for (i = 0; i < alen; i++) {
 		size_t bit = i * 8;
-		uint8_t mask = bit >= n ? 0 : bit + 8 <= n ? 0xff : (uint8_t)(0xff << (8 - (n - bit)));
+		uint8_t mask = bit >= n	      ? 0
+			       : bit + 8 <= n ? 0xff
+					      : (uint8_t)(0xff << (8 - (n - bit)));
 
 		if (net[i] & ~mask)
-			return -EINVAL;	/* host bits set */
+			return -EINVAL; /* host bits set */
 	}
 	*plen = (uint8_t)n;
 	return 0;
@@ -143,7 +145,7 @@ struct dnspool *dnspool_new(const struct dnspool_cfg *cfg)
 	p->cur4 = p->cur6 = 1;
 	if (p->size4 <= 3 + cfg->nexcl4 || p->size6 <= 3 + cfg->nexcl6) {
 		free(p);
-		errno = EINVAL;	/* not one usable address */
+		errno = EINVAL; /* not one usable address */
 		return NULL;
 	}
 	for (p->nbuckets = 64; p->nbuckets < max && p->nbuckets < ((size_t)1 << 20);)
@@ -230,8 +232,7 @@ static void chain_del(struct dnspool_entry **slot, struct dnspool_entry *e, size
 
 static void entry_del(struct dnspool *p, struct dnspool_entry *e)
 {
-	chain_del(&p->tn[hash(p, e->name, strlen(e->name))], e,
-		  offsetof(struct dnspool_entry, hn));
+	chain_del(&p->tn[hash(p, e->name, strlen(e->name))], e, offsetof(struct dnspool_entry, hn));
 	chain_del(&p->t4[hash_off(p, e->off4)], e, offsetof(struct dnspool_entry, h4));
 	chain_del(&p->t6[hash_off(p, e->off6)], e, offsetof(struct dnspool_entry, h6));
 	lru_unlink(p, e);
@@ -312,7 +313,7 @@ static int make_room(struct dnspool *p, uint64_t now)
 			return 0;
 		}
 		if (e->refs == 0)
-			break;	/* older ones come later in the list: none expired */
+			break; /* older ones come later in the list: none expired */
 	}
 	return -ENOSPC;
 }
@@ -380,8 +381,7 @@ bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr)
 	return addr_off(p, family, addr, &off);
 }
 
-int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
-		uint8_t a6[16])
+int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16])
 {
 	int ret;
 
@@ -391,8 +391,7 @@ int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4]
 	return ret;
 }
 
-struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr,
-				  uint64_t now)
+struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr, uint64_t now)
 {
 	struct dnspool_entry *e = NULL;
 	uint32_t off;
@@ -418,9 +417,9 @@ void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now)
 	pthread_mutex_lock(&p->lock);
 	if (e->refs)
 		e->refs--;
-	e->used = now;	/* the keep time runs from the last connection's end */
+	e->used = now; /* the keep time runs from the last connection's end */
 	lru_unlink(p, e);
-	lru_push(p, e);	/* the list stays in order of use, newest first */
+	lru_push(p, e); /* the list stays in order of use, newest first */
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -17,23 +17,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNSPOOL_NET4_DEFAULT "198.18.0.0/15"	/* RFC 2544 benchmarking range */
-#define DNSPOOL_NET6_DEFAULT "fd70:7678::/64"	/* ULA, the TUN's own /64 */
+#define DNSPOOL_NET4_DEFAULT "198.18.0.0/15"  /* RFC 2544 benchmarking range */
+#define DNSPOOL_NET6_DEFAULT "fd70:7678::/64" /* ULA, the TUN's own /64 */
 
 enum {
-	DNSPOOL_MAX_DEFAULT = 65536,	/* names mapped at once */
-	DNSPOOL_TTL_DEFAULT = 10,	/* s, the TTL of our answers */
-	DNSPOOL_KEEP_MS_DEFAULT = 600000,	/* a mapping outlives its last use this long */
-	DNSPOOL_EXCLUDE_MAX = 8,	/* addresses never handed out, per family */
+	DNSPOOL_MAX_DEFAULT = 65536,	  /* names mapped at once */
+	DNSPOOL_TTL_DEFAULT = 10,	  /* s, the TTL of our answers */
+	DNSPOOL_KEEP_MS_DEFAULT = 600000, /* a mapping outlives its last use this long */
+	DNSPOOL_EXCLUDE_MAX = 8,	  /* addresses never handed out, per family */
 };
 
 struct dnspool_cfg {
 	uint8_t net4[4], net6[16];
-	uint8_t plen4, plen6;		/* 8-30, 64-120 */
-	uint32_t max;			/* 0 = DNSPOOL_MAX_DEFAULT */
-	uint32_t keep_ms;		/* 0 = DNSPOOL_KEEP_MS_DEFAULT */
+	uint8_t plen4, plen6; /* 8-30, 64-120 */
+	uint32_t max;	      /* 0 = DNSPOOL_MAX_DEFAULT */
+	uint32_t keep_ms;     /* 0 = DNSPOOL_KEEP_MS_DEFAULT */
 	uint8_t excl4[DNSPOOL_EXCLUDE_MAX][4], excl6[DNSPOOL_EXCLUDE_MAX][16];
-	size_t nexcl4, nexcl6;		/* the TUN's own and the resolver's addresses */
+	size_t nexcl4, nexcl6; /* the TUN's own and the resolver's addresses */
 };
 
 struct dnspool;
@@ -57,8 +57,7 @@ void dnspool_free(struct dnspool *p);
  * if new; either way it counts as used now. 0, or -ENOSPC when the pool is
  * full of entries that have not expired, -ENOMEM.
  */
-int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
-		uint8_t a6[16]);
+int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16]);
 
 /* addr (4 or 16 bytes by family) lies in one of the pools. */
 bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr);
@@ -67,8 +66,7 @@ bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr);
  * The live entry for addr with a reference taken (it will not expire while
  * held), or NULL: no mapping or an expired one. dnspool_put() drops it.
  */
-struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr,
-				  uint64_t now);
+struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr, uint64_t now);
 void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now);
 const char *dnspool_entry_name(const struct dnspool_entry *e);
 

@@ -38,7 +38,7 @@ uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	if (len) {
 		uint16_t w = 0;
 
-		memcpy(&w, p, 1);	/* pad the odd byte with zero, in memory order */
+		memcpy(&w, p, 1); /* pad the odd byte with zero, in memory order */
 		s += w;
 	}
 	while (s >> 32)
@@ -88,14 +88,14 @@ static int parse4(const uint8_t *buf, size_t len, struct ip_view *v)
 	hl = (size_t)(buf[0] & 0x0f) * 4;
 	tot = load_be16(buf + 2);
 	if (hl < IP4_HDR_LEN || hl > len)
-		return -EINVAL;		/* header longer than the packet */
+		return -EINVAL; /* header longer than the packet */
 	if (tot < hl || tot > len)
-		return -EINVAL;		/* total length lies */
+		return -EINVAL; /* total length lies */
 	if (csum_fold(csum_add(0, buf, hl)) != 0)
 		return -EPROTO;
 	frag = load_be16(buf + 6);
 	if (frag & 0x3fff)
-		return -EOPNOTSUPP;	/* MF set or offset != 0: a fragment */
+		return -EOPNOTSUPP; /* MF set or offset != 0: a fragment */
 	v->family = AF_INET;
 	memcpy(v->src, buf + 12, 4);
 	memcpy(v->dst, buf + 16, 4);
@@ -116,7 +116,7 @@ static int parse6(const uint8_t *buf, size_t len, struct ip_view *v)
 		return -EINVAL;
 	plen = load_be16(buf + 4);
 	if (plen > len - IP6_HDR_LEN)
-		return -EINVAL;		/* payload length lies (jumbograms unsupported) */
+		return -EINVAL; /* payload length lies (jumbograms unsupported) */
 	nh = buf[6];
 	off = IP6_HDR_LEN;
 	len = IP6_HDR_LEN + plen;
@@ -165,8 +165,8 @@ int ip_parse(const uint8_t *buf, size_t len, struct ip_view *v)
 	}
 }
 
-size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t *dst,
-		    uint8_t proto, size_t l4_len)
+size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		    size_t l4_len)
 {
 	if (family == AF_INET6) {
 		store_be32(buf, 6u << 28);
@@ -180,7 +180,7 @@ size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t 
 	buf[0] = 0x45;
 	buf[1] = 0;
 	store_be16(buf + 2, (uint16_t)(IP4_HDR_LEN + l4_len));
-	store_be16(buf + 4, 0);		/* ID: DF is set, so no fragment ever needs one */
+	store_be16(buf + 4, 0); /* ID: DF is set, so no fragment ever needs one */
 	store_be16(buf + 6, 0x4000);
 	buf[8] = 64;
 	buf[9] = proto;
@@ -190,7 +190,7 @@ size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t 
 	{
 		uint16_t c = csum_fold(csum_add(0, buf, IP4_HDR_LEN));
 
-		memcpy(buf + 10, &c, 2);	/* already in memory order */
+		memcpy(buf + 10, &c, 2); /* already in memory order */
 	}
 	return IP4_HDR_LEN;
 }
@@ -203,14 +203,14 @@ int udp_parse(const struct ip_view *v, struct udp_view *u)
 		return -EINVAL;
 	ulen = load_be16(v->l4 + 4);
 	if (ulen < UDP_HDR_LEN || ulen > v->l4_len)
-		return -EINVAL;		/* the length field lies */
+		return -EINVAL; /* the length field lies */
 #ifndef FUZZING
 	if (load_be16(v->l4 + 6) == 0) {
 		if (v->family == AF_INET6)
-			return -EPROTO;	/* mandatory in IPv6 */
-	} else if (csum_fold(csum_add(csum_pseudo(v->family, v->src, v->dst, IPPROTO_UDP,
-						  (uint32_t)ulen),
-				      v->l4, ulen)) != 0) {
+			return -EPROTO; /* mandatory in IPv6 */
+	} else if (csum_fold(csum_add(
+			   csum_pseudo(v->family, v->src, v->dst, IPPROTO_UDP, (uint32_t)ulen),
+			   v->l4, ulen)) != 0) {
 		return -EPROTO;
 	}
 #endif
@@ -236,12 +236,11 @@ size_t udp_build_hdr(uint8_t *hdr, int family, const uint8_t *src, uint16_t spor
 	store_be16(u + 2, dport);
 	store_be16(u + 4, (uint16_t)ulen);
 	store_be16(u + 6, 0);
-	c = csum_fold(csum_add(csum_add(csum_pseudo(family, src, dst, IPPROTO_UDP,
-						    (uint32_t)ulen),
+	c = csum_fold(csum_add(csum_add(csum_pseudo(family, src, dst, IPPROTO_UDP, (uint32_t)ulen),
 					u, UDP_HDR_LEN),
 			       data, len));
 	if (c == 0)
-		c = 0xffff;	/* RFC 768: a computed zero is sent as all ones */
+		c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 	memcpy(u + 6, &c, 2);
 	return hl + UDP_HDR_LEN;
 }
@@ -253,16 +252,16 @@ static bool no_error_addr(int family, const uint8_t *a)
 
 	if (family == AF_INET6)
 		return a[0] == 0xff || !memcmp(a, zero, 16);
-	return a[0] >= 224 || a[0] == 0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 &&
-					     a[3] == 255);
+	return a[0] >= 224 || a[0] == 0 ||
+	       (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
 }
 
 /* The offending packet was an ICMP error (or one we cannot tell is not). */
 static bool is_icmp_error(const struct ip_view *v)
 {
 	if (v->proto == IPPROTO_ICMP)
-		return v->l4_len < 1 || !(v->l4[0] == 0 || v->l4[0] == 8 ||
-					  (v->l4[0] >= 13 && v->l4[0] <= 18));
+		return v->l4_len < 1 ||
+		       !(v->l4[0] == 0 || v->l4[0] == 8 || (v->l4[0] >= 13 && v->l4[0] <= 18));
 	if (v->proto == IPPROTO_ICMPV6)
 		return v->l4_len < 1 || v->l4[0] < 128;
 	return false;
@@ -291,14 +290,14 @@ size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
 	ip_build_hdr(out, v->family, v->dst, v->src,
 		     v->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, tot);
 	ic = out + hl;
-	ic[0] = v->family == AF_INET6 ? 1 : 3;	/* destination unreachable */
-	ic[1] = v->family == AF_INET6 ? 4 : 3;	/* port unreachable */
+	ic[0] = v->family == AF_INET6 ? 1 : 3; /* destination unreachable */
+	ic[1] = v->family == AF_INET6 ? 4 : 3; /* port unreachable */
 	store_be16(ic + 2, 0);
 	store_be32(ic + 4, 0);
 	memcpy(ic + ICMP_HDR_LEN, pkt, qlen);
-	sum = v->family == AF_INET6 ?
-		      csum_pseudo(AF_INET6, v->dst, v->src, IPPROTO_ICMPV6, (uint32_t)tot) :
-		      0;	/* ICMPv4 has no pseudo-header */
+	sum = v->family == AF_INET6
+		      ? csum_pseudo(AF_INET6, v->dst, v->src, IPPROTO_ICMPV6, (uint32_t)tot)
+		      : 0; /* ICMPv4 has no pseudo-header */
 	c = csum_fold(csum_add(sum, ic, tot));
 	memcpy(ic + 2, &c, 2);
 	return hl + tot;

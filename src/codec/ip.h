@@ -16,23 +16,23 @@
 enum {
 	IP4_HDR_LEN = 20,
 	IP6_HDR_LEN = 40,
-	IP_MAX_HDR = 60,	/* the most ip_build_hdr() writes */
-	IP6_MAX_EXT = 8,	/* extension headers walked before giving up */
+	IP_MAX_HDR = 60, /* the most ip_build_hdr() writes */
+	IP6_MAX_EXT = 8, /* extension headers walked before giving up */
 	UDP_HDR_LEN = 8,
-	ICMP_HDR_LEN = 8,	/* type, code, checksum, unused/MTU */
-	ICMP4_ERR_MAX = 576,	/* RFC 1812 4.3.2.3: an ICMPv4 error fits in 576 bytes */
-	ICMP6_ERR_MAX = 1280,	/* RFC 4443 2.4(c): the IPv6 minimum MTU */
+	ICMP_HDR_LEN = 8,     /* type, code, checksum, unused/MTU */
+	ICMP4_ERR_MAX = 576,  /* RFC 1812 4.3.2.3: an ICMPv4 error fits in 576 bytes */
+	ICMP6_ERR_MAX = 1280, /* RFC 4443 2.4(c): the IPv6 minimum MTU */
 };
 
 struct ip_view {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t src[16];	/* 4 or 16 bytes used */
+	int family;	 /* AF_INET or AF_INET6 */
+	uint8_t src[16]; /* 4 or 16 bytes used */
 	uint8_t dst[16];
-	uint8_t proto;		/* upper-layer protocol after IPv6 extensions */
+	uint8_t proto; /* upper-layer protocol after IPv6 extensions */
 	uint8_t ttl;
-	const uint8_t *l4;	/* points into the packet */
+	const uint8_t *l4; /* points into the packet */
 	size_t l4_len;
-	bool csum_ok;		/* L4 checksum vouched for by the kernel (vnet.c); ip_parse clears it */
+	bool csum_ok; /* L4 checksum vouched for by the kernel (vnet.c); ip_parse clears it */
 };
 
 /*
@@ -59,14 +59,14 @@ uint32_t csum_pseudo(int family, const uint8_t *src, const uint8_t *dst, uint8_t
  * Writes an IPv4 (DF, TTL 64) or IPv6 header for an l4_len-byte payload.
  * Returns the header length (20 or 40).
  */
-size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t *dst,
-		    uint8_t proto, size_t l4_len);
+size_t ip_build_hdr(uint8_t *buf, int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		    size_t l4_len);
 
 /* A parsed UDP datagram; data points into the packet. */
 struct udp_view {
 	uint16_t sport, dport;
 	const uint8_t *data;
-	size_t len;		/* from the UDP length field; link padding ignored */
+	size_t len; /* from the UDP length field; link padding ignored */
 };
 
 /*

@@ -18,17 +18,17 @@
 #include <stdint.h>
 
 enum ipc_type {
-	IPC_HELLO = 1,	/* parent -> engine: the TUN queues, then the rest in IPC_FD_* order */
-	IPC_READY = 2,	/* engine -> parent: sandboxed, serving the TUN */
+	IPC_HELLO = 1, /* parent -> engine: the TUN queues, then the rest in IPC_FD_* order */
+	IPC_READY = 2, /* engine -> parent: sandboxed, serving the TUN */
 	IPC_TYPE_MAX,
 };
 
 enum {
-	IPC_MAX_QUEUES = 64,	/* TUN queues in a hello: `up --workers` */
-	IPC_MAX_FDS = IPC_MAX_QUEUES + 2,	/* the queues, the control socket, one spare */
+	IPC_MAX_QUEUES = 64,		  /* TUN queues in a hello: `up --workers` */
+	IPC_MAX_FDS = IPC_MAX_QUEUES + 2, /* the queues, the control socket, one spare */
 	IPC_MAX_PAYLOAD = 64,
-	IPC_FD_TUN = 1 << 0,	/* always: hello.queues TUN queue fds (non-blocking) */
-	IPC_FD_CTL = 1 << 1,	/* optional: the control socket's listening fd */
+	IPC_FD_TUN = 1 << 0, /* always: hello.queues TUN queue fds (non-blocking) */
+	IPC_FD_CTL = 1 << 1, /* optional: the control socket's listening fd */
 	IPC_FD_ALL = IPC_FD_TUN | IPC_FD_CTL,
 };
 
@@ -39,9 +39,9 @@ struct ipc_hdr {
 };
 
 struct ipc_hello {
-	uint32_t fds;		/* IPC_FD_* present, in this bit order */
-	uint32_t generation;	/* echoed in IPC_READY */
-	uint32_t queues;	/* TUN queue fds first: 1..IPC_MAX_QUEUES */
+	uint32_t fds;	     /* IPC_FD_* present, in this bit order */
+	uint32_t generation; /* echoed in IPC_READY */
+	uint32_t queues;     /* TUN queue fds first: 1..IPC_MAX_QUEUES */
 	uint32_t zero;
 };
 
@@ -54,7 +54,7 @@ struct ipc_msg {
 	uint16_t type;
 	uint16_t len;
 	uint8_t data[IPC_MAX_PAYLOAD];
-	int fds[IPC_MAX_FDS];	/* -1 where none */
+	int fds[IPC_MAX_FDS]; /* -1 where none */
 	unsigned int nfds;
 };
 

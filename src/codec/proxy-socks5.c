@@ -38,7 +38,7 @@ int socks5_build_greeting(uint8_t *buf, size_t cap, bool auth)
 
 int socks5_parse_method(const uint8_t *buf, size_t len, uint8_t *method)
 {
-	struct rd r = {buf, len};
+	struct rd r = { buf, len };
 	uint8_t ver;
 
 	if (rd_u8(&r, &ver) < 0)
@@ -73,7 +73,7 @@ int socks5_build_auth(uint8_t *buf, size_t cap, const char *user, const char *pa
 
 int socks5_parse_auth(const uint8_t *buf, size_t len, uint8_t *status)
 {
-	struct rd r = {buf, len};
+	struct rd r = { buf, len };
 	uint8_t ver;
 
 	if (rd_u8(&r, &ver) < 0)
@@ -133,7 +133,7 @@ int socks5_build_connect(uint8_t *buf, size_t cap, const struct proxy_dest *d)
  */
 int socks5_parse_reply(const uint8_t *buf, size_t len, uint8_t *rep)
 {
-	struct rd r = {buf, len};
+	struct rd r = { buf, len };
 	uint8_t ver, code, rsv, atyp, nlen;
 	size_t alen;
 

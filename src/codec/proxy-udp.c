@@ -75,7 +75,7 @@ static int rd_addr(struct rd *r, struct proxy_dest *d, bool strict)
 
 int socks5_parse_reply_bnd(const uint8_t *buf, size_t len, uint8_t *rep, struct proxy_dest *bnd)
 {
-	struct rd r = {buf, len};
+	struct rd r = { buf, len };
 	uint8_t ver, code, rsv;
 	int ret;
 
@@ -114,7 +114,7 @@ int socks5_build_udp_hdr(uint8_t *buf, size_t cap, const struct proxy_dest *d)
 
 int socks5_parse_udp_hdr(const uint8_t *buf, size_t len, struct proxy_dest *from)
 {
-	struct rd r = {buf, len};
+	struct rd r = { buf, len };
 	uint16_t rsv;
 	uint8_t frag;
 	int ret;

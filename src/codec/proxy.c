@@ -58,8 +58,8 @@ static int queue_connect(struct proxy_hs *hs)
 
 	out_compact(hs);
 	if (hs->udp_assoc)
-		n = socks5_build_udp_associate(hs->out + hs->out_len,
-					       sizeof(hs->out) - hs->out_len, &hs->dest);
+		n = socks5_build_udp_associate(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len,
+					       &hs->dest);
 	else
 		n = socks5_build_connect(hs->out + hs->out_len, sizeof(hs->out) - hs->out_len,
 					 &hs->dest);
@@ -110,8 +110,7 @@ int proxy_hs_init(struct proxy_hs *hs, const struct proxy_url *url, const struct
 	return 0;
 }
 
-int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url,
-		      const struct proxy_dest *d)
+int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url, const struct proxy_dest *d)
 {
 	int ret;
 

@@ -18,9 +18,9 @@
 #include "url.h"
 
 enum {
-	SOCKS5_REPLY_MAX = 4 + 1 + 255 + 2,	/* VER REP RSV ATYP + longest BND.ADDR + PORT */
-	HTTP_MAX_HDR = 16384,			/* whole reply header block, status line included */
-	PROXY_REQ_MAX = 2048,			/* longest request we ever build */
+	SOCKS5_REPLY_MAX = 4 + 1 + 255 + 2, /* VER REP RSV ATYP + longest BND.ADDR + PORT */
+	HTTP_MAX_HDR = 16384,		    /* whole reply header block, status line included */
+	PROXY_REQ_MAX = 2048,		    /* longest request we ever build */
 };
 
 /* Where the tunnel goes: an address (family AF_INET/AF_INET6) or a name (family 0). */
@@ -56,7 +56,7 @@ int socks5_rep_errno(uint8_t rep);
 
 enum {
 	SOCKS5_CMD_UDP_ASSOCIATE = 3,
-	SOCKS5_UDP_HDR_MAX = 4 + 1 + 255 + 2,	/* RSV RSV FRAG ATYP + longest address + PORT */
+	SOCKS5_UDP_HDR_MAX = 4 + 1 + 255 + 2, /* RSV RSV FRAG ATYP + longest address + PORT */
 };
 
 /*
@@ -119,14 +119,14 @@ enum proxy_hs_state {
 
 struct proxy_hs {
 	enum proxy_hs_state state;
-	const struct proxy_url *url;	/* borrowed: credentials live in the config */
+	const struct proxy_url *url; /* borrowed: credentials live in the config */
 	struct proxy_dest dest;
-	uint8_t out[PROXY_REQ_MAX];	/* bytes still to write to the proxy */
+	uint8_t out[PROXY_REQ_MAX]; /* bytes still to write to the proxy */
 	size_t out_len, out_off;
-	uint8_t *in;			/* reply bytes so far: heap, HTTP_MAX_HDR or SOCKS5_REPLY_MAX */
+	uint8_t *in; /* reply bytes so far: heap, HTTP_MAX_HDR or SOCKS5_REPLY_MAX */
 	size_t in_len;
-	int err;			/* HS_FAILED: the negative errno, returned again */
-	bool udp_assoc;			/* SOCKS5 UDP ASSOCIATE instead of CONNECT */
+	int err;	/* HS_FAILED: the negative errno, returned again */
+	bool udp_assoc; /* SOCKS5 UDP ASSOCIATE instead of CONNECT */
 };
 
 /*
@@ -141,8 +141,7 @@ void proxy_hs_free(struct proxy_hs *hs);
  * hs->in[0..hs->in_len) holds the reply (socks5_parse_reply_bnd) until
  * proxy_hs_free().
  */
-int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url,
-		      const struct proxy_dest *d);
+int proxy_hs_init_udp(struct proxy_hs *hs, const struct proxy_url *url, const struct proxy_dest *d);
 
 /* Bytes to send now (may be 0); call proxy_hs_sent() with what went out. */
 size_t proxy_hs_pending(const struct proxy_hs *hs, const uint8_t **p);

@@ -19,9 +19,9 @@ static const struct {
 	const char *name;
 	enum proxy_type type;
 } schemes[] = {
-	{"socks5", PROXY_SOCKS5},
-	{"socks5h", PROXY_SOCKS5}, /* we always hand names to the proxy */
-	{"http", PROXY_HTTP},
+	{ "socks5", PROXY_SOCKS5 },
+	{ "socks5h", PROXY_SOCKS5 }, /* we always hand names to the proxy */
+	{ "http", PROXY_HTTP },
 };
 
 static bool is_digit(char c)

@@ -18,17 +18,17 @@ enum proxy_type {
 };
 
 enum {
-	URL_MAX = 2048,      /* whole --proxy argument */
-	URL_HOST_MAX = 255,  /* DNS name limit; also SOCKS5 DOMAINNAME */
-	URL_CRED_MAX = 255,  /* RFC 1929 UNAME / PASSWD limit */
+	URL_MAX = 2048,	    /* whole --proxy argument */
+	URL_HOST_MAX = 255, /* DNS name limit; also SOCKS5 DOMAINNAME */
+	URL_CRED_MAX = 255, /* RFC 1929 UNAME / PASSWD limit */
 };
 
 struct proxy_url {
 	enum proxy_type type;
-	char host[URL_HOST_MAX + 1];	/* IPv6 literal without brackets */
+	char host[URL_HOST_MAX + 1]; /* IPv6 literal without brackets */
 	uint16_t port;
 	bool has_auth;
-	char user[URL_CRED_MAX + 1];	/* decoded, NUL-free */
+	char user[URL_CRED_MAX + 1]; /* decoded, NUL-free */
 	char pass[URL_CRED_MAX + 1];
 };
 

@@ -38,8 +38,8 @@ int vnet_parse(const uint8_t *buf, size_t len, struct vnet_hdr *h)
 	if (h->flags & ~(VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID | VNET_F_RSC_INFO))
 		return -EINVAL;
 	t = h->gso_type & (uint8_t)~VNET_GSO_ECN;
-	if (t != VNET_GSO_NONE && t != VNET_GSO_TCPV4 && t != VNET_GSO_TCPV6 &&
-	    t != VNET_GSO_UDP && t != VNET_GSO_UDP_L4)
+	if (t != VNET_GSO_NONE && t != VNET_GSO_TCPV4 && t != VNET_GSO_TCPV6 && t != VNET_GSO_UDP &&
+	    t != VNET_GSO_UDP_L4)
 		return -EINVAL;
 	if (t != VNET_GSO_NONE && h->gso_size == 0)
 		return -EINVAL;
@@ -72,8 +72,7 @@ int vnet_frame_parse(const uint8_t *buf, size_t len, struct vnet_hdr *h, struct 
 	l4off = (size_t)(v->l4 - pkt);
 	t = h->gso_type & (uint8_t)~VNET_GSO_ECN;
 	if (t == VNET_GSO_TCPV4 || t == VNET_GSO_TCPV6) {
-		if (v->proto != IPPROTO_TCP ||
-		    (t == VNET_GSO_TCPV4) != (v->family == AF_INET) ||
+		if (v->proto != IPPROTO_TCP || (t == VNET_GSO_TCPV4) != (v->family == AF_INET) ||
 		    !(h->flags & VNET_F_NEEDS_CSUM))
 			return -EINVAL;
 	} else if (t != VNET_GSO_NONE) {
@@ -81,8 +80,9 @@ int vnet_frame_parse(const uint8_t *buf, size_t len, struct vnet_hdr *h, struct 
 			return -EINVAL;
 	}
 	if (h->flags & VNET_F_NEEDS_CSUM) {
-		size_t off = v->proto == IPPROTO_TCP ? VNET_TCP_CSUM_OFF
-			   : v->proto == IPPROTO_UDP ? 6 : SIZE_MAX;
+		size_t off = v->proto == IPPROTO_TCP   ? VNET_TCP_CSUM_OFF
+			     : v->proto == IPPROTO_UDP ? 6
+						       : SIZE_MAX;
 
 		/* The kernel's own packets put it at the L4 header's checksum field. */
 		if (h->csum_start != l4off || h->csum_offset != off || v->l4_len < off + 2)
@@ -92,8 +92,7 @@ int vnet_frame_parse(const uint8_t *buf, size_t len, struct vnet_hdr *h, struct 
 	return 0;
 }
 
-void vnet_tcp_hdr(struct vnet_hdr *h, bool v6, uint16_t l3_len, uint16_t hdr_len,
-		  uint16_t gso_size)
+void vnet_tcp_hdr(struct vnet_hdr *h, bool v6, uint16_t l3_len, uint16_t hdr_len, uint16_t gso_size)
 {
 	h->flags = VNET_F_NEEDS_CSUM;
 	h->gso_type = gso_size ? (v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4) : VNET_GSO_NONE;
@@ -113,6 +112,6 @@ void vnet_csum_fill(uint8_t *pkt, const struct vnet_hdr *h, const struct ip_view
 	/* The field holds the pseudo-header sum: summing over it completes the sum. */
 	c = csum_fold(csum_add(0, l4, v->l4_len));
 	if (c == 0 && v->proto == IPPROTO_UDP)
-		c = 0xffff;	/* RFC 768: 0 means "no checksum" */
+		c = 0xffff; /* RFC 768: 0 means "no checksum" */
 	memcpy(l4 + h->csum_offset, &c, 2);
 }

@@ -18,9 +18,9 @@
 #include "ip.h"
 
 enum {
-	VNET_HDR_LEN = 10,		/* sizeof(struct virtio_net_hdr), TUNSETVNETHDRSZ */
-	VNET_F_NEEDS_CSUM = 1,		/* checksum holds only the pseudo-header sum */
-	VNET_F_DATA_VALID = 2,		/* checksum verified by the kernel */
+	VNET_HDR_LEN = 10,     /* sizeof(struct virtio_net_hdr), TUNSETVNETHDRSZ */
+	VNET_F_NEEDS_CSUM = 1, /* checksum holds only the pseudo-header sum */
+	VNET_F_DATA_VALID = 2, /* checksum verified by the kernel */
 	VNET_F_RSC_INFO = 4,
 	VNET_GSO_NONE = 0,
 	VNET_GSO_TCPV4 = 1,
@@ -28,12 +28,12 @@ enum {
 	VNET_GSO_TCPV6 = 4,
 	VNET_GSO_UDP_L4 = 5,
 	VNET_GSO_ECN = 0x80,
-	VNET_TCP_CSUM_OFF = 16,		/* offset of the checksum in the TCP header */
+	VNET_TCP_CSUM_OFF = 16, /* offset of the checksum in the TCP header */
 };
 
 struct vnet_hdr {
-	uint8_t flags;		/* VNET_F_* */
-	uint8_t gso_type;	/* VNET_GSO_*, ECN bit included */
+	uint8_t flags;	  /* VNET_F_* */
+	uint8_t gso_type; /* VNET_GSO_*, ECN bit included */
 	uint16_t hdr_len, gso_size, csum_start, csum_offset;
 };
 

@@ -46,13 +46,13 @@ int ctl_parse_request(const char *buf, size_t len)
 	return -EINVAL;
 }
 
-#define ES(f)                                                                                      \
-	{                                                                                          \
-#f, offsetof(struct engine_stats, f)                                               \
+#define ES(f)                                        \
+	{                                            \
+#f, offsetof(struct engine_stats, f) \
 	}
-#define TS(f)                                                                                      \
-	{                                                                                          \
-#f, offsetof(struct tcp_stats, f)                                                  \
+#define TS(f)                                     \
+	{                                         \
+#f, offsetof(struct tcp_stats, f) \
 	}
 static const struct counter {
 	const char *name;
@@ -155,8 +155,7 @@ static void reply_json(struct jbuf *b, const struct ctl_live *l, const struct se
 	jb_raw(b, "{");
 	jb_kv_str(b, "version", l->version);
 	jb_printf(b, ",\"pid\":%d,\"engine_pid\":%d,\"uptime_ms\":%llu,", (int)l->pid,
-		  (int)l->engine_pid,
-		  (unsigned long long)l->uptime_ms);
+		  (int)l->engine_pid, (unsigned long long)l->uptime_ms);
 	counters_json(b, "engine", l->eng, eng_counters,
 		      sizeof(eng_counters) / sizeof(eng_counters[0]));
 	jb_raw(b, ",");
@@ -179,8 +178,7 @@ static void reply_text(struct jbuf *b, const struct ctl_live *l, const struct se
 	size_t i;
 
 	jb_printf(b, "live: pid %d (engine %d, up %llu s), version %s\n", (int)l->pid,
-		  (int)l->engine_pid,
-		  (unsigned long long)(l->uptime_ms / 1000), l->version);
+		  (int)l->engine_pid, (unsigned long long)(l->uptime_ms / 1000), l->version);
 	jb_printf(b, "packets: in %llu, out %llu, bad %llu, not TCP %llu, TUN write errors %llu\n",
 		  (unsigned long long)e->pkts_in, (unsigned long long)e->pkts_out,
 		  (unsigned long long)e->pkts_bad, (unsigned long long)e->pkts_unsupported,
@@ -241,7 +239,7 @@ void ctl_unlink(int dirfd)
 
 int ctl_listen(int dirfd, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *step = "socket";
 	mode_t old;
 	int fd, ret;
@@ -308,8 +306,8 @@ static void add_u64(uint64_t *dst, const uint64_t *src, size_t n)
 /* Every engine's counters summed into *m, which l then points to. */
 static void add_more(const struct ctl_server *cs, struct ctl_live *l, struct ctl_more *m)
 {
-	struct engine_stats es = {0};
-	struct tcp_stats ts = {0};
+	struct engine_stats es = { 0 };
+	struct tcp_stats ts = { 0 };
 
 	cs->more(cs->more_arg, m);
 	engine_stats_add(cs->eng, &es, &ts);
@@ -339,7 +337,7 @@ static int build_reply(struct ctl_client *c, enum ctl_req req)
 		.pending = tcp_stack_pending(e->tcp),
 		.mem = tcp_stack_mem(e->tcp),
 	};
-	struct ctl_more more = {0};
+	struct ctl_more more = { 0 };
 	struct jbuf b;
 	size_t n = 0;
 
@@ -528,7 +526,7 @@ void ctl_server_fini(struct ctl_server *cs)
 
 static int wait_fd(int fd, short ev, uint64_t deadline)
 {
-	struct pollfd p = {.fd = fd, .events = ev};
+	struct pollfd p = { .fd = fd, .events = ev };
 	uint64_t now = loop_clock_ms();
 	int ret;
 
@@ -542,7 +540,7 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 
 ssize_t ctl_query(int dirfd, const char *req, char *out, size_t cap, int timeout_ms)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint64_t deadline = loop_clock_ms() + (uint64_t)timeout_ms;
 	size_t len = 0, reqlen = strlen(req), sent = 0;
 	int fd, ret;

@@ -78,9 +78,9 @@ struct ctl_server {
 /* What a status reply carries besides the connections. */
 struct ctl_live {
 	const char *version;
-	pid_t pid;		/* `up' */
-	pid_t engine_pid;	/* the engine answering (restarts change it) */
-	uint64_t uptime_ms;	/* of this engine */
+	pid_t pid;	    /* `up' */
+	pid_t engine_pid;   /* the engine answering (restarts change it) */
+	uint64_t uptime_ms; /* of this engine */
 	const struct engine_stats *eng;
 	const struct tcp_stats *tcp;
 	size_t conns, pending, mem; /* tcp_stack_conns/pending/mem */

@@ -39,8 +39,7 @@ int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t
 }
 
 /* --udp proxy: the SOCKS5 UDP ASSOCIATE relay (udp.c); false = refused (ICMP). */
-bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
-			    const struct udp_view *u)
+bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v, const struct udp_view *u)
 {
 	return e->udp && udp_relay_input(e->udp, v, u);
 }
@@ -85,7 +84,7 @@ static void input_view(struct engine *e, const uint8_t *pkt, size_t len, const s
 		return;
 	}
 	if (v->proto != IPPROTO_TCP) {
-		e->stats.pkts_unsupported++;	/* ICMP and the rest: not carried */
+		e->stats.pkts_unsupported++; /* ICMP and the rest: not carried */
 		return;
 	}
 	tcp_input(e->tcp, v);
@@ -118,21 +117,20 @@ void engine_input_frame(struct engine *e, uint8_t *buf, size_t len)
 	if (h.gso_type != VNET_GSO_NONE)
 		e->stats.pkts_gso_in++;
 	if (v.proto != IPPROTO_TCP)
-		vnet_csum_fill(buf + VNET_HDR_LEN, &h, &v);	/* their parsers check it */
+		vnet_csum_fill(buf + VNET_HDR_LEN, &h, &v); /* their parsers check it */
 	input_view(e, buf + VNET_HDR_LEN, len - VNET_HDR_LEN, &v);
 }
 
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
-		   const struct tcp_out *o)
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
 	uint8_t vh[VNET_HDR_LEN];
 	struct iovec v[ENGINE_OUT_IOV];
-	struct vnet_hdr h = {0};
+	struct vnet_hdr h = { 0 };
 	int i;
 
 	if (e->cfg.vnet) {
 		if (iovcnt >= ENGINE_OUT_IOV) {
-			e->stats.tun_write_err++;	/* cannot happen: tcp.c sends 1-3 */
+			e->stats.tun_write_err++; /* cannot happen: tcp.c sends 1-3 */
 			return;
 		}
 		/* Without o the packet is complete: an all-zero header says so. */
@@ -148,7 +146,7 @@ void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
 		iovcnt++;
 	}
 	if (fault_out(e, iov, iovcnt))
-		return;	/* test builds: it writes to the TUN itself */
+		return; /* test builds: it writes to the TUN itself */
 	if (writev(e->tun_fd, iov, iovcnt) < 0)
 		e->stats.tun_write_err++;
 	else
@@ -173,9 +171,9 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 			return;
 		}
 		e->stats.pkts_in++;
-		sandbox_fault_tick();	/* test builds: PROXYVPN_FAULT_SYSCALL */
+		sandbox_fault_tick(); /* test builds: PROXYVPN_FAULT_SYSCALL */
 		if (fault_in(e, e->pkt, (size_t)n))
-			continue;	/* test builds: it calls engine_input() */
+			continue; /* test builds: it calls engine_input() */
 		engine_input_frame(e, e->pkt, (size_t)n);
 	}
 }
@@ -184,12 +182,12 @@ static void engine_idle(struct loop *l, void *arg)
 {
 	struct engine *e = arg;
 
-	session_flush_pending(e);	/* before the ACKs: they carry the freed window */
+	session_flush_pending(e); /* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
 	session_reap(e);
 	resolver_reap(e);
 	udp_reap(e->udp);
-	tcp_flush(e->tcp);	/* conns the reaped sessions let go of */
+	tcp_flush(e->tcp); /* conns the reaped sessions let go of */
 	if (e->draining && !session_undelivered(e)) {
 		log_debug("drained: every flow delivered to the proxy");
 		l->stop = true;
@@ -230,7 +228,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		e->cfg.hs_timeout_ms = ENGINE_HS_TIMEOUT_MS;
 	if (!e->cfg.buf_size)
 		e->cfg.buf_size = TCP_BUF_DEFAULT;
-	ret = fault_init(e);	/* test builds only: PROXYVPN_FAULT */
+	ret = fault_init(e); /* test builds only: PROXYVPN_FAULT */
 	if (ret < 0)
 		goto err;
 	e->pkt = malloc(ENGINE_FRAME_MAX);
@@ -260,7 +258,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 			.max_assoc = cfg->udp_max,
 			.relay_at_proxy = cfg->udp_relay_at_proxy,
 			.hs_timeout_ms = e->cfg.hs_timeout_ms,
-			.pool = e->pool,	/* virtual DNS: fake addresses go by name */
+			.pool = e->pool, /* virtual DNS: fake addresses go by name */
 		};
 
 		/* UDP packets go out the way TCP segments do (fault layer included). */
@@ -310,8 +308,7 @@ void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tc
 {
 	if (!e->tcp)
 		return;
-	add_counters((uint64_t *)es, (const uint64_t *)&e->stats,
-		     sizeof(*es) / sizeof(uint64_t));
+	add_counters((uint64_t *)es, (const uint64_t *)&e->stats, sizeof(*es) / sizeof(uint64_t));
 	add_counters((uint64_t *)ts, (const uint64_t *)tcp_stack_stats(e->tcp),
 		     sizeof(*ts) / sizeof(uint64_t));
 }
@@ -319,8 +316,8 @@ void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tc
 void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
 			   const struct tcp_stats *tmore)
 {
-	struct engine_stats es = {0};
-	struct tcp_stats ts = {0};
+	struct engine_stats es = { 0 };
+	struct tcp_stats ts = { 0 };
 	const struct engine_stats *x = &es;
 	const struct tcp_stats *t = &ts;
 
@@ -328,21 +325,21 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 		return;
 	engine_stats_add(e, &es, &ts);
 	if (more)
-		add_counters((uint64_t *)&es, (const uint64_t *)more, sizeof(es) / sizeof(uint64_t));
+		add_counters((uint64_t *)&es, (const uint64_t *)more,
+			     sizeof(es) / sizeof(uint64_t));
 	if (tmore)
-		add_counters((uint64_t *)&ts, (const uint64_t *)tmore, sizeof(ts) / sizeof(uint64_t));
+		add_counters((uint64_t *)&ts, (const uint64_t *)tmore,
+			     sizeof(ts) / sizeof(uint64_t));
 	log_info("stats: packets in %llu out %llu bad %llu unsupported %llu; sessions %llu "
 		 "failed %llu; segments in %llu out %llu retrans %llu bad-csum %llu "
 		 "out-of-order %llu beyond-window %llu unacceptable %llu bad-hdr %llu",
 		 (unsigned long long)x->pkts_in, (unsigned long long)x->pkts_out,
-		 (unsigned long long)x->pkts_bad,
-		 (unsigned long long)x->pkts_unsupported,
-		 (unsigned long long)x->sessions_total,
-		 (unsigned long long)x->sessions_failed, (unsigned long long)t->segs_in,
-		 (unsigned long long)t->segs_out, (unsigned long long)t->retrans,
-		 (unsigned long long)t->bad_csum, (unsigned long long)t->ooo_dropped,
-		 (unsigned long long)t->beyond_window, (unsigned long long)t->dup_segs,
-		 (unsigned long long)t->bad_hdr);
+		 (unsigned long long)x->pkts_bad, (unsigned long long)x->pkts_unsupported,
+		 (unsigned long long)x->sessions_total, (unsigned long long)x->sessions_failed,
+		 (unsigned long long)t->segs_in, (unsigned long long)t->segs_out,
+		 (unsigned long long)t->retrans, (unsigned long long)t->bad_csum,
+		 (unsigned long long)t->ooo_dropped, (unsigned long long)t->beyond_window,
+		 (unsigned long long)t->dup_segs, (unsigned long long)t->bad_hdr);
 	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
 		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
 		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "
@@ -361,27 +358,25 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 		log_info("stats: udp in %llu bad %llu unreachable-sent %llu; dns queries %llu "
 			 "fake %llu forwarded %llu failed %llu; fake-unmapped resets %llu",
 			 (unsigned long long)x->udp_in, (unsigned long long)x->udp_bad,
-			 (unsigned long long)x->udp_unreach,
-			 (unsigned long long)x->dns_queries,
-			 (unsigned long long)x->dns_fake,
-			 (unsigned long long)x->dns_forwarded,
-			 (unsigned long long)x->dns_failed,
-			 (unsigned long long)x->fake_unmapped);
+			 (unsigned long long)x->udp_unreach, (unsigned long long)x->dns_queries,
+			 (unsigned long long)x->dns_fake, (unsigned long long)x->dns_forwarded,
+			 (unsigned long long)x->dns_failed, (unsigned long long)x->fake_unmapped);
 	if (e->udp) {
 		const struct udp_stats *u = udp_relay_stats(e->udp);
 
-		log_info("stats: udp-proxy associations %llu failed %llu idle-closed %llu proxy-closed %llu "
-			 "refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
-			 "after-failure %llu send %llu bad-from-app %llu stale-fake %llu "
-			 "bad-from-relay %llu fragments %llu foreign %llu too-big %llu",
-			 (unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
-			 (unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
-			 (unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
-			 (unsigned long long)u->dgrams_in, (unsigned long long)u->queue_dropped,
-			 (unsigned long long)u->failed_dropped, (unsigned long long)u->send_dropped, (unsigned long long)u->bad_in,
-			 (unsigned long long)u->stale_fake,
-			 (unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
-			 (unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
+		log_info(
+			"stats: udp-proxy associations %llu failed %llu idle-closed %llu proxy-closed %llu "
+			"refused-at-limit %llu; datagrams out %llu in %llu; dropped: queue %llu "
+			"after-failure %llu send %llu bad-from-app %llu stale-fake %llu "
+			"bad-from-relay %llu fragments %llu foreign %llu too-big %llu",
+			(unsigned long long)u->assoc_total, (unsigned long long)u->assoc_failed,
+			(unsigned long long)u->assoc_idle, (unsigned long long)u->assoc_closed,
+			(unsigned long long)u->limit_dropped, (unsigned long long)u->dgrams_out,
+			(unsigned long long)u->dgrams_in, (unsigned long long)u->queue_dropped,
+			(unsigned long long)u->failed_dropped, (unsigned long long)u->send_dropped,
+			(unsigned long long)u->bad_in, (unsigned long long)u->stale_fake,
+			(unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
+			(unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
 	}
 	fault_log_stats(e);
 }
@@ -397,13 +392,13 @@ void engine_fini(struct engine *e)
 		e->loop->idle = NULL;
 		e->loop->idle_arg = NULL;
 	}
-	fault_fini(e);	/* drops held packets: nothing reaches the stack after this */
+	fault_fini(e); /* drops held packets: nothing reaches the stack after this */
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
-	udp_relay_free(e->udp);	/* gives back the fake-address entries it holds */
+	udp_relay_free(e->udp); /* gives back the fake-address entries it holds */
 	e->udp = NULL;
 	if (e->tcp) {
-		session_close_all(e);	/* gives back the fake-address entries they hold */
+		session_close_all(e); /* gives back the fake-address entries they hold */
 		tcp_stack_free(e->tcp);
 		e->tcp = NULL;
 	}

@@ -19,12 +19,12 @@
 #include "url.h"
 
 enum {
-	ENGINE_HS_TIMEOUT_MS = 10000,	/* proxy connect + handshake */
-	ENGINE_TUN_BATCH = 64,		/* packets read per wakeup before flushing ACKs */
-	ENGINE_PKT_MAX = 65536,		/* a TSO segment from the TUN included */
-	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64,	/* read buffer: virtio-net header + packet */
-	ENGINE_DRAIN_MS = 5000,
-	ENGINE_OUT_IOV = 8,		/* iovecs per packet written, the virtio-net header included */		/* after the command exits, see engine_drain() */
+	ENGINE_HS_TIMEOUT_MS = 10000,		/* proxy connect + handshake */
+	ENGINE_TUN_BATCH = 64,			/* packets read per wakeup before flushing ACKs */
+	ENGINE_PKT_MAX = 65536,			/* a TSO segment from the TUN included */
+	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64, /* read buffer: virtio-net header + packet */
+	ENGINE_DRAIN_MS = 5000,			/* after the command exits, see engine_drain() */
+	ENGINE_OUT_IOV = 8, /* iovecs per packet written, the virtio-net header included */
 };
 
 /*
@@ -37,43 +37,43 @@ enum {
 
 /* What the engine does with DNS (UDP to port 53) and with other UDP. */
 enum engine_dns {
-	ENGINE_DNS_BYPASS,	/* DNS is UDP like any other: --udp decides */
-	ENGINE_DNS_VIRTUAL,	/* answered here: fake addresses, names to the proxy */
-	ENGINE_DNS_TCP,		/* carried as DNS over TCP through the proxy */
+	ENGINE_DNS_BYPASS,  /* DNS is UDP like any other: --udp decides */
+	ENGINE_DNS_VIRTUAL, /* answered here: fake addresses, names to the proxy */
+	ENGINE_DNS_TCP,	    /* carried as DNS over TCP through the proxy */
 };
 
 enum engine_udp {
-	ENGINE_UDP_BLOCK,	/* ICMP port unreachable: apps fail over to TCP at once */
-	ENGINE_UDP_PROXY,	/* SOCKS5 UDP ASSOCIATE (engine_udp_proxy_input) */
+	ENGINE_UDP_BLOCK, /* ICMP port unreachable: apps fail over to TCP at once */
+	ENGINE_UDP_PROXY, /* SOCKS5 UDP ASSOCIATE (engine_udp_proxy_input) */
 };
 
 struct engine_cfg {
-	const struct proxy_url *proxy;	/* borrowed for the engine's lifetime */
+	const struct proxy_url *proxy; /* borrowed for the engine's lifetime */
 	struct sockaddr_storage proxy_addr;
 	socklen_t proxy_addrlen;
 	uint32_t mtu;
-	size_t buf_size;		/* per connection, each way; 0 = TCP_BUF_DEFAULT */
-	uint32_t hs_timeout_ms;		/* 0 = ENGINE_HS_TIMEOUT_MS */
-	struct tcp_cfg tcp;		/* limits and timers; mtu and buf_size come from above */
+	size_t buf_size;	/* per connection, each way; 0 = TCP_BUF_DEFAULT */
+	uint32_t hs_timeout_ms; /* 0 = ENGINE_HS_TIMEOUT_MS */
+	struct tcp_cfg tcp;	/* limits and timers; mtu and buf_size come from above */
 	enum engine_dns dns;
 	enum engine_udp udp;
-	uint32_t udp_timeout_ms;	/* --udp proxy: 0 = UDP_TIMEOUT_MS_DEFAULT */
-	uint32_t udp_max;		/* --udp proxy: 0 = UDP_MAX_ASSOC_DEFAULT */
-	bool udp_relay_at_proxy;	/* up: the relay at the proxy's address (udp.h) */
-	uint8_t resolver4[4], resolver6[16];	/* the TUN resolver's addresses (not bypass) */
-	struct dnspool_cfg pool;	/* fake addresses (virtual) */
-	struct dnspool *shared_pool;	/* --workers: queue 0's pool, borrowed (else own one) */
-	uint32_t dns_ttl;		/* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
-	struct sockaddr_storage dns_server;	/* --dns-server (ss_family 0: none) */
+	uint32_t udp_timeout_ms;	     /* --udp proxy: 0 = UDP_TIMEOUT_MS_DEFAULT */
+	uint32_t udp_max;		     /* --udp proxy: 0 = UDP_MAX_ASSOC_DEFAULT */
+	bool udp_relay_at_proxy;	     /* up: the relay at the proxy's address (udp.h) */
+	uint8_t resolver4[4], resolver6[16]; /* the TUN resolver's addresses (not bypass) */
+	struct dnspool_cfg pool;	     /* fake addresses (virtual) */
+	struct dnspool *shared_pool;	    /* --workers: queue 0's pool, borrowed (else own one) */
+	uint32_t dns_ttl;		    /* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
+	struct sockaddr_storage dns_server; /* --dns-server (ss_family 0: none) */
 	socklen_t dns_server_len;
-	bool vnet;			/* the TUN fd carries virtio-net headers: offloads (tun.h) */
+	bool vnet; /* the TUN fd carries virtio-net headers: offloads (tun.h) */
 };
 
-struct engine_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
+struct engine_stats { /* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err, pkts_gso_in;
 	uint64_t sessions_total, sessions_failed;
-	uint64_t udp_in, udp_bad, udp_unreach, dns_queries, dns_fake, dns_forwarded,
-		dns_failed, fake_unmapped;
+	uint64_t udp_in, udp_bad, udp_unreach, dns_queries, dns_fake, dns_forwarded, dns_failed,
+		fake_unmapped;
 };
 
 struct session;
@@ -87,18 +87,18 @@ struct engine {
 	int tun_fd;
 	struct loop_io tun_io;
 	struct tcp_stack *tcp;
-	struct session *sessions;	/* live, doubly linked */
-	struct session *dead;		/* freed at the end of each loop batch */
-	struct session *rx_pending;	/* got app data this batch (session.c) */
-	uint8_t *pkt;			/* TUN read buffer */
+	struct session *sessions;   /* live, doubly linked */
+	struct session *dead;	    /* freed at the end of each loop batch */
+	struct session *rx_pending; /* got app data this batch (session.c) */
+	uint8_t *pkt;		    /* TUN read buffer */
 	struct engine_stats stats;
 	struct timer drain_timer;
 	bool draining;
-	struct fault *fault;		/* test builds only (fault.h); else always NULL */
-	struct dnspool *pool;		/* virtual DNS only */
-	struct dnsfwd *fwd;		/* queries in flight over TCP (resolver.c) */
-	struct dnsfwd *fwd_dead;	/* finished this batch, freed by resolver_reap */
-	struct udp_relay *udp;		/* --udp proxy only (udp.c); else NULL */
+	struct fault *fault;	 /* test builds only (fault.h); else always NULL */
+	struct dnspool *pool;	 /* virtual DNS only */
+	struct dnsfwd *fwd;	 /* queries in flight over TCP (resolver.c) */
+	struct dnsfwd *fwd_dead; /* finished this batch, freed by resolver_reap */
+	struct udp_relay *udp;	 /* --udp proxy only (udp.c); else NULL */
 };
 
 /*
@@ -123,8 +123,7 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
  */
 void engine_input_frame(struct engine *e, uint8_t *buf, size_t len);
 /* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt,
-		   const struct tcp_out *o);
+void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
@@ -146,7 +145,6 @@ int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t
  * with ICMP port unreachable. The stub in engine.c takes nothing; the
  * SOCKS5 UDP ASSOCIATE relay replaces it.
  */
-bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v,
-			    const struct udp_view *u);
+bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v, const struct udp_view *u);
 
 #endif

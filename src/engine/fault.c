@@ -19,13 +19,13 @@
 #include "log.h"
 #include "vnet.h"
 
-enum { FAULT_PKT_MAX = ENGINE_FRAME_MAX };	/* a whole TUN frame */
+enum { FAULT_PKT_MAX = ENGINE_FRAME_MAX }; /* a whole TUN frame */
 
 /* A packet held back: a copy of our own. */
 struct held {
 	struct held *next;
-	uint64_t when;		/* ms, loop clock: release at the latest then */
-	unsigned int skip;	/* reorder: later packets to let pass first */
+	uint64_t when;	   /* ms, loop clock: release at the latest then */
+	unsigned int skip; /* reorder: later packets to let pass first */
 	size_t len;
 	uint8_t data[];
 };
@@ -39,11 +39,11 @@ struct fault_side {
 	enum fault_dir d;
 	struct fault_rates r;
 	uint64_t rng;
-	struct hq reo;		/* reordered, in arrival (so deadline) order */
-	struct hq dly;		/* delayed, FIFO (so deadline order) */
+	struct hq reo; /* reordered, in arrival (so deadline) order */
+	struct hq dly; /* delayed, FIFO (so deadline order) */
 	struct timer reo_timer, dly_timer;
 	struct fault_counters c;
-	uint8_t *scratch;	/* the packet being decided on, flattened */
+	uint8_t *scratch; /* the packet being decided on, flattened */
 };
 
 struct fault {
@@ -51,7 +51,7 @@ struct fault {
 	fault_deliver_fn *deliver;
 	void *ctx;
 	size_t nheld, held_bytes;
-	bool vnet;		/* frames start with a virtio-net header (fault_set_vnet) */
+	bool vnet; /* frames start with a virtio-net header (fault_set_vnet) */
 	struct fault_side side[FAULT_NDIR];
 };
 
@@ -230,7 +230,7 @@ int fault_parse(const char *s, struct fault_cfg *cfg, char *err, size_t errlen)
 				break;
 			}
 		}
-next:
+	next:
 		if (!comma)
 			return 0;
 		p = comma + 1;
@@ -428,7 +428,7 @@ void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, in
 	sd->c.pkts++;
 	for (i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > FAULT_PKT_MAX - len) {
-			sd->c.overflow++;	/* larger than any MTU: cannot happen */
+			sd->c.overflow++; /* larger than any MTU: cannot happen */
 			return;
 		}
 		memcpy(sd->scratch + len, iov[i].iov_base, iov[i].iov_len);
@@ -445,7 +445,7 @@ void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov, in
 		sd->c.corrupted++;
 		if (hl && d == FAULT_IN) {
 			/* Make the stack check the checksum the kernel vouched for. */
-			sd->scratch[0] &= (uint8_t)~(VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID);
+			sd->scratch[0] &= (uint8_t) ~(VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID);
 		} else if (hl && (sd->scratch[0] & VNET_F_NEEDS_CSUM)) {
 			/* The app's kernel trusts an offloaded checksum: drop it as its check would. */
 			return;
@@ -617,9 +617,8 @@ void fault_log_stats(const struct engine *e)
 	log_info("fault stats: in: packets %" PRIu64 " lost %" PRIu64 " corrupted %" PRIu64
 		 " duplicated %" PRIu64 " reordered %" PRIu64 " delayed %" PRIu64
 		 " overflow %" PRIu64 " delivered %" PRIu64 "; out: packets %" PRIu64
-		 " lost %" PRIu64 " corrupted %" PRIu64 " duplicated %" PRIu64
-		 " reordered %" PRIu64 " delayed %" PRIu64 " overflow %" PRIu64
-		 " delivered %" PRIu64 "; held %zu",
+		 " lost %" PRIu64 " corrupted %" PRIu64 " duplicated %" PRIu64 " reordered %" PRIu64
+		 " delayed %" PRIu64 " overflow %" PRIu64 " delivered %" PRIu64 "; held %zu",
 		 i->pkts, i->lost, i->corrupted, i->duplicated, i->reordered, i->delayed,
 		 i->overflow, i->delivered, o->pkts, o->lost, o->corrupted, o->duplicated,
 		 o->reordered, o->delayed, o->overflow, o->delivered, e->fault->nheld);

@@ -35,23 +35,23 @@ struct engine;
 #include "loop.h"
 
 enum {
-	FAULT_MAX_HELD = 4096,			/* packets held at once, both directions */
+	FAULT_MAX_HELD = 4096, /* packets held at once, both directions */
 	FAULT_MAX_HELD_BYTES = 32 << 20,
-	FAULT_REORDER_MS = 2,			/* longest a reordered packet is held */
-	FAULT_REORDER_MAX_SKIP = 3,		/* released after 1..this many later packets */
+	FAULT_REORDER_MS = 2,	    /* longest a reordered packet is held */
+	FAULT_REORDER_MAX_SKIP = 3, /* released after 1..this many later packets */
 	FAULT_DELAY_MAX_MS = 10000,
-	FAULT_PPM = 1000000,			/* rates are parts per million: 100 % */
+	FAULT_PPM = 1000000, /* rates are parts per million: 100 % */
 	FAULT_ERR_LEN = 160,
 };
 
 enum fault_dir {
-	FAULT_IN,	/* TUN -> engine: the app's packets */
-	FAULT_OUT,	/* engine -> TUN */
+	FAULT_IN,  /* TUN -> engine: the app's packets */
+	FAULT_OUT, /* engine -> TUN */
 	FAULT_NDIR,
 };
 
 struct fault_rates {
-	uint32_t loss, corrupt, dup, reorder;	/* ppm */
+	uint32_t loss, corrupt, dup, reorder; /* ppm */
 	uint32_t delay_ms;
 };
 
@@ -61,10 +61,10 @@ struct fault_cfg {
 };
 
 struct fault_counters {
-	uint64_t pkts;		/* handed to the fault layer */
+	uint64_t pkts; /* handed to the fault layer */
 	uint64_t lost, corrupted, duplicated, reordered, delayed;
-	uint64_t overflow;	/* dropped: no room to hold it */
-	uint64_t delivered;	/* passed on (a duplicate counts twice) */
+	uint64_t overflow;  /* dropped: no room to hold it */
+	uint64_t delivered; /* passed on (a duplicate counts twice) */
 };
 
 /* Passes a packet on: into the stack (FAULT_IN) or to the TUN (FAULT_OUT). */

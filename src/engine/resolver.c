@@ -19,25 +19,25 @@
 #include "log.h"
 #include "resolver.h"
 
-enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX };	/* our own answers are far smaller */
+enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX }; /* our own answers are far smaller */
 
 enum fwd_state { F_CONNECTING, F_HANDSHAKE, F_SEND, F_RECV, F_DEAD };
 
 /* One query forwarded over its own tunnel. */
 struct dnsfwd {
-	struct loop_io io;		/* first: the callback casts back */
+	struct loop_io io; /* first: the callback casts back */
 	struct timer timer;
-	struct dnsfwd *next, *prev;	/* e->fwd; the dead list via next */
+	struct dnsfwd *next, *prev; /* e->fwd; the dead list via next */
 	struct engine *eng;
 	enum fwd_state state;
 	struct proxy_hs hs;
 	struct dns_query q;
-	int family;			/* reply addressing: from us:53 to app:port */
+	int family; /* reply addressing: from us:53 to app:port */
 	uint8_t us[16], app[16];
 	uint16_t app_port;
-	uint8_t *out;			/* length prefix + query */
+	uint8_t *out; /* length prefix + query */
 	size_t out_len, out_off;
-	uint8_t *in;			/* length prefix + reply */
+	uint8_t *in; /* length prefix + reply */
 	size_t in_len;
 };
 
@@ -94,11 +94,12 @@ static void fwd_fail(struct dnsfwd *f, int err)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(f->eng->cfg.dns_server.ss_family,
-		  f->eng->cfg.dns_server.ss_family == AF_INET6 ?
-			  (const void *)&((struct sockaddr_in6 *)&f->eng->cfg.dns_server)->sin6_addr :
-			  (const void *)&((struct sockaddr_in *)&f->eng->cfg.dns_server)->sin_addr,
-		  a, sizeof(a));
+	inet_ntop(
+		f->eng->cfg.dns_server.ss_family,
+		f->eng->cfg.dns_server.ss_family == AF_INET6
+			? (const void *)&((struct sockaddr_in6 *)&f->eng->cfg.dns_server)->sin6_addr
+			: (const void *)&((struct sockaddr_in *)&f->eng->cfg.dns_server)->sin_addr,
+		a, sizeof(a));
 	log_info("dns: query for %s to %s through the proxy failed: %s", f->q.name, a,
 		 strerror(-err));
 	f->eng->stats.dns_failed++;
@@ -131,7 +132,7 @@ static bool fwd_take(struct dnsfwd *f, const uint8_t *p, size_t n)
 		size_t want = f->in_len < 2 ? 2 : 2 + (size_t)load_be16(f->in), k;
 
 		if (f->in_len == want)
-			break;	/* complete: bytes past the reply are ignored */
+			break; /* complete: bytes past the reply are ignored */
 		k = want - f->in_len < n ? want - f->in_len : n;
 		memcpy(f->in + f->in_len, p, k);
 		f->in_len += k;
@@ -364,7 +365,7 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 		memcpy(an.addr, an.family == AF_INET6 ? lo6 : lo4, alen);
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, &an, 1, 3600);
 	}
-	if (in_domain(q->name, "invalid") || !q->name_ldh)	/* no host name */
+	if (in_domain(q->name, "invalid") || !q->name_ldh) /* no host name */
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	if (in_domain(q->name, "arpa"))
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
@@ -418,7 +419,7 @@ static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct
 	e->stats.dns_queries++;
 	if (ret == -EBADMSG) {
 		e->stats.dns_failed++;
-		return -1;	/* no header, or a response: dropped */
+		return -1; /* no header, or a response: dropped */
 	}
 	limit = udp ? dns_udp_limit(q) : cap;
 	if (ret < 0) {
@@ -431,10 +432,10 @@ static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct
 		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
 			n = answer_fake(e, q, buf, cap, limit);
 		else if (in && q->qtype == DNS_T_PTR)
-			n = answer_ptr(e, q, buf, cap, limit);	/* 0: not a fake address */
+			n = answer_ptr(e, q, buf, cap, limit); /* 0: not a fake address */
 		if (n == 0 && e->cfg.dns_server.ss_family)
 			return 0;
-		if (n == 0)	/* virtual without a server: other types have no data */
+		if (n == 0) /* virtual without a server: other types have no data */
 			n = dns_build_reply(buf, cap, limit, q,
 					    q->qclass == DNS_C_IN ? DNS_R_NOERROR : DNS_R_REFUSED,
 					    NULL, 0, 0);
@@ -493,9 +494,9 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 		}
 		len = load_be16(hdr);
 		if (c->rx.len < 2 + len)
-			break;	/* the rest of the query is still coming */
+			break; /* the rest of the query is still coming */
 		if (ring_space(&c->tx) < sizeof(out)) {
-			blocked = true;	/* again when tx has room (on_sent) */
+			blocked = true; /* again when tx has room (on_sent) */
 			break;
 		}
 		cnt = ring_peek(&c->rx, 2, len, iov);
@@ -509,16 +510,16 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 			n = dns_build_reply(out + 2, sizeof(out) - 2, sizeof(out) - 2, &q,
 					    DNS_R_SERVFAIL, NULL, 0, 0);
 		if (n <= 0)
-			continue;	/* nothing due (a response, a runt) */
+			continue; /* nothing due (a response, a runt) */
 		store_be16(out, (uint16_t)n);
 		if (ring_write(&c->tx, out, 2 + (size_t)n) != (long)(2 + (size_t)n)) {
-			tcp_abort(c);	/* no memory for the ring */
+			tcp_abort(c); /* no memory for the ring */
 			return false;
 		}
 		tcp_kick(c);
 	}
 	if (!blocked && tcp_fin_received(c))
-		tcp_shutdown(c);	/* the app is done asking: our FIN after the replies */
+		tcp_shutdown(c); /* the app is done asking: our FIN after the replies */
 	return true;
 }
 
@@ -526,12 +527,12 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 
 static bool is_resolver(const struct engine *e, int family, const uint8_t *a)
 {
-	return family == AF_INET6 ? !memcmp(a, e->cfg.resolver6, 16) :
-				    !memcmp(a, e->cfg.resolver4, 4);
+	return family == AF_INET6 ? !memcmp(a, e->cfg.resolver6, 16)
+				  : !memcmp(a, e->cfg.resolver4, 4);
 }
 
-int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
-		       struct proxy_dest *d, struct dnspool_entry **ref)
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr, struct proxy_dest *d,
+		       struct dnspool_entry **ref)
 {
 	struct dnspool_entry *ent;
 	size_t len;

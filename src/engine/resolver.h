@@ -41,7 +41,7 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  */
 int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
 		      struct dnspool_entry **ref);
-enum { RESOLVER_LOCAL = 2 };	/* resolver_tcp_dest: serve the flow here (resolver_tcp_local) */
+enum { RESOLVER_LOCAL = 2 }; /* resolver_tcp_dest: serve the flow here (resolver_tcp_local) */
 
 /*
  * DNS over TCP to the resolver with --dns virtual: framed queries in rx
@@ -58,7 +58,7 @@ void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref);
  * *ref held (1), refused if unmapped (-ECONNREFUSED), else left alone (0).
  * Give *ref back with resolver_tcp_done when the flow ends.
  */
-int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr,
-		       struct proxy_dest *d, struct dnspool_entry **ref);
+int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr, struct proxy_dest *d,
+		       struct dnspool_entry **ref);
 
 #endif

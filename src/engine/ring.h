@@ -16,11 +16,11 @@ enum { RING_MIN_ALLOC = 16 * 1024 };
 
 struct ring {
 	uint8_t *buf;
-	size_t size;	/* storage allocated: 0, or RING_MIN_ALLOC doubling up to cap */
-	size_t cap;	/* fixed at init: what the ring may hold */
-	size_t head;	/* offset of the first byte held */
-	size_t len;	/* bytes held */
-	size_t *mem;	/* if set, storage allocated is added here (and taken off at fini) */
+	size_t size; /* storage allocated: 0, or RING_MIN_ALLOC doubling up to cap */
+	size_t cap;  /* fixed at init: what the ring may hold */
+	size_t head; /* offset of the first byte held */
+	size_t len;  /* bytes held */
+	size_t *mem; /* if set, storage allocated is added here (and taken off at fini) */
 };
 
 static inline void ring_init(struct ring *r, size_t cap)

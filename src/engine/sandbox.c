@@ -97,32 +97,67 @@ static int switch_ids(uid_t uid, gid_t gid)
 /* Syscalls allowed whatever their arguments; why each: docs/security.md. */
 static const int allow_plain[] = {
 	/* the event loop and its clock */
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(epoll_create1), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
-	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_pwait2),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_create1),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(timerfd_create),
+	SCMP_SYS(timerfd_settime),
+	SCMP_SYS(timerfd_gettime),
 	/* TUN and proxy-socket I/O, stderr logging */
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close),
-	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg),
-	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(shutdown),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(readv),
+	SCMP_SYS(writev),
+	SCMP_SYS(close),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(sendmmsg),
+	SCMP_SYS(recvmmsg),
+	SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(shutdown),
 	/* proxy connections (socket() itself is argument-filtered below) */
-	SCMP_SYS(connect), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(connect),
+	SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt),
+	SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername),
 	/* the control socket: a listening fd handed over by the parent */
 	SCMP_SYS(accept4),
 	/* malloc */
-	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+	SCMP_SYS(brk),
+	SCMP_SYS(munmap),
+	SCMP_SYS(mremap),
+	SCMP_SYS(madvise),
 	/* ISS, timestamp offsets, flow-hash key */
 	SCMP_SYS(getrandom),
 	/* threads (glibc pthread_create, locks), wakeups between them */
-	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(eventfd2),
+	SCMP_SYS(futex),
+	SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(gettid),
+	SCMP_SYS(getpid),
+	SCMP_SYS(eventfd2),
 	/* our own ids, e.g. to compare with a control-socket peer's SO_PEERCRED */
-	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(getuid),
+	SCMP_SYS(geteuid),
+	SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
 	SCMP_SYS(getppid),
 	/* signals: returning from handlers, masks, abort() */
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(restart_syscall),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
 };
 
 /* One argument comparison, every field set (libseccomp's SCMP_A* leave datum_b out). */
@@ -144,8 +179,10 @@ static int allow_socket(scmp_filter_ctx ctx)
 	static const struct {
 		int type, proto;
 	} kinds[] = {
-		{ SOCK_STREAM, 0 }, { SOCK_STREAM, IPPROTO_TCP },
-		{ SOCK_DGRAM, 0 },  { SOCK_DGRAM, IPPROTO_UDP },
+		{ SOCK_STREAM, 0 },
+		{ SOCK_STREAM, IPPROTO_TCP },
+		{ SOCK_DGRAM, 0 },
+		{ SOCK_DGRAM, IPPROTO_UDP },
 	};
 	size_t f, k;
 	int ret;
@@ -220,8 +257,8 @@ static int allow_filtered(scmp_filter_ctx ctx, const struct sandbox_cfg *c)
 static int load_filter(const struct sandbox_cfg *c)
 {
 	static const int hot[] = {
-		SCMP_SYS(read), SCMP_SYS(writev), SCMP_SYS(readv), SCMP_SYS(sendmsg),
-		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),
+		SCMP_SYS(read),	   SCMP_SYS(writev),	 SCMP_SYS(readv),
+		SCMP_SYS(sendmsg), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),
 	};
 	const char *mode = secure_getenv("PROXYVPN_SECCOMP");
 	uint32_t def = SCMP_ACT_KILL_PROCESS;

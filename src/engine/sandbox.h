@@ -21,10 +21,10 @@
 #include <sys/types.h>
 
 struct sandbox_cfg {
-	bool set_ids;	/* switch to uid/gid below (needs CAP_SETUID/SETGID) */
+	bool set_ids; /* switch to uid/gid below (needs CAP_SETUID/SETGID) */
 	uid_t uid;
 	gid_t gid;
-	pid_t kill_pid;	/* > 0: the one pid kill() and wait4() may name (exec mode) */
+	pid_t kill_pid; /* > 0: the one pid kill() and wait4() may name (exec mode) */
 	pid_t parent;	/* > 0: re-arm PR_SET_PDEATHSIG (SIGKILL), which an id change
 			 * clears; -ESRCH if the parent is already gone */
 };
@@ -44,7 +44,7 @@ int sandbox_enter(const struct sandbox_cfg *c);
  */
 int sandbox_user(const char *name, uid_t *uid, gid_t *gid);
 
-#define SANDBOX_USER_DEFAULT "proxyvpn"
+#define SANDBOX_USER_DEFAULT  "proxyvpn"
 #define SANDBOX_USER_FALLBACK "nobody"
 
 #ifdef PROXYVPN_FAULT

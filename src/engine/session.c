@@ -28,27 +28,27 @@ enum session_state {
 	S_CONNECTING,
 	S_HANDSHAKE,
 	S_RELAY,
-	S_LOCAL,	/* no proxy: DNS over TCP answered by resolver.c */
+	S_LOCAL, /* no proxy: DNS over TCP answered by resolver.c */
 	S_DEAD,
 };
 
 struct session {
-	struct loop_io io;		/* the proxy socket */
-	struct session *next, *prev;	/* engine->sessions, or engine->dead via next */
+	struct loop_io io;	     /* the proxy socket */
+	struct session *next, *prev; /* engine->sessions, or engine->dead via next */
 	struct engine *eng;
-	struct tcp_conn *conn;		/* NULL once detached */
+	struct tcp_conn *conn; /* NULL once detached */
 	enum session_state state;
-	struct proxy_hs *hs;		/* during the handshake only: 2.3 KiB an idle flow need not keep */
+	struct proxy_hs *hs; /* during the handshake only: 2.3 KiB an idle flow need not keep */
 	struct timer hs_timer;
 	uint32_t id;
-	bool proxy_eof;			/* proxy sent FIN: tcp_shutdown done */
-	bool shut_wr;			/* app's FIN passed on to the proxy */
-	bool tcp_done;			/* on_close(0) seen: flush rx, then go */
-	bool rx_pending;		/* on engine->rx_pending: write rx out after the batch */
+	bool proxy_eof;	 /* proxy sent FIN: tcp_shutdown done */
+	bool shut_wr;	 /* app's FIN passed on to the proxy */
+	bool tcp_done;	 /* on_close(0) seen: flush rx, then go */
+	bool rx_pending; /* on engine->rx_pending: write rx out after the batch */
 	struct session *rx_next;
-	struct dnspool_entry *fake;	/* the name behind a fake address, held */
-	uint64_t born;			/* loop ms at the SYN */
-	uint64_t bytes_up, bytes_down;	/* app -> proxy, proxy -> app (relay only) */
+	struct dnspool_entry *fake;    /* the name behind a fake address, held */
+	uint64_t born;		       /* loop ms at the SYN */
+	uint64_t bytes_up, bytes_down; /* app -> proxy, proxy -> app (relay only) */
 };
 
 /* The handshake's state, freed once the tunnel is up or the session dies. */
@@ -80,7 +80,7 @@ static void session_kill(struct session *s)
 	fd = s->io.fd;
 
 	s->state = S_DEAD;
-	loop_io_del(e->loop, &s->io);	/* fd = -1: later events in this batch are skipped */
+	loop_io_del(e->loop, &s->io); /* fd = -1: later events in this batch are skipped */
 	if (fd >= 0)
 		close(fd);
 	loop_timer_cancel(e->loop, &s->hs_timer);
@@ -147,7 +147,7 @@ static void fail(struct session *s, int err)
 	if (s->conn) {
 		log_info("session %u: tunnel to %s failed: %s", s->id,
 			 dest_str(s->conn, d, sizeof(d)), strerror(-err));
-		tcp_reject(s->conn);	/* app sees connection refused */
+		tcp_reject(s->conn); /* app sees connection refused */
 		s->conn = NULL;
 	}
 	session_kill(s);
@@ -278,8 +278,8 @@ static void handshake_input(struct session *s)
 	hs_release(s);
 	loop_timer_cancel(s->eng->loop, &s->hs_timer);
 	s->state = S_RELAY;
-	if ((size_t)n > used && ring_write(&s->conn->tx, buf + used, (size_t)n - used) !=
-					(long)((size_t)n - used)) {
+	if ((size_t)n > used &&
+	    ring_write(&s->conn->tx, buf + used, (size_t)n - used) != (long)((size_t)n - used)) {
 		fail(s, -ENOMEM);
 		return;
 	}
@@ -338,7 +338,7 @@ static void session_io(struct loop_io *io, uint32_t events)
 		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			fill_tx(s);
 		break;
-	case S_LOCAL:	/* no socket */
+	case S_LOCAL: /* no socket */
 	case S_DEAD:
 		return;
 	}
@@ -380,7 +380,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	int fd, one = 1, ret;
 
 	if (e->draining)
-		return NULL;	/* the command has exited: RST */
+		return NULL; /* the command has exited: RST */
 	memcpy(d.addr, c->laddr, ip_addr_len(c->family));
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -402,7 +402,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 		if (e->sessions)
 			e->sessions->prev = s;
 		e->sessions = s;
-		tcp_accept(c);	/* nothing to wait for: SYN-ACK at this batch's flush */
+		tcp_accept(c); /* nothing to wait for: SYN-ACK at this batch's flush */
 		return s;
 	}
 	if (ret)
@@ -414,7 +414,7 @@ static void *on_syn(void *ctx, struct tcp_conn *c)
 	fd = socket(e->cfg.proxy_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		log_warn("session %u: proxy socket", s->id);	/* EMFILE: app gets an RST */
+		log_warn("session %u: proxy socket", s->id); /* EMFILE: app gets an RST */
 		goto err_hs;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -570,7 +570,7 @@ size_t session_undelivered(const struct engine *e)
 
 void session_close_all(struct engine *e)
 {
-	e->rx_pending = NULL;	/* the sessions on it are closed below */
+	e->rx_pending = NULL; /* the sessions on it are closed below */
 	while (e->sessions) {
 		struct session *s = e->sessions;
 
@@ -600,8 +600,10 @@ const struct session *session_next(const struct engine *e, const struct session 
 void session_info(const struct session *s, uint64_t now, struct session_info *out)
 {
 	static const char *const phase[] = {
-		[S_CONNECTING] = "connecting", [S_HANDSHAKE] = "handshake",
-		[S_RELAY] = "relay", [S_DEAD] = "closed",
+		[S_CONNECTING] = "connecting",
+		[S_HANDSHAKE] = "handshake",
+		[S_RELAY] = "relay",
+		[S_DEAD] = "closed",
 	};
 	const struct tcp_conn *c = s->conn;
 

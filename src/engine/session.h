@@ -26,12 +26,12 @@ void session_close_all(struct engine *e);
 /* One flow as `proxyvpn status` shows it (cheap: no syscalls, no allocation). */
 struct session_info {
 	uint32_t id;
-	int family;			/* 0 if the flow is already detached */
-	uint8_t src[16], dst[16];	/* the app's address, the destination it dialled */
+	int family;		  /* 0 if the flow is already detached */
+	uint8_t src[16], dst[16]; /* the app's address, the destination it dialled */
 	uint16_t sport, dport;
-	const char *phase;		/* connecting, handshake, relay (static) */
-	const char *tcp_state;		/* tcp_state_name() */
-	uint64_t bytes_up, bytes_down;	/* relayed app -> proxy, proxy -> app */
+	const char *phase;	       /* connecting, handshake, relay (static) */
+	const char *tcp_state;	       /* tcp_state_name() */
+	uint64_t bytes_up, bytes_down; /* relayed app -> proxy, proxy -> app */
 	uint64_t age_ms;
 };
 

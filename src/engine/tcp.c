@@ -23,30 +23,30 @@
 #include "log.h"
 #include "tcp.h"
 
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
-#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+#define SEQ_GT(a, b)  ((int32_t)((a) - (b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
 
 enum {
 	TF_PENDING = 1 << 0,	/* on the pending-output list */
 	TF_ACK_NOW = 1 << 1,	/* an ACK is owed */
-	TF_FIN_QUEUED = 1 << 2,	/* proxy EOF: FIN goes after tx */
+	TF_FIN_QUEUED = 1 << 2, /* proxy EOF: FIN goes after tx */
 	TF_FIN_ACKED = 1 << 3,
 	TF_FIN_RCVD = 1 << 4,
-	TF_RECOVERY = 1 << 5,	/* fast recovery until snd_una passes recover */
-	TF_DEAD = 1 << 6,	/* on the dead list */
-	TF_WSCALE = 1 << 7,	/* both sides agreed on window scaling */
-	TF_TS = 1 << 8,		/* timestamps agreed (RFC 7323) */
-	TF_SACK = 1 << 9,	/* SACK agreed (RFC 2018) */
-	TF_HS = 1 << 10,	/* counted in stack->npending */
-	TF_TIDLE = 1 << 11,	/* the timer is the keepalive/idle one, not RTO/persist */
-	TF_FIN_OOO = 1 << 12,	/* the app's FIN arrived out of order: fin_seq */
-	TF_TLP = 1 << 13,	/* the timer is a tail loss probe, the RTO follows it */
-	TF_TLP_DONE = 1 << 14,	/* one probe per flight: until an ACK moves snd_una */
+	TF_RECOVERY = 1 << 5,  /* fast recovery until snd_una passes recover */
+	TF_DEAD = 1 << 6,      /* on the dead list */
+	TF_WSCALE = 1 << 7,    /* both sides agreed on window scaling */
+	TF_TS = 1 << 8,	       /* timestamps agreed (RFC 7323) */
+	TF_SACK = 1 << 9,      /* SACK agreed (RFC 2018) */
+	TF_HS = 1 << 10,       /* counted in stack->npending */
+	TF_TIDLE = 1 << 11,    /* the timer is the keepalive/idle one, not RTO/persist */
+	TF_FIN_OOO = 1 << 12,  /* the app's FIN arrived out of order: fin_seq */
+	TF_TLP = 1 << 13,      /* the timer is a tail loss probe, the RTO follows it */
+	TF_TLP_DONE = 1 << 14, /* one probe per flight: until an ACK moves snd_una */
 };
 
-enum { TS_OPT_LEN = 12 };	/* NOP NOP kind len TSval TSecr */
+enum { TS_OPT_LEN = 12 }; /* NOP NOP kind len TSval TSecr */
 
 struct tcp_stack {
 	struct loop *loop;
@@ -60,8 +60,8 @@ struct tcp_stack {
 	struct tcp_conn *pending;
 	struct tcp_conn *dead;
 	struct tcp_stats stats;
-	size_t npending;	/* handshakes in progress */
-	size_t mem;		/* ring storage allocated */
+	size_t npending; /* handshakes in progress */
+	size_t mem;	 /* ring storage allocated */
 };
 
 static void conn_timer_cb(struct timer *t);
@@ -74,8 +74,8 @@ const char *tcp_state_name(enum tcp_state s)
 		[TCPS_SYN_PENDING] = "SYN-PENDING", [TCPS_SYN_RCVD] = "SYN-RECEIVED",
 		[TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
 		[TCPS_FIN_WAIT_1] = "FIN-WAIT-1",   [TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
-		[TCPS_CLOSING] = "CLOSING",	   [TCPS_LAST_ACK] = "LAST-ACK",
-		[TCPS_TIME_WAIT] = "TIME-WAIT",	   [TCPS_CLOSED] = "CLOSED",
+		[TCPS_CLOSING] = "CLOSING",	    [TCPS_LAST_ACK] = "LAST-ACK",
+		[TCPS_TIME_WAIT] = "TIME-WAIT",	    [TCPS_CLOSED] = "CLOSED",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -93,15 +93,15 @@ static int parse_options(const uint8_t *p, size_t len, struct tcp_seg *s)
 		if (rd_u8(&r, &kind) < 0)
 			return -EINVAL;
 		if (kind == 0)
-			break;		/* end of option list */
+			break; /* end of option list */
 		if (kind == 1)
-			continue;	/* NOP */
+			continue; /* NOP */
 		if (rd_u8(&r, &olen) < 0 || olen < 2 || (size_t)(olen - 2) > r.left)
-			return -EINVAL;	/* length missing, too short, or past the header */
+			return -EINVAL; /* length missing, too short, or past the header */
 		if (kind == 2 && olen == 4) {
 			s->mss = load_be16(r.p);
 		} else if (kind == 3 && olen == 3) {
-			s->wscale = r.p[0] > 14 ? 14 : r.p[0];	/* RFC 7323 2.3 */
+			s->wscale = r.p[0] > 14 ? 14 : r.p[0]; /* RFC 7323 2.3 */
 		} else if (kind == 4 && olen == 2) {
 			s->sack_perm = true;
 		} else if (kind == 8 && olen == 10) {
@@ -134,10 +134,9 @@ int tcp_parse(const struct ip_view *ip, struct tcp_seg *s)
 		return -EINVAL;
 #ifndef FUZZING
 	/* Unless the kernel vouched for it (offload: vnet.c). */
-	if (!ip->csum_ok &&
-	    csum_fold(csum_add(csum_pseudo(ip->family, ip->src, ip->dst, IPPROTO_TCP,
-					   (uint32_t)ip->l4_len),
-			       p, ip->l4_len)) != 0)
+	if (!ip->csum_ok && csum_fold(csum_add(csum_pseudo(ip->family, ip->src, ip->dst,
+							   IPPROTO_TCP, (uint32_t)ip->l4_len),
+					       p, ip->l4_len)) != 0)
 		return -EPROTO;
 #endif
 	memset(s, 0, sizeof(*s));
@@ -186,8 +185,8 @@ static struct tcp_conn *flow_find(struct tcp_stack *st, const struct ip_view *ip
 				  const struct tcp_seg *s)
 {
 	size_t alen = ip_addr_len(ip->family);
-	struct tcp_conn *c = st->buckets[flow_hash(st, ip->family, ip->dst, ip->src, s->dport,
-						   s->sport)];
+	struct tcp_conn *c =
+		st->buckets[flow_hash(st, ip->family, ip->dst, ip->src, s->dport, s->sport)];
 
 	for (; c; c = c->hnext)
 		if (c->family == ip->family && c->lport == s->dport && c->rport == s->sport &&
@@ -204,7 +203,7 @@ static void flow_grow(struct tcp_stack *st)
 	size_t oldn = st->nbuckets;
 
 	if (!nb)
-		return;		/* keep the longer chains; still correct */
+		return; /* keep the longer chains; still correct */
 	st->buckets = nb;
 	st->nbuckets = n;
 	for (i = 0; i < oldn; i++) {
@@ -230,7 +229,7 @@ static void flow_insert(struct tcp_stack *st, struct tcp_conn *c)
 	b = flow_hash(st, c->family, c->laddr, c->raddr, c->lport, c->rport);
 	c->hnext = st->buckets[b];
 	st->buckets[b] = c;
-	st->count++;	/* shared->conns: taken in limits_take() */
+	st->count++; /* shared->conns: taken in limits_take() */
 }
 
 static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
@@ -432,7 +431,7 @@ static void send_seg(struct tcp_conn *c, uint32_t seq, uint8_t flags, size_t off
 	optlen = build_opts(c, flags, opt);
 	if (flags & TCP_SYN) {
 		if (wnd > 65535)
-			wnd = 65535;	/* the SYN's window is never scaled */
+			wnd = 65535; /* the SYN's window is never scaled */
 		c->rcv_adv = c->rcv_nxt + wnd;
 	} else {
 		/*
@@ -504,7 +503,7 @@ static void arm_data(struct tcp_conn *c)
 	if (pto < 10)
 		pto = 10;
 	if (c->snd_max - c->snd_una <= c->mss)
-		pto += TCP_DELACK_MS;	/* one segment: the app may delay its ACK */
+		pto += TCP_DELACK_MS; /* one segment: the app may delay its ACK */
 	if (!(c->flags & TF_SACK) || (c->flags & TF_TLP_DONE) || !c->srtt ||
 	    c->snd_nxt != c->snd_max || pto >= c->rto) {
 		arm(c, c->rto);
@@ -595,7 +594,7 @@ static void conn_closed(struct tcp_conn *c, int err)
 	loop_timer_cancel(c->stack->loop, &c->timer);
 	if (!user)
 		conn_kill(c);
-	else if (prev != TCPS_TIME_WAIT)	/* TIME_WAIT already told it */
+	else if (prev != TCPS_TIME_WAIT) /* TIME_WAIT already told it */
 		c->stack->ops->on_close(user, err);
 }
 
@@ -676,8 +675,8 @@ static void idle_timer(struct tcp_conn *c)
 		conn_closed(c, -ETIMEDOUT);
 		return;
 	}
-	if (ka_on(c) && now >= c->last_rcv + cfg->ka_idle_ms +
-				       (uint64_t)c->ka_probes * cfg->ka_intvl_ms) {
+	if (ka_on(c) &&
+	    now >= c->last_rcv + cfg->ka_idle_ms + (uint64_t)c->ka_probes * cfg->ka_intvl_ms) {
 		if (c->ka_probes >= cfg->ka_cnt) {
 			c->stack->stats.ka_timeouts++;
 			send_seg(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
@@ -717,7 +716,7 @@ static void tail_probe(struct tcp_conn *c)
 			c->stack->stats.retrans++;
 			send_seg(c, start, TCP_ACK | TCP_PSH, start - c->tx_seq, len);
 		} else {
-			retransmit_first(c);	/* a FIN is out: resend from una */
+			retransmit_first(c); /* a FIN is out: resend from una */
 		}
 	}
 	arm(c, c->rto);
@@ -736,7 +735,7 @@ static void conn_timer_cb(struct timer *t)
 		}
 		c->stack->stats.retrans++;
 		c->snd_nxt = c->iss;
-		c->rtt_ts = 0;	/* Karn: no sample from a resent SYN-ACK */
+		c->rtt_ts = 0; /* Karn: no sample from a resent SYN-ACK */
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		conn_output(c);
 		return;
@@ -767,9 +766,9 @@ static void conn_timer_cb(struct timer *t)
 			return;
 		}
 		log_debug("conn %u: RTO %u ms: flight %u cwnd %u una+%u..%u sacked %u in %u "
-			  "ranges%s dupacks %u rxt %u", c->id, c->rto, flight(c), c->cwnd,
-			  c->snd_nxt - c->snd_una, c->snd_max - c->snd_una,
-			  sb_bytes(c, c->snd_una, c->snd_max), c->nsb,
+			  "ranges%s dupacks %u rxt %u",
+			  c->id, c->rto, flight(c), c->cwnd, c->snd_nxt - c->snd_una,
+			  c->snd_max - c->snd_una, sb_bytes(c, c->snd_una, c->snd_max), c->nsb,
 			  (c->flags & TF_RECOVERY) ? " recovery" : "", c->dupacks,
 			  c->high_rxt - c->snd_una);
 		/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS); go back to una. */
@@ -779,9 +778,9 @@ static void conn_timer_cb(struct timer *t)
 		c->dupacks = 0;
 		c->flags &= ~TF_RECOVERY;
 
-		c->nsb = 0;	/* go back N; the app drops what it already has */
+		c->nsb = 0; /* go back N; the app drops what it already has */
 		c->stack->stats.rto_fired++;
-		c->rtt_ts = 0;	/* Karn: no samples from retransmitted data */
+		c->rtt_ts = 0; /* Karn: no samples from retransmitted data */
 		c->rto = c->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto * 2;
 		c->stack->stats.retrans++;
 		conn_output(c);
@@ -875,7 +874,7 @@ static void sb_add(struct tcp_conn *c, uint32_t s, uint32_t e)
 		j++;
 	}
 	if (j == i && c->nsb == TCP_SB_MAX)
-		return;		/* full: forget this block, recovery still works */
+		return; /* full: forget this block, recovery still works */
 	memmove(&c->sb[i + 1], &c->sb[j], (c->nsb - j) * sizeof(c->sb[0]));
 	c->nsb = (uint8_t)(c->nsb - (j - i) + 1);
 	c->sb[i].start = s;
@@ -969,17 +968,20 @@ static void conn_output(struct tcp_conn *c)
 					    ? pipe_bytes(c)
 					    : c->snd_nxt - c->snd_una;
 		/* RFC 3042: each of the first two dup ACKs lets one more segment out. */
-		uint32_t cw = c->cwnd + ((c->flags & TF_RECOVERY)
-						 ? 0 : (uint32_t)(c->dupacks < 2 ? c->dupacks : 2) * c->mss);
+		uint32_t cw =
+			c->cwnd + ((c->flags & TF_RECOVERY)
+					   ? 0
+					   : (uint32_t)(c->dupacks < 2 ? c->dupacks : 2) * c->mss);
 		uint32_t room = cw > inflight ? cw - inflight : 0;
 		uint32_t rroom = c->snd_wnd > c->snd_nxt - c->snd_una
-					 ? c->snd_wnd - (c->snd_nxt - c->snd_una) : 0;
+					 ? c->snd_wnd - (c->snd_nxt - c->snd_una)
+					 : 0;
 
 		if (room > rroom)
 			room = rroom;
 		off = c->snd_nxt - c->tx_seq;
 		if (off > c->tx.len)
-			break;	/* FIN already out */
+			break; /* FIN already out */
 		avail = c->tx.len - off;
 		n = avail < lim ? avail : lim;
 		if (n > room)
@@ -993,8 +995,8 @@ static void conn_output(struct tcp_conn *c)
 		/* Sender SWS avoidance: no runt segments while data is in flight. */
 		if (n < avail && n < smss && c->snd_nxt != c->snd_una)
 			break;
-		send_seg(c, c->snd_nxt, (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)),
-			 off, n);
+		send_seg(c, c->snd_nxt,
+			 (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)), off, n);
 		if (n && c->snd_nxt == c->snd_max) {
 			c->last_act = c->stack->loop->now;
 			if (!c->rtt_ts && !(c->flags & TF_RECOVERY)) {
@@ -1006,7 +1008,7 @@ static void conn_output(struct tcp_conn *c)
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		if (!rto_armed(c) || (c->flags & TF_TLP))
-			arm_data(c);	/* RFC 8985 7.2: each new segment re-arms the probe */
+			arm_data(c); /* RFC 8985 7.2: each new segment re-arms the probe */
 		if (fin)
 			break;
 	}
@@ -1101,7 +1103,7 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	if (c->mss > maxmss)
 		c->mss = maxmss;
 	if (c->mss < 64)
-		c->mss = 64;	/* absurd peer MSS: keep the stack moving */
+		c->mss = 64; /* absurd peer MSS: keep the stack moving */
 	if (s->wscale >= 0) {
 		c->flags |= TF_WSCALE;
 		c->snd_ws = (uint8_t)s->wscale;
@@ -1113,7 +1115,7 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	if (s->ts) {
 		c->flags |= TF_TS;
 		c->ts_recent = s->tsval;
-		c->ts_off = iss * 2654435761u;	/* RFC 7323 5.4: no shared clock */
+		c->ts_off = iss * 2654435761u; /* RFC 7323 5.4: no shared clock */
 	}
 	c->cwnd = TCP_INIT_CWND_SEGS * (uint32_t)c->mss;
 	c->ssthresh = UINT32_MAX / 2;
@@ -1144,7 +1146,7 @@ static uint32_t dup_thresh(const struct tcp_conn *c)
 	uint32_t segs = (flight(c) + c->mss - 1) / c->mss;
 
 	if (c->reordering > 3 && segs > c->reordering)
-		return c->reordering;	/* this path reorders: wait longer */
+		return c->reordering; /* this path reorders: wait longer */
 
 	/*
 	 * With fewer than 4 segments out, cwnd is that small too, so limited
@@ -1173,9 +1175,9 @@ static void enter_recovery(struct tcp_conn *c)
 	c->flags |= TF_RECOVERY;
 	c->high_rxt = c->snd_una;
 	c->rxt_mark = c->snd_max;
-	c->rtt_ts = 0;	/* Karn: the timed segment may be resent */
+	c->rtt_ts = 0; /* Karn: the timed segment may be resent */
 	if ((c->flags & TF_SACK) && c->nsb) {
-		c->cwnd = c->ssthresh;	/* sending is paced by pipe_bytes() */
+		c->cwnd = c->ssthresh; /* sending is paced by pipe_bytes() */
 		mark_pending(c);
 		return;
 	}
@@ -1222,7 +1224,7 @@ static void sack_input(struct tcp_conn *c, const struct tcp_seg *s)
 		uint32_t l = s->sack[i][0], r = s->sack[i][1];
 
 		if (!SEQ_LT(l, r) || SEQ_LEQ(r, c->snd_una) || SEQ_GT(r, c->snd_max))
-			continue;	/* D-SACK, stale or bogus: ignored */
+			continue; /* D-SACK, stale or bogus: ignored */
 		if (SEQ_LT(l, c->snd_una))
 			l = c->snd_una;
 		sb_add(c, l, r);
@@ -1237,16 +1239,16 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 	bool dup = false;
 
 	if (SEQ_GT(s->ack, c->snd_max)) {
-		c->flags |= TF_ACK_NOW;	/* acks something never sent */
+		c->flags |= TF_ACK_NOW; /* acks something never sent */
 		return false;
 	}
 	if (SEQ_LT(s->ack, c->snd_una))
-		return true;		/* old duplicate ACK: data may still be good */
+		return true; /* old duplicate ACK: data may still be good */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		dup = s->ack == c->snd_una && !s->len && !(s->flags & TCP_FIN) &&
 		      wnd == c->snd_wnd && flight(c);
 		if (wnd > c->snd_wnd)
-			mark_pending(c);	/* the window opened: maybe more to send */
+			mark_pending(c); /* the window opened: maybe more to send */
 		c->snd_wnd = wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
@@ -1322,7 +1324,7 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		sack_input(c, s);
 		if (c->flags & TF_RECOVERY) {
 			lost_rexmit_check(c);
-			mark_pending(c);	/* the pipe may have room now */
+			mark_pending(c); /* the pipe may have room now */
 		}
 	}
 	if (!(c->flags & TF_RECOVERY) && flight(c) && c->snd_nxt == c->snd_max) {
@@ -1333,11 +1335,11 @@ static bool process_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		else if ((c->flags & TF_SACK) && c->nsb &&
 			 sb_bytes(c, c->snd_una, sb_high(c)) >
 				 (thresh - 1) * (uint32_t)(c->mss - opt_len(c)))
-			enter_recovery(c);	/* RFC 6675 IsLost(SND.UNA) */
+			enter_recovery(c); /* RFC 6675 IsLost(SND.UNA) */
 		else if (dup)
-			mark_pending(c);	/* RFC 3042 limited transmit */
+			mark_pending(c); /* RFC 3042 limited transmit */
 	} else if (dup && (c->flags & TF_RECOVERY) && !(c->flags & TF_SACK) && ++c->dupacks > 3) {
-		c->cwnd += c->mss;	/* NewReno inflation */
+		c->cwnd += c->mss; /* NewReno inflation */
 		mark_pending(c);
 	}
 	return true;
@@ -1413,8 +1415,7 @@ static void ooo_store(struct tcp_conn *c, uint32_t seq, const uint8_t *p, size_t
 				s = c->ooo[i].start;
 			if (SEQ_GT(c->ooo[i].end, e))
 				e = c->ooo[i].end;
-			memmove(&c->ooo[i], &c->ooo[i + 1],
-				(c->nooo - i - 1) * sizeof(c->ooo[0]));
+			memmove(&c->ooo[i], &c->ooo[i + 1], (c->nooo - i - 1) * sizeof(c->ooo[0]));
 			c->nooo--;
 			changed = true;
 			break;
@@ -1444,7 +1445,7 @@ static void ooo_advance(struct tcp_conn *c)
 		}
 		memmove(&c->ooo[i], &c->ooo[i + 1], (c->nooo - i - 1) * sizeof(c->ooo[0]));
 		c->nooo--;
-		i = 0;		/* the new rcv_nxt may reach another one */
+		i = 0; /* the new rcv_nxt may reach another one */
 	}
 }
 
@@ -1469,7 +1470,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 			conn_closed(c, -ECONNRESET);
 		} else if (ok) {
 			c->stack->stats.challenge_acks++;
-			c->flags |= TF_ACK_NOW;	/* RFC 5961 3.2 challenge ACK */
+			c->flags |= TF_ACK_NOW; /* RFC 5961 3.2 challenge ACK */
 			mark_pending(c);
 		}
 		return;
@@ -1503,7 +1504,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		c->ts_recent = s->tsval;
 	if (s->flags & TCP_SYN) {
 		c->stack->stats.challenge_acks++;
-		c->flags |= TF_ACK_NOW;		/* RFC 5961 4.2 */
+		c->flags |= TF_ACK_NOW; /* RFC 5961 4.2 */
 		mark_pending(c);
 		return;
 	}
@@ -1532,7 +1533,7 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
 	    c->state != TCPS_FIN_WAIT_2)
-		return;		/* app already sent its FIN: nothing more to take */
+		return; /* app already sent its FIN: nothing more to take */
 	if (SEQ_GT(s->seq, c->rcv_nxt)) {
 		/* Out of order: parked in rx past what is held, SACKed, ACKed at once. */
 		ooo_store(c, s->seq, s->data, s->len, s->flags & TCP_FIN);
@@ -1545,12 +1546,12 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		size_t len = s->len, n;
 		uint32_t before = c->rcv_nxt;
 
-		n = c->rcv_nxt - s->seq;	/* already have these */
+		n = c->rcv_nxt - s->seq; /* already have these */
 		p += n;
 		len -= n;
 		n = len < ring_space(&c->rx) ? len : ring_space(&c->rx);
 		if (n && ring_write(&c->rx, p, n) != (long)n) {
-			c->flags |= TF_ACK_NOW;	/* no memory: drop, the peer resends */
+			c->flags |= TF_ACK_NOW; /* no memory: drop, the peer resends */
 			mark_pending(c);
 			return;
 		}
@@ -1565,11 +1566,11 @@ static void conn_input(struct tcp_conn *c, const struct tcp_seg *s)
 		}
 		if (n < len) {
 			c->stack->stats.beyond_window++;
-			return;	/* beyond our buffer: trimmed, FIN (if any) not accepted */
+			return; /* beyond our buffer: trimmed, FIN (if any) not accepted */
 		}
 	}
 	if ((c->flags & TF_FIN_OOO) && c->fin_seq == c->rcv_nxt && !(c->flags & TF_FIN_RCVD))
-		fin_in(c);	/* the FIN that came early is next in line now */
+		fin_in(c); /* the FIN that came early is next in line now */
 	else if ((s->flags & TCP_FIN) && s->seq + (uint32_t)s->len == c->rcv_nxt)
 		fin_in(c);
 }
@@ -1583,7 +1584,7 @@ static void syn_rcvd_input(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 	if (s->flags & TCP_SYN) {
 		if (s->seq == c->irs && !(s->flags & TCP_ACK)) {
-			c->snd_nxt = c->iss;	/* our SYN-ACK was lost: resend it now */
+			c->snd_nxt = c->iss; /* our SYN-ACK was lost: resend it now */
 			c->rtt_ts = 0;
 			mark_pending(c);
 		}
@@ -1647,8 +1648,8 @@ void tcp_input(struct tcp_stack *st, const struct ip_view *ip)
 		return;
 	}
 	c = flow_find(st, ip, &s);
-	if (c && c->state == TCPS_TIME_WAIT && (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-	    SEQ_GT(s.seq, c->rcv_nxt)) {
+	if (c && c->state == TCPS_TIME_WAIT &&
+	    (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN && SEQ_GT(s.seq, c->rcv_nxt)) {
 		/* RFC 9293 3.6.1: a new incarnation may reuse the flow. */
 		flow_remove(st, c);
 		conn_closed(c, 0);
@@ -1702,7 +1703,7 @@ void tcp_flush(struct tcp_stack *st)
 		st->stats.conns_open--;
 		free(c);
 	}
-	if (st->cfg.shared)	/* for the other stacks' limits_take() */
+	if (st->cfg.shared) /* for the other stacks' limits_take() */
 		atomic_store_explicit(&st->cfg.shared->mem[st->cfg.shared_idx], st->mem,
 				      memory_order_relaxed);
 }
@@ -1743,7 +1744,7 @@ void tcp_abort(struct tcp_conn *c)
 	c->user = NULL;
 	hs_done(c);
 	if (c->state == TCPS_TIME_WAIT)
-		c->state = TCPS_CLOSING;	/* so conn_closed removes it from the table */
+		c->state = TCPS_CLOSING; /* so conn_closed removes it from the table */
 	if (c->state != TCPS_CLOSED)
 		flow_remove(c->stack, c);
 	c->state = TCPS_CLOSED;
@@ -1773,7 +1774,7 @@ void tcp_rx_consume(struct tcp_conn *c, size_t n)
 	uint32_t before = c->rcv_adv - c->rcv_nxt;
 
 	if (c->nooo)
-		ring_drop(&c->rx, n);	/* parked data keeps its place */
+		ring_drop(&c->rx, n); /* parked data keeps its place */
 	else
 		ring_consume(&c->rx, n);
 	/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): update when it opens by enough. */
@@ -1791,7 +1792,7 @@ void tcp_detach(struct tcp_conn *c)
 	else if (c->state != TCPS_TIME_WAIT)
 		tcp_abort(c);
 	else
-		ring_fini(&c->rx);	/* lingers for TIME-WAIT without buffers */
+		ring_fini(&c->rx); /* lingers for TIME-WAIT without buffers */
 }
 
 size_t tcp_stack_conns(const struct tcp_stack *st)

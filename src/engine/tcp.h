@@ -29,29 +29,29 @@
 enum {
 	TCP_HDR_LEN = 20,
 	TCP_MAX_OPT = 40,
-	TCP_BUF_DEFAULT = 256 * 1024,	/* per connection, each way */
-	TCP_RTO_INIT_MS = 1000,		/* RFC 6298 2.1 */
-	TCP_RTO_MIN_MS = 50,		/* the peer is a local kernel: sub-ms RTT, 40 ms delayed ACKs */
+	TCP_BUF_DEFAULT = 256 * 1024, /* per connection, each way */
+	TCP_RTO_INIT_MS = 1000,	      /* RFC 6298 2.1 */
+	TCP_RTO_MIN_MS = 50, /* the peer is a local kernel: sub-ms RTT, 40 ms delayed ACKs */
 	TCP_RTO_MAX_MS = 60000,
 	TCP_SYNACK_RETRIES = 5,
-	TCP_DATA_RETRIES = 10,		/* then reset: ~ 2 min with back-off */
-	TCP_TIME_WAIT_MS = 2000,	/* bounded: we are the far end of a virtual link */
-	TCP_INIT_CWND_SEGS = 10,	/* RFC 6928 */
-	TCP_DELACK_MS = 40,		/* the longest the app's Linux kernel delays an ACK */
-	TCP_OOO_MAX = 32,		/* out-of-order ranges held per connection */
-	TCP_SB_MAX = 8,			/* SACKed ranges remembered per connection */
+	TCP_DATA_RETRIES = 10,	 /* then reset: ~ 2 min with back-off */
+	TCP_TIME_WAIT_MS = 2000, /* bounded: we are the far end of a virtual link */
+	TCP_INIT_CWND_SEGS = 10, /* RFC 6928 */
+	TCP_DELACK_MS = 40,	 /* the longest the app's Linux kernel delays an ACK */
+	TCP_OOO_MAX = 32,	 /* out-of-order ranges held per connection */
+	TCP_SB_MAX = 8,		 /* SACKed ranges remembered per connection */
 	TCP_MAX_CONNS_DEFAULT = 16384,
-	TCP_MAX_PENDING_DEFAULT = 1024,	/* handshakes in progress (tunnel not up yet) */
-	TCP_KA_IDLE_MS_DEFAULT = 120000,	/* keepalive toward the app after this idle time */
+	TCP_MAX_PENDING_DEFAULT = 1024,	 /* handshakes in progress (tunnel not up yet) */
+	TCP_KA_IDLE_MS_DEFAULT = 120000, /* keepalive toward the app after this idle time */
 	TCP_KA_INTVL_MS_DEFAULT = 30000,
-	TCP_KA_CNT_DEFAULT = 4,		/* unanswered probes, then reset */
+	TCP_KA_CNT_DEFAULT = 4, /* unanswered probes, then reset */
 	/* Largest packet we build with offload: the IP length fields are 16 bits. */
 	TCP_GSO_MAX = 65535 - IP_MAX_HDR - TCP_HDR_LEN - TCP_MAX_OPT,
 };
-#define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30)	/* buffer bytes, all connections */
+#define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30) /* buffer bytes, all connections */
 
 enum tcp_state {
-	TCPS_SYN_PENDING,	/* SYN seen, proxy tunnel not up yet: nothing sent */
+	TCPS_SYN_PENDING, /* SYN seen, proxy tunnel not up yet: nothing sent */
 	TCPS_SYN_RCVD,
 	TCPS_ESTABLISHED,
 	TCPS_CLOSE_WAIT,
@@ -76,13 +76,13 @@ struct tcp_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;
-	uint16_t mss;		/* 0: option absent */
-	int wscale;		/* -1: option absent */
-	bool sack_perm;		/* SACK-permitted (RFC 2018) */
-	bool ts;		/* timestamps (RFC 7323) present */
+	uint16_t mss;	/* 0: option absent */
+	int wscale;	/* -1: option absent */
+	bool sack_perm; /* SACK-permitted (RFC 2018) */
+	bool ts;	/* timestamps (RFC 7323) present */
 	uint32_t tsval, tsecr;
-	uint8_t nsack;		/* SACK blocks (at most 4) */
-	uint32_t sack[4][2];	/* [left, right) */
+	uint8_t nsack;	     /* SACK blocks (at most 4) */
+	uint32_t sack[4][2]; /* [left, right) */
 	const uint8_t *data;
 	size_t len;
 };
@@ -96,47 +96,47 @@ int tcp_parse(const struct ip_view *ip, struct tcp_seg *s);
 struct tcp_stack;
 
 struct tcp_range {
-	uint32_t start, end;	/* [start, end) in sequence space */
+	uint32_t start, end; /* [start, end) in sequence space */
 };
 
 struct tcp_conn {
-	struct tcp_conn *hnext;		/* flow hash chain */
-	struct tcp_conn *pnext;		/* pending-output list */
-	struct tcp_conn *dnext;		/* dead list */
+	struct tcp_conn *hnext; /* flow hash chain */
+	struct tcp_conn *pnext; /* pending-output list */
+	struct tcp_conn *dnext; /* dead list */
 	struct tcp_stack *stack;
-	void *user;			/* the session, NULL once detached */
-	uint32_t id;			/* for log lines */
+	void *user;  /* the session, NULL once detached */
+	uint32_t id; /* for log lines */
 	int family;
-	uint8_t laddr[16], raddr[16];	/* l = the app's destination (us), r = the app */
+	uint8_t laddr[16], raddr[16]; /* l = the app's destination (us), r = the app */
 	uint16_t lport, rport;
 	enum tcp_state state;
-	uint32_t flags;			/* TF_* in tcp.c */
+	uint32_t flags; /* TF_* in tcp.c */
 
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t tx_seq;		/* sequence number of tx's first byte */
-	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: right edge we advertised */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
 	uint8_t snd_ws, rcv_ws;
-	uint16_t mss;			/* largest segment we send */
+	uint16_t mss; /* largest segment we send */
 
 	uint32_t cwnd, ssthresh, recover;
 	uint8_t dupacks, retries;
-	uint32_t srtt, rttvar, rto;	/* ms; srtt 0 = no sample yet */
+	uint32_t srtt, rttvar, rto; /* ms; srtt 0 = no sample yet */
 	uint32_t rtt_seq;
 	uint64_t rtt_ts;
-	uint32_t ts_recent, last_ack_sent, ts_off;	/* RFC 7323 */
+	uint32_t ts_recent, last_ack_sent, ts_off; /* RFC 7323 */
 
-	struct tcp_range ooo[TCP_OOO_MAX];	/* received past rcv_nxt, parked in rx */
+	struct tcp_range ooo[TCP_OOO_MAX]; /* received past rcv_nxt, parked in rx */
 	uint8_t nooo, ka_probes;
-	struct tcp_range sb[TCP_SB_MAX];	/* what the app SACKed above snd_una */
+	struct tcp_range sb[TCP_SB_MAX]; /* what the app SACKed above snd_una */
 	uint8_t nsb;
-	uint32_t high_rxt;		/* recovery: holes below it were resent */
-	uint32_t fin_seq;		/* the app's FIN, seen out of order */
-	uint32_t rxt_mark;		/* snd_max when the last hole was resent */
-	uint32_t prior_cwnd, prior_ssthresh, undo_una, rxt_tsval;	/* undo (RFC 3522) */
-	uint8_t reordering;		/* dup ACK threshold, raised by spurious recoveries */
-	uint64_t last_rcv, last_act;	/* ms: last segment from the app, last data either way */
+	uint32_t high_rxt; /* recovery: holes below it were resent */
+	uint32_t fin_seq;  /* the app's FIN, seen out of order */
+	uint32_t rxt_mark; /* snd_max when the last hole was resent */
+	uint32_t prior_cwnd, prior_ssthresh, undo_una, rxt_tsval; /* undo (RFC 3522) */
+	uint8_t reordering;	     /* dup ACK threshold, raised by spurious recoveries */
+	uint64_t last_rcv, last_act; /* ms: last segment from the app, last data either way */
 
-	struct timer timer;		/* retransmit / persist / TIME_WAIT */
+	struct timer timer; /* retransmit / persist / TIME_WAIT */
 	struct ring rx, tx;
 };
 
@@ -145,17 +145,17 @@ struct tcp_conn {
  * (tcp_cfg.offload only; NULL otherwise: the packet is complete).
  */
 struct tcp_out {
-	uint16_t gso_size;	/* 0: one segment; else payload bytes per segment the kernel cuts */
-	uint8_t l3_len;		/* IP header bytes: the TCP header (csum_start) follows */
-	uint8_t hdr_len;	/* IP + TCP header bytes */
+	uint16_t gso_size; /* 0: one segment; else payload bytes per segment the kernel cuts */
+	uint8_t l3_len;	   /* IP header bytes: the TCP header (csum_start) follows */
+	uint8_t hdr_len;   /* IP + TCP header bytes */
 };
 
 struct tcp_ops {
 	/* New flow (c is SYN_PENDING): return the session, or NULL to refuse with RST. */
 	void *(*on_syn)(void *ctx, struct tcp_conn *c);
-	void (*on_data)(void *user);	/* rx gained bytes */
-	void (*on_sent)(void *user);	/* tx gained space */
-	void (*on_fin)(void *user);	/* app half-closed: rx holds all it will send */
+	void (*on_data)(void *user); /* rx gained bytes */
+	void (*on_sent)(void *user); /* tx gained space */
+	void (*on_fin)(void *user);  /* app half-closed: rx holds all it will send */
 	/*
 	 * The connection is over as far as the app is concerned: 0 when both
 	 * FINs are through, -ECONNRESET on the app's RST, -ETIMEDOUT when
@@ -171,12 +171,12 @@ struct tcp_ops {
 	void (*output)(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 };
 
-struct tcp_stats {	/* uint64_t counters only: summed as an array (engine_stats_add) */
+struct tcp_stats { /* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t segs_in, segs_out, bad_csum, bad_hdr, rst_out, rst_in, retrans, syn_refused,
 		conns_open, ooo_dropped, beyond_window, dup_segs;
-	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused,
-		ka_timeouts, idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
-	uint64_t gso_out;	/* large segments handed to the kernel to cut */
+	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused, ka_timeouts,
+		idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
+	uint64_t gso_out; /* large segments handed to the kernel to cut */
 };
 
 /*
@@ -187,21 +187,21 @@ struct tcp_stats {	/* uint64_t counters only: summed as an array (engine_stats_a
 enum { TCP_SHARED_MAX = 64 };
 struct tcp_shared {
 	_Atomic size_t conns, pending;
-	_Atomic size_t mem[TCP_SHARED_MAX];	/* one per stack: cfg.shared_idx */
+	_Atomic size_t mem[TCP_SHARED_MAX]; /* one per stack: cfg.shared_idx */
 	int nstacks;
 };
 
 struct tcp_cfg {
 	uint32_t mtu;
-	size_t buf_size;	/* each direction */
-	uint32_t max_conns;	/* flows in the table (TIME-WAIT included); 0 = default */
-	uint32_t max_pending;	/* flows whose handshake is not done; 0 = default */
-	size_t mem_budget;	/* buffer bytes allocated, all flows; 0 = default */
-	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt;	/* 0 = default; ka_idle_ms UINT32_MAX = off */
-	uint32_t idle_ms;	/* reset flows with no data either way this long; 0 = never */
-	bool offload;		/* checksums and segmentation left to the kernel (tcp_out) */
-	struct tcp_shared *shared;	/* NULL: the limits are this stack's alone */
-	int shared_idx;		/* this stack's slot in shared->mem */
+	size_t buf_size;      /* each direction */
+	uint32_t max_conns;   /* flows in the table (TIME-WAIT included); 0 = default */
+	uint32_t max_pending; /* flows whose handshake is not done; 0 = default */
+	size_t mem_budget;    /* buffer bytes allocated, all flows; 0 = default */
+	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt; /* 0 = default; ka_idle_ms UINT32_MAX = off */
+	uint32_t idle_ms;	   /* reset flows with no data either way this long; 0 = never */
+	bool offload;		   /* checksums and segmentation left to the kernel (tcp_out) */
+	struct tcp_shared *shared; /* NULL: the limits are this stack's alone */
+	int shared_idx;		   /* this stack's slot in shared->mem */
 };
 
 /* NULL with errno set. */
@@ -217,13 +217,13 @@ void tcp_input(struct tcp_stack *st, const struct ip_view *ip);
 void tcp_flush(struct tcp_stack *st);
 
 /* Session -> stack. */
-void tcp_accept(struct tcp_conn *c);	/* tunnel up: send SYN-ACK */
-void tcp_reject(struct tcp_conn *c);	/* tunnel failed: RST (app: connection refused); detaches */
-void tcp_abort(struct tcp_conn *c);	/* RST now; detaches */
-void tcp_shutdown(struct tcp_conn *c);	/* proxy EOF: FIN after tx drains */
-void tcp_kick(struct tcp_conn *c);	/* tx gained data: send at next flush */
-void tcp_rx_consume(struct tcp_conn *c, size_t n);	/* n rx bytes went to the proxy */
-void tcp_detach(struct tcp_conn *c);	/* session lets go; conn lingers only for TIME_WAIT */
+void tcp_accept(struct tcp_conn *c);   /* tunnel up: send SYN-ACK */
+void tcp_reject(struct tcp_conn *c);   /* tunnel failed: RST (app: connection refused); detaches */
+void tcp_abort(struct tcp_conn *c);    /* RST now; detaches */
+void tcp_shutdown(struct tcp_conn *c); /* proxy EOF: FIN after tx drains */
+void tcp_kick(struct tcp_conn *c);     /* tx gained data: send at next flush */
+void tcp_rx_consume(struct tcp_conn *c, size_t n); /* n rx bytes went to the proxy */
+void tcp_detach(struct tcp_conn *c); /* session lets go; conn lingers only for TIME_WAIT */
 bool tcp_fin_received(const struct tcp_conn *c);
 /* Flows in the table, and of those, handshakes in progress. */
 size_t tcp_stack_conns(const struct tcp_stack *st);

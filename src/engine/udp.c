@@ -31,7 +31,7 @@ enum assoc_state {
 	A_CONNECTING,
 	A_HANDSHAKE,
 	A_READY,
-	A_FAILED,	/* sockets closed; its datagrams dropped until UDP_RETRY_MS pass */
+	A_FAILED, /* sockets closed; its datagrams dropped until UDP_RETRY_MS pass */
 	A_DEAD,
 };
 
@@ -48,27 +48,27 @@ struct qdgram {
  * the mapping alive while the association remembers it).
  */
 struct peer {
-	int family;			/* 0 = empty slot */
-	uint8_t addr[16];		/* as the app sees it: fake for a name */
+	int family;	  /* 0 = empty slot */
+	uint8_t addr[16]; /* as the app sees it: fake for a name */
 	uint16_t port;
-	struct dnspool_entry *fake;	/* NULL for a real address */
-	uint64_t used;			/* r->seq when last sent to */
+	struct dnspool_entry *fake; /* NULL for a real address */
+	uint64_t used;		    /* r->seq when last sent to */
 };
 
 struct assoc {
-	struct loop_io ctl;		/* TCP control connection */
-	struct loop_io dgram;		/* UDP socket connected to the relay */
-	struct assoc *hnext;		/* hash chain */
-	struct assoc *next, *prev;	/* r->live, or r->dead via next */
+	struct loop_io ctl;	   /* TCP control connection */
+	struct loop_io dgram;	   /* UDP socket connected to the relay */
+	struct assoc *hnext;	   /* hash chain */
+	struct assoc *next, *prev; /* r->live, or r->dead via next */
 	struct udp_relay *r;
 	enum assoc_state state;
 	uint32_t id;
 	int family;
-	uint8_t app[16];		/* the app socket's address and port */
+	uint8_t app[16]; /* the app socket's address and port */
 	uint16_t app_port;
 	struct proxy_hs hs;
-	struct timer timer;		/* handshake timeout, then idle timeout */
-	uint64_t last;			/* ms: last datagram either way */
+	struct timer timer; /* handshake timeout, then idle timeout */
+	uint64_t last;	    /* ms: last datagram either way */
 	struct qdgram *q_head, *q_tail;
 	size_t q_n, q_bytes;
 	struct peer peers[UDP_PEERS];
@@ -80,13 +80,13 @@ struct udp_relay {
 	udp_output_fn *output;
 	void *ctx;
 	struct assoc **hash;
-	size_t nbuckets;		/* a power of two */
+	size_t nbuckets; /* a power of two */
 	uint64_t hash_key;
 	struct assoc *live, *dead;
 	size_t count;
 	uint32_t next_id;
-	uint64_t seq;			/* orders peer use */
-	uint8_t *buf;			/* one relay datagram */
+	uint64_t seq; /* orders peer use */
+	uint8_t *buf; /* one relay datagram */
 	struct udp_stats stats;
 };
 
@@ -225,8 +225,8 @@ static bool reply_source(const struct assoc *a, const struct proxy_dest *src,
 			*out = *src;
 			return true;
 		}
-		if (p->fake && (src->family != 0 ||
-				strcasecmp(dnspool_entry_name(p->fake), src->name) == 0) &&
+		if (p->fake &&
+		    (src->family != 0 || strcasecmp(dnspool_entry_name(p->fake), src->name) == 0) &&
 		    (!best || p->used > best->used))
 			best = p;
 	}
@@ -250,7 +250,7 @@ static void assoc_close(struct assoc *a)
 	int fd;
 
 	fd = a->ctl.fd;
-	loop_io_del(r->loop, &a->ctl);	/* fd = -1: later events in this batch are skipped */
+	loop_io_del(r->loop, &a->ctl); /* fd = -1: later events in this batch are skipped */
 	if (fd >= 0)
 		close(fd);
 	fd = a->dgram.fd;
@@ -305,8 +305,7 @@ static void assoc_fail(struct assoc *a, int err)
 /* ---- relay -> app ---- */
 
 /* One decapsulated datagram to the app as a UDP packet from src:sport. */
-static void to_app(struct assoc *a, const struct proxy_dest *from, const uint8_t *data,
-		   size_t len)
+static void to_app(struct assoc *a, const struct proxy_dest *from, const uint8_t *data, size_t len)
 {
 	struct udp_relay *r = a->r;
 	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
@@ -316,12 +315,12 @@ static void to_app(struct assoc *a, const struct proxy_dest *from, const uint8_t
 	size_t hl;
 
 	if (!reply_source(a, from, &s)) {
-		r->stats.foreign_dropped++;	/* a name, or another family than the app's */
+		r->stats.foreign_dropped++; /* a name, or another family than the app's */
 		return;
 	}
 	hl = a->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
 	if (hl + UDP_HDR_LEN + len > r->cfg.mtu) {
-		r->stats.too_big++;	/* we do not fragment toward the app */
+		r->stats.too_big++; /* we do not fragment toward the app */
 		return;
 	}
 	hl = udp_build_hdr(hdr, a->family, src->addr, src->port, a->app, a->app_port, data, len);
@@ -379,7 +378,7 @@ static void send_dgram(struct assoc *a, const uint8_t *hdr, size_t hl, const uin
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
 	if (sendmsg(a->dgram.fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		a->r->stats.send_dropped++;	/* EAGAIN, EMSGSIZE, ECONNREFUSED: UDP may drop */
+		a->r->stats.send_dropped++; /* EAGAIN, EMSGSIZE, ECONNREFUSED: UDP may drop */
 	else
 		a->r->stats.dgrams_out++;
 }
@@ -397,8 +396,7 @@ static void flush_queue(struct assoc *a)
 	a->q_n = a->q_bytes = 0;
 }
 
-static void enqueue(struct assoc *a, const uint8_t *hdr, size_t hl, const uint8_t *data,
-		    size_t len)
+static void enqueue(struct assoc *a, const uint8_t *hdr, size_t hl, const uint8_t *data, size_t len)
 {
 	struct qdgram *q;
 
@@ -483,7 +481,7 @@ static int assoc_ready(struct assoc *a)
 	int fd, ret;
 
 	if (socks5_parse_reply_bnd(a->hs.in, a->hs.in_len, &rep, &bnd) <= 0 || rep != 0)
-		return -EPROTO;	/* cannot happen: proxy_hs checked the same bytes */
+		return -EPROTO; /* cannot happen: proxy_hs checked the same bytes */
 	proxy_hs_free(&a->hs);
 	ret = relay_addr(r, &bnd, &ss, &sl);
 	if (ret < 0)
@@ -618,7 +616,7 @@ static void assoc_timer(struct timer *t)
 	uint64_t due;
 
 	if (a->state == A_FAILED) {
-		assoc_kill(a);	/* the next datagram tries again */
+		assoc_kill(a); /* the next datagram tries again */
 		return;
 	}
 	if (a->state != A_READY) {
@@ -636,8 +634,7 @@ static void assoc_timer(struct timer *t)
 	assoc_kill(a);
 }
 
-static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *addr,
-			       uint16_t port)
+static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *addr, uint16_t port)
 {
 	struct proxy_dest any = { .family = r->cfg.proxy_addr.ss_family };
 	struct assoc *a;
@@ -688,7 +685,7 @@ static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *a
 	r->stats.assoc_total++;
 	loop_timer_set(r->loop, &a->timer,
 		       r->loop->now + (r->cfg.hs_timeout_ms ? r->cfg.hs_timeout_ms
-							   : UDP_HS_TIMEOUT_MS_DEFAULT));
+							    : UDP_HS_TIMEOUT_MS_DEFAULT));
 	log_debug("udp %u: new association, connecting to proxy", a->id);
 	return a;
 
@@ -721,7 +718,7 @@ bool udp_relay_input(struct udp_relay *r, const struct ip_view *v, const struct 
 		/* A virtual-DNS address: the proxy gets the name (SOCKS5 ATYP 3). */
 		fake = dnspool_get(r->cfg.pool, v->family, v->dst, r->loop->now);
 		if (!fake) {
-			r->stats.stale_fake++;	/* expired: never guess a destination */
+			r->stats.stale_fake++; /* expired: never guess a destination */
 			return false;
 		}
 		dst.family = 0;
@@ -761,8 +758,8 @@ refused:
 
 /* ---- the relay ---- */
 
-struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg,
-				udp_output_fn *output, void *ctx)
+struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg, udp_output_fn *output,
+				void *ctx)
 {
 	struct udp_relay *r;
 

@@ -37,27 +37,27 @@
 #include "url.h"
 
 enum {
-	UDP_TIMEOUT_MS_DEFAULT = 60000,	/* idle, per association (--udp-timeout) */
+	UDP_TIMEOUT_MS_DEFAULT = 60000, /* idle, per association (--udp-timeout) */
 	UDP_MAX_ASSOC_DEFAULT = 256,	/* associations at once (--max-udp) */
 	UDP_HS_TIMEOUT_MS_DEFAULT = 10000,
-	UDP_RETRY_MS = 2000,		/* after a failed setup, the app socket's datagrams are dropped */
-	UDP_QUEUE_MAX = 16,		/* datagrams held while an association is set up */
-	UDP_QUEUE_BYTES = 65536,	/* their bytes, SOCKS5 headers included */
-	UDP_RX_BATCH = 64,		/* datagrams read from a relay socket per wakeup */
-	UDP_PEERS = 4,			/* destinations remembered per association (replies) */
+	UDP_RETRY_MS = 2000,	 /* after a failed setup, the app socket's datagrams are dropped */
+	UDP_QUEUE_MAX = 16,	 /* datagrams held while an association is set up */
+	UDP_QUEUE_BYTES = 65536, /* their bytes, SOCKS5 headers included */
+	UDP_RX_BATCH = 64,	 /* datagrams read from a relay socket per wakeup */
+	UDP_PEERS = 4,		 /* destinations remembered per association (replies) */
 };
 
 struct dnspool;
 
 struct udp_cfg {
-	const struct proxy_url *proxy;	/* borrowed; must be SOCKS5 */
-	struct dnspool *pool;		/* borrowed, may be NULL: virtual DNS (dnspool.h) */
+	const struct proxy_url *proxy; /* borrowed; must be SOCKS5 */
+	struct dnspool *pool;	       /* borrowed, may be NULL: virtual DNS (dnspool.h) */
 	struct sockaddr_storage proxy_addr;
 	socklen_t proxy_addrlen;
-	uint32_t mtu;			/* of the TUN: larger replies are dropped */
-	uint32_t timeout_ms;		/* 0 = UDP_TIMEOUT_MS_DEFAULT */
-	uint32_t max_assoc;		/* 0 = UDP_MAX_ASSOC_DEFAULT */
-	uint32_t hs_timeout_ms;		/* 0 = UDP_HS_TIMEOUT_MS_DEFAULT */
+	uint32_t mtu;		/* of the TUN: larger replies are dropped */
+	uint32_t timeout_ms;	/* 0 = UDP_TIMEOUT_MS_DEFAULT */
+	uint32_t max_assoc;	/* 0 = UDP_MAX_ASSOC_DEFAULT */
+	uint32_t hs_timeout_ms; /* 0 = UDP_HS_TIMEOUT_MS_DEFAULT */
 	/*
 	 * The relay is the proxy's own address with BND.PORT whatever
 	 * BND.ADDR says (host mode: only the proxy's address is left
@@ -70,16 +70,16 @@ struct udp_cfg {
 struct udp_stats {
 	uint64_t assoc_total, assoc_failed, assoc_idle, assoc_closed;
 	uint64_t limit_dropped;		/* new app socket past max_assoc */
-	uint64_t dgrams_out, dgrams_in;	/* app -> relay, relay -> app */
+	uint64_t dgrams_out, dgrams_in; /* app -> relay, relay -> app */
 	uint64_t queue_dropped;		/* setup queue full, or setup failed with datagrams held */
 	uint64_t failed_dropped;	/* within UDP_RETRY_MS of a failed setup */
 	uint64_t send_dropped;		/* relay socket full or refusing */
-	uint64_t bad_in;		/* from the app: multicast, broadcast or port 0 destination */
-	uint64_t stale_fake;		/* from the app: to a virtual-DNS address no longer mapped */
-	uint64_t bad_relay;		/* from the relay: malformed SOCKS5 header */
-	uint64_t frag_dropped;		/* from the relay: FRAG != 0 */
-	uint64_t foreign_dropped;	/* from the relay: source of another family, or a name */
-	uint64_t too_big;		/* from the relay: larger than the TUN MTU */
+	uint64_t bad_in;	  /* from the app: multicast, broadcast or port 0 destination */
+	uint64_t stale_fake;	  /* from the app: to a virtual-DNS address no longer mapped */
+	uint64_t bad_relay;	  /* from the relay: malformed SOCKS5 header */
+	uint64_t frag_dropped;	  /* from the relay: FRAG != 0 */
+	uint64_t foreign_dropped; /* from the relay: source of another family, or a name */
+	uint64_t too_big;	  /* from the relay: larger than the TUN MTU */
 };
 
 /* Writes one IP packet (header and payload as iovecs) to the TUN. */
@@ -88,8 +88,8 @@ typedef void udp_output_fn(void *ctx, const struct iovec *iov, int iovcnt);
 struct udp_relay;
 
 /* NULL with errno set (EINVAL: proxy not SOCKS5; ENOMEM). */
-struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg,
-				udp_output_fn *output, void *ctx);
+struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg, udp_output_fn *output,
+				void *ctx);
 /* Closes every association and frees everything; NULL is fine. */
 void udp_relay_free(struct udp_relay *r);
 /*

@@ -20,8 +20,8 @@
 #include "log.h"
 #include "workers.h"
 
-#define WK_STOP ((uint64_t)1 << 32)
-#define WK_SNAP_MS 500	/* how often a worker publishes its counters */
+#define WK_STOP	   ((uint64_t)1 << 32)
+#define WK_SNAP_MS 500 /* how often a worker publishes its counters */
 
 /* A worker's counters as of its last snapshot, for another thread to read. */
 struct snap {
@@ -34,7 +34,7 @@ struct snap {
 struct worker {
 	int id;
 	pthread_t th;
-	bool running;		/* thread started, not joined yet */
+	bool running; /* thread started, not joined yet */
 	struct loop loop;
 	struct engine eng;
 	struct loop_io ev_io;
@@ -44,8 +44,8 @@ struct worker {
 
 static void snap_take(struct worker *w)
 {
-	struct engine_stats es = {0};
-	struct tcp_stats ts = {0};
+	struct engine_stats es = { 0 };
+	struct tcp_stats ts = { 0 };
 	const struct tcp_stack *st = w->eng.tcp;
 
 	if (!st)
@@ -123,7 +123,7 @@ static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg
 		return ret;
 	}
 	pthread_mutex_init(&w->snap.mu, NULL);
-	ret = engine_init(&w->eng, &w->loop, fd, cfg);	/* owns fd now, even on failure */
+	ret = engine_init(&w->eng, &w->loop, fd, cfg); /* owns fd now, even on failure */
 	if (ret < 0) {
 		pthread_mutex_destroy(&w->snap.mu);
 		engine_fini(&w->eng);
@@ -177,7 +177,7 @@ int workers_start(struct workers *ws, const int *fds, int n, const struct engine
 		ret = ret < 0 ? ret : worker_init(w, i + 1, fds[i], cfg);
 		if (ret < 0) {
 			if (w->id == 0)
-				close(fds[i]);	/* not reached by worker_init */
+				close(fds[i]); /* not reached by worker_init */
 			continue;
 		}
 		ws->n = i + 1;
@@ -247,7 +247,7 @@ void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats 
 		w->running = false;
 		log_info("TUN queue %d: sessions %llu", w->id,
 			 (unsigned long long)w->eng.stats.sessions_total);
-		fault_log_stats(&w->eng);	/* test builds: each engine has its own */
+		fault_log_stats(&w->eng); /* test builds: each engine has its own */
 		engine_stats_add(&w->eng, es ? es : &xs, ts ? ts : &xt);
 		worker_fini(w);
 	}

@@ -22,8 +22,8 @@ int fd_send(int sock, const void *msg, size_t len, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = (void *)(uintptr_t)msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 	ssize_t n;
 
@@ -77,7 +77,7 @@ int fd_recv(int sock, void *msg, size_t len, int *fd)
 		char buf[CMSG_SPACE(FDPASS_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = msg, .iov_len = len};
+	struct iovec iov = { .iov_base = msg, .iov_len = len };
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,

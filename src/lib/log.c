@@ -26,15 +26,15 @@ __attribute__((format(printf, 2, 0))) static void vlog(int with_errno, const cha
 	errno = saved;
 }
 
-#define LOGFN(name, lvl, with_errno)                                                               \
-	void name(const char *fmt, ...)                                                            \
-	{                                                                                          \
-		va_list ap;                                                                        \
-		if (log_level < (lvl))                                                             \
-			return;                                                                    \
-		va_start(ap, fmt);                                                                 \
-		vlog(with_errno, fmt, ap);                                                         \
-		va_end(ap);                                                                        \
+#define LOGFN(name, lvl, with_errno)       \
+	void name(const char *fmt, ...)    \
+	{                                  \
+		va_list ap;                \
+		if (log_level < (lvl))     \
+			return;            \
+		va_start(ap, fmt);         \
+		vlog(with_errno, fmt, ap); \
+		va_end(ap);                \
 	}
 
 LOGFN(log_warn, LOG_LVL_WARN, 1)

@@ -151,7 +151,7 @@ void loop_timer_set(struct loop *l, struct timer *t, uint64_t when)
 		struct timer **h = realloc(l->heap, cap * sizeof(*h));
 
 		if (!h)
-			abort();	/* a timer we cannot arm is a connection we cannot bound */
+			abort(); /* a timer we cannot arm is a connection we cannot bound */
 		l->heap = h;
 		l->capheap = cap;
 	}

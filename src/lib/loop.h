@@ -14,23 +14,23 @@
 
 struct loop_io {
 	int fd;
-	uint32_t events;	/* EPOLLIN | EPOLLOUT currently registered */
+	uint32_t events; /* EPOLLIN | EPOLLOUT currently registered */
 	void (*cb)(struct loop_io *io, uint32_t events);
 };
 
 struct timer {
-	uint64_t when;		/* ms, loop clock */
-	size_t idx;		/* heap slot + 1; 0 = not armed */
+	uint64_t when; /* ms, loop clock */
+	size_t idx;    /* heap slot + 1; 0 = not armed */
 	void (*cb)(struct timer *t);
 };
 
 struct loop {
 	int epfd;
-	uint64_t now;		/* ms since an arbitrary point */
+	uint64_t now; /* ms since an arbitrary point */
 	bool stop;
 	struct timer **heap;
 	size_t nheap, capheap;
-	void (*idle)(struct loop *l, void *arg);	/* after each batch of events */
+	void (*idle)(struct loop *l, void *arg); /* after each batch of events */
 	void *idle_arg;
 };
 

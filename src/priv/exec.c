@@ -57,7 +57,7 @@ enum exec_step {
 enum {
 	EXEC_F_NO_IPV6 = 1 << 0,   /* kernel without IPv6: tun0 is IPv4 only */
 	EXEC_F_SMALL_MTU = 1 << 1, /* MTU below IPv6's minimum: IPv4 only */
-	EXEC_F_VNET = 1 << 2,      /* the TUN fd carries virtio-net headers (offloads) */
+	EXEC_F_VNET = 1 << 2,	   /* the TUN fd carries virtio-net headers (offloads) */
 	EXEC_IPV6_MIN_MTU = 1280,
 	EXEC_GO = 'g', /* parent -> child: exec the command now */
 	EXEC_MAX_ERRNO = 4095,
@@ -74,21 +74,21 @@ static const struct {
 	const char *what;
 	const char *hint; /* appended after strerror() */
 } steps[STEP_MAX] = {
-	[STEP_UNSHARE] = {"cannot create user, network and mount namespaces",
-			  " (are unprivileged user namespaces enabled?)"},
-	[STEP_IDMAP] = {"cannot map uid and gid into the user namespace", ""},
-	[STEP_MOUNT] = {"cannot make the mount tree private", ""},
-	[STEP_IPV6] = {"cannot enable IPv6 in the network namespace", ""},
-	[STEP_TUN] = {"cannot create TUN device", " (is /dev/net/tun accessible?)"},
-	[STEP_NETLINK] = {"cannot open rtnetlink socket", ""},
-	[STEP_LO] = {"cannot bring up lo", ""},
-	[STEP_LINK] = {"cannot bring up " EXEC_TUN_NAME, ""},
-	[STEP_ADDR4] = {"cannot add address " EXEC_TUN_ADDR4 "/32", ""},
-	[STEP_ROUTE4] = {"cannot add IPv4 default route", ""},
-	[STEP_ADDR6] = {"cannot add address " EXEC_TUN_ADDR6 "/128", ""},
-	[STEP_ROUTE6] = {"cannot add IPv6 default route", ""},
-	[STEP_CAPS] = {"cannot drop capabilities", ""},
-	[STEP_EXEC] = {"cannot execute the command", ""},
+	[STEP_UNSHARE] = { "cannot create user, network and mount namespaces",
+			   " (are unprivileged user namespaces enabled?)" },
+	[STEP_IDMAP] = { "cannot map uid and gid into the user namespace", "" },
+	[STEP_MOUNT] = { "cannot make the mount tree private", "" },
+	[STEP_IPV6] = { "cannot enable IPv6 in the network namespace", "" },
+	[STEP_TUN] = { "cannot create TUN device", " (is /dev/net/tun accessible?)" },
+	[STEP_NETLINK] = { "cannot open rtnetlink socket", "" },
+	[STEP_LO] = { "cannot bring up lo", "" },
+	[STEP_LINK] = { "cannot bring up " EXEC_TUN_NAME, "" },
+	[STEP_ADDR4] = { "cannot add address " EXEC_TUN_ADDR4 "/32", "" },
+	[STEP_ROUTE4] = { "cannot add IPv4 default route", "" },
+	[STEP_ADDR6] = { "cannot add address " EXEC_TUN_ADDR6 "/128", "" },
+	[STEP_ROUTE6] = { "cannot add IPv6 default route", "" },
+	[STEP_CAPS] = { "cannot drop capabilities", "" },
+	[STEP_EXEC] = { "cannot execute the command", "" },
 };
 
 static int write_file(const char *path, const char *s)
@@ -268,8 +268,10 @@ static size_t resolv_content(char *buf, size_t cap, const char *ns)
 	static const char *const keep[] = { "search", "domain", "options" };
 	char line[512];
 	FILE *f;
-	int n = snprintf(buf, cap, "# written by proxyvpn exec: DNS is answered by proxyvpn\n"
-			 "nameserver %s\n", ns);
+	int n = snprintf(buf, cap,
+			 "# written by proxyvpn exec: DNS is answered by proxyvpn\n"
+			 "nameserver %s\n",
+			 ns);
 	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0, i;
 
 	f = fopen("/etc/resolv.conf", "re");
@@ -279,7 +281,7 @@ static size_t resolv_content(char *buf, size_t cap, const char *ns)
 		size_t l = strlen(line);
 
 		if (!l || line[l - 1] != '\n')
-			continue;	/* longer than line: not ours to cut */
+			continue; /* longer than line: not ours to cut */
 		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
 			size_t k = strlen(keep[i]);
 
@@ -326,8 +328,8 @@ static int bind_new_file(const char *path, const char *s, size_t len)
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		goto err;
-	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			  MOUNT_ATTR_NOEXEC);
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
+		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mfd < 0)
 		goto err;
 	fd = openat(mfd, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -398,7 +400,7 @@ static int setup_resolv(const char *ns)
 	}
 	fd = open(real, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return -errno;	/* dangling outside a directory we own */
+		return -errno; /* dangling outside a directory we own */
 	ret = write_all(fd, buf, len);
 	close(fd);
 	return ret;
@@ -470,7 +472,7 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 
 static void reset_signals(void)
 {
-	struct sigaction sa = {.sa_handler = SIG_DFL};
+	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int sig;
 
@@ -513,7 +515,7 @@ static int drop_caps(void)
 static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, uid_t uid,
 				gid_t gid)
 {
-	struct exec_msg m = {0};
+	struct exec_msg m = { 0 };
 	const char *cmd = o->argv[0];
 	int tun_fds[EXEC_MAX_QUEUES], nq = o->queues > 1 ? o->queues : 1, i;
 	ssize_t n;
@@ -592,14 +594,14 @@ static void log_setup_failure(const struct exec_msg *m, int mtu)
 
 int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 {
-	struct exec_msg m = {0};
+	struct exec_msg m = { 0 };
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	pid_t ppid = getpid(), pid;
 	int sv[2], tun_fd = -1, ret, fl, status, nq = o->queues > 1 ? o->queues : 1, i;
 	int fds[EXEC_MAX_QUEUES];
 
-	*c = (struct exec_child){.pid = -1, .tun_fd = -1, .ctl_fd = -1};
+	*c = (struct exec_child){ .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	for (i = 0; i < EXEC_MAX_QUEUES; i++)
 		fds[i] = c->tun_fds[i] = -1;
 	if (!o->argv || !o->argv[0] || o->mtu < 0 || nq > EXEC_MAX_QUEUES)
@@ -671,8 +673,11 @@ int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 	if (m.flags & EXEC_F_SMALL_MTU)
 		log_warnx("exec: MTU %d is below IPv6's minimum of %d; the command gets IPv4 only",
 			  o->mtu, EXEC_IPV6_MIN_MTU);
-	*c = (struct exec_child){.pid = pid, .tun_fd = tun_fd, .ctl_fd = sv[0],
-				 .vnet = (m.flags & EXEC_F_VNET) != 0, .nq = nq};
+	*c = (struct exec_child){ .pid = pid,
+				  .tun_fd = tun_fd,
+				  .ctl_fd = sv[0],
+				  .vnet = (m.flags & EXEC_F_VNET) != 0,
+				  .nq = nq };
 	for (i = 0; i < EXEC_MAX_QUEUES; i++)
 		c->tun_fds[i] = i < nq ? fds[i] : -1;
 	return 0;
@@ -695,7 +700,7 @@ err_sock:
 
 int exec_release(struct exec_child *c)
 {
-	struct exec_msg m = {0};
+	struct exec_msg m = { 0 };
 	char go = EXEC_GO;
 	ssize_t n;
 	int ret, fd;

@@ -16,27 +16,27 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define EXEC_TUN_NAME "tun0"
-#define EXEC_TUN_ADDR4 "198.18.0.1"	/* /32; RFC 2544 benchmarking range */
-#define EXEC_TUN_ADDR6 "fd70:7678::1"	/* /128 ULA, "pvx" */
+#define EXEC_TUN_NAME  "tun0"
+#define EXEC_TUN_ADDR4 "198.18.0.1"   /* /32; RFC 2544 benchmarking range */
+#define EXEC_TUN_ADDR6 "fd70:7678::1" /* /128 ULA, "pvx" */
 
-enum { EXEC_MAX_QUEUES = 64 };	/* TUN queues, one per engine worker */
+enum { EXEC_MAX_QUEUES = 64 }; /* TUN queues, one per engine worker */
 
 struct exec_opts {
-	char *const *argv;	/* command and args, argv[0] looked up in PATH */
+	char *const *argv; /* command and args, argv[0] looked up in PATH */
 	int mtu;
-	const char *nameserver;	/* not NULL: /etc/resolv.conf names only it (bind mount) */
+	const char *nameserver; /* not NULL: /etc/resolv.conf names only it (bind mount) */
 	bool no_offload;	/* plain TUN: no virtio-net header, TSO or checksum offload */
 	int queues;		/* TUN queues (IFF_MULTI_QUEUE if > 1); 0 = 1 */
 };
 
 struct exec_child {
 	pid_t pid;
-	int tun_fd;	/* O_NONBLOCK|O_CLOEXEC, IFF_TUN|IFF_NO_PI; queue 0 */
-	int tun_fds[EXEC_MAX_QUEUES];	/* [0] = tun_fd, then queues 1..nq-1 (-1 once taken) */
+	int tun_fd;		      /* O_NONBLOCK|O_CLOEXEC, IFF_TUN|IFF_NO_PI; queue 0 */
+	int tun_fds[EXEC_MAX_QUEUES]; /* [0] = tun_fd, then queues 1..nq-1 (-1 once taken) */
 	int nq;
-	int ctl_fd;	/* parent's end of the control socketpair */
-	bool vnet;	/* tun_fd carries virtio-net headers (tun_open) */
+	int ctl_fd; /* parent's end of the control socketpair */
+	bool vnet;  /* tun_fd carries virtio-net headers (tun_open) */
 };
 
 /*

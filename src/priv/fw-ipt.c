@@ -27,7 +27,7 @@ enum {
 	IPT_DEL_MAX = 16,  /* duplicate jumps deleted at most */
 };
 
-static const char *const ipt_dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
+static const char *const ipt_dirs[] = { "/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/" };
 
 /* ---- rendering (pure) ---- */
 
@@ -224,7 +224,7 @@ static int find_bin(const char *name, char *out, size_t len)
 static int run_bin(const char *name, const char *const *args, const char *input, char *err,
 		   size_t errlen)
 {
-	static char *const envp[] = {NULL};
+	static char *const envp[] = { NULL };
 	char path[64], out[IPT_ERR_MAX];
 	const char *argv[16];
 	int in = -1, errfd = -1, st, ret, n = 0;
@@ -301,7 +301,7 @@ static const char *tool(bool v6)
 /* Does chain exist in table? (iptables -n -L exits 1 for a missing chain.) */
 static bool chain_exists(bool v6, const char *table, const char *chain)
 {
-	const char *const args[] = {"-w", "-t", table, "-n", "-L", chain, NULL};
+	const char *const args[] = { "-w", "-t", table, "-n", "-L", chain, NULL };
 
 	return run_bin(tool(v6), args, NULL, NULL, 0) == 0;
 }
@@ -309,10 +309,10 @@ static bool chain_exists(bool v6, const char *table, const char *chain)
 static const struct ours {
 	const char *table, *builtin, *chain;
 } ours[] = {
-	{"mangle", "OUTPUT", FW_IPT_CHAIN_MARK},
-	{"filter", "OUTPUT", FW_IPT_CHAIN_KS},
-	{"mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD},
-	{"filter", "INPUT", FW_IPT_CHAIN_FF},
+	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_KS },
+	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },
+	{ "filter", "INPUT", FW_IPT_CHAIN_FF },
 };
 
 static int remove_family(bool v6, char *err, size_t errlen)
@@ -324,7 +324,8 @@ static int remove_family(bool v6, char *err, size_t errlen)
 	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
 		const char *const del[] = {
 			"-w",	   "-t",	ours[i].table, "-D", ours[i].builtin, "-m",
-			"comment", "--comment", FW_TAG,	       "-j", ours[i].chain,   NULL};
+			"comment", "--comment", FW_TAG,	       "-j", ours[i].chain,   NULL
+		};
 
 		if (!chain_exists(v6, ours[i].table, ours[i].chain))
 			continue;
@@ -333,8 +334,10 @@ static int remove_family(bool v6, char *err, size_t errlen)
 				break;
 	}
 	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-		const char *const flush[] = {"-w", "-t", ours[i].table, "-F", ours[i].chain, NULL};
-		const char *const xdel[] = {"-w", "-t", ours[i].table, "-X", ours[i].chain, NULL};
+		const char *const flush[] = {
+			"-w", "-t", ours[i].table, "-F", ours[i].chain, NULL
+		};
+		const char *const xdel[] = { "-w", "-t", ours[i].table, "-X", ours[i].chain, NULL };
 
 		if (!chain_exists(v6, ours[i].table, ours[i].chain))
 			continue;
@@ -379,7 +382,7 @@ int fw_ipt_present(void)
 
 static int apply_family(const struct fw_cfg *c, int family, char *err, size_t errlen)
 {
-	static const char *const args[] = {"-w", "--noflush", NULL};
+	static const char *const args[] = { "-w", "--noflush", NULL };
 	size_t len = 16384;
 	char *buf;
 	int ret;

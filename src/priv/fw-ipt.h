@@ -16,9 +16,9 @@
 
 #include "fw.h"
 
-#define FW_IPT_CHAIN_MARK "PROXYVPN-MARK" /* mangle OUTPUT: marks TCP */
-#define FW_IPT_CHAIN_KS	  "PROXYVPN-KS"	  /* filter OUTPUT: the killswitch */
-#define FW_IPT_CHAIN_FF	  "PROXYVPN-FF"	  /* filter INPUT: fail fast after a crash */
+#define FW_IPT_CHAIN_MARK  "PROXYVPN-MARK"  /* mangle OUTPUT: marks TCP */
+#define FW_IPT_CHAIN_KS	   "PROXYVPN-KS"    /* filter OUTPUT: the killswitch */
+#define FW_IPT_CHAIN_FF	   "PROXYVPN-FF"    /* filter INPUT: fail fast after a crash */
 #define FW_IPT_CHAIN_GUARD "PROXYVPN-GUARD" /* mangle POSTROUTING: marked TCP only to TUN or lo */
 
 /*

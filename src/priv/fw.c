@@ -18,10 +18,10 @@
 
 #include "fw.h"
 
-#define CHAIN_MARK "mark_tcp"
-#define CHAIN_KS   "killswitch"
-#define CHAIN_DNS  "dns_nat"
-#define CHAIN_FF   "fail_fast"
+#define CHAIN_MARK  "mark_tcp"
+#define CHAIN_KS    "killswitch"
+#define CHAIN_DNS   "dns_nat"
+#define CHAIN_FF    "fail_fast"
 #define CHAIN_GUARD "mark_guard"
 enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
 
@@ -128,7 +128,7 @@ static size_t count_family(const struct fw_net *v, size_t n, int family)
 int fw_net_str(const struct fw_net *x, char *out, size_t len)
 {
 	unsigned int bits = x->family == AF_INET ? 32 : 128, i;
-	uint8_t a[16] = {0};
+	uint8_t a[16] = { 0 };
 	char s[INET6_ADDRSTRLEN];
 	int n;
 
@@ -206,7 +206,7 @@ static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, si
 static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *nmark,
 		  unsigned int *nks)
 {
-	struct sb b = {.buf = buf, .len = len};
+	struct sb b = { .buf = buf, .len = len };
 	char port[32];
 	int ret;
 
@@ -238,9 +238,12 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
 	if (c->dns_steer)
-		rule(&b, "ct direction original meta l4proto { tcp, udp } th dport 53 "
-			 "meta mark set 0x%08" PRIx32 " accept", c->mark);
-	rule(&b, c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
+		rule(&b,
+		     "ct direction original meta l4proto { tcp, udp } th dport 53 "
+		     "meta mark set 0x%08" PRIx32 " accept",
+		     c->mark);
+	rule(&b,
+	     c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
 	rule(&b, "ct direction reply return");
 	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
 	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
@@ -319,8 +322,10 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 			rule(&b, "meta l4proto udp meta mark 0x%08" PRIx32 " accept", c->mark);
 		/* Steered DNS, the same way: marked, so the TUN's table routes it. */
 		if (c->dns_steer)
-			rule(&b, "meta l4proto { tcp, udp } th dport 53 meta mark 0x%08" PRIx32
-				 " accept", c->mark);
+			rule(&b,
+			     "meta l4proto { tcp, udp } th dport 53 meta mark 0x%08" PRIx32
+			     " accept",
+			     c->mark);
 		snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
 		rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
 		/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
@@ -577,8 +582,9 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 #ifdef PROXYVPN_FAULT
 	/* test builds only: fail as on a kernel without nf_tables (e2e upipt) */
 	if (getenv("PROXYVPN_FAULT_NFT")) {
-		seterr(err, errlen, "nft apply: Could not process rule: No such file or directory "
-				    "(PROXYVPN_FAULT_NFT)");
+		seterr(err, errlen,
+		       "nft apply: Could not process rule: No such file or directory "
+		       "(PROXYVPN_FAULT_NFT)");
 		return -EIO;
 	}
 #endif

@@ -93,7 +93,7 @@ int nl_transact(struct nl *nl, struct nlmsghdr *nlh,
 		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_RECV_SIZE];
-	struct transact t = {.cb = cb, .data = data};
+	struct transact t = { .cb = cb, .data = data };
 	unsigned int seq = ++nl->seq;
 	ssize_t n;
 	int ret;

@@ -37,15 +37,15 @@ struct privsep {
 	struct loop_io sig_io, ipc_io;
 	struct timer restart, term;
 	struct privsep_backoff bo;
-	pid_t pid;		/* the engine, or -1 */
-	uint32_t gen;		/* engines started */
-	bool ready;		/* this engine said IPC_READY */
+	pid_t pid;    /* the engine, or -1 */
+	uint32_t gen; /* engines started */
+	bool ready;   /* this engine said IPC_READY */
 	bool ever_ready;
 	bool stopping;
-	int status;		/* privsep_run's return */
+	int status; /* privsep_run's return */
 };
 
-#define container(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define container(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now)
 {
@@ -105,7 +105,7 @@ static void engine_sig_cb(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		r->loop.stop = true;	/* SIGTERM from the parent: tearing down */
+		r->loop.stop = true; /* SIGTERM from the parent: tearing down */
 }
 
 /* The hello: the generation and the fds, exactly as announced. */
@@ -140,8 +140,8 @@ static void workers_more(void *arg, struct ctl_more *m)
 /* The workers on queues 1..nq-1, then every engine's counters. */
 static void stop_engines(struct engine *eng, struct workers *ws)
 {
-	struct engine_stats es = {0};
-	struct tcp_stats ts = {0};
+	struct engine_stats es = { 0 };
+	struct tcp_stats ts = { 0 };
 
 	if (!ws->n) {
 		engine_log_stats(eng);
@@ -149,7 +149,7 @@ static void stop_engines(struct engine *eng, struct workers *ws)
 	}
 	workers_stop(ws, &es, &ts);
 	log_info("TUN queue 0: sessions %llu", (unsigned long long)eng->stats.sessions_total);
-	engine_log_stats_with(eng, &es, &ts);	/* all engines together */
+	engine_log_stats_with(eng, &es, &ts); /* all engines together */
 }
 
 #ifdef PROXYVPN_FAULT
@@ -160,7 +160,7 @@ static void stop_engines(struct engine *eng, struct workers *ws)
  */
 static void fault_ipc(int sock, const struct ipc_ready *rd)
 {
-	static const uint8_t garbage[] = { 2, 0, 8, 0, 1, 0, 0, 0, 1 };	/* len 8, 1 byte */
+	static const uint8_t garbage[] = { 2, 0, 8, 0, 1, 0, 0, 0, 1 }; /* len 8, 1 byte */
 	const char *s = getenv("PROXYVPN_FAULT_IPC");
 
 	if (!s)
@@ -181,7 +181,7 @@ static void fault_ipc(int sock, const struct ipc_ready *rd)
 
 static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t ppid)
 {
-	static struct tcp_shared shared;	/* the limits of all engines together */
+	static struct tcp_shared shared; /* the limits of all engines together */
 	struct engine_run run;
 	struct engine eng = { .tun_fd = -1 };
 	struct ctl_server ctl = { 0 };
@@ -215,7 +215,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	}
 	if (nq > 1) {
 		shared.nstacks = nq;
-		ecfg.tcp.shared = &shared;	/* queue 0's engine is stack 0 */
+		ecfg.tcp.shared = &shared; /* queue 0's engine is stack 0 */
 	}
 	ret = engine_init(&eng, &run.loop, tun_fds[0], &ecfg);
 	if (ret < 0) {
@@ -238,7 +238,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		_exit(1);
 	/* Threads only now: the sandbox may unshare a user namespace, which a
 	 * threaded process cannot, and capabilities are per thread. */
-	ecfg.shared_pool = eng.pool;	/* one name <-> fake address map for all queues */
+	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
 	if (workers_start(&ws, tun_fds + 1, nq - 1, &ecfg) < 0)
 		_exit(1);
 	if (ws.n) {
@@ -252,7 +252,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
 	ctl_server_fini(&ctl);
-	stop_engines(&eng, &ws);	/* the workers use queue 0's resolver pool */
+	stop_engines(&eng, &ws); /* the workers use queue 0's resolver pool */
 	engine_fini(&eng);
 	_exit(ret < 0 ? 1 : 0);
 }
@@ -274,7 +274,8 @@ static void ipc_cb(struct loop_io *io, uint32_t events);
 static int spawn(struct privsep *p)
 {
 	const struct privsep_cfg *c = p->cfg;
-	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = ++p->gen,
+	struct ipc_hello h = { .fds = IPC_FD_TUN,
+			       .generation = ++p->gen,
 			       .queues = (uint32_t)c->nqueues };
 	int fds[IPC_MAX_FDS], nfds = c->nqueues, sv[2], ret;
 	pid_t pid, ppid = getpid();
@@ -310,12 +311,12 @@ static int spawn(struct privsep *p)
 	p->ready = false;
 	ret = ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, (unsigned int)nfds);
 	if (ret < 0)
-		log_debug("up: hello to the engine: %s", strerror(-ret));	/* SIGCHLD follows */
+		log_debug("up: hello to the engine: %s", strerror(-ret)); /* SIGCHLD follows */
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    loop_io_add(&p->loop, &p->ipc_io, sv[0], EPOLLIN) < 0) {
 		log_warn("up: engine socket");
 		close(sv[0]);
-		kill(pid, SIGKILL);	/* reaped by the SIGCHLD path */
+		kill(pid, SIGKILL); /* reaped by the SIGCHLD path */
 	}
 	log_debug("up: engine %u started (pid %d)", p->gen, (int)pid);
 	return 0;
@@ -355,7 +356,7 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 		if (ret == -EAGAIN)
 			return;
 		if (ret == -EPIPE || ret == -ECONNRESET) {
-			ipc_close(p);	/* the engine is going: SIGCHLD follows */
+			ipc_close(p); /* the engine is going: SIGCHLD follows */
 			return;
 		}
 		if (ret < 0) {

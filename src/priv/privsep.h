@@ -22,27 +22,27 @@
 
 enum {
 	PRIVSEP_LOOP_CRASHES = 5,	/* this many deaths within ... */
-	PRIVSEP_LOOP_WINDOW_MS = 10000,	/* ... this long is a crash loop: back off */
+	PRIVSEP_LOOP_WINDOW_MS = 10000, /* ... this long is a crash loop: back off */
 	PRIVSEP_BACKOFF_MIN_MS = 1000,
 	PRIVSEP_BACKOFF_MAX_MS = 30000,
-	PRIVSEP_TERM_MS = 3000,		/* SIGTERM to SIGKILL at teardown */
+	PRIVSEP_TERM_MS = 3000, /* SIGTERM to SIGKILL at teardown */
 };
 
 struct privsep_cfg {
-	const struct engine_cfg *ecfg;	/* inherited by each engine (fork) */
-	const int *tun_fds;		/* the TUN queues, kept by the parent */
-	int nqueues;			/* 1..IPC_MAX_QUEUES: engines in each child */
-	int ctl_fd;			/* listening control socket, or -1 */
-	uid_t ctl_uid;			/* besides root, the uid the control socket answers */
+	const struct engine_cfg *ecfg; /* inherited by each engine (fork) */
+	const int *tun_fds;	       /* the TUN queues, kept by the parent */
+	int nqueues;		       /* 1..IPC_MAX_QUEUES: engines in each child */
+	int ctl_fd;		       /* listening control socket, or -1 */
+	uid_t ctl_uid;		       /* besides root, the uid the control socket answers */
 	const char *tun_name;
-	struct sandbox_cfg sandbox;	/* the engine's ids */
+	struct sandbox_cfg sandbox; /* the engine's ids */
 };
 
 /* Restart delays: one record of recent engine deaths. */
 struct privsep_backoff {
-	uint64_t death[PRIVSEP_LOOP_CRASHES];	/* ms, ring of the last deaths */
-	unsigned int n;				/* deaths recorded, saturating */
-	uint32_t delay_ms;			/* last delay given in a loop */
+	uint64_t death[PRIVSEP_LOOP_CRASHES]; /* ms, ring of the last deaths */
+	unsigned int n;			      /* deaths recorded, saturating */
+	uint32_t delay_ms;		      /* last delay given in a loop */
 };
 
 /*

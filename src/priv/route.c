@@ -37,8 +37,8 @@ enum route_kind { ROUTE_UNREACH, ROUTE_FALLBACK, ROUTE_DEV };
  * metric ROUTE_METRIC_UNREACH`, `local default dev lo metric
  * ROUTE_METRIC_FALLBACK`, or `default dev TUN` (ifindex; 0 on delete: any).
  */
-static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table,
-		     enum route_kind kind, int ifindex)
+static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, enum route_kind kind,
+		     int ifindex)
 {
 	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -108,14 +108,14 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{AF_INET, STEP_UNREACH, "IPv4 unreachable default route"},
-	{AF_INET, STEP_FALLBACK, "IPv4 local fallback default route"},
-	{AF_INET, STEP_DEV, "IPv4 default route via the TUN"},
-	{AF_INET, STEP_RULE, "IPv4 fwmark rule"},
-	{AF_INET6, STEP_UNREACH, "IPv6 unreachable default route"},
-	{AF_INET6, STEP_FALLBACK, "IPv6 local fallback default route"},
-	{AF_INET6, STEP_DEV, "IPv6 default route via the TUN"},
-	{AF_INET6, STEP_RULE, "IPv6 fwmark rule"},
+	{ AF_INET, STEP_UNREACH, "IPv4 unreachable default route" },
+	{ AF_INET, STEP_FALLBACK, "IPv4 local fallback default route" },
+	{ AF_INET, STEP_DEV, "IPv4 default route via the TUN" },
+	{ AF_INET, STEP_RULE, "IPv4 fwmark rule" },
+	{ AF_INET6, STEP_UNREACH, "IPv6 unreachable default route" },
+	{ AF_INET6, STEP_FALLBACK, "IPv6 local fallback default route" },
+	{ AF_INET6, STEP_DEV, "IPv6 default route via the TUN" },
+	{ AF_INET6, STEP_RULE, "IPv6 fwmark rule" },
 };
 
 static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, bool add)
@@ -389,7 +389,7 @@ static int probe(struct nl *nl, const struct route_cfg *c, struct used *u)
 {
 	int ret;
 
-	*u = (struct used){.want = c};
+	*u = (struct used){ .want = c };
 	ret = dump(nl, RTM_GETRULE, pick_rule_cb, u);
 	if (ret == 0)
 		ret = dump(nl, RTM_GETROUTE, pick_route_cb, u);
@@ -422,8 +422,9 @@ int route_pick(struct route_cfg *c, const char **busy)
 			break;
 		if ((u.table && !pick_t) || (u.mark && !pick_m) || (u.prio && !pick_p)) {
 			if (busy)
-				*busy = u.table && !pick_t ? "table" : u.mark && !pick_m ? "fwmark"
-											  : "priority";
+				*busy = u.table && !pick_t  ? "table"
+					: u.mark && !pick_m ? "fwmark"
+							    : "priority";
 			ret = -EBUSY;
 			break;
 		}
@@ -515,8 +516,8 @@ static int find_route_cb(const struct nlmsghdr *nlh, void *data)
 
 int route_find_ours(struct route_cfg *c)
 {
-	struct route_cfg found = {0};
-	struct find f = {.c = &found};
+	struct route_cfg found = { 0 };
+	struct find f = { .c = &found };
 	struct nl *nl;
 	int ret;
 

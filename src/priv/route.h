@@ -45,9 +45,9 @@ struct route_cfg {
 };
 
 /* Values a user may choose (--table, --priority); any non-zero mark is fine. */
-bool route_table_ok(uint32_t table);	/* not 0 or 252-255 (compat, default, main, local) */
-bool route_prio_ok(uint32_t prio);	/* 1-ROUTE_PRIO_MAX */
-#define ROUTE_PRIO_MAX 32765u		/* below the main table's rule (32766) */
+bool route_table_ok(uint32_t table); /* not 0 or 252-255 (compat, default, main, local) */
+bool route_prio_ok(uint32_t prio);   /* 1-ROUTE_PRIO_MAX */
+#define ROUTE_PRIO_MAX 32765u	     /* below the main table's rule (32766) */
 
 /*
  * Fills each of table, mark and prio that is 0 with the first free value at

@@ -272,7 +272,7 @@ static void __attribute__((format(printf, 2, 3))) wr_printf(struct wr *w, const 
 
 int state_format(const struct state *s, char *buf, size_t len, const char **why)
 {
-	struct wr w = {.p = buf, .len = len};
+	struct wr w = { .p = buf, .len = len };
 	char addr[INET6_ADDRSTRLEN];
 	unsigned int i, j;
 	int ret;

@@ -21,7 +21,7 @@
 
 static int open_iff(const char *name, short flags, char out[IFNAMSIZ])
 {
-	struct ifreq ifr = {0};
+	struct ifreq ifr = { 0 };
 	int fd, ret;
 
 	memcpy(ifr.ifr_name, name, strlen(name));
@@ -50,8 +50,7 @@ static bool vnet_setup(int fd)
 	}
 	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0)
 		return true;
-	log_debug("tun: TSO offload refused (%s), trying checksum offload only",
-		  strerror(errno));
+	log_debug("tun: TSO offload refused (%s), trying checksum offload only", strerror(errno));
 	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0)
 		log_debug("tun: checksum offload refused: %s", strerror(errno));
 	/* Still useful: what we write may ask for GSO and checksum completion. */
@@ -91,8 +90,7 @@ static int open_queues(const char *name, short flags, char out[IFNAMSIZ], int *f
 	return 0;
 }
 
-int tun_open_queues(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet, int *fds,
-		    int n)
+int tun_open_queues(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet, int *fds, int n)
 {
 	size_t len = strlen(name);
 	int ret;

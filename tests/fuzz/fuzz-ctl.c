@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static char mem[512];
 	static const struct engine_stats es;
 	const char *s = (const char *)data;
-	struct session_info c = {.phase = "relay", .tcp_state = "ESTABLISHED"};
-	struct ctl_live l = {.eng = &es, .tcp = &zero_stats};
+	struct session_info c = { .phase = "relay", .tcp_state = "ESTABLISHED" };
+	struct ctl_live l = { .eng = &es, .tcp = &zero_stats };
 	struct jbuf b;
 	char *v;
 	int r, r2;

@@ -42,9 +42,9 @@ static void check_name(const struct dns_query *q)
 static void check_build(const struct dns_query *q, uint16_t rcode, size_t limit)
 {
 	static const struct dns_addr an[3] = {
-		{ .family = AF_INET, .addr = {198, 18, 0, 3} },
-		{ .family = AF_INET6, .addr = {0xfd, 0x70, [15] = 3} },
-		{ .family = AF_INET, .addr = {198, 18, 0, 4} },
+		{ .family = AF_INET, .addr = { 198, 18, 0, 3 } },
+		{ .family = AF_INET6, .addr = { 0xfd, 0x70, [15] = 3 } },
+		{ .family = AF_INET, .addr = { 198, 18, 0, 4 } },
 	};
 	uint8_t r[65536];
 	int len = dns_build_reply(r, sizeof(r), limit, q, rcode, an, 3, 10);

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 enum { NAMES = 8, MAXE = 6, HELD = 16 };
 
 struct model {
-	bool live;		/* mapped and not known to be expired */
+	bool live; /* mapped and not known to be expired */
 	uint8_t a4[4], a6[16];
 };
 
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct dnspool_cfg c;
 	struct dnspool *p;
-	struct model m[NAMES] = {0};
+	struct model m[NAMES] = { 0 };
 	struct dnspool_entry *held[HELD];
 	size_t nheld = 0, i;
 	uint64_t now = 0;
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 		snprintf(name, sizeof(name), "n%zu.test", k);
 		switch (op) {
-		case 0: {	/* map a name */
+		case 0: { /* map a name */
 			const struct dnspool_entry *b = find_name(p, name);
 			bool was_live = b && !expired(p, b, now);
 			uint8_t o4[4], o6[16];
@@ -84,13 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				off_addr(p, AF_INET6, b->off6, o6);
 			}
 			if (dnspool_map(p, name, now, a4, a6) < 0) {
-				assert(!was_live);	/* a live name is always answered */
+				assert(!was_live); /* a live name is always answered */
 				break;
 			}
 			assert(a4[0] == 10 && a4[1] == 0 && a4[2] == 0 && a4[3] < 15 && a4[3] > 1);
 			assert(a6[0] == 0xfd && a6[14] == 0 && a6[15] < 255 && a6[15] != 2 &&
 			       a6[15] != 0);
-			if (was_live)	/* still live: the same addresses */
+			if (was_live) /* still live: the same addresses */
 				assert(!memcmp(a4, o4, 4) && !memcmp(a6, o6, 16));
 			e = dnspool_get(p, AF_INET6, a6, now);
 			assert(e && !strcmp(dnspool_entry_name(e), name));
@@ -100,13 +100,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			memcpy(m[k].a6, a6, 16);
 			break;
 		}
-		case 1:	/* take a reference by address */
+		case 1: /* take a reference by address */
 			if (!m[k].live || nheld == HELD)
 				break;
 			e = dnspool_get(p, arg & 8 ? AF_INET6 : AF_INET,
 					arg & 8 ? m[k].a6 : m[k].a4, now);
 			if (!e) {
-				m[k].live = false;	/* expired */
+				m[k].live = false; /* expired */
 				break;
 			}
 			if (strcmp(dnspool_entry_name(e), name)) {
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			}
 			held[nheld++] = e;
 			break;
-		case 2:	/* release one */
+		case 2: /* release one */
 			if (nheld) {
 				size_t j = arg % nheld;
 
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				held[j] = held[--nheld];
 			}
 			break;
-		case 3:	/* time passes */
+		case 3: /* time passes */
 			now += arg;
 			break;
 		}

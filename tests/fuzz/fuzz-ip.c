@@ -131,7 +131,7 @@ static void check_udp(const uint8_t *data, size_t len, const struct ip_view *v)
 	size_t hl;
 	int r = udp_parse(v, &u);
 
-	assert(r == 0 || r == -EINVAL);	/* FUZZING skips the checksum */
+	assert(r == 0 || r == -EINVAL); /* FUZZING skips the checksum */
 	if (r)
 		return;
 	assert(u.data == v->l4 + UDP_HDR_LEN);
@@ -142,9 +142,9 @@ static void check_udp(const uint8_t *data, size_t len, const struct ip_view *v)
 	memcpy(pkt + hl, u.data, u.len);
 	assert(ip_parse(pkt, hl + u.len, &w) == 0);
 	assert(w.proto == IPPROTO_UDP);
-	assert(csum_fold(csum_add(csum_pseudo(w.family, w.src, w.dst, IPPROTO_UDP,
-					      (uint32_t)w.l4_len),
-				  w.l4, w.l4_len)) == 0);
+	assert(csum_fold(csum_add(
+		       csum_pseudo(w.family, w.src, w.dst, IPPROTO_UDP, (uint32_t)w.l4_len), w.l4,
+		       w.l4_len)) == 0);
 	assert(udp_parse(&w, &u2) == 0);
 	assert(u2.sport == u.sport && u2.dport == u.dport && u2.len == u.len);
 	assert(!memcmp(u2.data, u.data, u.len));

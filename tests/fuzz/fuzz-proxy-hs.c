@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static struct result a, b;
 	struct proxy_url u;
 	struct proxy_dest d;
-	struct sched sc = {0}, whole = {0};
+	struct sched sc = { 0 }, whole = { 0 };
 	bool udp;
 
 	if (len < 2)

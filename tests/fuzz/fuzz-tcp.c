@@ -100,8 +100,8 @@ static struct {
 	struct msess s[MAX_SESS];
 } F;
 
-static const size_t buf_sizes[4] = {4096, 1024, 65536, 256 * 1024};
-static const uint32_t mtus[4] = {1500, 576, 1280, 9000};
+static const size_t buf_sizes[4] = { 4096, 1024, 65536, 256 * 1024 };
+static const uint32_t mtus[4] = { 1500, 576, 1280, 9000 };
 
 static ssize_t fuzz_getrandom(void *buf, size_t len, unsigned int flags)
 {
@@ -115,10 +115,10 @@ static ssize_t fuzz_getrandom(void *buf, size_t len, unsigned int flags)
 	return (ssize_t)len;
 }
 
-#define LOG(...)                                                                                   \
-	do {                                                                                       \
-		if (F.verbose)                                                                     \
-			fprintf(stderr, __VA_ARGS__);                                              \
+#define LOG(...)                                      \
+	do {                                          \
+		if (F.verbose)                        \
+			fprintf(stderr, __VA_ARGS__); \
 	} while (0)
 
 /* ---- invariants ---- */
@@ -191,14 +191,17 @@ static void cb_output(void *ctx, const struct iovec *iov, int iovcnt, const stru
 		/* The kernel completes the checksum: the field holds the pseudo-header sum. */
 		uint16_t c;
 
-		if (o->l3_len != (size_t)(v.l4 - pkt) || o->hdr_len != o->l3_len + (pkt[o->l3_len + 12] >> 4) * 4)
+		if (o->l3_len != (size_t)(v.l4 - pkt) ||
+		    o->hdr_len != o->l3_len + (pkt[o->l3_len + 12] >> 4) * 4)
 			bug("output: offload header lengths disagree with the packet");
-		if (ref_sum(ph, pl, 0) != (uint16_t)((pkt[o->l3_len + 16] << 8) | pkt[o->l3_len + 17]))
+		if (ref_sum(ph, pl, 0) !=
+		    (uint16_t)((pkt[o->l3_len + 16] << 8) | pkt[o->l3_len + 17]))
 			bug("output: partial checksum is not the pseudo-header sum");
 		pkt[o->l3_len + 16] = pkt[o->l3_len + 17] = 0;
 		c = (uint16_t)~ref_sum(v.l4, v.l4_len, ref_sum(ph, pl, 0));
 		store_be16(pkt + o->l3_len + 16, c);
-		if (o->gso_size && (n - o->hdr_len <= o->gso_size || o->hdr_len + o->gso_size > F.cfg.mtu))
+		if (o->gso_size &&
+		    (n - o->hdr_len <= o->gso_size || o->hdr_len + o->gso_size > F.cfg.mtu))
 			bug("output: GSO packet not larger than one segment, or segments past the MTU");
 		if (!o->gso_size && F.st && n > F.cfg.mtu)
 			bug("output: packet larger than the MTU");
@@ -260,7 +263,7 @@ static void *cb_syn(void *ctx, struct tcp_conn *c)
 		return NULL;
 	for (i = 0; i < MAX_SESS; i++) {
 		if (!F.s[i].used) {
-			F.s[i] = (struct msess){.c = c, .used = true, .order = ++F.order};
+			F.s[i] = (struct msess){ .c = c, .used = true, .order = ++F.order };
 			LOG("  on_syn -> session %d (conn %u)\n", i, c->id);
 			return &F.s[i];
 		}
@@ -471,9 +474,9 @@ static void session_op(const uint8_t *p, size_t len)
 	}
 }
 
-static const uint8_t app4[4] = {198, 18, 0, 1}, srv4[4] = {203, 0, 113, 7};
-static const uint8_t app6[16] = {0xfd, 0x70, 0x76, 0x78, [15] = 1};
-static const uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
+static const uint8_t app4[4] = { 198, 18, 0, 1 }, srv4[4] = { 203, 0, 113, 7 };
+static const uint8_t app6[16] = { 0xfd, 0x70, 0x76, 0x78, [15] = 1 };
+static const uint8_t srv6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
 
 /*
  * op 4 payload:
@@ -489,12 +492,12 @@ static const uint8_t srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
  *   [3..4] d1, [5..6] d2, [7..8] window, [9..10] data length (pattern)
  *   [11..] raw options ([11] = their length) and/or data
  */
-static uint32_t ts_clock;	/* the app's timestamp clock, per input */
+static uint32_t ts_clock; /* the app's timestamp clock, per input */
 
 static void segment(const uint8_t *p, size_t len)
 {
 	static uint8_t pkt[IP_MAX_HDR + TCP_HDR_LEN + TCP_MAX_OPT + MAX_DATA];
-	uint8_t in[11] = {0}, opt[TCP_MAX_OPT];
+	uint8_t in[11] = { 0 }, opt[TCP_MAX_OPT];
 	const uint8_t *rest = len > 11 ? p + 11 : NULL;
 	size_t restlen = len > 11 ? len - 11 : 0, optlen = 0, dlen, hl, tl, i;
 	struct ip_view v;

@@ -113,21 +113,21 @@ static void test_parse_request(void **state)
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX + 1), -EINVAL);
 }
 
-static struct engine_stats es = {.pkts_in = 11, .pkts_out = 22, .sessions_total = 3};
-static struct tcp_stats ts = {.segs_in = 33, .handshakes = 2, .undo = 7};
+static struct engine_stats es = { .pkts_in = 11, .pkts_out = 22, .sessions_total = 3 };
+static struct tcp_stats ts = { .segs_in = 33, .handshakes = 2, .undo = 7 };
 
 static void live(struct ctl_live *l)
 {
-	*l = (struct ctl_live){.version = "9.9\"x",
-			       .pid = 42,
-			       .engine_pid = 43,
-			       .uptime_ms = 1500,
-			       .eng = &es,
-			       .tcp = &ts,
-			       .conns = 2,
-			       .pending = 1,
-			       .mem = 4096,
-			       .sessions = 2};
+	*l = (struct ctl_live){ .version = "9.9\"x",
+				.pid = 42,
+				.engine_pid = 43,
+				.uptime_ms = 1500,
+				.eng = &es,
+				.tcp = &ts,
+				.conns = 2,
+				.pending = 1,
+				.mem = 4096,
+				.sessions = 2 };
 }
 
 static void conn(struct session_info *c, int family, const char *src, uint16_t sport,
@@ -161,7 +161,8 @@ static void test_reply_json(void **state)
 	c[1].family = AF_INET6;
 	jb_init(&b, mem, sizeof(mem));
 	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS, &l, c, 2, 2), 0);
-	assert_non_null(strstr(mem, "{\"version\":\"9.9\\\"x\",\"pid\":42,\"engine_pid\":43,\"uptime_ms\":1500,"));
+	assert_non_null(strstr(
+		mem, "{\"version\":\"9.9\\\"x\",\"pid\":42,\"engine_pid\":43,\"uptime_ms\":1500,"));
 	assert_non_null(strstr(mem, "\"engine\":{\"pkts_in\":11,\"pkts_out\":22,"));
 	assert_non_null(strstr(mem, "\"sessions_total\":3,"));
 	assert_non_null(strstr(mem, "\"tcp\":{\"segs_in\":33,"));
@@ -299,7 +300,7 @@ static void done_cb(struct loop_io *io, uint32_t events)
 
 static void srv_start(struct srv *s, uid_t owner)
 {
-	struct engine_cfg cfg = {.mtu = 1500};
+	struct engine_cfg cfg = { .mtu = 1500 };
 	const char *why;
 	char err[128];
 	int fd;
@@ -457,7 +458,7 @@ static void test_server_other_uid(void **state)
 /* Garbage and a too-long line get closed; a silent client is timed out; no slot leaks. */
 static void bad_clients(int out)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char big[CTL_REQ_MAX + 1], buf[16];
 	int fd[3], i;
 
@@ -481,7 +482,7 @@ static void bad_clients(int out)
 				_exit(6);
 		}
 		for (i = 0; i <= CTL_MAX_CLIENTS; i++) {
-			struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
+			struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
 
 			setsockopt(more[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			if (read(more[i], buf, sizeof(buf)) == 0)

@@ -25,7 +25,7 @@ static size_t mkq(uint8_t *p, const char *name, uint16_t type, int edns_size)
 
 	memset(p, 0, DNS_HDR_LEN);
 	store_be16(p, 0xbeef);
-	store_be16(p + 2, 0x0100);	/* RD */
+	store_be16(p + 2, 0x0100); /* RD */
 	store_be16(p + 4, 1);
 	store_be16(p + 10, edns_size >= 0 ? 1 : 0);
 	while (*s) {
@@ -45,9 +45,9 @@ static size_t mkq(uint8_t *p, const char *name, uint16_t type, int edns_size)
 		p[n] = 0;
 		store_be16(p + n + 1, DNS_T_OPT);
 		store_be16(p + n + 3, (uint16_t)edns_size);
-		store_be32(p + n + 5, 0x8000);	/* DO */
+		store_be32(p + n + 5, 0x8000); /* DO */
 		store_be16(p + n + 9, 4);
-		memset(p + n + 11, 0, 4);	/* one empty option */
+		memset(p + n + 11, 0, 4); /* one empty option */
 		n += 15;
 	}
 	return n;
@@ -89,7 +89,7 @@ static void test_parse_edns(void **state)
 	assert_true(q.edns_do);
 	assert_int_equal(q.edns_size, 4096);
 	assert_int_equal(dns_udp_limit(&q), DNS_UDP_MAX);
-	n = mkq(p, "a.b", DNS_T_AAAA, 100);	/* below 512 counts as 512 */
+	n = mkq(p, "a.b", DNS_T_AAAA, 100); /* below 512 counts as 512 */
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), 0);
 	assert_int_equal(dns_udp_limit(&q), 512);
 	/* Version 1: BADVERS, the question still echoed. */
@@ -118,7 +118,7 @@ static void test_parse_no_reply(void **state)
 	(void)state;
 	assert_int_equal(dns_parse_query(p, 11, &q, &rc), -EBADMSG);
 	assert_int_equal(dns_parse_query(p, 0, &q, &rc), -EBADMSG);
-	p[2] |= 0x80;	/* QR: a response */
+	p[2] |= 0x80; /* QR: a response */
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), -EBADMSG);
 }
 
@@ -131,7 +131,7 @@ static void test_parse_header_errors(void **state)
 
 	(void)state;
 	n = mkq(p, "a.b", DNS_T_A, -1);
-	p[2] |= 2 << 3;	/* opcode STATUS */
+	p[2] |= 2 << 3; /* opcode STATUS */
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), -EINVAL);
 	assert_int_equal(rc, DNS_R_NOTIMP);
 	assert_int_equal(q.id, 0xbeef);
@@ -144,7 +144,7 @@ static void test_parse_header_errors(void **state)
 	store_be16(p + 4, 2);
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), -EINVAL);
 	store_be16(p + 4, 1);
-	store_be16(p + 6, 1);	/* an answer in a query */
+	store_be16(p + 6, 1); /* an answer in a query */
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), -EINVAL);
 	store_be16(p + 6, 0);
 	store_be16(p + 8, 1);
@@ -201,7 +201,7 @@ static void test_parse_name_errors(void **state)
 		memset(name + i * 64, 'y', 63);
 		name[i * 64 + 63] = '.';
 	}
-	name[253] = 0;		/* 63.63.63.61 */
+	name[253] = 0; /* 63.63.63.61 */
 	n = mkq(p, name, DNS_T_A, -1);
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), 0);
 	assert_int_equal(q.qwire_len, 255);
@@ -220,7 +220,7 @@ static void test_parse_odd_names(void **state)
 	uint16_t rc;
 
 	(void)state;
-	n = mkq(p, "", DNS_T_A, -1);	/* the root */
+	n = mkq(p, "", DNS_T_A, -1); /* the root */
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), 0);
 	assert_string_equal(q.name, "");
 	assert_false(q.name_ldh);
@@ -246,8 +246,8 @@ static void test_build_answers(void **state)
 	size_t n = mkq(p, "Host.Test", DNS_T_A, -1), off;
 	struct dns_query q;
 	struct dns_addr an[2] = {
-		{ .family = AF_INET, .addr = {198, 18, 0, 7} },
-		{ .family = AF_INET6, .addr = {0xfd, 0x70, [15] = 9} },
+		{ .family = AF_INET, .addr = { 198, 18, 0, 7 } },
+		{ .family = AF_INET6, .addr = { 0xfd, 0x70, [15] = 9 } },
 	};
 	uint16_t rc;
 	int len;
@@ -257,12 +257,12 @@ static void test_build_answers(void **state)
 	len = dns_build_reply(r, sizeof(r), 512, &q, DNS_R_NOERROR, an, 2, 10);
 	assert_int_equal(len, (int)(n + 16 + 28));
 	assert_int_equal(load_be16(r), 0xbeef);
-	assert_int_equal(load_be16(r + 2), 0x8180);	/* QR RD RA, NOERROR */
+	assert_int_equal(load_be16(r + 2), 0x8180); /* QR RD RA, NOERROR */
 	assert_int_equal(load_be16(r + 4), 1);
 	assert_int_equal(load_be16(r + 6), 2);
 	assert_int_equal(load_be16(r + 8), 0);
 	assert_int_equal(load_be16(r + 10), 0);
-	assert_memory_equal(r + DNS_HDR_LEN, p + DNS_HDR_LEN, n - DNS_HDR_LEN);	/* case kept */
+	assert_memory_equal(r + DNS_HDR_LEN, p + DNS_HDR_LEN, n - DNS_HDR_LEN); /* case kept */
 	off = n;
 	assert_int_equal(load_be16(r + off), 0xc00c);
 	assert_int_equal(load_be16(r + off + 2), DNS_T_A);
@@ -338,13 +338,13 @@ static void test_build_truncation(void **state)
 		an[i].family = AF_INET6;
 		memset(an[i].addr, (int)i, 16);
 	}
-	base = n;	/* 12 + 255 + 4 = 271; each AAAA is 28: 8 fit in 512 */
+	base = n; /* 12 + 255 + 4 = 271; each AAAA is 28: 8 fit in 512 */
 	len = dns_build_reply(r, sizeof(r), 512, &q, 0, an, DNS_ANSWER_MAX + 2, 10);
 	assert_int_equal(len, (int)(base + 8 * 28));
 	assert_int_equal(load_be16(r + 6), 8);
-	assert_false(load_be16(r + 2) & 0x0200);	/* past ANSWER_MAX: dropped, not TC */
+	assert_false(load_be16(r + 2) & 0x0200); /* past ANSWER_MAX: dropped, not TC */
 	len = dns_build_reply(r, sizeof(r), 400, &q, 0, an, 3, 10);
-	assert_int_equal(len, (int)(base + 4 * 28) - 28);	/* 3 fit in 400 */
+	assert_int_equal(len, (int)(base + 4 * 28) - 28); /* 3 fit in 400 */
 	assert_false(load_be16(r + 2) & 0x0200);
 	len = dns_build_reply(r, sizeof(r), 350, &q, 0, an, 3, 10);
 	assert_int_equal(load_be16(r + 6), 2);
@@ -359,7 +359,7 @@ static void test_check_reply(void **state)
 	uint8_t p[512], r[512];
 	size_t n = mkq(p, "Mixed.Case", DNS_T_A, -1);
 	struct dns_query q;
-	struct dns_addr a = { .family = AF_INET, .addr = {1, 2, 3, 4} };
+	struct dns_addr a = { .family = AF_INET, .addr = { 1, 2, 3, 4 } };
 	uint16_t rc;
 	int len;
 
@@ -367,16 +367,16 @@ static void test_check_reply(void **state)
 	assert_int_equal(dns_parse_query(p, n, &q, &rc), 0);
 	len = dns_build_reply(r, sizeof(r), 512, &q, 0, &a, 1, 60);
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), 0);
-	r[DNS_HDR_LEN + 1] = 'M' ^ 0x20;	/* upstream changed the case */
+	r[DNS_HDR_LEN + 1] = 'M' ^ 0x20; /* upstream changed the case */
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), 0);
 	r[DNS_HDR_LEN + 1] = 'N';
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), -EBADMSG);
 	r[DNS_HDR_LEN + 1] = 'M';
 	assert_int_equal(dns_check_reply(r, n - 1, &q), -EBADMSG);
-	r[1] ^= 1;	/* another id */
+	r[1] ^= 1; /* another id */
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), -EBADMSG);
 	r[1] ^= 1;
-	r[2] &= 0x7f;	/* not a response */
+	r[2] &= 0x7f; /* not a response */
 	assert_int_equal(dns_check_reply(r, (size_t)len, &q), -EBADMSG);
 	r[2] |= 0x80;
 	store_be16(r + n - 4, DNS_T_AAAA);
@@ -400,15 +400,24 @@ static void test_ptr_addr(void **state)
 	assert_int_equal(dns_ptr_addr("a.0.18.198.in-addr.arpa", &fam, a), -EINVAL);
 	assert_int_equal(dns_ptr_addr("in-addr.arpa", &fam, a), -EINVAL);
 	assert_int_equal(dns_ptr_addr("7.0.18.198.in-addr.arpa.x", &fam, a), -EINVAL);
-	assert_int_equal(dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
-				      "ip6.arpa", &fam, a), 0);
+	assert_int_equal(
+		dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
+			     "ip6.arpa",
+			     &fam, a),
+		0);
 	assert_int_equal(fam, AF_INET6);
 	inet_pton(AF_INET6, "fd70:7678::3", want);
 	assert_memory_equal(a, want, 16);
-	assert_int_equal(dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d."
-				      "ip6.arpa", &fam, a), -EINVAL);	/* 31 nibbles */
-	assert_int_equal(dns_ptr_addr("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
-				      "ip6.arpa", &fam, a), -EINVAL);
+	assert_int_equal(
+		dns_ptr_addr("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d."
+			     "ip6.arpa",
+			     &fam, a),
+		-EINVAL); /* 31 nibbles */
+	assert_int_equal(
+		dns_ptr_addr("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.7.6.7.0.7.d.f."
+			     "ip6.arpa",
+			     &fam, a),
+		-EINVAL);
 	assert_int_equal(dns_ptr_addr("example.com", &fam, a), -EINVAL);
 }
 
@@ -431,7 +440,7 @@ static void test_build_name_reply(void **state)
 	assert_int_equal(load_be32(r + qn + 6), 10);
 	assert_int_equal(load_be16(r + qn + 10), 17);
 	assert_memory_equal(r + qn + 12, "\3www\7example\3org", 17);
-	assert_int_equal(load_be16(r + qn + 29 + 1), DNS_T_OPT);	/* OPT after it */
+	assert_int_equal(load_be16(r + qn + 29 + 1), DNS_T_OPT); /* OPT after it */
 	/* Too big for the limit: no answer, TC. */
 	len = dns_build_name_reply(r, sizeof(r), qn + 11 + 20, &q, "www.example.org", 10);
 	assert_int_equal(len, (int)(qn + 11));

@@ -36,7 +36,8 @@ static void test_parse_cidr(void **state)
 	assert_int_equal(n[0], 198);
 	assert_int_equal(n[1], 18);
 	assert_int_equal(dnspool_parse_cidr("10.1.2.0/24", AF_INET, n, &l), 0);
-	assert_int_equal(dnspool_parse_cidr("198.19.0.0/15", AF_INET, n, &l), -EINVAL);	/* host bit */
+	assert_int_equal(dnspool_parse_cidr("198.19.0.0/15", AF_INET, n, &l),
+			 -EINVAL); /* host bit */
 	assert_int_equal(dnspool_parse_cidr("10.0.0.0/7", AF_INET, n, &l), -EINVAL);
 	assert_int_equal(dnspool_parse_cidr("10.0.0.0/31", AF_INET, n, &l), -EINVAL);
 	assert_int_equal(dnspool_parse_cidr("10.0.0.0", AF_INET, n, &l), -EINVAL);
@@ -70,7 +71,7 @@ static void test_map_both_ways(void **state)
 	assert_non_null(p);
 	assert_int_equal(dnspool_map(p, "a.example", 0, a4, a6), 0);
 	inet_ntop(AF_INET, a4, s, sizeof(s));
-	assert_string_equal(s, "198.18.0.3");	/* .0 (network), .1 and .2 skipped */
+	assert_string_equal(s, "198.18.0.3"); /* .0 (network), .1 and .2 skipped */
 	inet_ntop(AF_INET6, a6, s, sizeof(s));
 	assert_string_equal(s, "fd70:7678::3");
 	assert_int_equal(dnspool_map(p, "b.example", 0, b4, b6), 0);
@@ -97,7 +98,7 @@ static void test_map_both_ways(void **state)
 	assert_null(dnspool_get(p, AF_INET, x, 10));
 	inet_pton(AF_INET6, "fd70:7679::3", x);
 	assert_false(dnspool_contains(p, AF_INET6, x));
-	inet_pton(AF_INET6, "fd70:7678:0:0:1::3", x);	/* past the low 32 bits */
+	inet_pton(AF_INET6, "fd70:7678:0:0:1::3", x); /* past the low 32 bits */
 	assert_false(dnspool_contains(p, AF_INET6, x));
 	dnspool_free(p);
 }
@@ -118,7 +119,7 @@ static void test_expiry(void **state)
 	/* Held by a connection: alive long past keep. */
 	assert_non_null(dnspool_get(p, AF_INET6, a6, 50000));
 	dnspool_put(p, e, 50000);
-	e = dnspool_get(p, AF_INET6, a6, 50000);	/* still one ref: balance below */
+	e = dnspool_get(p, AF_INET6, a6, 50000); /* still one ref: balance below */
 	dnspool_put(p, e, 50000);
 	dnspool_put(p, e, 50000);
 	/* keep counts from the last release. */
@@ -154,13 +155,13 @@ static void test_lru_bound(void **state)
 	assert_int_equal(dnspool_count(p), 3);
 	/* "one" used again: "two" is now the oldest. */
 	assert_int_equal(dnspool_map(p, "one", 600, x4, a6), 0);
-	assert_int_equal(dnspool_map(p, "four", 1150, x4, a6), 0);	/* "two" expired at 1100 */
+	assert_int_equal(dnspool_map(p, "four", 1150, x4, a6), 0); /* "two" expired at 1100 */
 	assert_null(dnspool_get(p, AF_INET, a4[1], 1150));
 	assert_non_null((e = dnspool_get(p, AF_INET, a4[0], 1150)));
 	assert_non_null(dnspool_get(p, AF_INET, a4[2], 1150));
 	assert_int_equal(dnspool_count(p), 3);
 	/* Held entries are never recycled, however old. */
-	assert_int_equal(dnspool_map(p, "five", 100000, x4, a6), 0);	/* "four" goes */
+	assert_int_equal(dnspool_map(p, "five", 100000, x4, a6), 0); /* "four" goes */
 	assert_int_equal(dnspool_map(p, "six", 100000, x4, a6), -ENOSPC);
 	dnspool_put(p, e, 100000);
 	assert_int_equal(dnspool_map(p, "six", 101000, x4, a6), 0);
@@ -176,7 +177,7 @@ static void test_exhaustion_and_reuse(void **state)
 	int i;
 
 	(void)state;
-	cfg_small(&c, "10.9.0.0/29", 100);	/* offsets 1-6 */
+	cfg_small(&c, "10.9.0.0/29", 100); /* offsets 1-6 */
 	inet_pton(AF_INET, "10.9.0.2", c.excl4[c.nexcl4++]);
 	p = dnspool_new(&c);
 	assert_non_null(p);
@@ -197,8 +198,8 @@ static void test_exhaustion_and_reuse(void **state)
 	assert_int_equal(dnspool_map(p, "h4", 1000, a4, a6), 0);
 	assert_int_equal(dnspool_map(p, "h5", 1000, a4, a6), 0);
 	inet_ntop(AF_INET, a4, s, sizeof(s));
-	assert_string_equal(s, "10.9.0.1");	/* after .6 the cursor wrapped */
-	assert_memory_equal(a4, first, 4);	/* the only free one */
+	assert_string_equal(s, "10.9.0.1"); /* after .6 the cursor wrapped */
+	assert_memory_equal(a4, first, 4);  /* the only free one */
 	dnspool_free(p);
 	/* A pool with no usable address is refused. */
 	cfg_small(&c, "10.9.0.0/30", 100);
@@ -227,7 +228,7 @@ static void test_many(void **state)
 		assert_non_null(e);
 		assert_string_equal(dnspool_entry_name(e), name);
 		dnspool_put(p, e, (uint64_t)i);
-		assert_true(dnspool_count(p) <= 1000);	/* keep 1000 ms, one name per ms */
+		assert_true(dnspool_count(p) <= 1000); /* keep 1000 ms, one name per ms */
 	}
 	dnspool_free(p);
 }

@@ -25,8 +25,8 @@ enum { MAX_REC = 300000, PKT_LEN = 64 };
 
 struct rec {
 	enum fault_dir d;
-	uint32_t id;		/* first 4 bytes of the packet */
-	uint64_t at;		/* loop clock at delivery */
+	uint32_t id; /* first 4 bytes of the packet */
+	uint64_t at; /* loop clock at delivery */
 	size_t len;
 };
 
@@ -35,7 +35,7 @@ struct fixture {
 	struct fault *f;
 	struct rec *rec;
 	size_t nrec;
-	uint8_t last[FAULT_PKT_MAX];	/* the last packet delivered */
+	uint8_t last[FAULT_PKT_MAX]; /* the last packet delivered */
 	size_t last_len;
 };
 
@@ -58,7 +58,7 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	fx->loop.epfd = -1;	/* timers only: no epoll needed */
+	fx->loop.epfd = -1; /* timers only: no epoll needed */
 	fx->loop.now = 1000;
 	fx->rec = calloc(MAX_REC, sizeof(*fx->rec));
 	if (!fx->rec)
@@ -72,7 +72,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	fault_free(fx->f);
-	assert_int_equal(fx->loop.nheap, 0);	/* every timer cancelled */
+	assert_int_equal(fx->loop.nheap, 0); /* every timer cancelled */
 	loop_fini(&fx->loop);
 	free(fx->rec);
 	free(fx);
@@ -387,7 +387,7 @@ static void test_no_faults_passes_through(void **state)
 	start(fx, "seed=9");
 	for (i = 0; i < 500; i++) {
 		send_pkt(fx, (enum fault_dir)(i & 1), i, 4 + i % 200);
-		assert_int_equal(fx->nrec, i + 1);	/* synchronously */
+		assert_int_equal(fx->nrec, i + 1); /* synchronously */
 		assert_int_equal(fx->rec[i].id, i);
 		assert_int_equal(fx->rec[i].len, 4 + i % 200);
 	}
@@ -467,8 +467,8 @@ static void test_corrupt_vnet_frames(void **state)
 		fx->last_len = 0;
 		fault_packet(fx->f, FAULT_IN, &iov, 1);
 		assert_int_equal(fx->last_len, sizeof(frame));
-		assert_int_equal(fx->last[0], 0);	/* flags cleared */
-		assert_int_equal(fx->last[1], VNET_GSO_TCPV4);	/* the rest of the header kept */
+		assert_int_equal(fx->last[0], 0);	       /* flags cleared */
+		assert_int_equal(fx->last[1], VNET_GSO_TCPV4); /* the rest of the header kept */
 		for (k = VNET_HDR_LEN; k < sizeof(frame); k++)
 			bits += popcount8((uint8_t)(frame[k] ^ fx->last[k]));
 		assert_int_equal(bits, 1);
@@ -509,7 +509,7 @@ static void test_reorder_releases_in_bounded_time(void **state)
 		if (i % 5 == 0)
 			advance(fx, 1);
 		if (i % 1000 == 999)
-			advance(fx, 50);	/* a pause: the timer must release the rest */
+			advance(fx, 50); /* a pause: the timer must release the rest */
 	}
 	advance(fx, FAULT_REORDER_MS);
 	assert_int_equal(fault_held(fx->f), 0);
@@ -519,7 +519,7 @@ static void test_reorder_releases_in_bounded_time(void **state)
 		uint32_t id = fx->rec[k].id;
 
 		assert_true(id < n);
-		assert_int_equal(seen[id], 0);	/* exactly once */
+		assert_int_equal(seen[id], 0); /* exactly once */
 		seen[id] = 1;
 		assert_true(fx->rec[k].at - sent_at[id] <= FAULT_REORDER_MS);
 		if (fx->rec[k].at - sent_at[id] == FAULT_REORDER_MS)
@@ -531,7 +531,7 @@ static void test_reorder_releases_in_bounded_time(void **state)
 	}
 	assert_rate(fault_counters(fx->f, FAULT_IN)->reordered, n, 30, "reordered");
 	assert_true(out_of_order > n / 10);
-	assert_true(late > 0);	/* some went out by the timer */
+	assert_true(late > 0); /* some went out by the timer */
 }
 
 static void test_reorder_lone_packet_by_timer(void **state)
@@ -572,7 +572,7 @@ static void test_delay_fifo_exact(void **state)
 			const struct rec *r = &fx->rec[k];
 
 			if (r->d == FAULT_IN) {
-				assert_int_equal(r->id, in);	/* FIFO */
+				assert_int_equal(r->id, in); /* FIFO */
 				assert_int_equal(r->at, 1000 + in + 20);
 				in++;
 			} else {
@@ -721,7 +721,7 @@ static void test_engine_hooks(void **state)
 	/* in: a packet the fault layer lets through reaches engine_input() */
 	setenv("PROXYVPN_FAULT", "in.delay=1", 1);
 	assert_int_equal(fault_init(&e), 0);
-	assert_true(fault_in(&e, pkt, sizeof(pkt)));	/* not a valid IPv4 packet */
+	assert_true(fault_in(&e, pkt, sizeof(pkt))); /* not a valid IPv4 packet */
 	assert_int_equal(e.stats.pkts_bad, 0);
 	advance(fx, 1);
 	assert_int_equal(e.stats.pkts_bad, 1);

@@ -48,9 +48,9 @@ static int lowest_free_fd(void)
 
 static void test_msg_and_fd(void **state)
 {
-	struct msg out = {.a = -7, .b = 0xdeadbeef}, in = {0};
+	struct msg out = { .a = -7, .b = 0xdeadbeef }, in = { 0 };
 	int sv[2], p[2], fd = -2;
-	char buf[8] = {0};
+	char buf[8] = { 0 };
 
 	(void)state;
 	pair(sv);
@@ -76,7 +76,7 @@ static void test_msg_and_fd(void **state)
 
 static void test_no_fd(void **state)
 {
-	struct msg out = {.a = 1, .b = 2}, in = {0};
+	struct msg out = { .a = 1, .b = 2 }, in = { 0 };
 	int sv[2], fd = 42;
 
 	(void)state;
@@ -117,7 +117,7 @@ static void test_short_message(void **state)
 	assert_int_equal(fd, -1);
 	assert_int_equal(lowest_free_fd(), before); /* the passed fd was closed */
 	/* The message is consumed: the next one is read on its own. */
-	assert_int_equal(fd_send(sv[0], &(struct msg){.a = 3}, sizeof(in), -1), 0);
+	assert_int_equal(fd_send(sv[0], &(struct msg){ .a = 3 }, sizeof(in), -1), 0);
 	assert_int_equal(fd_recv(sv[1], &in, sizeof(in), &fd), 0);
 	assert_int_equal(in.a, 3);
 	close(p[0]);
@@ -127,7 +127,7 @@ static void test_short_message(void **state)
 
 static void test_oversized_message(void **state)
 {
-	char big[sizeof(struct msg) + 1] = {0};
+	char big[sizeof(struct msg) + 1] = { 0 };
 	struct msg in;
 	int sv[2], p[2], fd = 42, before;
 
@@ -151,8 +151,8 @@ static void test_extra_fds_closed(void **state)
 		char buf[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct msg out = {.a = 9}, in;
-	struct iovec iov = {.iov_base = &out, .iov_len = sizeof(out)};
+	struct msg out = { .a = 9 }, in;
+	struct iovec iov = { .iov_base = &out, .iov_len = sizeof(out) };
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -189,7 +189,7 @@ static void test_extra_fds_closed(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct msg m = {0};
+	struct msg m = { 0 };
 	int sv[2], fd = 42;
 
 	(void)state;

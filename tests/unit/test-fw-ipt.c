@@ -21,7 +21,7 @@
 
 static struct fw_net n4(const char *s, int prefix)
 {
-	struct fw_net n = {.family = AF_INET, .prefix = (uint8_t)prefix};
+	struct fw_net n = { .family = AF_INET, .prefix = (uint8_t)prefix };
 
 	assert_int_equal(inet_pton(AF_INET, s, n.addr), 1);
 	return n;
@@ -29,7 +29,7 @@ static struct fw_net n4(const char *s, int prefix)
 
 static struct fw_net n6(const char *s, int prefix)
 {
-	struct fw_net n = {.family = AF_INET6, .prefix = (uint8_t)prefix};
+	struct fw_net n = { .family = AF_INET6, .prefix = (uint8_t)prefix };
 
 	assert_int_equal(inet_pton(AF_INET6, s, n.addr), 1);
 	return n;
@@ -101,16 +101,16 @@ static void cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[2], stru
 	ex[1] = n6("fd00::1", 8);
 	dns[0] = n4("9.9.9.9", 32);
 	dns[1] = n6("2620:fe::fe", 128);
-	*c = (struct fw_cfg){.tun = "pvpn0",
-			     .mark = 0x7076,
-			     .killswitch = true,
-			     .proxy = px,
-			     .nproxy = 2,
-			     .proxy_port = 1080,
-			     .exclude = ex,
-			     .nexclude = 2,
-			     .dns = dns,
-			     .ndns = 2};
+	*c = (struct fw_cfg){ .tun = "pvpn0",
+			      .mark = 0x7076,
+			      .killswitch = true,
+			      .proxy = px,
+			      .nproxy = 2,
+			      .proxy_port = 1080,
+			      .exclude = ex,
+			      .nexclude = 2,
+			      .dns = dns,
+			      .ndns = 2 };
 }
 
 static void test_golden(void **state)
@@ -278,10 +278,8 @@ static void test_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_v6_killswitch),
-		cmocka_unit_test(test_udp),
-		cmocka_unit_test(test_small_buffers),
+		cmocka_unit_test(test_golden), cmocka_unit_test(test_v6_killswitch),
+		cmocka_unit_test(test_udp),    cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_bad),
 	};
 

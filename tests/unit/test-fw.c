@@ -29,7 +29,7 @@
 
 static struct fw_net n4(const char *s, int prefix)
 {
-	struct fw_net n = {.family = AF_INET, .prefix = (uint8_t)prefix};
+	struct fw_net n = { .family = AF_INET, .prefix = (uint8_t)prefix };
 
 	assert_int_equal(inet_pton(AF_INET, s, n.addr), 1);
 	return n;
@@ -37,7 +37,7 @@ static struct fw_net n4(const char *s, int prefix)
 
 static struct fw_net n6(const char *s, int prefix)
 {
-	struct fw_net n = {.family = AF_INET6, .prefix = (uint8_t)prefix};
+	struct fw_net n = { .family = AF_INET6, .prefix = (uint8_t)prefix };
 
 	assert_int_equal(inet_pton(AF_INET6, s, n.addr), 1);
 	return n;
@@ -122,54 +122,55 @@ static const char golden_full[] =
 	"\t}\n"
 	"}\n";
 
-static const char golden_nokill[] = "create table inet proxyvpn { comment \"proxyvpn\"; }\n"
-				    "table inet proxyvpn {\n"
-				    "\tset proxy4 {\n"
-				    "\t\ttype ipv4_addr\n"
-				    "\t\tflags interval\n"
-				    "\t\tauto-merge\n"
-				    "\t\telements = { 192.0.2.10 }\n"
-				    "\t}\n"
-				    "\tset proxy6 {\n"
-				    "\t\ttype ipv6_addr\n"
-				    "\t\tflags interval\n"
-				    "\t\tauto-merge\n"
-				    "\t\telements = { 2001:db8::10 }\n"
-				    "\t}\n"
-				    "\tset exclude4 {\n"
-				    "\t\ttype ipv4_addr\n"
-				    "\t\tflags interval\n"
-				    "\t\tauto-merge\n"
-				    "\t\telements = { 10.0.0.0/8, 192.168.0.0/16 }\n"
-				    "\t}\n"
-				    "\tset exclude6 {\n"
-				    "\t\ttype ipv6_addr\n"
-				    "\t\tflags interval\n"
-				    "\t\tauto-merge\n"
-				    "\t\telements = { fd00::/8 }\n"
-				    "\t}\n"
-				    "\tchain mark_tcp {\n"
-				    "\t\ttype route hook output priority mangle; policy accept;\n"
-				    "\t\toif \"lo\" return\n"
-				    "\t\tmeta l4proto != tcp return\n"
-				    "\t\tct direction reply return\n"
-				    "\t\tip daddr @proxy4 return\n"
-				    "\t\tip6 daddr @proxy6 return\n"
-				    "\t\tip daddr @exclude4 return\n"
-				    "\t\tip6 daddr @exclude6 return\n"
-				    "\t\tmeta mark set 0x00007076\n"
-				    "\t}\n"
-				    "\tchain fail_fast {\n"
-				    "\t\ttype filter hook input priority filter; policy accept;\n"
-				    "\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp "
-				    "reset\n"
-				    "\t}\n"
-				    "\tchain mark_guard {\n"
-				    "\t\ttype filter hook postrouting priority filter; policy accept;\n"
-				    "\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta "
-				    "l4proto tcp drop\n"
-				    "\t}\n"
-				    "}\n";
+static const char golden_nokill[] =
+	"create table inet proxyvpn { comment \"proxyvpn\"; }\n"
+	"table inet proxyvpn {\n"
+	"\tset proxy4 {\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 192.0.2.10 }\n"
+	"\t}\n"
+	"\tset proxy6 {\n"
+	"\t\ttype ipv6_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 2001:db8::10 }\n"
+	"\t}\n"
+	"\tset exclude4 {\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { 10.0.0.0/8, 192.168.0.0/16 }\n"
+	"\t}\n"
+	"\tset exclude6 {\n"
+	"\t\ttype ipv6_addr\n"
+	"\t\tflags interval\n"
+	"\t\tauto-merge\n"
+	"\t\telements = { fd00::/8 }\n"
+	"\t}\n"
+	"\tchain mark_tcp {\n"
+	"\t\ttype route hook output priority mangle; policy accept;\n"
+	"\t\toif \"lo\" return\n"
+	"\t\tmeta l4proto != tcp return\n"
+	"\t\tct direction reply return\n"
+	"\t\tip daddr @proxy4 return\n"
+	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @exclude4 return\n"
+	"\t\tip6 daddr @exclude6 return\n"
+	"\t\tmeta mark set 0x00007076\n"
+	"\t}\n"
+	"\tchain fail_fast {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp "
+	"reset\n"
+	"\t}\n"
+	"\tchain mark_guard {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta "
+	"l4proto tcp drop\n"
+	"\t}\n"
+	"}\n";
 
 static const char golden_empty[] =
 	"create table inet proxyvpn { comment \"proxyvpn\"; }\n"
@@ -215,22 +216,22 @@ static void full_cfg(struct fw_cfg *c, struct fw_net px[2], struct fw_net ex[3],
 	ex[2] = n6("fd00::1", 8);
 	dns[0] = n4("9.9.9.9", 32);
 	dns[1] = n6("2620:fe::fe", 128);
-	*c = (struct fw_cfg){.tun = "pvpn0",
-			     .mark = MARK,
-			     .killswitch = true,
-			     .proxy = px,
-			     .nproxy = 2,
-			     .proxy_port = 1080,
-			     .exclude = ex,
-			     .nexclude = 3,
-			     .dns = dns,
-			     .ndns = 2};
+	*c = (struct fw_cfg){ .tun = "pvpn0",
+			      .mark = MARK,
+			      .killswitch = true,
+			      .proxy = px,
+			      .nproxy = 2,
+			      .proxy_port = 1080,
+			      .exclude = ex,
+			      .nexclude = 3,
+			      .dns = dns,
+			      .ndns = 2 };
 }
 
 static void test_golden(void **state)
 {
 	struct fw_net px[2], ex[3], dns[2];
-	struct fw_cfg c, e = {.tun = "t", .mark = 1, .killswitch = true};
+	struct fw_cfg c, e = { .tun = "t", .mark = 1, .killswitch = true };
 	char buf[8192];
 
 	(void)state;
@@ -249,13 +250,13 @@ static void test_golden(void **state)
 static void test_one_family(void **state)
 {
 	struct fw_net px = n6("2001:db8::1", 128), dns = n6("2001:db8::53", 128);
-	struct fw_cfg c = {.tun = "tun0",
-			   .mark = 0xffffffff,
-			   .proxy = &px,
-			   .nproxy = 1,
-			   .proxy_port = 443,
-			   .dns = &dns,
-			   .ndns = 1};
+	struct fw_cfg c = { .tun = "tun0",
+			    .mark = 0xffffffff,
+			    .proxy = &px,
+			    .nproxy = 1,
+			    .proxy_port = 443,
+			    .dns = &dns,
+			    .ndns = 1 };
 	char buf[8192];
 
 	(void)state;
@@ -273,9 +274,10 @@ static void test_one_family(void **state)
 
 static void test_bad_cfg(void **state)
 {
-	static const char *const bad_tun[] = {
-		"",  "a b", "x;flush ruleset", "a\"b", "a\\b", "0123456789abcdef",
-		".", "..",  "tun\n0",	       "t/0",  "t:0",  "t{0}"};
+	static const char *const bad_tun[] = { "",     "a b",  "x;flush ruleset",
+					       "a\"b", "a\\b", "0123456789abcdef",
+					       ".",    "..",   "tun\n0",
+					       "t/0",  "t:0",  "t{0}" };
 	struct fw_net px[2], ex[3], dns[2], bad;
 	struct fw_cfg c;
 	char buf[8192];
@@ -459,11 +461,12 @@ static void test_dns_steer(void **state)
 	assert_true(mark > lo && mark < strstr(buf, "meta l4proto != tcp return"));
 	assert_non_null(strstr(buf, "\t\tmeta l4proto { tcp, udp } th dport 53 meta mark "
 				    "0x00007076 accept\n"));
-	assert_non_null(strstr(buf, "\tchain dns_nat {\n\t\ttype nat hook output priority -100; "
-				    "policy accept;\n\t\toif \"lo\" return\n"
-				    "\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip "
-				    "to 198.18.0.2\n\t\tmeta nfproto ipv6 meta l4proto { tcp, udp } th "
-				    "dport 53 dnat ip6 to fd70:7678::2\n\t}\n}\n"));
+	assert_non_null(
+		strstr(buf, "\tchain dns_nat {\n\t\ttype nat hook output priority -100; "
+			    "policy accept;\n\t\toif \"lo\" return\n"
+			    "\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip "
+			    "to 198.18.0.2\n\t\tmeta nfproto ipv6 meta l4proto { tcp, udp } th "
+			    "dport 53 dnat ip6 to fd70:7678::2\n\t}\n}\n"));
 	c.killswitch = false;
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "chain dns_nat"));
@@ -473,7 +476,6 @@ static void test_dns_steer(void **state)
 	assert_null(strstr(buf, "dns_nat"));
 	assert_null(strstr(buf, "dport 53"));
 }
-
 
 /* --udp proxy: UDP marked (with its exceptions), accepted marked, guarded (also to lo: fails fast). */
 static const char golden_udp_mark[] =
@@ -655,8 +657,8 @@ static void enter(int ns)
 /* A socket of the peer namespace (sockets stay in the namespace they were made in). */
 static int peer_socket(int here, int peer, int family, int type, uint16_t port)
 {
-	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
-	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd, one = 1;
 
 	enter(peer);
@@ -677,7 +679,7 @@ static int peer_socket(int here, int peer, int family, int type, uint16_t port)
 
 static bool readable(int fd, int ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, ms) == 1;
 }
@@ -726,7 +728,7 @@ static int udp_probe(const char *ip, uint16_t port)
 /* A TCP connect bounded to 2 s: 0 when established, else -errno. */
 static int tcp_probe(const char *ip, uint16_t port)
 {
-	struct pollfd p = {.events = POLLOUT};
+	struct pollfd p = { .events = POLLOUT };
 	struct sockaddr_storage ss;
 	socklen_t len, elen = sizeof(int);
 	int e = 0;
@@ -770,14 +772,14 @@ static long peer_counter(int here, int peer, const char *name)
 static void test_killswitch_traffic(void **state)
 {
 	struct fw_net px = n4("10.9.0.2", 32), dns = n4("10.9.0.2", 32);
-	struct fw_cfg c = {.tun = "pvtun0",
-			   .mark = MARK,
-			   .killswitch = true,
-			   .proxy = &px,
-			   .nproxy = 1,
-			   .proxy_port = 1080,
-			   .dns = &dns,
-			   .ndns = 1};
+	struct fw_cfg c = { .tun = "pvtun0",
+			    .mark = MARK,
+			    .killswitch = true,
+			    .proxy = &px,
+			    .nproxy = 1,
+			    .proxy_port = 1080,
+			    .dns = &dns,
+			    .ndns = 1 };
 	int here, peer, l_proxy, l_80, l_local, u_53, u_9999, u6_9999, fd;
 	long tcp80;
 	char err[256] = "", b[16];
@@ -833,7 +835,7 @@ static void test_killswitch_traffic(void **state)
 	l_local = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(l_local >= 0);
 	{
-		struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
 		int one = 1;
 
 		setsockopt(l_local, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

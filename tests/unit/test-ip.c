@@ -23,8 +23,8 @@
 #include "ring.h"
 #include "tcp.h"
 
-static const uint8_t src4[4] = {198, 18, 0, 1};
-static const uint8_t dst4[4] = {203, 0, 113, 7};
+static const uint8_t src4[4] = { 198, 18, 0, 1 };
+static const uint8_t dst4[4] = { 203, 0, 113, 7 };
 static uint8_t src6[16], dst6[16];
 
 static int setup_addrs(void **state)
@@ -102,7 +102,7 @@ static void fix4(uint8_t *p)
 
 static void test_ip4_valid(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	size_t n = mk4(p, 5, 24);
 	struct ip_view v;
 
@@ -121,7 +121,7 @@ static void test_ip4_valid(void **state)
 
 static void test_ip4_options_and_padding(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	size_t n = mk4(p, 8, 10); /* 12 bytes of options */
 	struct ip_view v;
 
@@ -147,7 +147,7 @@ static void test_ip4_options_and_padding(void **state)
 
 static void test_ip4_short(void **state)
 {
-	uint8_t p[64] = {0};
+	uint8_t p[64] = { 0 };
 	struct ip_view v;
 	size_t n;
 
@@ -160,7 +160,7 @@ static void test_ip4_short(void **state)
 
 static void test_ip4_bad_ihl(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	struct ip_view v;
 	size_t n;
 	unsigned ihl;
@@ -184,7 +184,7 @@ static void test_ip4_bad_ihl(void **state)
 
 static void test_ip4_bad_total_length(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	struct ip_view v;
 	size_t n;
 
@@ -216,7 +216,7 @@ static void test_ip4_bad_total_length(void **state)
 
 static void test_ip4_bad_checksum(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	struct ip_view v;
 	size_t n, i;
 
@@ -246,7 +246,7 @@ static void test_ip4_bad_checksum(void **state)
 
 static void test_ip4_fragments(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	struct ip_view v;
 	size_t n;
 
@@ -279,7 +279,7 @@ static void test_ip4_fragments(void **state)
 
 static void test_bad_version(void **state)
 {
-	uint8_t p[128] = {0};
+	uint8_t p[128] = { 0 };
 	struct ip_view v;
 	size_t n;
 	unsigned ver;
@@ -329,7 +329,7 @@ static size_t ext(uint8_t *p, uint8_t nh, uint8_t hlen)
 
 static void test_ip6_valid(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 
 	(void)state;
@@ -356,7 +356,7 @@ static void test_ip6_valid(void **state)
 
 static void test_ip6_short_and_lying(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 	size_t n;
 
@@ -378,7 +378,7 @@ static void test_ip6_short_and_lying(void **state)
 
 static void test_ip6_ext_chain(void **state)
 {
-	uint8_t p[512] = {0};
+	uint8_t p[512] = { 0 };
 	struct ip_view v;
 	size_t off = IP6_HDR_LEN;
 
@@ -403,7 +403,7 @@ static void test_ip6_ext_chain(void **state)
 
 static void test_ip6_ext_to_other_protocols(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 	size_t off = IP6_HDR_LEN;
 
@@ -426,7 +426,7 @@ static void test_ip6_ext_to_other_protocols(void **state)
 
 static void test_ip6_routing_segments_left(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 	size_t off = IP6_HDR_LEN, rh;
 
@@ -451,7 +451,7 @@ static void test_ip6_routing_segments_left(void **state)
 
 static void test_ip6_fragment_header(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 	size_t off = IP6_HDR_LEN;
 
@@ -473,7 +473,7 @@ static void test_ip6_fragment_header(void **state)
 
 static void test_ip6_truncated_ext(void **state)
 {
-	uint8_t p[256] = {0};
+	uint8_t p[256] = { 0 };
 	struct ip_view v;
 	size_t off = IP6_HDR_LEN;
 
@@ -516,7 +516,7 @@ static size_t chain(uint8_t *p, int n)
 
 static void test_ip6_too_many_ext(void **state)
 {
-	uint8_t p[512] = {0};
+	uint8_t p[512] = { 0 };
 	struct ip_view v;
 	size_t off;
 
@@ -535,7 +535,7 @@ static void test_ip6_too_many_ext(void **state)
 
 static void test_csum_rfc1071(void **state)
 {
-	static const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	static const uint8_t b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
 	uint16_t c;
 	uint8_t w[2];
 
@@ -556,8 +556,8 @@ static void test_csum_rfc1071(void **state)
 
 static void test_csum_odd_and_edge(void **state)
 {
-	static const uint8_t one[] = {0x01};
-	static const uint8_t three[] = {0x12, 0x34, 0x56};
+	static const uint8_t one[] = { 0x01 };
+	static const uint8_t three[] = { 0x12, 0x34, 0x56 };
 	static uint8_t ff[65536 + 8];
 
 	(void)state;
@@ -653,7 +653,7 @@ static size_t mk_tcp(uint8_t *pkt, int family, size_t datalen)
 {
 	const uint8_t *s = family == AF_INET ? src4 : src6;
 	const uint8_t *d = family == AF_INET ? dst4 : dst6;
-	static const uint8_t opt[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+	static const uint8_t opt[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
 	size_t tl = TCP_HDR_LEN + sizeof(opt), hl, i;
 	uint8_t *t;
 	uint16_t c;
@@ -682,7 +682,7 @@ static void check_tcp_csum(int family)
 	uint8_t pkt[2048];
 	struct ip_view v;
 	struct tcp_seg s;
-	size_t lens[] = {0, 1, 2, 3, 100, 101, 1400, 1401};
+	size_t lens[] = { 0, 1, 2, 3, 100, 101, 1400, 1401 };
 	size_t i, n, at;
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
@@ -800,7 +800,7 @@ static size_t mk_udp(uint8_t *p, int family, size_t plen)
 {
 	const uint8_t *s = family == AF_INET6 ? src6 : src4;
 	const uint8_t *d = family == AF_INET6 ? dst6 : dst4;
-	uint8_t pay[1500] = {0};
+	uint8_t pay[1500] = { 0 };
 	size_t i, hl;
 
 	for (i = 0; i < plen; i++)
@@ -836,7 +836,7 @@ static uint16_t ref_udp_sum(const struct ip_view *v, size_t ulen)
 
 static void test_udp_roundtrip(void **state)
 {
-	int fams[2] = {AF_INET, AF_INET6}, i;
+	int fams[2] = { AF_INET, AF_INET6 }, i;
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
@@ -957,7 +957,7 @@ static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, siz
 
 static void test_icmp_unreach(void **state)
 {
-	int fams[2] = {AF_INET, AF_INET6}, i;
+	int fams[2] = { AF_INET, AF_INET6 }, i;
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
@@ -992,12 +992,12 @@ static void test_icmp_unreach_forbidden(void **state)
 	(void)state;
 	n = mk_udp(p, AF_INET, 4);
 	assert_int_equal(ip_parse(p, n, &v), 0);
-	v.dst[0] = 224;		/* multicast */
+	v.dst[0] = 224; /* multicast */
 	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
-	memset(v.dst, 255, 4);	/* limited broadcast */
+	memset(v.dst, 255, 4); /* limited broadcast */
 	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
 	memcpy(v.dst, dst4, 4);
-	memset(v.src, 0, 4);	/* unspecified source */
+	memset(v.src, 0, 4); /* unspecified source */
 	assert_int_equal(icmp_build_port_unreach(out, p, n, &v), 0);
 	memcpy(v.src, src4, 4);
 	/* An ICMP error is never answered with one; an echo request may be. */
@@ -1205,10 +1205,10 @@ static void test_ring_grows(void **state)
 	assert_int_equal(ring_write_at(&r, r.len + 1000, in + 5000, 3000), 0);
 	assert_true(r.size >= r.len + 4000);
 	assert_int_equal(mem, r.size);
-	assert_int_equal(gather(&r, 0, r.len, out, &got), 1);	/* linear after growing */
+	assert_int_equal(gather(&r, 0, r.len, out, &got), 1); /* linear after growing */
 	assert_int_equal(got, RING_MIN_ALLOC - 10);
 	assert_memory_equal(out, in + 50, got);
-	ring_commit(&r, 4000);	/* the gap and the parked bytes become held */
+	ring_commit(&r, 4000); /* the gap and the parked bytes become held */
 	assert_int_equal(ring_peek(&r, RING_MIN_ALLOC - 10 + 1000, 3000, iov), 1);
 	assert_memory_equal(iov[0].iov_base, in + 5000, 3000);
 	/* Reserve grows toward cap once less than half the storage is free. */

@@ -61,15 +61,15 @@ static void test_parse_invalid(void **state)
 	(void)state;
 	n = enc(buf, IPC_READY, sizeof(rd), 0, &rd, sizeof(rd));
 	for (i = 0; i < n; i++)
-		assert_int_equal(ipc_parse(buf, i, &m), -EBADMSG);	/* every prefix */
+		assert_int_equal(ipc_parse(buf, i, &m), -EBADMSG); /* every prefix */
 	n = enc(buf, IPC_READY, sizeof(rd), 1, &rd, sizeof(rd));
-	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* reserved field */
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG); /* reserved field */
 	n = enc(buf, IPC_READY, sizeof(rd) + 1, 0, pad, sizeof(rd) + 1);
-	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* wrong size for the type */
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG); /* wrong size for the type */
 	n = enc(buf, IPC_READY, sizeof(rd) - 1, 0, &rd, sizeof(rd));
-	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* len field != bytes */
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG); /* len field != bytes */
 	n = enc(buf, 0, 0, 0, NULL, 0);
-	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);	/* unknown types */
+	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG); /* unknown types */
 	n = enc(buf, IPC_TYPE_MAX, sizeof(rd), 0, &rd, sizeof(rd));
 	assert_int_equal(ipc_parse(buf, n, &m), -EBADMSG);
 	n = enc(buf, 0xffff, IPC_MAX_PAYLOAD, 0, pad, IPC_MAX_PAYLOAD);
@@ -92,8 +92,7 @@ static void pair(int sv[2])
 
 static void test_send_recv_fds(void **state)
 {
-	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3, .queues = 1 },
-			 got;
+	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3, .queues = 1 }, got;
 	int sv[2], p[2], fds[2];
 	struct ipc_msg m;
 	char c = 0;
@@ -216,8 +215,10 @@ static void test_hello_check(void **state)
 /* Every queue of the largest hello and the control socket arrive, in order. */
 static void test_send_recv_max_fds(void **state)
 {
-	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 1,
-			       .queues = IPC_MAX_QUEUES }, got;
+	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL,
+			       .generation = 1,
+			       .queues = IPC_MAX_QUEUES },
+			 got;
 	int sv[2], fds[IPC_MAX_QUEUES + 1], i, low;
 	struct ipc_msg m;
 
@@ -226,8 +227,7 @@ static void test_send_recv_max_fds(void **state)
 	low = lowest_free_fd();
 	for (i = 0; i <= IPC_MAX_QUEUES; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds,
-				  IPC_MAX_QUEUES + 1), 0);
+	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, IPC_MAX_QUEUES + 1), 0);
 	assert_int_equal(ipc_recv(sv[1], &m), 0);
 	assert_int_equal(m.nfds, IPC_MAX_QUEUES + 1);
 	assert_int_equal(ipc_hello_check(&m, &got), 0);
@@ -271,12 +271,9 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_valid),
-		cmocka_unit_test(test_parse_invalid),
-		cmocka_unit_test(test_send_recv_fds),
-		cmocka_unit_test(test_hostile_records),
-		cmocka_unit_test(test_hello_check),
-		cmocka_unit_test(test_send_recv_max_fds),
+		cmocka_unit_test(test_parse_valid),   cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_send_recv_fds), cmocka_unit_test(test_hostile_records),
+		cmocka_unit_test(test_hello_check),   cmocka_unit_test(test_send_recv_max_fds),
 		cmocka_unit_test(test_backoff),
 	};
 

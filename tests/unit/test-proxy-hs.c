@@ -111,7 +111,7 @@ static void expect(const struct proxy_url *u, const struct proxy_dest *d, const 
 {
 	static size_t cuts[HTTP_MAX_HDR * 2];
 	struct run *whole = malloc(sizeof(*whole)), *rr = malloc(sizeof(*rr));
-	static const size_t sizes_long[7] = {2, 3, 61, 100, 257, 1000, 4096};
+	static const size_t sizes_long[7] = { 2, 3, 61, 100, 257, 1000, 4096 };
 	size_t s, c, n, i, step = len > 600 ? 97 : 1;
 
 	assert_non_null(whole);
@@ -226,28 +226,28 @@ static int setup(void **state)
 
 #define GREET	"\x05\x01\x00"
 #define GREET_A "\x05\x01\x02"
-#define AUTH_REQ                                                                                   \
-	"\x01\x03"                                                                                 \
-	"bob"                                                                                      \
-	"\x06"                                                                                     \
+#define AUTH_REQ   \
+	"\x01\x03" \
+	"bob"      \
+	"\x06"     \
 	"s3cret"
 #define CONN4 "\x05\x01\x00\x01\xc0\x00\x02\x07\x01\xbb"
 #define CONN6 "\x05\x01\x00\x04\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01\x00\x50"
-#define CONNN                                                                                      \
-	"\x05\x01\x00\x03\x0b"                                                                     \
-	"example.com"                                                                              \
+#define CONNN                  \
+	"\x05\x01\x00\x03\x0b" \
+	"example.com"          \
 	"\x1f\x90"
 #define M_NONE	"\x05\x00"
 #define M_USER	"\x05\x02"
 #define AUTH_OK "\x01\x00"
 #define REP4	"\x05\x00\x00\x01\x0a\x00\x00\x01\x30\x39"
-#define REP6                                                                                       \
-	"\x05\x00\x00\x04"                                                                         \
-	"0123456789abcdef"                                                                         \
+#define REP6               \
+	"\x05\x00\x00\x04" \
+	"0123456789abcdef" \
 	"\x30\x39"
-#define REPN                                                                                       \
-	"\x05\x00\x00\x03\x09"                                                                     \
-	"proxy.lan"                                                                                \
+#define REPN                   \
+	"\x05\x00\x00\x03\x09" \
+	"proxy.lan"            \
 	"\x30\x39"
 
 /* ---- SOCKS5 ---- */
@@ -275,9 +275,9 @@ static void test_socks5_ok(void **state)
 
 static void test_socks5_rep(void **state)
 {
-	static const int want[9] = {0,		 ECONNREFUSED, EACCES,
-				    ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
-				    ETIMEDOUT,	 EOPNOTSUPP,   EAFNOSUPPORT};
+	static const int want[9] = { 0,		  ECONNREFUSED, EACCES,
+				     ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
+				     ETIMEDOUT,	  EOPNOTSUPP,	EAFNOSUPPORT };
 	uint8_t b[12] = M_NONE REP4;
 	unsigned int rep;
 
@@ -450,8 +450,8 @@ static void test_init(void **state)
 /* ---- HTTP CONNECT ---- */
 
 #define REQ4 "CONNECT 192.0.2.7:443 HTTP/1.1\r\nHost: 192.0.2.7:443\r\n\r\n"
-#define REQN_A                                                                                     \
-	"CONNECT example.com:8080 HTTP/1.1\r\nHost: example.com:8080\r\n"                          \
+#define REQN_A                                                            \
+	"CONNECT example.com:8080 HTTP/1.1\r\nHost: example.com:8080\r\n" \
 	"Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n"
 
 static void test_http_ok(void **state)

@@ -36,7 +36,7 @@ struct fix {
 	struct loop loop;
 	struct engine eng;
 	struct proxy_url url;
-	int peer;		/* our end of the "TUN" */
+	int peer; /* our end of the "TUN" */
 	uint8_t app4[4], app6[16], res4[4], res6[16];
 };
 
@@ -133,8 +133,7 @@ static size_t mkq(uint8_t *p, const char *name, uint16_t type)
 }
 
 /* Reads the reply to a query of qlen bytes: checks addressing, returns the DNS message. */
-static const uint8_t *dns_reply(struct fix *f, uint8_t *buf, size_t cap, int family,
-				size_t *len)
+static const uint8_t *dns_reply(struct fix *f, uint8_t *buf, size_t cap, int family, size_t *len)
 {
 	ssize_t n = recv_pkt(f, buf, cap);
 	struct ip_view v;
@@ -144,7 +143,7 @@ static const uint8_t *dns_reply(struct fix *f, uint8_t *buf, size_t cap, int fam
 	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
 	assert_int_equal(v.family, family);
 	assert_int_equal(v.proto, IPPROTO_UDP);
-	assert_int_equal(udp_parse(&v, &u), 0);	/* checksum verified */
+	assert_int_equal(udp_parse(&v, &u), 0); /* checksum verified */
 	assert_int_equal(u.sport, 53);
 	assert_int_equal(u.dport, 40000);
 	assert_memory_equal(v.src, family == AF_INET6 ? f->res6 : f->res4, ip_addr_len(family));
@@ -163,12 +162,12 @@ static void test_fake_answers(void **state)
 
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
-	assert_int_equal(load_be16(m + 2) & 0x800f, 0x8000);	/* QR, NOERROR */
+	assert_int_equal(load_be16(m + 2) & 0x800f, 0x8000); /* QR, NOERROR */
 	assert_int_equal(load_be16(m + 6), 1);
 	assert_int_equal(len, n + 16);
-	assert_memory_equal(m + DNS_HDR_LEN, q + DNS_HDR_LEN, n - DNS_HDR_LEN);	/* case kept */
+	assert_memory_equal(m + DNS_HDR_LEN, q + DNS_HDR_LEN, n - DNS_HDR_LEN); /* case kept */
 	assert_int_equal(load_be32(m + n + 6), DNSPOOL_TTL_DEFAULT);
-	inet_pton(AF_INET, "198.18.0.3", a4);	/* .1 TUN, .2 resolver */
+	inet_pton(AF_INET, "198.18.0.3", a4); /* .1 TUN, .2 resolver */
 	assert_memory_equal(m + n + 12, a4, 4);
 	/* AAAA over IPv6 to the v6 resolver: the same name's v6 address. */
 	n = mkq(q, "www.example.org", DNS_T_AAAA);
@@ -201,7 +200,7 @@ static void test_other_answers(void **state)
 	const uint8_t *m;
 	size_t n, len;
 
-	n = mkq(q, "example.org", 15);	/* MX: no data */
+	n = mkq(q, "example.org", 15); /* MX: no data */
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
 	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NOERROR);
@@ -215,7 +214,7 @@ static void test_other_answers(void **state)
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
 	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
-	n = mkq(q, "a b.example", DNS_T_A);	/* not a host name */
+	n = mkq(q, "a b.example", DNS_T_A); /* not a host name */
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
 	assert_int_equal(load_be16(m + 2) & 0xf, DNS_R_NXDOMAIN);
@@ -326,7 +325,7 @@ static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 			       TCP_HDR_LEN));
 	memcpy(t + 16, &c, 2);
 	engine_input(&f->eng, pkt, sizeof(pkt));
-	f->loop.idle(&f->loop, f->loop.idle_arg);	/* the batch's flush */
+	f->loop.idle(&f->loop, f->loop.idle_arg); /* the batch's flush */
 	n = recv_pkt(f, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
@@ -355,9 +354,9 @@ static void seg_to(struct fix *f, const uint8_t *dst, uint16_t dport, uint32_t s
 	store_be16(t + 14, 65535);
 	if (len)
 		memcpy(t + TCP_HDR_LEN, data, len);
-	c = csum_fold(csum_add(csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP,
-					   (uint32_t)(TCP_HDR_LEN + len)),
-			       t, TCP_HDR_LEN + len));
+	c = csum_fold(csum_add(
+		csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, (uint32_t)(TCP_HDR_LEN + len)), t,
+		TCP_HDR_LEN + len));
 	memcpy(t + 16, &c, 2);
 	engine_input(&f->eng, pkt, IP4_HDR_LEN + TCP_HDR_LEN + len);
 	f->loop.idle(&f->loop, f->loop.idle_arg);
@@ -410,7 +409,7 @@ static void test_tcp_dns_local(void **state)
 	me += 1;
 	olen = 0;
 	drain_segs(f, out, &olen, &k);
-	assert_int_equal(olen, 0);	/* nothing to answer yet */
+	assert_int_equal(olen, 0); /* nothing to answer yet */
 	seg_to(f, f->res4, 53, me, iss, TCP_ACK | TCP_PSH, two + 1, 2 * (n + 2) - 1);
 	me += (uint32_t)(2 * (n + 2) - 1);
 	olen = 0;
@@ -422,7 +421,7 @@ static void test_tcp_dns_local(void **state)
 		rl = load_be16(out + off);
 		assert_true(olen >= off + 2 + rl);
 		assert_int_equal(load_be16(out + off + 2), 0x4242);
-		assert_int_equal(load_be16(out + off + 2 + 6), 1);	/* one answer */
+		assert_int_equal(load_be16(out + off + 2 + 6), 1); /* one answer */
 		assert_int_equal(out[off + 2 + n + 12], 198);
 		off += 2 + rl;
 	}

@@ -32,12 +32,12 @@
 #define TUN	  "pvtest0"
 #define UPLINK	  "pvup0"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			_exit(1);                                                                  \
-		}                                                                                  \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			_exit(1);                                                                \
+		}                                                                                \
 	} while (0)
 
 struct env {
@@ -76,15 +76,15 @@ static __attribute__((format(printf, 3, 4))) int sh(char *out, size_t len, const
 }
 
 /* Like sh() but the command must succeed; output discarded. */
-#define RUN(...)                                                                                   \
-	do {                                                                                       \
-		char o_[4096];                                                                     \
-		int s_ = sh(o_, sizeof(o_), __VA_ARGS__);                                          \
-		if (s_ != 0) {                                                                     \
-			fprintf(stderr, "%s:%d: command failed (%d): %s\n", __FILE__, __LINE__,    \
-				s_, o_);                                                           \
-			_exit(1);                                                                  \
-		}                                                                                  \
+#define RUN(...)                                                                                \
+	do {                                                                                    \
+		char o_[4096];                                                                  \
+		int s_ = sh(o_, sizeof(o_), __VA_ARGS__);                                       \
+		if (s_ != 0) {                                                                  \
+			fprintf(stderr, "%s:%d: command failed (%d): %s\n", __FILE__, __LINE__, \
+				s_, o_);                                                        \
+			_exit(1);                                                               \
+		}                                                                               \
 	} while (0)
 
 static int count(const char *hay, const char *needle)
@@ -200,7 +200,7 @@ static void run_child(void (*fn)(struct env *e))
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct env e = {0};
+		struct env e = { 0 };
 
 		alarm(60); /* bounds the whole child, ip commands included */
 		setup(&e);
@@ -254,7 +254,7 @@ static void check_objects(const struct route_cfg *c, const char *fam)
 
 static void check_marked_to_tun(const struct route_cfg *c)
 {
-	static const char *const dsts[] = {"1.2.3.4", "2001:db8::1"};
+	static const char *const dsts[] = { "1.2.3.4", "2001:db8::1" };
 	char out[1024];
 
 	for (int i = 0; i < 2; i++) {
@@ -270,7 +270,7 @@ static void check_marked_to_tun(const struct route_cfg *c)
 
 static void pick_body(struct env *e)
 {
-	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
 	const char *busy = NULL;
 
 	add_decoys();
@@ -283,15 +283,15 @@ static void pick_body(struct env *e)
 	CHECK(c.ifindex == e->ifindex && c.ipv6);
 
 	/* The user's own values are kept, or refused when taken. */
-	c = (struct route_cfg){.table = 0x7078};
+	c = (struct route_cfg){ .table = 0x7078 };
 	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "table"));
-	c = (struct route_cfg){.mark = 0x1077};
+	c = (struct route_cfg){ .mark = 0x1077 };
 	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "fwmark"));
-	c = (struct route_cfg){.prio = 5203};
+	c = (struct route_cfg){ .prio = 5203 };
 	CHECK(route_pick(&c, &busy) == -EBUSY && !strcmp(busy, "priority"));
-	c = (struct route_cfg){.table = 254};
+	c = (struct route_cfg){ .table = 254 };
 	CHECK(route_pick(&c, NULL) == -EBUSY);
-	c = (struct route_cfg){.table = 100, .prio = 9000};
+	c = (struct route_cfg){ .table = 100, .prio = 9000 };
 	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(c.table == 100 && c.prio == 9000 && c.mark == 0x7078);
 }
@@ -305,7 +305,7 @@ static void test_pick_avoids_decoys(void **state)
 static void install_remove_body(struct env *e)
 {
 	static char before[16384], after[16384], installed[16384];
-	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
 	char err[256] = "", out[1024];
 
 	add_decoys();
@@ -354,7 +354,7 @@ static void test_install_remove(void **state)
 /* Bounded: the TUN goes with its last fd, normally before close() returns. */
 static void wait_gone(struct nl *nl, const char *name)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 	for (int i = 0; i < 200; i++) {
 		if (nl_link_index(nl, name) == -ENODEV)
@@ -366,9 +366,9 @@ static void wait_gone(struct nl *nl, const char *name)
 
 static void fail_closed_body(struct env *e)
 {
-	static const char *const dsts[] = {"1.2.3.4", "2001:db8::1"};
+	static const char *const dsts[] = { "1.2.3.4", "2001:db8::1" };
 	static char before[16384], after[16384];
-	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
 	char err[256], out[8192];
 
 	snapshot(before, sizeof(before));
@@ -408,7 +408,7 @@ static void test_fail_closed(void **state)
 static void find_body(struct env *e)
 {
 	static char before[16384], after[16384];
-	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true}, f;
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true }, f;
 	char err[256];
 
 	add_decoys();
@@ -428,7 +428,7 @@ static void find_body(struct env *e)
 	CHECK(route_find_ours(&f) == 0);
 
 	/* A dead run (TUN gone, no state file), IPv4 only, user-chosen ids. */
-	c = (struct route_cfg){.ifindex = e->ifindex, .table = 1000, .mark = 0x99, .prio = 100};
+	c = (struct route_cfg){ .ifindex = e->ifindex, .table = 1000, .mark = 0x99, .prio = 100 };
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	close(e->tun_fd);
 	e->tun_fd = -1;
@@ -456,7 +456,7 @@ static void test_find_ours(void **state)
 static void rollback_body(struct env *e)
 {
 	static char before[16384], after[16384];
-	struct route_cfg c = {.ifindex = e->ifindex, .ipv6 = true};
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
 	char err[256] = "";
 
 	CHECK(route_pick(&c, NULL) == 0);

@@ -26,7 +26,7 @@ static void test_assoc_build(void **state)
 	assert_int_equal(socks5_build_udp_associate(b, sizeof(b), &d), 10);
 	assert_memory_equal(b, "\x05\x03\x00\x01\xc0\x00\x02\x02\x9c\x40", 10);
 	memset(&d, 0, sizeof(d));
-	d.family = AF_INET;	/* 0.0.0.0:0: "not known yet" */
+	d.family = AF_INET; /* 0.0.0.0:0: "not known yet" */
 	assert_int_equal(socks5_build_udp_associate(b, sizeof(b), &d), 10);
 	assert_memory_equal(b, "\x05\x03\x00\x01\0\0\0\0\0\0", 10);
 	assert_int_equal(socks5_build_udp_associate(b, 9, &d), -ENOSPC);
@@ -52,7 +52,7 @@ static void test_reply_bnd(void **state)
 	assert_int_equal(b.family, AF_INET);
 	assert_memory_equal(b.addr, "\xc0\x00\x02\x01", 4);
 	assert_int_equal(b.port, 1080);
-	assert_int_equal(socks5_parse_reply_bnd(v4, 10 + 5, &rep, &b), 10);	/* extra ignored */
+	assert_int_equal(socks5_parse_reply_bnd(v4, 10 + 5, &rep, &b), 10); /* extra ignored */
 
 	for (i = 0; i < 22; i++)
 		assert_int_equal(socks5_parse_reply_bnd(v6, i, &rep, &b), -EAGAIN);
@@ -72,9 +72,9 @@ static void test_reply_bnd(void **state)
 			 -EPROTO);
 	assert_int_equal(socks5_parse_reply_bnd((const uint8_t *)"\x05\x00\x00\x02", 4, &rep, &b),
 			 -EPROTO);
-	assert_int_equal(
-		socks5_parse_reply_bnd((const uint8_t *)"\x05\x00\x00\x03\x00\x00\x00", 7, &rep, &b),
-		-EPROTO);
+	assert_int_equal(socks5_parse_reply_bnd((const uint8_t *)"\x05\x00\x00\x03\x00\x00\x00", 7,
+						&rep, &b),
+			 -EPROTO);
 	assert_int_equal(socks5_parse_reply_bnd((const uint8_t *)"\x05\x07\x00\x01\0\0\0\0\0\0", 10,
 						&rep, &b),
 			 10);
@@ -101,7 +101,11 @@ static void test_hdr_build(void **state)
 	d.family = 0;
 	strcpy(d.name, "example.org");
 	assert_int_equal(socks5_build_udp_hdr(b, sizeof(b), &d), 4 + 1 + 11 + 2);
-	assert_memory_equal(b, "\x00\x00\x00\x03\x0b" "example.org" "\x00\x07", 18);
+	assert_memory_equal(b,
+			    "\x00\x00\x00\x03\x0b"
+			    "example.org"
+			    "\x00\x07",
+			    18);
 	memset(d.name, 'n', 255);
 	d.name[255] = '\0';
 	assert_int_equal(socks5_build_udp_hdr(b, sizeof(b), &d), SOCKS5_UDP_HDR_MAX);
@@ -135,25 +139,29 @@ static void test_hdr_parse(void **state)
 		assert_int_equal(socks5_parse_udp_hdr(v6, i, &f), -EBADMSG);
 
 	memcpy(b, v4, 10);
-	b[2] = 1;	/* FRAG: dropped */
+	b[2] = 1; /* FRAG: dropped */
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), -EOPNOTSUPP);
-	b[2] = 0x81;	/* last fragment of a series: dropped too */
+	b[2] = 0x81; /* last fragment of a series: dropped too */
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), -EOPNOTSUPP);
 	b[2] = 0;
-	b[1] = 1;	/* RSV */
+	b[1] = 1; /* RSV */
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), -EBADMSG);
 	b[1] = 0;
-	b[3] = 2;	/* ATYP */
+	b[3] = 2; /* ATYP */
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), -EBADMSG);
-	memcpy(b, "\x00\x00\x00\x03\x00\x00\x07", 7);	/* empty name */
+	memcpy(b, "\x00\x00\x00\x03\x00\x00\x07", 7); /* empty name */
 	assert_int_equal(socks5_parse_udp_hdr(b, 7, &f), -EBADMSG);
-	memcpy(b, "\x00\x00\x00\x03\x03" "abc" "\x01\x00", 10);
+	memcpy(b,
+	       "\x00\x00\x00\x03\x03"
+	       "abc"
+	       "\x01\x00",
+	       10);
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), 10);
 	assert_int_equal(f.family, 0);
 	assert_string_equal(f.name, "abc");
 	assert_int_equal(f.port, 256);
 	assert_int_equal(socks5_parse_udp_hdr(b, 9, &f), -EBADMSG);
-	b[6] = '\0';	/* a NUL inside the name */
+	b[6] = '\0'; /* a NUL inside the name */
 	assert_int_equal(socks5_parse_udp_hdr(b, 10, &f), -EBADMSG);
 
 	/* Round trip. */
@@ -208,9 +216,9 @@ static void test_hs_udp(void **state)
 	proxy_hs_sent(&hs, proxy_hs_pending(&hs, &p));
 	assert_int_equal(proxy_hs_input(&hs, (const uint8_t *)"\x05\x00", 2, &used), 0);
 	proxy_hs_sent(&hs, proxy_hs_pending(&hs, &p));
-	assert_int_equal(proxy_hs_input(&hs, (const uint8_t *)"\x05\x07\x00\x01\0\0\0\0\0\0", 10,
-					&used),
-			 -EOPNOTSUPP);
+	assert_int_equal(
+		proxy_hs_input(&hs, (const uint8_t *)"\x05\x07\x00\x01\0\0\0\0\0\0", 10, &used),
+		-EOPNOTSUPP);
 	proxy_hs_free(&hs);
 
 	u.type = PROXY_HTTP;

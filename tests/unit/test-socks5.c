@@ -190,7 +190,7 @@ static void test_reply_bad(void **state)
 	assert_int_equal(socks5_parse_reply((const uint8_t *)"\x00\x00\x00\x01", 4, &rep), -EPROTO);
 	assert_int_equal(socks5_parse_reply((const uint8_t *)"\x05\x00\x01", 3, &rep), -EPROTO);
 	for (atyp = 0; atyp < 256; atyp++) {
-		uint8_t b[4] = {5, 0, 0, (uint8_t)atyp};
+		uint8_t b[4] = { 5, 0, 0, (uint8_t)atyp };
 
 		if (atyp == 1 || atyp == 3 || atyp == 4)
 			assert_int_equal(socks5_parse_reply(b, 4, &rep), -EAGAIN);
@@ -207,9 +207,9 @@ static void test_reply_bad(void **state)
 
 static void test_rep_errno(void **state)
 {
-	static const int want[9] = {0,		 ECONNREFUSED, EACCES,
-				    ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
-				    ETIMEDOUT,	 EOPNOTSUPP,   EAFNOSUPPORT};
+	static const int want[9] = { 0,		  ECONNREFUSED, EACCES,
+				     ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
+				     ETIMEDOUT,	  EOPNOTSUPP,	EAFNOSUPPORT };
 	unsigned int i;
 
 	(void)state;

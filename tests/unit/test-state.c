@@ -33,11 +33,11 @@ static int dirfd_;
 
 static void fill(struct state *s)
 {
-	static const char *const link[] = {"pvpn0"};
-	static const char *const route[] = {"4", "51820", "default", "dev=pvpn0"};
-	static const char *const route6[] = {"6", "51820", "::/0", "unreachable"};
-	static const char *const rule[] = {"4", "5180", "fwmark=0xca6c/0xffffffff"};
-	static const char *const nft[] = {"inet", "proxyvpn"};
+	static const char *const link[] = { "pvpn0" };
+	static const char *const route[] = { "4", "51820", "default", "dev=pvpn0" };
+	static const char *const route6[] = { "6", "51820", "::/0", "unreachable" };
+	static const char *const rule[] = { "4", "5180", "fwmark=0xca6c/0xffffffff" };
+	static const char *const nft[] = { "inet", "proxyvpn" };
 
 	memset(s, 0, sizeof(*s));
 	s->pid = 4242;
@@ -519,10 +519,11 @@ static void test_objects(void **st)
 	char buf[STATE_FILE_MAX];
 	char big[STATE_FILE_MAX];
 	const char *why;
-	const char *bad_arg[] = {"a b"};
-	const char *empty[] = {""};
+	const char *bad_arg[] = { "a b" };
+	const char *empty[] = { "" };
 	const char *long_arg[] = {
-		"0123456789012345678901234567890123456789012345678901234567890123"};
+		"0123456789012345678901234567890123456789012345678901234567890123"
+	};
 	unsigned int i;
 	size_t off;
 	int n;
@@ -556,8 +557,10 @@ static void test_objects(void **st)
 	assert_int_equal(state_obj_add(&s, STATE_OBJ_LINK, 1, long_arg), -EINVAL);
 	assert_int_equal(state_obj_add(&s, STATE_OBJ_LINK, 0, bad_arg), -EINVAL);
 	assert_int_equal(state_obj_add(&s, STATE_OBJ_LINK, 5, bad_arg), -EINVAL);
-	assert_int_equal(state_obj_add(&s, (enum state_kind)0, 1, (const char *[]){"x"}), -EINVAL);
-	assert_int_equal(state_obj_add(&s, (enum state_kind)99, 1, (const char *[]){"x"}), -EINVAL);
+	assert_int_equal(state_obj_add(&s, (enum state_kind)0, 1, (const char *[]){ "x" }),
+			 -EINVAL);
+	assert_int_equal(state_obj_add(&s, (enum state_kind)99, 1, (const char *[]){ "x" }),
+			 -EINVAL);
 	assert_int_equal((int)s.nobj, n);
 	assert_string_equal(state_kind_name(STATE_OBJ_NFT_TABLE), "nft-table");
 	assert_null(state_kind_name((enum state_kind)99));

@@ -25,7 +25,7 @@
 enum { MAX_OUT = 512, MTU = 1500 };
 
 struct captured {
-	uint8_t pkt[8192];	/* offload tests keep their large segments below this */
+	uint8_t pkt[8192]; /* offload tests keep their large segments below this */
 	size_t len;
 	struct tcp_out o;
 	bool has_o;
@@ -40,11 +40,11 @@ struct fixture {
 	int nout;
 	int syns, datas, sents, fins, closes, close_err;
 	bool refuse;
-	bool csum_ok;		/* feed as the kernel's offload does: checksum vouched for */
+	bool csum_ok; /* feed as the kernel's offload does: checksum vouched for */
 	struct tcp_conn *conn;
 	int family;
 	uint8_t app[16], dst[16];
-	uint32_t app_seq;	/* next sequence number the app sends */
+	uint32_t app_seq; /* next sequence number the app sends */
 };
 
 static struct fixture *F;
@@ -124,7 +124,7 @@ static const struct tcp_ops ops = {
 	.output = cb_output,
 };
 
-static struct tcp_cfg cfg_extra;	/* limits and timers for the next setup */
+static struct tcp_cfg cfg_extra; /* limits and timers for the next setup */
 
 static int setup_family(void **state, int family, size_t buf)
 {
@@ -181,7 +181,7 @@ static int setup4_ka(void **state)
 
 static int setup4_idle(void **state)
 {
-	cfg_extra.ka_idle_ms = UINT32_MAX;	/* off */
+	cfg_extra.ka_idle_ms = UINT32_MAX; /* off */
 	cfg_extra.idle_ms = 30000;
 	return setup_family(state, AF_INET, 65536);
 }
@@ -215,9 +215,10 @@ static int teardown(void **state)
 
 /* Builds a segment from the app to dst:80 and feeds it in. */
 static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-		      const uint8_t *opt, size_t optlen, const void *data, size_t len, bool bad_csum)
+		      const uint8_t *opt, size_t optlen, const void *data, size_t len,
+		      bool bad_csum)
 {
-	static uint8_t pkt[70000];	/* a TSO segment from the app included */
+	static uint8_t pkt[70000]; /* a TSO segment from the app included */
 	size_t hl, tl = TCP_HDR_LEN + optlen;
 	uint8_t *t;
 	uint16_t c;
@@ -237,9 +238,9 @@ static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t fla
 		memcpy(t + TCP_HDR_LEN, opt, optlen);
 	if (len)
 		memcpy(t + tl, data, len);
-	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP,
-					   (uint32_t)(tl + len)),
-			       t, tl + len));
+	c = csum_fold(
+		csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, (uint32_t)(tl + len)),
+			 t, tl + len));
 	if (bad_csum)
 		c ^= 0x1234;
 	memcpy(t + 16, &c, 2);
@@ -265,7 +266,7 @@ static void feed_ts(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags
 	feed_full(f, seq, ack, flags, wnd, o, sizeof(o), data, len, false);
 }
 
-static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };	/* MSS 1460, WS 7 */
+static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 }; /* MSS 1460, WS 7 */
 
 static void flush(struct fixture *f)
 {
@@ -305,7 +306,7 @@ static void test_synack_waits_for_tunnel(void **state)
 	feed_full(f, 1000, 0, TCP_SYN, 64240, syn_opts, sizeof(syn_opts), NULL, 0, false);
 	flush(f);
 	assert_int_equal(f->syns, 1);
-	assert_int_equal(f->nout, 0);		/* nothing until the tunnel is up */
+	assert_int_equal(f->nout, 0); /* nothing until the tunnel is up */
 	/* A retransmitted SYN is the same flow, not a new one. */
 	feed_full(f, 1000, 0, TCP_SYN, 64240, syn_opts, sizeof(syn_opts), NULL, 0, false);
 	flush(f);
@@ -428,7 +429,7 @@ static void test_window_shrinks_and_reopens(void **state)
 static void test_send_respects_mss_and_window(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t iss = establish(f, 3000);	/* app window 3000 << 7 */
+	uint32_t iss = establish(f, 3000); /* app window 3000 << 7 */
 	static uint8_t buf[20000];
 	int i;
 
@@ -459,7 +460,7 @@ static void test_send_respects_mss_and_window(void **state)
 static void test_offload_gso_send(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t iss = establish(f, 39);	/* app window 39 << 7 = 4992 */
+	uint32_t iss = establish(f, 39); /* app window 39 << 7 = 4992 */
 	size_t smss = f->family == AF_INET ? 1460 : 1440, hl = f->family == AF_INET ? 20 : 40;
 	static uint8_t buf[6000];
 	struct captured *c;
@@ -467,7 +468,7 @@ static void test_offload_gso_send(void **state)
 
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
-	f->conn->cwnd = 16 * (uint32_t)smss;	/* a packet may carry cwnd / 4: 4 segments */
+	f->conn->cwnd = 16 * (uint32_t)smss; /* a packet may carry cwnd / 4: 4 segments */
 	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
 	tcp_kick(f->conn);
 	flush(f);
@@ -510,7 +511,7 @@ static void test_offload_gso_quarter_cwnd(void **state)
 	static uint8_t buf[6000];
 	int i;
 
-	f->conn->cwnd = 8 * 1460;	/* 2 segments per packet */
+	f->conn->cwnd = 8 * 1460; /* 2 segments per packet */
 	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
 	tcp_kick(f->conn);
 	flush(f);
@@ -521,7 +522,7 @@ static void test_offload_gso_quarter_cwnd(void **state)
 		assert_int_equal(f->out[i].o.gso_size, 1460);
 	}
 	assert_int_equal(f->out[2].seg.len, sizeof(buf) - 2 * 2920);
-	assert_int_equal(f->out[2].o.gso_size, 0);	/* one segment: not GSO */
+	assert_int_equal(f->out[2].o.gso_size, 0); /* one segment: not GSO */
 	/* At the initial window (4 segments and less), one segment per packet. */
 	f->conn->cwnd = 4 * 1460;
 	f->nout = 0;
@@ -591,11 +592,11 @@ static void test_zero_window_persist(void **state)
 	ring_write(&f->conn->tx, buf, sizeof(buf));
 	tcp_kick(f->conn);
 	flush(f);
-	assert_int_equal(f->nout, 0);	/* window closed: nothing sent */
+	assert_int_equal(f->nout, 0); /* window closed: nothing sent */
 	assert_true(timer_armed(&f->conn->timer));
 	f->loop.now += 1100;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->nout, 1);	/* the probe */
+	assert_int_equal(f->nout, 1); /* the probe */
 	assert_int_equal(last(f)->seg.len, 0);
 	assert_int_equal(last(f)->seg.seq, iss);
 	/* Window opens: data flows. */
@@ -621,7 +622,7 @@ static void test_rto_retransmits_and_backs_off(void **state)
 	rto = f->conn->rto;
 	f->loop.now += rto - 1;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->nout, 1);	/* not yet */
+	assert_int_equal(f->nout, 1); /* not yet */
 	f->loop.now += 1;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 2);
@@ -667,7 +668,7 @@ static void test_fast_retransmit(void **state)
 	f->nout = 0;
 	for (i = 0; i < 3; i++)
 		feed(f, f->app_seq, iss + 1 + 1460, TCP_ACK, 1000, NULL, 0);
-	assert_int_equal(f->nout, 0);	/* first ACK advanced; two dups so far */
+	assert_int_equal(f->nout, 0); /* first ACK advanced; two dups so far */
 	feed(f, f->app_seq, iss + 1 + 1460, TCP_ACK, 1000, NULL, 0);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.seq, iss + 1 + 1460);
@@ -791,8 +792,8 @@ static void test_unknown_flow_gets_rst(void **state)
 static void test_bad_checksum_and_header(void **state)
 {
 	struct fixture *f = *state;
-	static const uint8_t bad_opt[] = { 2, 0, 0, 0 };	/* option length 0 */
-	static const uint8_t overrun[] = { 1, 1, 3, 9 };	/* length past the header */
+	static const uint8_t bad_opt[] = { 2, 0, 0, 0 }; /* option length 0 */
+	static const uint8_t overrun[] = { 1, 1, 3, 9 }; /* length past the header */
 
 	feed_full(f, 1, 0, TCP_SYN, 1000, NULL, 0, NULL, 0, true);
 	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
@@ -816,7 +817,7 @@ static void test_synack_retransmitted(void **state)
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 2);
 	assert_int_equal(last(f)->seg.flags, TCP_SYN | TCP_ACK);
-	assert_int_equal(last(f)->seg.wscale, -1);	/* the app offered none */
+	assert_int_equal(last(f)->seg.wscale, -1); /* the app offered none */
 }
 
 /* A resent SYN rewinds to the SYN-ACK; the app's ACK in the same batch must not stall us. */
@@ -829,8 +830,8 @@ static void test_dup_syn_then_ack_same_batch(void **state)
 	tcp_accept(f->conn);
 	flush(f);
 	iss = last(f)->seg.seq;
-	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);	/* app resends its SYN */
-	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);	/* ...and acks, before we flush */
+	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);	 /* app resends its SYN */
+	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0); /* ...and acks, before we flush */
 	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
 	assert_int_equal(f->conn->snd_nxt, iss + 1);
 	f->nout = 0;
@@ -895,7 +896,7 @@ static void test_time_wait_reused_by_new_syn(void **state)
 	old = f->conn;
 	feed(f, f->app_seq + 100000, 0, TCP_SYN, 64240, NULL, 0);
 	assert_int_equal(f->syns, 2);
-	assert_int_equal(f->closes, 1);	/* the old incarnation is not reported twice */
+	assert_int_equal(f->closes, 1); /* the old incarnation is not reported twice */
 	assert_true(f->conn != old);
 	tcp_detach(old);
 }
@@ -1004,7 +1005,7 @@ static void test_ooo_parked_and_sacked(void **state)
 	assert_int_equal(last(f)->seg.sack[0][1], base + 2000);
 	assert_int_equal(last(f)->seg.sack[1][0], base + 3000);
 	assert_int_equal(last(f)->seg.sack[1][1], base + 4000);
-	assert_int_equal(last(f)->seg.tsecr, app_ts - 2);	/* RFC 7323 4.3: the in-order edge */
+	assert_int_equal(last(f)->seg.tsecr, app_ts - 2); /* RFC 7323 4.3: the in-order edge */
 	assert_int_equal(tcp_stack_stats(f->st)->ooo_queued, 2);
 	/* Segment 1 fills the first hole: 2000 bytes in order, one range left. */
 	feed_ts(f, base, iss + 1, TCP_ACK, 1000, buf, 1000, ++app_ts);
@@ -1039,7 +1040,7 @@ static void test_ooo_survives_consume(void **state)
 	memset(b, 'b', sizeof(b));
 	feed_ts(f, base, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
 	feed_ts(f, base + 2000, iss + 1, TCP_ACK, 1000, b, 1000, ++app_ts);
-	tcp_rx_consume(f->conn, 1000);	/* rx now empty, one range parked */
+	tcp_rx_consume(f->conn, 1000); /* rx now empty, one range parked */
 	assert_int_equal(f->conn->rx.len, 0);
 	feed_ts(f, base + 1000, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
 	assert_int_equal(f->conn->rx.len, 2000);
@@ -1061,7 +1062,7 @@ static void test_ooo_range_limit(void **state)
 	assert_int_equal(f->conn->nooo, TCP_OOO_MAX);
 	assert_int_equal(tcp_stack_stats(f->st)->ooo_dropped, 1);
 	flush(f);
-	assert_int_equal(last(f)->seg.nsack, 3);	/* 3 blocks fit next to timestamps */
+	assert_int_equal(last(f)->seg.nsack, 3); /* 3 blocks fit next to timestamps */
 	assert_int_equal(last(f)->seg.sack[0][0], base + TCP_OOO_MAX * 200);
 }
 
@@ -1098,7 +1099,7 @@ static void test_sack_recovery_resends_holes_only(void **state)
 	tcp_kick(f->conn);
 	flush(f);
 	smss = f->out[0].seg.len;
-	assert_int_equal(smss, 1460 - 12);	/* the timestamp option takes its room */
+	assert_int_equal(smss, 1460 - 12); /* the timestamp option takes its room */
 	n = f->nout;
 	assert_int_equal(n, 10);
 	/* Segments 1 and 3 lost; the app SACKs 2 and 4..10 (two blocks). */
@@ -1124,7 +1125,7 @@ static void test_sack_recovery_resends_holes_only(void **state)
 		ol += 16;
 		feed_full(f, f->app_seq, una, TCP_ACK, 1000, o, ol, NULL, 0, false);
 	}
-	assert_true(f->conn->flags & (1 << 5));	/* TF_RECOVERY */
+	assert_true(f->conn->flags & (1 << 5)); /* TF_RECOVERY */
 	flush(f);
 	/* Both holes resent, nothing SACKed resent. */
 	assert_true(f->nout >= 2);
@@ -1132,7 +1133,7 @@ static void test_sack_recovery_resends_holes_only(void **state)
 	assert_int_equal(f->out[0].seg.len, smss);
 	assert_int_equal(f->out[1].seg.seq, una + 2 * smss);
 	for (i = 2; i < f->nout; i++)
-		assert_true(f->out[i].seg.seq >= una + 10 * smss);	/* only new data */
+		assert_true(f->out[i].seg.seq >= una + 10 * smss); /* only new data */
 	assert_int_equal(tcp_stack_stats(f->st)->sack_rexmit, 2);
 	/* The cumulative ACK past recover ends recovery. */
 	feed_ts(f, f->app_seq, f->conn->snd_max, TCP_ACK, 1000, NULL, 0, ++app_ts);
@@ -1201,7 +1202,7 @@ static void test_keepalive_probes_then_reset(void **state)
 	f->loop.now += 1;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 1);
-	assert_int_equal(last(f)->seg.seq, iss);	/* snd_una - 1 */
+	assert_int_equal(last(f)->seg.seq, iss); /* snd_una - 1 */
 	assert_int_equal(last(f)->seg.len, 0);
 	/* The app answers: probing stops and the idle clock restarts. */
 	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, NULL, 0);
@@ -1237,7 +1238,7 @@ static void test_keepalive_then_data_arms_rto(void **state)
 	before = f->nout;
 	f->loop.now += f->conn->rto;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->nout, before + 1);	/* retransmitted at the RTO */
+	assert_int_equal(f->nout, before + 1); /* retransmitted at the RTO */
 	assert_int_equal(last(f)->seg.len, 10);
 }
 
@@ -1277,8 +1278,8 @@ static void feed_port(struct fixture *f, uint16_t port, uint32_t seq, uint32_t a
 	t[12] = 5 << 4;
 	t[13] = flags;
 	store_be16(t + 14, 64240);
-	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN),
-			       t, TCP_HDR_LEN));
+	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN), t,
+			       TCP_HDR_LEN));
 	memcpy(t + 16, &c, 2);
 	assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
 	tcp_input(f->st, &v);
@@ -1300,7 +1301,7 @@ static void test_limits_refuse_new_flows(void **state)
 	c2 = f->conn;
 	assert_int_equal(tcp_stack_pending(f->st), 2);
 	f->nout = 0;
-	feed_syn_port(f, 1003);		/* third handshake: over max_pending */
+	feed_syn_port(f, 1003); /* third handshake: over max_pending */
 	assert_int_equal(f->syns, 2);
 	flush(f);
 	assert_int_equal(f->nout, 1);
@@ -1317,7 +1318,7 @@ static void test_limits_refuse_new_flows(void **state)
 	c3 = f->conn;
 	assert_int_equal(f->syns, 3);
 	assert_int_equal(tcp_stack_conns(f->st), 3);
-	feed_syn_port(f, 1005);		/* over max_conns */
+	feed_syn_port(f, 1005); /* over max_conns */
 	assert_int_equal(f->syns, 3);
 	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 2);
 	/* The existing ones carry on; closing one makes room. */
@@ -1337,14 +1338,18 @@ static void test_shared_limits(void **state)
 {
 	struct fixture *f = *state;
 	static struct tcp_shared sh;
-	struct tcp_cfg cfg = { .mtu = MTU, .buf_size = 65536, .max_conns = 3, .max_pending = 2,
-			       .shared = &sh, .shared_idx = 1 };
+	struct tcp_cfg cfg = { .mtu = MTU,
+			       .buf_size = 65536,
+			       .max_conns = 3,
+			       .max_pending = 2,
+			       .shared = &sh,
+			       .shared_idx = 1 };
 	struct tcp_stack *a = f->st, *b;
 	struct tcp_conn *a1, *b1, *a2;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.nstacks = 2;
-	cfg.shared_idx = 2;	/* past nstacks: refused */
+	cfg.shared_idx = 2; /* past nstacks: refused */
 	assert_null(tcp_stack_new(&f->loop, &cfg, &ops, f));
 	cfg.shared_idx = 1;
 	b = tcp_stack_new(&f->loop, &cfg, &ops, f);
@@ -1355,13 +1360,13 @@ static void test_shared_limits(void **state)
 	a = f->st = tcp_stack_new(&f->loop, &cfg, &ops, f);
 	assert_non_null(a);
 
-	feed_syn_port(f, 2001);	/* a: 1 flow, 1 handshake */
+	feed_syn_port(f, 2001); /* a: 1 flow, 1 handshake */
 	a1 = f->conn;
 	f->st = b;
-	feed_syn_port(f, 2002);	/* b: 1 flow, 1 handshake */
+	feed_syn_port(f, 2002); /* b: 1 flow, 1 handshake */
 	b1 = f->conn;
 	assert_int_equal(f->syns, 2);
-	feed_syn_port(f, 2003);	/* a third handshake, on b: over max_pending (2 together) */
+	feed_syn_port(f, 2003); /* a third handshake, on b: over max_pending (2 together) */
 	assert_int_equal(f->syns, 2);
 	assert_int_equal(tcp_stack_stats(b)->limit_refused, 1);
 	/* a's handshake completes: a third flow fits (max_conns 3), on a. */
@@ -1374,7 +1379,7 @@ static void test_shared_limits(void **state)
 	a2 = f->conn;
 	assert_int_equal(f->syns, 3);
 	f->st = b;
-	feed_syn_port(f, 2005);	/* a fourth flow, on b: over max_conns (3 together) */
+	feed_syn_port(f, 2005); /* a fourth flow, on b: over max_conns (3 together) */
 	assert_int_equal(f->syns, 3);
 	assert_int_equal(tcp_stack_stats(b)->limit_refused, 2);
 	/* b goes away with its flow and handshake: a gets the places. */
@@ -1410,7 +1415,7 @@ static void test_time_wait_frees_buffers(void **state)
 	flush(f);
 	feed(f, f->app_seq, iss + 12, TCP_ACK | TCP_FIN, 1000, NULL, 0);
 	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
-	assert_int_equal(tcp_stack_mem(f->st), RING_MIN_ALLOC);	/* rx until the session lets go */
+	assert_int_equal(tcp_stack_mem(f->st), RING_MIN_ALLOC); /* rx until the session lets go */
 	tcp_detach(f->conn);
 	assert_int_equal(tcp_stack_mem(f->st), 0);
 	f->conn = NULL;
@@ -1457,9 +1462,9 @@ static void test_tail_loss_probe(void **state)
 	f->loop.now += 9;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 0);
-	f->loop.now += 1;		/* PTO = max(2 * srtt, 10 ms) */
+	f->loop.now += 1; /* PTO = max(2 * srtt, 10 ms) */
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->nout, 1);	/* nothing new to send: the last segment again */
+	assert_int_equal(f->nout, 1); /* nothing new to send: the last segment again */
 	assert_int_equal(last(f)->seg.seq, iss + 1 + 2 * 1448);
 	assert_int_equal(last(f)->seg.len, 1448);
 	assert_int_equal(tcp_stack_stats(f->st)->tlp, 1);
@@ -1507,10 +1512,10 @@ static void test_spurious_recovery_undone(void **state)
 	flush(f);
 	orig_ts = f->out[0].seg.tsval;
 	cwnd = f->conn->cwnd;
-	f->loop.now += 5;	/* the retransmission will carry a later TSval */
+	f->loop.now += 5; /* the retransmission will carry a later TSval */
 	for (i = 2; i <= 4; i++)
 		feed_sack(f, iss + 1, iss + 1 + 1448, iss + 1 + (uint32_t)i * 1448, orig_ts);
-	assert_true(f->conn->flags & (1 << 5));	/* TF_RECOVERY */
+	assert_true(f->conn->flags & (1 << 5)); /* TF_RECOVERY */
 	assert_true(f->conn->cwnd < cwnd);
 	flush(f);
 	/* The original first segment was only late: its ACK echoes its own TSval. */
@@ -1531,7 +1536,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_window_shrinks_and_reopens, setup4, teardown),
-		cmocka_unit_test_setup_teardown(test_send_respects_mss_and_window, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_send_respects_mss_and_window, setup4,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup4_offload, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_gso_send, setup6_offload, teardown),
 		cmocka_unit_test_setup_teardown(test_offload_gso_quarter_cwnd, setup4_offload,
@@ -1540,12 +1546,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offload_large_segment_in, setup4_offload,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_persist, setup4, teardown),
-		cmocka_unit_test_setup_teardown(test_rto_retransmits_and_backs_off, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_rto_retransmits_and_backs_off, setup6,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rto_gives_up_with_rst, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_fast_retransmit, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_app_closes_first, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_app_closes_first, setup6, teardown),
-		cmocka_unit_test_setup_teardown(test_proxy_closes_first_time_wait, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_closes_first_time_wait, setup4,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rst_exact_and_challenge, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_sends_rst, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_flow_gets_rst, setup6, teardown),
@@ -1553,7 +1561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_synack_retransmitted, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_syn_then_ack_same_batch, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_ack_bad_seq, setup6, teardown),
-		cmocka_unit_test_setup_teardown(test_time_wait_close_reported_once, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_close_reported_once, setup4,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_reused_by_new_syn, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_rcv_window_still_processes_ack, setup4,
 						teardown),

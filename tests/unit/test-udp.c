@@ -30,11 +30,11 @@
 struct env {
 	struct loop loop;
 	struct proxy_url url;
-	int lfd;			/* the "proxy": TCP listener */
-	int relay;			/* its UDP relay socket */
+	int lfd;   /* the "proxy": TCP listener */
+	int relay; /* its UDP relay socket */
 	uint16_t relay_port;
 	struct udp_cfg cfg;
-	uint8_t out[2048];		/* last packet written toward the app */
+	uint8_t out[2048]; /* last packet written toward the app */
 	size_t out_len;
 	int outs;
 };
@@ -121,10 +121,9 @@ static void pump(struct env *e, int ms)
  * Feeds udp_relay_input one IPv4 UDP packet 10.0.0.2:sport -> dst:7, as the
  * engine does. Returns 1 taken, 0 refused (the engine answers ICMP).
  */
-static int app_send_to(struct udp_relay *r, uint16_t sport, const uint8_t *dst,
-		       const char *payload)
+static int app_send_to(struct udp_relay *r, uint16_t sport, const uint8_t *dst, const char *payload)
 {
-	static const uint8_t src[4] = {10, 0, 0, 2};
+	static const uint8_t src[4] = { 10, 0, 0, 2 };
 	uint8_t pkt[1600], *u;
 	size_t len = strlen(payload), hl;
 	struct ip_view v;
@@ -148,7 +147,7 @@ static int app_send_to(struct udp_relay *r, uint16_t sport, const uint8_t *dst,
 
 static int app_send(struct udp_relay *r, uint16_t sport, const char *payload)
 {
-	static const uint8_t dst[4] = {198, 51, 100, 20};
+	static const uint8_t dst[4] = { 198, 51, 100, 20 };
 
 	return app_send_to(r, sport, dst, payload);
 }
@@ -186,7 +185,7 @@ static void expect_bytes(struct env *e, int fd, const void *want, size_t n)
 /* Plays the proxy's side of greeting + UDP ASSOCIATE, naming BND bnd4:relay. */
 static int handshake_bnd(struct env *e, const uint8_t bnd4[4])
 {
-	uint8_t reply[10] = {5, 0, 0, 1, 0, 0, 0, 0};
+	uint8_t reply[10] = { 5, 0, 0, 1, 0, 0, 0, 0 };
 	int fd = accept_ctl(e);
 
 	memcpy(reply + 4, bnd4, 4);
@@ -275,7 +274,7 @@ static void test_limits_and_setup_timeout(void **state)
 		assert_int_equal(app_send(r, 1000, "q"), 1);
 	assert_int_equal(s->queue_dropped, 5);
 	{
-		static const uint8_t mcast[4] = {239, 1, 2, 3};
+		static const uint8_t mcast[4] = { 239, 1, 2, 3 };
 
 		assert_int_equal(app_send_to(r, 1000, mcast, "m"), 0);
 		assert_int_equal(s->bad_in, 1);
@@ -330,11 +329,11 @@ static void test_relay_and_idle(void **state)
 	assert_non_null(r);
 	s = udp_relay_stats(r);
 
-	app_send(r, 2000, "ping");	/* queued during the handshake */
+	app_send(r, 2000, "ping"); /* queued during the handshake */
 	ctl = handshake(e);
 	relay_expect(e, "ping", &from);
 	assert_int_equal(s->dgrams_out, 1);
-	app_send(r, 2000, "again");	/* straight out now */
+	app_send(r, 2000, "again"); /* straight out now */
 	relay_expect(e, "again", &from);
 
 	/* Relay -> app: from 198.51.100.20:7 to 10.0.0.2:2000. */
@@ -350,9 +349,9 @@ static void test_relay_and_idle(void **state)
 	assert_int_equal(load_be16(v.l4), 7);
 	assert_int_equal(load_be16(v.l4 + 2), 2000);
 	assert_memory_equal(v.l4 + 8, "pong", 4);
-	assert_int_equal(csum_fold(csum_add(csum_pseudo(AF_INET, v.src, v.dst, IPPROTO_UDP, 12),
-					    v.l4, 12)),
-			 0);
+	assert_int_equal(
+		csum_fold(csum_add(csum_pseudo(AF_INET, v.src, v.dst, IPPROTO_UDP, 12), v.l4, 12)),
+		0);
 
 	/* A fragment, a bad header and an IPv6 source are dropped and counted. */
 	dg[2] = 1;
@@ -377,7 +376,7 @@ static void test_relay_and_idle(void **state)
 
 	/* Idle: the timer re-arms while traffic moved, then closes. */
 	e->loop.now += 600;
-	app_send(r, 2000, "keep");	/* last = now */
+	app_send(r, 2000, "keep"); /* last = now */
 	relay_expect(e, "keep", &from);
 	e->loop.now += 400;
 	loop_run_timers(&e->loop);
@@ -404,7 +403,7 @@ static void test_relay_and_idle(void **state)
 /* relay_at_proxy (host mode): BND 127.0.0.2 named, datagrams still go to the proxy's 127.0.0.1. */
 static void test_relay_at_proxy(void **state)
 {
-	static const uint8_t other[4] = {127, 0, 0, 2};
+	static const uint8_t other[4] = { 127, 0, 0, 2 };
 	struct env *e = *state;
 	struct udp_relay *r;
 	struct sockaddr_in from;
@@ -424,7 +423,7 @@ static void test_relay_at_proxy(void **state)
 /* Virtual DNS: a fake destination goes out by name; replies come from the fake address. */
 static void test_fake_names(void **state)
 {
-	static const uint8_t real[4] = {203, 0, 113, 9};
+	static const uint8_t real[4] = { 203, 0, 113, 9 };
 	struct env *e = *state;
 	struct dnspool_cfg pc;
 	struct dnspool *pool;
@@ -446,13 +445,21 @@ static void test_fake_names(void **state)
 
 	app_send_to(r, 3000, fake, "q1");
 	ctl = handshake(e);
-	relay_expect_hdr(e, "\x00\x00\x00\x03\x0b" "example.org" "\x00\x07", 18, "q1", &from);
+	relay_expect_hdr(e,
+			 "\x00\x00\x00\x03\x0b"
+			 "example.org"
+			 "\x00\x07",
+			 18, "q1", &from);
 	/* The relay names the address the proxy resolved: the app sees the fake one. */
 	relay_reply(e, &from, "\x00\x00\x00\x01\xcb\x00\x71\x09\x00\x07", 10, "a1", &v);
 	assert_memory_equal(v.src, fake, 4);
 	assert_int_equal(load_be16(v.l4), 7);
 	/* Or the name itself. */
-	relay_reply(e, &from, "\x00\x00\x00\x03\x0b" "EXAMPLE.org" "\x00\x07", 18, "a2", &v);
+	relay_reply(e, &from,
+		    "\x00\x00\x00\x03\x0b"
+		    "EXAMPLE.org"
+		    "\x00\x07",
+		    18, "a2", &v);
 	assert_memory_equal(v.src, fake, 4);
 	/* A real destination of the same socket keeps its own address. */
 	app_send_to(r, 3000, real, "q2");

@@ -20,9 +20,9 @@
 #include "ip.h"
 #include "vnet.h"
 
-static const uint8_t src4[4] = {198, 18, 0, 1}, dst4[4] = {203, 0, 113, 7};
-static const uint8_t src6[16] = {0xfd, 0x70, 0x76, 0x78, [15] = 1};
-static const uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
+static const uint8_t src4[4] = { 198, 18, 0, 1 }, dst4[4] = { 203, 0, 113, 7 };
+static const uint8_t src6[16] = { 0xfd, 0x70, 0x76, 0x78, [15] = 1 };
+static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
 
 static uint16_t ref_sum(const uint8_t *p, size_t len, uint32_t s)
 {
@@ -42,8 +42,7 @@ static uint16_t ref_sum(const uint8_t *p, size_t len, uint32_t s)
  * l4len-byte L4 part (a 20-byte TCP or 8-byte UDP header, then payload).
  * Returns the frame length.
  */
-static size_t frame(uint8_t *buf, const struct vnet_hdr *h, int family, uint8_t proto,
-		    size_t l4len)
+static size_t frame(uint8_t *buf, const struct vnet_hdr *h, int family, uint8_t proto, size_t l4len)
 {
 	uint8_t *p = buf + VNET_HDR_LEN;
 	size_t hl, i;
@@ -54,7 +53,7 @@ static size_t frame(uint8_t *buf, const struct vnet_hdr *h, int family, uint8_t 
 	for (i = 0; i < l4len; i++)
 		p[hl + i] = (uint8_t)(i * 31 + 5);
 	if (proto == IPPROTO_TCP)
-		p[hl + 12] = 5 << 4;	/* data offset: 20 bytes */
+		p[hl + 12] = 5 << 4; /* data offset: 20 bytes */
 	else if (proto == IPPROTO_UDP)
 		store_be16(p + hl + 4, (uint16_t)l4len);
 	return VNET_HDR_LEN + hl + l4len;
@@ -62,7 +61,7 @@ static size_t frame(uint8_t *buf, const struct vnet_hdr *h, int family, uint8_t 
 
 static void test_parse_build_roundtrip(void **state)
 {
-	struct vnet_hdr h = {VNET_F_NEEDS_CSUM, VNET_GSO_TCPV6 | VNET_GSO_ECN, 74, 1428, 40, 16};
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, VNET_GSO_TCPV6 | VNET_GSO_ECN, 74, 1428, 40, 16 };
 	struct vnet_hdr g;
 	uint8_t b[VNET_HDR_LEN];
 
@@ -76,23 +75,23 @@ static void test_parse_build_roundtrip(void **state)
 
 static void test_parse_rejects(void **state)
 {
-	struct vnet_hdr h = {0}, g;
+	struct vnet_hdr h = { 0 }, g;
 	uint8_t b[VNET_HDR_LEN];
 
 	(void)state;
 	vnet_build(b, &h);
-	assert_int_equal(vnet_parse(b, VNET_HDR_LEN - 1, &g), -EINVAL);	/* short */
+	assert_int_equal(vnet_parse(b, VNET_HDR_LEN - 1, &g), -EINVAL); /* short */
 	assert_int_equal(vnet_parse(b, 0, &g), -EINVAL);
-	h.flags = 8;	/* unknown flag */
+	h.flags = 8; /* unknown flag */
 	vnet_build(b, &h);
 	assert_int_equal(vnet_parse(b, sizeof(b), &g), -EINVAL);
 	h.flags = 0;
-	h.gso_type = 2;	/* not a GSO type (VIRTIO_NET_HDR_GSO_UDP is 3) */
+	h.gso_type = 2; /* not a GSO type (VIRTIO_NET_HDR_GSO_UDP is 3) */
 	h.gso_size = 1000;
 	vnet_build(b, &h);
 	assert_int_equal(vnet_parse(b, sizeof(b), &g), -EINVAL);
 	h.gso_type = VNET_GSO_TCPV4;
-	h.gso_size = 0;	/* GSO without a segment size */
+	h.gso_size = 0; /* GSO without a segment size */
 	vnet_build(b, &h);
 	assert_int_equal(vnet_parse(b, sizeof(b), &g), -EINVAL);
 }
@@ -100,13 +99,13 @@ static void test_parse_rejects(void **state)
 static void test_frame_plain(void **state)
 {
 	static uint8_t buf[2048];
-	struct vnet_hdr h = {0}, g;
+	struct vnet_hdr h = { 0 }, g;
 	struct ip_view v;
 	size_t n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 
 	(void)state;
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), 0);
-	assert_false(v.csum_ok);	/* nobody vouched: the stack checks */
+	assert_false(v.csum_ok); /* nobody vouched: the stack checks */
 	assert_int_equal(v.proto, IPPROTO_TCP);
 	assert_int_equal(v.l4_len, 100);
 	h.flags = VNET_F_DATA_VALID;
@@ -121,7 +120,7 @@ static void test_frame_plain(void **state)
 static void test_frame_tso_in(void **state)
 {
 	static uint8_t buf[70000];
-	struct vnet_hdr h = {VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, 40, 1448, 20, 16}, g;
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, VNET_GSO_TCPV4, 40, 1448, 20, 16 }, g;
 	struct ip_view v;
 	size_t n = frame(buf, &h, AF_INET, IPPROTO_TCP, 65000);
 
@@ -130,20 +129,20 @@ static void test_frame_tso_in(void **state)
 	assert_true(v.csum_ok);
 	assert_int_equal(v.l4_len, 65000);
 	assert_int_equal(g.gso_size, 1448);
-	h.gso_type = VNET_GSO_TCPV6;	/* family mismatch */
+	h.gso_type = VNET_GSO_TCPV6; /* family mismatch */
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 65000);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 	h.gso_type = VNET_GSO_TCPV6;
 	h.csum_start = 40;
 	n = frame(buf, &h, AF_INET6, IPPROTO_TCP, 3000);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), 0);
-	h.flags = 0;	/* TSO without a partial checksum: not what the kernel sends */
+	h.flags = 0; /* TSO without a partial checksum: not what the kernel sends */
 	n = frame(buf, &h, AF_INET6, IPPROTO_TCP, 3000);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
-	h.flags = VNET_F_NEEDS_CSUM;	/* TCP GSO on UDP */
+	h.flags = VNET_F_NEEDS_CSUM; /* TCP GSO on UDP */
 	n = frame(buf, &h, AF_INET6, IPPROTO_UDP, 3000);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
-	h.gso_type = VNET_GSO_UDP_L4;	/* UDP GSO on TCP */
+	h.gso_type = VNET_GSO_UDP_L4; /* UDP GSO on TCP */
 	n = frame(buf, &h, AF_INET6, IPPROTO_TCP, 3000);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 }
@@ -151,7 +150,7 @@ static void test_frame_tso_in(void **state)
 static void test_frame_csum_position(void **state)
 {
 	static uint8_t buf[2048];
-	struct vnet_hdr h = {VNET_F_NEEDS_CSUM, 0, 0, 0, 20, 16}, g;
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, 0, 0, 0, 20, 16 }, g;
 	struct ip_view v;
 	size_t n;
 
@@ -159,14 +158,14 @@ static void test_frame_csum_position(void **state)
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), 0);
 	assert_true(v.csum_ok);
-	h.csum_start = 19;	/* not at the TCP header */
+	h.csum_start = 19; /* not at the TCP header */
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 	h.csum_start = 20;
-	h.csum_offset = 6;	/* UDP's place on a TCP packet */
+	h.csum_offset = 6; /* UDP's place on a TCP packet */
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
-	h.csum_offset = 0xffff;	/* far past the packet */
+	h.csum_offset = 0xffff; /* far past the packet */
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 	h.csum_start = 0xffff;
@@ -174,10 +173,10 @@ static void test_frame_csum_position(void **state)
 	n = frame(buf, &h, AF_INET, IPPROTO_TCP, 100);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 	h.csum_start = 20;
-	h.csum_offset = 6;	/* UDP: 6 is right, but the L4 part is too short to hold it */
+	h.csum_offset = 6; /* UDP: 6 is right, but the L4 part is too short to hold it */
 	n = frame(buf, &h, AF_INET, IPPROTO_UDP, 7);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
-	h.csum_offset = 0;	/* a partial checksum on ICMP: never from the kernel */
+	h.csum_offset = 0; /* a partial checksum on ICMP: never from the kernel */
 	n = frame(buf, &h, AF_INET, IPPROTO_ICMP, 20);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), -EINVAL);
 }
@@ -186,7 +185,7 @@ static void test_frame_csum_position(void **state)
 static void test_csum_fill_udp(void **state)
 {
 	static uint8_t buf[2048];
-	struct vnet_hdr h = {VNET_F_NEEDS_CSUM, 0, 0, 0, 40, 6}, g;
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, 0, 0, 0, 40, 6 }, g;
 	struct ip_view v;
 	uint8_t ph[40], *l4;
 	uint16_t part;
@@ -199,7 +198,7 @@ static void test_csum_fill_udp(void **state)
 	store_be32(ph + 32, 301);
 	memset(ph + 36, 0, 3);
 	ph[39] = IPPROTO_UDP;
-	part = ref_sum(ph, sizeof(ph), 0);	/* what the kernel leaves: the pseudo-header sum */
+	part = ref_sum(ph, sizeof(ph), 0); /* what the kernel leaves: the pseudo-header sum */
 	store_be16(l4 + 6, part);
 	assert_int_equal(vnet_frame_parse(buf, n, &g, &v), 0);
 	vnet_csum_fill(buf + VNET_HDR_LEN, &g, &v);
