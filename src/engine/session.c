@@ -30,6 +30,7 @@ enum session_state {
 	S_RELAY,
 	S_LOCAL, /* no proxy: DNS over TCP answered by resolver.c */
 	S_DEAD,
+	S_STATE_MAX,
 };
 
 struct session {
@@ -340,6 +341,7 @@ static void session_io(struct loop_io *io, uint32_t events)
 		break;
 	case S_LOCAL: /* no socket */
 	case S_DEAD:
+	case S_STATE_MAX:
 		return;
 	}
 	update_io(s);
@@ -599,14 +601,13 @@ const struct session *session_next(const struct engine *e, const struct session 
 
 void session_info(const struct session *s, uint64_t now, struct session_info *out)
 {
+	/* In enum order, one per state: a state added without a name fails the build. */
 	static const char *const phase[] = {
-		[S_CONNECTING] = "connecting",
-		[S_HANDSHAKE] = "handshake",
-		[S_RELAY] = "relay",
-		[S_DEAD] = "closed",
+		"connecting", "handshake", "relay", "local", "closed",
 	};
 	const struct tcp_conn *c = s->conn;
 
+	_Static_assert(sizeof(phase) / sizeof(phase[0]) == S_STATE_MAX, "a phase per state");
 	memset(out, 0, sizeof(*out));
 	out->id = s->id;
 	out->phase = phase[s->state];

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "ctl.h"
 #include "dns.h"
 #include "engine.h"
 #include "ip.h"
@@ -435,6 +436,37 @@ static void test_tcp_dns_local(void **state)
 	assert_int_equal(f->eng.stats.dns_fake, 2);
 }
 
+/*
+ * A DNS-over-TCP flow served here (S_LOCAL) as `status --json` lists it:
+ * every session has a phase, and the reply is built without a NULL string
+ * (a missing phase once made json.c's strlen kill the engine).
+ */
+static void test_tcp_dns_local_status(void **state)
+{
+	struct fix *f = *state;
+	const struct session *s;
+	struct session_info si;
+	static char mem[4096];
+	struct ctl_live l = { .version = "t",
+			      .eng = &f->eng.stats,
+			      .tcp = tcp_stack_stats(f->eng.tcp) };
+	struct jbuf b;
+	uint8_t out[512];
+	size_t olen = 0;
+	uint32_t iss = 0;
+
+	seg_to(f, f->res4, 53, 1000, 0, TCP_SYN, NULL, 0);
+	assert_int_equal(drain_segs(f, out, &olen, &iss) & (TCP_SYN | TCP_ACK), TCP_SYN | TCP_ACK);
+	s = session_next(&f->eng, NULL);
+	assert_non_null(s);
+	session_info(s, f->loop.now, &si);
+	assert_non_null(si.phase);
+	assert_string_equal(si.phase, "local");
+	jb_init(&b, mem, sizeof(mem));
+	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS, &l, &si, 1, 1), 0);
+	assert_non_null(strstr(mem, "\"phase\":\"local\""));
+}
+
 static void test_tcp_unmapped_fake(void **state)
 {
 	struct fix *f = *state;
@@ -474,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_dns_local_status, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};
 
