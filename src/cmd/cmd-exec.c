@@ -299,7 +299,7 @@ int cmd_exec(int argc, char **argv)
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	struct exec_run run = { .pid = -1 };
-	struct engine eng = { .tun_fd = -1 };
+	struct engine eng = ENGINE_INIT;
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false;
@@ -443,7 +443,7 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	/* Threads only now: capabilities are per thread, and the sandbox may
 	 * unshare a user namespace, which a threaded process cannot. */
-	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
+	ecfg.shared_pool = engine_pool(&eng); /* one name <-> fake address map for all queues */
 	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
 	for (c = 1; c < child.nq; c++)
 		child.tun_fds[c] = -1; /* taken over, even on failure */
@@ -471,9 +471,12 @@ int cmd_exec(int argc, char **argv)
 		struct engine_stats es = { 0 };
 		struct tcp_stats ts = { 0 };
 
+		struct engine_stats own = { 0 };
+		struct tcp_stats town = { 0 };
+
 		workers_stop(&ws, &es, &ts); /* once their drains are over too */
-		log_info("TUN queue 0: sessions %llu",
-			 (unsigned long long)eng.stats.sessions_total);
+		engine_stats_add(&eng, &own, &town);
+		log_info("TUN queue 0: sessions %llu", (unsigned long long)own.sessions_total);
 		engine_log_stats_with(&eng, &es, &ts); /* all engines together */
 	} else {
 		engine_log_stats(&eng);

@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ctl.h"
+#include "ctl-proto.h"
+#include "ctl-sock.h"
 #include "engine.h"
 #include "fw.h"
 #include "fw-ipt.h"

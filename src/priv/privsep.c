@@ -147,8 +147,12 @@ static void stop_engines(struct engine *eng, struct workers *ws)
 		engine_log_stats(eng);
 		return;
 	}
+	struct engine_stats own = { 0 };
+	struct tcp_stats town = { 0 };
+
 	workers_stop(ws, &es, &ts);
-	log_info("TUN queue 0: sessions %llu", (unsigned long long)eng->stats.sessions_total);
+	engine_stats_add(eng, &own, &town);
+	log_info("TUN queue 0: sessions %llu", (unsigned long long)own.sessions_total);
 	engine_log_stats_with(eng, &es, &ts); /* all engines together */
 }
 
@@ -183,7 +187,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 {
 	static struct tcp_shared shared; /* the limits of all engines together */
 	struct engine_run run;
-	struct engine eng = { .tun_fd = -1 };
+	struct engine eng = ENGINE_INIT;
 	struct ctl_server ctl = { 0 };
 	struct workers ws = { 0 };
 	struct ipc_ready rd = { 0 };
@@ -238,7 +242,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 		_exit(1);
 	/* Threads only now: the sandbox may unshare a user namespace, which a
 	 * threaded process cannot, and capabilities are per thread. */
-	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
+	ecfg.shared_pool = engine_pool(&eng); /* one name <-> fake address map for all queues */
 	if (workers_start(&ws, tun_fds + 1, nq - 1, &ecfg) < 0)
 		_exit(1);
 	if (ws.n) {

@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl-proto.h"
+#include "ctl-sock.h"
 #include "ctl.h"
 #include "engine.h"
 #include "json.h"
@@ -113,25 +115,24 @@ static void test_parse_request(void **state)
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX + 1), -EINVAL);
 }
 
-static struct engine_stats es = { .pkts_in = 11, .pkts_out = 22, .sessions_total = 3 };
-static struct tcp_stats ts = { .segs_in = 33, .handshakes = 2, .undo = 7 };
-
 static void live(struct ctl_live *l)
 {
-	*l = (struct ctl_live){ .version = "9.9\"x",
-				.pid = 42,
-				.engine_pid = 43,
-				.uptime_ms = 1500,
-				.eng = &es,
-				.tcp = &ts,
-				.conns = 2,
-				.pending = 1,
-				.mem = 4096,
-				.sessions = 2 };
+	*l = (struct ctl_live){
+		.version = "9.9\"x",
+		.pid = 42,
+		.engine_pid = 43,
+		.uptime_ms = 1500,
+		.eng = { [CTL_E_PKTS_IN] = 11, [CTL_E_PKTS_OUT] = 22, [CTL_E_SESSIONS_TOTAL] = 3 },
+		.tcp = { [CTL_T_SEGS_IN] = 33, [CTL_T_HANDSHAKES] = 2, [CTL_T_UNDO] = 7 },
+		.conns = 2,
+		.pending = 1,
+		.mem = 4096,
+		.sessions = 2
+	};
 }
 
-static void conn(struct session_info *c, int family, const char *src, uint16_t sport,
-		 const char *dst, uint16_t dport)
+static void conn(struct ctl_conn *c, int family, const char *src, uint16_t sport, const char *dst,
+		 uint16_t dport)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = 5;
@@ -150,7 +151,7 @@ static void conn(struct session_info *c, int family, const char *src, uint16_t s
 static void test_reply_json(void **state)
 {
 	static char mem[8192];
-	struct session_info c[2];
+	struct ctl_conn c[2];
 	struct ctl_live l;
 	struct jbuf b;
 
@@ -189,7 +190,7 @@ static void test_reply_json(void **state)
 /* Cut short by the buffer: whole entries only, still closed, still one object. */
 static void test_reply_truncated(void **state)
 {
-	static struct session_info c[CTL_CONNS_MAX];
+	static struct ctl_conn c[CTL_CONNS_MAX];
 	static char mem[4096];
 	struct ctl_live l;
 	struct jbuf b;
@@ -231,7 +232,7 @@ static void test_reply_truncated(void **state)
 static void test_reply_text(void **state)
 {
 	static char mem[4096];
-	struct session_info c[1];
+	struct ctl_conn c[1];
 	struct ctl_live l;
 	struct jbuf b;
 

@@ -25,7 +25,9 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "ctl.h"
+#include "ctl-proto.h"
+#include "resolver.h"
+#include "session.h"
 #include "dns.h"
 #include "engine.h"
 #include "ip.h"
@@ -191,7 +193,7 @@ static void test_fake_answers(void **state)
 		inet_pton(AF_INET, "198.18.0.4", a4);
 		assert_memory_equal(v.l4 + UDP_HDR_LEN + n + 12, a4, 4);
 	}
-	assert_int_equal(f->eng.stats.dns_fake, 3);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 3);
 }
 
 static void test_other_answers(void **state)
@@ -230,7 +232,7 @@ static void test_other_answers(void **state)
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	send_udp(f, AF_INET, f->res4, 53, q, 5);
 	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
-	assert_int_equal(f->eng.stats.dns_fake, 0);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 0);
 }
 
 static void test_ptr(void **state)
@@ -433,7 +435,7 @@ static void test_tcp_dns_local(void **state)
 	fl = drain_segs(f, out, &olen, &k);
 	assert_true(fl & TCP_FIN);
 	assert_false(fl & TCP_RST);
-	assert_int_equal(f->eng.stats.dns_fake, 2);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 2);
 }
 
 /*
@@ -445,11 +447,9 @@ static void test_tcp_dns_local_status(void **state)
 {
 	struct fix *f = *state;
 	const struct session *s;
-	struct session_info si;
+	struct ctl_conn si;
 	static char mem[4096];
-	struct ctl_live l = { .version = "t",
-			      .eng = &f->eng.stats,
-			      .tcp = tcp_stack_stats(f->eng.tcp) };
+	struct ctl_live l = { .version = "t" };
 	struct jbuf b;
 	uint8_t out[512];
 	size_t olen = 0;
@@ -457,7 +457,7 @@ static void test_tcp_dns_local_status(void **state)
 
 	seg_to(f, f->res4, 53, 1000, 0, TCP_SYN, NULL, 0);
 	assert_int_equal(drain_segs(f, out, &olen, &iss) & (TCP_SYN | TCP_ACK), TCP_SYN | TCP_ACK);
-	s = session_next(&f->eng, NULL);
+	s = session_next(f->eng.sessions, NULL);
 	assert_non_null(s);
 	session_info(s, f->loop.now, &si);
 	assert_non_null(si.phase);
@@ -474,7 +474,7 @@ static void test_tcp_unmapped_fake(void **state)
 
 	inet_pton(AF_INET, "198.18.9.9", dst);
 	assert_true(syn_to(f, dst) & TCP_RST);
-	assert_int_equal(f->eng.stats.fake_unmapped, 1);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake_unmapped, 1);
 	/* TCP to the resolver's address: reset too. */
 	assert_true(syn_to(f, f->res4) & TCP_RST);
 }
@@ -493,8 +493,8 @@ static void test_bypass(void **state)
 	assert_true(r > 0);
 	assert_int_equal(ip_parse(buf, (size_t)r, &v), 0);
 	assert_int_equal(v.proto, IPPROTO_ICMP);
-	assert_int_equal(f->eng.stats.dns_queries, 0);
-	assert_null(f->eng.pool);
+	assert_null(f->eng.resolver);
+	assert_null(engine_pool(&f->eng));
 }
 
 int main(void)
