@@ -22,17 +22,16 @@
 #include "cli.h"
 #include "engine.h"
 #include "exec.h"
+#include "group.h"
 #include "log.h"
 #include "loop.h"
 #include "sandbox.h"
 #include "url.h"
-#include "workers.h"
 
 struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
-	struct engine *eng;
-	struct workers *ws; /* engines on the other TUN queues */
+	struct engine_group *group; /* an engine per TUN queue */
 	pid_t pid;
 	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
@@ -256,8 +255,7 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 				r->reaped = true;
 				r->status = wait_status(st);
 				/* Let what the command wrote before exiting reach the proxy. */
-				engine_drain(r->eng, ENGINE_DRAIN_MS);
-				workers_drain(r->ws);
+				engine_group_drain(r->group, ENGINE_DRAIN_MS);
 			}
 			continue;
 		}
@@ -299,12 +297,10 @@ int cmd_exec(int argc, char **argv)
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	struct exec_run run = { .pid = -1 };
-	struct engine eng = ENGINE_INIT;
+	struct engine_group_cfg gc;
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false;
-	struct workers ws = { 0 };
-	static struct tcp_shared shared; /* the limits of all engines together */
 	unsigned long nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
@@ -404,16 +400,10 @@ int cmd_exec(int argc, char **argv)
 				 .nameserver = nameserver,
 				 .no_offload = no_offload,
 				 .queues = (int)nworkers };
-	if (nworkers > 1) {
-		shared.nstacks = (int)nworkers;
-		ecfg.tcp.shared = &shared; /* the main engine is stack 0 */
-	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile(); /* the engine's own: one proxy socket per connection */
 	run.pid = child.pid;
-	run.eng = &eng;
-	run.ws = &ws;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("epoll");
 		goto out_kill;
@@ -425,28 +415,21 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	ecfg.vnet = child.vnet;
-	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
-	child.tun_fd = child.tun_fds[0] = -1; /* the engine owns it now, even on failure */
-	if (ret < 0) {
-		errno = -ret;
-		if (ret != -EINVAL) /* a bad setting: engine_init named it */
-			log_warn("engine");
-		goto out_kill;
-	}
 	/*
 	 * Everything is acquired (TUN, epoll, signalfd, the raised fd limit):
-	 * shed every privilege before the command can send a packet. The
-	 * engine keeps the caller's uid (it forwards signals to, and reaps,
-	 * the command, which runs as that uid).
+	 * the group sheds every privilege before the command can send a
+	 * packet. The engine keeps the caller's uid (it forwards signals to,
+	 * and reaps, the command, which runs as that uid).
 	 */
-	if (sandbox_enter(&(struct sandbox_cfg){ .kill_pid = child.pid }) < 0)
-		goto out_kill;
-	/* Threads only now: capabilities are per thread, and the sandbox may
-	 * unshare a user namespace, which a threaded process cannot. */
-	ecfg.shared_pool = engine_pool(&eng); /* one name <-> fake address map for all queues */
-	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
-	for (c = 1; c < child.nq; c++)
+	gc = (struct engine_group_cfg){ .ecfg = &ecfg,
+					.tun_fds = child.tun_fds,
+					.nq = child.nq,
+					.sandbox = { .kill_pid = child.pid },
+					.ctl_fd = -1 };
+	ret = engine_group_start(&run.group, &run.loop, &gc);
+	for (c = 0; c < child.nq; c++)
 		child.tun_fds[c] = -1; /* taken over, even on failure */
+	child.tun_fd = -1;
 	if (ret < 0)
 		goto out_kill;
 	ret = exec_release(&child);
@@ -467,20 +450,8 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	status = run.status;
-	if (ws.n) {
-		struct engine_stats es = { 0 };
-		struct tcp_stats ts = { 0 };
-
-		struct engine_stats own = { 0 };
-		struct tcp_stats town = { 0 };
-
-		workers_stop(&ws, &es, &ts); /* once their drains are over too */
-		engine_stats_add(&eng, &own, &town);
-		log_info("TUN queue 0: sessions %llu", (unsigned long long)own.sessions_total);
-		engine_log_stats_with(&eng, &es, &ts); /* all engines together */
-	} else {
-		engine_log_stats(&eng);
-	}
+	engine_group_stop(run.group, true); /* all engines' counters together */
+	run.group = NULL;
 	goto out;
 
 out_kill:
@@ -492,8 +463,7 @@ out_kill:
 	}
 	status = EXIT_SETUP;
 out:
-	workers_stop(&ws, NULL, NULL);
-	engine_fini(&eng);
+	engine_group_stop(run.group, false);
 	exec_child_close(&child);
 	if (sfd >= 0)
 		close(sfd);
