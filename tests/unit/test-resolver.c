@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "ctl-proto.h"
 #include "resolver.h"
+#include "segment.h"
 #include "session.h"
 #include "dns.h"
 #include "engine.h"
@@ -307,28 +308,37 @@ static void test_udp_block(void **state)
 	assert_int_equal(f->eng.stats.udp_unreach, 2);
 }
 
+/* One segment from the app (port sport) to dst:dport, then the batch's flush. */
+static void seg_to_port(struct fix *f, uint16_t sport, const uint8_t *dst, uint16_t dport,
+			uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
+{
+	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN + 512];
+	struct seg_spec sp = { .family = AF_INET,
+			       .src = f->app4,
+			       .dst = dst,
+			       .sport = sport,
+			       .dport = dport,
+			       .seq = seq,
+			       .ack = ack,
+			       .flags = flags,
+			       .wnd = 65535,
+			       .data = data,
+			       .len = len };
+	size_t n = seg_build(pkt, sizeof(pkt), &sp);
+
+	assert_true(n > 0);
+	engine_input(&f->eng, pkt, n);
+	f->loop.idle(&f->loop, f->loop.idle_arg); /* the batch's flush */
+}
+
 /* A SYN from the app to dst:80; returns the flags of the engine's answer. */
 static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 {
-	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN], buf[256];
-	uint8_t *t = pkt + IP4_HDR_LEN;
+	uint8_t buf[256];
 	struct ip_view v;
-	uint16_t c;
 	ssize_t n;
 
-	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN);
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, 40001);
-	store_be16(t + 2, 80);
-	store_be32(t + 4, 1000);
-	t[12] = 5 << 4;
-	t[13] = TCP_SYN;
-	store_be16(t + 14, 65535);
-	c = csum_fold(csum_add(csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN), t,
-			       TCP_HDR_LEN));
-	memcpy(t + 16, &c, 2);
-	engine_input(&f->eng, pkt, sizeof(pkt));
-	f->loop.idle(&f->loop, f->loop.idle_arg); /* the batch's flush */
+	seg_to_port(f, 40001, dst, 80, 1000, 0, TCP_SYN, NULL, 0);
 	n = recv_pkt(f, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
@@ -341,28 +351,7 @@ static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 static void seg_to(struct fix *f, const uint8_t *dst, uint16_t dport, uint32_t seq, uint32_t ack,
 		   uint8_t flags, const void *data, size_t len)
 {
-	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN + 512];
-	uint8_t *t = pkt + IP4_HDR_LEN;
-	uint16_t c;
-
-	assert_true(len <= 512);
-	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN + len);
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, 40002);
-	store_be16(t + 2, dport);
-	store_be32(t + 4, seq);
-	store_be32(t + 8, ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	store_be16(t + 14, 65535);
-	if (len)
-		memcpy(t + TCP_HDR_LEN, data, len);
-	c = csum_fold(csum_add(
-		csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, (uint32_t)(TCP_HDR_LEN + len)), t,
-		TCP_HDR_LEN + len));
-	memcpy(t + 16, &c, 2);
-	engine_input(&f->eng, pkt, IP4_HDR_LEN + TCP_HDR_LEN + len);
-	f->loop.idle(&f->loop, f->loop.idle_arg);
+	seg_to_port(f, 40002, dst, dport, seq, ack, flags, data, len);
 }
 
 /*

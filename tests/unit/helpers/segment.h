@@ -36,7 +36,7 @@ size_t seg_build(uint8_t *pkt, size_t cap, const struct seg_spec *s);
 
 /* A packet the stack wrote toward the app, taken back. */
 struct seg_out {
-	uint8_t pkt[70000]; /* a large GSO segment fits */
+	uint8_t pkt[8192]; /* larger packets are not captured (seg_capture: -1) */
 	size_t len;
 	bool has_o; /* written with a tcp_out (offload): o is set */
 	struct tcp_out o;
