@@ -3,9 +3,14 @@
  * The TCP state machine (RFC 9293) for the terminating side of every flow
  * that enters the TUN. We only ever open passively, and we hold the SYN-ACK
  * until the proxy tunnel exists, so the app's connect() means "the far end
- * is reachable". Retransmission follows RFC 6298 (one timer per connection),
- * congestion control is Reno with NewReno partial ACKs (RFC 5681, 6582),
- * RST/SYN acceptance follows RFC 5961 (challenge ACKs).
+ * is reachable". Retransmission follows RFC 6298 (one timer per connection)
+ * with a tail loss probe (RFC 8985 7). Loss recovery is SACK-based after
+ * RFC 6675 (NewReno's partial ACKs, RFC 6582, only for an app without
+ * SACK), with limited transmit (RFC 3042), early retransmit (RFC 5827) and
+ * Eifel undo of a spurious recovery (RFC 3522). Congestion control is slow
+ * start with ABC and congestion avoidance (RFC 5681, 3465), a loss backing
+ * off to 0.7 of the flight. RST/SYN acceptance follows RFC 5961
+ * (challenge ACKs).
  *
  * ACKs are coalesced: input only marks a connection pending, and
  * tcp_flush() (called once per event-loop batch) sends one segment that
