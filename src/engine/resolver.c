@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "list.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -23,8 +24,8 @@ enum fwd_state { F_CONNECTING, F_SEND, F_RECV, F_DEAD };
 
 /* One query forwarded over its own tunnel. */
 struct dnsfwd {
-	struct timer timer;	    /* the whole query: RESOLVER_FWD_TIMEOUT_MS */
-	struct dnsfwd *next, *prev; /* r->fwd; the dead list via next */
+	struct timer timer;    /* the whole query: RESOLVER_FWD_TIMEOUT_MS */
+	struct list_node node; /* r->fwd, or r->dead */
 	struct resolver *r;
 	struct upstream *up;
 	enum fwd_state state;
@@ -43,9 +44,9 @@ struct resolver {
 	struct resolver_cfg cfg;
 	udp_output_fn *output;
 	void *ctx;
-	struct dnspool *pool; /* virtual only; cfg.shared_pool is not ours to free */
-	struct dnsfwd *fwd;   /* queries in flight */
-	struct dnsfwd *dead;  /* finished this batch, freed by resolver_reap */
+	struct dnspool *pool;	/* virtual only; cfg.shared_pool is not ours to free */
+	struct list_node *fwd;	/* queries in flight */
+	struct list_node *dead; /* finished this batch, freed by resolver_reap */
 	size_t nfwd;
 	uint8_t *tcp_msg; /* one query of DNS over TCP (served here), allocated on first use */
 	struct resolver_stats stats;
@@ -84,15 +85,7 @@ static void fwd_kill(struct dnsfwd *f)
 	f->state = F_DEAD;
 	upstream_close(f->up, false);
 	loop_timer_cancel(r->loop, &f->timer);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		r->fwd = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	f->prev = NULL;
-	f->next = r->dead;
-	r->dead = f;
+	list_move(&r->fwd, &r->dead, &f->node);
 	r->nfwd--;
 }
 
@@ -294,10 +287,7 @@ static bool fwd_start(struct resolver *r, const struct ip_view *v, const struct 
 		fwd_free(f);
 		return false;
 	}
-	f->next = r->fwd;
-	if (r->fwd)
-		r->fwd->prev = f;
-	r->fwd = f;
+	list_add(&r->fwd, &f->node);
 	r->nfwd++;
 	loop_timer_set(r->loop, &f->timer, r->loop->now + RESOLVER_FWD_TIMEOUT_MS);
 	r->stats.forwarded++;
@@ -603,10 +593,10 @@ struct resolver *resolver_new(struct loop *loop, const struct resolver_cfg *cfg,
 
 void resolver_reap(struct resolver *r)
 {
-	struct dnsfwd *f;
+	while (r->dead) {
+		struct dnsfwd *f = list_entry(r->dead, struct dnsfwd, node);
 
-	while ((f = r->dead)) {
-		r->dead = f->next;
+		list_del(&r->dead, &f->node);
 		fwd_free(f);
 	}
 }
@@ -616,7 +606,7 @@ void resolver_free(struct resolver *r)
 	if (!r)
 		return;
 	while (r->fwd)
-		fwd_kill(r->fwd);
+		fwd_kill(list_entry(r->fwd, struct dnsfwd, node));
 	resolver_reap(r);
 	if (r->pool != r->cfg.shared_pool)
 		dnspool_free(r->pool);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "list.h"
 #include "log.h"
 #include "resolver.h"
 #include "session.h"
@@ -27,7 +28,7 @@ enum session_state {
 };
 
 struct session {
-	struct session *next, *prev; /* t->live, or t->dead via next */
+	struct list_node node; /* t->live, or t->dead */
 	struct session_table *t;
 	struct tcp_conn *conn; /* NULL once detached */
 	struct upstream *up;   /* NULL for S_LOCAL; freed with the session */
@@ -48,8 +49,8 @@ struct session_table {
 	struct session_cfg cfg;
 	session_output_fn *output;
 	void *ctx;
-	struct session *live;	    /* doubly linked */
-	struct session *dead;	    /* freed at the end of each loop batch */
+	struct list_node *live;	    /* sessions */
+	struct list_node *dead;	    /* freed at the end of each loop batch */
 	struct session *rx_pending; /* got app data this batch */
 	size_t count;		    /* live */
 	bool refuse;		    /* session_refuse_new: the command has exited */
@@ -65,15 +66,15 @@ static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
 	return buf;
 }
 
+static struct session *sess(struct list_node *n)
+{
+	return n ? list_entry(n, struct session, node) : NULL;
+}
+
 static void link_live(struct session *s)
 {
-	struct session_table *t = s->t;
-
-	s->next = t->live;
-	if (t->live)
-		t->live->prev = s;
-	t->live = s;
-	t->count++;
+	list_add(&s->t->live, &s->node);
+	s->t->count++;
 }
 
 /* Closes the tunnel (reset: with an RST) and moves s to the dead list. */
@@ -93,15 +94,7 @@ static void kill_session(struct session *s, bool reset)
 		tcp_detach(s->conn);
 		s->conn = NULL;
 	}
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		t->live = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->prev = NULL;
-	s->next = t->dead;
-	t->dead = s;
+	list_move(&t->live, &t->dead, &s->node);
 	t->count--;
 }
 
@@ -429,8 +422,8 @@ void session_reap(struct session_table *t)
 {
 	struct session *s;
 
-	while ((s = t->dead)) {
-		t->dead = s->next;
+	while ((s = sess(t->dead))) {
+		list_del(&t->dead, &s->node);
 		upstream_free(s->up);
 		free(s);
 	}
@@ -442,7 +435,7 @@ void session_table_free(struct session_table *t)
 		return;
 	t->rx_pending = NULL; /* the sessions on it are closed below */
 	while (t->live) {
-		struct session *s = t->live;
+		struct session *s = sess(t->live);
 		bool delivered = s->state == S_RELAY && s->shut_wr;
 
 		if (delivered) {
@@ -470,12 +463,15 @@ void session_refuse_new(struct session_table *t)
 
 size_t session_undelivered(const struct session_table *t)
 {
-	const struct session *s;
+	struct list_node *i;
 	size_t n = 0;
 
-	for (s = t->live; s; s = s->next)
+	for (i = t->live; i; i = i->next) {
+		const struct session *s = list_entry(i, struct session, node);
+
 		if (s->state == S_RELAY && s->conn && !s->shut_wr)
 			n++;
+	}
 	return n;
 }
 
@@ -491,7 +487,7 @@ size_t session_count(const struct session_table *t)
 
 const struct session *session_next(const struct session_table *t, const struct session *prev)
 {
-	return prev ? prev->next : t->live;
+	return sess(prev ? prev->node.next : t->live);
 }
 
 void session_info(const struct session *s, uint64_t now, struct ctl_conn *out)

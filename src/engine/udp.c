@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dnspool.h"
+#include "list.h"
 #include "log.h"
 #include "proxy.h"
 #include "udp.h"
@@ -55,10 +56,10 @@ struct peer {
 };
 
 struct assoc {
-	struct upstream *ctl;	   /* TCP control connection; freed with the association */
-	struct loop_io dgram;	   /* UDP socket connected to the relay */
-	struct assoc *hnext;	   /* hash chain */
-	struct assoc *next, *prev; /* r->live, or r->dead via next */
+	struct upstream *ctl;  /* TCP control connection; freed with the association */
+	struct loop_io dgram;  /* UDP socket connected to the relay */
+	struct assoc *hnext;   /* hash chain */
+	struct list_node node; /* r->live, or r->dead */
 	struct udp_relay *r;
 	enum assoc_state state;
 	uint32_t id;
@@ -80,7 +81,7 @@ struct udp_relay {
 	struct assoc **hash;
 	size_t nbuckets; /* a power of two */
 	uint64_t hash_key;
-	struct assoc *live, *dead;
+	struct list_node *live, *dead; /* associations */
 	size_t count;
 	uint32_t next_id;
 	uint64_t seq; /* orders peer use */
@@ -267,15 +268,7 @@ static void assoc_kill(struct assoc *a)
 	a->state = A_DEAD;
 	assoc_close(a);
 	unhash(a);
-	if (a->prev)
-		a->prev->next = a->next;
-	else
-		r->live = a->next;
-	if (a->next)
-		a->next->prev = a->prev;
-	a->prev = NULL;
-	a->next = r->dead;
-	r->dead = a;
+	list_move(&r->live, &r->dead, &a->node);
 	r->count--;
 }
 
@@ -606,10 +599,7 @@ static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *a
 	b = bucket(r, family, addr, port);
 	a->hnext = r->hash[b];
 	r->hash[b] = a;
-	a->next = r->live;
-	if (r->live)
-		r->live->prev = a;
-	r->live = a;
+	list_add(&r->live, &a->node);
 	r->count++;
 	r->stats.assoc_total++;
 	log_debug("udp %u: new association, connecting to proxy", a->id);
@@ -722,8 +712,9 @@ void udp_reap(struct udp_relay *r)
 
 	if (!r)
 		return;
-	while ((a = r->dead)) {
-		r->dead = a->next;
+	while (r->dead) {
+		a = list_entry(r->dead, struct assoc, node);
+		list_del(&r->dead, &a->node);
 		upstream_free(a->ctl);
 		free(a);
 	}
@@ -734,7 +725,7 @@ void udp_relay_free(struct udp_relay *r)
 	if (!r)
 		return;
 	while (r->live)
-		assoc_kill(r->live);
+		assoc_kill(list_entry(r->live, struct assoc, node));
 	udp_reap(r);
 	free(r->hash);
 	free(r->buf);
