@@ -314,8 +314,6 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 	e->loop = loop;
 	e->cfg = *cfg;
 	e->tun_fd = tun_fd;
-	if (!e->cfg.hs_timeout_ms)
-		e->cfg.hs_timeout_ms = ENGINE_HS_TIMEOUT_MS;
 	if (!e->cfg.buf_size)
 		e->cfg.buf_size = TCP_BUF_DEFAULT;
 	e->upstream = (struct upstream_cfg){

@@ -27,7 +27,6 @@
 #include "url.h"
 
 enum {
-	ENGINE_HS_TIMEOUT_MS = 10000,		/* proxy connect + handshake */
 	ENGINE_TUN_BATCH = 64,			/* packets read per wakeup before flushing ACKs */
 	ENGINE_PKT_MAX = 65536,			/* a TSO segment from the TUN included */
 	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64, /* read buffer: virtio-net header + packet */
@@ -61,7 +60,7 @@ struct engine_cfg {
 	socklen_t proxy_addrlen;
 	uint32_t mtu;
 	size_t buf_size;	/* per connection, each way; 0 = TCP_BUF_DEFAULT */
-	uint32_t hs_timeout_ms; /* 0 = ENGINE_HS_TIMEOUT_MS */
+	uint32_t hs_timeout_ms; /* proxy connect + handshake; 0 = UPSTREAM_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;	/* limits and timers; mtu and buf_size come from above */
 	enum engine_dns dns;
 	enum engine_udp udp;
