@@ -211,7 +211,7 @@ static void fault_ipc(int sock, const struct ipc_ready *rd)
 
 int engine_main(int sock, const struct engine_main_cfg *c)
 {
-	struct engine_run run = { .sig_io = { .fd = -1 } };
+	struct engine_run run = { .loop = { .epfd = -1 }, .sig_io = { .fd = -1 } };
 	struct engine_group_cfg gc = {
 		.ecfg = c->ecfg,
 		.sandbox = c->sandbox,
@@ -220,7 +220,7 @@ int engine_main(int sock, const struct engine_main_cfg *c)
 	};
 	struct engine_group *g;
 	struct ipc_ready rd = { 0 };
-	int tun_fds[IPC_MAX_QUEUES], ret;
+	int tun_fds[IPC_MAX_QUEUES], sfd = -1, ret, status = 1;
 	sigset_t term;
 
 	if (take_hello(sock, &rd.generation, tun_fds, &gc.nq, &gc.ctl_fd) < 0) {
@@ -232,24 +232,37 @@ int engine_main(int sock, const struct engine_main_cfg *c)
 	/* SIGINT and SIGHUP stay blocked: only the parent decides to stop. */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
+	run.sig_io.cb = sig_cb;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("engine: epoll");
-		return 1;
+		goto err_fds;
 	}
-	run.sig_io.cb = sig_cb;
-	ret = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (ret < 0 || loop_io_add(&run.loop, &run.sig_io, ret, EPOLLIN) < 0) {
+	sfd = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
 		log_warn("engine: signalfd");
-		return 1;
+		goto err_fds;
 	}
-	if (engine_group_start(&g, &run.loop, &gc) < 0)
-		return 1;
-	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0)
-		return 1;
+	if (engine_group_start(&g, &run.loop, &gc) < 0) /* takes the fds */
+		goto out;
+	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0) {
+		engine_group_stop(g, false); /* the parent is gone: so are we */
+		goto out;
+	}
 	fault_ipc(sock, &rd);
 	ret = loop_run(&run.loop);
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
+	else
+		status = 0;
 	engine_group_stop(g, true);
-	return ret < 0 ? 1 : 0;
+	goto out;
+err_fds:
+	close_fds(tun_fds, gc.nq);
+	if (gc.ctl_fd >= 0)
+		close(gc.ctl_fd);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	loop_fini(&run.loop);
+	return status;
 }
