@@ -6,8 +6,8 @@
  * upstream per flow, upstream.h), UDP to port 53 to the TUN resolver
  * (resolver.h) and other UDP to the --udp policy (udp.h: the SOCKS5 relay,
  * or ICMP port unreachable). Each of those is an object of its own that
- * writes packets back through engine_output(); the engine owns them and
- * the TUN. It runs from any TUN fd it is handed (IFF_TUN | IFF_NO_PI,
+ * writes packets back through a callback into engine.c; the engine owns
+ * them and the TUN. It runs from any TUN fd it is handed (IFF_TUN | IFF_NO_PI,
  * non-blocking), so exec mode, host mode and a privilege-separated child
  * all drive the same code; several engines on several queues of one TUN
  * run as a group (group.h).
@@ -136,14 +136,6 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 			   const struct tcp_stats *tmore);
 /* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
-/*
- * One frame as read from the TUN: a virtio-net header first if cfg.vnet,
- * then engine_input()'s work (the fault layer calls it too). buf is
- * writable: a partial non-TCP checksum is completed in place.
- */
-void engine_input_frame(struct engine *e, uint8_t *buf, size_t len);
-/* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
