@@ -277,6 +277,8 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 	s->table = rc->table;
 	s->fwmark = rc->mark;
 	s->priority = rc->prio;
+	s->catch_table = rc->catch_table;
+	s->catch_priority = rc->catch_prio;
 	s->ipv6 = rc->ipv6;
 	s->killswitch = killswitch;
 	s->fw = STATE_FW_NFTABLES;
@@ -310,13 +312,16 @@ static int obj_add(struct state *s, enum state_kind kind, const char *a0, const 
 
 static int record_routes(struct state *s, const struct route_cfg *rc)
 {
-	char table[16], rule[48], prio[16];
+	char table[16], rule[48], prio[16], ctable[16], cprio[16], crule[32];
 	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
 
 	snprintf(table, sizeof(table), "%u", rc->table);
 	snprintf(prio, sizeof(prio), "%u", rc->prio);
 	snprintf(rule, sizeof(rule), "fwmark=0x%x/0xffffffff", rc->mark);
+	snprintf(ctable, sizeof(ctable), "%u", rc->catch_table);
+	snprintf(cprio, sizeof(cprio), "%u", rc->catch_prio);
+	snprintf(crule, sizeof(crule), "lookup=%u", rc->catch_table);
 	for (i = 0; i < (rc->ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "unreachable");
 		if (!ret)
@@ -325,6 +330,12 @@ static int record_routes(struct state *s, const struct route_cfg *rc)
 			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "dev");
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_RULE, fam[i], prio, rule, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], ctable, "default", "unreachable");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], ctable, "default", "dev");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_RULE, fam[i], cprio, crule, NULL);
 	}
 	return ret;
 }
@@ -388,6 +399,8 @@ static int undo_record(const struct state *s)
 				.table = s->table,
 				.mark = s->fwmark,
 				.prio = s->priority,
+				.catch_table = s->catch_table,
+				.catch_prio = s->catch_priority,
 				.ipv6 = s->ipv6 };
 	char err[256];
 	int ret, first = 0;
@@ -398,8 +411,10 @@ static int undo_record(const struct state *s)
 			log_error("removing the routes of pid %d: %s", (int)s->pid, err);
 			first = ret;
 		} else {
-			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
-				 s->table, s->fwmark, s->priority);
+			log_info("removed tables %u and %u, the fwmark 0x%x rule (priority %u) "
+				 "and the catch-all rule (priority %u)",
+				 s->table, s->catch_table, s->fwmark, s->priority,
+				 s->catch_priority);
 		}
 	}
 	if (state_has(s, STATE_OBJ_NFT_TABLE)) {
@@ -443,13 +458,18 @@ static int undo_by_tag(bool *found)
 		rc.ifindex = 0;
 		ret = route_remove(&rc, err, sizeof(err));
 		if (ret < 0) {
-			log_error("removing our routes (table %u): %s", rc.table, err);
+			log_error("removing our routes (table %u, %u): %s", rc.table,
+				  rc.catch_table, err);
 			if (!first)
 				first = ret;
 			break;
 		}
-		log_info("removed table %u and the fwmark 0x%x rule (priority %u)", rc.table,
-			 rc.mark, rc.prio);
+		if (rc.table)
+			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
+				 rc.table, rc.mark, rc.prio);
+		if (rc.catch_table)
+			log_info("removed table %u and the catch-all rule (priority %u)",
+				 rc.catch_table, rc.catch_prio);
 	}
 	ret = fw_present();
 	if (ret == 1) {
@@ -866,6 +886,9 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
 		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_TUNG,
+				      NULL);
+		if (!ret)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_GUARD,
 				      NULL);
 		if (!ret && killswitch)
@@ -983,10 +1006,11 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s), udp %s", name,
-		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables",
-		 up_udp_names[o->udp]);
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u, catch-all table %u priority %u%s), "
+		 "killswitch %s (%s), udp %s",
+		 name, rc.table, rc.mark, rc.prio, rc.catch_table, rc.catch_prio,
+		 rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only", o->killswitch ? "on" : "off",
+		 fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables", up_udp_names[o->udp]);
 	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
 	if (ctl_fd < 0) {
 		log_error("up: %s", err);
@@ -1175,8 +1199,10 @@ static void print_state(const struct state *s)
 	printf("proxy: %s%s%s:%u\n", s->proxy.family == AF_INET6 ? "[" : "", addr,
 	       s->proxy.family == AF_INET6 ? "]" : "", s->proxy.port);
 	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
-	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
-	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
+	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
+	       "%s\n",
+	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
+	       s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
 	if (s->fw == STATE_FW_IPTABLES)
 		printf("firewall: iptables chains %s-* (tagged \"%s\")\n", s->fw_chain, FW_TAG);
 	else
@@ -1216,6 +1242,8 @@ static void state_json(struct jbuf *b, const struct state *s)
 	jb_kv_bool(b, "killswitch", s->killswitch);
 	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
 		  s->priority);
+	jb_printf(b, "\"catch_table\":%u,\"catch_priority\":%u,", s->catch_table,
+		  s->catch_priority);
 	jb_kv_bool(b, "ipv6", s->ipv6);
 	jb_raw(b, ",");
 	jb_kv_str(b, "firewall", s->fw == STATE_FW_IPTABLES ? "iptables" : "nftables");

@@ -55,6 +55,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 
 	jb_raw(b, "*filter\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_FF " - [0:0]\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_TUNG " - [0:0]\n");
 	if (c->killswitch)
 		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
 	/* after a crash: marked TCP routed to lo by route.c's fallback gets a reset */
@@ -62,6 +63,15 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
 		  c->mark);
+	/* nothing unmarked into the TUN (route.c's catch-all; see fw.c) */
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -p tcp -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+		  c->tun, c->mark);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j DROP\n",
+		  c->tun, c->mark);
 	if (c->killswitch) {
 		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
@@ -113,6 +123,8 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 	jb_raw(b, "-I INPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FF "\n");
 	if (c->killswitch)
 		jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_KS "\n");
+	/* inserted last, so first: the killswitch's ACCEPT of -o TUN would end OUTPUT */
+	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_TUNG "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
@@ -309,10 +321,9 @@ static bool chain_exists(bool v6, const char *table, const char *chain)
 static const struct ours {
 	const char *table, *builtin, *chain;
 } ours[] = {
-	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },
-	{ "filter", "OUTPUT", FW_IPT_CHAIN_KS },
-	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },
-	{ "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },	 { "filter", "OUTPUT", FW_IPT_CHAIN_KS },
+	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD }, { "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_TUNG },
 };
 
 static int remove_family(bool v6, char *err, size_t errlen)

@@ -23,7 +23,8 @@
 #define CHAIN_DNS   "dns_nat"
 #define CHAIN_FF    "fail_fast"
 #define CHAIN_GUARD "mark_guard"
-enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
+#define CHAIN_TUNG  "tun_guard"
+enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in CHAIN_FF, CHAIN_TUNG */
 
 /* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
@@ -304,6 +305,24 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
+	/*
+	 * route.c's catch-all sends what the main table cannot route (no
+	 * default route) to the TUN before our mark exists; what stays
+	 * unmarked (the proxy's own address and port, --exclude, replies,
+	 * UDP we do not carry) must not enter it: the engine would carry
+	 * its own connection to the proxy back into the TUN, a loop. Reset
+	 * or drop it here (in output, oif is that first lookup's device),
+	 * killswitch or not: the app fails at once, as with no route.
+	 */
+	put(&b, "\tchain " CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
+		"policy accept;\n");
+	rule(&b,
+	     "oifname \"%s\" meta mark != 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
+	     c->tun, c->mark);
+	rule(&b, "oifname \"%s\" meta mark != 0x%08" PRIx32 " drop", c->tun, c->mark);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
 	if (c->killswitch) {
 		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
@@ -452,7 +471,7 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	int nmark, nks, nff, nguard; /* rules per chain, -1 if the chain is missing */
+	int nmark, nks, nff, nguard, ntung; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -474,7 +493,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = l->nff = l->nguard = -1;
+	l->nmark = l->nks = l->nff = l->nguard = l->ntung = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -505,6 +524,8 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nff;
 		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
 			cur = &l->nguard;
+		else if (starts(line, n, "\tchain " CHAIN_TUNG " {"))
+			cur = &l->ntung;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -638,15 +659,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != FF_RULES || l.nguard != guard_rules(c)) {
+	    l.nff != FF_RULES || l.nguard != guard_rules(c) || l.ntung != TUNG_RULES) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
+		       "rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
 		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
-		       l.nguard, guard_rules(c));
+		       l.nguard, guard_rules(c), l.ntung, TUNG_RULES);
 		ret = -EPROTO;
 	}
 out:
