@@ -130,6 +130,8 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 
 static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 {
+	char port[48];
+
 	jb_raw(b, "*mangle\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
@@ -137,7 +139,11 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	if (!c->udp_mark)
 		jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
-	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-j RETURN");
+	/* only the proxy's own port stays direct (and its UDP relay), as in fw.c */
+	snprintf(port, sizeof(port), "-p tcp --dport %u -j RETURN", (unsigned int)c->proxy_port);
+	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, port);
+	if (c->udp_mark)
+		rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-p udp -j RETURN");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
 	if (c->udp_mark) {
 		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */

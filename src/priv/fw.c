@@ -29,7 +29,7 @@ enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in CHAIN_FF, CHAIN_TUNG */
 /* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
 {
-	return c->udp_mark ? 2 : 1;
+	return c->udp_mark || c->dns_steer ? 2 : 1;
 }
 
 enum {
@@ -246,7 +246,16 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	rule(&b,
 	     c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
 	rule(&b, "ct direction reply return");
-	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
+	/*
+	 * Only the proxy's own address and port stay direct: other ports of
+	 * its host (its SSH, a second proxy) go through the proxy like any
+	 * other destination, which the killswitch would refuse direct anyway.
+	 */
+	snprintf(port, sizeof(port), "tcp dport %u return", (unsigned int)c->proxy_port);
+	rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
+	/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
+	if (c->udp_mark)
+		rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp return");
 	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
 	if (c->udp_mark) {
 		/*
@@ -295,12 +304,15 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
 	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
 	/*
-	 * --udp proxy after a crash: marked UDP routed to lo is dropped
-	 * here, so the app's send fails at once (EPERM). An ICMP error from
-	 * CHAIN_FF cannot work: its source would be the remote address,
-	 * which is not ours, and the kernel's icmp_send() cannot route that.
+	 * --udp proxy, and DNS steered by --dns virtual|tcp, after a crash:
+	 * marked UDP routed to lo is dropped here, so the app's send fails
+	 * at once (EPERM; a resolver moves on, as TCP's reset makes it)
+	 * instead of waiting for an answer nobody will give. An ICMP error
+	 * from CHAIN_FF cannot work: its source would be the remote address
+	 * (or the engine's resolver address), which is not ours, and the
+	 * kernel's icmp_send() cannot route that.
 	 */
-	if (c->udp_mark)
+	if (c->udp_mark || c->dns_steer)
 		rule(&b, "meta mark 0x%08" PRIx32 " oif \"lo\" meta l4proto udp drop", c->mark);
 	put(&b, "\t}\n");
 	b.nrules = 0;
