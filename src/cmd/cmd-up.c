@@ -813,7 +813,9 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
 	inet_pton(AF_INET6, UP_TUN_ADDR6, &a6);
 	ret = *ifindex = nl_link_index(nl, name);
-	if (ret > 0)
+	if (ret > 0 && ipv6)
+		ret = nl_link_set_no_linklocal(nl, *ifindex);
+	if (ret >= 0)
 		ret = nl_addr_add(nl, *ifindex, AF_INET, &a4, 32);
 	if (ret >= 0 && ipv6)
 		ret = nl_addr_add(nl, *ifindex, AF_INET6, &a6, 128);

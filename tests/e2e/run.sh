@@ -108,6 +108,7 @@ TESTS=(
 	"dns                  dns        -           90"
 	"up-dns               updns      -           90"
 	"upudp                upudp      -           120"
+	"upnet                upnet      -           120"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
