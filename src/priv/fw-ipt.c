@@ -48,6 +48,37 @@ static void rule_nets(struct jbuf *b, const char *chain, const struct fw_net *v,
 	}
 }
 
+/* Excluded owners and peers (fw.h), one rule each ending in what. */
+static void rule_owners(struct jbuf *b, const char *chain, const struct fw_cfg *c, int family,
+			const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < c->nexclude_uid; i++)
+		jb_printf(b, "-A %s -m owner --uid-owner %" PRIu32 " %s\n", chain,
+			  c->exclude_uid[i], what);
+	/* xt_cgroup resolves the path in the v2 hierarchy itself */
+	for (i = 0; i < c->nexclude_cgroup; i++)
+		jb_printf(b, "-A %s -m cgroup --path %s %s\n", chain, c->exclude_cgroup[i].path,
+			  what);
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+		struct fw_net n = { .family = p->family,
+				    .prefix = p->family == AF_INET ? 32 : 128 };
+
+		if (p->family != family)
+			continue;
+		memcpy(n.addr, p->addr, sizeof(n.addr));
+		if (fw_net_str(&n, s, sizeof(s)) < 0) {
+			b->full = true;
+			return;
+		}
+		jb_printf(b, "-A %s -d %s -p tcp --dport %u %s\n", chain, s, (unsigned int)p->port,
+			  what);
+	}
+}
+
 static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 {
 	bool v6 = family == AF_INET6;
@@ -91,6 +122,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		if (c->udp_mark)
 			rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family,
 				  "-p udp -j ACCEPT");
+		rule_owners(b, FW_IPT_CHAIN_KS, c, family, "-j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
 		if (c->udp_bypass)
 			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p udp -j ACCEPT\n");
@@ -144,6 +176,7 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, port);
 	if (c->udp_mark)
 		rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-p udp -j RETURN");
+	rule_owners(b, FW_IPT_CHAIN_MARK, c, family, "-j RETURN");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
 	if (c->udp_mark) {
 		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */

@@ -103,9 +103,71 @@ static bool nets_ok(const struct fw_net *v, size_t n)
 	return true;
 }
 
+static bool cgroup_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '@' || ch == ':' || ch == '+' || ch == '-';
+}
+
+int fw_cgroup_depth(const char *path)
+{
+	size_t i, start = 0, n;
+	int depth = 0;
+
+	if (!path)
+		return -EINVAL;
+	n = strnlen(path, FW_CGROUP_MAX);
+	if (n == FW_CGROUP_MAX)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && path[i] != '/') {
+			if (!cgroup_char(path[i]))
+				return -EINVAL;
+			continue;
+		}
+		/* a component path[start..i) */
+		if (i == start || (i - start == 1 && path[start] == '.') ||
+		    (i - start == 2 && path[start] == '.' && path[start + 1] == '.'))
+			return -EINVAL;
+		depth++;
+		start = i + 1;
+	}
+	return depth;
+}
+
+static bool owners_ok(const struct fw_cfg *c)
+{
+	size_t i;
+
+	if (c->nexclude_uid > FW_MAX_OWNERS || c->nexclude_cgroup > FW_MAX_OWNERS ||
+	    c->nexclude_peer > FW_MAX_OWNERS || (c->nexclude_uid && !c->exclude_uid) ||
+	    (c->nexclude_cgroup && !c->exclude_cgroup) || (c->nexclude_peer && !c->exclude_peer))
+		return false;
+	for (i = 0; i < c->nexclude_cgroup; i++) {
+		const struct fw_cgroup *g = &c->exclude_cgroup[i];
+		int d = fw_cgroup_depth(g->path);
+
+		if (d < 1 || d > 255 || (unsigned int)d != g->level ||
+		    fw_cgroup_depth(g->under) < 0)
+			return false;
+		/* both in one nft string of at most FW_CGROUP_MAX */
+		if (strlen(g->under) + 1 + strlen(g->path) >= FW_CGROUP_MAX)
+			return false;
+	}
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+
+		if ((p->family != AF_INET && p->family != AF_INET6) || p->port == 0)
+			return false;
+	}
+	return true;
+}
+
 int fw_cfg_check(const struct fw_cfg *c)
 {
-	if (!c || !tun_ok(c->tun) || c->mark == 0)
+	if (!c || !tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
 		return -EINVAL;
 	if (!nets_ok(c->proxy, c->nproxy) || !nets_ok(c->exclude, c->nexclude) ||
 	    !nets_ok(c->dns, c->ndns))
@@ -194,6 +256,46 @@ static void __attribute__((format(printf, 2, 3))) rule(struct sb *b, const char 
 	b->nrules++;
 }
 
+/*
+ * One rule per excluded owner (uid, cgroup), ending in what ("return",
+ * "accept"). Checked by fw_cfg_check(): uids are numbers, cgroup strings of
+ * cgroup_char only, so nothing here can inject nft syntax.
+ */
+static void rule_owners(struct sb *b, const struct fw_cfg *c, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexclude_uid; i++)
+		rule(b, "meta skuid %" PRIu32 " %s", c->exclude_uid[i], what);
+	for (i = 0; i < c->nexclude_cgroup; i++) {
+		const struct fw_cgroup *g = &c->exclude_cgroup[i];
+
+		rule(b, "socket cgroupv2 level %u \"%s%s%s\" %s", g->level, g->under,
+		     g->under[0] ? "/" : "", g->path, what);
+	}
+}
+
+/* One rule per excluded peer: "ip daddr A tcp dport P WHAT". */
+static void rule_peers(struct sb *b, const struct fw_cfg *c, const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+		struct fw_net n = { .family = p->family,
+				    .prefix = p->family == AF_INET ? 32 : 128 };
+
+		memcpy(n.addr, p->addr, sizeof(n.addr));
+		if (fw_net_str(&n, s, sizeof(s)) < 0) {
+			b->over = true;
+			return;
+		}
+		rule(b, "%s daddr %s tcp dport %u %s", p->family == AF_INET ? "ip" : "ip6", s,
+		     (unsigned int)p->port, what);
+	}
+}
+
 /* Rules for "ip daddr @name4 ..." and "ip6 daddr @name6 ...", where there is a set. */
 static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, size_t n,
 		      const char *what)
@@ -238,6 +340,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
+	/* Before DNS steering: a local proxy resolves names where it runs. */
+	rule_owners(&b, c, "return");
 	if (c->dns_steer)
 		rule(&b,
 		     "ct direction original meta l4proto { tcp, udp } th dport 53 "
@@ -256,6 +360,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
 	if (c->udp_mark)
 		rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp return");
+	rule_peers(&b, c, "return");
 	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
 	if (c->udp_mark) {
 		/*
@@ -362,6 +467,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
 		if (c->udp_mark)
 			rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp accept");
+		rule_owners(&b, c, "accept");
+		rule_peers(&b, c, "accept");
 		rule_sets(&b, "exclude", c->exclude, c->nexclude, "accept");
 		/* --udp bypass: UDP leaves directly, unproxied (documented) */
 		if (c->udp_bypass)
@@ -399,6 +506,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		put(&b, "\tchain " CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
 			"policy accept;\n");
 		rule(&b, "oif \"lo\" return");
+		rule_owners(&b, c, "return");
 		rule(&b, "meta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip to %s",
 		     a4);
 		rule(&b, "meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to %s",
