@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "loop.h"
 #include "nl.h"
 #include "ipc.h"
+#include "localproxy.h"
 #include "privsep.h"
 #include "route.h"
 #include "state.h"
@@ -48,6 +50,7 @@ enum {
 	UP_MAX_EXCLUDE = 256,
 	UP_FIND_MAX = 16,		/* dead runs cleared by `down` without a state file */
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
+	UP_MAX_OWNERS = 8,		/* --exclude-uid, --exclude-cgroup (one more is detected) */
 };
 
 struct up_opts {
@@ -62,6 +65,13 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
+	/* --exclude-uid, --exclude-cgroup, and what a local proxy needs (localproxy.h) */
+	uint32_t xuid[UP_MAX_OWNERS + 1];
+	size_t nxuid;
+	struct fw_cgroup xcgroup[UP_MAX_OWNERS + 1];
+	size_t nxcgroup;
+	struct fw_peer xpeer[LP_MAX_PEERS];
+	size_t nxpeer;
 	const char *user; /* --user: the engine's, when run as root */
 	uint32_t workers; /* --workers: TUN queues, one engine each */
 	struct sandbox_cfg sandbox;
@@ -578,7 +588,23 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_EXCLUDE_UID,
+	OPT_EXCLUDE_CGROUP,
 };
+
+/* A uid: a number (not (uid_t)-1) or a user name. */
+static bool parse_uid(const char *s, uint32_t *uid)
+{
+	const struct passwd *pw;
+
+	if (cli_u32(s, false, 0, UINT32_MAX - 1, uid) == 0)
+		return true;
+	pw = getpwnam(s);
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	return true;
+}
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
 static int common_opt(int c, char **argv)
@@ -608,6 +634,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
 		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "exclude-uid", required_argument, NULL, OPT_EXCLUDE_UID },
+		{ "exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP },
 		{ "tun", required_argument, NULL, OPT_TUN },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -625,6 +653,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	unsigned long n;
 	char *end;
 	int c, ret;
@@ -657,6 +686,32 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 				return -1;
 			}
 			o->nexclude++;
+			break;
+		case OPT_EXCLUDE_UID:
+			if (o->nxuid >= UP_MAX_OWNERS || !parse_uid(optarg, &o->xuid[o->nxuid])) {
+				log_error(
+					"--exclude-uid must be a user name or number (at most %d): "
+					"`%s'",
+					UP_MAX_OWNERS, optarg);
+				return -1;
+			}
+			if (!localproxy_system_uid(o->xuid[o->nxuid]))
+				log_warnx(
+					"--exclude-uid %u: every program of that user goes around "
+					"the proxy, not only a proxy it runs",
+					o->xuid[o->nxuid]);
+			o->nxuid++;
+			break;
+		case OPT_EXCLUDE_CGROUP:
+			if (o->nxcgroup >= UP_MAX_OWNERS) {
+				log_error("--exclude-cgroup: at most %d", UP_MAX_OWNERS);
+				return -1;
+			}
+			if (localproxy_cgroup(optarg, &o->xcgroup[o->nxcgroup], &why) < 0) {
+				log_error("--exclude-cgroup `%s': %s", optarg, why);
+				return -1;
+			}
+			o->nxcgroup++;
 			break;
 		case OPT_TUN:
 			if (strlen(optarg) == 0 || strlen(optarg) >= IFNAMSIZ ||
@@ -855,7 +910,74 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.exclude_uid = o->xuid,
+		.nexclude_uid = o->nxuid,
+		.exclude_cgroup = o->xcgroup,
+		.nexclude_cgroup = o->nxcgroup,
+		.exclude_peer = o->xpeer,
+		.nexclude_peer = o->nxpeer,
 	};
+}
+
+/*
+ * A proxy on this host: keep its own upstream traffic out of the tunnel by
+ * what localproxy.c finds safe, saying so in one line; refuse when nothing
+ * is and the user named no exclusion. 0, or -1 after logging.
+ */
+static int local_proxy(struct up_opts *o, const struct sockaddr_storage *pa)
+{
+	bool named = o->nxuid || o->nxcgroup || o->nexclude;
+	char line[1536], where[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	struct localproxy lp;
+	size_t i;
+	int ret;
+
+	ret = localproxy_detect((const struct sockaddr *)pa, &lp);
+	if (ret < 0) {
+		log_warnx("up: cannot read this host's sockets (sock_diag: %s): a proxy running "
+			  "here is not detected; keep its own connections out of the tunnel with "
+			  "--exclude-uid or --exclude-cgroup",
+			  strerror(-ret));
+		return 0;
+	}
+	if (lp.how == LP_REMOTE)
+		return 0;
+	if (pa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)pa)->sin_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)pa)->sin6_addr, a, sizeof(a));
+	snprintf(where, sizeof(where), pa->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(((const struct sockaddr_in *)pa)->sin_port));
+	localproxy_describe(&lp, where, line, sizeof(line));
+	switch (lp.how) {
+	case LP_UID:
+		for (i = 0; i < o->nxuid && o->xuid[i] != lp.uid; i++)
+			;
+		if (i == o->nxuid)
+			o->xuid[o->nxuid++] = lp.uid;
+		break;
+	case LP_CGROUP:
+		o->xcgroup[o->nxcgroup++] = lp.fw_cgroup;
+		break;
+	case LP_PEERS:
+		memcpy(o->xpeer, lp.peer, lp.npeer * sizeof(lp.peer[0]));
+		o->nxpeer = lp.npeer;
+		break;
+	case LP_UNSAFE:
+		if (!named) {
+			log_error("up: %s", line);
+			return -1;
+		}
+		log_warnx("up: the proxy %s runs on this host as uid %u: its own connections are "
+			  "kept out of the tunnel only by your --exclude options",
+			  where, lp.uid);
+		return 0;
+	case LP_REMOTE:
+	case LP_NOT_LISTENING:
+		break;
+	}
+	log_warnx("up: %s", line);
+	return 0;
 }
 
 static void raise_nofile(void)
@@ -1108,6 +1230,8 @@ int cmd_up(int argc, char **argv)
 			  ret == -EAGAIN ? "temporary failure in name resolution" : "no such host");
 		goto out_lock;
 	}
+	if (local_proxy(&o, &ecfg.proxy_addr) < 0)
+		goto out_lock;
 	ecfg.proxy = &url;
 	ecfg.mtu = o.mtu;
 	pick_dns(&o);
