@@ -9,7 +9,7 @@
 #       from CLI reaches PRX (observer, with a positive control);
 #   (B) danted run as a system user the test creates (127.0.0.1:1085,
 #       chaining to PRX's microsocks): up keeps that uid out; curl and ssh
-#       through it, 0 leaked;
+#       through it, 0 leaked; the same with --firewall iptables;
 #   (C) a SOCKS server started by root (danted: its sockets belong to nobody,
 #       a uid unrelated daemons share) with no connection out: up refuses,
 #       naming --exclude-uid and --exclude-cgroup, and changes nothing;
@@ -136,6 +136,7 @@ via() { # PORT WHAT: curl with the local proxy set explicitly (before up: the pr
 	assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "$2"
 }
 
+ipt_baseline # the iptables runs below leave iptables' own tables
 snapshot "$T_OUT/before"
 # positive control: a direct connection from CLI is counted at PRX
 o0=$(count other)
@@ -234,7 +235,16 @@ case $r in error:*) ;; *) fail "danted ($SU): a UDP probe was not refused ($r)" 
 sleep 0.2
 assert_eq "$(($(count other) - o0))" 0 "danted ($SU): other packets from CLI counted at PRX"
 stop_up "up with danted ($SU)"
-log "danted as $SU (uid $SUID): its uid kept out; curl and ssh through it, 0 leaked"
+# the iptables fallback keeps the uid out the same way (-m owner)
+up_start "$T_OUT/upB2.log" --firewall iptables
+grep -q "traffic of uid $SUID (a system user) is kept out" "$T_OUT/upB2.log" ||
+	fail "iptables: $(cat "$T_OUT/upB2.log")"
+o0=$(count other)
+fetch "danted ($SU), iptables: curl"
+sleep 0.2
+assert_eq "$(($(count other) - o0))" 0 "danted ($SU), iptables: other packets from CLI counted at PRX"
+stop_up "up --firewall iptables with danted ($SU)"
+log "danted as $SU (uid $SUID): its uid kept out (nftables and iptables); curl and ssh through it, 0 leaked"
 
 # ---- (C) a SOCKS server started by root (sockets of nobody), no connection out: refused ----
 write_dante "$T_OUT/danted-root.conf" "$LOCAL_ROOT" nobody

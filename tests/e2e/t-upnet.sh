@@ -17,7 +17,9 @@
 #     restores CLI exactly;
 #   - `up --dns tcp --no-killswitch`: the same by name, UDP leaves directly
 #     (counted: the killswitch is off), DNS after SIGKILL fails in < 100 ms;
-#   - `up --udp proxy` through dante: UDP echoes from DST (IPv4 and IPv6).
+#   - `up --udp proxy` through dante: UDP echoes from DST (IPv4 and IPv6);
+#   - `up --firewall iptables`: TCP and the other port through the proxy, UDP
+#     refused, 0 leaked, TCP fails at once after SIGKILL, down restores.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -211,6 +213,7 @@ sigkill_down() {
 	same_as_before "$1: down after SIGKILL"
 }
 
+ipt_baseline # the iptables runs below leave iptables' own tables
 snapshot "$T_OUT/before"
 main_table >"$T_OUT/main.before"
 
@@ -291,4 +294,27 @@ kill -TERM "$UP_PID"
 wait_pid_exit "$UP_PID" 10 || fail "up --udp proxy did not exit on SIGTERM"
 assert_eq "$WAIT_RC" 0 "up --udp proxy: exit status after SIGTERM"
 same_as_before "up --udp proxy + SIGTERM"
-log "no default route: TCP, DNS (virtual, tcp) and UDP (proxy) through the proxy; other ports of the proxy host proxied; DNS after SIGKILL fails in < 100 ms; down restores"
+# (4) the iptables fallback: the same routes, its own TUN guard
+URL=socks5://$PRX4:$DNS_SOCKS_PORT
+up_start "$T_OUT/up4.log" --firewall iptables
+grep -q "killswitch on (iptables)" "$T_OUT/up4.log" || fail "iptables: $(cat "$T_OUT/up4.log")"
+c0=$(total)
+fetch "iptables: TCP by address with no default route" "http://$DST4:$HTTP_PORT/small"
+other_port "iptables"
+r=$(udp_probe "$PRX4" "$UDP_PORT")
+case $r in error:*) ;; *) fail "iptables: UDP probe to PRX not refused ($r)" ;; esac
+sleep 0.2
+assert_eq "$(($(total) - c0))" 0 "packets from CLI counted at PRX during up --firewall iptables"
+kill -KILL "$UP_PID"
+wait_pid_exit "$UP_PID" 5 || fail "iptables: up did not die on SIGKILL"
+t0=$(now_ms)
+rc=0
+n_cli timeout 20 curl -sS --noproxy '*' --max-time 10 -o /dev/null "http://$DST4:$HTTP_PORT/small" \
+	2>/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "iptables: TCP to DST succeeded after SIGKILL"
+[ $(($(now_ms) - t0)) -lt 2000 ] || fail "iptables: TCP took $(($(now_ms) - t0)) ms to fail after SIGKILL"
+rc=0
+n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down4.log" 2>&1 || rc=$?
+assert_eq "$rc" 0 "iptables: down after SIGKILL: $(cat "$T_OUT/down4.log")"
+same_as_before "iptables: down after SIGKILL"
+log "no default route: TCP, DNS (virtual, tcp) and UDP (proxy) through the proxy; other ports of the proxy host proxied; DNS after SIGKILL fails in < 100 ms; down restores; the same TCP with iptables"
