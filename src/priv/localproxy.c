@@ -591,10 +591,10 @@ void localproxy_describe(const struct localproxy *lp, const char *proxy, char *b
 		break;
 	case LP_NOT_LISTENING:
 		snprintf(buf, len,
-			 "nothing listens at the proxy %s on this host yet: once it runs, its own "
-			 "connections go into the tunnel unless it runs as a system user or a "
-			 "system service (detected at up) or is named with --exclude-uid or "
-			 "--exclude-cgroup",
+			 "nothing listens at the proxy %s on this host yet: a proxy started "
+			 "later is not looked at, and its own connections go into the tunnel "
+			 "unless kept out with --exclude-uid or --exclude-cgroup (or start it "
+			 "before up)",
 			 proxy);
 		break;
 	case LP_UID:
