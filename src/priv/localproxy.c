@@ -392,7 +392,7 @@ static int find_peers(const pid_t *pids, size_t npids, uint16_t port, struct loc
 {
 	struct peer_scan p = { .port = port, .lp = lp, .cap = LP_MAX_SOCKS * LP_MAX_PIDS };
 	size_t budget = PROC_LINKS_MAX, i;
-	int ret = 0, fam;
+	int ret;
 
 	p.inode = calloc(p.cap, sizeof(uint32_t));
 	if (!p.inode)
@@ -400,9 +400,10 @@ static int find_peers(const pid_t *pids, size_t npids, uint16_t port, struct loc
 	for (i = 0; i < npids; i++)
 		each_socket(pids[i], &budget, add_inode, &p);
 	qsort(p.inode, p.ninode, sizeof(uint32_t), cmp_u32);
-	for (fam = 0; fam < 2 && ret == 0; fam++)
-		ret = dump(fam ? AF_INET6 : AF_INET, 1u << TCP_ESTABLISHED | 1u << TCP_SYN_SENT,
-			   peer_cb, &p);
+	ret = dump(AF_INET, 1u << TCP_ESTABLISHED | 1u << TCP_SYN_SENT, peer_cb, &p);
+	/* as above: no IPv6 on the host, no IPv6 connection to find */
+	if (ret == 0)
+		dump(AF_INET6, 1u << TCP_ESTABLISHED | 1u << TCP_SYN_SENT, peer_cb, &p);
 	free(p.inode);
 	if (p.overflow)
 		lp->npeer = 0;
@@ -435,10 +436,11 @@ int localproxy_detect(const struct sockaddr *sa, struct localproxy *lp)
 	if (!host_addr(l.family, l.addr))
 		return 0;
 	ret = dump(l.family, 1u << TCP_LISTEN, listen_cb, &l);
-	if (ret == 0 && l.family == AF_INET)
-		ret = dump(AF_INET6, 1u << TCP_LISTEN, listen_cb, &l);
 	if (ret < 0)
 		return ret;
+	/* dual-stack listeners; a host without IPv6 has none (its error is no news) */
+	if (l.family == AF_INET)
+		dump(AF_INET6, 1u << TCP_LISTEN, listen_cb, &l);
 	if (!l.found) {
 		lp->how = LP_NOT_LISTENING;
 		return 0;
