@@ -113,6 +113,7 @@ TESTS=(
 	"signals              signals    -           90"
 	"unpriv               unpriv     socks5      90"
 	"netns                netns      -           60"
+	"execfs               execfs     -           60"
 	"leftovers            leftovers  -           60"
 )
 
