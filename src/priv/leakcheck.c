@@ -27,6 +27,7 @@
 
 enum {
 	SEEN_MAX = 512,	    /* sockets reported once, by inode */
+	SAID_MAX = 64,	    /* and by name (absent ones have no inode) */
 	WALK_DEPTH = 4,	    /* below each walked directory */
 	WALK_MAX = 20000,   /* directory entries looked at, all walks together */
 	LINE_MAX_CHK = 256, /* nsswitch.conf and resolv.conf lines shown */
@@ -66,6 +67,9 @@ static const struct probe {
 	{ "CRI-O", "/run/crio/crio.sock" },
 	{ "snapd: store downloads", "/run/snapd.socket" },
 	{ "CUPS: network printers", "/run/cups/cups.sock" },
+	{ "nslcd: LDAP lookups", "/run/nslcd/socket" },
+	{ "sssd: directory lookups", "/var/lib/sss/pipes/nss" },
+	{ "winbindd: AD lookups", "/run/samba/winbindd/pipe" },
 	{ "systemd: starts units", "/run/systemd/private" },
 	{ "journald: may forward logs", "/run/systemd/journal/socket" },
 	{ "syslog: may forward logs", "/dev/log" },
@@ -77,6 +81,8 @@ struct check {
 		ino_t ino;
 	} seen[SEEN_MAX];
 	int nseen;
+	char *said[SAID_MAX];
+	int nsaid;
 	int walked;
 	int reachable;
 };
@@ -144,6 +150,21 @@ static const char *state(int err)
 	}
 }
 
+static bool said(struct check *c, const char *path, bool abstract)
+{
+	int i;
+
+	for (i = 0; i < c->nsaid; i++)
+		if (c->said[i][0] == (abstract ? '@' : '/') && !strcmp(c->said[i] + 1, path))
+			return true;
+	if (c->nsaid < SAID_MAX && (c->said[c->nsaid] = malloc(strlen(path) + 2))) {
+		c->said[c->nsaid][0] = abstract ? '@' : '/';
+		strcpy(c->said[c->nsaid] + 1, path);
+		c->nsaid++;
+	}
+	return false;
+}
+
 /* One line for a socket path; counts it if reachable. */
 static void report(struct check *c, const char *what, const char *path, bool abstract,
 		   bool quiet_absent)
@@ -151,7 +172,7 @@ static void report(struct check *c, const char *what, const char *path, bool abs
 	struct stat st;
 	int ok;
 
-	if (!abstract && stat(path, &st) == 0 && seen(c, &st))
+	if (said(c, path, abstract) || (!abstract && stat(path, &st) == 0 && seen(c, &st)))
 		return;
 	ok = try_connect(path, abstract);
 	/* Absent known sockets only at -v: the list is long on any host. */
@@ -225,6 +246,8 @@ static void from_env(struct check *c)
 	    (size_t)snprintf(path, sizeof(path), "%s%s%s", s[0] == '/' ? "" : rt,
 			     s[0] == '/' ? "" : "/", s) < sizeof(path))
 		report(c, "Wayland display ($WAYLAND_DISPLAY)", path, false, false);
+	snprintf(path, sizeof(path), "/tmp/tmux-%u/default", (unsigned int)getuid());
+	report(c, "tmux: runs commands", path, false, false);
 	s = getenv("SSH_AUTH_SOCK");
 	if (s && s[0] == '/')
 		report(c, "ssh-agent: signs, opens nothing", s, false, false);
@@ -324,6 +347,8 @@ int leakcheck_run(void)
 	else
 		printf("none reachable\n");
 	ret = c->reachable ? 1 : 0;
+	while (c->nsaid)
+		free(c->said[--c->nsaid]);
 	free(c);
 	fflush(stdout);
 	return ret;

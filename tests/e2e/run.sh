@@ -114,6 +114,7 @@ TESTS=(
 	"unpriv               unpriv     socks5      90"
 	"netns                netns      -           60"
 	"execfs               execfs     -           60"
+	"hostsvc              hostsvc    -           90"
 	"leftovers            leftovers  -           60"
 )
 
