@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `proxyvpn exec`: a forked child enters new user, network and mount
- * namespaces, builds tun0 with addresses and default routes, passes the TUN
- * fd back over a SEQPACKET socketpair, then waits for the parent's go
- * before it drops every capability and execvp()s the command. Each setup
- * failure comes back as (step, -errno) and the parent logs one line for it.
+ * namespaces, builds the command's view of the file system (nsview.c),
+ * builds tun0 with addresses and default routes, passes the TUN fd back
+ * over a SEQPACKET socketpair, then waits for the parent's go before it
+ * drops every capability and execvp()s the command (or runs --check-leaks,
+ * leakcheck.c). Each setup failure comes back as (step, -errno) and the
+ * parent logs one line for it (the child does for the view: only it knows
+ * the path).
  * The parent must be single-threaded when it calls exec_spawn(): the child
  * allocates (libmnl, libcap) before it execs.
  */
