@@ -614,12 +614,12 @@ int nsview_setup(const struct nsview_cfg *c)
 			nsslen = strlen(nss);
 			log_info(
 				"exec: nsswitch.conf's hosts: line names %s, which ask%s a service "
-				"of the host: the command's keeps files and dns",
+				"of the host: the command's keeps only files, dns and myhostname",
 				dropped, strchr(dropped, ' ') ? "" : "s");
 		} else if (ret < 0) {
 			log_warnx(
-				"exec: cannot read nsswitch.conf's lines (%s): left as it is; the "
-				"services it names are hidden",
+				"exec: cannot parse nsswitch.conf (%s): left as it is; the services it "
+				"names are hidden",
 				strerror(-ret));
 		}
 	}

@@ -33,6 +33,15 @@ DOCKER=/run/docker.sock
 # queried NAME: did the host's resolver see NAME from CLI itself?
 queried() { grep -q "query\[[A-Z]*\] $1 from $CLI4\$" "$HOSTLOG"; }
 
+# logged PATTERN: bounded wait (3 s) for dnsmasq to log a line matching it.
+logged() {
+	local deadline=$(($(now_ms) + 3000))
+	until grep -q "$1" "$HOSTLOG"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
 bus_conf() { # TYPE ADDRESS
 	cat <<EOF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -97,7 +106,8 @@ in_view() {
 	# Positive control: with no network at all, only nscd can answer.
 	out=$(unshare -n getent hosts "c.$DOM") || fail "control: getent through nscd failed"
 	assert_eq "$out" "203.0.113.7     c.$DOM" "control: the host's answer through nscd"
-	queried "c.$DOM" || fail "control: the host's resolver did not log CLI's query"
+	logged "query\[[A-Z]*\] c.$DOM from $CLI4\$" ||
+		fail "control: the host's resolver did not log CLI's query"
 
 	# Each --dns mode: the host's resolver never hears from CLI.
 	out=$(pve -v -- getent hosts "v.$DOM" 2>"$T_OUT/v.err") || fail "virtual: getent failed"
@@ -113,7 +123,7 @@ in_view() {
 		-- getent ahostsv4 "b.$DOM") || fail "bypass: getent failed"
 	echo "bypass: $out"
 	echo "$out" | grep -q "^203\.0\.113\.7 " || fail "bypass: not the resolver's answer"
-	grep -q "query\[A\] b.$DOM from " "$HOSTLOG" || fail "bypass: the query did not reach the resolver"
+	logged "query\[A\] b.$DOM from " || fail "bypass: the query did not reach the resolver"
 	for n in v t b; do
 		queried "$n.$DOM" && fail "--dns mode $n: the host's resolver got CLI's query"
 	done
