@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -253,6 +255,17 @@ static void from_env(struct check *c)
 		report(c, "ssh-agent: signs, opens nothing", s, false, false);
 }
 
+/*
+ * gvfs and the document portal mount FUSE file systems in the runtime dir:
+ * walking them asks their daemons, which may be slow, and holds no socket.
+ */
+static bool on_fuse(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+}
+
 /* Every socket below dir (depth-limited, links not followed), not yet reported. */
 static void walk(struct check *c, const char *dir, int depth)
 {
@@ -277,7 +290,7 @@ static void walk(struct check *c, const char *dir, int depth)
 			continue;
 		if (S_ISSOCK(st.st_mode))
 			report(c, "(other)", path, false, true);
-		else if (S_ISDIR(st.st_mode))
+		else if (S_ISDIR(st.st_mode) && !on_fuse(path))
 			walk(c, path, depth + 1);
 	}
 	closedir(d);

@@ -42,12 +42,13 @@ enum {
  * these directories. Hidden in every mode: each is a DNS leak.
  */
 static const char *const resolver_dirs[] = {
-	"/run/nscd",		    /* nscd and unscd: glibc asks it before any NSS module */
-	"/var/run/nscd",	    /* the same where /var/run is not a link to /run */
-	"/run/avahi-daemon",	    /* nss-mdns: .local names asked on the host's LAN */
-	"/var/run/avahi-daemon",    /* */
-	"/run/systemd/resolve",	    /* systemd-resolved's varlink socket (nss-resolve) */
-	"/var/run/systemd/resolve", /* */
+	"/run/nscd",		/* nscd and unscd: glibc asks it before any NSS module */
+	"/run/avahi-daemon",	/* nss-mdns: .local names asked on the host's LAN */
+	"/run/systemd/resolve", /* systemd-resolved's varlink socket (nss-resolve) */
+	/* The same where /var/run is a directory, not a link to /run. */
+	"/var/run/nscd",
+	"/var/run/avahi-daemon",
+	"/var/run/systemd/resolve",
 };
 
 /* The system D-Bus: resolve1, NetworkManager, avahi and more act for callers. */
@@ -66,7 +67,10 @@ struct view {
 	int nours;
 };
 
-/* A regular host file, at most HOSTCONF_FILE_MAX bytes of it. 0 or -errno. */
+/*
+ * A regular host file of at most cap bytes (else -EFBIG: a cut file would be
+ * read as if whole). 0 or -errno.
+ */
 static int read_host_file(const char *path, char *buf, size_t cap, size_t *len)
 {
 	struct stat st;
@@ -78,9 +82,15 @@ static int read_host_file(const char *path, char *buf, size_t cap, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if (!S_ISREG(st.st_mode))
+		ret = -EINVAL;
+	else if (st.st_size > (off_t)cap)
+		ret = -EFBIG;
+	if (ret < 0) {
 		close(fd);
-		return -EINVAL;
+		return ret;
 	}
 	while (*len < cap) {
 		n = read(fd, buf + *len, cap - *len);
