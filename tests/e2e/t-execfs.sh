@@ -90,7 +90,7 @@ in_view() {
 	# Host services, their sockets bound before /run goes read-only.
 	"$PY" "$HOSTSVC" listen /run/listening "${SOCKS[@]}" &
 	LISTENER=$!
-	trap 'kill $LISTENER 2>/dev/null' EXIT
+	trap 'kill $LISTENER 2>/dev/null || true; wait' EXIT
 	wait_exists /run/listening || fail "the stand-in services did not start"
 	[ "$("$PY" "$HOSTSVC" probe "${SOCKS[@]}" | grep -c ' reachable$')" = 3 ] ||
 		fail "positive control: the stand-in services do not answer"
