@@ -475,8 +475,7 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  */
 bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 {
-	static uint8_t msg[65535];
-	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX];
+	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX], *msg;
 	struct dns_query q;
 	struct iovec iov[2];
 	bool blocked = false;
@@ -499,6 +498,16 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 			blocked = true; /* again when tx has room (on_sent) */
 			break;
 		}
+		/*
+		 * Each query in a buffer of its own: with --workers every thread
+		 * runs this, and one static buffer mixed their queries (one
+		 * app got another's answer).
+		 */
+		msg = malloc(len ? len : 1);
+		if (!msg) {
+			tcp_abort(c);
+			return false;
+		}
 		cnt = ring_peek(&c->rx, 2, len, iov);
 		for (i = 0, off = 0; i < cnt; i++) {
 			memcpy(msg + off, iov[i].iov_base, iov[i].iov_len);
@@ -506,6 +515,7 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 		}
 		tcp_rx_consume(c, 2 + len);
 		n = answer_local(e, msg, len, &q, out + 2, sizeof(out) - 2, false);
+		free(msg);
 		if (n == 0)
 			n = dns_build_reply(out + 2, sizeof(out) - 2, sizeof(out) - 2, &q,
 					    DNS_R_SERVFAIL, NULL, 0, 0);

@@ -63,6 +63,7 @@ TESTS=(
 	"offload-off          offload    off         90"
 	"offload-up           offload    up          90"
 	"workers-socks5       workers    socks5      120"
+	"workers-dns          workersdns -           60"
 	"upload-socks5auth    upload     socks5auth  90"
 	"upload-http          upload     http        90"
 	"ipv6-socks5          ipv6       socks5      90"
