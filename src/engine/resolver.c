@@ -358,6 +358,7 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
 	size_t alen = an.family == AF_INET6 ? 16 : 4;
 	uint32_t ttl = e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT;
+	struct dnspool_evicted ev;
 	uint8_t a4[4], a6[16];
 	int ret;
 
@@ -369,10 +370,15 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	if (in_domain(q->name, "arpa"))
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
-	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6);
+	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6, &ev);
+	if (ev.name[0])
+		log_debug("dns: fake-address pool full: %s (unused for %llu s) gave up its "
+			  "addresses for %s",
+			  ev.name, (unsigned long long)(ev.idle_ms / 1000), q->name);
 	if (ret < 0) {
 		log_info("dns: no fake address for %s: %s", q->name,
-			 ret == -ENOSPC ? "the pool is full of live names" : strerror(-ret));
+			 ret == -ENOSPC ? "every fake address is held by a connection"
+					: strerror(-ret));
 		e->stats.dns_failed++;
 		return dns_build_reply(buf, cap, limit, q, DNS_R_SERVFAIL, NULL, 0, 0);
 	}
