@@ -247,10 +247,10 @@ static int allow_filtered(scmp_filter_ctx ctx, const struct sandbox_cfg *c)
 	return ret;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANDBOX_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANDBOX_SANITIZED 1
 #endif
 #endif
@@ -277,9 +277,10 @@ static int load_filter(const struct sandbox_cfg *c)
 	}
 #ifdef SANDBOX_SANITIZED
 	/*
-	 * make asan (a test build, never installed): a sanitizer report opens
-	 * /proc/self/maps and LeakSanitizer ptraces a helper at exit; the
-	 * filter is still installed, but it logs instead of killing.
+	 * make asan / make tsan (test builds, never installed): a sanitizer
+	 * report opens /proc/self/maps (and its log file), LeakSanitizer
+	 * ptraces a helper at exit; the filter is still installed, but it
+	 * logs instead of killing.
 	 */
 	def = SCMP_ACT_LOG;
 #endif
