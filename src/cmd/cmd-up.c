@@ -35,6 +35,7 @@
 #include "route.h"
 #include "state.h"
 #include "tun.h"
+#include "proxyopt.h"
 #include "url.h"
 
 #define UP_TUN_DEFAULT "pvpn0"
@@ -51,7 +52,8 @@ enum {
 };
 
 struct up_opts {
-	const char *proxy;
+	char *proxy;		/* --proxy (in argv: its password is hidden there) */
+	const char *proxy_file; /* --proxy-file */
 	const char *tun;
 	const char *state_dir;
 	bool killswitch;
@@ -584,6 +586,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 {
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
+		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "killswitch", no_argument, NULL, OPT_KILLSWITCH },
 		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
 		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
@@ -615,6 +618,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		switch (c) {
 		case 'p':
 			o->proxy = optarg;
+			break;
+		case OPT_PROXY_FILE:
+			o->proxy_file = optarg;
 			break;
 		case OPT_KILLSWITCH:
 		case OPT_NO_KILLSWITCH:
@@ -1026,15 +1032,10 @@ undo:
 
 int cmd_up(int argc, char **argv)
 {
-	struct up_opts o = { .proxy = PROXY_URL_DEFAULT,
-			     .tun = UP_TUN_DEFAULT,
-			     .killswitch = true,
-			     .mtu = 1500,
-			     .workers = 1 };
+	struct up_opts o = { .tun = UP_TUN_DEFAULT, .killswitch = true, .mtu = 1500, .workers = 1 };
 	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;
-	const char *why;
 	int dirfd, lockfd, ret, status;
 	bool found;
 
@@ -1043,10 +1044,8 @@ int cmd_up(int argc, char **argv)
 	ret = parse_up(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (url_parse(o.proxy, &url, &why) < 0) {
-		log_error("invalid proxy URL: %s", why);
+	if (proxy_opt_load(o.proxy_file, o.proxy, &url) < 0)
 		return EXIT_USAGE;
-	}
 	if (o.udp == UP_UDP_PROXY && url.type != PROXY_SOCKS5) {
 		log_error("up: --udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
 			  url_scheme_name(url.type));

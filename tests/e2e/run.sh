@@ -99,6 +99,7 @@ TESTS=(
 	"upipt-socks5         upipt      socks5      120"
 	"sandbox-exec         sandbox    exec        60"
 	"sandbox-up           sandbox    up          90"
+	"creds                creds      -           60"
 	"upwork-socks5        upwork     socks5      150"
 	"valgrind             valgrind   socks5      300"
 	"udp-dante            udp        dante       60"
