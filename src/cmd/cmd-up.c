@@ -36,6 +36,7 @@
 #include "state.h"
 #include "tun.h"
 #include "proxyopt.h"
+#include "udp.h"
 #include "url.h"
 
 #define UP_TUN_DEFAULT "pvpn0"
@@ -49,6 +50,13 @@ enum {
 	UP_MAX_EXCLUDE = 256,
 	UP_FIND_MAX = 16,		/* dead runs cleared by `down` without a state file */
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
+	/*
+	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's handshake
+	 * limit and half its UDP associations, so one user can take at most
+	 * half of either, or of the buffer memory (512 x 512 KiB of 1 GiB).
+	 */
+	UP_USER_TCP_DEFAULT = TCP_MAX_PENDING_DEFAULT / 2,
+	UP_USER_UDP_DEFAULT = UDP_MAX_ASSOC_DEFAULT / 2,
 };
 
 struct up_opts {
@@ -64,8 +72,9 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
-	const char *user; /* --user: the engine's, when run as root */
-	uint32_t workers; /* --workers: TUN queues, one engine each */
+	const char *user;	     /* --user: the engine's, when run as root */
+	uint32_t workers;	     /* --workers: TUN queues, one engine each */
+	uint32_t user_tcp, user_udp; /* --max-conns-per-user, --max-udp-per-user; 0 = none */
 	struct sandbox_cfg sandbox;
 	uint32_t table, mark, prio; /* --table, --mark, --priority; 0 = pick a free one */
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall; /* --firewall */
@@ -560,6 +569,8 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_USER_TCP,
+	OPT_USER_UDP,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -603,6 +614,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
+		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -725,6 +738,15 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
 			break;
+		case OPT_USER_TCP:
+		case OPT_USER_UDP:
+			if (cli_u32(optarg, false, 0, 1048576,
+				    c == OPT_USER_TCP ? &o->user_tcp : &o->user_udp) < 0) {
+				log_error("%s must be 0 (no cap) to 1048576: `%s'",
+					  argv[optind - 1], optarg);
+				return -1;
+			}
+			break;
 		case OPT_UDP:
 			for (n = UP_UDP_BLOCK; n <= UP_UDP_PROXY; n++)
 				if (!strcmp(optarg, up_udp_names[n]))
@@ -839,6 +861,8 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.user_tcp = o->user_tcp,
+		.user_udp = o->user_udp,
 	};
 }
 
@@ -921,6 +945,8 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 	}
 	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
 		return -1;
+	if (fc->user_tcp || (fc->user_udp && fc->udp_mark))
+		log_warnx("up: iptables: no per-user caps (they need nftables' ct count)");
 	*on = STATE_FW_IPTABLES;
 	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
 	if (ret < 0) {
@@ -1032,7 +1058,12 @@ undo:
 
 int cmd_up(int argc, char **argv)
 {
-	struct up_opts o = { .tun = UP_TUN_DEFAULT, .killswitch = true, .mtu = 1500, .workers = 1 };
+	struct up_opts o = { .tun = UP_TUN_DEFAULT,
+			     .killswitch = true,
+			     .mtu = 1500,
+			     .workers = 1,
+			     .user_tcp = UP_USER_TCP_DEFAULT,
+			     .user_udp = UP_USER_UDP_DEFAULT };
 	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;

@@ -109,6 +109,7 @@ TESTS=(
 	"udp-fake             udp        fake        60"
 	"dns                  dns        -           90"
 	"up-dns               updns      -           90"
+	"fair                 fair       -           90"
 	"upudp                upudp      -           120"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
