@@ -269,6 +269,26 @@ static size_t fwd_count(const struct engine *e)
 	return n;
 }
 
+/*
+ * Every slot taken: the query waiting longest (the list's tail) gets its
+ * SERVFAIL now and gives its slot up. Refusing the new one instead let
+ * anyone who asks for names that never answer shut every other query out.
+ */
+static void fwd_evict(struct engine *e)
+{
+	struct dnsfwd *f = e->fwd;
+
+	while (f && f->next)
+		f = f->next;
+	if (!f)
+		return;
+	log_debug("dns: %d queries in flight: %s (the oldest) answered SERVFAIL for room",
+		  RESOLVER_FWD_MAX, f->q.name);
+	e->stats.dns_failed++;
+	reply_rcode(e, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
+	fwd_kill(f);
+}
+
 /* Starts forwarding msg; false if it could not (the caller sends SERVFAIL). */
 static bool fwd_start(struct engine *e, const struct ip_view *v, const struct udp_view *u,
 		      const struct dns_query *q)
@@ -278,8 +298,10 @@ static bool fwd_start(struct engine *e, const struct ip_view *v, const struct ud
 	struct dnsfwd *f;
 	int fd, one = 1;
 
-	if (!ss->ss_family || fwd_count(e) >= RESOLVER_FWD_MAX || u->len > 65535)
+	if (!ss->ss_family || u->len > 65535)
 		return false;
+	if (fwd_count(e) >= RESOLVER_FWD_MAX)
+		fwd_evict(e);
 	if (ss->ss_family == AF_INET6) {
 		memcpy(d.addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		d.port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
