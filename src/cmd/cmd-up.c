@@ -53,7 +53,8 @@ enum {
 	/*
 	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's handshake
 	 * limit and half its UDP associations, so one user can take at most
-	 * half of either, or of the buffer memory (512 x 512 KiB of 1 GiB).
+	 * half of either, and a quarter of the buffer memory (512 x 512 KiB
+	 * of 1 GiB).
 	 */
 	UP_USER_TCP_DEFAULT = TCP_MAX_PENDING_DEFAULT / 2,
 	UP_USER_UDP_DEFAULT = UDP_MAX_ASSOC_DEFAULT / 2,
