@@ -927,6 +927,19 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 			return -1;
 		*on = STATE_FW_NFTABLES;
 		ret = fw_apply(fc, err, sizeof(err));
+		if (ret < 0 && ret != -EEXIST && (fc->user_tcp || fc->user_udp)) {
+			/* a kernel without nft_connlimit: up without the caps beats no up */
+			struct fw_cfg nocap = *fc;
+			char err2[256];
+
+			nocap.user_tcp = nocap.user_udp = 0;
+			if (fw_apply(&nocap, err2, sizeof(err2)) == 0) {
+				log_warnx("up: nftables refused the per-user caps (%s): running "
+					  "without them",
+					  err);
+				return 0;
+			}
+		}
 		if (ret == 0)
 			return 0;
 		if (ret == -EEXIST)

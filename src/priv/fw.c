@@ -602,8 +602,13 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	int ret;
 
 #ifdef PROXYVPN_FAULT
-	/* test builds only: fail as on a kernel without nf_tables (e2e upipt) */
-	if (getenv("PROXYVPN_FAULT_NFT")) {
+	/*
+	 * test builds only: fail as on a kernel without nf_tables (e2e upipt),
+	 * or with "ctcount" as on one without nft_connlimit (e2e fair)
+	 */
+	const char *fault = getenv("PROXYVPN_FAULT_NFT");
+
+	if (fault && (strcmp(fault, "ctcount") || c->user_tcp || (c->user_udp && c->udp_mark))) {
 		seterr(err, errlen,
 		       "nft apply: Could not process rule: No such file or directory "
 		       "(PROXYVPN_FAULT_NFT)");

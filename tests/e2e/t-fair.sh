@@ -9,7 +9,9 @@
 #         Before: SERVFAIL for everyone once 16 names were live (10 min).
 #  conns: with --max-conns-per-user 4, A holds 4 connections and its 5th is
 #         refused at once (ECONNREFUSED, from nftables); B still opens 4 and
-#         root more than 4; once A closes its own, A connects again.
+#         root more than 4; once A closes its own, A connects again. Where
+#         nftables refuses ct count (the fault build), up runs without the
+#         caps and warns.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -78,7 +80,21 @@ hold_start "$UA" a2 "$DST4" 4
 assert_eq "$(cat "$T_OUT/u/a2.ready")" "opened 4 refused 0 other 0" "A again after closing its own"
 hold_end a2
 
-kill -TERM "$UP_PID"
-wait_pid_exit "$UP_PID" 10 || fail "up did not exit on SIGTERM"
-assert_eq "$WAIT_RC" 0 "up's exit status"
+stop_up() {
+	kill -TERM "$UP_PID"
+	wait_pid_exit "$UP_PID" 10 || fail "up did not exit on SIGTERM"
+	assert_eq "$WAIT_RC" 0 "up's exit status"
+}
+stop_up
+
+# a kernel without nft_connlimit (the fault build refuses ct count): up runs
+# without the caps, and says so
+[ -x "$E2E_PROXYVPN_FAULT" ] || fail "no fault build at $E2E_PROXYVPN_FAULT (run: make fault)"
+export PROXYVPN_FAULT_NFT=ctcount
+E2E_PROXYVPN=$E2E_PROXYVPN_FAULT up_start "$T_OUT/up2.log"
+unset PROXYVPN_FAULT_NFT
+grep -q 'nftables refused the per-user caps (.*): running without them' "$T_OUT/up2.log" ||
+	fail "no warning about the caps: $(tail -n 3 "$T_OUT/up2.log")"
+n_cli nft list table inet proxyvpn | grep -q 'ct count' && fail "caps applied despite the refusal"
+stop_up
 log "a full fake pool and one user's connection cap leave the other user served"
