@@ -32,10 +32,10 @@
 #include "nl.h"
 #include "ipc.h"
 #include "privsep.h"
+#include "proxyopt.h"
 #include "route.h"
 #include "state.h"
 #include "tun.h"
-#include "proxyopt.h"
 #include "udp.h"
 #include "url.h"
 
