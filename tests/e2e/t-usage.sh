@@ -26,4 +26,5 @@ usage "" exec --proxy "$good" --
 usage "port must be 1-65535" exec --proxy socks5://h:0 -- touch "$ran"
 usage "unknown scheme" exec --proxy ftp://h:1 -- touch "$ran"
 usage abc exec --mtu abc --proxy "$good" -- touch "$ran"
+usage --check-leaks exec --check-leaks --proxy "$good" -- touch "$ran"
 usage bogus-subcommand bogus-subcommand
