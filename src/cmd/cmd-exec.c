@@ -25,6 +25,7 @@
 #include "group.h"
 #include "log.h"
 #include "loop.h"
+#include "proxyopt.h"
 #include "sandbox.h"
 #include "url.h"
 
@@ -36,17 +37,6 @@ struct exec_run {
 	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
 };
-
-/* Prints the URL without its userinfo: never echo credentials. */
-static void print_bad_url(const char *s, const char *why)
-{
-	const char *at = strrchr(s, '@'), *sep = strstr(s, "://");
-
-	if (at && sep && at > sep)
-		log_error("invalid proxy URL `%.*s***@%s': %s", (int)(sep + 3 - s), s, at + 1, why);
-	else
-		log_error("invalid proxy URL `%s': %s", s, why);
-}
 
 /* A decimal number in [min, max], or one line naming the option and the value. */
 static bool parse_num(const char *opt, const char *v, unsigned long min, unsigned long max,
@@ -79,6 +69,9 @@ enum {
 	OPT_MAX_UDP,
 	OPT_NO_OFFLOAD,
 	OPT_WORKERS,
+	OPT_ISOLATE,
+	OPT_ALLOW_SYSTEM_BUS,
+	OPT_CHECK_LEAKS,
 };
 
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
@@ -270,6 +263,7 @@ int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
+		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
@@ -283,12 +277,16 @@ int cmd_exec(int argc, char **argv)
 		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "isolate", no_argument, NULL, OPT_ISOLATE },
+		{ "allow-system-bus", no_argument, NULL, OPT_ALLOW_SYSTEM_BUS },
+		{ "check-leaks", no_argument, NULL, OPT_CHECK_LEAKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
+	const char *proxy_file = NULL;
+	char *proxy_arg = NULL;
 	struct proxy_url url;
 	struct engine_cfg ecfg = { .mtu = 1500,
 				   .dns = ENGINE_DNS_VIRTUAL,
@@ -300,7 +298,7 @@ int cmd_exec(int argc, char **argv)
 	struct engine_group_cfg gc;
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
-	bool no_offload = false;
+	bool no_offload = false, isolate = false, allow_system_bus = false, check_leaks = false;
 	unsigned long nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
@@ -310,6 +308,9 @@ int cmd_exec(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			proxy_arg = optarg;
+			break;
+		case OPT_PROXY_FILE:
+			proxy_file = optarg;
 			break;
 		case 'm':
 		case OPT_MAX_CONNS:
@@ -339,6 +340,15 @@ int cmd_exec(int argc, char **argv)
 			if (!parse_num("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
 				return EXIT_USAGE;
 			break;
+		case OPT_ISOLATE:
+			isolate = true;
+			break;
+		case OPT_ALLOW_SYSTEM_BUS:
+			allow_system_bus = true;
+			break;
+		case OPT_CHECK_LEAKS:
+			check_leaks = true;
+			break;
 		case 'v':
 			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 			break;
@@ -356,21 +366,23 @@ int cmd_exec(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (check_leaks && optind < argc) {
+		log_error("exec: --check-leaks runs its own checks, not a command");
+		return EXIT_USAGE;
+	}
+	if (!check_leaks && optind >= argc) {
 		log_error("exec: missing command (proxyvpn exec [OPTIONS] -- COMMAND [ARG...])");
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[optind - 1], "--") != 0) {
+	if (!check_leaks && strcmp(argv[optind - 1], "--") != 0) {
 		log_error("exec: missing `--' before the command `%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (!dns_opt_finish(&ecfg, EXEC_TUN_ADDR4, EXEC_TUN_ADDR6))
 		return EXIT_USAGE;
 	nameserver = ecfg.dns == ENGINE_DNS_BYPASS ? NULL : ENGINE_RESOLVER4;
-	if (url_parse(proxy_arg, &url, &why) < 0) {
-		print_bad_url(proxy_arg, why);
+	if (proxy_opt_load(proxy_file, proxy_arg, &url) < 0)
 		return EXIT_USAGE;
-	}
 	if (ecfg.udp == ENGINE_UDP_PROXY && url.type != PROXY_SOCKS5) {
 		log_error("--udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
 			  url_scheme_name(url.type));
@@ -395,11 +407,14 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind,
+	eo = (struct exec_opts){ .argv = check_leaks ? NULL : argv + optind,
 				 .mtu = (int)ecfg.mtu,
 				 .nameserver = nameserver,
 				 .no_offload = no_offload,
-				 .queues = (int)nworkers };
+				 .queues = (int)nworkers,
+				 .isolate = isolate,
+				 .allow_system_bus = allow_system_bus,
+				 .check_leaks = check_leaks };
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	raise_nofile(); /* the engine's own: one proxy socket per connection */
@@ -441,8 +456,8 @@ int cmd_exec(int argc, char **argv)
 		status = ret == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		goto out;
 	}
-	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type), url.host,
-		 url.port);
+	log_info("running %s through %s://%s:%u", check_leaks ? "the leak check" : argv[optind],
+		 url_scheme_name(url.type), url.host, url.port);
 	ret = loop_run(&run.loop);
 	if (ret < 0) {
 		errno = -ret;

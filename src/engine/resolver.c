@@ -246,6 +246,29 @@ static void fwd_free(struct dnsfwd *f)
 	free(f);
 }
 
+/*
+ * Every slot taken: the query waiting longest (the list's tail: new ones go
+ * in front) gets its SERVFAIL now and gives its slot up. Refusing the new
+ * one instead let anyone who asks for names that never answer shut every
+ * other query out.
+ */
+static void fwd_evict(struct resolver *r)
+{
+	struct list_node *n = r->fwd;
+	struct dnsfwd *f;
+
+	while (n && n->next)
+		n = n->next;
+	if (!n)
+		return;
+	f = list_entry(n, struct dnsfwd, node);
+	log_debug("dns: %d queries in flight: %s (the oldest) answered SERVFAIL for room",
+		  RESOLVER_FWD_MAX, f->q.name);
+	r->stats.failed++;
+	reply_rcode(r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
+	fwd_kill(f);
+}
+
 /* Starts forwarding the query; false if it could not (the caller sends SERVFAIL). */
 static bool fwd_start(struct resolver *r, const struct ip_view *v, const struct udp_view *u,
 		      const struct dns_query *q)
@@ -254,8 +277,10 @@ static bool fwd_start(struct resolver *r, const struct ip_view *v, const struct 
 	struct proxy_dest d = { .family = ss->ss_family };
 	struct dnsfwd *f;
 
-	if (!ss->ss_family || r->nfwd >= RESOLVER_FWD_MAX || u->len > 65535)
+	if (!ss->ss_family || u->len > 65535)
 		return false;
+	if (r->nfwd >= RESOLVER_FWD_MAX)
+		fwd_evict(r);
 	if (ss->ss_family == AF_INET6) {
 		memcpy(d.addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		d.port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
@@ -319,6 +344,7 @@ static int answer_fake(struct resolver *r, const struct dns_query *q, uint8_t *b
 	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
 	size_t alen = an.family == AF_INET6 ? 16 : 4;
 	uint32_t ttl = r->cfg.ttl ? r->cfg.ttl : DNSPOOL_TTL_DEFAULT;
+	struct dnspool_evicted ev;
 	uint8_t a4[4], a6[16];
 	int ret;
 
@@ -330,10 +356,15 @@ static int answer_fake(struct resolver *r, const struct dns_query *q, uint8_t *b
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	if (in_domain(q->name, "arpa"))
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
-	ret = dnspool_map(r->pool, q->name, r->loop->now, a4, a6);
+	ret = dnspool_map(r->pool, q->name, r->loop->now, a4, a6, &ev);
+	if (ev.name[0])
+		log_debug("dns: fake-address pool full: %s (unused for %llu s) gave up its "
+			  "addresses for %s",
+			  ev.name, (unsigned long long)(ev.idle_ms / 1000), q->name);
 	if (ret < 0) {
 		log_info("dns: no fake address for %s: %s", q->name,
-			 ret == -ENOSPC ? "the pool is full of live names" : strerror(-ret));
+			 ret == -ENOSPC ? "every fake address is held by a connection"
+					: strerror(-ret));
 		r->stats.failed++;
 		return dns_build_reply(buf, cap, limit, q, DNS_R_SERVFAIL, NULL, 0, 0);
 	}
@@ -459,7 +490,11 @@ bool resolver_tcp_local(struct resolver *r, struct tcp_conn *c)
 			blocked = true; /* again when tx has room (on_sent) */
 			break;
 		}
-		/* Per resolver, not static: each worker thread has its own. */
+		/*
+		 * A buffer per resolver, not a static one: with --workers every
+		 * thread runs this, and one static buffer mixed their queries
+		 * (one app got another's answer).
+		 */
 		if (!r->tcp_msg && !(r->tcp_msg = malloc(65535))) {
 			tcp_abort(c);
 			return false;

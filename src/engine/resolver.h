@@ -7,9 +7,10 @@
  * through the proxy to the server (tcp: every query; virtual: the types
  * other than A/AAAA when a server is given), one upstream (upstream.h) per
  * query. A forwarded query that fails or takes RESOLVER_FWD_TIMEOUT_MS gets
- * SERVFAIL; at most RESOLVER_FWD_MAX are in flight (past that: SERVFAIL at
- * once). For the session table it says where a TCP flow goes (the name
- * behind a fake address) and serves DNS over TCP to its own address.
+ * SERVFAIL; at most RESOLVER_FWD_MAX are in flight (past that, the oldest
+ * gets SERVFAIL and makes room). For the session table it says where a TCP
+ * flow goes (the name behind a fake address) and serves DNS over TCP to its
+ * own address.
  */
 #ifndef PROXYVPN_RESOLVER_H
 #define PROXYVPN_RESOLVER_H

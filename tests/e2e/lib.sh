@@ -96,6 +96,16 @@ wait_file() {
 	done
 }
 
+# wait_exists PATH [SECONDS]: bounded poll until PATH exists (any type, empty too).
+wait_exists() {
+	local f=$1 secs=${2:-10}
+	local deadline=$(($(now_ms) + secs * 1000))
+	until [ -e "$f" ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
 # wait_pid_exit PID [SECONDS]: bounded wait for a child to exit; sets
 # WAIT_RC to its exit status (or returns 1 if it is still running).
 wait_pid_exit() {
@@ -111,15 +121,15 @@ wait_pid_exit() {
 	wait "$pid" 2>/dev/null || WAIT_RC=$?
 }
 
-# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, TUN pvpn0,
-# state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
+# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, none if it is
+# empty, TUN pvpn0, state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
 # that the host's TCP goes through; fails the test if it exits first or is not
 # ready within 10 s. A simple command (ip execs env execs proxyvpn), so $! is
 # proxyvpn itself.
 up_start() {
 	local logf=$1 deadline
 	shift
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up ${URL:+--proxy "$URL"} \
 		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
 	UP_PID=$!
 	track_pid "$UP_PID"
@@ -128,6 +138,22 @@ up_start() {
 		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
 		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
 		sleep 0.05
+	done
+}
+
+# ipt_baseline: make in CLI the tables and built-in chains iptables creates on
+# first use and leaves (they are not ours: `down` keeps them), so that a
+# snapshot taken after this compares equal after an `up --firewall iptables`.
+ipt_baseline() {
+	local t tc
+	for t in iptables ip6tables; do
+		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+			# shellcheck disable=SC2086 # table and chain
+			set -- $tc
+			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
+				n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
+				fail "cannot use $t -t $1 in CLI"
+		done
 	done
 }
 
@@ -353,4 +379,21 @@ TP
 	track_pid $!
 	wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
 	wait_port n_prx "$DNS_HTTP_PORT" || fail "tinyproxy did not listen in PRX"
+}
+
+# ---- exec's view of the host (t-hostsvc, t-execfs) ----
+# view_run CMD [ARG...]: CMD in CLI, in a private mount namespace whose /etc
+# is a copy, /run empty and /tmp free of display sockets (tests/e2e/view.sh):
+# a host the test can furnish with services and resolv.conf shapes without
+# touching the real one. Everything started there carries PVE2E_TAG.
+view_run() {
+	n_cli timeout -k 5 "$PV_TIMEOUT" env "PVE2E_TAG=$E2E_TAG" unshare -m --propagation private \
+		bash "$E2E_DIR/view.sh" "$T_OUT/view" "$@"
+}
+
+# view_snapshot: every name under /etc and /run with its type, mode, owner,
+# size, modification time (ns) and link target, sorted: equal before and
+# after a run means nothing there was created, removed or written.
+view_snapshot() {
+	find /etc /run -xdev -printf '%p %y %m %U %s %T@ %l\n' 2>/dev/null | sort
 }

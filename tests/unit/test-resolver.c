@@ -7,8 +7,9 @@
  * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
  * DNS over TCP to the resolver answered by the engine (split and pipelined
- * queries, our FIN after the app's),
- * and bypass mode leaving DNS to the UDP policy.
+ * queries, our FIN after the app's), the oldest forwarded query giving
+ * its slot up when all are taken (--dns tcp), and bypass mode leaving DNS
+ * to the UDP policy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,9 @@ struct fix {
 	uint8_t app4[4], app6[16], res4[4], res6[16];
 };
 
+/* Set before a setup: the forwarding resolver and the proxy it goes through (--dns tcp). */
+static struct sockaddr_in next_server, next_proxy;
+
 static int setup_mode(void **state, enum engine_dns dns)
 {
 	static struct fix f;
@@ -54,6 +58,16 @@ static int setup_mode(void **state, enum engine_dns dns)
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(url_parse("socks5://127.0.0.1:9", &f.url, &why), 0);
 	assert_int_equal(url_resolve(&f.url, &c.proxy_addr, &c.proxy_addrlen), 0);
+	if (next_proxy.sin_family) {
+		memcpy(&c.proxy_addr, &next_proxy, sizeof(next_proxy));
+		c.proxy_addrlen = sizeof(next_proxy);
+	}
+	if (next_server.sin_family) {
+		memcpy(&c.dns_server, &next_server, sizeof(next_server));
+		c.dns_server_len = sizeof(next_server);
+	}
+	memset(&next_proxy, 0, sizeof(next_proxy));
+	memset(&next_server, 0, sizeof(next_server));
 	c.proxy = &f.url;
 	dnspool_cfg_default(&c.pool);
 	inet_pton(AF_INET, "198.18.0.1", c.pool.excl4[c.pool.nexcl4++]);
@@ -468,6 +482,61 @@ static void test_tcp_unmapped_fake(void **state)
 	assert_true(syn_to(f, f->res4) & TCP_RST);
 }
 
+/*
+ * --dns tcp with every forwarding slot taken (the proxy accepts but never
+ * answers): a new query is forwarded, and the oldest one in flight gets
+ * its SERVFAIL to make room, not the new one.
+ */
+static void test_fwd_full(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[512], buf[2048];
+	size_t qlen;
+	ssize_t n;
+	uint16_t id;
+	struct ip_view v;
+	struct udp_view u;
+
+	qlen = mkq(q, "slow.example", DNS_T_A);
+	for (id = 1; id <= 128; id++) {
+		store_be16(q, id);
+		send_udp(f, AF_INET, f->res4, 53, q, qlen);
+		assert_true(recv_pkt(f, buf, sizeof(buf)) < 0); /* in flight, no answer yet */
+	}
+	assert_int_equal(resolver_stats(f->eng.resolver)->forwarded, 128);
+	store_be16(q, 129);
+	send_udp(f, AF_INET, f->res4, 53, q, qlen);
+	n = recv_pkt(f, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(udp_parse(&v, &u), 0);
+	assert_int_equal(load_be16(u.data), 1); /* the oldest, not 129 */
+	assert_int_equal(load_be16(u.data + 2) & 0xf, DNS_R_SERVFAIL);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
+	assert_int_equal(resolver_stats(f->eng.resolver)->forwarded, 129);
+}
+
+static int setup_tcp(void **state)
+{
+	static int lfd = -1;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+
+	/* the "proxy": accepts connections into its backlog, never answers */
+	if (lfd < 0) {
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(listen(lfd, 512), 0);
+	}
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	next_proxy = a;
+	next_server.sin_family = AF_INET;
+	next_server.sin_port = htons(53);
+	inet_pton(AF_INET, "192.0.2.53", &next_server.sin_addr);
+	return setup_mode(state, ENGINE_DNS_TCP);
+}
+
 static void test_bypass(void **state)
 {
 	struct fix *f = *state;
@@ -496,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local_status, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_full, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};
 
