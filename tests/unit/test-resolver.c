@@ -7,7 +7,8 @@
  * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
  * DNS over TCP to the resolver answered by the engine (split and pipelined
- * queries, our FIN after the app's), the oldest forwarded query giving
+ * queries, our FIN after the app's) and listed by `status` with its own
+ * phase (once NULL, which crashed the engine), the oldest forwarded query giving
  * its slot up when all are taken (--dns tcp), and bypass mode leaving DNS
  * to the UDP policy.
  */
