@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "exec.h"
+#include "fd.h"
 #include "log.h"
 #include "loop.h"
 #include "sandbox.h"
@@ -221,18 +221,6 @@ static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
 	return false;
 }
 
-/* The command keeps the limit it was started with; only the engine raises it. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_debug("cannot raise the open-file limit: %s", strerror(errno));
-	}
-}
-
 static int wait_status(int st)
 {
 	if (WIFEXITED(st))
@@ -410,7 +398,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
-	raise_nofile(); /* the engine's own: one proxy socket per connection */
+	fd_raise_limit(); /* the engine's: one proxy socket per flow; the command keeps its own */
 	run.pid = child.pid;
 	run.eng = &eng;
 	run.ws = &ws;

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "fw.h"
+#include "fd.h"
 #include "fw-ipt.h"
 #include "log.h"
 #include "loop.h"
@@ -836,16 +836,6 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 	};
 }
 
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* The uid that ran `up` (read before anything could change it): ctl answers it and root. */
 static uid_t up_uid;
 
@@ -992,7 +982,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		log_error("up: %s", err);
 		goto undo;
 	}
-	raise_nofile();
+	fd_raise_limit();
 	ret = privsep_run(&(struct privsep_cfg){ .ecfg = ecfg,
 						 .tun_fds = tun_fds,
 						 .nqueues = (int)o->workers,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fd.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
@@ -73,25 +74,6 @@ uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now)
 }
 
 /* ---- the engine child ---- */
-
-/* Keeps 0-2 and sock (moved above 2 if needed); closes every other fd. */
-static int close_others(int sock)
-{
-	int fd;
-
-	if (sock < 3) {
-		fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return -1;
-		close(sock);
-		sock = fd;
-	}
-	if (sock > 3 && close_range(3, (unsigned int)sock - 1, 0) < 0)
-		return -1;
-	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
-		return -1;
-	return sock;
-}
 
 struct engine_run {
 	struct loop loop;
@@ -195,7 +177,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	/* Die with the parent; if it already died, getppid() shows it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
 		_exit(1);
-	sock = close_others(sock);
+	sock = fd_close_others(sock);
 	if (sock < 0 || take_hello(sock, &rd.generation, tun_fds, &nq, &ctl_fd) < 0) {
 		log_error("engine: no valid hello from the parent");
 		_exit(1);
