@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "num.h"
 #include "state.h"
 
 #define STATE_MAGIC "proxyvpn-state"
@@ -323,26 +324,10 @@ int state_format(const struct state *s, char *buf, size_t len, const char **why)
 
 /* ---- parser ---- */
 
-/* Decimal, no sign, no leading zeros, at most max. */
+/* The file's numbers: canonical decimal (no sign, no leading zero), at most max. */
 static bool parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned int d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		d = (unsigned int)(p[i] - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	return num_parse(p, n, NUM_CANON, 0, max, out) == 0;
 }
 
 static bool parse_u32(const char *p, size_t n, uint32_t *out)
