@@ -246,6 +246,68 @@ int state_obj_add(struct state *s, enum state_kind kind, unsigned int nargs,
 	return 0;
 }
 
+int state_add(struct state *s, enum state_kind kind, const char *arg, ...)
+{
+	const char *args[STATE_OBJ_ARGS];
+	unsigned int n = 0;
+	const char *a;
+	va_list ap;
+
+	va_start(ap, arg);
+	for (a = arg; a; a = va_arg(ap, const char *)) {
+		if (n == STATE_OBJ_ARGS) {
+			va_end(ap);
+			return -EINVAL;
+		}
+		args[n++] = a;
+	}
+	va_end(ap);
+	return state_obj_add(s, kind, n, args);
+}
+
+int state_drop_last(struct state *s, enum state_kind kind)
+{
+	if (s->nobj == 0 || s->obj[s->nobj - 1].kind != kind)
+		return -ENOENT;
+	s->nobj--;
+	memset(&s->obj[s->nobj], 0, sizeof(s->obj[s->nobj]));
+	return 0;
+}
+
+bool state_has(const struct state *s, enum state_kind kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobj; i++)
+		if (s->obj[i].kind == kind)
+			return true;
+	return false;
+}
+
+int state_add_routes(struct state *s, uint32_t table, uint32_t mark, uint32_t prio, bool ipv6)
+{
+	static const char *const via[] = { "unreachable", "local", "dev" };
+	const char *fam[2] = { "4", "6" };
+	char t[16], rule[48], p[16];
+	unsigned int i, j;
+	int ret;
+
+	snprintf(t, sizeof(t), "%" PRIu32, table);
+	snprintf(p, sizeof(p), "%" PRIu32, prio);
+	snprintf(rule, sizeof(rule), "fwmark=0x%" PRIx32 "/0xffffffff", mark);
+	for (i = 0; i < (ipv6 ? 2u : 1u); i++) {
+		for (j = 0; j < sizeof(via) / sizeof(via[0]); j++) {
+			ret = state_add(s, STATE_OBJ_ROUTE, fam[i], t, "default", via[j], NULL);
+			if (ret < 0)
+				return ret;
+		}
+		ret = state_add(s, STATE_OBJ_RULE, fam[i], p, rule, NULL);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- serializer ---- */
 
 struct wr {
