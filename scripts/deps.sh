@@ -14,7 +14,7 @@ set -euo pipefail
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
-	dnsmasq-base iptables
+	dnsmasq-base iptables strace
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
 # (the last line: bench/smoke; bench/run.sh installs the same list itself)
 

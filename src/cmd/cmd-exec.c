@@ -171,7 +171,7 @@ int cmd_exec(int argc, char **argv)
 	const char *nameserver;
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
-	struct exec_run run = { .pid = -1 };
+	struct exec_run run = { .loop = LOOP_UNSET, .sig_io = LOOP_IO_UNSET, .pid = -1 };
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;

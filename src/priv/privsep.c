@@ -453,13 +453,16 @@ static void sig_cb(struct loop_io *io, uint32_t events)
 
 int privsep_run(const struct privsep_cfg *c)
 {
-	struct privsep p = { .cfg = c, .pid = -1 };
+	struct privsep p = { .cfg = c,
+			     .loop = LOOP_UNSET,
+			     .sig_io = LOOP_IO_UNSET,
+			     .ipc_io = LOOP_IO_UNSET,
+			     .pid = -1 };
 	sigset_t mask;
 	int sfd = -1, ret;
 
 	if (c->nqueues < 1 || c->nqueues > IPC_MAX_QUEUES)
 		return -1;
-	p.sig_io.fd = p.ipc_io.fd = -1;
 	p.restart.cb = restart_cb;
 	p.term.cb = term_expired;
 	sigemptyset(&mask);
@@ -472,7 +475,6 @@ int privsep_run(const struct privsep_cfg *c)
 		log_warn("up: event loop");
 		return -1;
 	}
-	p.sig_io.fd = p.ipc_io.fd = -1;
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	p.sig_io.cb = sig_cb;
 	p.ipc_io.cb = ipc_cb;

@@ -114,6 +114,7 @@ TESTS=(
 	"unpriv               unpriv     socks5      90"
 	"netns                netns      -           60"
 	"leftovers            leftovers  -           60"
+	"fdlimit              fdlimit    -           90"
 )
 
 if [ "$(id -u)" != 0 ]; then
