@@ -39,8 +39,10 @@ struct loop {
  * failure at any step (loop_fini, loop_io_del, a close of io.fd) never
  * touches fd 0, a valid fd when the caller started with stdin closed.
  */
+/* clang-format off */
 #define LOOP_UNSET    { .epfd = -1 }
 #define LOOP_IO_UNSET { .fd = -1 }
+/* clang-format on */
 
 /* 0 or -errno (l->epfd is -1 then). */
 int loop_init(struct loop *l);
