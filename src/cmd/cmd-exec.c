@@ -158,10 +158,7 @@ int cmd_exec(int argc, char **argv)
 		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS,
 	};
 	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
 	struct proxy_url url;

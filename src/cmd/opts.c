@@ -33,6 +33,14 @@ int opt_common(int c, char **argv)
 	}
 }
 
+int opt_no_operands(int argc, char **argv, const char *cmd)
+{
+	if (optind >= argc)
+		return 0;
+	log_error("%s: unexpected argument `%s'", cmd, argv[optind]);
+	return -1;
+}
+
 bool opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	if (num_u32(v, 0, min, max, out) == 0)

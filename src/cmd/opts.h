@@ -21,6 +21,18 @@ struct engine_cfg;
  */
 int opt_common(int c, char **argv);
 
+/* The end of every subcommand's option table: --verbose, --quiet, --help and the terminator. */
+/* clang-format off */
+#define COMMON_LONG_OPTIONS                                                \
+	{ "verbose", no_argument, NULL, 'v' },                             \
+	{ "quiet", no_argument, NULL, 'q' },                               \
+	{ "help", no_argument, NULL, 'h' },                                \
+	{ NULL, 0, NULL, 0 }
+/* clang-format on */
+
+/* After the options (getopt's optind): 0 if no operand follows, else -1 after logging. */
+int opt_no_operands(int argc, char **argv, const char *cmd);
+
 /* v as a decimal number in [min, max]; else logs "OPT must be MIN-MAX: `v'". */
 bool opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max, uint32_t *out);
 

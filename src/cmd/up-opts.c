@@ -117,6 +117,47 @@ static int parse_up_opt(int c, const char *v, struct up_opts *o)
 	return parse_routing_opt(c, v, o);
 }
 
+/* One option of up: 0 (go on), 1 (--help printed) or -1 (logged). */
+static int up_opt(int c, const char *v, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
+{
+	switch (c) {
+	case 'p':
+		o->proxy = v;
+		return 0;
+	case OPT_KILLSWITCH:
+	case OPT_NO_KILLSWITCH:
+		o->killswitch = c == OPT_KILLSWITCH;
+		return 0;
+	case OPT_STATE_DIR:
+		o->state_dir = v;
+		return 0;
+	case OPT_USER:
+		o->user = v;
+		return 0;
+	case OPT_NO_OFFLOAD:
+		o->no_offload = true;
+		return 0;
+	case OPT_DNS:
+	case OPT_DNS_SERVER:
+	case OPT_FAKE_NET4:
+	case OPT_FAKE_NET6:
+	case OPT_FAKE_MAX:
+		return dns_opt_parse(c, v, ecfg) ? 0 : -1;
+	case OPT_ALLOW_DNS:
+	case OPT_EXCLUDE:
+	case OPT_TUN:
+	case 'm':
+	case OPT_WORKERS:
+	case OPT_TABLE:
+	case OPT_MARK:
+	case OPT_PRIORITY:
+	case OPT_FIREWALL:
+	case OPT_UDP:
+		return parse_up_opt(c, v, o);
+	}
+	return opt_common(c, argv);
+}
+
 int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
 {
 	static const struct option opts[] = {
@@ -137,10 +178,7 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "udp", required_argument, NULL, OPT_UDP },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS,
 	};
 	int c, ret;
 
@@ -152,56 +190,12 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			o->proxy = optarg;
-			break;
-		case OPT_KILLSWITCH:
-		case OPT_NO_KILLSWITCH:
-			o->killswitch = c == OPT_KILLSWITCH;
-			break;
-		case OPT_STATE_DIR:
-			o->state_dir = optarg;
-			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case OPT_NO_OFFLOAD:
-			o->no_offload = true;
-			break;
-		case OPT_DNS:
-		case OPT_DNS_SERVER:
-		case OPT_FAKE_NET4:
-		case OPT_FAKE_NET6:
-		case OPT_FAKE_MAX:
-			if (!dns_opt_parse(c, optarg, ecfg))
-				return -1;
-			break;
-		case OPT_ALLOW_DNS:
-		case OPT_EXCLUDE:
-		case OPT_TUN:
-		case 'm':
-		case OPT_WORKERS:
-		case OPT_TABLE:
-		case OPT_MARK:
-		case OPT_PRIORITY:
-		case OPT_FIREWALL:
-		case OPT_UDP:
-			if (parse_up_opt(c, optarg, o) < 0)
-				return -1;
-			break;
-		default:
-			ret = opt_common(c, argv);
-			if (ret)
-				return ret;
-			break;
-		}
+		ret = up_opt(c, optarg, argv, o, ecfg);
+		if (ret)
+			return ret;
 	}
-	if (optind < argc) {
-		log_error("up: unexpected argument `%s'", argv[optind]);
-		return -1;
-	}
-	if (!dns_opt_finish(ecfg, UP_TUN_ADDR4, UP_TUN_ADDR6))
+	if (opt_no_operands(argc, argv, "up") < 0 ||
+	    !dns_opt_finish(ecfg, UP_TUN_ADDR4, UP_TUN_ADDR6))
 		return -1;
 	if (o->firewall == UP_FW_IPT && ecfg->dns != ENGINE_DNS_BYPASS) {
 		log_error("up: --dns virtual|tcp needs nftables: the iptables fallback cannot "
@@ -225,36 +219,24 @@ int up_small_opts_parse(int argc, char **argv, const char **dir, bool *json, con
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS,
 	};
 	int c, ret;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_STATE_DIR:
+		if (c == OPT_STATE_DIR) {
 			*dir = optarg;
-			break;
-		case OPT_JSON:
-			if (json) {
-				*json = true;
-				break;
-			}
-			/* fall through */
-		default:
-			ret = opt_common(c, argv);
-			if (ret)
-				return ret;
-			break;
+			continue;
 		}
+		if (c == OPT_JSON && json) { /* down has no --json */
+			*json = true;
+			continue;
+		}
+		ret = opt_common(c, argv);
+		if (ret)
+			return ret;
 	}
-	if (optind < argc) {
-		log_error("%s: unexpected argument `%s'", cmd, argv[optind]);
-		return -1;
-	}
-	return 0;
+	return opt_no_operands(argc, argv, cmd);
 }
