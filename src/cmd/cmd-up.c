@@ -552,7 +552,8 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 	enum state_fw fw_on = 0; /* the backend to undo, 0 = none */
 	bool routes_on = false, left = false;
 
-	tun_close(tun_fds, UP_MAX_QUEUES); /* all -1: teardown closes only what was opened */
+	for (ret = 0; ret < UP_MAX_QUEUES; ret++)
+		tun_fds[ret] = -1; /* teardown closes only what was opened */
 	rc.ipv6 = ipv6_enabled();
 	ret = route_pick(&rc, &busy);
 	if (ret == -EBUSY) {
