@@ -1,6 +1,6 @@
 #!/bin/bash
 # Small open-file limits: `exec` (one engine, and --workers 2) started with
-# `ulimit -n N`, N = 3..16, and `up` at N = 4..16. Each run either works
+# `ulimit -n N`, N = 3..12 and 16, and `up` at N = 4..16. Each run either works
 # (`up`: ready, then a clean teardown on SIGTERM) or fails with one line
 # naming the step and "Too many open files" (exit 125, `up` also 1; at N = 3
 # the dynamic loader itself may fail first, exit 127); `up` leaves nothing
@@ -41,43 +41,46 @@ clear_failure() {
 	echo "ok: $3: $(grep 'Too many open files' "$2" | tail -n 1)"
 }
 
-# run_at N [EXEC-OPTIONS...]: traced, then untraced (LeakSanitizer, in the
-# ASan build, cannot run under ptrace: the untraced run keeps it).
+# run_at N [EXEC-OPTIONS...]: exec traced; its exit status and message checked.
+# Under ASan (the e2e-asan pass sets ASAN_OPTIONS) a second, untraced run is
+# checked instead: LeakSanitizer cannot run under ptrace.
 run_at() {
-	local n=$1 rc bad
+	local n=$1 rc=0 bad err=$T_OUT/err
 	shift
 	rm -f "$st"/t.*
-	rc=0
 	n_cli env "PVE2E_TAG=$E2E_TAG" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		timeout -k 5 30 strace -ff -qq -o "$st/t" -e trace=close,close_range,execve \
 		sh -c 'ulimit -n "$1"; shift; exec "$@"' sh "$n" \
-		"$E2E_PROXYVPN" exec "$@" --proxy "$url" -- true </dev/null >/dev/null 2>"$T_OUT/err.trace" || rc=$?
-	[ -n "$(ls "$st")" ] || fail "N=$n $*: strace wrote nothing (exit $rc): $(cat "$T_OUT/err.trace")"
+		"$E2E_PROXYVPN" exec "$@" --proxy "$url" -- true </dev/null >/dev/null 2>"$err" || rc=$?
+	[ -n "$(ls "$st")" ] || fail "N=$n $*: strace wrote nothing (exit $rc): $(cat "$err")"
 	bad=$(closes_std "$st")
 	[ -z "$bad" ] || fail "N=$n $*: a standard fd was closed: $bad"
-	rc=0
-	n_cli env "PVE2E_TAG=$E2E_TAG" timeout -k 5 30 sh -c 'ulimit -n "$1"; shift; exec "$@"' sh "$n" \
-		"$E2E_PROXYVPN" exec "$@" --proxy "$url" -- true </dev/null >/dev/null 2>"$T_OUT/err" || rc=$?
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		rc=0
+		n_cli env "PVE2E_TAG=$E2E_TAG" timeout -k 5 30 sh -c 'ulimit -n "$1"; shift; exec "$@"' \
+			sh "$n" "$E2E_PROXYVPN" exec "$@" --proxy "$url" -- true </dev/null >/dev/null \
+			2>"$err" || rc=$?
+	fi
 	case $rc in
 	0) echo "ok: N=$n $*: works" ;;
-	125) clear_failure "$rc" "$T_OUT/err" "N=$n $*" ;;
+	125) clear_failure "$rc" "$err" "N=$n $*" ;;
 	127)
-		grep -q 'error while loading shared libraries' "$T_OUT/err" ||
-			fail "N=$n $*: exit 127: $(cat "$T_OUT/err")"
+		grep -q 'error while loading shared libraries' "$err" ||
+			fail "N=$n $*: exit 127: $(cat "$err")"
 		echo "ok: N=$n $*: the loader cannot start it"
 		;;
-	*) fail "N=$n $*: exit $rc: $(cat "$T_OUT/err")" ;;
+	*) fail "N=$n $*: exit $rc: $(cat "$err")" ;;
 	esac
 	LAST_RC=$rc
 }
 
 works=0
-for n in $(seq 3 16); do
+for n in 3 4 5 6 7 8 9 10 11 12 16; do
 	run_at "$n"
 	[ "$LAST_RC" = 0 ] && works=$((works + 1))
 	run_at "$n" --workers 2
 done
-# the limits near 16 are enough for exec to run: the loop above saw it work
+# the larger limits are enough for exec to run: the loop above saw it work
 [ "$works" -ge 4 ] || fail "exec worked at only $works of the limits 3-16"
 
 # and at 16 the engine carries traffic (it raises its own limit; the command keeps 16)
