@@ -61,6 +61,9 @@ enum {
 	OPT_MAX_UDP,
 	OPT_NO_OFFLOAD,
 	OPT_WORKERS,
+	OPT_ISOLATE,
+	OPT_ALLOW_SYSTEM_BUS,
+	OPT_CHECK_LEAKS,
 };
 
 /* The engine's limits and timers; false after logging a bad value. */
@@ -158,6 +161,9 @@ int cmd_exec(int argc, char **argv)
 		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "isolate", no_argument, NULL, OPT_ISOLATE },
+		{ "allow-system-bus", no_argument, NULL, OPT_ALLOW_SYSTEM_BUS },
+		{ "check-leaks", no_argument, NULL, OPT_CHECK_LEAKS },
 		COMMON_LONG_OPTIONS,
 	};
 	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
@@ -172,7 +178,7 @@ int cmd_exec(int argc, char **argv)
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
-	bool no_offload = false;
+	bool no_offload = false, isolate = false, allow_system_bus = false, check_leaks = false;
 	struct workers ws = { 0 };
 	static struct tcp_shared shared; /* the limits of all engines together */
 	uint32_t nworkers = 1;
@@ -213,6 +219,15 @@ int cmd_exec(int argc, char **argv)
 			if (!opt_u32("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
 				return EXIT_USAGE;
 			break;
+		case OPT_ISOLATE:
+			isolate = true;
+			break;
+		case OPT_ALLOW_SYSTEM_BUS:
+			allow_system_bus = true;
+			break;
+		case OPT_CHECK_LEAKS:
+			check_leaks = true;
+			break;
 		default:
 			ret = opt_common(c, argv);
 			if (ret)
@@ -220,11 +235,15 @@ int cmd_exec(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind >= argc) {
+	if (check_leaks && optind < argc) {
+		log_error("exec: --check-leaks runs its own checks, not a command");
+		return EXIT_USAGE;
+	}
+	if (!check_leaks && optind >= argc) {
 		log_error("exec: missing command (proxyvpn exec [OPTIONS] -- COMMAND [ARG...])");
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[optind - 1], "--") != 0) {
+	if (!check_leaks && strcmp(argv[optind - 1], "--") != 0) {
 		log_error("exec: missing `--' before the command `%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
@@ -259,11 +278,14 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind,
+	eo = (struct exec_opts){ .argv = check_leaks ? NULL : argv + optind,
 				 .mtu = (int)ecfg.mtu,
 				 .nameserver = nameserver,
 				 .no_offload = no_offload,
-				 .queues = (int)nworkers };
+				 .queues = (int)nworkers,
+				 .isolate = isolate,
+				 .allow_system_bus = allow_system_bus,
+				 .check_leaks = check_leaks };
 	if (nworkers > 1) {
 		shared.nstacks = (int)nworkers;
 		ecfg.tcp.shared = &shared; /* the main engine is stack 0 */
@@ -318,8 +340,8 @@ int cmd_exec(int argc, char **argv)
 		status = ret == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		goto out;
 	}
-	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type), url.host,
-		 url.port);
+	log_info("running %s through %s://%s:%u", check_leaks ? "the leak check" : argv[optind],
+		 url_scheme_name(url.type), url.host, url.port);
 	ret = loop_run(&run.loop);
 	if (ret < 0) {
 		errno = -ret;
