@@ -39,8 +39,10 @@ static void print_state(const struct state *s)
 	printf("tun: %s (ifindex %u)\n", s->tun, s->ifindex);
 	printf("proxy: %s\n", proxy);
 	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
-	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
-	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
+	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
+	       "%s\n",
+	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
+	       s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
 	if (s->fw == STATE_FW_IPTABLES)
 		printf("firewall: iptables chains %s-* (tagged \"%s\")\n", s->fw_chain, FW_TAG);
 	else
@@ -70,6 +72,8 @@ static void state_json(struct jbuf *b, const struct state *s)
 	jb_kv_bool(b, "killswitch", s->killswitch);
 	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
 		  s->priority);
+	jb_printf(b, "\"catch_table\":%u,\"catch_priority\":%u,", s->catch_table,
+		  s->catch_priority);
 	jb_kv_bool(b, "ipv6", s->ipv6);
 	jb_raw(b, ",");
 	jb_kv_str(b, "firewall", s->fw == STATE_FW_IPTABLES ? "iptables" : "nftables");

@@ -26,8 +26,10 @@
 #include "fw-ipt.h"
 #include "fw.h"
 #include "log.h"
+#include "localproxy.h"
 #include "nl.h"
 #include "privsep.h"
+#include "proxyopt.h"
 #include "resolv.h"
 #include "route.h"
 #include "state.h"
@@ -159,6 +161,8 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 	s->table = rc->table;
 	s->fwmark = rc->mark;
 	s->priority = rc->prio;
+	s->catch_table = rc->catch_table;
+	s->catch_priority = rc->catch_prio;
 	s->ipv6 = rc->ipv6;
 	s->killswitch = killswitch;
 	s->fw = STATE_FW_NFTABLES;
@@ -214,13 +218,24 @@ static int routes_down(struct route_cfg *rc, pid_t pid)
 
 	rc->ifindex = 0; /* a dead run's TUN is gone with it */
 	ret = route_remove(rc, err, sizeof(err));
-	if (ret < 0 && pid)
+	if (ret < 0 && pid) {
 		log_error("removing the routes of pid %d: %s", (int)pid, err);
-	else if (ret < 0)
-		log_error("removing our routes (table %u): %s", rc->table, err);
-	else
-		log_info("removed table %u and the fwmark 0x%x rule (priority %u)", rc->table,
-			 rc->mark, rc->prio);
+	} else if (ret < 0) {
+		log_error("removing our routes (table %u, %u): %s", rc->table, rc->catch_table,
+			  err);
+	} else if (pid) {
+		log_info("removed tables %u and %u, the fwmark 0x%x rule (priority %u) and the "
+			 "catch-all rule (priority %u)",
+			 rc->table, rc->catch_table, rc->mark, rc->prio, rc->catch_prio);
+	} else {
+		/* found by tags: either part may be all that was left */
+		if (rc->table)
+			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
+				 rc->table, rc->mark, rc->prio);
+		if (rc->catch_table)
+			log_info("removed table %u and the catch-all rule (priority %u)",
+				 rc->catch_table, rc->catch_prio);
+	}
 	return ret;
 }
 
@@ -265,9 +280,12 @@ static void first_error(int *first, int ret)
  */
 static int undo_record(const struct state *s)
 {
-	struct route_cfg rc = {
-		.table = s->table, .mark = s->fwmark, .prio = s->priority, .ipv6 = s->ipv6
-	};
+	struct route_cfg rc = { .table = s->table,
+				.mark = s->fwmark,
+				.prio = s->priority,
+				.catch_table = s->catch_table,
+				.catch_prio = s->catch_priority,
+				.ipv6 = s->ipv6 };
 	int first = 0;
 
 	if (state_has(s, STATE_OBJ_ROUTE) || state_has(s, STATE_OBJ_RULE))
@@ -418,7 +436,9 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
 	inet_pton(AF_INET6, UP_TUN_ADDR6, &a6);
 	ret = *ifindex = nl_link_index(nl, name);
-	if (ret > 0)
+	if (ret > 0 && ipv6)
+		ret = nl_link_set_no_linklocal(nl, *ifindex);
+	if (ret >= 0)
 		ret = nl_addr_add(nl, *ifindex, AF_INET, &a4, 32);
 	if (ret >= 0 && ipv6)
 		ret = nl_addr_add(nl, *ifindex, AF_INET6, &a6, 128);
@@ -458,7 +478,76 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.exclude_uid = o->xuid,
+		.nexclude_uid = o->nxuid,
+		.exclude_cgroup = o->xcgroup,
+		.nexclude_cgroup = o->nxcgroup,
+		.exclude_peer = o->xpeer,
+		.nexclude_peer = o->nxpeer,
+		.user_tcp = o->user_tcp,
+		.user_udp = o->user_udp,
 	};
+}
+
+/*
+ * A proxy on this host: keep its own upstream traffic out of the tunnel by
+ * what localproxy.c finds safe, saying so in one line; refuse when nothing
+ * is and the user named no exclusion. 0, or -1 after logging.
+ */
+static int local_proxy(struct up_opts *o, const struct sockaddr_storage *pa)
+{
+	bool named = o->nxuid || o->nxcgroup || o->nexclude;
+	char line[1536], where[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	struct localproxy lp;
+	size_t i;
+	int ret;
+
+	ret = localproxy_detect((const struct sockaddr *)pa, &lp);
+	if (ret < 0) {
+		log_warnx("up: cannot read this host's sockets (sock_diag: %s): a proxy running "
+			  "here is not detected; keep its own connections out of the tunnel with "
+			  "--exclude-uid or --exclude-cgroup",
+			  strerror(-ret));
+		return 0;
+	}
+	if (lp.how == LP_REMOTE)
+		return 0;
+	if (pa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)pa)->sin_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)pa)->sin6_addr, a, sizeof(a));
+	snprintf(where, sizeof(where), pa->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(((const struct sockaddr_in *)pa)->sin_port));
+	localproxy_describe(&lp, where, line, sizeof(line));
+	switch (lp.how) {
+	case LP_UID:
+		for (i = 0; i < o->nxuid && o->xuid[i] != lp.uid; i++)
+			;
+		if (i == o->nxuid)
+			o->xuid[o->nxuid++] = lp.uid;
+		break;
+	case LP_CGROUP:
+		o->xcgroup[o->nxcgroup++] = lp.fw_cgroup;
+		break;
+	case LP_PEERS:
+		memcpy(o->xpeer, lp.peer, lp.npeer * sizeof(lp.peer[0]));
+		o->nxpeer = lp.npeer;
+		break;
+	case LP_UNSAFE:
+		if (!named) {
+			log_error("up: %s", line);
+			return -1;
+		}
+		log_warnx("up: the proxy %s runs on this host as uid %u: its own connections are "
+			  "kept out of the tunnel only by your --exclude options",
+			  where, lp.uid);
+		return 0;
+	case LP_REMOTE:
+	case LP_NOT_LISTENING:
+		break;
+	}
+	log_warnx("up: %s", line);
+	return 0;
 }
 
 /* The uid that ran `up` (read before anything could change it): ctl answers it and root. */
@@ -480,6 +569,9 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", FW_IPT_CHAIN_PREFIX);
 	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
+		if (!ret)
+			ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_TUNG,
+					NULL);
 		if (!ret)
 			ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle",
 					FW_IPT_CHAIN_GUARD, NULL);
@@ -511,6 +603,19 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 			return -1;
 		*on = STATE_FW_NFTABLES;
 		ret = fw_apply(fc, err, sizeof(err));
+		if (ret < 0 && ret != -EEXIST && (fc->user_tcp || fc->user_udp)) {
+			/* a kernel without nft_connlimit: up without the caps beats no up */
+			struct fw_cfg nocap = *fc;
+			char err2[256];
+
+			nocap.user_tcp = nocap.user_udp = 0;
+			if (fw_apply(&nocap, err2, sizeof(err2)) == 0) {
+				log_warnx("up: nftables refused the per-user caps (%s): running "
+					  "without them",
+					  err);
+				return 0;
+			}
+		}
 		if (ret == 0)
 			return 0;
 		if (ret == -EEXIST)
@@ -530,6 +635,8 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 	}
 	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
 		return -1;
+	if (fc->user_tcp || (fc->user_udp && fc->udp_mark))
+		log_warnx("up: iptables: no per-user caps (they need nftables' ct count)");
 	*on = STATE_FW_IPTABLES;
 	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
 	if (ret < 0) {
@@ -592,7 +699,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 	memcpy(fc.dns6, ecfg->resolver6, 16);
 	if (firewall_up(dirfd, &s, o, &fc, rc.ipv6, &fw_on) < 0)
 		goto undo;
-	if (state_add_routes(&s, rc.table, rc.mark, rc.prio, rc.ipv6) < 0 || !save(dirfd, &s))
+	if (state_add_routes(&s) < 0 || !save(dirfd, &s))
 		goto undo;
 	ret = route_install(&rc, err, sizeof(err));
 	if (ret < 0) {
@@ -600,10 +707,11 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s), udp %s", name,
-		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables",
-		 up_udp_names[o->udp]);
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u, catch-all table %u priority %u%s), "
+		 "killswitch %s (%s), udp %s",
+		 name, rc.table, rc.mark, rc.prio, rc.catch_table, rc.catch_prio,
+		 rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only", o->killswitch ? "on" : "off",
+		 fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables", up_udp_names[o->udp]);
 	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
 	if (ctl_fd < 0) {
 		log_error("up: %s", err);
@@ -647,7 +755,6 @@ int cmd_up(int argc, char **argv)
 	struct up_opts o;
 	struct proxy_url url;
 	sigset_t mask, oldmask;
-	const char *why;
 	int dirfd, lockfd, ret, status;
 	bool found;
 
@@ -656,10 +763,8 @@ int cmd_up(int argc, char **argv)
 	ret = up_opts_parse(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (url_parse(o.proxy, &url, &why) < 0) {
-		log_error("invalid proxy URL: %s", why);
+	if (proxy_opt_load(o.proxy_file, o.proxy, &url) < 0)
 		return EXIT_USAGE;
-	}
 	if (o.udp == UP_UDP_PROXY && url.type != PROXY_SOCKS5) {
 		log_error("up: --udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
 			  url_scheme_name(url.type));
@@ -695,6 +800,8 @@ int cmd_up(int argc, char **argv)
 			  ret == -EAGAIN ? "temporary failure in name resolution" : "no such host");
 		goto out_lock;
 	}
+	if (local_proxy(&o, &ecfg.proxy_addr) < 0)
+		goto out_lock;
 	ecfg.proxy = &url;
 	ecfg.mtu = o.mtu;
 	pick_dns(&o);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The options of `up', `down' and `status' (see up.h). */
 #include <getopt.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "engine.h"
+#include "localproxy.h"
 #include "log.h"
 #include "num.h"
 #include "opts.h"
+#include "proxyopt.h"
 #include "route.h"
 #include "up.h"
 #include "url.h"
@@ -29,7 +32,55 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_EXCLUDE_UID,
+	OPT_EXCLUDE_CGROUP,
+	OPT_USER_TCP,
+	OPT_USER_UDP,
 };
+
+/* A uid: a number (not (uid_t)-1) or a user name. */
+static bool parse_uid(const char *s, uint32_t *uid)
+{
+	const struct passwd *pw;
+
+	if (num_u32(s, 0, 0, UINT32_MAX - 1, uid) == 0)
+		return true;
+	pw = getpwnam(s);
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	return true;
+}
+
+/* --exclude-uid, --exclude-cgroup: what goes around the proxy. 0, or -1 after logging. */
+static int parse_exclude_owner(int c, const char *v, struct up_opts *o)
+{
+	const char *why;
+
+	if (c == OPT_EXCLUDE_UID) {
+		if (o->nxuid >= UP_MAX_OWNERS || !parse_uid(v, &o->xuid[o->nxuid])) {
+			log_error("--exclude-uid must be a user name or number (at most %d): `%s'",
+				  UP_MAX_OWNERS, v);
+			return -1;
+		}
+		if (!localproxy_system_uid(o->xuid[o->nxuid]))
+			log_warnx("--exclude-uid %u: every program of that user goes around the "
+				  "proxy, not only a proxy it runs",
+				  o->xuid[o->nxuid]);
+		o->nxuid++;
+		return 0;
+	}
+	if (o->nxcgroup >= UP_MAX_OWNERS) {
+		log_error("--exclude-cgroup: at most %d", UP_MAX_OWNERS);
+		return -1;
+	}
+	if (localproxy_cgroup(v, &o->xcgroup[o->nxcgroup], &why) < 0) {
+		log_error("--exclude-cgroup `%s': %s", v, why);
+		return -1;
+	}
+	o->nxcgroup++;
+	return 0;
+}
 
 /* --table, --mark, --priority, --firewall, --udp. 0, or -1 after logging. */
 static int parse_routing_opt(int c, const char *v, struct up_opts *o)
@@ -113,16 +164,29 @@ static int parse_up_opt(int c, const char *v, struct up_opts *o)
 		return opt_u32("--mtu", v, 1280, 65535, &o->mtu) ? 0 : -1;
 	case OPT_WORKERS:
 		return opt_u32("--workers", v, 1, UP_MAX_QUEUES, &o->workers) ? 0 : -1;
+	case OPT_USER_TCP:
+	case OPT_USER_UDP:
+		if (num_u32(v, 0, 0, 1048576, c == OPT_USER_TCP ? &o->user_tcp : &o->user_udp) == 0)
+			return 0;
+		log_error("%s must be 0 (no cap) to 1048576: `%s'",
+			  c == OPT_USER_TCP ? "--max-conns-per-user" : "--max-udp-per-user", v);
+		return -1;
+	case OPT_EXCLUDE_UID:
+	case OPT_EXCLUDE_CGROUP:
+		return parse_exclude_owner(c, v, o);
 	}
 	return parse_routing_opt(c, v, o);
 }
 
 /* One option of up: 0 (go on), 1 (--help printed) or -1 (logged). */
-static int up_opt(int c, const char *v, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
+static int up_opt(int c, char *v, char **argv, struct up_opts *o, struct engine_cfg *ecfg)
 {
 	switch (c) {
 	case 'p':
-		o->proxy = v;
+		o->proxy = v; /* argv's own string: proxy_opt_load hides its password there */
+		return 0;
+	case OPT_PROXY_FILE:
+		o->proxy_file = v;
 		return 0;
 	case OPT_KILLSWITCH:
 	case OPT_NO_KILLSWITCH:
@@ -148,6 +212,10 @@ static int up_opt(int c, const char *v, char **argv, struct up_opts *o, struct e
 	case OPT_TUN:
 	case 'm':
 	case OPT_WORKERS:
+	case OPT_USER_TCP:
+	case OPT_USER_UDP:
+	case OPT_EXCLUDE_UID:
+	case OPT_EXCLUDE_CGROUP:
 	case OPT_TABLE:
 	case OPT_MARK:
 	case OPT_PRIORITY:
@@ -162,10 +230,13 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 {
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
+		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "killswitch", no_argument, NULL, OPT_KILLSWITCH },
 		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
 		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "exclude-uid", required_argument, NULL, OPT_EXCLUDE_UID },
+		{ "exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP },
 		{ "tun", required_argument, NULL, OPT_TUN },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -178,15 +249,18 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
+		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
 		COMMON_LONG_OPTIONS,
 	};
 	int c, ret;
 
-	*o = (struct up_opts){ .proxy = PROXY_URL_DEFAULT,
-			       .tun = UP_TUN_DEFAULT,
+	*o = (struct up_opts){ .tun = UP_TUN_DEFAULT,
 			       .killswitch = true,
 			       .mtu = 1500,
-			       .workers = 1 };
+			       .workers = 1,
+			       .user_tcp = UP_USER_TCP_DEFAULT,
+			       .user_udp = UP_USER_UDP_DEFAULT };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:vqh", opts, NULL)) != -1) {

@@ -22,6 +22,8 @@
 #define FW_IPT_CHAIN_KS	    FW_IPT_CHAIN_PREFIX "-KS"	 /* filter OUTPUT: the killswitch */
 #define FW_IPT_CHAIN_FF	    FW_IPT_CHAIN_PREFIX "-FF"	 /* filter INPUT: fail fast after a crash */
 #define FW_IPT_CHAIN_GUARD  FW_IPT_CHAIN_PREFIX "-GUARD" /* mangle POSTROUTING: TUN or lo only */
+#define FW_IPT_CHAIN_TUNG \
+	FW_IPT_CHAIN_PREFIX "-TUNG" /* filter OUTPUT: nothing unmarked to the TUN */
 
 /*
  * The iptables-restore input (NUL-terminated) for one family (AF_INET or

@@ -53,6 +53,8 @@ enum key {
 	K_TABLE,
 	K_FWMARK,
 	K_PRIORITY,
+	K_CATCH_TABLE,
+	K_CATCH_PRIORITY,
 	K_IPV6,
 	K_FW,
 	K_FW_TABLE,
@@ -63,10 +65,20 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-	[K_PID] = "pid",	   [K_START] = "start",	      [K_TUN] = "tun",
-	[K_IFINDEX] = "ifindex",   [K_TABLE] = "table",	      [K_FWMARK] = "fwmark",
-	[K_PRIORITY] = "priority", [K_IPV6] = "ipv6",	      [K_FW] = "fw",
-	[K_FW_TABLE] = "fw-table", [K_FW_CHAIN] = "fw-chain", [K_KILLSWITCH] = "killswitch",
+	[K_PID] = "pid",
+	[K_START] = "start",
+	[K_TUN] = "tun",
+	[K_IFINDEX] = "ifindex",
+	[K_TABLE] = "table",
+	[K_FWMARK] = "fwmark",
+	[K_PRIORITY] = "priority",
+	[K_CATCH_TABLE] = "catch-table",
+	[K_CATCH_PRIORITY] = "catch-priority",
+	[K_IPV6] = "ipv6",
+	[K_FW] = "fw",
+	[K_FW_TABLE] = "fw-table",
+	[K_FW_CHAIN] = "fw-chain",
+	[K_KILLSWITCH] = "killswitch",
 	[K_PROXY] = "proxy",
 };
 
@@ -134,6 +146,12 @@ static bool priority_ok(uint32_t p)
 	return p != 0 && p != 32766 && p != 32767; /* local, main, default */
 }
 
+/* The catch-all rule comes after main and default (route.h). */
+static bool catch_priority_ok(uint32_t p)
+{
+	return p > 32767;
+}
+
 static bool obj_valid(const struct state_obj *o, const char **why)
 {
 	unsigned int i;
@@ -191,6 +209,14 @@ int state_check(const struct state *s, const char **why)
 	}
 	if (!priority_ok(s->priority)) {
 		*why = "priority out of range";
+		return -EINVAL;
+	}
+	if (!table_ok(s->catch_table) || s->catch_table == s->table) {
+		*why = "catch-table out of range";
+		return -EINVAL;
+	}
+	if (!catch_priority_ok(s->catch_priority)) {
+		*why = "catch-priority out of range";
 		return -EINVAL;
 	}
 	if ((unsigned int)s->fw >= NFWS || !fw_names[s->fw]) {
@@ -284,24 +310,33 @@ bool state_has(const struct state *s, enum state_kind kind)
 	return false;
 }
 
-int state_add_routes(struct state *s, uint32_t table, uint32_t mark, uint32_t prio, bool ipv6)
+int state_add_routes(struct state *s)
 {
 	static const char *const via[] = { "unreachable", "local", "dev" };
+	static const char *const catch_via[] = { "unreachable", "dev" };
 	const char *fam[2] = { "4", "6" };
-	char t[16], rule[48], p[16];
+	char t[16], rule[48], p[16], ct[16], crule[32], cp[16];
 	unsigned int i, j;
 	int ret;
 
-	snprintf(t, sizeof(t), "%" PRIu32, table);
-	snprintf(p, sizeof(p), "%" PRIu32, prio);
-	snprintf(rule, sizeof(rule), "fwmark=0x%" PRIx32 "/0xffffffff", mark);
-	for (i = 0; i < (ipv6 ? 2u : 1u); i++) {
+	snprintf(t, sizeof(t), "%" PRIu32, s->table);
+	snprintf(p, sizeof(p), "%" PRIu32, s->priority);
+	snprintf(rule, sizeof(rule), "fwmark=0x%" PRIx32 "/0xffffffff", s->fwmark);
+	snprintf(ct, sizeof(ct), "%" PRIu32, s->catch_table);
+	snprintf(cp, sizeof(cp), "%" PRIu32, s->catch_priority);
+	snprintf(crule, sizeof(crule), "lookup=%" PRIu32, s->catch_table);
+	for (i = 0; i < (s->ipv6 ? 2u : 1u); i++) {
 		for (j = 0; j < sizeof(via) / sizeof(via[0]); j++) {
 			ret = state_add(s, STATE_OBJ_ROUTE, fam[i], t, "default", via[j], NULL);
 			if (ret < 0)
 				return ret;
 		}
 		ret = state_add(s, STATE_OBJ_RULE, fam[i], p, rule, NULL);
+		for (j = 0; j < sizeof(catch_via) / sizeof(catch_via[0]) && ret == 0; j++)
+			ret = state_add(s, STATE_OBJ_ROUTE, fam[i], ct, "default", catch_via[j],
+					NULL);
+		if (ret == 0)
+			ret = state_add(s, STATE_OBJ_RULE, fam[i], cp, crule, NULL);
 		if (ret < 0)
 			return ret;
 	}
@@ -359,6 +394,8 @@ int state_format(const struct state *s, char *buf, size_t len, const char **why)
 	wr_printf(&w, "table %" PRIu32 "\n", s->table);
 	wr_printf(&w, "fwmark %" PRIu32 "\n", s->fwmark);
 	wr_printf(&w, "priority %" PRIu32 "\n", s->priority);
+	wr_printf(&w, "catch-table %" PRIu32 "\n", s->catch_table);
+	wr_printf(&w, "catch-priority %" PRIu32 "\n", s->catch_priority);
 	wr_printf(&w, "ipv6 %s\n", s->ipv6 ? "on" : "off");
 	wr_printf(&w, "fw %s\n", fw_names[s->fw]);
 	wr_printf(&w, "fw-table %s\n", s->fw_table);
@@ -510,6 +547,12 @@ static int parse_value(enum key k, const char *v, size_t vn, struct state *s)
 		return parse_u32(v, vn, &s->fwmark) && s->fwmark ? 0 : -EINVAL;
 	case K_PRIORITY:
 		return parse_u32(v, vn, &s->priority) && priority_ok(s->priority) ? 0 : -EINVAL;
+	case K_CATCH_TABLE:
+		return parse_u32(v, vn, &s->catch_table) && table_ok(s->catch_table) ? 0 : -EINVAL;
+	case K_CATCH_PRIORITY:
+		return parse_u32(v, vn, &s->catch_priority) && catch_priority_ok(s->catch_priority)
+			       ? 0
+			       : -EINVAL;
 	case K_IPV6:
 		return parse_onoff(v, vn, &s->ipv6) ? 0 : -EINVAL;
 	case K_KILLSWITCH:
@@ -548,6 +591,8 @@ static const char *const bad_value[K_COUNT] = {
 	[K_TABLE] = "bad table",
 	[K_FWMARK] = "bad fwmark",
 	[K_PRIORITY] = "bad priority",
+	[K_CATCH_TABLE] = "bad catch-table",
+	[K_CATCH_PRIORITY] = "bad catch-priority",
 	[K_IPV6] = "bad ipv6 (on|off)",
 	[K_FW] = "bad fw (nftables|iptables)",
 	[K_FW_TABLE] = "bad fw-table name",

@@ -121,15 +121,15 @@ wait_pid_exit() {
 	wait "$pid" 2>/dev/null || WAIT_RC=$?
 }
 
-# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, TUN pvpn0,
-# state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
+# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, none if it is
+# empty, TUN pvpn0, state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
 # that the host's TCP goes through; fails the test if it exits first or is not
 # ready within 10 s. A simple command (ip execs env execs proxyvpn), so $! is
 # proxyvpn itself.
 up_start() {
 	local logf=$1 deadline
 	shift
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up ${URL:+--proxy "$URL"} \
 		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
 	UP_PID=$!
 	track_pid "$UP_PID"
@@ -138,6 +138,22 @@ up_start() {
 		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
 		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
 		sleep 0.05
+	done
+}
+
+# ipt_baseline: make in CLI the tables and built-in chains iptables creates on
+# first use and leaves (they are not ours: `down` keeps them), so that a
+# snapshot taken after this compares equal after an `up --firewall iptables`.
+ipt_baseline() {
+	local t tc
+	for t in iptables ip6tables; do
+		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+			# shellcheck disable=SC2086 # table and chain
+			set -- $tc
+			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
+				n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
+				fail "cannot use $t -t $1 in CLI"
+		done
 	done
 }
 

@@ -54,6 +54,9 @@ static void test_up_defaults(void **state)
 	assert_int_equal(o.table, 0);
 	assert_int_equal(o.firewall, UP_FW_AUTO);
 	assert_int_equal(o.udp, UP_UDP_BLOCK); /* with the killswitch */
+	assert_int_equal(o.user_tcp, UP_USER_TCP_DEFAULT);
+	assert_int_equal(o.user_udp, UP_USER_UDP_DEFAULT);
+	assert_null(o.proxy); /* proxy_opt_load picks the environment's or the default */
 	assert_int_equal(ec.udp, ENGINE_UDP_BLOCK);
 	assert_true(ec.udp_relay_at_proxy);
 	assert_int_equal(up_args(&o, &ec, "--no-killswitch", NULL), 0);
@@ -99,6 +102,16 @@ static void test_up_values(void **state)
 	assert_int_equal(ec.resolver4[0], 198); /* dns_opt_finish ran */
 	assert_int_equal(up_args(&o, &ec, "--mark", "4294967295", NULL), 0);
 	assert_int_equal(o.mark, UINT32_MAX);
+	assert_int_equal(up_args(&o, &ec, "--max-conns-per-user", "0", "--max-udp-per-user",
+				 "1048576", "--exclude-uid", "65534", "--exclude-uid", "root",
+				 "--proxy-file", "/etc/p", NULL),
+			 0);
+	assert_int_equal(o.user_tcp, 0);
+	assert_int_equal(o.user_udp, 1048576);
+	assert_int_equal(o.nxuid, 2);
+	assert_int_equal(o.xuid[0], 65534);
+	assert_int_equal(o.xuid[1], 0);
+	assert_string_equal(o.proxy_file, "/etc/p");
 }
 
 static void test_up_bad(void **state)
@@ -139,6 +152,12 @@ static void test_up_bad(void **state)
 		{ "--fake-max", "15" },
 		{ "--fake-net4", "10.0.0.1/8" },
 		{ "--dns-server", "x" },
+		{ "--max-conns-per-user", "1048577" },
+		{ "--max-udp-per-user", "-1" },
+		{ "--exclude-uid", "4294967295" },
+		{ "--exclude-uid", "no-such-user-pv" },
+		{ "--exclude-uid", "" },
+		{ "--exclude-cgroup", "/no/such/cgroup/pv" },
 	};
 	struct engine_cfg ec;
 	struct up_opts o;
