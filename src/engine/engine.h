@@ -119,9 +119,9 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
  * (ENGINE_INIT).
  */
 void engine_fini(struct engine *e);
-#define ENGINE_INIT                                 \
-	{                                           \
-		.tun_fd = -1, .tun_io = {.fd = -1 } \
+#define ENGINE_INIT                                   \
+	{                                             \
+		.tun_fd = -1, .tun_io = LOOP_IO_UNSET \
 	}
 /* The fake-address pool (--dns virtual), for the other queues' engines; else NULL. */
 struct dnspool *engine_pool(const struct engine *e);

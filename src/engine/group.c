@@ -211,7 +211,7 @@ static void fault_ipc(int sock, const struct ipc_ready *rd)
 
 int engine_main(int sock, const struct engine_main_cfg *c)
 {
-	struct engine_run run = { .loop = { .epfd = -1 }, .sig_io = { .fd = -1 } };
+	struct engine_run run = { .loop = LOOP_UNSET, .sig_io = LOOP_IO_UNSET };
 	struct engine_group_cfg gc = {
 		.ecfg = c->ecfg,
 		.sandbox = c->sandbox,
