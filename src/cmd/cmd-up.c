@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ struct up_opts {
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall; /* --firewall */
 	/* --udp; UNSET: block with the killswitch, else bypass */
 	enum { UP_UDP_UNSET, UP_UDP_BLOCK, UP_UDP_BYPASS, UP_UDP_PROXY } udp;
+	enum fw_forward forward; /* --forward */
 };
 
 static const char *const up_udp_names[] = { "", "block", "bypass", "proxy" };
@@ -543,6 +545,97 @@ static int take_lock(int dirfd, const char *cmd)
 
 /* ---- up ---- */
 
+static const char *const up_forward_names[] = {
+	[FW_FWD_DIRECT] = "direct",
+	[FW_FWD_PROXY] = "proxy",
+	[FW_FWD_BLOCK] = "block",
+};
+
+static bool forward_parse(const char *v, enum fw_forward *out)
+{
+	int i;
+
+	for (i = FW_FWD_DIRECT; i <= FW_FWD_BLOCK; i++)
+		if (!strcmp(v, up_forward_names[i])) {
+			*out = (enum fw_forward)i;
+			return true;
+		}
+	log_error("--forward must be proxy, block or direct: `%s'", v);
+	return false;
+}
+
+/*
+ * Root's sockets, and those of systemd-networkd's system user (it renews
+ * its leases as that user), may send DHCP from port 68 (see fw.c).
+ */
+static void dhcp_uids(struct fw_cfg *fc)
+{
+	const struct passwd *pw = getpwnam("systemd-network");
+
+	if (pw && pw->pw_uid != 0)
+		fc->dhcp_uids[fc->ndhcp_uids++] = (uint32_t)pw->pw_uid;
+}
+
+static bool sysctl_on(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v != 0;
+}
+
+/*
+ * The one line, at the default level, that says what happens to traffic
+ * this host forwards (containers, VMs, namespaces): which interfaces carry
+ * it now (for the reader; the rules match any) and where it goes.
+ */
+static void forward_line(const struct up_opts *o, const struct fw_cfg *fc, const char *tun,
+			 char *out, size_t len)
+{
+	char names[160] = "", what[192];
+	struct nl *nl = nl_open();
+	int more = 0;
+	bool fwd = sysctl_on("/proc/sys/net/ipv4/ip_forward") ||
+		   sysctl_on("/proc/sys/net/ipv6/conf/all/forwarding");
+
+	if (nl) {
+		more = nl_link_names_local(nl, tun, names, sizeof(names));
+		nl_close(nl);
+	}
+	if (fc->forward == FW_FWD_DIRECT)
+		snprintf(what, sizeof(what), "direct, not through the proxy (--forward direct)");
+	else if (fc->forward == FW_FWD_BLOCK)
+		snprintf(what, sizeof(what), "dropped, except to the proxy%s (--forward block)",
+			 fc->nexclude ? " and --exclude" : "");
+	else
+		snprintf(what, sizeof(what), "TCP through the proxy, DNS %s, UDP %s, the rest %s",
+			 fc->dns_steer	 ? "answered by proxyvpn"
+			 : o->killswitch ? "to the allowed resolvers only"
+					 : "direct",
+			 o->udp == UP_UDP_PROXY	   ? "through the proxy"
+			 : o->udp == UP_UDP_BYPASS ? "direct"
+			 : o->killswitch	   ? "dropped"
+						   : "refused",
+			 o->killswitch ? "dropped" : "direct");
+	snprintf(out, len, "up: forwarded traffic (containers, VMs) from %s%s%s: %s%s",
+		 names[0] ? names : "any interface", more > 0 ? " and more" : "",
+		 names[0] ? " or any interface added later" : "", what,
+		 fwd ? "" : " (forwarding is off now: nothing is forwarded)");
+}
+
+static void forward_say(const struct up_opts *o, const struct fw_cfg *fc, const char *tun)
+{
+	char line[512];
+
+	forward_line(o, fc, tun, line, sizeof(line));
+	log_notice("%s", line);
+}
+
 enum {
 	OPT_KILLSWITCH = 256,
 	OPT_NO_KILLSWITCH,
@@ -558,6 +651,7 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_FORWARD,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -600,6 +694,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "forward", required_argument, NULL, OPT_FORWARD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -729,6 +824,10 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			}
 			o->udp = (int)n;
 			break;
+		case OPT_FORWARD:
+			if (!forward_parse(optarg, &o->forward))
+				return -1;
+			break;
 		default:
 			ret = common_opt(c, argv);
 			if (ret)
@@ -745,6 +844,12 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 	if (o->firewall == UP_FW_IPT && ecfg->dns != ENGINE_DNS_BYPASS) {
 		log_error("up: --dns virtual|tcp needs nftables: the iptables fallback cannot "
 			  "steer DNS");
+		return -1;
+	}
+	if (o->forward == FW_FWD_DIRECT && o->killswitch) {
+		log_error("up: --forward direct needs --no-killswitch: the killswitch "
+			  "promises that nothing leaves but through the proxy, and forwarded "
+			  "traffic (containers, VMs) leaving directly would break it");
 		return -1;
 	}
 	if (o->udp == UP_UDP_UNSET)
@@ -833,7 +938,9 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.forward = o->forward,
 	};
+	dhcp_uids(fc);
 }
 
 static void raise_nofile(void)
@@ -855,7 +962,7 @@ static int fw_down(enum state_fw fw, char *err, size_t errlen)
 }
 
 /* The iptables fallback's chains, recorded (4 or 6, table, chain). */
-static int record_ipt(struct state *s, bool killswitch, bool ipv6)
+static int record_ipt(struct state *s, bool killswitch, enum fw_forward fwd, bool ipv6)
 {
 	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
@@ -873,6 +980,12 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 				      NULL);
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_MARK,
+				      NULL);
+		if (!ret && fwd == FW_FWD_PROXY)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle",
+				      FW_IPT_CHAIN_FWDMARK, NULL);
+		if (!ret && ((fwd == FW_FWD_PROXY && killswitch) || fwd == FW_FWD_BLOCK))
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FWD,
 				      NULL);
 	}
 	return ret;
@@ -913,7 +1026,7 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 		*on = 0;
 		s->nobj--; /* the nft-table record, the last one */
 	}
-	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
+	if (record_ipt(s, o->killswitch, o->forward, ipv6) < 0 || !save(dirfd, s))
 		return -1;
 	*on = STATE_FW_IPTABLES;
 	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
@@ -983,6 +1096,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	routes_on = true;
+	forward_say(o, &fc, name);
 	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s), udp %s", name,
 		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
 		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables",
@@ -1030,7 +1144,8 @@ int cmd_up(int argc, char **argv)
 			     .tun = UP_TUN_DEFAULT,
 			     .killswitch = true,
 			     .mtu = 1500,
-			     .workers = 1 };
+			     .workers = 1,
+			     .forward = FW_FWD_PROXY };
 	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;

@@ -11,9 +11,21 @@
  * table comment FW_TAG, applied through libnftables as one transaction.
  * Needs CAP_NET_ADMIN in the caller's network namespace.
  */
-#define FW_TABLE    "proxyvpn"
-#define FW_TAG	    "proxyvpn"
-#define FW_MAX_NETS 1024 /* per list (proxy, exclude, dns) */
+#define FW_TABLE	 "proxyvpn"
+#define FW_TAG		 "proxyvpn"
+#define FW_MAX_NETS	 1024 /* per list (proxy, exclude, dns) */
+#define FW_MAX_DHCP_UIDS 4    /* besides root: see fw_cfg.dhcp_uids */
+
+/*
+ * Traffic this host forwards (containers, VMs, network namespaces behind a
+ * bridge or veth; later a LAN, --gateway). Zero is the old behaviour, so a
+ * cfg that does not say is unchanged.
+ */
+enum fw_forward {
+	FW_FWD_DIRECT = 0, /* untouched: the main table routes it out */
+	FW_FWD_PROXY,	   /* marked like the host's own, so routed into the TUN */
+	FW_FWD_BLOCK,	   /* dropped, except to the proxy, --exclude and on its own link */
+};
 
 struct fw_net {
 	int family;	  /* AF_INET (addr[0..3]) or AF_INET6 */
@@ -48,6 +60,23 @@ struct fw_cfg {
 	 * UDP ASSOCIATE relay). udp_bypass: the killswitch accepts all UDP.
 	 */
 	bool udp_mark, udp_bypass;
+	/*
+	 * Forwarded traffic. PROXY: chain forward_mark (prerouting) marks
+	 * what is routed through this host by the same rules as the host's
+	 * own output (so the fwmark rule sends it to the TUN), and with the
+	 * killswitch chain forward_filter (forward, policy drop) lets it out
+	 * by the TUN only, to the proxy, to --exclude, DNS as for the host.
+	 * BLOCK: forward_filter alone, with the proxy and --exclude only.
+	 */
+	enum fw_forward forward;
+	/*
+	 * DHCP renewals (UDP from port 68 to 67, unicast to the server) pass
+	 * the killswitch only from sockets of root and of these uids (the
+	 * system user of systemd-networkd, which renews as that user): a
+	 * process that can merely bind port 68 gets no way out.
+	 */
+	uint32_t dhcp_uids[FW_MAX_DHCP_UIDS];
+	size_t ndhcp_uids;
 };
 
 /* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */

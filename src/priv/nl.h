@@ -37,6 +37,14 @@ enum { NL_TUN_TXQLEN = 4096 };
 int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen);
 /* family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD. */
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
+/*
+ * The interfaces whose traffic this host would forward from local guests:
+ * bridges, veths and TUN/TAP devices that are not a bridge's port, except
+ * skip (may be NULL), as "a, b, c" in out (NUL-terminated, what fits).
+ * Returns how many did not fit, or -errno. Informational only: nothing is
+ * matched by these names.
+ */
+int nl_link_names_local(struct nl *nl, const char *skip, char *out, size_t len);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
 int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table);
 

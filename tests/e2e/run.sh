@@ -108,6 +108,8 @@ TESTS=(
 	"dns                  dns        -           90"
 	"up-dns               updns      -           90"
 	"upudp                upudp      -           120"
+	"upfwd                upfwd      -           120"
+	"updhcp               updhcp     -           60"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"
