@@ -79,6 +79,7 @@ for t in iptables ip6tables; do
 	# built-in chains iptables-nft makes on first use and leaves: in the
 	# baseline too (the --firewall iptables run below uses them)
 	for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING" "mangle PREROUTING"; do
+		# shellcheck disable=SC2086 # table and chain
 		set -- $tc
 		n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
 			n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||

@@ -218,7 +218,8 @@ if command -v iptables-restore >/dev/null; then
 	# the tables and built-in chains iptables creates on first use (and
 	# leaves: they are not ours) go in the baseline, as in t-upipt.sh
 	for t in iptables ip6tables; do
-		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+		for tc in "filter INPUT" "filter OUTPUT" "filter FORWARD" "mangle OUTPUT" \
+			"mangle POSTROUTING" "mangle PREROUTING"; do
 			# shellcheck disable=SC2086 # table and chain
 			set -- $tc
 			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
