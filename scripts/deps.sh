@@ -14,9 +14,10 @@ set -euo pipefail
 BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
-	dnsmasq-base iptables
+	dnsmasq-base iptables busybox
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
-# (the last line: bench/smoke; bench/run.sh installs the same list itself)
+# (busybox: its udhcpc is e2e updhcp's DHCP client; the last line: bench/smoke;
+# bench/run.sh installs the same list itself)
 
 want=("${BUILD[@]}")
 case ${1:-} in

@@ -16,6 +16,7 @@
 #     before, byte for byte, and the control count again;
 #   --dns virtual: CT1 resolves through a public resolver address (answered
 #     by proxyvpn) and fetches by name through the proxy; 0 DNS at PRX;
+#   --udp proxy: CT1's UDP (v4, v6) round-trips through dante; 0 at PRX;
 #   --forward block: CT1's TCP fails, 0 leaked, CT1 can still use the
 #     proxy itself, the host's TCP is proxied; --forward direct is refused
 #     with the killswitch and, with --no-killswitch, CT1 goes out directly;
@@ -34,6 +35,7 @@ CT1_4=172.30.0.2
 CT3_4=172.30.0.3
 CT2_4=172.31.0.2
 UDP_PORT=9999
+UDP_ECHO=7102
 n_ct() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # ---- PRX: the observer ----
@@ -58,34 +60,40 @@ on_exit "n_cli ip link del pvbr0 2>/dev/null"
 fwd4=$(n_cli sysctl -n net.ipv4.ip_forward)
 fwd6=$(n_cli sysctl -n net.ipv6.conf.all.forwarding)
 on_exit "n_cli sysctl -qw net.ipv4.ip_forward=$fwd4 net.ipv6.conf.all.forwarding=$fwd6"
-# Docker's rules (iptables-nft, as Docker 20+ on Debian 12), undone at exit
-DOCKER=(
-	"-t nat -A POSTROUTING -s 172.30.0.0/24 ! -o pvbr0 -j MASQUERADE"
-	"-A FORWARD -i pvbr0 ! -o pvbr0 -j ACCEPT"
-	"-A FORWARD -i pvbr0 -o pvbr0 -j ACCEPT"
-	"-A FORWARD -o pvbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
-	"-A FORWARD -i pvct2 -j ACCEPT"
-	"-A FORWARD -o pvct2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
-)
-for t in iptables ip6tables; do
-	for r in "${DOCKER[@]}"; do
-		[ "$t" = ip6tables ] && r=${r/172.30.0.0\/24/fd30::\/64}
-		# shellcheck disable=SC2086 # the rule's words
-		n_cli "$t" $r || fail "docker-like rule: $t $r"
-		on_exit "n_cli $t ${r/-A /-D }"
-	done
-	n_cli "$t" -P FORWARD DROP
-	on_exit "n_cli $t -P FORWARD ACCEPT"
-	# built-in chains iptables-nft makes on first use and leaves: in the
-	# baseline too (the --firewall iptables run below uses them)
-	for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING" "mangle PREROUTING"; do
-		# shellcheck disable=SC2086 # table and chain
-		set -- $tc
-		n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
-			n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
-			fail "cannot use $t -t $1 in CLI"
-	done
-done
+# Docker's rules (iptables-nft, as Docker 20+ on Debian 12), one restore per
+# family, undone at exit; the built-in chains iptables-nft makes on first use
+# and leaves (the --firewall iptables run below uses them) exist from here on
+docker_rules() { # SUBNET -A|-D POLICY
+	cat <<EOF
+*mangle
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+*nat
+:POSTROUTING ACCEPT [0:0]
+$2 POSTROUTING -s $1 ! -o pvbr0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:FORWARD $3 [0:0]
+$2 FORWARD -i pvbr0 ! -o pvbr0 -j ACCEPT
+$2 FORWARD -i pvbr0 -o pvbr0 -j ACCEPT
+$2 FORWARD -o pvbr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+$2 FORWARD -i pvct2 -j ACCEPT
+$2 FORWARD -o pvct2 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+EOF
+}
+docker_rules 172.30.0.0/24 -A DROP | n_cli iptables-restore --noflush || fail "docker-like iptables rules"
+on_exit "docker_rules 172.30.0.0/24 -D ACCEPT | n_cli iptables-restore --noflush"
+docker_rules fd30::/64 -A DROP | n_cli ip6tables-restore --noflush || fail "docker-like ip6tables rules"
+on_exit "docker_rules fd30::/64 -D ACCEPT | n_cli ip6tables-restore --noflush"
+# no DAD on the links made below: their addresses settle at once
+dad=$(n_cli sysctl -n net.ipv6.conf.default.accept_dad)
+on_exit "n_cli sysctl -qw net.ipv6.conf.default.accept_dad=$dad"
+n_cli sysctl -qw net.ipv6.conf.default.accept_dad=0
 n_cli sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 n_cli ip link add pvbr0 type bridge
 n_cli ip addr add 172.30.0.1/24 dev pvbr0
@@ -107,14 +115,14 @@ bridge_ct "$CT3" pvv3 3
 
 cat >"$T_OUT/probe.py" <<'EOF'
 # One probe set, each a single packet toward DST: TCP SYN to the HTTP port
-# and to a closed port (a 0.5 s connect sends one SYN), UDP, ICMP echo,
+# and to a closed port (a 0.25 s connect sends one SYN), UDP, ICMP echo,
 # IPv6 TCP SYN and UDP. Prints what each got; failures are expected.
 import socket, sys
 dst4, dst6, http, closed, udp = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 out = []
 def tcp(host, port):
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    s.settimeout(0.5)
+    s.settimeout(0.25)
     try:
         s.connect((host, port)); return "connected"
     except OSError as e:
@@ -257,12 +265,28 @@ assert_eq "$(($(leaks) - l0))" 0 "packets at PRX while CT1 resolved and fetched 
 stop_up "--dns virtual"
 URL=$(proxy_url socks5)
 
+# (4b) --udp proxy: CT1's UDP round-trips through dante (SOCKS5 UDP ASSOCIATE)
+ready=$T_OUT/udp.ready
+ip netns exec "$E2E_NS_DST" "$PY" "$E2E_DIR/udp.py" echo --port "$UDP_ECHO" --ready "$ready" \
+	>"$T_OUT/echo.log" 2>&1 &
+track_pid $!
+wait_file "$ready" 10 || fail "UDP echo server did not start: $(cat "$T_OUT/echo.log")"
+URL=$(proxy_url socks5-dante)
+up_start "$T_OUT/up2b.log" --udp proxy
+l0=$(leaks)
+n_ct "$CT1" timeout 30 "$PY" "$E2E_DIR/udp.py" client --port "$UDP_ECHO" --count 3 "$DST4" "$DST6" \
+	>"$T_OUT/udp.out" 2>&1 || fail "CT1's UDP under --udp proxy: $(cat "$T_OUT/udp.out")"
+sleep 0.2
+assert_eq "$(($(leaks) - l0))" 0 "packets at PRX while CT1's UDP went through dante"
+stop_up "--udp proxy"
+URL=$(proxy_url socks5)
+
 # (5) --forward block: nothing forwarded but to the proxy (and --exclude)
 up_start "$T_OUT/up3.log" --forward block
 grep -q "forwarded traffic .*: dropped, except to the proxy" "$T_OUT/up3.log" ||
 	fail "up --forward block does not say so: $(cat "$T_OUT/up3.log")"
 probes "$CT1" 0 "CT1 under --forward block"
-n_ct "$CT1" timeout 10 curl -sS --noproxy '*' --max-time 2 -o /dev/null "http://$DST4:$HTTP_PORT/small" \
+n_ct "$CT1" timeout 10 curl -sS --noproxy '*' --max-time 1 -o /dev/null "http://$DST4:$HTTP_PORT/small" \
 	2>/dev/null && fail "CT1's TCP went through under --forward block"
 n_ct "$CT1" timeout 20 curl -sS --max-time 10 --proxy "$URL" -o /dev/null "http://$DST4:$HTTP_PORT/small" ||
 	fail "CT1 cannot use the proxy itself under --forward block"
@@ -277,6 +301,10 @@ n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" --forward direct >"$T_
 assert_eq "$rc" 2 "up --forward direct with the killswitch: $(cat "$T_OUT/direct.log")"
 grep -q -- "--forward direct needs --no-killswitch" "$T_OUT/direct.log" ||
 	fail "up --forward direct does not say why: $(cat "$T_OUT/direct.log")"
+rc=0
+n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" --forward sideways >"$T_OUT/bad.log" 2>&1 || rc=$?
+assert_eq "$rc" 2 "up --forward sideways: $(cat "$T_OUT/bad.log")"
+grep -q "sideways" "$T_OUT/bad.log" || fail "up --forward sideways does not name it: $(cat "$T_OUT/bad.log")"
 up_start "$T_OUT/up4.log" --forward direct --no-killswitch
 grep -q "forwarded traffic .*: direct" "$T_OUT/up4.log" || fail "up --forward direct: $(cat "$T_OUT/up4.log")"
 probes "$CT1" 6 "CT1 under --forward direct --no-killswitch"
