@@ -607,24 +607,36 @@ static void forward_line(const struct up_opts *o, const struct fw_cfg *fc, const
 		more = nl_link_names_local(nl, tun, names, sizeof(names));
 		nl_close(nl);
 	}
-	if (fc->forward == FW_FWD_DIRECT)
+	if (fc->forward == FW_FWD_DIRECT) {
 		snprintf(what, sizeof(what), "direct, not through the proxy (--forward direct)");
-	else if (fc->forward == FW_FWD_BLOCK)
+	} else if (fc->forward == FW_FWD_BLOCK) {
 		snprintf(what, sizeof(what), "dropped, except to the proxy%s (--forward block)",
 			 fc->nexclude ? " and --exclude" : "");
-	else
-		snprintf(what, sizeof(what), "TCP through the proxy, DNS %s, UDP %s, the rest %s",
-			 fc->dns_steer	 ? "answered by proxyvpn"
-			 : o->killswitch ? "to the allowed resolvers only"
-					 : "direct",
-			 o->udp == UP_UDP_PROXY	   ? "through the proxy"
-			 : o->udp == UP_UDP_BYPASS ? "direct"
-			 : o->killswitch	   ? "dropped"
-						   : "refused",
-			 o->killswitch ? "dropped" : "direct");
+	} else {
+		/* as put_classify() and forward_filter decide (fw.c) */
+		const char *dns = fc->dns_steer		   ? "answered by proxyvpn"
+				  : o->udp == UP_UDP_PROXY ? "direct to the allowed resolvers, "
+							     "else through the proxy"
+				  : o->killswitch && o->udp != UP_UDP_BYPASS
+					  ? "to the allowed resolvers only"
+					  : "direct";
+		const char *udp = o->udp == UP_UDP_PROXY    ? "through the proxy"
+				  : o->udp == UP_UDP_BYPASS ? "direct"
+				  : o->killswitch	    ? "dropped"
+							    : "refused";
+		const char *rest = o->killswitch ? "dropped" : "direct";
+
+		if (!strcmp(udp, rest))
+			snprintf(what, sizeof(what),
+				 "TCP through the proxy, DNS %s, UDP and the rest %s", dns, rest);
+		else
+			snprintf(what, sizeof(what),
+				 "TCP through the proxy, DNS %s, UDP %s, the rest %s", dns, udp,
+				 rest);
+	}
 	snprintf(out, len, "up: forwarded traffic (containers, VMs) from %s%s%s: %s%s",
 		 names[0] ? names : "any interface", more > 0 ? " and more" : "",
-		 names[0] ? " or any interface added later" : "", what,
+		 names[0] ? " and any interface added later" : "", what,
 		 fwd ? "" : " (forwarding is off now: nothing is forwarded)");
 }
 
