@@ -315,8 +315,8 @@ static void put_fwd_mark(struct sb *b, const struct fw_cfg *c)
 }
 
 /*
- * What may be forwarded (policy drop): into the TUN and back, on its own
- * link, to the proxy, to --exclude (and the replies); with FW_FWD_PROXY
+ * What may be forwarded (policy drop): into the TUN, on its own link, to
+ * the proxy, to --exclude, and the replies; with FW_FWD_PROXY
  * also DNS to the allowed resolvers and --udp bypass, as for the host.
  * Inbound connections (a published port) are dropped, as the killswitch
  * drops the replies of the host's own servers. Dropped, not
@@ -330,15 +330,16 @@ static void put_fwd_filter(struct sb *b, const struct fw_cfg *c)
 
 	put(b, "\tchain " CHAIN_FWD_KS " {\n\t\ttype filter hook forward priority filter; "
 	       "policy drop;\n");
-	if (px) {
+	if (px)
 		rule(b, "oifname \"%s\" accept", c->tun);
-		rule(b, "iifname \"%s\" accept", c->tun);
-	}
 	rule(b, "fib daddr . iif oif exists accept");
 	/*
-	 * Replies of what this chain let out (the proxy's, a resolver's).
-	 * An inbound connection never gets here: its first packet is
-	 * dropped above, so its conntrack entry is never confirmed.
+	 * Replies of what this chain let out: the engine's through the TUN
+	 * (and its ICMP errors, related in the reply direction), the
+	 * proxy's, a resolver's. Only replies come out of the TUN: an engine
+	 * taken over cannot have the host forward its own packets anywhere.
+	 * An inbound connection never gets here: its first packet is dropped
+	 * below, so its conntrack entry is never confirmed.
 	 */
 	rule(b, "ct direction reply accept");
 	snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
