@@ -316,12 +316,12 @@ static void put_fwd_mark(struct sb *b, const struct fw_cfg *c)
 
 /*
  * What may be forwarded (policy drop): into the TUN, on its own link, to
- * the proxy, to --exclude, and the replies; with FW_FWD_PROXY
- * also DNS to the allowed resolvers and --udp bypass, as for the host.
- * Inbound connections (a published port) are dropped, as the killswitch
- * drops the replies of the host's own servers. Dropped, not
- * rejected: a reject is a packet of this host toward the container's
- * interface, which the output killswitch drops anyway.
+ * the proxy, to --exclude, and the replies; with FW_FWD_PROXY also DNS to
+ * the allowed resolvers and --udp bypass, as for the host. Inbound
+ * connections (a published port) are dropped, as the killswitch drops the
+ * replies of the host's own servers. Dropped, not rejected: a reject is a
+ * packet of this host toward the container's interface, which the output
+ * killswitch drops anyway.
  */
 static void put_fwd_filter(struct sb *b, const struct fw_cfg *c)
 {
