@@ -79,7 +79,10 @@ static void render_fwd_filter(struct jbuf *b, const struct fw_cfg *c, int family
 	char port[48];
 
 	if (px)
-		jb_printf(b, "-A " FW_IPT_CHAIN_FWD " -o %s -j ACCEPT\n", c->tun);
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_FWD " -o %s -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j ACCEPT\n",
+			  c->tun, c->mark);
 	jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -m physdev --physdev-is-bridged -j ACCEPT\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -m conntrack --ctdir REPLY -j ACCEPT\n");
 	snprintf(port, sizeof(port), "-p tcp --dport %u -j ACCEPT", (unsigned int)c->proxy_port);

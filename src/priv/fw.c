@@ -330,8 +330,9 @@ static void put_fwd_filter(struct sb *b, const struct fw_cfg *c)
 
 	put(b, "\tchain " CHAIN_FWD_KS " {\n\t\ttype filter hook forward priority filter; "
 	       "policy drop;\n");
+	/* what forward_mark marked for the TUN; nothing else enters it */
 	if (px)
-		rule(b, "oifname \"%s\" accept", c->tun);
+		rule(b, "meta mark 0x%08" PRIx32 " oifname \"%s\" accept", c->mark, c->tun);
 	rule(b, "fib daddr . iif oif exists accept");
 	/*
 	 * Replies of what this chain let out: the engine's through the TUN

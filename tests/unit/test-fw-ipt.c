@@ -248,7 +248,7 @@ static const char golden4_fwd[] =
 	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -m owner --uid-owner 998 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
 	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
-	"-A PROXYVPN-FWD -o pvpn0 -j ACCEPT\n"
+	"-A PROXYVPN-FWD -o pvpn0 -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
 	"-A PROXYVPN-FWD -m physdev --physdev-is-bridged -j ACCEPT\n"
 	"-A PROXYVPN-FWD -m conntrack --ctdir REPLY -j ACCEPT\n"
 	"-A PROXYVPN-FWD -d 192.0.2.10 -p tcp --dport 1080 -j ACCEPT\n"

@@ -574,7 +574,7 @@ static const char golden_fwd_mark[] =
 	"\t}\n"
 	"\tchain forward_filter {\n"
 	"\t\ttype filter hook forward priority filter; policy drop;\n"
-	"\t\toifname \"pvpn0\" accept\n"
+	"\t\tmeta mark 0x00007076 oifname \"pvpn0\" accept\n"
 	"\t\tfib daddr . iif oif exists accept\n"
 	"\t\tct direction reply accept\n"
 	"\t\tip daddr @proxy4 tcp dport 1080 accept\n"
