@@ -9,8 +9,8 @@
 #     port, UDP, ICMP echo, IPv6 TCP and UDP) is counted at PRX: 6 packets;
 #   up (default --forward proxy): CT1's TCP (v4, v6) reaches DST through the
 #     proxy, the probe set counts 0; a second container CT2 on a routed
-#     veth made after up started (no masquerade: the engine sees its own
-#     address) is proxied too and leaks 0; a container on the same bridge
+#     veth made after up started (no masquerade: status lists its own
+#     address as the source) is proxied too and leaks 0; a container on the same bridge
 #     is still reachable (br_netfilter); SIGKILL: 0 again, CT1's TCP fails
 #     fast; down: ruleset, rules, routes, links and forwarding sysctls as
 #     before, byte for byte, and the control count again;
@@ -231,6 +231,23 @@ ip netns add "$CT2" && ip -n "$CT2" link set lo up &&
 fetch "$CT2" "CT2 (made after up) through up (IPv4)" "http://$DST4:$HTTP_PORT/small"
 fetch "$CT2" "CT2 (made after up) through up (IPv6)" "http://[$DST6]:$HTTP_PORT/small"
 probes "$CT2" 0 "CT2 under up"
+# the engine took CT2's own address as the source (no NAT on its way): an
+# open connection from CT2 is listed with it by status
+# (a simple command: ip execs python, so $! is python itself)
+ip netns exec "$CT2" "$PY" -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+open(sys.argv[3], "w").write("up")
+time.sleep(10)
+' "$DST4" "$ECHO_PORT" "$T_OUT/ct2.ready" &
+hold=$!
+track_pid "$hold"
+wait_file "$T_OUT/ct2.ready" 10 || fail "CT2 could not hold a connection open"
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status.json" || fail "status: exit $?"
+grep -Eq '"src": ?"'"$CT2_4"':' "$T_OUT/status.json" ||
+	fail "status does not list CT2's connection from $CT2_4: $(head -c 2000 "$T_OUT/status.json")"
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null || true
 # (3) SIGKILL: the killswitch holds for both, CT1's TCP fails at once
 kill -KILL "$UP_PID"
 wait_pid_exit "$UP_PID" 5 || fail "up did not die on SIGKILL"
