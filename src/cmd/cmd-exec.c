@@ -80,6 +80,9 @@ enum {
 	OPT_MAX_UDP,
 	OPT_NO_OFFLOAD,
 	OPT_WORKERS,
+	OPT_ISOLATE,
+	OPT_ALLOW_SYSTEM_BUS,
+	OPT_CHECK_LEAKS,
 };
 
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
@@ -285,6 +288,9 @@ int cmd_exec(int argc, char **argv)
 		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "isolate", no_argument, NULL, OPT_ISOLATE },
+		{ "allow-system-bus", no_argument, NULL, OPT_ALLOW_SYSTEM_BUS },
+		{ "check-leaks", no_argument, NULL, OPT_CHECK_LEAKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -302,7 +308,7 @@ int cmd_exec(int argc, char **argv)
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
-	bool no_offload = false;
+	bool no_offload = false, isolate = false, allow_system_bus = false, check_leaks = false;
 	struct workers ws = { 0 };
 	static struct tcp_shared shared; /* the limits of all engines together */
 	unsigned long nworkers = 1;
@@ -343,6 +349,15 @@ int cmd_exec(int argc, char **argv)
 			if (!parse_num("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
 				return EXIT_USAGE;
 			break;
+		case OPT_ISOLATE:
+			isolate = true;
+			break;
+		case OPT_ALLOW_SYSTEM_BUS:
+			allow_system_bus = true;
+			break;
+		case OPT_CHECK_LEAKS:
+			check_leaks = true;
+			break;
 		case 'v':
 			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
 			break;
@@ -360,11 +375,15 @@ int cmd_exec(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (check_leaks && optind < argc) {
+		log_error("exec: --check-leaks runs its own checks, not a command");
+		return EXIT_USAGE;
+	}
+	if (!check_leaks && optind >= argc) {
 		log_error("exec: missing command (proxyvpn exec [OPTIONS] -- COMMAND [ARG...])");
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[optind - 1], "--") != 0) {
+	if (!check_leaks && strcmp(argv[optind - 1], "--") != 0) {
 		log_error("exec: missing `--' before the command `%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
@@ -399,11 +418,14 @@ int cmd_exec(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	signal(SIGPIPE, SIG_IGN);
 
-	eo = (struct exec_opts){ .argv = argv + optind,
+	eo = (struct exec_opts){ .argv = check_leaks ? NULL : argv + optind,
 				 .mtu = (int)ecfg.mtu,
 				 .nameserver = nameserver,
 				 .no_offload = no_offload,
-				 .queues = (int)nworkers };
+				 .queues = (int)nworkers,
+				 .isolate = isolate,
+				 .allow_system_bus = allow_system_bus,
+				 .check_leaks = check_leaks };
 	if (nworkers > 1) {
 		shared.nstacks = (int)nworkers;
 		ecfg.tcp.shared = &shared; /* the main engine is stack 0 */
@@ -458,8 +480,8 @@ int cmd_exec(int argc, char **argv)
 		status = ret == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		goto out;
 	}
-	log_info("running %s through %s://%s:%u", argv[optind], url_scheme_name(url.type), url.host,
-		 url.port);
+	log_info("running %s through %s://%s:%u", check_leaks ? "the leak check" : argv[optind],
+		 url_scheme_name(url.type), url.host, url.port);
 	ret = loop_run(&run.loop);
 	if (ret < 0) {
 		errno = -ret;

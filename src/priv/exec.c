@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `proxyvpn exec`: a forked child enters new user, network and mount
- * namespaces, builds tun0 with addresses and default routes, passes the TUN
- * fd back over a SEQPACKET socketpair, then waits for the parent's go
- * before it drops every capability and execvp()s the command. Each setup
- * failure comes back as (step, -errno) and the parent logs one line for it.
+ * namespaces, builds the command's view of the file system (nsview.c),
+ * builds tun0 with addresses and default routes, passes the TUN fd back
+ * over a SEQPACKET socketpair, then waits for the parent's go before it
+ * drops every capability and execvp()s the command (or runs --check-leaks,
+ * leakcheck.c). Each setup failure comes back as (step, -errno) and the
+ * parent logs one line for it (the child does for the view: only it knows
+ * the path).
  * The parent must be single-threaded when it calls exec_spawn(): the child
  * allocates (libmnl, libcap) before it execs.
  */
@@ -31,8 +34,10 @@
 
 #include "exec.h"
 #include "fdpass.h"
+#include "leakcheck.h"
 #include "log.h"
 #include "nl.h"
+#include "nsview.h"
 #include "tun.h"
 
 enum exec_step {
@@ -40,6 +45,7 @@ enum exec_step {
 	STEP_UNSHARE,
 	STEP_IDMAP,
 	STEP_MOUNT,
+	STEP_VIEW,
 	STEP_IPV6,
 	STEP_TUN,
 	STEP_NETLINK,
@@ -78,6 +84,7 @@ static const struct {
 			   " (are unprivileged user namespaces enabled?)" },
 	[STEP_IDMAP] = { "cannot map uid and gid into the user namespace", "" },
 	[STEP_MOUNT] = { "cannot make the mount tree private", "" },
+	[STEP_VIEW] = { "cannot build the command's view of the file system", "" },
 	[STEP_IPV6] = { "cannot enable IPv6 in the network namespace", "" },
 	[STEP_TUN] = { "cannot create TUN device", " (is /dev/net/tun accessible?)" },
 	[STEP_NETLINK] = { "cannot open rtnetlink socket", "" },
@@ -257,155 +264,6 @@ static int setup_links(struct nl *nl, const char *tun_name, int mtu, struct exec
 	return nl_route_add_default(nl, idx, AF_INET6, RT_TABLE_MAIN);
 }
 
-enum { RESOLV_MAX = 4096 };
-
-/*
- * The namespace's resolv.conf: our resolver, then the host's search,
- * domain and options lines. Nameserver and sortlist lines are not kept.
- */
-static size_t resolv_content(char *buf, size_t cap, const char *ns)
-{
-	static const char *const keep[] = { "search", "domain", "options" };
-	char line[512];
-	FILE *f;
-	int n = snprintf(buf, cap,
-			 "# written by proxyvpn exec: DNS is answered by proxyvpn\n"
-			 "nameserver %s\n",
-			 ns);
-	size_t len = n > 0 && (size_t)n < cap ? (size_t)n : 0, i;
-
-	f = fopen("/etc/resolv.conf", "re");
-	if (!f)
-		return len;
-	while (fgets(line, sizeof(line), f)) {
-		size_t l = strlen(line);
-
-		if (!l || line[l - 1] != '\n')
-			continue; /* longer than line: not ours to cut */
-		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-			size_t k = strlen(keep[i]);
-
-			if (!strncmp(line, keep[i], k) && (line[k] == ' ' || line[k] == '\t'))
-				break;
-		}
-		if (i == sizeof(keep) / sizeof(keep[0]))
-			continue;
-		if (cap - len > l) {
-			memcpy(buf + len, line, l);
-			len += l;
-		}
-	}
-	fclose(f);
-	buf[len] = 0;
-	return len;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Our file on a private tmpfs with no mount point (fsopen/fsmount), bind
- * mounted over path: nothing is written to the host's file systems.
- */
-static int bind_new_file(const char *path, const char *s, size_t len)
-{
-	int fsfd, mfd = -1, fd = -1, tree = -1, ret;
-
-	fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fsfd < 0)
-		return -errno;
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		goto err;
-	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
-		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	if (mfd < 0)
-		goto err;
-	fd = openat(mfd, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto err;
-	ret = write_all(fd, s, len);
-	if (ret < 0) {
-		errno = -ret;
-		goto err;
-	}
-	tree = open_tree(mfd, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (tree < 0 || move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		goto err;
-	ret = 0;
-	goto out;
-err:
-	ret = -errno;
-out:
-	if (tree >= 0)
-		close(tree);
-	if (fd >= 0)
-		close(fd);
-	if (mfd >= 0)
-		close(mfd);
-	close(fsfd);
-	return ret;
-}
-
-#define RESOLVED_DIR "/run/systemd/resolve"
-
-/*
- * /etc/resolv.conf in the namespace names our resolver. systemd-resolved's
- * directory gets an empty tmpfs first: its varlink socket would let
- * nss-resolve ask the host's resolver (a leak), and without it glibc falls
- * back to plain DNS. A resolv.conf that is a symlink is followed; if its
- * target was in that directory (the stub file), the file is made there.
- */
-static int setup_resolv(const char *ns)
-{
-	char buf[RESOLV_MAX], real[PATH_MAX], link[PATH_MAX];
-	size_t len = resolv_content(buf, sizeof(buf), ns);
-	struct stat st;
-	ssize_t n;
-	int fd, ret;
-
-	if (stat(RESOLVED_DIR, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    mount("tmpfs", RESOLVED_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0755,size=64k") < 0)
-		return -errno;
-	if (realpath("/etc/resolv.conf", real))
-		return bind_new_file(real, buf, len);
-	if (errno != ENOENT)
-		return -errno;
-	n = readlink("/etc/resolv.conf", link, sizeof(link) - 1);
-	if (n <= 0) {
-		log_warnx("no /etc/resolv.conf on this host: programs fall back to 127.0.0.1 "
-			  "and get no DNS");
-		return 0;
-	}
-	link[n] = 0;
-	if ((size_t)n + 6 > sizeof(real))
-		return -ENAMETOOLONG;
-	if (link[0] == '/') {
-		memcpy(real, link, (size_t)n + 1);
-	} else {
-		memcpy(real, "/etc/", 5);
-		memcpy(real + 5, link, (size_t)n + 1);
-	}
-	fd = open(real, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno; /* dangling outside a directory we own */
-	ret = write_all(fd, buf, len);
-	close(fd);
-	return ret;
-}
-
 /* Namespaces, TUN and its configuration. 0 or -errno with m->step set. */
 static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct exec_msg *m,
 		       int *tun_fds)
@@ -431,22 +289,19 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 	if (ret < 0)
 		return ret;
 
-	/* Later bind mounts (resolv.conf) must not propagate to the host. */
+	/* The view's mounts (nsview.c) must not propagate to the host. */
 	m->step = STEP_MOUNT;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
 
-	/*
-	 * Not fatal: queries to any address's port 53 reach our resolver
-	 * anyway; only loopback stubs (127.0.0.53) would then go unanswered.
-	 */
-	if (o->nameserver) {
-		ret = setup_resolv(o->nameserver);
-		if (ret < 0)
-			log_warnx("cannot put our resolv.conf over /etc/resolv.conf (%s): "
-				  "loopback resolvers named there will not answer",
-				  strerror(-ret));
-	}
+	/* Fatal when it fails: a host service left in sight is a leak. */
+	m->step = STEP_VIEW;
+	ret = nsview_setup(&(struct nsview_cfg){ .nameserver = o->nameserver,
+						 .isolate = o->isolate,
+						 .allow_system_bus = o->allow_system_bus,
+						 .uid = uid });
+	if (ret < 0)
+		return ret;
 
 	m->step = STEP_IPV6;
 	ret = enable_ipv6();
@@ -516,7 +371,7 @@ static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, 
 				gid_t gid)
 {
 	struct exec_msg m = { 0 };
-	const char *cmd = o->argv[0];
+	const char *cmd = o->argv ? o->argv[0] : NULL;
 	int tun_fds[EXEC_MAX_QUEUES], nq = o->queues > 1 ? o->queues : 1, i;
 	ssize_t n;
 	char go;
@@ -555,6 +410,10 @@ static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, 
 		_exit(125);
 	}
 
+	if (o->check_leaks) {
+		close(ctl); /* the parent's EOF, as for a successful execvp() */
+		_exit(leakcheck_run());
+	}
 	/* ctl is O_CLOEXEC: a successful execvp() is the parent's EOF. */
 	execvp(cmd, o->argv);
 	m.err = -errno;
@@ -582,6 +441,8 @@ static void log_setup_failure(const struct exec_msg *m, int mtu)
 {
 	const char *what = "namespace setup failed", *hint = "";
 
+	if (m->step == STEP_VIEW)
+		return; /* the child named the path: only it knows which */
 	if (m->step > STEP_NONE && m->step < STEP_MAX) {
 		what = steps[m->step].what;
 		hint = steps[m->step].hint;
@@ -604,7 +465,7 @@ int exec_spawn(const struct exec_opts *o, struct exec_child *c)
 	*c = (struct exec_child){ .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	for (i = 0; i < EXEC_MAX_QUEUES; i++)
 		fds[i] = c->tun_fds[i] = -1;
-	if (!o->argv || !o->argv[0] || o->mtu < 0 || nq > EXEC_MAX_QUEUES)
+	if ((!o->check_leaks && (!o->argv || !o->argv[0])) || o->mtu < 0 || nq > EXEC_MAX_QUEUES)
 		return -EINVAL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;

@@ -6,9 +6,11 @@
  * default routes in EXEC_TUN_* below over rtnetlink, and sends the TUN fd
  * back over a socketpair (SCM_RIGHTS). The child then waits until
  * exec_release() before it drops every capability and execvp()s the command,
- * so the engine is serving before the command's first SYN. With a
- * nameserver, the child's /etc/resolv.conf is replaced by a bind mount of
- * a file naming only it (plus the host's search and options lines).
+ * so the engine is serving before the command's first SYN. Before that it
+ * builds the command's file-system view (nsview.h): host services that
+ * resolve or connect for their clients hidden, and with a nameserver an
+ * /etc/resolv.conf naming only it (plus the host's search and options
+ * lines), all in the child's own mount namespace.
  */
 #ifndef PROXYVPN_EXEC_H
 #define PROXYVPN_EXEC_H
@@ -28,6 +30,9 @@ struct exec_opts {
 	const char *nameserver; /* not NULL: /etc/resolv.conf names only it (bind mount) */
 	bool no_offload;	/* plain TUN: no virtio-net header, TSO or checksum offload */
 	int queues;		/* TUN queues (IFF_MULTI_QUEUE if > 1); 0 = 1 */
+	bool isolate;		/* nsview: hide desktop sessions and container managers too */
+	bool allow_system_bus;	/* nsview: leave the system D-Bus reachable */
+	bool check_leaks;	/* run leakcheck_run() instead of argv (which may be NULL) */
 };
 
 struct exec_child {

@@ -96,6 +96,16 @@ wait_file() {
 	done
 }
 
+# wait_exists PATH [SECONDS]: bounded poll until PATH exists (any type, empty too).
+wait_exists() {
+	local f=$1 secs=${2:-10}
+	local deadline=$(($(now_ms) + secs * 1000))
+	until [ -e "$f" ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
 # wait_pid_exit PID [SECONDS]: bounded wait for a child to exit; sets
 # WAIT_RC to its exit status (or returns 1 if it is still running).
 wait_pid_exit() {
@@ -353,4 +363,21 @@ TP
 	track_pid $!
 	wait_port n_prx "$DNS_SOCKS_PORT" || fail "microsocks did not listen in PRX"
 	wait_port n_prx "$DNS_HTTP_PORT" || fail "tinyproxy did not listen in PRX"
+}
+
+# ---- exec's view of the host (t-hostsvc, t-execfs) ----
+# view_run CMD [ARG...]: CMD in CLI, in a private mount namespace whose /etc
+# is a copy, /run empty and /tmp free of display sockets (tests/e2e/view.sh):
+# a host the test can furnish with services and resolv.conf shapes without
+# touching the real one. Everything started there carries PVE2E_TAG.
+view_run() {
+	n_cli timeout -k 5 "$PV_TIMEOUT" env "PVE2E_TAG=$E2E_TAG" unshare -m --propagation private \
+		bash "$E2E_DIR/view.sh" "$T_OUT/view" "$@"
+}
+
+# view_snapshot: every name under /etc and /run with its type, mode, owner,
+# size, modification time (ns) and link target, sorted: equal before and
+# after a run means nothing there was created, removed or written.
+view_snapshot() {
+	find /etc /run -xdev -printf '%p %y %m %U %s %T@ %l\n' 2>/dev/null | sort
 }

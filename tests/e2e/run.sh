@@ -115,6 +115,8 @@ TESTS=(
 	"signals              signals    -           90"
 	"unpriv               unpriv     socks5      90"
 	"netns                netns      -           60"
+	"execfs               execfs     -           60"
+	"hostsvc              hostsvc    -           90"
 	"leftovers            leftovers  -           60"
 )
 

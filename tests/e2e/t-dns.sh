@@ -83,10 +83,10 @@ out=$(pve -- "$PY" "$E2E_DIR/dnsq.py" --tcp --repeat 2 198.18.0.2 "$NAME") ||
 assert_eq "$(($(dns_out) - base))" 0 "DNS packets leaving CLI with --dns virtual"
 
 # /etc/resolv.conf as a symlink: into systemd-resolved's directory (which
-# exec hides under a tmpfs, then makes the file there) and elsewhere (bind
-# over the target). In a private mount namespace of CLI whose /etc and
-# /run are copies; the files there must be unchanged afterwards. The stub
-# file's use-vc option makes getent ask over TCP.
+# exec hides under a tmpfs) and elsewhere; either way exec covers the link
+# itself (t-execfs.sh tries every shape). In a private mount namespace of
+# CLI whose /etc and /run are copies; the files there must be unchanged
+# afterwards. The stub file's use-vc option makes getent ask over TCP.
 symlink_case() { # TARGET
 	mkdir -p "$T_OUT/etc"
 	n_cli unshare -m --propagation private bash -c '

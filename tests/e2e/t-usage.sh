@@ -25,4 +25,5 @@ usage "" exec --proxy "$good" --
 usage socks5://h:0 exec --proxy socks5://h:0 -- touch "$ran"
 usage ftp://h:1 exec --proxy ftp://h:1 -- touch "$ran"
 usage abc exec --mtu abc --proxy "$good" -- touch "$ran"
+usage --check-leaks exec --check-leaks --proxy "$good" -- touch "$ran"
 usage bogus-subcommand bogus-subcommand
