@@ -261,7 +261,14 @@ n_ct "$CT1" timeout 10 curl -sS --noproxy '*' --max-time 5 -o /dev/null "http://
 if [ "$brnf" = 1 ]; then
 	[ $(($(now_ms) - t0)) -lt 2000 ] || fail "CT1's TCP took $(($(now_ms) - t0)) ms to fail after SIGKILL"
 fi
-ip netns del "$CT2" # (its veth goes with it)
+ip netns del "$CT2"
+# its veth goes with it, but the kernel dismantles a namespace in the
+# background: wait (bounded) until pvct2 is gone from CLI
+deadline=$(($(now_ms) + 10000))
+while n_cli ip link show pvct2 >/dev/null 2>&1; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "pvct2 still in CLI 10 s after its namespace was deleted"
+	sleep 0.05
+done
 rc=0
 n_cli "$E2E_PROXYVPN" down --state-dir "$SD" -v >"$T_OUT/down1.log" 2>&1 || rc=$?
 assert_eq "$rc" 0 "down after SIGKILL: $(cat "$T_OUT/down1.log")"
