@@ -48,6 +48,37 @@ static void rule_nets(struct jbuf *b, const char *chain, const struct fw_net *v,
 	}
 }
 
+/* Excluded owners and peers (fw.h), one rule each ending in what. */
+static void rule_owners(struct jbuf *b, const char *chain, const struct fw_cfg *c, int family,
+			const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < c->nexclude_uid; i++)
+		jb_printf(b, "-A %s -m owner --uid-owner %" PRIu32 " %s\n", chain,
+			  c->exclude_uid[i], what);
+	/* xt_cgroup resolves the path in the v2 hierarchy itself */
+	for (i = 0; i < c->nexclude_cgroup; i++)
+		jb_printf(b, "-A %s -m cgroup --path %s %s\n", chain, c->exclude_cgroup[i].path,
+			  what);
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+		struct fw_net n = { .family = p->family,
+				    .prefix = p->family == AF_INET ? 32 : 128 };
+
+		if (p->family != family)
+			continue;
+		memcpy(n.addr, p->addr, sizeof(n.addr));
+		if (fw_net_str(&n, s, sizeof(s)) < 0) {
+			b->full = true;
+			return;
+		}
+		jb_printf(b, "-A %s -d %s -p tcp --dport %u %s\n", chain, s, (unsigned int)p->port,
+			  what);
+	}
+}
+
 /* "-m owner --uid-owner U" rules for DHCP from port 68: root, then cfg's uids. */
 static void rule_dhcp(struct jbuf *b, const char *chain, const struct fw_cfg *c, const char *what)
 {
@@ -109,6 +140,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 
 	jb_raw(b, "*filter\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_FF " - [0:0]\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_TUNG " - [0:0]\n");
 	if (c->killswitch)
 		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
 	if (fwd_filter(c))
@@ -129,6 +161,15 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 			  "/0xffffffff -j DROP\n",
 			  c->mark);
 	}
+	/* nothing unmarked into the TUN (route.c's catch-all; see fw.c) */
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -p tcp -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+		  c->tun, c->mark);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j DROP\n",
+		  c->tun, c->mark);
 	if (c->killswitch) {
 		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
@@ -148,6 +189,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		if (c->udp_mark)
 			rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family,
 				  "-p udp -j ACCEPT");
+		rule_owners(b, FW_IPT_CHAIN_KS, c, family, "-j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
 		if (c->udp_bypass)
 			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p udp -j ACCEPT\n");
@@ -183,21 +225,32 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_KS "\n");
 	if (fwd_filter(c))
 		jb_raw(b, "-I FORWARD 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FWD "\n");
+	/* inserted last, so first: the killswitch's ACCEPT of -o TUN would end OUTPUT */
+	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_TUNG "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
 /*
  * fw.c's put_classify(): what the TUN carries, the same for the host's own
  * packets (PROXYVPN-MARK, OUTPUT) and forwarded ones (PROXYVPN-FWDMARK,
- * PREROUTING).
+ * PREROUTING); socket owners, peers and DHCP are the host's only (and
+ * -m owner works in OUTPUT only).
  */
 static void render_classify(struct jbuf *b, const char *chain, const struct fw_cfg *c, int family,
 			    bool output)
 {
+	char port[48];
+
 	if (!c->udp_mark)
 		jb_printf(b, "-A %s ! -p tcp -j RETURN\n", chain);
 	jb_printf(b, "-A %s -m conntrack --ctdir REPLY -j RETURN\n", chain);
-	rule_nets(b, chain, c->proxy, c->nproxy, family, "-j RETURN");
+	/* only the proxy's own port stays direct (and its UDP relay), as in fw.c */
+	snprintf(port, sizeof(port), "-p tcp --dport %u -j RETURN", (unsigned int)c->proxy_port);
+	rule_nets(b, chain, c->proxy, c->nproxy, family, port);
+	if (c->udp_mark)
+		rule_nets(b, chain, c->proxy, c->nproxy, family, "-p udp -j RETURN");
+	if (output)
+		rule_owners(b, chain, c, family, "-j RETURN");
 	rule_nets(b, chain, c->exclude, c->nexclude, family, "-j RETURN");
 	if (c->udp_mark) {
 		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
@@ -407,9 +460,13 @@ static bool chain_exists(bool v6, const char *table, const char *chain)
 static const struct ours {
 	const char *table, *builtin, *chain;
 } ours[] = {
-	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },	  { "filter", "OUTPUT", FW_IPT_CHAIN_KS },
-	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },  { "filter", "INPUT", FW_IPT_CHAIN_FF },
-	{ "mangle", "PREROUTING", FW_IPT_CHAIN_FWDMARK }, { "filter", "FORWARD", FW_IPT_CHAIN_FWD },
+	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_KS },
+	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },
+	{ "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_TUNG },
+	{ "mangle", "PREROUTING", FW_IPT_CHAIN_FWDMARK },
+	{ "filter", "FORWARD", FW_IPT_CHAIN_FWD },
 };
 
 static int remove_family(bool v6, char *err, size_t errlen)

@@ -20,6 +20,7 @@
 #define FW_IPT_CHAIN_KS	     "PROXYVPN-KS"    /* filter OUTPUT: the killswitch */
 #define FW_IPT_CHAIN_FF	     "PROXYVPN-FF"    /* filter INPUT: fail fast after a crash */
 #define FW_IPT_CHAIN_GUARD   "PROXYVPN-GUARD" /* mangle POSTROUTING: marked TCP only to TUN or lo */
+#define FW_IPT_CHAIN_TUNG    "PROXYVPN-TUNG"  /* filter OUTPUT: nothing unmarked into the TUN */
 #define FW_IPT_CHAIN_FWDMARK "PROXYVPN-FWDMARK" /* mangle PREROUTING: marks forwarded traffic */
 #define FW_IPT_CHAIN_FWD     "PROXYVPN-FWD"	/* filter FORWARD: forwarded only by the TUN */
 

@@ -111,6 +111,8 @@ TESTS=(
 	"up-dns               updns      -           90"
 	"fair                 fair       -           90"
 	"upudp                upudp      -           120"
+	"upnet                upnet      -           120"
+	"uplocal              uplocal    -           120"
 	"upfwd                upfwd      -           120"
 	"updhcp               updhcp     -           60"
 	"exitstatus           exitstatus -           60"
