@@ -17,25 +17,17 @@
 #include <sys/socket.h>
 
 #include "fw.h"
+#include "num.h"
 
-#define CHAIN_MARK     "mark_tcp"
-#define CHAIN_KS       "killswitch"
-#define CHAIN_DNS      "dns_nat"
-#define CHAIN_FF       "fail_fast"
-#define CHAIN_GUARD    "mark_guard"
-#define CHAIN_TUNG     "tun_guard"
-#define CHAIN_FWD_MARK "forward_mark"
-#define CHAIN_FWD_KS   "forward_filter"
-#define CHAIN_FWD_DNS  "forward_dns_nat"
-enum { TUNG_RULES = 2 }; /* rules in CHAIN_TUNG */
+enum { TUNG_RULES = 2 }; /* rules in FW_CHAIN_TUNG */
 
-/* Rules in CHAIN_FF: two more for forwarded traffic that fell back to local delivery. */
+/* Rules in FW_CHAIN_FF: two more for forwarded traffic that fell back to local delivery. */
 static int ff_rules(const struct fw_cfg *c)
 {
 	return c->forward == FW_FWD_PROXY ? 3 : 1;
 }
 
-/* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
+/* Rules in FW_CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
 {
 	return c->udp_mark || c->dns_steer ? 2 : 1;
@@ -83,7 +75,7 @@ static void __attribute__((format(printf, 2, 3))) put(struct sb *b, const char *
 	va_end(ap);
 }
 
-static bool tun_ok(const char *s)
+bool fw_tun_ok(const char *s)
 {
 	size_t i, n;
 
@@ -182,7 +174,7 @@ static bool owners_ok(const struct fw_cfg *c)
 
 int fw_cfg_check(const struct fw_cfg *c)
 {
-	if (!c || !tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
+	if (!c || !fw_tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
 		return -EINVAL;
 	if (!nets_ok(c->proxy, c->nproxy) || !nets_ok(c->exclude, c->nexclude) ||
 	    !nets_ok(c->dns, c->ndns))
@@ -224,6 +216,35 @@ int fw_net_str(const struct fw_net *x, char *out, size_t len)
 	else
 		n = snprintf(out, len, "%s/%u", s, x->prefix);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int fw_net_parse(const char *s, bool cidr, struct fw_net *n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = cidr ? strchr(s, '/') : NULL;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t p;
+
+	if (alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, buf, n->addr) == 1)
+		n->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, n->addr) == 1)
+		n->family = AF_INET6;
+	else
+		return -EINVAL;
+	n->prefix = n->family == AF_INET ? 32 : 128;
+	if (!slash)
+		return 0;
+	if (num_parse(slash + 1, strlen(slash + 1), 0, 0, n->prefix, &p) < 0) {
+		memset(n, 0, sizeof(*n));
+		return -EINVAL;
+	}
+	n->prefix = (uint8_t)p;
+	return 0;
 }
 
 /* One set element: the address with its host bits cleared, "/len" unless a host. */
@@ -348,7 +369,7 @@ static void dhcp_uids_str(const struct fw_cfg *c, char *out, size_t len)
 
 /*
  * What the TUN carries: the same rules for the host's own packets (output,
- * CHAIN_MARK) and for forwarded ones (prerouting, CHAIN_FWD_MARK), so the
+ * FW_CHAIN_MARK) and for forwarded ones (prerouting, FW_CHAIN_FWD_MARK), so the
  * two never disagree. Each chain first returns what is not its business;
  * whatever reaches the end here is marked, and the fwmark rule routes it
  * into the TUN.
@@ -417,7 +438,7 @@ static void put_classify(struct sb *b, const struct fw_cfg *c, bool output)
  */
 static void put_fwd_mark(struct sb *b, const struct fw_cfg *c)
 {
-	put(b, "\tchain " CHAIN_FWD_MARK " {\n\t\ttype filter hook prerouting priority mangle; "
+	put(b, "\tchain " FW_CHAIN_FWD_MARK " {\n\t\ttype filter hook prerouting priority mangle; "
 	       "policy accept;\n");
 	/* the engine's replies, and the host's own packets looping back */
 	rule(b, "iifname \"%s\" return", c->tun);
@@ -450,7 +471,7 @@ static void put_fwd_filter(struct sb *b, const struct fw_cfg *c)
 	bool px = c->forward == FW_FWD_PROXY;
 	char port[32];
 
-	put(b, "\tchain " CHAIN_FWD_KS " {\n\t\ttype filter hook forward priority filter; "
+	put(b, "\tchain " FW_CHAIN_FWD_KS " {\n\t\ttype filter hook forward priority filter; "
 	       "policy drop;\n");
 	/* what forward_mark marked for the TUN; nothing else enters it */
 	if (px)
@@ -514,7 +535,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	 * (sshd on the uplink) are not marked: they must leave the way the
 	 * request came, not through the TUN, whose stack would reset them.
 	 */
-	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
+	put(&b, "\tchain " FW_CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
 	put_classify(&b, c, true);
@@ -545,13 +566,13 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	 * marked TCP to lo: it never leaves, and arrives here. Without this,
 	 * an app connecting would hang until its timeout, or reach a local
 	 * service listening on the same port. With it, it is reset at once.
-		 * Nothing else arrives on lo with our mark: local destinations are
+	 * Nothing else arrives on lo with our mark: local destinations are
 	 * never marked (oif lo above) and the engine's packets carry none.
 	 * Forwarded traffic marked for the TUN meets the same fallback and
 	 * arrives here by its own interface: dropped, or a container could
 	 * reach the host's services by connecting to any address.
 	 */
-	put(&b, "\tchain " CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
+	put(&b, "\tchain " FW_CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
 		"policy accept;\n");
 	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
 	     c->mark);
@@ -581,7 +602,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	 * is oif the device after the route chain's reroute (in output it is
 	 * still the first lookup's); reject is not allowed there.
 	 */
-	put(&b, "\tchain " CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
+	put(&b, "\tchain " FW_CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
 		"policy accept;\n");
 	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
 	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
@@ -590,7 +611,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	 * marked UDP routed to lo is dropped here, so the app's send fails
 	 * at once (EPERM; a resolver moves on, as TCP's reset makes it)
 	 * instead of waiting for an answer nobody will give. An ICMP error
-	 * from CHAIN_FF cannot work: its source would be the remote address
+	 * from FW_CHAIN_FF cannot work: its source would be the remote address
 	 * (or the engine's resolver address), which is not ours, and the
 	 * kernel's icmp_send() cannot route that.
 	 */
@@ -608,7 +629,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	 * or drop it here (in output, oif is that first lookup's device),
 	 * killswitch or not: the app fails at once, as with no route.
 	 */
-	put(&b, "\tchain " CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
+	put(&b, "\tchain " FW_CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
 		"policy accept;\n");
 	rule(&b,
 	     "oifname \"%s\" meta mark != 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
@@ -618,7 +639,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	b.nrules = 0;
 
 	if (c->killswitch) {
-		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
+		put(&b, "\tchain " FW_CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
 		rule(&b, "oif \"lo\" accept");
 		rule(&b, "oifname \"%s\" accept", c->tun);
@@ -626,9 +647,9 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 		 * Marked TCP is accepted whatever oifname says (the seed's
 		 * note): in this hook oif is still the first lookup's device
 		 * (the uplink), not the TUN the route chain rerouted it to.
-		 * CHAIN_GUARD checks the real device in postrouting; with the
+		 * FW_CHAIN_GUARD checks the real device in postrouting; with the
 		 * TUN gone, our table's fallback sends it to lo, where
-		 * CHAIN_FF resets it.
+		 * FW_CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
 		if (c->udp_mark)
@@ -698,7 +719,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 		inet_ntop(AF_INET, c->dns4, a4, sizeof(a4));
 		inet_ntop(AF_INET6, c->dns6, a6, sizeof(a6));
 		/* Marked above, so routed to the TUN once the address changes. */
-		put(&b, "\tchain " CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
+		put(&b, "\tchain " FW_CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
 			"policy accept;\n");
 		rule(&b, "oif \"lo\" return");
 		rule_owners(&b, c, "return");
@@ -708,14 +729,14 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 		     a6);
 		put(&b, "\t}\n");
 		/*
-		 * Forwarded DNS, marked by CHAIN_FWD_MARK (so not for this
+		 * Forwarded DNS, marked by FW_CHAIN_FWD_MARK (so not for this
 		 * host, not on its own link): to the engine's resolver too.
 		 * A resolver on this host (a bridge's dnsmasq, aardvark-dns)
 		 * keeps answering: its address is local, never marked, and its
 		 * own queries upstream are the host's, steered above.
 		 */
 		if (c->forward == FW_FWD_PROXY) {
-			put(&b, "\tchain " CHAIN_FWD_DNS " {\n\t\ttype nat hook prerouting "
+			put(&b, "\tchain " FW_CHAIN_FWD_DNS " {\n\t\ttype nat hook prerouting "
 				"priority -100; policy accept;\n");
 			rule(&b,
 			     "meta mark 0x%08" PRIx32
@@ -854,19 +875,19 @@ static void parse_table(const char *out, struct listing *l)
 			l->state = 1;
 			continue;
 		}
-		if (starts(line, n, "\tchain " CHAIN_MARK " {"))
+		if (starts(line, n, "\tchain " FW_CHAIN_MARK " {"))
 			cur = &l->nmark;
-		else if (starts(line, n, "\tchain " CHAIN_KS " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_KS " {"))
 			cur = &l->nks;
-		else if (starts(line, n, "\tchain " CHAIN_FF " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_FF " {"))
 			cur = &l->nff;
-		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_GUARD " {"))
 			cur = &l->nguard;
-		else if (starts(line, n, "\tchain " CHAIN_TUNG " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_TUNG " {"))
 			cur = &l->ntung;
-		else if (starts(line, n, "\tchain " CHAIN_FWD_MARK " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_FWD_MARK " {"))
 			cur = &l->nfm;
-		else if (starts(line, n, "\tchain " CHAIN_FWD_KS " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_FWD_KS " {"))
 			cur = &l->nfk;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;

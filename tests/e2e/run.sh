@@ -123,6 +123,7 @@ TESTS=(
 	"execfs               execfs     -           60"
 	"hostsvc              hostsvc    -           90"
 	"leftovers            leftovers  -           60"
+	"fdlimit              fdlimit    -           90"
 )
 
 if [ "$(id -u)" != 0 ]; then
