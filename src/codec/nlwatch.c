@@ -150,7 +150,8 @@ static int rule_msg(const struct nlmsghdr *nlh, const struct nlw_ids *ids, struc
 		else
 			mark = mnl_attr_get_u32(a);
 	}
-	if (prio == ids->prio || table == ids->table || (mark && mark == ids->mark))
+	if (prio == ids->prio || table == ids->table || (mark && mark == ids->mark) ||
+	    (ids->catch_table && (prio == ids->catch_prio || table == ids->catch_table)))
 		s->bits |= NLW_RULE;
 	return 0;
 }
@@ -173,7 +174,7 @@ static int route_msg(const struct nlmsghdr *nlh, const struct nlw_ids *ids, stru
 			return -EBADMSG;
 		table = mnl_attr_get_u32(a);
 	}
-	if (table == ids->table)
+	if (table == ids->table || (ids->catch_table && table == ids->catch_table))
 		s->bits |= NLW_ROUTE;
 	return 0;
 }

@@ -40,6 +40,8 @@ struct nlw_ids {
 	uint32_t table;	       /* our routing table */
 	uint32_t prio;	       /* our rule's priority */
 	uint32_t mark;	       /* our fwmark */
+	uint32_t catch_table;  /* the catch-all's table and its rule's priority */
+	uint32_t catch_prio;
 };
 
 /* Accumulated over the buffers read since the caller last cleared it. */

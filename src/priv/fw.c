@@ -614,7 +614,7 @@ struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
 	int nmark, nks, nff, nguard, ntung, ndns; /* rules per chain, -1 if the chain is missing */
-	uint64_t digest; /* of the listing without handles (fw_inspect) */
+	uint64_t digest;			  /* of the listing without handles (fw_inspect) */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)

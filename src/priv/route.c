@@ -155,8 +155,7 @@ static bool step_is_catch(const struct step *s)
 /* What step_run() does with a step. */
 enum step_op { OP_DEL, OP_ADD, OP_REPAIR };
 
-static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c,
-		    enum step_op op)
+static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, enum step_op op)
 {
 	uint16_t rt = op == OP_DEL ? RTM_DELROUTE : RTM_NEWROUTE;
 	uint16_t ru = op == OP_DEL ? RTM_DELRULE : RTM_NEWRULE;
@@ -761,7 +760,8 @@ static int seen_route_cb(const struct nlmsghdr *nlh, void *data)
 			kind = STEP_FALLBACK;
 		else if (base && rtm->rtm_type == RTN_UNICAST && s->c->ifindex > 0 &&
 			 oif == (uint32_t)s->c->ifindex)
-			kind = catch ? STEP_CATCH_DEV : STEP_DEV; /* IPv6: metric 1024, not compared */
+			kind = catch ? STEP_CATCH_DEV
+				     : STEP_DEV; /* IPv6: metric 1024, not compared */
 		if (kind >= 0) {
 			s->present |= 1U << step_index(rtm->rtm_family, (enum step_kind)kind);
 			return MNL_CB_OK;

@@ -18,7 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static _Alignas(struct nlmsghdr) uint8_t buf[65536];
 	struct nlw_ids ids = {
-		.nft_table = "proxyvpn", .ifindex = 7, .table = 0x7076, .prio = 5200, .mark = 0x7076
+		.nft_table = "proxyvpn",
+		.ifindex = 7,
+		.table = 0x7076,
+		.prio = 5200,
+		.mark = 0x7076,
+		.catch_table = 0x7077,
+		.catch_prio = 32768,
 	};
 	struct nlw_seen a = { 0 }, b = { 0 };
 	const struct nlmsghdr *nlh;

@@ -30,6 +30,8 @@ static const struct nlw_ids ids = {
 	.table = 0x7076,
 	.prio = 5200,
 	.mark = 0x7076,
+	.catch_table = 0x7077,
+	.catch_prio = 32768,
 };
 
 static _Alignas(struct nlmsghdr) char buf[8192];
@@ -195,6 +197,12 @@ static void test_rtnl(void **state)
 	reset();
 	rule(RTM_NEWRULE, 100, 200, 0x7076);
 	assert_int_equal(bits_of(&ids), NLW_RULE);
+	reset();
+	rule(RTM_DELRULE, 32768, 0x7077, 0); /* the catch-all */
+	assert_int_equal(bits_of(&ids), NLW_RULE);
+	reset();
+	route(RTM_NEWROUTE, 0x7077);
+	assert_int_equal(bits_of(&ids), NLW_ROUTE);
 	reset();
 	rule(RTM_DELRULE, 32766, 254, 0); /* main's rule: not ours */
 	rule(RTM_NEWRULE, 100, 200, 1);

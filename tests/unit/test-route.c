@@ -665,7 +665,8 @@ static void check_repair_body(struct env *e)
 	CHECK(nl_link_state(e->nl, e->ifindex, TUN) == -ENODEV);
 	CHECK(route_check(&c, &st) == 0);
 	CHECK(st.missing == (1U << 2 | 1U << 5 | 1U << 9 | 1U << 12));
-	CHECK(route_repair(&c, 1U << 2 | 1U << 5 | 1U << 9 | 1U << 12, &done, err, sizeof(err)) == 0);
+	CHECK(route_repair(&c, 1U << 2 | 1U << 5 | 1U << 9 | 1U << 12, &done, err, sizeof(err)) ==
+	      0);
 	CHECK(done.missing == 0);
 	CHECK(route_remove(&c, err, sizeof(err)) == 0);
 }
