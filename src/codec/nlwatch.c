@@ -83,7 +83,9 @@ static int nft_msg(const struct nlmsghdr *nlh, const struct nlw_ids *ids, struct
 	g = mnl_nlmsg_get_payload(nlh);
 	if (msg == NFT_MSG_NEWGEN) {
 		/* the end of a transaction: whose, if it touched ours */
-		if (!s->pending)
+		uint32_t pending = s->pending;
+
+		if (!pending)
 			return 0;
 		s->pending = 0;
 		s->pid = 0;
@@ -103,6 +105,8 @@ static int nft_msg(const struct nlmsghdr *nlh, const struct nlw_ids *ids, struct
 				snprintf(s->comm, sizeof(s->comm), "%s", mnl_attr_get_str(a));
 			}
 		}
+		if ((pending & NLW_NFT_GONE) && s->pid != ids->self)
+			s->bits |= NLW_NFT_GONE;
 		return 0;
 	}
 	attr = nft_table_attr(msg);
@@ -115,7 +119,7 @@ static int nft_msg(const struct nlmsghdr *nlh, const struct nlw_ids *ids, struct
 		return 0;
 	if (g->nfgen_family == NFPROTO_INET && ids->nft_table && !strcmp(table, ids->nft_table)) {
 		s->bits |= NLW_NFT;
-		s->pending |= NLW_NFT;
+		s->pending |= NLW_NFT | (msg == NFT_MSG_DELTABLE ? NLW_NFT_GONE : 0);
 	} else if (ids->ipt &&
 		   (g->nfgen_family == NFPROTO_IPV4 || g->nfgen_family == NFPROTO_IPV6) &&
 		   (!strcmp(table, "filter") || !strcmp(table, "mangle"))) {

@@ -24,10 +24,16 @@ enum {
 	NLW_NFT = 1 << 0,  /* our nft table (inet, ids.nft_table): anything in it, or it, changed */
 	NLW_IPT = 1 << 1,  /* iptables-nft's filter or mangle table (ip, ip6), if ids.ipt */
 	NLW_RULE = 1 << 2, /* an ip rule with our priority, table or fwmark, added or deleted */
-	NLW_ROUTE = 1 << 3, /* a route in our table, added, replaced or deleted */
-	NLW_LINK = 1 << 4,  /* our TUN deleted or changed (e.g. set down) */
-	NLW_ADDR = 1 << 5,  /* an address of our TUN deleted */
-	NLW_ALL = (1 << 6) - 1,
+	NLW_ROUTE = 1 << 3,	/* a route in our table, added, replaced or deleted */
+	NLW_LINK = 1 << 4,	/* our TUN deleted or changed (e.g. set down) */
+	NLW_ADDR = 1 << 5,	/* an address of our TUN deleted */
+	NLW_ALL = (1 << 6) - 1, /* every place to look */
+	/*
+	 * A hint, not a place: a transaction by another process than ids.self
+	 * deleted our nft table itself (no need to look before putting it
+	 * back). Known at the transaction's end (its NEWGEN message).
+	 */
+	NLW_NFT_GONE = 1 << 6,
 };
 
 enum { NLW_COMM_MAX = 15 }; /* TASK_COMM_LEN - 1 */
@@ -42,18 +48,19 @@ struct nlw_ids {
 	uint32_t mark;	       /* our fwmark */
 	uint32_t catch_table;  /* the catch-all's table and its rule's priority */
 	uint32_t catch_prio;
+	uint32_t self; /* our pid: our own transactions delete and re-create the table */
 };
 
 /* Accumulated over the buffers read since the caller last cleared it. */
 struct nlw_seen {
-	uint32_t bits; /* NLW_* */
+	uint32_t bits; /* NLW_* and NLW_NFT_GONE */
 	/*
 	 * The process behind the last nf_tables transaction that touched ours
 	 * (from its NEWGEN message; pid 0 if unknown), for the log line.
 	 */
 	uint32_t pid;
 	char comm[NLW_COMM_MAX + 1];
-	uint32_t pending; /* NLW_NFT | NLW_IPT seen since the last NEWGEN */
+	uint32_t pending; /* NLW_NFT, NLW_IPT, NLW_NFT_GONE seen since the last NEWGEN */
 };
 
 /*

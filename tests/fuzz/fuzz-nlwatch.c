@@ -36,8 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(buf, data, len); /* netlink buffers are aligned */
 	ra = nlw_parse(buf, len, &ids, &a);
 	assert(ra == 0 || ra == -EBADMSG);
-	assert((a.bits & ~(uint32_t)NLW_ALL) == 0);
-	assert((a.pending & ~(uint32_t)(NLW_NFT | NLW_IPT)) == 0);
+	assert((a.bits & ~(uint32_t)(NLW_ALL | NLW_NFT_GONE)) == 0);
+	assert(!(a.bits & NLW_NFT_GONE) || (a.bits & NLW_NFT));
+	assert((a.pending & ~(uint32_t)(NLW_NFT | NLW_IPT | NLW_NFT_GONE)) == 0);
 	assert(memchr(a.comm, '\0', sizeof(a.comm)));
 
 	/* the first message alone, then the rest */
