@@ -31,6 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "nl.h"
+#include "notify.h"
 #include "ipc.h"
 #include "localproxy.h"
 #include "privsep.h"
@@ -40,6 +41,7 @@
 #include "tun.h"
 #include "udp.h"
 #include "url.h"
+#include "watch.h"
 
 #define UP_TUN_DEFAULT "pvpn0"
 #define UP_TUN_ADDR4   "198.18.0.1"
@@ -91,6 +93,7 @@ struct up_opts {
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall; /* --firewall */
 	/* --udp; UNSET: block with the killswitch, else bypass */
 	enum { UP_UDP_UNSET, UP_UDP_BLOCK, UP_UDP_BYPASS, UP_UDP_PROXY } udp;
+	int ready_fd; /* --ready-fd: "ready\n" once all is in the kernel; -1 = none */
 };
 
 static const char *const up_udp_names[] = { "", "block", "bypass", "proxy" };
@@ -604,6 +607,7 @@ enum {
 	OPT_EXCLUDE_CGROUP,
 	OPT_USER_TCP,
 	OPT_USER_UDP,
+	OPT_READY_FD,
 };
 
 /* A uid: a number (not (uid_t)-1) or a user name. */
@@ -662,6 +666,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "priority", required_argument, NULL, OPT_PRIORITY },
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "udp", required_argument, NULL, OPT_UDP },
 		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
 		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
@@ -814,6 +819,23 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
 			break;
+		case OPT_READY_FD: {
+			uint32_t fd;
+			int r;
+
+			if (cli_u32(optarg, false, 0, INT_MAX, &fd) < 0) {
+				log_error("--ready-fd must be a file descriptor number: `%s'",
+					  optarg);
+				return -1;
+			}
+			r = notify_fd_check((int)fd);
+			if (r < 0) {
+				log_error("--ready-fd %u: %s", fd, strerror(-r));
+				return -1;
+			}
+			o->ready_fd = (int)fd;
+			break;
+		}
 		case OPT_USER_TCP:
 		case OPT_USER_UDP:
 			if (cli_u32(optarg, false, 0, 1048576,
@@ -1117,6 +1139,33 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 	return 0;
 }
 
+#ifdef PROXYVPN_FAULT
+/*
+ * Test builds: PROXYVPN_FAULT_HOLD=FIFO holds up right after the TUN is
+ * made until a line is written to FIFO (e2e watch: status while starting).
+ */
+static void fault_hold(void)
+{
+	const char *fifo = getenv("PROXYVPN_FAULT_HOLD");
+	char c;
+	int fd;
+
+	if (!fifo)
+		return;
+	log_info("PROXYVPN_FAULT_HOLD: waiting for a line on %s", fifo);
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		while (read(fd, &c, 1) == 1 && c != '\n')
+			;
+		close(fd);
+	}
+}
+#else
+static void fault_hold(void)
+{
+}
+#endif
+
 /* Everything after the lock and the dead run's cleanup. Returns the exit status. */
 static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 {
@@ -1129,6 +1178,8 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 	int tun_fds[UP_MAX_QUEUES], ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
 	enum state_fw fw_on = 0; /* the backend to undo, 0 = none */
 	bool routes_on = false, left = false;
+	struct watch *watch = NULL;
+	struct watch_cfg wc;
 
 	rc.ipv6 = ipv6_enabled();
 	ret = route_pick(&rc, &busy);
@@ -1151,6 +1202,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 	}
 	if (tun_setup(o, rc.ipv6, name, &ifindex, &ecfg->vnet, tun_fds) < 0)
 		return EXIT_SETUP;
+	fault_hold();
 	rc.ifindex = ifindex;
 	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
 	snprintf(ifx, sizeof(ifx), "%d", ifindex);
@@ -1187,15 +1239,30 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	raise_nofile();
+	/* From here on what goes missing is put back (in the parent's loop: privsep.c). */
+	wc = (struct watch_cfg){ .dirfd = dirfd,
+				 .fw = &fc,
+				 .ipt = fw_on == STATE_FW_IPTABLES,
+				 .rc = rc,
+				 .tun = name,
+				 .ready_fd = o->ready_fd };
+	inet_pton(AF_INET, UP_TUN_ADDR4, wc.addr4);
+	inet_pton(AF_INET6, UP_TUN_ADDR6, wc.addr6);
+	watch = watch_new(&wc);
+	if (!watch)
+		goto undo;
+	o->ready_fd = -1; /* the watcher's now */
 	ret = privsep_run(&(struct privsep_cfg){ .ecfg = ecfg,
 						 .tun_fds = tun_fds,
 						 .nqueues = (int)o->workers,
 						 .ctl_fd = ctl_fd,
 						 .ctl_uid = up_uid,
 						 .tun_name = name,
-						 .sandbox = o->sandbox });
+						 .sandbox = o->sandbox,
+						 .watch = watch });
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
+	watch_free(watch); /* nothing is put back while we take it down */
 	if (ctl_fd >= 0)
 		close(ctl_fd);
 	ctl_unlink(dirfd);
@@ -1225,7 +1292,8 @@ int cmd_up(int argc, char **argv)
 			     .mtu = 1500,
 			     .workers = 1,
 			     .user_tcp = UP_USER_TCP_DEFAULT,
-			     .user_udp = UP_USER_UDP_DEFAULT };
+			     .user_udp = UP_USER_UDP_DEFAULT,
+			     .ready_fd = -1 };
 	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;

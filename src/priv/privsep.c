@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "url.h"
+#include "watch.h"
 #include "workers.h"
 
 struct privsep {
@@ -379,6 +380,8 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 				 p->cfg->tun_name);
 		else
 			log_info("up: engine restarted (pid %d)", (int)p->pid);
+		if (!p->ever_ready && p->cfg->watch)
+			watch_engine_ready(p->cfg->watch); /* READY=1 once all is verified */
 		p->ever_ready = true;
 	}
 }
@@ -496,6 +499,12 @@ int privsep_run(const struct privsep_cfg *c)
 	p.ipc_io.cb = ipc_cb;
 	if (sfd < 0 || loop_io_add(&p.loop, &p.sig_io, sfd, EPOLLIN) < 0) {
 		log_warn("up: signalfd");
+		ret = -1;
+		goto out;
+	}
+	/* the watcher (watch.h) first: what it finds missing is put back before any engine */
+	if (c->watch && watch_attach(c->watch, &p.loop) < 0) {
+		log_error("up: the watcher could not join the loop");
 		ret = -1;
 		goto out;
 	}
