@@ -40,6 +40,7 @@
 #include "state.h"
 #include "tun.h"
 #include "udp.h"
+#include "upcheck.h"
 #include "url.h"
 #include "watch.h"
 
@@ -1427,7 +1428,8 @@ int cmd_down(int argc, char **argv)
 	return ret < 0 ? EXIT_SETUP : 0;
 }
 
-static void print_state(const struct state *s)
+/* The record; chk (NULL for a dead run's leftovers) says what of it is in the kernel. */
+static void print_state(const struct state *s, const struct upcheck *chk)
 {
 	char addr[INET6_ADDRSTRLEN];
 	unsigned int i, j;
@@ -1436,7 +1438,11 @@ static void print_state(const struct state *s)
 	printf("tun: %s (ifindex %u)\n", s->tun, s->ifindex);
 	printf("proxy: %s%s%s:%u\n", s->proxy.family == AF_INET6 ? "[" : "", addr,
 	       s->proxy.family == AF_INET6 ? "]" : "", s->proxy.port);
-	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
+	printf("killswitch: %s%s\n", s->killswitch ? "on" : "off",
+	       !chk || !s->killswitch ? ""
+	       : chk->fw > 0	      ? " (in the kernel)"
+	       : chk->fw == 0	      ? " (recorded, but NOT in the kernel)"
+				      : " (recorded; not checked)");
 	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
 	       "%s\n",
 	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
@@ -1535,6 +1541,7 @@ static void status_live(int dirfd, bool json, struct jbuf *b)
 int cmd_status(int argc, char **argv)
 {
 	const char *dir = NULL, *why = "";
+	struct uphealth health;
 	struct state s;
 	struct jbuf b;
 	char *out = NULL;
@@ -1566,12 +1573,17 @@ int cmd_status(int argc, char **argv)
 		jb_init(&b, out, 2 * CTL_REPLY_MAX);
 	}
 	ret = state_read(dirfd, &s, &why);
-	status = lockfd == -EBUSY ? EXIT_OK_UP : EXIT_NOT_UP;
+	status = EXIT_NOT_UP;
+	/* what is in the kernel, not what the state file says (upcheck.c) */
+	if (lockfd == -EBUSY)
+		status = uphealth_get(dirfd, holder, ret == 0 ? &s : NULL, &health);
 	if (json) {
 		jb_raw(&b, "{");
 		jb_kv_bool(&b, "running", lockfd == -EBUSY);
-		if (lockfd == -EBUSY)
+		if (lockfd == -EBUSY) {
 			jb_printf(&b, ",\"pid\":%d", (int)holder);
+			uphealth_json(&b, &health);
+		}
 		jb_raw(&b, ",");
 		jb_kv_bool(&b, "leftovers", ret == 0 && lockfd != -EBUSY);
 		jb_raw(&b, ",\"installed\":");
@@ -1597,14 +1609,14 @@ int cmd_status(int argc, char **argv)
 		return b.full ? EXIT_ENV : status;
 	}
 	if (lockfd == -EBUSY)
-		printf("up: running, pid %d\n", (int)holder);
+		uphealth_print(&health, holder);
 	else
 		printf("up: not running\n");
 	if (ret == 0) {
 		if (lockfd != -EBUSY)
 			printf("leftovers of dead pid %d (remove them with: proxyvpn down)\n",
 			       (int)s.pid);
-		print_state(&s);
+		print_state(&s, lockfd == -EBUSY ? &health.chk : NULL);
 	} else if (ret != -ENOENT) {
 		printf("state file unusable: %s\n", why);
 	}
