@@ -120,6 +120,7 @@ TESTS=(
 	"netns                netns      -           60"
 	"execfs               execfs     -           60"
 	"hostsvc              hostsvc    -           90"
+	"watch                watch      -           90"
 	"leftovers            leftovers  -           60"
 )
 
