@@ -87,6 +87,15 @@ table() { n_cli nft list table inet proxyvpn; }
 rules() { n_cli ip rule; n_cli ip -6 rule; }
 routes() { n_cli ip route show table all; n_cli ip -6 route show table all; }
 
+# --ready-fd takes an open descriptor's number, else a usage error
+rc=0
+n_cli "$E2E_PROXYVPN" up --ready-fd x3 --state-dir "$SD" >"$T_OUT/rfd" 2>&1 || rc=$?
+assert_eq "$rc" 2 "up --ready-fd x3: $(cat "$T_OUT/rfd")"
+rc=0
+n_cli "$E2E_PROXYVPN" up --ready-fd 77 --state-dir "$SD" >"$T_OUT/rfd" 2>&1 77>&- || rc=$?
+assert_eq "$rc" 2 "up --ready-fd 77 (closed): $(cat "$T_OUT/rfd")"
+grep -q "ready-fd 77: Bad file descriptor" "$T_OUT/rfd" || fail "up --ready-fd 77: $(cat "$T_OUT/rfd")"
+
 # --- positive control: without up, every probe packet reaches PRX ---
 before=$(observed)
 probe_count 100 20
