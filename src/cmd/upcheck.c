@@ -15,6 +15,7 @@
 #include "fw.h"
 #include "json.h"
 #include "nl.h"
+#include "num.h"
 #include "route.h"
 #include "upcheck.h"
 #include "watch.h"
@@ -53,8 +54,8 @@ static bool has(const struct state *s, enum state_kind k)
 /* An addr object: "IFINDEX" "ADDR/PLEN". */
 static bool addr_of(const struct state_obj *o, int *family, uint8_t a[16], int *plen)
 {
-	char buf[STATE_ARG_MAX + 1], *slash, *end;
-	long p;
+	char buf[STATE_ARG_MAX + 1], *slash;
+	uint32_t p;
 
 	if (o->nargs != 2)
 		return false;
@@ -63,8 +64,7 @@ static bool addr_of(const struct state_obj *o, int *family, uint8_t a[16], int *
 	if (!slash)
 		return false;
 	*slash++ = '\0';
-	p = strtol(slash, &end, 10);
-	if (*end || p < 0 || p > 128)
+	if (num_u32(slash, 0, 0, 128, &p) < 0)
 		return false;
 	*plen = (int)p;
 	if (inet_pton(AF_INET, buf, a) == 1)

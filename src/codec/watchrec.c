@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "num.h"
 #include "watchrec.h"
 
 enum { PID_MAX = 4194304 }; /* PID_MAX_LIMIT */
@@ -90,25 +91,10 @@ static bool key(const char *line, size_t n, const char *k, const char **v, size_
 	return true;
 }
 
+/* Decimal, one spelling per value (num.c, NUM_CANON: no leading zero). */
 static bool dec(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned int d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		d = (unsigned int)(p[i] - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	return num_parse(p, n, NUM_CANON, 0, max, out) == 0;
 }
 
 static bool hex16(const char *p, size_t n, uint64_t *out)

@@ -29,6 +29,7 @@
 #include "nl.h"
 #include "nlwatch.h"
 #include "notify.h"
+#include "num.h"
 #include "watch.h"
 
 #define RECORD	   "watch"
@@ -165,17 +166,12 @@ static bool budget(struct watch *w)
  */
 static void fault_bound(struct watch *w)
 {
-	const char *v = getenv("PROXYVPN_FAULT_WATCH_BOUND");
-	unsigned long n, ms;
-	char *end;
+	const char *v = getenv("PROXYVPN_FAULT_WATCH_BOUND"), *slash;
+	uint64_t n, ms;
 
-	if (!v || *v < '0' || *v > '9')
-		return;
-	n = strtoul(v, &end, 10);
-	if (*end != '/' || end[1] < '0' || end[1] > '9')
-		return;
-	ms = strtoul(end + 1, &end, 10);
-	if (*end || n < 1 || n > 1000 || ms < 1 || ms > 600000)
+	slash = v ? strchr(v, '/') : NULL;
+	if (!slash || num_parse(v, (size_t)(slash - v), 0, 1, 1000, &n) < 0 ||
+	    num_parse(slash + 1, strlen(slash + 1), 0, 1, 600000, &ms) < 0)
 		return;
 	w->bound_n = (unsigned int)n;
 	w->bound_ms = (unsigned int)ms;

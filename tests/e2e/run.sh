@@ -122,6 +122,7 @@ TESTS=(
 	"hostsvc              hostsvc    -           90"
 	"watch                watch      -           90"
 	"leftovers            leftovers  -           60"
+	"fdlimit              fdlimit    -           90"
 )
 
 if [ "$(id -u)" != 0 ]; then

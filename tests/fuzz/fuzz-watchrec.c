@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../src/codec/watchrec.c"
+#include "../../src/codec/num.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
