@@ -488,8 +488,7 @@ int privsep_run(const struct privsep_cfg *c)
 	}
 	/* the watcher (watch.h) first: what it finds missing is put back before any engine */
 	if (c->watch && watch_attach(c->watch, &p.loop) < 0) {
-		log_error("up: the watcher could not join the loop");
-		ret = -1;
+		ret = -1; /* logged */
 		goto out;
 	}
 	if (spawn(&p) < 0) {

@@ -627,30 +627,65 @@ err:
 	return NULL;
 }
 
+/*
+ * libnftables calls exit() when it cannot open its netlink socket (nft
+ * 1.0.6's netlink_init_error): a check or repair under a full fd table
+ * would end up without teardown. The parent's fd count does not grow once
+ * the engine's socket is made, so what is free now stays free: refuse to
+ * start without room for that socket and a repair's peak (libnftables'
+ * netlink socket and a file it reads; route.c, nl.c and the record need
+ * one at a time).
+ */
+static int headroom(int fd, int want)
+{
+	int fds[WATCH_FD_HEADROOM], n, ret = 0;
+
+	for (n = 0; n < want && n < WATCH_FD_HEADROOM; n++) {
+		fds[n] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (fds[n] < 0) {
+			ret = -errno;
+			break;
+		}
+	}
+	while (n-- > 0)
+		close(fds[n]);
+	return ret;
+}
+
 int watch_attach(struct watch *w, struct loop *l)
 {
 	int fd, ret;
 
+	ret = headroom(w->rt_io.fd, WATCH_FD_HEADROOM);
+	if (ret < 0) {
+		log_error("up: watch: fewer than %d file descriptors to spare for repairs "
+			  "(RLIMIT_NOFILE): %s",
+			  WATCH_FD_HEADROOM, strerror(-ret));
+		return ret;
+	}
 	w->loop = l;
 	fd = w->nft_io.fd;
 	w->nft_io.fd = -1;
 	ret = fd < 0 ? 0 : loop_io_add(l, &w->nft_io, fd, EPOLLIN);
 	if (ret < 0) {
 		w->nft_io.fd = fd;
-		return ret;
+		goto err;
 	}
 	fd = w->rt_io.fd;
 	w->rt_io.fd = -1;
 	ret = loop_io_add(l, &w->rt_io, fd, EPOLLIN);
 	if (ret < 0) {
 		w->rt_io.fd = fd;
-		return ret;
+		goto err;
 	}
 	record_write(w);
 	/* whatever went missing since it was installed */
 	w->dirty = NLW_ALL;
 	pass(w);
 	return 0;
+err:
+	log_error("up: watch: joining the loop: %s", strerror(-ret));
+	return ret;
 }
 
 void watch_engine_ready(struct watch *w)

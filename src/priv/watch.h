@@ -35,6 +35,7 @@ enum {
 	WATCH_REPAIRS_PER_SEC = 10, /* the bound; past it, repairs wait for the next second */
 	WATCH_RETRY_MS = 1000,	    /* after a failed repair, and at the bound */
 	WATCH_RCVBUF = 1 << 20,	    /* per socket: a flush of a big ruleset is many messages */
+	WATCH_FD_HEADROOM = 3, /* fds free at attach: the engine's socket, a repair's peak of 2 */
 };
 
 struct watch_cfg {
@@ -58,7 +59,8 @@ struct watch *watch_new(const struct watch_cfg *c);
 
 /*
  * Joins the parent's loop and checks everything once (repairing what is
- * already missing). 0 or -errno.
+ * already missing). 0 or -errno (-EMFILE, logged: fewer than
+ * WATCH_FD_HEADROOM fds free for the repairs).
  */
 int watch_attach(struct watch *w, struct loop *l);
 
