@@ -362,6 +362,7 @@ static int cleanup_dead(int dirfd, bool *found)
 	if (ret == 0)
 		state_remove(dirfd);
 	ctl_unlink(dirfd);
+	watch_record_remove(dirfd); /* a killed up's watcher could not */
 	return ret;
 }
 

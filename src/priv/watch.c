@@ -128,6 +128,12 @@ int watch_record_read(int dirfd, struct watchrec *r, const char **why)
 	return watchrec_parse(buf, (size_t)n, r, why);
 }
 
+void watch_record_remove(int dirfd)
+{
+	unlinkat(dirfd, RECORD, 0);
+	unlinkat(dirfd, RECORD_TMP, 0);
+}
+
 /* ---- the bound ---- */
 
 /* One repair may run now; else (once per window) say so and retry when the next one starts. */
@@ -705,8 +711,7 @@ void watch_free(struct watch *w)
 	if (w->rt_io.fd >= 0)
 		close(w->rt_io.fd);
 	if (w->loop) {
-		unlinkat(w->cfg.dirfd, RECORD, 0);
-		unlinkat(w->cfg.dirfd, RECORD_TMP, 0);
+		watch_record_remove(w->cfg.dirfd);
 		notify_send("STOPPING=1");
 	}
 	if (w->cfg.ready_fd > 2)

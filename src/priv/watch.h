@@ -77,4 +77,7 @@ void watch_free(struct watch *w);
  */
 int watch_record_read(int dirfd, struct watchrec *r, const char **why);
 
+/* Removes dir/watch (and a stale watch.tmp): a dead up's. */
+void watch_record_remove(int dirfd);
+
 #endif
