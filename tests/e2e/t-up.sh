@@ -339,7 +339,7 @@ ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
 UP_PID=$!
 track_pid "$UP_PID"
 deadline=$(($(now_ms) + 10000))
-until grep -q "the host's TCP goes through" "$T_OUT/up7.log"; do
+until grep -q "up: ready: " "$T_OUT/up7.log"; do
 	kill -0 "$UP_PID" 2>/dev/null || fail "up as uid 65534 exited: $(cat "$T_OUT/up7.log")"
 	[ "$(now_ms)" -lt "$deadline" ] || fail "up as uid 65534 not ready after 10 s"
 	sleep 0.05
