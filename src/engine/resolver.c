@@ -17,6 +17,7 @@
 #include "list.h"
 #include "log.h"
 #include "resolver.h"
+#include "upfail.h"
 
 enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX }; /* our own answers are far smaller */
 
@@ -89,7 +90,8 @@ static void fwd_kill(struct dnsfwd *f)
 	r->nfwd--;
 }
 
-static void fwd_fail(struct dnsfwd *f, int err)
+/* what: the failure in words (a proxy's, upfail_describe); NULL: err's. */
+static void fwd_fail_why(struct dnsfwd *f, int err, const char *what)
 {
 	const struct sockaddr_storage *ss = &f->r->cfg.server;
 	char a[INET6_ADDRSTRLEN];
@@ -100,10 +102,15 @@ static void fwd_fail(struct dnsfwd *f, int err)
 			  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr,
 		  a, sizeof(a));
 	log_info("dns: query for %s to %s through the proxy failed: %s", f->q.name, a,
-		 strerror(-err));
+		 what ? what : strerror(-err));
 	f->r->stats.failed++;
 	reply_rcode(f->r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
 	fwd_kill(f);
+}
+
+static void fwd_fail(struct dnsfwd *f, int err)
+{
+	fwd_fail_why(f, err, NULL);
 }
 
 /* The whole reply is in: hand it to the app (TC if it does not fit its limit). */
@@ -212,7 +219,9 @@ static void fwd_open(void *ctx, const uint8_t *data, size_t len)
 
 static void fwd_up_fail(void *ctx, const struct upstream_fail *why)
 {
-	fwd_fail(ctx, -why->err);
+	char text[UPFAIL_TEXT_MAX];
+
+	fwd_fail_why(ctx, -why->err, upfail_describe(why, text, sizeof(text)));
 }
 
 static void fwd_io(void *ctx, uint32_t events)

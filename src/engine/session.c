@@ -18,6 +18,7 @@
 #include "log.h"
 #include "resolver.h"
 #include "session.h"
+#include "upfail.h"
 
 enum session_state {
 	S_CONNECTING, /* the upstream connects and runs the handshake */
@@ -57,10 +58,16 @@ struct session_table {
 	struct session_stats stats;
 };
 
-static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
+/* Where s goes: "203.0.113.5:443", or the name behind a fake address (virtual DNS). */
+static const char *dest_str(const struct session *s, char *buf, size_t len)
 {
+	const struct tcp_conn *c = s->conn;
 	char a[INET6_ADDRSTRLEN];
 
+	if (s->fake) {
+		snprintf(buf, len, "%s:%u", dnspool_entry_name(s->fake), c->lport);
+		return buf;
+	}
 	inet_ntop(c->family, c->laddr, a, sizeof(a));
 	snprintf(buf, len, c->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, c->lport);
 	return buf;
@@ -200,13 +207,37 @@ static void fill_tx(struct session *s)
 /* No tunnel (err: positive errno): the app's connect() is refused. */
 static void reject(struct session *s, int err)
 {
-	char d[64];
+	char d[URL_HOST_MAX + 16];
 
 	s->t->stats.failed++;
 	if (s->conn) {
-		log_info("session %u: tunnel to %s failed: %s", s->id,
-			 dest_str(s->conn, d, sizeof(d)), strerror(err));
+		log_info("session %u: tunnel to %s failed: %s", s->id, dest_str(s, d, sizeof(d)),
+			 strerror(err));
 		tcp_reject(s->conn); /* app sees connection refused */
+		s->conn = NULL;
+	}
+	kill_session(s, false);
+}
+
+/*
+ * The proxy could not open the tunnel: the app's connect() fails with the
+ * errno closest to what the proxy said (upfail_app_errno). The default-level
+ * line is the upstream's report; this one is per session (-v).
+ */
+static void up_fail(void *ctx, const struct upstream_fail *why)
+{
+	struct session *s = ctx;
+	char text[UPFAIL_TEXT_MAX];
+	int err = upfail_app_errno(why);
+
+	s->t->stats.failed++;
+	if (s->conn) {
+		log_info("session %u: %s", s->id, upfail_describe(why, text, sizeof(text)));
+		if (err == EHOSTUNREACH || err == ENETUNREACH)
+			tcp_unreach(s->conn,
+				    err == EHOSTUNREACH ? ICMP_UNREACH_HOST : ICMP_UNREACH_NET);
+		else
+			tcp_reject(s->conn); /* ECONNREFUSED */
 		s->conn = NULL;
 	}
 	kill_session(s, false);
@@ -226,11 +257,6 @@ static void up_open(void *ctx, const uint8_t *data, size_t len)
 	tcp_accept(s->conn);
 	log_debug("session %u: tunnel up", s->id);
 	update_io(s);
-}
-
-static void up_fail(void *ctx, const struct upstream_fail *why)
-{
-	reject(ctx, why->err);
 }
 
 static void up_io(void *ctx, uint32_t events)
@@ -513,4 +539,6 @@ void session_info(const struct session *s, uint64_t now, struct ctl_conn *out)
 	memcpy(out->dst, c->laddr, sizeof(out->dst));
 	out->sport = c->rport;
 	out->dport = c->lport;
+	if (s->fake) /* the name the app asked for: more telling than 198.18.x.y */
+		out->name = dnspool_entry_name(s->fake);
 }

@@ -82,6 +82,7 @@ TESTS=(
 	"lossy-up-a           lossy      up-a        120"
 	"lossy-down-b         lossy      down-b      240"
 	"lossy-up-b           lossy      up-b        120"
+	"errors               errors     -           60"
 	"closedport-socks5    closedport socks5      60"
 	"closedport-http      closedport http        60"
 	"deadproxy-socks5     deadproxy  socks5      90"
