@@ -196,16 +196,32 @@ static void engine_idle(struct loop *l, void *arg)
 		resolver_reap(e->resolver);
 	udp_reap(e->udp);
 	tcp_flush(e->tcp); /* conns the reaped sessions let go of */
-	if (e->draining && !session_undelivered(e->sessions)) {
+	if (e->draining) {
+		size_t idle = 0;
+
+		if (session_undelivered(e->sessions, &idle))
+			return;
+		if (idle)
+			log_info("%zu idle connection(s) left open by processes the command left "
+				 "behind: closing them",
+				 idle);
 		log_debug("drained: every flow delivered to the proxy");
 		l->stop = true;
 	}
 }
 
+/* While draining: a flow that falls quiet is seen without waiting for a packet. */
+static void quiet_check(struct timer *t)
+{
+	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, quiet_timer));
+
+	loop_timer_set(e->loop, t, e->loop->now + SESSION_QUIET_MS); /* engine_idle decides */
+}
+
 static void drain_expired(struct timer *t)
 {
 	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, drain_timer));
-	size_t n = session_undelivered(e->sessions);
+	size_t n = session_undelivered(e->sessions, NULL);
 
 	if (n)
 		log_info("%zu connection(s) still sending after the command exited: closing them",
@@ -240,6 +256,7 @@ void engine_drain(struct engine *e, uint32_t ms)
 	e->draining = true;
 	session_refuse_new(e->sessions); /* the command has exited: RST */
 	loop_timer_set(e->loop, &e->drain_timer, e->loop->now + ms);
+	loop_timer_set(e->loop, &e->quiet_timer, e->loop->now + SESSION_QUIET_MS);
 }
 
 #ifdef PROXYVPN_FAULT
@@ -347,6 +364,7 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		.ka_cnt = cfg->tcp.ka_cnt,
 	};
 	e->drain_timer.cb = drain_expired;
+	e->quiet_timer.cb = quiet_check;
 	e->upfail_timer.cb = upfail_expired;
 	e->upfail = cfg->upfail;
 	if (!e->upfail) {
@@ -511,6 +529,7 @@ void engine_fini(struct engine *e)
 	e->fault = NULL;
 	if (e->loop) {
 		loop_timer_cancel(e->loop, &e->drain_timer);
+		loop_timer_cancel(e->loop, &e->quiet_timer);
 		loop_timer_cancel(e->loop, &e->upfail_timer);
 	}
 	udp_relay_free(e->udp); /* gives back the fake-address entries it holds */

@@ -106,7 +106,7 @@ struct engine {
 	struct fault *fault;		/* test builds with PROXYVPN_FAULT (fault.h); else NULL */
 	/* engine.c's counters (packets, UDP); engine_stats_add adds the others' */
 	struct engine_stats stats;
-	struct timer drain_timer;
+	struct timer drain_timer, quiet_timer;
 	bool draining;
 	/* Proxy failures at the default level, rate-limited (upfail.h) */
 	struct upfail_log *upfail;
@@ -148,8 +148,10 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
- * the loop once every flow's data and FIN have been handed to the proxy,
- * or after ms at most.
+ * the loop once every flow's data and FIN have been handed to the proxy, or
+ * after ms at most. A flow that is open but idle (SESSION_QUIET_MS without
+ * a segment: a process the command left behind holds it) does not wait:
+ * it is closed with the rest (said at -v).
  */
 void engine_drain(struct engine *e, uint32_t ms);
 

@@ -43,6 +43,7 @@ struct session {
 	struct dnspool_entry *fake;    /* the name behind a fake address, held */
 	uint64_t born;		       /* loop ms at the SYN */
 	uint64_t bytes_up, bytes_down; /* app -> proxy, proxy -> app (relay only) */
+	uint64_t last_flush;	       /* loop ms: rx last handed to the proxy (window opened) */
 };
 
 struct session_table {
@@ -161,6 +162,7 @@ static bool flush_rx(struct session *s)
 			return false;
 		}
 		s->bytes_up += (uint64_t)n;
+		s->last_flush = s->t->loop->now;
 		tcp_rx_consume(c, (size_t)n);
 	}
 	maybe_done(s);
@@ -487,17 +489,39 @@ void session_refuse_new(struct session_table *t)
 	t->refuse = true;
 }
 
-size_t session_undelivered(const struct session_table *t)
+/*
+ * Still sending: bytes or a FIN not yet given to the proxy, a hole the app
+ * will fill, or a segment from it (or a window we opened) within the last
+ * SESSION_QUIET_MS: a closed socket's kernel sends what it holds at once,
+ * ACK by ACK. Else idle: held open by a process the command left behind.
+ */
+static bool sending(const struct session *s, uint64_t now)
+{
+	const struct tcp_conn *c = s->conn;
+	uint64_t last = c->last_rcv > s->last_flush ? c->last_rcv : s->last_flush;
+
+	if (c->rx.len || c->nooo || (tcp_fin_received(c) && !s->shut_wr))
+		return true;
+	return now < last + SESSION_QUIET_MS;
+}
+
+size_t session_undelivered(const struct session_table *t, size_t *idle)
 {
 	struct list_node *i;
-	size_t n = 0;
+	size_t n = 0, quiet = 0;
 
 	for (i = t->live; i; i = i->next) {
 		const struct session *s = list_entry(i, struct session, node);
 
-		if (s->state == S_RELAY && s->conn && !s->shut_wr)
+		if (s->state != S_RELAY || !s->conn || s->shut_wr)
+			continue;
+		if (sending(s, t->loop->now))
 			n++;
+		else
+			quiet++;
 	}
+	if (idle)
+		*idle = quiet;
 	return n;
 }
 

@@ -77,6 +77,7 @@ TESTS=(
 	"halfclose-http       halfclose  http-hc     90"
 	"drain-socks5         drain      socks5      90"
 	"drain-http           drain      http        90"
+	"execidle             execidle   -           60"
 	"faultbuild           faultbuild -           60"
 	"lossy-down-a         lossy      down-a      120"
 	"lossy-up-a           lossy      up-a        120"
