@@ -121,6 +121,7 @@ TESTS=(
 	"updhcp               updhcp     -           60"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
+	"deps                 deps       -           30"
 	"signals              signals    -           90"
 	"unpriv               unpriv     socks5      90"
 	"netns                netns      -           60"
