@@ -51,3 +51,23 @@ check "socks5://$P:$RES_SOCKS_PORT" "http://nosuch.example:$HTTP_PORT/" "No rout
 pv exec --proxy "socks5://$P:$RES_SOCKS_PORT" -- curl -4 --noproxy '*' -sS --max-time 10 \
 	-o "$T_OUT/small" "http://$DNS_NAME:$HTTP_PORT/small" || fail "curl by name through hcproxy"
 assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "download by name through hcproxy"
+
+# --dns virtual with --dns-server (item 6): a name the server says does not
+# exist gets NXDOMAIN (getent: exit 2; curl: exit 6, not a fake address and
+# a failed connect); one it knows gets a fake address and works.
+U="socks5://$P:$DNS_SOCKS_PORT"
+rc=0
+pv exec --dns-server "$P" --proxy "$U" -- getent ahostsv4 "$DNS_NXNAME" >"$T_OUT/out" 2>&1 || rc=$?
+assert_eq "$rc" 2 "getent $DNS_NXNAME with --dns-server (2: not found): $(cat "$T_OUT/out")"
+rc=0
+pv exec --dns-server "$P" --proxy "$U" -- curl -sS --noproxy '*' --max-time 10 \
+	"http://$DNS_NXNAME:$HTTP_PORT/" >"$T_OUT/out" 2>&1 || rc=$?
+assert_eq "$rc" 6 "curl $DNS_NXNAME with --dns-server (6: could not resolve): $(cat "$T_OUT/out")"
+grep -q "query\[A\] $DNS_NXNAME from" "$T_OUT/dnsmasq.log" || fail "the server was not asked"
+out=$(pv exec --dns-server "$P" --proxy "$U" -- getent ahostsv4 "$DNS_NAME") ||
+	fail "getent $DNS_NAME with --dns-server: $out"
+case $out in
+198.1[89].*) ;;
+*) fail "getent $DNS_NAME with --dns-server gave '$out', want a fake address" ;;
+esac
+echo "ok: --dns virtual --dns-server: NXDOMAIN for $DNS_NXNAME, a fake address for $DNS_NAME"
