@@ -403,7 +403,7 @@ static int undo_record(const struct state *s)
 		}
 	}
 	if (state_has(s, STATE_OBJ_NFT_TABLE)) {
-		ret = fw_remove(err, sizeof(err));
+		ret = fw_remove(NULL, err, sizeof(err));
 		if (ret < 0) {
 			log_error("removing nftables table inet %s: %s", FW_TABLE, err);
 			if (!first)
@@ -454,7 +454,7 @@ static int undo_by_tag(bool *found)
 	ret = fw_present();
 	if (ret == 1) {
 		*found = true;
-		ret = fw_remove(err, sizeof(err));
+		ret = fw_remove(NULL, err, sizeof(err));
 		if (ret < 0) {
 			log_error("removing nftables table inet %s: %s", FW_TABLE, err);
 			if (!first)
@@ -851,7 +851,7 @@ static uid_t up_uid;
 
 static int fw_down(enum state_fw fw, char *err, size_t errlen)
 {
-	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen) : fw_remove(err, errlen);
+	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen) : fw_remove(NULL, err, errlen);
 }
 
 /* The iptables fallback's chains, recorded (4 or 6, table, chain). */
@@ -908,7 +908,7 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 			return -1;
 		}
 		log_warnx("up: nftables failed (%s): using the iptables fallback", err);
-		if (fw_remove(err, sizeof(err)) < 0)
+		if (fw_remove(NULL, err, sizeof(err)) < 0)
 			log_warnx("up: removing a partial nftables table: %s", err);
 		*on = 0;
 		s->nobj--; /* the nft-table record, the last one */

@@ -35,6 +35,18 @@ int nl_link_set_up(struct nl *nl, int ifindex, int mtu); /* mtu 0 = leave as is 
  */
 enum { NL_TUN_TXQLEN = 4096 };
 int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen);
+/*
+ * Renames link ifindex to name (NULL: keeps its name) and sets its ifalias
+ * (NULL: leaves it). A rename is atomic: -EEXIST if name is taken; the link
+ * must be down. 0 or -errno.
+ */
+int nl_link_set_names(struct nl *nl, int ifindex, const char *name, const char *alias);
+/*
+ * Calls cb for every link of the namespace with its index, name and alias
+ * ("" when it has none); cb returns 0 to go on, 1 to stop. 0 or -errno.
+ */
+int nl_link_walk(struct nl *nl,
+		 int (*cb)(int ifindex, const char *name, const char *alias, void *arg), void *arg);
 /* family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD. */
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
