@@ -4,6 +4,7 @@
 #   make unit       unit tests only      make fuzz      build the libFuzzer targets
 #   make fault      build/fault/proxyvpn: test-only build with fault injection (PROXYVPN_FAULT)
 #   make asan       build/asan/proxyvpn: ASan+UBSan build the e2e suite runs once (PROXYVPN=)
+#   make tsan       build/tsan/proxyvpn: ThreadSanitizer build the --workers e2e tests run under
 #   make valgrind   memcheck over a 1,000-connection transfer (root; e2e test valgrind)
 #   make e2e        end-to-end suite     make format    reformat with clang-format
 #   make format-check   the tree as clang-format leaves it   make layout-check   include boundaries
@@ -26,6 +27,7 @@ override CFLAGS += $(INC) -std=c17 -D_GNU_SOURCE -DPROXYVPN_VERSION='"$(VERSION)
 	$(shell pkg-config --cflags $(PKGS))
 override LDLIBS += $(shell pkg-config --libs $(PKGS))
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN    := -fsanitize=thread -fno-omit-frame-pointer
 
 # src/<side>/<module>.c: lib, codec, engine, priv, cmd (docs/architecture.md);
 # headers are included by name, every side's folder is on the include path, and
@@ -38,6 +40,7 @@ LIBOBJ  := $(filter-out build/cmd/main.o,$(OBJ))
 SANOBJ  := $(LIBOBJ:build/%.o=build/san/%.o)
 FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
 ASANOBJ := $(OBJ:build/%.o=build/asan/%.o)
+TSANOBJ := $(OBJ:build/%.o=build/tsan/%.o)
 UNIT    := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test-*.c))
 FUZZ    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
@@ -87,6 +90,19 @@ build/asan/%.o: src/%.c | build
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
+# The whole binary under ThreadSanitizer, for the e2e tests that run engine
+# threads (--workers): tests/run-all.sh e2e-tsan.
+tsan: build/tsan/proxyvpn
+
+build/tsan/proxyvpn: $(TSANOBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(TSAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/tsan/%.o: src/%.c | build
+	@echo "  CC TSAN $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(TSAN) -c -o $@ $<
+
 build/unit/%: tests/unit/%.c $(SANOBJ) | build
 	@echo "  CC UNIT $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
@@ -104,7 +120,7 @@ build:
 unit: $(UNIT)
 fuzz: $(FUZZ)
 
-check: proxyvpn fault asan unit fuzz
+check: proxyvpn fault asan tsan unit fuzz
 	$(Q)tests/run-all.sh
 
 e2e: proxyvpn fault
@@ -143,6 +159,6 @@ install: proxyvpn
 clean:
 	rm -rf build proxyvpn
 
-.PHONY: all fault asan unit fuzz check e2e valgrind format format-check layout-check install clean
+.PHONY: all fault asan tsan unit fuzz check e2e valgrind format format-check layout-check install clean
 .SECONDARY:
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d) $(TSANOBJ:.o=.d)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # proxyvpn test runner (called by `make check`).
 #
-#   tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|bench|all]      (default: all)
+#   tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|e2e-tsan|bench|all]      (default: all)
 #
 # static: scripts/check-layout.sh (include boundaries of src/) and
 #       scripts/check-format.sh (clang-format), one check each.
@@ -20,6 +20,12 @@
 #       (log_path); any file fails e2e-asan/reports, even if the test that
 #       caused it passed. e2e-asan/control first proves a report lands there.
 #       E2E_ASAN_TESTS="name..." runs only those.
+# e2e-tsan: the e2e tests that run engine threads (TSAN_TESTS below: exec
+#       and up with --workers 2, DNS over TCP from 16 connections) against
+#       build/tsan/proxyvpn (make tsan: ThreadSanitizer). Reports go to
+#       files (log_path); any file fails e2e-tsan/reports. e2e-tsan/control
+#       first proves a data race between two threads lands there.
+#       E2E_TSAN_TESTS="name..." runs only those.
 # bench: one check, bench/smoke, if root (else skipped): bench/run.sh --quick
 #       into a temp dir; passes if it produced a table with every cell filled.
 # Prints "PASS name" / "FAIL name" / "SKIP name" per check and ends with
@@ -29,9 +35,9 @@ cd "$(dirname "$0")/.." || exit 1
 
 MODE=${1:-all}
 case $MODE in
-static | unit | fuzz | e2e | e2e-asan | bench | all) ;;
+static | unit | fuzz | e2e | e2e-asan | e2e-tsan | bench | all) ;;
 *)
-	echo "usage: tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|bench|all]" >&2
+	echo "usage: tests/run-all.sh [static|unit|fuzz|e2e|e2e-asan|e2e-tsan|bench|all]" >&2
 	exit 2
 	;;
 esac
@@ -185,6 +191,46 @@ run_e2e_asan() {
 	fi
 }
 
+TSAN_TESTS="workers-socks5 workers-dns upwork-socks5"
+
+run_e2e_tsan() {
+	local bin=build/tsan/proxyvpn rep=$TMP/tsan
+	if [ ! -x "$bin" ]; then
+		echo "no $bin (run: make tsan)" >"$TMP/tsan.log"
+		fail e2e-tsan "$TMP/tsan.log"
+		return
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		skip e2e-tsan
+		return
+	fi
+	# the engine of `up` runs as an unprivileged user: it must be able to
+	# write its report too
+	chmod 0711 "$TMP"
+	mkdir -m 1777 "$rep" "$TMP/tsan-control"
+	# control: the same options put a report of a data race in a file
+	printf '%s\n' '#include <pthread.h>' 'static int shared;' \
+		'static void *bump(void *arg) { (void)arg; shared++; return 0; }' \
+		'int main(void) { pthread_t t; pthread_create(&t, 0, bump, 0); shared++;' \
+		'	pthread_join(t, 0); return 0; }' >"$TMP/race.c"
+	if ${CC:-cc} -fsanitize=thread -o "$TMP/race" "$TMP/race.c" 2>"$TMP/tsan-control.log" &&
+		! TSAN_OPTIONS="log_path=$TMP/tsan-control/tsan" "$TMP/race" 2>>"$TMP/tsan-control.log" &&
+		grep -qs "data race" "$TMP"/tsan-control/tsan.*; then
+		pass e2e-tsan/control
+	else
+		fail e2e-tsan/control "$TMP/tsan-control.log"
+	fi
+	# workers-socks5's fault-build half runs the plain fault build (no TSan one)
+	PROXYVPN=$PWD/$bin E2E_TSAN=1 TSAN_OPTIONS="log_path=$rep/tsan:halt_on_error=0" \
+		run_e2e e2e-tsan ${E2E_TSAN_TESTS:-$TSAN_TESTS}
+	if compgen -G "$rep/*" >/dev/null; then
+		head -n 60 "$rep"/* >"$TMP/tsan-reports.log"
+		fail e2e-tsan/reports "$TMP/tsan-reports.log"
+	else
+		pass e2e-tsan/reports
+	fi
+}
+
 run_bench() {
 	local log=$TMP/bench.log rc=0
 	if [ "$(id -u)" != 0 ]; then
@@ -206,6 +252,7 @@ unit) run_unit ;;
 fuzz) run_fuzz ;;
 e2e) run_e2e ;;
 e2e-asan) run_e2e_asan ;;
+e2e-tsan) run_e2e_tsan ;;
 bench) run_bench ;;
 all)
 	run_static
@@ -213,6 +260,7 @@ all)
 	run_fuzz
 	run_e2e
 	run_e2e_asan
+	run_e2e_tsan
 	run_bench
 	;;
 esac

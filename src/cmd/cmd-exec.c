@@ -24,6 +24,7 @@
 #include "exec.h"
 #include "log.h"
 #include "loop.h"
+#include "proxyopt.h"
 #include "sandbox.h"
 #include "url.h"
 #include "workers.h"
@@ -37,17 +38,6 @@ struct exec_run {
 	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
 };
-
-/* Prints the URL without its userinfo: never echo credentials. */
-static void print_bad_url(const char *s, const char *why)
-{
-	const char *at = strrchr(s, '@'), *sep = strstr(s, "://");
-
-	if (at && sep && at > sep)
-		log_error("invalid proxy URL `%.*s***@%s': %s", (int)(sep + 3 - s), s, at + 1, why);
-	else
-		log_error("invalid proxy URL `%s': %s", s, why);
-}
 
 /* A decimal number in [min, max], or one line naming the option and the value. */
 static bool parse_num(const char *opt, const char *v, unsigned long min, unsigned long max,
@@ -275,6 +265,7 @@ int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
+		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
@@ -296,7 +287,8 @@ int cmd_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *proxy_arg = PROXY_URL_DEFAULT, *why;
+	const char *proxy_file = NULL;
+	char *proxy_arg = NULL;
 	struct proxy_url url;
 	struct engine_cfg ecfg = { .mtu = 1500,
 				   .dns = ENGINE_DNS_VIRTUAL,
@@ -320,6 +312,9 @@ int cmd_exec(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			proxy_arg = optarg;
+			break;
+		case OPT_PROXY_FILE:
+			proxy_file = optarg;
 			break;
 		case 'm':
 		case OPT_MAX_CONNS:
@@ -390,10 +385,8 @@ int cmd_exec(int argc, char **argv)
 	if (!dns_opt_finish(&ecfg, EXEC_TUN_ADDR4, EXEC_TUN_ADDR6))
 		return EXIT_USAGE;
 	nameserver = ecfg.dns == ENGINE_DNS_BYPASS ? NULL : ENGINE_RESOLVER4;
-	if (url_parse(proxy_arg, &url, &why) < 0) {
-		print_bad_url(proxy_arg, why);
+	if (proxy_opt_load(proxy_file, proxy_arg, &url) < 0)
 		return EXIT_USAGE;
-	}
 	if (ecfg.udp == ENGINE_UDP_PROXY && url.type != PROXY_SOCKS5) {
 		log_error("--udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
 			  url_scheme_name(url.type));

@@ -32,9 +32,11 @@
 #include "nl.h"
 #include "ipc.h"
 #include "privsep.h"
+#include "proxyopt.h"
 #include "route.h"
 #include "state.h"
 #include "tun.h"
+#include "udp.h"
 #include "url.h"
 
 #define UP_TUN_DEFAULT "pvpn0"
@@ -48,10 +50,19 @@ enum {
 	UP_MAX_EXCLUDE = 256,
 	UP_FIND_MAX = 16,		/* dead runs cleared by `down` without a state file */
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
+	/*
+	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's handshake
+	 * limit and half its UDP associations, so one user can take at most
+	 * half of either, and a quarter of the buffer memory (512 x 512 KiB
+	 * of 1 GiB).
+	 */
+	UP_USER_TCP_DEFAULT = TCP_MAX_PENDING_DEFAULT / 2,
+	UP_USER_UDP_DEFAULT = UDP_MAX_ASSOC_DEFAULT / 2,
 };
 
 struct up_opts {
-	const char *proxy;
+	char *proxy;		/* --proxy (in argv: its password is hidden there) */
+	const char *proxy_file; /* --proxy-file */
 	const char *tun;
 	const char *state_dir;
 	bool killswitch;
@@ -62,8 +73,9 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
-	const char *user; /* --user: the engine's, when run as root */
-	uint32_t workers; /* --workers: TUN queues, one engine each */
+	const char *user;	     /* --user: the engine's, when run as root */
+	uint32_t workers;	     /* --workers: TUN queues, one engine each */
+	uint32_t user_tcp, user_udp; /* --max-conns-per-user, --max-udp-per-user; 0 = none */
 	struct sandbox_cfg sandbox;
 	uint32_t table, mark, prio; /* --table, --mark, --priority; 0 = pick a free one */
 	enum { UP_FW_AUTO, UP_FW_NFT, UP_FW_IPT } firewall; /* --firewall */
@@ -558,6 +570,8 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_USER_TCP,
+	OPT_USER_UDP,
 };
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
@@ -584,6 +598,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 {
 	static const struct option opts[] = {
 		{ "proxy", required_argument, NULL, 'p' },
+		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "killswitch", no_argument, NULL, OPT_KILLSWITCH },
 		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
 		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
@@ -600,6 +615,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "udp", required_argument, NULL, OPT_UDP },
+		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
+		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -615,6 +632,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		switch (c) {
 		case 'p':
 			o->proxy = optarg;
+			break;
+		case OPT_PROXY_FILE:
+			o->proxy_file = optarg;
 			break;
 		case OPT_KILLSWITCH:
 		case OPT_NO_KILLSWITCH:
@@ -718,6 +738,15 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 			break;
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
+			break;
+		case OPT_USER_TCP:
+		case OPT_USER_UDP:
+			if (cli_u32(optarg, false, 0, 1048576,
+				    c == OPT_USER_TCP ? &o->user_tcp : &o->user_udp) < 0) {
+				log_error("%s must be 0 (no cap) to 1048576: `%s'",
+					  argv[optind - 1], optarg);
+				return -1;
+			}
 			break;
 		case OPT_UDP:
 			for (n = UP_UDP_BLOCK; n <= UP_UDP_PROXY; n++)
@@ -833,6 +862,8 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.user_tcp = o->user_tcp,
+		.user_udp = o->user_udp,
 	};
 }
 
@@ -896,6 +927,19 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 			return -1;
 		*on = STATE_FW_NFTABLES;
 		ret = fw_apply(fc, err, sizeof(err));
+		if (ret < 0 && ret != -EEXIST && (fc->user_tcp || fc->user_udp)) {
+			/* a kernel without nft_connlimit: up without the caps beats no up */
+			struct fw_cfg nocap = *fc;
+			char err2[256];
+
+			nocap.user_tcp = nocap.user_udp = 0;
+			if (fw_apply(&nocap, err2, sizeof(err2)) == 0) {
+				log_warnx("up: nftables refused the per-user caps (%s): running "
+					  "without them",
+					  err);
+				return 0;
+			}
+		}
 		if (ret == 0)
 			return 0;
 		if (ret == -EEXIST)
@@ -915,6 +959,8 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 	}
 	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
 		return -1;
+	if (fc->user_tcp || (fc->user_udp && fc->udp_mark))
+		log_warnx("up: iptables: no per-user caps (they need nftables' ct count)");
 	*on = STATE_FW_IPTABLES;
 	ret = fw_ipt_apply(fc, ipv6, err, sizeof(err));
 	if (ret < 0) {
@@ -1026,15 +1072,15 @@ undo:
 
 int cmd_up(int argc, char **argv)
 {
-	struct up_opts o = { .proxy = PROXY_URL_DEFAULT,
-			     .tun = UP_TUN_DEFAULT,
+	struct up_opts o = { .tun = UP_TUN_DEFAULT,
 			     .killswitch = true,
 			     .mtu = 1500,
-			     .workers = 1 };
+			     .workers = 1,
+			     .user_tcp = UP_USER_TCP_DEFAULT,
+			     .user_udp = UP_USER_UDP_DEFAULT };
 	struct engine_cfg ecfg = { 0 };
 	struct proxy_url url;
 	sigset_t mask, oldmask;
-	const char *why;
 	int dirfd, lockfd, ret, status;
 	bool found;
 
@@ -1043,10 +1089,8 @@ int cmd_up(int argc, char **argv)
 	ret = parse_up(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (url_parse(o.proxy, &url, &why) < 0) {
-		log_error("invalid proxy URL: %s", why);
+	if (proxy_opt_load(o.proxy_file, o.proxy, &url) < 0)
 		return EXIT_USAGE;
-	}
 	if (o.udp == UP_UDP_PROXY && url.type != PROXY_SOCKS5) {
 		log_error("up: --udp proxy needs a socks5:// proxy (%s:// carries no UDP)",
 			  url_scheme_name(url.type));

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fake-address pool: entries in three chained hash tables (name, IPv4
- * offset, IPv6 offset) and one LRU list, most recent first. An address is
- * stored as its offset in the pool (the low 32 bits at most).
+ * offset, IPv6 offset); those no connection holds also in one LRU list,
+ * most recent first, whose tail is the one to drop when the pool is full.
+ * An address is stored as its offset in the pool (the low 32 bits at most).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,27 +20,29 @@
 
 struct dnspool_entry {
 	struct dnspool_entry *hn, *h4, *h6; /* hash chains */
-	struct dnspool_entry *prev, *next;  /* LRU, head = most recent */
-	uint64_t used;			    /* ms, last answered or released */
+	struct dnspool_entry *prev, *next;  /* LRU while refs == 0, head = most recent */
+	uint64_t used;			    /* ms (pool clock), last answered or released */
 	uint32_t refs;			    /* connections using it */
 	uint32_t off4, off6;
 	char name[];
 };
 
+_Static_assert(sizeof(((struct dnspool_evicted *)0)->name) == DNS_TEXT_MAX + 1,
+	       "dnspool_evicted: room for any name");
+
 struct dnspool {
 	struct dnspool_cfg cfg;
 	struct dnspool_entry **tn, **t4, **t6;
-	size_t nbuckets; /* a power of two */
-	struct dnspool_entry *head, *tail;
-	size_t count;
-	uint32_t size4, size6; /* offsets 1 .. size-2 are handed out */
-	uint32_t cur4, cur6;   /* next offset to try */
+	size_t nbuckets;		   /* a power of two */
+	struct dnspool_entry *head, *tail; /* the entries no connection holds */
+	size_t count;			   /* all entries, held or not */
+	uint64_t clock;			   /* the latest time any caller passed */
+	uint32_t size4, size6;		   /* offsets 1 .. size-2 are handed out */
+	uint32_t cur4, cur6;		   /* next offset to try */
 	uint64_t seed;
 	/* --workers: one pool for every engine thread; each call below holds it */
 	pthread_mutex_t lock;
 };
-
-enum { SCAN_MAX = 64 }; /* LRU entries looked at for one that can be recycled */
 
 int dnspool_parse_cidr(const char *s, int family, uint8_t *net, uint8_t *plen)
 {
@@ -164,12 +168,15 @@ struct dnspool *dnspool_new(const struct dnspool_cfg *cfg)
 void dnspool_free(struct dnspool *p)
 {
 	struct dnspool_entry *e, *n;
+	size_t i;
 
 	if (!p)
 		return;
-	for (e = p->head; e; e = n) {
-		n = e->next;
-		free(e);
+	for (i = 0; p->tn && i < p->nbuckets; i++) {
+		for (e = p->tn[i]; e; e = n) {
+			n = e->hn;
+			free(e);
+		}
 	}
 	free(p->tn);
 	free(p->t4);
@@ -186,6 +193,19 @@ size_t dnspool_count(struct dnspool *p)
 	n = p->count;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+/*
+ * Engine threads each pass their own loop's clock, read at their last
+ * wakeup: one may be behind the time another just stamped on an entry. The
+ * pool keeps the latest it was given, so nothing looks older than it is
+ * (now - used would wrap and expire an entry just used).
+ */
+static uint64_t pool_now(struct dnspool *p, uint64_t now)
+{
+	if (now > p->clock)
+		p->clock = now;
+	return p->clock;
 }
 
 static bool expired(const struct dnspool *p, const struct dnspool_entry *e, uint64_t now)
@@ -235,7 +255,8 @@ static void entry_del(struct dnspool *p, struct dnspool_entry *e)
 	chain_del(&p->tn[hash(p, e->name, strlen(e->name))], e, offsetof(struct dnspool_entry, hn));
 	chain_del(&p->t4[hash_off(p, e->off4)], e, offsetof(struct dnspool_entry, h4));
 	chain_del(&p->t6[hash_off(p, e->off6)], e, offsetof(struct dnspool_entry, h6));
-	lru_unlink(p, e);
+	if (e->refs == 0)
+		lru_unlink(p, e);
 	p->count--;
 	free(e);
 }
@@ -297,25 +318,28 @@ static bool next_off(struct dnspool *p, int family, uint32_t *off)
 	return false;
 }
 
-/* Room for one more: under the bound, or an expired LRU entry recycled. */
-static int make_room(struct dnspool *p, uint64_t now)
+/*
+ * Room for one more: under the bound, or the least recently used entry no
+ * connection holds dropped, expired or not (named in *ev if not). Waiting
+ * for it to expire would let one client that asks for many names deny
+ * every other one a name for keep_ms.
+ */
+static int make_room(struct dnspool *p, uint64_t now, struct dnspool_evicted *ev)
 {
-	struct dnspool_entry *e;
+	struct dnspool_entry *e = p->tail;
 	uint32_t usable4 = p->size4 - 2 - (uint32_t)p->cfg.nexcl4;
 	uint32_t usable6 = p->size6 - 2 - (uint32_t)p->cfg.nexcl6;
-	int n = 0;
 
 	if (p->count < p->cfg.max && p->count < usable4 && p->count < usable6)
 		return 0;
-	for (e = p->tail; e && n < SCAN_MAX; e = e->prev, n++) {
-		if (expired(p, e, now)) {
-			entry_del(p, e);
-			return 0;
-		}
-		if (e->refs == 0)
-			break; /* older ones come later in the list: none expired */
+	if (!e)
+		return -ENOSPC; /* every entry is held by a connection */
+	if (ev && !expired(p, e, now)) {
+		snprintf(ev->name, sizeof(ev->name), "%s", e->name);
+		ev->idle_ms = now - e->used;
 	}
-	return -ENOSPC;
+	entry_del(p, e);
+	return 0;
 }
 
 static struct dnspool_entry *find_name(const struct dnspool *p, const char *name)
@@ -329,7 +353,7 @@ static struct dnspool_entry *find_name(const struct dnspool *p, const char *name
 }
 
 static int map_locked(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4],
-		      uint8_t a6[16])
+		      uint8_t a6[16], struct dnspool_evicted *ev)
 {
 	struct dnspool_entry *e = find_name(p, name);
 	size_t len = strlen(name), h;
@@ -343,7 +367,7 @@ static int map_locked(struct dnspool *p, const char *name, uint64_t now, uint8_t
 	if (!e) {
 		if (len > DNS_TEXT_MAX)
 			return -EINVAL;
-		ret = make_room(p, now);
+		ret = make_room(p, now, ev);
 		if (ret < 0)
 			return ret;
 		e = calloc(1, sizeof(*e) + len + 1);
@@ -364,11 +388,12 @@ static int map_locked(struct dnspool *p, const char *name, uint64_t now, uint8_t
 		e->h6 = p->t6[h];
 		p->t6[h] = e;
 		p->count++;
-	} else {
+	} else if (e->refs == 0) {
 		lru_unlink(p, e);
 	}
 	e->used = now;
-	lru_push(p, e);
+	if (e->refs == 0)
+		lru_push(p, e);
 	off_addr(p, AF_INET, e->off4, a4);
 	off_addr(p, AF_INET6, e->off6, a6);
 	return 0;
@@ -381,12 +406,15 @@ bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr)
 	return addr_off(p, family, addr, &off);
 }
 
-int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16])
+int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16],
+		struct dnspool_evicted *ev)
 {
 	int ret;
 
+	if (ev)
+		ev->name[0] = '\0';
 	pthread_mutex_lock(&p->lock);
-	ret = map_locked(p, name, now, a4, a6);
+	ret = map_locked(p, name, pool_now(p, now), a4, a6, ev);
 	pthread_mutex_unlock(&p->lock);
 	return ret;
 }
@@ -399,12 +427,12 @@ struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *
 	if (!addr_off(p, family, addr, &off))
 		return NULL;
 	pthread_mutex_lock(&p->lock);
+	now = pool_now(p, now);
 	e = find_off(p, family, off);
 	if (e && !expired(p, e, now)) {
-		e->refs++;
+		if (e->refs++ == 0)
+			lru_unlink(p, e); /* held: out of reach of make_room */
 		e->used = now;
-		lru_unlink(p, e);
-		lru_push(p, e);
 	} else {
 		e = NULL;
 	}
@@ -415,11 +443,13 @@ struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *
 void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now)
 {
 	pthread_mutex_lock(&p->lock);
-	if (e->refs)
-		e->refs--;
-	e->used = now; /* the keep time runs from the last connection's end */
-	lru_unlink(p, e);
-	lru_push(p, e); /* the list stays in order of use, newest first */
+	e->used = pool_now(p, now); /* the keep time runs from the last connection's end */
+	if (e->refs == 0)
+		lru_unlink(p, e); /* not held (an unbalanced put): moved to the head below */
+	else if (--e->refs)
+		goto out; /* still held */
+	lru_push(p, e);	  /* the list stays in order of use, newest first */
+out:
 	pthread_mutex_unlock(&p->lock);
 }
 

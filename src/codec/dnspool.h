@@ -3,12 +3,16 @@
  * The virtual resolver's fake addresses: each name asked for gets one IPv4
  * and one IPv6 address from the pools (default 198.18.0.0/15 and
  * fd70:7678::/64), and a TCP connection to either is opened at the proxy by
- * that name. Bounded: at most cfg.max entries, least recently used first
- * out, and an entry is recycled only once it has expired (no connection
- * holds it and it was last used keep_ms ago). Addresses are handed out by
- * a cursor that walks the whole pool before it reuses one, so an address
- * a stale cache still holds comes back as late as possible. Pure: the
- * caller passes the time (ms).
+ * that name. Bounded: at most cfg.max entries. A mapping no connection
+ * holds lives keep_ms after its last use (expired: a new query gets fresh
+ * addresses); when the pool is full, the least recently used mapping that
+ * no connection holds makes room, expired or not, so one client filling
+ * the pool with names cannot deny names to the others. Only when every
+ * entry is held is a new name refused. Addresses are handed out by a
+ * cursor that walks the whole pool before it reuses one, so an address a
+ * stale cache still holds comes back as late as possible. Pure: the caller
+ * passes the time (ms); the pool's clock never goes back, whatever thread
+ * passes an older one.
  */
 #ifndef PROXYVPN_DNSPOOL_H
 #define PROXYVPN_DNSPOOL_H
@@ -39,6 +43,12 @@ struct dnspool_cfg {
 struct dnspool;
 struct dnspool_entry;
 
+/* A mapping dnspool_map dropped before it expired, to make room. */
+struct dnspool_evicted {
+	char name[254];	  /* "" if none was */
+	uint64_t idle_ms; /* since its last use */
+};
+
 /*
  * Parses "ADDR/LEN" of family (AF_INET/AF_INET6) into net/plen: host bits
  * must be zero, LEN within the range above. 0 or -EINVAL.
@@ -54,17 +64,21 @@ void dnspool_free(struct dnspool *p);
 
 /*
  * The addresses for name (lower case, as dns_parse_query gives it), made
- * if new; either way it counts as used now. 0, or -ENOSPC when the pool is
- * full of entries that have not expired, -ENOMEM.
+ * if new; either way it counts as used now. A full pool drops its least
+ * recently used mapping that no connection holds; if that one had not
+ * expired, it is named in *ev (may be NULL). 0, or -ENOSPC when every
+ * entry is held by a connection, -ENOMEM.
  */
-int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16]);
+int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16],
+		struct dnspool_evicted *ev);
 
 /* addr (4 or 16 bytes by family) lies in one of the pools. */
 bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr);
 
 /*
- * The live entry for addr with a reference taken (it will not expire while
- * held), or NULL: no mapping or an expired one. dnspool_put() drops it.
+ * The live entry for addr with a reference taken (it is neither expired
+ * nor dropped for room while held), or NULL: no mapping or an expired one.
+ * dnspool_put() drops it.
  */
 struct dnspool_entry *dnspool_get(struct dnspool *p, int family, const uint8_t *addr, uint64_t now);
 void dnspool_put(struct dnspool *p, struct dnspool_entry *e, uint64_t now);

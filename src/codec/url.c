@@ -351,6 +351,63 @@ int url_parse(const char *s, struct proxy_url *u, const char **why)
 	return ret;
 }
 
+int url_parse_file(const char *buf, size_t len, struct proxy_url *u, const char **why)
+{
+	char tmp[URL_FILE_MAX + 1];
+	const char *dummy;
+	int ret;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	memset(u, 0, sizeof(*u));
+	if (len > URL_FILE_MAX) {
+		*why = "file longer than a URL can be";
+		return -EINVAL;
+	}
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	if (len && tmp[len - 1] == '\n')
+		tmp[--len] = '\0';
+	if (len && tmp[len - 1] == '\r')
+		tmp[--len] = '\0';
+	if (strlen(tmp) != len) {
+		*why = "NUL byte in file";
+		ret = -EINVAL;
+	} else if (len == 0) {
+		*why = "empty file (want the URL on one line)";
+		ret = -EINVAL;
+	} else if (memchr(tmp, '\n', len)) {
+		*why = "more than one line (want the URL alone)";
+		ret = -EINVAL;
+	} else {
+		ret = url_parse(tmp, u, why);
+	}
+	explicit_bzero(tmp, sizeof(tmp));
+	return ret;
+}
+
+bool url_hide_password(char *s)
+{
+	char *auth = strstr(s, "://"), *at = NULL, *colon;
+	size_t alen, i;
+
+	if (!auth)
+		return false;
+	auth += 3;
+	alen = strcspn(auth, "/?#");
+	for (i = alen; i > 0 && !at; i--)
+		if (auth[i - 1] == '@')
+			at = auth + i - 1;
+	if (!at)
+		return false;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (!colon || colon + 1 == at)
+		return false;
+	memset(colon + 1, '*', (size_t)(at - colon - 1));
+	return true;
+}
+
 static int gai_errno(int rc)
 {
 	switch (rc) {

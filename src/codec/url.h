@@ -42,6 +42,23 @@ struct proxy_url {
 int url_parse(const char *s, struct proxy_url *u, const char **why);
 
 /*
+ * The contents of a --proxy-file: the URL, then at most one line end ("\n"
+ * or "\r\n"), nothing else (no second line, no NUL, at most URL_FILE_MAX
+ * bytes). Parsed into *u as by url_parse. 0, or -EINVAL with *why static
+ * (never quoting the input).
+ */
+enum { URL_FILE_MAX = URL_MAX + 2 };
+int url_parse_file(const char *buf, size_t len, struct proxy_url *u, const char **why);
+
+/*
+ * Overwrites the password of the URL string s with '*' in place (the bytes
+ * between the userinfo's first ':' and the authority's last '@', as
+ * url_parse splits them), for a copy that others can see (argv). Returns
+ * true if there was one. s must be one url_parse accepted.
+ */
+bool url_hide_password(char *s);
+
+/*
  * Resolves u->host once (getaddrinfo, numeric literals without DNS).
  * Returns 0 and fills *ss and *len with the first address, port set;
  * -ENOENT (no such host), -EAGAIN (temporary failure) or -EINVAL (any

@@ -269,6 +269,26 @@ static size_t fwd_count(const struct engine *e)
 	return n;
 }
 
+/*
+ * Every slot taken: the query waiting longest (the list's tail) gets its
+ * SERVFAIL now and gives its slot up. Refusing the new one instead let
+ * anyone who asks for names that never answer shut every other query out.
+ */
+static void fwd_evict(struct engine *e)
+{
+	struct dnsfwd *f = e->fwd;
+
+	while (f && f->next)
+		f = f->next;
+	if (!f)
+		return;
+	log_debug("dns: %d queries in flight: %s (the oldest) answered SERVFAIL for room",
+		  RESOLVER_FWD_MAX, f->q.name);
+	e->stats.dns_failed++;
+	reply_rcode(e, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
+	fwd_kill(f);
+}
+
 /* Starts forwarding msg; false if it could not (the caller sends SERVFAIL). */
 static bool fwd_start(struct engine *e, const struct ip_view *v, const struct udp_view *u,
 		      const struct dns_query *q)
@@ -278,8 +298,10 @@ static bool fwd_start(struct engine *e, const struct ip_view *v, const struct ud
 	struct dnsfwd *f;
 	int fd, one = 1;
 
-	if (!ss->ss_family || fwd_count(e) >= RESOLVER_FWD_MAX || u->len > 65535)
+	if (!ss->ss_family || u->len > 65535)
 		return false;
+	if (fwd_count(e) >= RESOLVER_FWD_MAX)
+		fwd_evict(e);
 	if (ss->ss_family == AF_INET6) {
 		memcpy(d.addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		d.port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
@@ -358,6 +380,7 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
 	size_t alen = an.family == AF_INET6 ? 16 : 4;
 	uint32_t ttl = e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT;
+	struct dnspool_evicted ev;
 	uint8_t a4[4], a6[16];
 	int ret;
 
@@ -369,10 +392,15 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	if (in_domain(q->name, "arpa"))
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
-	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6);
+	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6, &ev);
+	if (ev.name[0])
+		log_debug("dns: fake-address pool full: %s (unused for %llu s) gave up its "
+			  "addresses for %s",
+			  ev.name, (unsigned long long)(ev.idle_ms / 1000), q->name);
 	if (ret < 0) {
 		log_info("dns: no fake address for %s: %s", q->name,
-			 ret == -ENOSPC ? "the pool is full of live names" : strerror(-ret));
+			 ret == -ENOSPC ? "every fake address is held by a connection"
+					: strerror(-ret));
 		e->stats.dns_failed++;
 		return dns_build_reply(buf, cap, limit, q, DNS_R_SERVFAIL, NULL, 0, 0);
 	}
@@ -475,8 +503,7 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  */
 bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 {
-	static uint8_t msg[65535];
-	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX];
+	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX], *msg;
 	struct dns_query q;
 	struct iovec iov[2];
 	bool blocked = false;
@@ -499,6 +526,16 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 			blocked = true; /* again when tx has room (on_sent) */
 			break;
 		}
+		/*
+		 * Each query in a buffer of its own: with --workers every thread
+		 * runs this, and one static buffer mixed their queries (one
+		 * app got another's answer).
+		 */
+		msg = malloc(len ? len : 1);
+		if (!msg) {
+			tcp_abort(c);
+			return false;
+		}
 		cnt = ring_peek(&c->rx, 2, len, iov);
 		for (i = 0, off = 0; i < cnt; i++) {
 			memcpy(msg + off, iov[i].iov_base, iov[i].iov_len);
@@ -506,6 +543,7 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 		}
 		tcp_rx_consume(c, 2 + len);
 		n = answer_local(e, msg, len, &q, out + 2, sizeof(out) - 2, false);
+		free(msg);
 		if (n == 0)
 			n = dns_build_reply(out + 2, sizeof(out) - 2, sizeof(out) - 2, &q,
 					    DNS_R_SERVFAIL, NULL, 0, 0);

@@ -7,7 +7,7 @@
  * through the proxy to --dns-server (tcp: every query; virtual: the types
  * other than A/AAAA when a server is given). A forwarded query that fails
  * or takes RESOLVER_FWD_TIMEOUT_MS gets SERVFAIL; at most RESOLVER_FWD_MAX
- * are in flight (past that: SERVFAIL at once).
+ * are in flight (past that, the oldest gets SERVFAIL and makes room).
  */
 #ifndef PROXYVPN_RESOLVER_H
 #define PROXYVPN_RESOLVER_H

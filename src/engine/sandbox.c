@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <seccomp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -246,10 +247,10 @@ static int allow_filtered(scmp_filter_ctx ctx, const struct sandbox_cfg *c)
 	return ret;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANDBOX_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANDBOX_SANITIZED 1
 #endif
 #endif
@@ -276,9 +277,10 @@ static int load_filter(const struct sandbox_cfg *c)
 	}
 #ifdef SANDBOX_SANITIZED
 	/*
-	 * make asan (a test build, never installed): a sanitizer report opens
-	 * /proc/self/maps and LeakSanitizer ptraces a helper at exit; the
-	 * filter is still installed, but it logs instead of killing.
+	 * make asan / make tsan (test builds, never installed): a sanitizer
+	 * report opens /proc/self/maps (and its log file), LeakSanitizer
+	 * ptraces a helper at exit; the filter is still installed, but it
+	 * logs instead of killing.
 	 */
 	def = SCMP_ACT_LOG;
 #endif
@@ -287,6 +289,15 @@ static int load_filter(const struct sandbox_cfg *c)
 		return -ENOMEM;
 	/* every thread, should one exist already (it should not: see sandbox.h) */
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/*
+	 * A syscall of another ABI (int 0x80 / ia32, x32 numbers) is judged by
+	 * none of our rules. libseccomp's default for it kills only the
+	 * calling thread: with --workers the others would go on, one TUN
+	 * queue's flows left hanging. The whole process, as for any other
+	 * forbidden call.
+	 */
+	if (ret == 0)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	/* the data path's calls first: a binary tree, hot calls on top (best effort) */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (i = 0; ret == 0 && i < sizeof(hot) / sizeof(hot[0]); i++)
@@ -302,31 +313,49 @@ static int load_filter(const struct sandbox_cfg *c)
 }
 
 #ifdef PROXYVPN_FAULT
-static long fault_after;
+/* Counted down by every engine thread (one tick per TUN packet). */
+static _Atomic long fault_after;
+static bool fault_x32;
 
+/* "N" or "N:x32" (the syscall in x32 numbering: another ABI than the filter's). */
 static void fault_read_env(void)
 {
 	const char *s = getenv("PROXYVPN_FAULT_SYSCALL");
 	char *end;
+	long n = 0;
 
-	fault_after = 0;
+	fault_x32 = false;
 	if (s && *s >= '1' && *s <= '9') {
-		fault_after = strtol(s, &end, 10);
-		if (*end)
-			fault_after = 0;
+		n = strtol(s, &end, 10);
+		if (!strcmp(end, ":x32"))
+			fault_x32 = true;
+		else if (*end)
+			n = 0;
 	}
-	if (fault_after > 0)
-		log_info("PROXYVPN_FAULT_SYSCALL: a forbidden syscall after %ld packets",
-			 fault_after);
+	atomic_store(&fault_after, n);
+	if (n > 0)
+		log_info("PROXYVPN_FAULT_SYSCALL: a forbidden syscall%s after %ld packets",
+			 fault_x32 ? " (x32 ABI)" : "", n);
 }
 
 void sandbox_fault_tick(void)
 {
-	if (fault_after > 0 && --fault_after == 0) {
-		log_info("PROXYVPN_FAULT_SYSCALL: calling chdir(\"/\"), which the filter forbids");
-		if (syscall(SYS_chdir, "/") == 0)
-			log_error("PROXYVPN_FAULT_SYSCALL: chdir() was allowed");
+	long left = atomic_load_explicit(&fault_after, memory_order_relaxed);
+
+	if (left <= 0 || atomic_fetch_sub(&fault_after, 1) != 1)
+		return;
+#ifdef __x86_64__
+	if (fault_x32) {
+		/* getpid() with the x32 bit: allowed by name, but not of our ABI */
+		log_info("PROXYVPN_FAULT_SYSCALL: calling getpid() as an x32 syscall");
+		syscall(0x40000000L | SYS_getpid);
+		log_error("PROXYVPN_FAULT_SYSCALL: the x32 syscall came back");
+		return;
 	}
+#endif
+	log_info("PROXYVPN_FAULT_SYSCALL: calling chdir(\"/\"), which the filter forbids");
+	if (syscall(SYS_chdir, "/") == 0)
+		log_error("PROXYVPN_FAULT_SYSCALL: chdir() was allowed");
 }
 #else
 static void fault_read_env(void)

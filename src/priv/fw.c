@@ -239,6 +239,11 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		put_set(&b, "dns", c->dns, c->ndns, AF_INET);
 		put_set(&b, "dns", c->dns, c->ndns, AF_INET6);
 	}
+	/* per-user counts of live connections (ct count), keyed by socket uid */
+	if (c->user_tcp)
+		put(&b, "\tset user_tcp {\n\t\ttype uid\n\t\tsize 65535\n\t\tflags dynamic\n\t}\n");
+	if (c->user_udp && c->udp_mark)
+		put(&b, "\tset user_udp {\n\t\ttype uid\n\t\tsize 65535\n\t\tflags dynamic\n\t}\n");
 
 	/*
 	 * Marking runs in a route chain, so the kernel routes again after a
@@ -271,6 +276,23 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 			rule_sets(&b, "dns", c->dns, c->ndns, "udp dport 53 return");
 	}
 	rule(&b, "meta mark set 0x%08" PRIx32, c->mark);
+	/*
+	 * What reaches the engine, one user's share of it: the engine's
+	 * limits (connections, handshakes, buffer memory, UDP associations)
+	 * are for everyone together, and it cannot tell users apart (every
+	 * local packet has the host's address). Root is trusted. DNS was
+	 * accepted above (dns_steer) or is not marked: not counted.
+	 */
+	if (c->user_tcp)
+		rule(&b,
+		     "meta l4proto tcp ct state new meta skuid != 0 add @user_tcp "
+		     "{ meta skuid ct count over %" PRIu32 " } reject with tcp reset",
+		     c->user_tcp);
+	if (c->user_udp && c->udp_mark)
+		rule(&b,
+		     "meta l4proto udp ct state new meta skuid != 0 add @user_udp "
+		     "{ meta skuid ct count over %" PRIu32 " } reject with icmpx admin-prohibited",
+		     c->user_udp);
 	put(&b, "\t}\n");
 	*nmark = b.nrules;
 	b.nrules = 0;
@@ -603,8 +625,13 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	int ret;
 
 #ifdef PROXYVPN_FAULT
-	/* test builds only: fail as on a kernel without nf_tables (e2e upipt) */
-	if (getenv("PROXYVPN_FAULT_NFT")) {
+	/*
+	 * test builds only: fail as on a kernel without nf_tables (e2e upipt),
+	 * or with "ctcount" as on one without nft_connlimit (e2e fair)
+	 */
+	const char *fault = getenv("PROXYVPN_FAULT_NFT");
+
+	if (fault && (strcmp(fault, "ctcount") || c->user_tcp || (c->user_udp && c->udp_mark))) {
 		seterr(err, errlen,
 		       "nft apply: Could not process rule: No such file or directory "
 		       "(PROXYVPN_FAULT_NFT)");

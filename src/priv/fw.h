@@ -52,6 +52,15 @@ struct fw_cfg {
 	 * UDP ASSOCIATE relay). udp_bypass: the killswitch accepts all UDP.
 	 */
 	bool udp_mark, udp_bypass;
+	/*
+	 * Per-user caps (0: none): a uid other than root may hold at most
+	 * user_tcp marked TCP connections, and with udp_mark user_udp marked
+	 * UDP flows (conntrack entries; DNS not counted), at once. Past that,
+	 * its new ones are refused (TCP reset, ICMP admin-prohibited) before
+	 * they reach the engine, whose limits every user shares. nftables
+	 * only (ct count per socket uid); fw-ipt.c ignores them.
+	 */
+	uint32_t user_tcp, user_udp;
 };
 
 /* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */

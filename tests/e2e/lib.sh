@@ -121,15 +121,15 @@ wait_pid_exit() {
 	wait "$pid" 2>/dev/null || WAIT_RC=$?
 }
 
-# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, TUN pvpn0,
-# state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
+# up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, none if it is
+# empty, TUN pvpn0, state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
 # that the host's TCP goes through; fails the test if it exits first or is not
 # ready within 10 s. A simple command (ip execs env execs proxyvpn), so $! is
 # proxyvpn itself.
 up_start() {
 	local logf=$1 deadline
 	shift
-	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --proxy "$URL" \
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up ${URL:+--proxy "$URL"} \
 		--tun pvpn0 --state-dir "$SD" "$@" -v >"$logf" 2>&1 &
 	UP_PID=$!
 	track_pid "$UP_PID"

@@ -4,7 +4,9 @@
 #        capability set empty, NoNewPrivs 1 and Seccomp 2, for a root caller
 #        and for uid 65534; the fault build's forbidden syscall
 #        (PROXYVPN_FAULT_SYSCALL) kills the engine with SIGSYS (the filter
-#        really kills: positive control) and the command with it.
+#        really kills: positive control) and the command with it; so does a
+#        syscall of another ABI (x32) from any thread of exec --workers 2
+#        (the whole process, not the thread: SCMP_FLTATR_ACT_BADARCH).
 #  up:   the same status for `up`'s engine child, which runs as the
 #        unprivileged user (proxyvpn, else nobody) while its parent stays
 #        root; nothing of proxyvpn listens but the control socket (ss -lnp); the fault build's engine
@@ -72,6 +74,16 @@ if [ "$MODE" = exec ]; then
 		>"$T_OUT/sys.log" 2>&1 || rc=$?
 	assert_eq "$rc" 159 "exec with a forbidden syscall: exit status ($(tail -n 3 "$T_OUT/sys.log"))"
 	grep -q "calling chdir" "$T_OUT/sys.log" || fail "the forbidden syscall was not reached"
+	# (4) a syscall of another ABI (x32 numbering) from any engine thread:
+	# the whole process dies, not the thread (which would leave the
+	# process running, one queue's flows hanging, until the timeout)
+	rc=0
+	n_cli timeout -k 5 20 env "PVE2E_TAG=$E2E_TAG" PROXYVPN_FAULT_SYSCALL=40:x32 \
+		"$E2E_PROXYVPN_FAULT" exec -v --workers 2 --proxy "$URL" -- curl --noproxy '*' -sS \
+		--max-time 10 -o /dev/null "$BIG" >"$T_OUT/x32.log" 2>&1 || rc=$?
+	grep -q "calling getpid() as an x32 syscall" "$T_OUT/x32.log" ||
+		fail "the x32 syscall was not reached: $(tail -n 3 "$T_OUT/x32.log")"
+	assert_eq "$rc" 159 "exec --workers 2 with an x32 syscall: exit status ($(tail -n 3 "$T_OUT/x32.log"))"
 	# control: the same build without the variable completes
 	n_cli timeout -k 5 30 env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN_FAULT" exec --proxy "$URL" -- \
 		curl --noproxy '*' -sS --max-time 20 -o /dev/null "$SMALL" || fail "control: fault build exited $?"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # i. Usage errors exit 2, print exactly one line on stderr that names the bad
-#    value, and never run the command.
+#    value (for a proxy URL, what is wrong with it), and never run the command.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -22,8 +22,9 @@ good=$(proxy_url socks5)
 usage --bogus exec --bogus -- touch "$ran"
 usage "" exec --proxy "$good" touch "$ran"
 usage "" exec --proxy "$good" --
-usage socks5://h:0 exec --proxy socks5://h:0 -- touch "$ran"
-usage ftp://h:1 exec --proxy ftp://h:1 -- touch "$ran"
+# a proxy URL is never quoted (it may hold a password): the reason is named
+usage "port must be 1-65535" exec --proxy socks5://h:0 -- touch "$ran"
+usage "unknown scheme" exec --proxy ftp://h:1 -- touch "$ran"
 usage abc exec --mtu abc --proxy "$good" -- touch "$ran"
 usage --check-leaks exec --check-leaks --proxy "$good" -- touch "$ran"
 usage bogus-subcommand bogus-subcommand

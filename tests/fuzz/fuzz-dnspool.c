@@ -8,11 +8,14 @@
  * an address is in the pool, not excluded, and never given to two live
  * names; a name keeps its addresses while it is live; a lookup by address
  * finds the name it was handed out for; an entry with a reference never
- * expires.
+ * expires and is never dropped for room; a new name is refused only when
+ * every entry is held; the LRU list holds exactly the entries nobody holds,
+ * newest first. Time may also step back (another thread's older clock).
  */
 #include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -30,21 +33,37 @@ struct model {
 static void check(const struct dnspool *p)
 {
 	const struct dnspool_entry *e;
-	size_t n = 0;
+	size_t n = 0, unheld = 0, i;
 	uint64_t last = UINT64_MAX;
 
 	for (e = p->head; e; e = e->next) {
 		n++;
-		assert(e->used <= last);
+		assert(e->refs == 0);
+		assert(e->used <= last && e->used <= p->clock);
 		last = e->used;
 		assert(!e->next || e->next->prev == e);
-		assert(find_name(p, e->name) == e);
-		assert(find_off(p, AF_INET, e->off4) == e);
-		assert(find_off(p, AF_INET6, e->off6) == e);
-		assert(e->off4 >= 1 && e->off4 <= p->size4 - 2 && !excluded(p, AF_INET, e->off4));
-		assert(e->off6 >= 1 && e->off6 <= p->size6 - 2 && !excluded(p, AF_INET6, e->off6));
+		assert(e->next || p->tail == e);
 	}
-	assert(n == p->count);
+	for (i = 0; i < p->nbuckets; i++) {
+		for (e = p->tn[i]; e; e = e->hn) {
+			unheld += e->refs == 0;
+			assert(find_name(p, e->name) == e);
+			assert(find_off(p, AF_INET, e->off4) == e);
+			assert(find_off(p, AF_INET6, e->off6) == e);
+			assert(e->off4 >= 1 && e->off4 <= p->size4 - 2 &&
+			       !excluded(p, AF_INET, e->off4));
+			assert(e->off6 >= 1 && e->off6 <= p->size6 - 2 &&
+			       !excluded(p, AF_INET6, e->off6));
+		}
+	}
+	assert(n == unheld);
+	assert(dnspool_count((struct dnspool *)p) == p->count);
+}
+
+/* Every entry held by a connection: the only case a new name is refused. */
+static bool all_held(const struct dnspool *p)
+{
+	return p->count >= MAXE && !p->head;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -70,22 +89,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		char name[16];
 		uint8_t a4[4], a6[16];
 		struct dnspool_entry *e;
+		struct dnspool_evicted ev;
 		size_t k = arg % NAMES;
 
 		snprintf(name, sizeof(name), "n%zu.test", k);
 		switch (op) {
 		case 0: { /* map a name */
 			const struct dnspool_entry *b = find_name(p, name);
-			bool was_live = b && !expired(p, b, now);
+			bool was_live = b && !expired(p, b, now > p->clock ? now : p->clock);
 			uint8_t o4[4], o6[16];
 
 			if (was_live) {
 				off_addr(p, AF_INET, b->off4, o4);
 				off_addr(p, AF_INET6, b->off6, o6);
 			}
-			if (dnspool_map(p, name, now, a4, a6) < 0) {
+			if (dnspool_map(p, name, now, a4, a6, &ev) < 0) {
 				assert(!was_live); /* a live name is always answered */
+				assert(all_held(p));
+				assert(!ev.name[0]);
 				break;
+			}
+			if (ev.name[0]) { /* dropped for room before it expired */
+				size_t j = strtoul(ev.name + 1, NULL, 10);
+
+				assert(!find_name(p, ev.name) && j < NAMES && j != k);
+				m[j].live = false;
 			}
 			assert(a4[0] == 10 && a4[1] == 0 && a4[2] == 0 && a4[3] < 15 && a4[3] > 1);
 			assert(a6[0] == 0xfd && a6[14] == 0 && a6[15] < 255 && a6[15] != 2 &&
@@ -133,8 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				held[j] = held[--nheld];
 			}
 			break;
-		case 3: /* time passes */
-			now += arg;
+		case 3: /* time passes, or a thread with an older clock calls */
+			if (arg & 0x80)
+				now -= now < (arg & 0x7f) ? now : (arg & 0x7f);
+			else
+				now += arg;
 			break;
 		}
 		assert(dnspool_count(p) <= MAXE);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fake-address pool: mapping both ways, exclusions, expiry with and without
- * connections holding an entry, the LRU bound, pool exhaustion, and how
- * late a recycled address comes back. Time is passed in by hand.
+ * connections holding an entry, the LRU bound (the least recently used
+ * entry no connection holds makes room, named when it had not expired),
+ * a clock that lags behind, pool exhaustion, and how late a recycled
+ * address comes back. Time is passed in by hand.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,16 +71,16 @@ static void test_map_both_ways(void **state)
 	inet_pton(AF_INET6, "fd70:7678::2", c.excl6[c.nexcl6++]);
 	p = dnspool_new(&c);
 	assert_non_null(p);
-	assert_int_equal(dnspool_map(p, "a.example", 0, a4, a6), 0);
+	assert_int_equal(dnspool_map(p, "a.example", 0, a4, a6, NULL), 0);
 	inet_ntop(AF_INET, a4, s, sizeof(s));
 	assert_string_equal(s, "198.18.0.3"); /* .0 (network), .1 and .2 skipped */
 	inet_ntop(AF_INET6, a6, s, sizeof(s));
 	assert_string_equal(s, "fd70:7678::3");
-	assert_int_equal(dnspool_map(p, "b.example", 0, b4, b6), 0);
+	assert_int_equal(dnspool_map(p, "b.example", 0, b4, b6, NULL), 0);
 	assert_memory_not_equal(a4, b4, 4);
 	assert_memory_not_equal(a6, b6, 16);
 	/* The same name again: the same addresses. */
-	assert_int_equal(dnspool_map(p, "a.example", 5, x, b6), 0);
+	assert_int_equal(dnspool_map(p, "a.example", 5, x, b6, NULL), 0);
 	assert_memory_equal(x, a4, 4);
 	assert_int_equal(dnspool_count(p), 2);
 	e = dnspool_get(p, AF_INET, b4, 10);
@@ -114,7 +116,7 @@ static void test_expiry(void **state)
 	cfg_small(&c, "10.9.0.0/16", 100);
 	p = dnspool_new(&c);
 	assert_non_null(p);
-	assert_int_equal(dnspool_map(p, "n", 0, a4, a6), 0);
+	assert_int_equal(dnspool_map(p, "n", 0, a4, a6, NULL), 0);
 	assert_non_null((e = dnspool_get(p, AF_INET, a4, 999)));
 	/* Held by a connection: alive long past keep. */
 	assert_non_null(dnspool_get(p, AF_INET6, a6, 50000));
@@ -128,7 +130,7 @@ static void test_expiry(void **state)
 	assert_null(dnspool_get(p, AF_INET, a4, 51999));
 	assert_null(dnspool_get(p, AF_INET6, a6, 51999));
 	/* Asked again after expiry: new addresses, the old ones stay dead. */
-	assert_int_equal(dnspool_map(p, "n", 52000, b4, b6), 0);
+	assert_int_equal(dnspool_map(p, "n", 52000, b4, b6, NULL), 0);
 	assert_memory_not_equal(a4, b4, 4);
 	assert_memory_not_equal(a6, b6, 16);
 	assert_null(dnspool_get(p, AF_INET, a4, 52000));
@@ -140,31 +142,113 @@ static void test_lru_bound(void **state)
 {
 	struct dnspool_cfg c;
 	struct dnspool *p;
-	struct dnspool_entry *e;
-	uint8_t a4[3][4], a6[16], x4[4];
+	struct dnspool_evicted ev;
+	struct dnspool_entry *e4, *e5, *e6;
+	uint8_t a4[3][4], a6[16], x4[4], f4[4], s4[4];
 
 	(void)state;
 	cfg_small(&c, "10.9.0.0/16", 3);
 	p = dnspool_new(&c);
 	assert_non_null(p);
-	assert_int_equal(dnspool_map(p, "one", 0, a4[0], a6), 0);
-	assert_int_equal(dnspool_map(p, "two", 100, a4[1], a6), 0);
-	assert_int_equal(dnspool_map(p, "three", 200, a4[2], a6), 0);
-	/* Full, nothing expired: refused, nobody evicted. */
-	assert_int_equal(dnspool_map(p, "four", 500, x4, a6), -ENOSPC);
+	assert_int_equal(dnspool_map(p, "one", 0, a4[0], a6, &ev), 0);
+	assert_string_equal(ev.name, "");
+	assert_int_equal(dnspool_map(p, "two", 100, a4[1], a6, NULL), 0);
+	assert_int_equal(dnspool_map(p, "three", 200, a4[2], a6, NULL), 0);
+	/* Full, nothing expired: the least recently used makes room, and is named. */
+	assert_int_equal(dnspool_map(p, "four", 500, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "one");
+	assert_int_equal(ev.idle_ms, 500);
 	assert_int_equal(dnspool_count(p), 3);
-	/* "one" used again: "two" is now the oldest. */
-	assert_int_equal(dnspool_map(p, "one", 600, x4, a6), 0);
-	assert_int_equal(dnspool_map(p, "four", 1150, x4, a6), 0); /* "two" expired at 1100 */
-	assert_null(dnspool_get(p, AF_INET, a4[1], 1150));
-	assert_non_null((e = dnspool_get(p, AF_INET, a4[0], 1150)));
-	assert_non_null(dnspool_get(p, AF_INET, a4[2], 1150));
+	assert_null(dnspool_get(p, AF_INET, a4[0], 500));
+	/* "two" used again: "three" is now the oldest. */
+	assert_int_equal(dnspool_map(p, "two", 600, x4, a6, NULL), 0);
+	assert_int_equal(dnspool_map(p, "five", 700, f4, a6, &ev), 0);
+	assert_string_equal(ev.name, "three");
+	assert_non_null(dnspool_get(p, AF_INET, a4[1], 700)); /* "two" stays */
+	/* Held entries are never dropped, however old: "two" is skipped. */
+	assert_int_equal(dnspool_map(p, "six", 800, s4, a6, &ev), 0);
+	assert_string_equal(ev.name, "four");
+	assert_non_null((e5 = dnspool_get(p, AF_INET, f4, 800)));
+	assert_non_null((e6 = dnspool_get(p, AF_INET, s4, 800)));
+	/* Every entry held: a new name is refused, nobody dropped. */
+	assert_int_equal(dnspool_map(p, "seven", 100000, x4, a6, &ev), -ENOSPC);
+	assert_string_equal(ev.name, "");
 	assert_int_equal(dnspool_count(p), 3);
-	/* Held entries are never recycled, however old. */
-	assert_int_equal(dnspool_map(p, "five", 100000, x4, a6), 0); /* "four" goes */
-	assert_int_equal(dnspool_map(p, "six", 100000, x4, a6), -ENOSPC);
-	dnspool_put(p, e, 100000);
-	assert_int_equal(dnspool_map(p, "six", 101000, x4, a6), 0);
+	assert_non_null((e4 = dnspool_get(p, AF_INET, a4[1], 100000))); /* "two", still live */
+	dnspool_put(p, e4, 100000);					/* one reference left */
+	dnspool_put(p, e5, 100000); /* "five": released, the only one free */
+	assert_int_equal(dnspool_map(p, "seven", 100000, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "five");
+	assert_int_equal(ev.idle_ms, 0);
+	/* An expired entry makes room without being named. */
+	dnspool_put(p, e6, 100000);
+	assert_int_equal(dnspool_map(p, "eight", 200000, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "");
+	assert_int_equal(dnspool_count(p), 3);
+	dnspool_free(p); /* "two" is still held: freed all the same */
+}
+
+/* Released entries go to the head: the one unused longest makes room. */
+static void test_lru_order(void **state)
+{
+	struct dnspool_cfg c;
+	struct dnspool *p;
+	struct dnspool_evicted ev;
+	struct dnspool_entry *e;
+	uint8_t a[4][4], a6[16], x4[4];
+	char name[8];
+	int i;
+
+	(void)state;
+	cfg_small(&c, "10.9.0.0/16", 4);
+	c.keep_ms = 60000;
+	p = dnspool_new(&c);
+	assert_non_null(p);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(dnspool_map(p, name, (uint64_t)i, a[i], a6, NULL), 0);
+	}
+	/* n0 carried a connection from 10 to 20: used at 20, after n1-n3. */
+	assert_non_null((e = dnspool_get(p, AF_INET, a[0], 10)));
+	dnspool_put(p, e, 20);
+	assert_int_equal(dnspool_map(p, "x1", 30, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "n1");
+	assert_int_equal(dnspool_map(p, "x2", 30, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "n2");
+	assert_int_equal(dnspool_map(p, "x3", 30, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "n3");
+	assert_int_equal(dnspool_map(p, "x4", 30, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "n0");
+	assert_int_equal(ev.idle_ms, 10);
+	dnspool_free(p);
+}
+
+/*
+ * --workers: each thread passes its own loop's clock, which may lag behind
+ * the time another thread just used an entry at. A lagging clock must not
+ * make that entry look expired (now - used would wrap).
+ */
+static void test_clock_behind(void **state)
+{
+	struct dnspool_cfg c;
+	struct dnspool *p;
+	struct dnspool_entry *e;
+	uint8_t a4[4], a6[16], b4[4], b6[16];
+
+	(void)state;
+	cfg_small(&c, "10.9.0.0/16", 100);
+	p = dnspool_new(&c);
+	assert_non_null(p);
+	assert_int_equal(dnspool_map(p, "n", 5000, a4, a6, NULL), 0);
+	assert_non_null((e = dnspool_get(p, AF_INET, a4, 4990)));
+	dnspool_put(p, e, 4990);
+	assert_int_equal(dnspool_map(p, "n", 4980, b4, b6, NULL), 0);
+	assert_memory_equal(a4, b4, 4);
+	assert_memory_equal(a6, b6, 16);
+	/* Expiry still runs from the latest time seen. */
+	assert_non_null((e = dnspool_get(p, AF_INET6, a6, 5999)));
+	dnspool_put(p, e, 5999);
+	assert_null(dnspool_get(p, AF_INET6, a6, 6999));
 	dnspool_free(p);
 }
 
@@ -172,7 +256,9 @@ static void test_exhaustion_and_reuse(void **state)
 {
 	struct dnspool_cfg c;
 	struct dnspool *p;
-	uint8_t a4[4], a6[16], first[4];
+	struct dnspool_evicted ev;
+	struct dnspool_entry *held[5];
+	uint8_t a4[5][4], a6[16], x4[4];
 	char name[8], s[32];
 	int i;
 
@@ -183,23 +269,25 @@ static void test_exhaustion_and_reuse(void **state)
 	assert_non_null(p);
 	for (i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "h%d", i);
-		assert_int_equal(dnspool_map(p, name, 0, a4, a6), 0);
-		assert_int_not_equal(a4[3], 0);
-		assert_int_not_equal(a4[3], 2);
-		assert_int_not_equal(a4[3], 7);
-		if (i == 0)
-			memcpy(first, a4, 4);
+		assert_int_equal(dnspool_map(p, name, 0, a4[i], a6, NULL), 0);
+		assert_int_not_equal(a4[i][3], 0);
+		assert_int_not_equal(a4[i][3], 2);
+		assert_int_not_equal(a4[i][3], 7);
 	}
-	assert_int_equal(dnspool_map(p, "h5", 0, a4, a6), -ENOSPC);
-	/* h0 expired and recycled: its address is the last to come back. */
-	assert_int_equal(dnspool_map(p, "h1", 1000, a4, a6), 0);
-	assert_int_equal(dnspool_map(p, "h2", 1000, a4, a6), 0);
-	assert_int_equal(dnspool_map(p, "h3", 1000, a4, a6), 0);
-	assert_int_equal(dnspool_map(p, "h4", 1000, a4, a6), 0);
-	assert_int_equal(dnspool_map(p, "h5", 1000, a4, a6), 0);
-	inet_ntop(AF_INET, a4, s, sizeof(s));
+	/* Every address handed out: h0 (oldest) gives its address up. */
+	assert_int_equal(dnspool_map(p, "h5", 10, x4, a6, &ev), 0);
+	assert_string_equal(ev.name, "h0");
+	inet_ntop(AF_INET, x4, s, sizeof(s));
 	assert_string_equal(s, "10.9.0.1"); /* after .6 the cursor wrapped */
-	assert_memory_equal(a4, first, 4);  /* the only free one */
+	assert_memory_equal(x4, a4[0], 4);  /* the only free one */
+	memcpy(a4[0], x4, 4);
+	/* All five held: nothing to give up. */
+	for (i = 0; i < 5; i++)
+		assert_non_null((held[i] = dnspool_get(p, AF_INET, a4[i], 20)));
+	assert_int_equal(dnspool_map(p, "h6", 20, x4, a6, &ev), -ENOSPC);
+	for (i = 0; i < 5; i++)
+		dnspool_put(p, held[i], 30);
+	assert_int_equal(dnspool_map(p, "h6", 30, x4, a6, &ev), 0);
 	dnspool_free(p);
 	/* A pool with no usable address is refused. */
 	cfg_small(&c, "10.9.0.0/30", 100);
@@ -223,7 +311,7 @@ static void test_many(void **state)
 		struct dnspool_entry *e;
 
 		snprintf(name, sizeof(name), "host%d.test", i);
-		assert_int_equal(dnspool_map(p, name, (uint64_t)i, a4, a6), 0);
+		assert_int_equal(dnspool_map(p, name, (uint64_t)i, a4, a6, NULL), 0);
 		e = dnspool_get(p, AF_INET6, a6, (uint64_t)i);
 		assert_non_null(e);
 		assert_string_equal(dnspool_entry_name(e), name);
@@ -240,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_map_both_ways),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_lru_bound),
+		cmocka_unit_test(test_lru_order),
+		cmocka_unit_test(test_clock_behind),
 		cmocka_unit_test(test_exhaustion_and_reuse),
 		cmocka_unit_test(test_many),
 	};

@@ -562,6 +562,51 @@ static void test_udp(void **state)
 	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
 }
 
+/* Per-user caps: one dynamic set per protocol, counted last in the mark chain. */
+static void test_user_caps(void **state)
+{
+	static const char tcp_set[] =
+		"\tset user_tcp {\n\t\ttype uid\n\t\tsize 65535\n\t\tflags dynamic\n\t}\n";
+	static const char tcp_rule[] =
+		"\t\tmeta mark set 0x00007076\n"
+		"\t\tmeta l4proto tcp ct state new meta skuid != 0 add @user_tcp "
+		"{ meta skuid ct count over 512 } reject with tcp reset\n";
+	static const char udp_rule[] =
+		"\t\tmeta l4proto udp ct state new meta skuid != 0 add @user_udp "
+		"{ meta skuid ct count over 128 } reject with icmpx admin-prohibited\n\t}\n";
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	c.user_tcp = 512;
+	c.user_udp = 128;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, tcp_set));
+	assert_non_null(strstr(buf, "\t\tip6 daddr @exclude6 return\n"));
+	assert_non_null(strstr(buf, tcp_rule));
+	assert_true(strstr(buf, tcp_rule) > strstr(buf, "\t\tip6 daddr @exclude6 return\n"));
+	/* UDP is not marked without --udp proxy: no UDP cap */
+	assert_null(strstr(buf, "user_udp"));
+	c.udp_mark = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\tset user_udp {\n\t\ttype uid\n"));
+	assert_non_null(strstr(buf, udp_rule));
+	/* DNS steered: accepted before the caps, so never counted */
+	c.dns_steer = true;
+	inet_pton(AF_INET, "198.18.0.2", c.dns4);
+	inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_true(strstr(buf, "th dport 53 meta mark set 0x00007076 accept") <
+		    strstr(buf, "add @user_tcp"));
+	/* 0: no cap */
+	c.user_tcp = c.user_udp = 0;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "user_"));
+	assert_null(strstr(buf, "ct count"));
+}
+
 static void test_apply_remove(void **state)
 {
 	struct fw_net px[2], ex[3], dns[2];
@@ -598,6 +643,14 @@ static void test_apply_remove(void **state)
 	capture(out, sizeof(out), "nft list table inet proxyvpn");
 	assert_non_null(strstr(out, "meta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"));
 	assert_non_null(strstr(out, "ip6 daddr @dns6 udp dport 53 return"));
+	/* the per-user caps: nft takes the dynamic sets and ct count */
+	c.user_tcp = 512;
+	c.user_udp = 128;
+	applied(&c, err, sizeof(err));
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_non_null(strstr(out, "add @user_tcp { meta skuid ct count over 512 } reject"));
+	assert_non_null(strstr(out, "add @user_udp { meta skuid ct count over 128 } reject"));
+	c.user_tcp = c.user_udp = 0;
 	c.udp_mark = false;
 	c.udp_bypass = true;
 	applied(&c, err, sizeof(err));
@@ -963,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_dns_steer),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_user_caps),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_owner, ns_setup, ns_teardown),

@@ -7,8 +7,9 @@
  * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
  * DNS over TCP to the resolver answered by the engine (split and pipelined
- * queries, our FIN after the app's),
- * and bypass mode leaving DNS to the UDP policy.
+ * queries, our FIN after the app's), the oldest forwarded query giving
+ * its slot up when all are taken (--dns tcp), and bypass mode leaving DNS
+ * to the UDP policy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -447,6 +448,67 @@ static void test_tcp_unmapped_fake(void **state)
 	assert_true(syn_to(f, f->res4) & TCP_RST);
 }
 
+/*
+ * --dns tcp with every forwarding slot taken (the proxy accepts but never
+ * answers): a new query is forwarded, and the oldest one in flight gets
+ * its SERVFAIL to make room, not the new one.
+ */
+static void test_fwd_full(void **state)
+{
+	struct fix *f = *state;
+	struct sockaddr_in *ds = (struct sockaddr_in *)&f->eng.cfg.dns_server;
+	uint8_t q[512], buf[2048];
+	size_t qlen;
+	ssize_t n;
+	uint16_t id;
+	struct ip_view v;
+	struct udp_view u;
+
+	ds->sin_family = AF_INET;
+	ds->sin_port = htons(53);
+	inet_pton(AF_INET, "192.0.2.53", &ds->sin_addr);
+	f->eng.cfg.dns_server_len = sizeof(*ds);
+	qlen = mkq(q, "slow.example", DNS_T_A);
+	for (id = 1; id <= 128; id++) {
+		store_be16(q, id);
+		send_udp(f, AF_INET, f->res4, 53, q, qlen);
+		assert_true(recv_pkt(f, buf, sizeof(buf)) < 0); /* in flight, no answer yet */
+	}
+	assert_int_equal(f->eng.stats.dns_forwarded, 128);
+	store_be16(q, 129);
+	send_udp(f, AF_INET, f->res4, 53, q, qlen);
+	n = recv_pkt(f, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(buf, (size_t)n, &v), 0);
+	assert_int_equal(udp_parse(&v, &u), 0);
+	assert_int_equal(load_be16(u.data), 1); /* the oldest, not 129 */
+	assert_int_equal(load_be16(u.data + 2) & 0xf, DNS_R_SERVFAIL);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
+	assert_int_equal(f->eng.stats.dns_forwarded, 129);
+}
+
+static int setup_tcp(void **state)
+{
+	static int lfd = -1;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct fix *f;
+
+	/* the "proxy": accepts connections into its backlog, never answers */
+	if (lfd < 0) {
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(listen(lfd, 512), 0);
+	}
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	setup_mode(state, ENGINE_DNS_TCP);
+	f = *state;
+	memcpy(&f->eng.cfg.proxy_addr, &a, sizeof(a));
+	f->eng.cfg.proxy_addrlen = sizeof(a);
+	return 0;
+}
+
 static void test_bypass(void **state)
 {
 	struct fix *f = *state;
@@ -474,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_fwd_full, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};
 

@@ -437,7 +437,7 @@ static void test_fake_names(void **state)
 	dnspool_cfg_default(&pc);
 	pool = dnspool_new(&pc);
 	assert_non_null(pool);
-	assert_int_equal(dnspool_map(pool, "example.org", e->loop.now, fake, fake6), 0);
+	assert_int_equal(dnspool_map(pool, "example.org", e->loop.now, fake, fake6, NULL), 0);
 	e->cfg.pool = pool;
 	r = udp_relay_new(&e->loop, &e->cfg, output, e);
 	assert_non_null(r);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * url.c: every accepted --proxy form, every rejection with its reason, the
- * length limits at the boundary, credential wiping, and url_resolve() on
- * literals and localhost.
+ * length limits at the boundary, credential wiping, a --proxy-file's
+ * contents (one line, strict), the password hidden in a URL string, and
+ * url_resolve() on literals and localhost.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -408,6 +409,89 @@ static void test_url_length(void **state)
 	parse_bad(buf, "URL longer than 2048 bytes");
 }
 
+static void file_bad(const char *s, size_t len, const char *want_why)
+{
+	struct proxy_url u;
+	const char *why = NULL;
+
+	if (url_parse_file(s, len, &u, &why) != -EINVAL)
+		fail_msg("url_parse_file(\"%.*s\") accepted", (int)len, s);
+	if (!why || !strstr(why, want_why))
+		fail_msg("url_parse_file(\"%.*s\"): why \"%s\", want \"%s\"", (int)len, s,
+			 why ? why : "(null)", want_why);
+	assert_null(strstr(why, SECRET));
+	assert_false(u.has_auth);
+	assert_int_equal(u.pass[0], 0);
+}
+
+/* a string literal, NULs included */
+#define FILE_BAD(lit, why) file_bad(lit, sizeof(lit) - 1, why)
+
+static void test_parse_file(void **state)
+{
+	static const char *const ok[] = {
+		"socks5://u:" SECRET "@h:1080",
+		"socks5://u:" SECRET "@h:1080\n",
+		"socks5://u:" SECRET "@h:1080\r\n",
+	};
+	char big[URL_FILE_MAX + 2];
+	struct proxy_url u;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		why = "unset";
+		assert_int_equal(url_parse_file(ok[i], strlen(ok[i]), &u, &why), 0);
+		assert_string_equal(u.pass, SECRET);
+		assert_string_equal(u.host, "h");
+		url_clear(&u);
+	}
+	FILE_BAD("", "empty file");
+	FILE_BAD("\n", "empty file");
+	FILE_BAD("socks5://u:" SECRET "@h:1080\n\n", "more than one line");
+	FILE_BAD("socks5://u:" SECRET "@h:1080\nsocks5://h:1", "more than one line");
+	FILE_BAD("# comment\nsocks5://h:1", "more than one line");
+	FILE_BAD("socks5://u:" SECRET "\0@h:1080", "NUL byte");
+	FILE_BAD(" socks5://u:" SECRET "@h:1080", "control character");
+	FILE_BAD("socks5://u:" SECRET "@h:1080 \n", "control character");
+	FILE_BAD("socks5://u:" SECRET "@h\n", "missing port");
+	/* at the bound: a URL of URL_MAX bytes and a line end fit, one more does not */
+	memset(big, '0', sizeof(big));
+	memcpy(big, "socks5://h:", 11);
+	memcpy(big + URL_MAX - 4, "1080\r\n", 6);
+	assert_int_equal(url_parse_file(big, URL_FILE_MAX, &u, &why), 0);
+	assert_int_equal(u.port, 1080);
+	file_bad(big, URL_FILE_MAX + 1, "file longer than");
+}
+
+static void hide(const char *in, const char *want, bool hidden)
+{
+	char buf[256];
+	struct proxy_url u;
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	parse_ok(buf, &u);
+	assert_int_equal(url_hide_password(buf), hidden);
+	assert_string_equal(buf, want);
+	assert_null(strstr(buf, SECRET));
+	url_clear(&u);
+}
+
+static void test_hide_password(void **state)
+{
+	(void)state;
+	hide("socks5://alice:" SECRET "@h:1080", "socks5://alice:******@h:1080", true);
+	hide("http://alice:" SECRET "@[2001:db8::1]:8080/",
+	     "http://alice:******@[2001:db8::1]:8080/", true);
+	/* the password may hold ':' and an encoded '@'; the last raw '@' ends it */
+	hide("socks5://a:" SECRET ":x%40y@h:1", "socks5://a:************@h:1", true);
+	hide("socks5://a%3Ab:" SECRET "@h:1", "socks5://a%3Ab:******@h:1", true);
+	hide("socks5://alice@h:1080", "socks5://alice@h:1080", false);
+	hide("socks5://alice:@h:1080", "socks5://alice:@h:1080", false);
+	hide("socks5://h:1080", "socks5://h:1080", false);
+}
+
 static void test_scheme_name(void **state)
 {
 	(void)state;
@@ -505,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_host_length),
 		cmocka_unit_test(test_cred_length),
 		cmocka_unit_test(test_url_length),
+		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_hide_password),
 		cmocka_unit_test(test_scheme_name),
 		cmocka_unit_test(test_resolve_v4),
 		cmocka_unit_test(test_resolve_v6),
