@@ -12,7 +12,7 @@
 # 127.0.0.1:8888 in the root namespace, which the tests never use.
 set -euo pipefail
 
-BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
+BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev libcap2-bin)
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables nscd dbus-daemon dbus-bin python3-dbus python3-gi
