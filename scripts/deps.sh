@@ -5,9 +5,10 @@
 #
 # Installs only missing packages, runs `apt-get update` only if something is
 # missing, never prompts. Needs root only when something has to be installed.
-# tinyproxy, iperf3 and nscd are installed without starting their system
+# tinyproxy, iperf3, nscd and sshd are installed without starting their system
 # services (the tests start their own instances inside network namespaces, nscd
-# in a private mount namespace: its socket path is global); a packaged
+# in a private mount namespace: its socket path is global; sshd with its own
+# host key and config); a packaged
 # tinyproxy service that is already running is left alone: it listens on
 # 127.0.0.1:8888 in the root namespace, which the tests never use.
 set -euo pipefail
@@ -16,6 +17,7 @@ BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libsecco
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables nscd dbus-daemon dbus-bin python3-dbus python3-gi
+	openssh-server openssh-client git
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
 # (the last line: bench/smoke; bench/run.sh installs the same list itself)
 
@@ -73,7 +75,7 @@ apt-get "${apt_opts[@]}" -q install -y --no-install-recommends "${missing[@]}"
 
 # On systemd machines the unit may still be enabled for the next boot.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-	for svc in tinyproxy iperf3 danted nginx squid redsocks nscd; do
+	for svc in tinyproxy iperf3 danted nginx squid redsocks nscd ssh; do
 		if systemctl list-unit-files "$svc.service" >/dev/null 2>&1; then
 			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
 		fi

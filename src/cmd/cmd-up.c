@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "loop.h"
 #include "nl.h"
 #include "ipc.h"
+#include "localproxy.h"
 #include "privsep.h"
 #include "proxyopt.h"
 #include "route.h"
@@ -50,6 +52,7 @@ enum {
 	UP_MAX_EXCLUDE = 256,
 	UP_FIND_MAX = 16,		/* dead runs cleared by `down` without a state file */
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
+	UP_MAX_OWNERS = 8,		/* --exclude-uid, --exclude-cgroup (one more is detected) */
 	/*
 	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's handshake
 	 * limit and half its UDP associations, so one user can take at most
@@ -73,6 +76,13 @@ struct up_opts {
 	bool dns_given;
 	struct fw_net exclude[UP_MAX_EXCLUDE];
 	size_t nexclude;
+	/* --exclude-uid, --exclude-cgroup, and what a local proxy needs (localproxy.h) */
+	uint32_t xuid[UP_MAX_OWNERS + 1];
+	size_t nxuid;
+	struct fw_cgroup xcgroup[UP_MAX_OWNERS + 1];
+	size_t nxcgroup;
+	struct fw_peer xpeer[LP_MAX_PEERS];
+	size_t nxpeer;
 	const char *user;	     /* --user: the engine's, when run as root */
 	uint32_t workers;	     /* --workers: TUN queues, one engine each */
 	uint32_t user_tcp, user_udp; /* --max-conns-per-user, --max-udp-per-user; 0 = none */
@@ -289,6 +299,8 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 	s->table = rc->table;
 	s->fwmark = rc->mark;
 	s->priority = rc->prio;
+	s->catch_table = rc->catch_table;
+	s->catch_priority = rc->catch_prio;
 	s->ipv6 = rc->ipv6;
 	s->killswitch = killswitch;
 	s->fw = STATE_FW_NFTABLES;
@@ -322,13 +334,16 @@ static int obj_add(struct state *s, enum state_kind kind, const char *a0, const 
 
 static int record_routes(struct state *s, const struct route_cfg *rc)
 {
-	char table[16], rule[48], prio[16];
+	char table[16], rule[48], prio[16], ctable[16], cprio[16], crule[32];
 	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
 
 	snprintf(table, sizeof(table), "%u", rc->table);
 	snprintf(prio, sizeof(prio), "%u", rc->prio);
 	snprintf(rule, sizeof(rule), "fwmark=0x%x/0xffffffff", rc->mark);
+	snprintf(ctable, sizeof(ctable), "%u", rc->catch_table);
+	snprintf(cprio, sizeof(cprio), "%u", rc->catch_prio);
+	snprintf(crule, sizeof(crule), "lookup=%u", rc->catch_table);
 	for (i = 0; i < (rc->ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "unreachable");
 		if (!ret)
@@ -337,6 +352,12 @@ static int record_routes(struct state *s, const struct route_cfg *rc)
 			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], table, "default", "dev");
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_RULE, fam[i], prio, rule, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], ctable, "default", "unreachable");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_ROUTE, fam[i], ctable, "default", "dev");
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_RULE, fam[i], cprio, crule, NULL);
 	}
 	return ret;
 }
@@ -400,6 +421,8 @@ static int undo_record(const struct state *s)
 				.table = s->table,
 				.mark = s->fwmark,
 				.prio = s->priority,
+				.catch_table = s->catch_table,
+				.catch_prio = s->catch_priority,
 				.ipv6 = s->ipv6 };
 	char err[256];
 	int ret, first = 0;
@@ -410,8 +433,10 @@ static int undo_record(const struct state *s)
 			log_error("removing the routes of pid %d: %s", (int)s->pid, err);
 			first = ret;
 		} else {
-			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
-				 s->table, s->fwmark, s->priority);
+			log_info("removed tables %u and %u, the fwmark 0x%x rule (priority %u) "
+				 "and the catch-all rule (priority %u)",
+				 s->table, s->catch_table, s->fwmark, s->priority,
+				 s->catch_priority);
 		}
 	}
 	if (state_has(s, STATE_OBJ_NFT_TABLE)) {
@@ -455,13 +480,18 @@ static int undo_by_tag(bool *found)
 		rc.ifindex = 0;
 		ret = route_remove(&rc, err, sizeof(err));
 		if (ret < 0) {
-			log_error("removing our routes (table %u): %s", rc.table, err);
+			log_error("removing our routes (table %u, %u): %s", rc.table,
+				  rc.catch_table, err);
 			if (!first)
 				first = ret;
 			break;
 		}
-		log_info("removed table %u and the fwmark 0x%x rule (priority %u)", rc.table,
-			 rc.mark, rc.prio);
+		if (rc.table)
+			log_info("removed table %u and the fwmark 0x%x rule (priority %u)",
+				 rc.table, rc.mark, rc.prio);
+		if (rc.catch_table)
+			log_info("removed table %u and the catch-all rule (priority %u)",
+				 rc.catch_table, rc.catch_prio);
 	}
 	ret = fw_present();
 	if (ret == 1) {
@@ -570,9 +600,25 @@ enum {
 	OPT_PRIORITY,
 	OPT_FIREWALL,
 	OPT_NO_OFFLOAD,
+	OPT_EXCLUDE_UID,
+	OPT_EXCLUDE_CGROUP,
 	OPT_USER_TCP,
 	OPT_USER_UDP,
 };
+
+/* A uid: a number (not (uid_t)-1) or a user name. */
+static bool parse_uid(const char *s, uint32_t *uid)
+{
+	const struct passwd *pw;
+
+	if (cli_u32(s, false, 0, UINT32_MAX - 1, uid) == 0)
+		return true;
+	pw = getpwnam(s);
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	return true;
+}
 
 /* -v, -q, -h and the errors all three commands share: 0 goes on, 1 after --help, -1 bad. */
 static int common_opt(int c, char **argv)
@@ -603,6 +649,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "no-killswitch", no_argument, NULL, OPT_NO_KILLSWITCH },
 		{ "allow-dns", required_argument, NULL, OPT_ALLOW_DNS },
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "exclude-uid", required_argument, NULL, OPT_EXCLUDE_UID },
+		{ "exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP },
 		{ "tun", required_argument, NULL, OPT_TUN },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -622,6 +670,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	unsigned long n;
 	char *end;
 	int c, ret;
@@ -657,6 +706,32 @@ static int parse_up(int argc, char **argv, struct up_opts *o, struct engine_cfg 
 				return -1;
 			}
 			o->nexclude++;
+			break;
+		case OPT_EXCLUDE_UID:
+			if (o->nxuid >= UP_MAX_OWNERS || !parse_uid(optarg, &o->xuid[o->nxuid])) {
+				log_error(
+					"--exclude-uid must be a user name or number (at most %d): "
+					"`%s'",
+					UP_MAX_OWNERS, optarg);
+				return -1;
+			}
+			if (!localproxy_system_uid(o->xuid[o->nxuid]))
+				log_warnx(
+					"--exclude-uid %u: every program of that user goes around "
+					"the proxy, not only a proxy it runs",
+					o->xuid[o->nxuid]);
+			o->nxuid++;
+			break;
+		case OPT_EXCLUDE_CGROUP:
+			if (o->nxcgroup >= UP_MAX_OWNERS) {
+				log_error("--exclude-cgroup: at most %d", UP_MAX_OWNERS);
+				return -1;
+			}
+			if (localproxy_cgroup(optarg, &o->xcgroup[o->nxcgroup], &why) < 0) {
+				log_error("--exclude-cgroup `%s': %s", optarg, why);
+				return -1;
+			}
+			o->nxcgroup++;
 			break;
 		case OPT_TUN:
 			if (strlen(optarg) == 0 || strlen(optarg) >= IFNAMSIZ ||
@@ -822,7 +897,9 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
 	inet_pton(AF_INET6, UP_TUN_ADDR6, &a6);
 	ret = *ifindex = nl_link_index(nl, name);
-	if (ret > 0)
+	if (ret > 0 && ipv6)
+		ret = nl_link_set_no_linklocal(nl, *ifindex);
+	if (ret >= 0)
 		ret = nl_addr_add(nl, *ifindex, AF_INET, &a4, 32);
 	if (ret >= 0 && ipv6)
 		ret = nl_addr_add(nl, *ifindex, AF_INET6, &a6, 128);
@@ -862,9 +939,76 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.ndns = o->ndns,
 		.udp_mark = o->udp == UP_UDP_PROXY || (o->udp == UP_UDP_BLOCK && !o->killswitch),
 		.udp_bypass = o->udp == UP_UDP_BYPASS,
+		.exclude_uid = o->xuid,
+		.nexclude_uid = o->nxuid,
+		.exclude_cgroup = o->xcgroup,
+		.nexclude_cgroup = o->nxcgroup,
+		.exclude_peer = o->xpeer,
+		.nexclude_peer = o->nxpeer,
 		.user_tcp = o->user_tcp,
 		.user_udp = o->user_udp,
 	};
+}
+
+/*
+ * A proxy on this host: keep its own upstream traffic out of the tunnel by
+ * what localproxy.c finds safe, saying so in one line; refuse when nothing
+ * is and the user named no exclusion. 0, or -1 after logging.
+ */
+static int local_proxy(struct up_opts *o, const struct sockaddr_storage *pa)
+{
+	bool named = o->nxuid || o->nxcgroup || o->nexclude;
+	char line[1536], where[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	struct localproxy lp;
+	size_t i;
+	int ret;
+
+	ret = localproxy_detect((const struct sockaddr *)pa, &lp);
+	if (ret < 0) {
+		log_warnx("up: cannot read this host's sockets (sock_diag: %s): a proxy running "
+			  "here is not detected; keep its own connections out of the tunnel with "
+			  "--exclude-uid or --exclude-cgroup",
+			  strerror(-ret));
+		return 0;
+	}
+	if (lp.how == LP_REMOTE)
+		return 0;
+	if (pa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)pa)->sin_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)pa)->sin6_addr, a, sizeof(a));
+	snprintf(where, sizeof(where), pa->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(((const struct sockaddr_in *)pa)->sin_port));
+	localproxy_describe(&lp, where, line, sizeof(line));
+	switch (lp.how) {
+	case LP_UID:
+		for (i = 0; i < o->nxuid && o->xuid[i] != lp.uid; i++)
+			;
+		if (i == o->nxuid)
+			o->xuid[o->nxuid++] = lp.uid;
+		break;
+	case LP_CGROUP:
+		o->xcgroup[o->nxcgroup++] = lp.fw_cgroup;
+		break;
+	case LP_PEERS:
+		memcpy(o->xpeer, lp.peer, lp.npeer * sizeof(lp.peer[0]));
+		o->nxpeer = lp.npeer;
+		break;
+	case LP_UNSAFE:
+		if (!named) {
+			log_error("up: %s", line);
+			return -1;
+		}
+		log_warnx("up: the proxy %s runs on this host as uid %u: its own connections are "
+			  "kept out of the tunnel only by your --exclude options",
+			  where, lp.uid);
+		return 0;
+	case LP_REMOTE:
+	case LP_NOT_LISTENING:
+		break;
+	}
+	log_warnx("up: %s", line);
+	return 0;
 }
 
 static void raise_nofile(void)
@@ -896,6 +1040,9 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", "PROXYVPN");
 	for (i = 0; i < (ipv6 ? 2 : 1) && ret == 0; i++) {
 		ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FF, NULL);
+		if (!ret)
+			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_TUNG,
+				      NULL);
 		if (!ret)
 			ret = obj_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_GUARD,
 				      NULL);
@@ -1029,10 +1176,11 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	routes_on = true;
-	log_info("up: %s (table %u, fwmark 0x%x, priority %u%s), killswitch %s (%s), udp %s", name,
-		 rc.table, rc.mark, rc.prio, rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only",
-		 o->killswitch ? "on" : "off", fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables",
-		 up_udp_names[o->udp]);
+	log_info("up: %s (table %u, fwmark 0x%x, priority %u, catch-all table %u priority %u%s), "
+		 "killswitch %s (%s), udp %s",
+		 name, rc.table, rc.mark, rc.prio, rc.catch_table, rc.catch_prio,
+		 rc.ipv6 ? ", IPv4 and IPv6" : ", IPv4 only", o->killswitch ? "on" : "off",
+		 fw_on == STATE_FW_IPTABLES ? "iptables" : "nftables", up_udp_names[o->udp]);
 	ctl_fd = ctl_listen(dirfd, err, sizeof(err));
 	if (ctl_fd < 0) {
 		log_error("up: %s", err);
@@ -1126,6 +1274,8 @@ int cmd_up(int argc, char **argv)
 			  ret == -EAGAIN ? "temporary failure in name resolution" : "no such host");
 		goto out_lock;
 	}
+	if (local_proxy(&o, &ecfg.proxy_addr) < 0)
+		goto out_lock;
 	ecfg.proxy = &url;
 	ecfg.mtu = o.mtu;
 	pick_dns(&o);
@@ -1219,8 +1369,10 @@ static void print_state(const struct state *s)
 	printf("proxy: %s%s%s:%u\n", s->proxy.family == AF_INET6 ? "[" : "", addr,
 	       s->proxy.family == AF_INET6 ? "]" : "", s->proxy.port);
 	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
-	printf("routing: table %u, fwmark 0x%x, priority %u, %s\n", s->table, s->fwmark,
-	       s->priority, s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
+	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
+	       "%s\n",
+	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
+	       s->ipv6 ? "IPv4 and IPv6" : "IPv4 only");
 	if (s->fw == STATE_FW_IPTABLES)
 		printf("firewall: iptables chains %s-* (tagged \"%s\")\n", s->fw_chain, FW_TAG);
 	else
@@ -1260,6 +1412,8 @@ static void state_json(struct jbuf *b, const struct state *s)
 	jb_kv_bool(b, "killswitch", s->killswitch);
 	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
 		  s->priority);
+	jb_printf(b, "\"catch_table\":%u,\"catch_priority\":%u,", s->catch_table,
+		  s->catch_priority);
 	jb_kv_bool(b, "ipv6", s->ipv6);
 	jb_raw(b, ",");
 	jb_kv_str(b, "firewall", s->fw == STATE_FW_IPTABLES ? "iptables" : "nftables");

@@ -48,6 +48,37 @@ static void rule_nets(struct jbuf *b, const char *chain, const struct fw_net *v,
 	}
 }
 
+/* Excluded owners and peers (fw.h), one rule each ending in what. */
+static void rule_owners(struct jbuf *b, const char *chain, const struct fw_cfg *c, int family,
+			const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < c->nexclude_uid; i++)
+		jb_printf(b, "-A %s -m owner --uid-owner %" PRIu32 " %s\n", chain,
+			  c->exclude_uid[i], what);
+	/* xt_cgroup resolves the path in the v2 hierarchy itself */
+	for (i = 0; i < c->nexclude_cgroup; i++)
+		jb_printf(b, "-A %s -m cgroup --path %s %s\n", chain, c->exclude_cgroup[i].path,
+			  what);
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+		struct fw_net n = { .family = p->family,
+				    .prefix = p->family == AF_INET ? 32 : 128 };
+
+		if (p->family != family)
+			continue;
+		memcpy(n.addr, p->addr, sizeof(n.addr));
+		if (fw_net_str(&n, s, sizeof(s)) < 0) {
+			b->full = true;
+			return;
+		}
+		jb_printf(b, "-A %s -d %s -p tcp --dport %u %s\n", chain, s, (unsigned int)p->port,
+			  what);
+	}
+}
+
 static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 {
 	bool v6 = family == AF_INET6;
@@ -55,6 +86,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 
 	jb_raw(b, "*filter\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_FF " - [0:0]\n");
+	jb_raw(b, ":" FW_IPT_CHAIN_TUNG " - [0:0]\n");
 	if (c->killswitch)
 		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
 	/* after a crash: marked TCP routed to lo by route.c's fallback gets a reset */
@@ -62,6 +94,15 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
 		  c->mark);
+	/* nothing unmarked into the TUN (route.c's catch-all; see fw.c) */
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -p tcp -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+		  c->tun, c->mark);
+	jb_printf(b,
+		  "-A " FW_IPT_CHAIN_TUNG " -o %s -m mark ! --mark 0x%" PRIx32
+		  "/0xffffffff -j DROP\n",
+		  c->tun, c->mark);
 	if (c->killswitch) {
 		jb_raw(b, "-A " FW_IPT_CHAIN_KS " -o lo -j ACCEPT\n");
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -o %s -j ACCEPT\n", c->tun);
@@ -81,6 +122,7 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		if (c->udp_mark)
 			rule_nets(b, FW_IPT_CHAIN_KS, c->proxy, c->nproxy, family,
 				  "-p udp -j ACCEPT");
+		rule_owners(b, FW_IPT_CHAIN_KS, c, family, "-j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->exclude, c->nexclude, family, "-j ACCEPT");
 		if (c->udp_bypass)
 			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -p udp -j ACCEPT\n");
@@ -113,11 +155,15 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 	jb_raw(b, "-I INPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FF "\n");
 	if (c->killswitch)
 		jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_KS "\n");
+	/* inserted last, so first: the killswitch's ACCEPT of -o TUN would end OUTPUT */
+	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_TUNG "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
 static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 {
+	char port[48];
+
 	jb_raw(b, "*mangle\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
@@ -125,7 +171,12 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	if (!c->udp_mark)
 		jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
-	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-j RETURN");
+	/* only the proxy's own port stays direct (and its UDP relay), as in fw.c */
+	snprintf(port, sizeof(port), "-p tcp --dport %u -j RETURN", (unsigned int)c->proxy_port);
+	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, port);
+	if (c->udp_mark)
+		rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-p udp -j RETURN");
+	rule_owners(b, FW_IPT_CHAIN_MARK, c, family, "-j RETURN");
 	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
 	if (c->udp_mark) {
 		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
@@ -309,10 +360,9 @@ static bool chain_exists(bool v6, const char *table, const char *chain)
 static const struct ours {
 	const char *table, *builtin, *chain;
 } ours[] = {
-	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },
-	{ "filter", "OUTPUT", FW_IPT_CHAIN_KS },
-	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },
-	{ "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },	 { "filter", "OUTPUT", FW_IPT_CHAIN_KS },
+	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD }, { "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_TUNG },
 };
 
 static int remove_family(bool v6, char *err, size_t errlen)

@@ -20,6 +20,7 @@
 #define FW_IPT_CHAIN_KS	   "PROXYVPN-KS"    /* filter OUTPUT: the killswitch */
 #define FW_IPT_CHAIN_FF	   "PROXYVPN-FF"    /* filter INPUT: fail fast after a crash */
 #define FW_IPT_CHAIN_GUARD "PROXYVPN-GUARD" /* mangle POSTROUTING: marked TCP only to TUN or lo */
+#define FW_IPT_CHAIN_TUNG  "PROXYVPN-TUNG"  /* filter OUTPUT: nothing unmarked into the TUN */
 
 /*
  * The iptables-restore input (NUL-terminated) for one family (AF_INET or

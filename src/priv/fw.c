@@ -24,12 +24,13 @@
 #define CHAIN_DNS   "dns_nat"
 #define CHAIN_FF    "fail_fast"
 #define CHAIN_GUARD "mark_guard"
-enum { FF_RULES = 1 }; /* rules in CHAIN_FF */
+#define CHAIN_TUNG  "tun_guard"
+enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in CHAIN_FF, CHAIN_TUNG */
 
 /* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
 {
-	return c->udp_mark ? 2 : 1;
+	return c->udp_mark || c->dns_steer ? 2 : 1;
 }
 
 enum {
@@ -111,9 +112,71 @@ static bool comment_ours(const char *s, size_t n)
 	return owner_parse(s, n, &o) != -EINVAL;
 }
 
+static bool cgroup_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '@' || ch == ':' || ch == '+' || ch == '-';
+}
+
+int fw_cgroup_depth(const char *path)
+{
+	size_t i, start = 0, n;
+	int depth = 0;
+
+	if (!path)
+		return -EINVAL;
+	n = strnlen(path, FW_CGROUP_MAX);
+	if (n == FW_CGROUP_MAX)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && path[i] != '/') {
+			if (!cgroup_char(path[i]))
+				return -EINVAL;
+			continue;
+		}
+		/* a component path[start..i) */
+		if (i == start || (i - start == 1 && path[start] == '.') ||
+		    (i - start == 2 && path[start] == '.' && path[start + 1] == '.'))
+			return -EINVAL;
+		depth++;
+		start = i + 1;
+	}
+	return depth;
+}
+
+static bool owners_ok(const struct fw_cfg *c)
+{
+	size_t i;
+
+	if (c->nexclude_uid > FW_MAX_OWNERS || c->nexclude_cgroup > FW_MAX_OWNERS ||
+	    c->nexclude_peer > FW_MAX_OWNERS || (c->nexclude_uid && !c->exclude_uid) ||
+	    (c->nexclude_cgroup && !c->exclude_cgroup) || (c->nexclude_peer && !c->exclude_peer))
+		return false;
+	for (i = 0; i < c->nexclude_cgroup; i++) {
+		const struct fw_cgroup *g = &c->exclude_cgroup[i];
+		int d = fw_cgroup_depth(g->path);
+
+		if (d < 1 || d > 255 || (unsigned int)d != g->level ||
+		    fw_cgroup_depth(g->under) < 0)
+			return false;
+		/* both in one nft string of at most FW_CGROUP_MAX */
+		if (strlen(g->under) + 1 + strlen(g->path) >= FW_CGROUP_MAX)
+			return false;
+	}
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+
+		if ((p->family != AF_INET && p->family != AF_INET6) || p->port == 0)
+			return false;
+	}
+	return true;
+}
+
 int fw_cfg_check(const struct fw_cfg *c)
 {
-	if (!c || !tun_ok(c->tun) || c->mark == 0)
+	if (!c || !tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
 		return -EINVAL;
 	if (c->owner && (owner_parse(c->owner, strlen(c->owner), &(struct owner){ 0 }) < 0))
 		return -EINVAL;
@@ -204,6 +267,46 @@ static void __attribute__((format(printf, 2, 3))) rule(struct sb *b, const char 
 	b->nrules++;
 }
 
+/*
+ * One rule per excluded owner (uid, cgroup), ending in what ("return",
+ * "accept"). Checked by fw_cfg_check(): uids are numbers, cgroup strings of
+ * cgroup_char only, so nothing here can inject nft syntax.
+ */
+static void rule_owners(struct sb *b, const struct fw_cfg *c, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexclude_uid; i++)
+		rule(b, "meta skuid %" PRIu32 " %s", c->exclude_uid[i], what);
+	for (i = 0; i < c->nexclude_cgroup; i++) {
+		const struct fw_cgroup *g = &c->exclude_cgroup[i];
+
+		rule(b, "socket cgroupv2 level %u \"%s%s%s\" %s", g->level, g->under,
+		     g->under[0] ? "/" : "", g->path, what);
+	}
+}
+
+/* One rule per excluded peer: "ip daddr A tcp dport P WHAT". */
+static void rule_peers(struct sb *b, const struct fw_cfg *c, const char *what)
+{
+	char s[FW_NET_STRLEN];
+	size_t i;
+
+	for (i = 0; i < c->nexclude_peer; i++) {
+		const struct fw_peer *p = &c->exclude_peer[i];
+		struct fw_net n = { .family = p->family,
+				    .prefix = p->family == AF_INET ? 32 : 128 };
+
+		memcpy(n.addr, p->addr, sizeof(n.addr));
+		if (fw_net_str(&n, s, sizeof(s)) < 0) {
+			b->over = true;
+			return;
+		}
+		rule(b, "%s daddr %s tcp dport %u %s", p->family == AF_INET ? "ip" : "ip6", s,
+		     (unsigned int)p->port, what);
+	}
+}
+
 /* Rules for "ip daddr @name4 ..." and "ip6 daddr @name6 ...", where there is a set. */
 static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, size_t n,
 		      const char *what)
@@ -254,6 +357,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
+	/* Before DNS steering: a local proxy resolves names where it runs. */
+	rule_owners(&b, c, "return");
 	if (c->dns_steer)
 		rule(&b,
 		     "ct direction original meta l4proto { tcp, udp } th dport 53 "
@@ -262,7 +367,17 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	rule(&b,
 	     c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
 	rule(&b, "ct direction reply return");
-	rule_sets(&b, "proxy", c->proxy, c->nproxy, "return");
+	/*
+	 * Only the proxy's own address and port stay direct: other ports of
+	 * its host (its SSH, a second proxy) go through the proxy like any
+	 * other destination, which the killswitch would refuse direct anyway.
+	 */
+	snprintf(port, sizeof(port), "tcp dport %u return", (unsigned int)c->proxy_port);
+	rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
+	/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
+	if (c->udp_mark)
+		rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp return");
+	rule_peers(&b, c, "return");
 	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
 	if (c->udp_mark) {
 		/*
@@ -328,13 +443,34 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
 	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
 	/*
-	 * --udp proxy after a crash: marked UDP routed to lo is dropped
-	 * here, so the app's send fails at once (EPERM). An ICMP error from
-	 * CHAIN_FF cannot work: its source would be the remote address,
-	 * which is not ours, and the kernel's icmp_send() cannot route that.
+	 * --udp proxy, and DNS steered by --dns virtual|tcp, after a crash:
+	 * marked UDP routed to lo is dropped here, so the app's send fails
+	 * at once (EPERM; a resolver moves on, as TCP's reset makes it)
+	 * instead of waiting for an answer nobody will give. An ICMP error
+	 * from CHAIN_FF cannot work: its source would be the remote address
+	 * (or the engine's resolver address), which is not ours, and the
+	 * kernel's icmp_send() cannot route that.
 	 */
-	if (c->udp_mark)
+	if (c->udp_mark || c->dns_steer)
 		rule(&b, "meta mark 0x%08" PRIx32 " oif \"lo\" meta l4proto udp drop", c->mark);
+	put(&b, "\t}\n");
+	b.nrules = 0;
+
+	/*
+	 * route.c's catch-all sends what the main table cannot route (no
+	 * default route) to the TUN before our mark exists; what stays
+	 * unmarked (the proxy's own address and port, --exclude, replies,
+	 * UDP we do not carry) must not enter it: the engine would carry
+	 * its own connection to the proxy back into the TUN, a loop. Reset
+	 * or drop it here (in output, oif is that first lookup's device),
+	 * killswitch or not: the app fails at once, as with no route.
+	 */
+	put(&b, "\tchain " CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
+		"policy accept;\n");
+	rule(&b,
+	     "oifname \"%s\" meta mark != 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
+	     c->tun, c->mark);
+	rule(&b, "oifname \"%s\" meta mark != 0x%08" PRIx32 " drop", c->tun, c->mark);
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
@@ -365,6 +501,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
 		if (c->udp_mark)
 			rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp accept");
+		rule_owners(&b, c, "accept");
+		rule_peers(&b, c, "accept");
 		rule_sets(&b, "exclude", c->exclude, c->nexclude, "accept");
 		/* --udp bypass: UDP leaves directly, unproxied (documented) */
 		if (c->udp_bypass)
@@ -402,6 +540,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		put(&b, "\tchain " CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
 			"policy accept;\n");
 		rule(&b, "oif \"lo\" return");
+		rule_owners(&b, c, "return");
 		rule(&b, "meta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip to %s",
 		     a4);
 		rule(&b, "meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to %s",
@@ -490,8 +629,8 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	char comment[FW_COMMENT_MAX + 1]; /* when ours */
-	int nmark, nks, nff, nguard;	  /* rules per chain, -1 if the chain is missing */
+	char comment[FW_COMMENT_MAX + 1];   /* when ours */
+	int nmark, nks, nff, nguard, ntung; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -513,7 +652,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = l->nff = l->nguard = -1;
+	l->nmark = l->nks = l->nff = l->nguard = l->ntung = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -550,6 +689,8 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nff;
 		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
 			cur = &l->nguard;
+		else if (starts(line, n, "\tchain " CHAIN_TUNG " {"))
+			cur = &l->ntung;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -695,15 +836,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 		goto out;
 	if (l.state != 1 || strcmp(l.comment, c->owner ? c->owner : FW_TAG) ||
 	    l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != FF_RULES || l.nguard != guard_rules(c)) {
+	    l.nff != FF_RULES || l.nguard != guard_rules(c) || l.ntung != TUNG_RULES) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules, %d/%d fail-fast rules, %d/%d guard rules",
+		       "rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
 		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
-		       l.nguard, guard_rules(c));
+		       l.nguard, guard_rules(c), l.ntung, TUNG_RULES);
 		ret = -EPROTO;
 	}
 out:

@@ -14,9 +14,11 @@
  * other comment, or none, is a look-alike that is never touched. Needs
  * CAP_NET_ADMIN in the caller's network namespace.
  */
-#define FW_TABLE    "proxyvpn"
-#define FW_TAG	    "proxyvpn"
-#define FW_MAX_NETS 1024 /* per list (proxy, exclude, dns) */
+#define FW_TABLE      "proxyvpn"
+#define FW_TAG	      "proxyvpn"
+#define FW_MAX_NETS   1024 /* per list (proxy, exclude, dns) */
+#define FW_MAX_OWNERS 16   /* per list (exclude_uid, exclude_cgroup, exclude_peer) */
+#define FW_CGROUP_MAX 256
 
 struct fw_net {
 	int family;	  /* AF_INET (addr[0..3]) or AF_INET6 */
@@ -24,14 +26,40 @@ struct fw_net {
 	uint8_t prefix;	  /* 0..32 or 0..128 */
 };
 
+/*
+ * A cgroup v2 whose sockets stay out of the tunnel. nft resolves a path below
+ * /sys/fs/cgroup to the cgroup's id when the ruleset is loaded; the kernel
+ * then matches the socket's cgroup (or its ancestor at level).
+ */
+struct fw_cgroup {
+	char path[FW_CGROUP_MAX]; /* from the v2 root, no leading '/': "system.slice/tor.service" */
+	char under[FW_CGROUP_MAX]; /* the v2 mount below /sys/fs/cgroup: "" or e.g. "unified" */
+	unsigned int level;	   /* path's depth (its number of components), 1-255 */
+};
+
+/* One TCP destination that stays out of the tunnel (a local proxy's upstream). */
+struct fw_peer {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order */
+	uint16_t port;	  /* host order, not 0 */
+};
+
+/*
+ * A cgroup path fw.c and fw-ipt.c accept (also for `under`, where "" is
+ * fine): components of [A-Za-z0-9._@:+-] separated by single '/', none "."
+ * or "..", no leading or trailing '/'. Returns its number of components
+ * (0 for ""), or -EINVAL.
+ */
+int fw_cgroup_depth(const char *path);
+
 struct fw_cfg {
 	const char *owner; /* the table's comment: an owner record (owner.h); NULL: FW_TAG */
 	const char *tun;   /* TUN name: 1..15 of [A-Za-z0-9_.-], not "." or ".." */
 	uint32_t mark;	   /* fwmark that routes TCP to the TUN's table; not 0 */
 	bool killswitch;
-	const struct fw_net *proxy; /* the upstream proxy's addresses */
+	const struct fw_net *proxy; /* the upstream proxy's addresses: with */
 	size_t nproxy;
-	uint16_t proxy_port;	      /* not 0 when nproxy > 0 */
+	uint16_t proxy_port; /* its port (not 0 when nproxy > 0), the only thing unmarked */
 	const struct fw_net *exclude; /* --exclude: never marked, allowed out */
 	size_t nexclude;
 	const struct fw_net *dns; /* allowed resolvers (UDP and TCP 53) */
@@ -46,12 +74,25 @@ struct fw_cfg {
 	/*
 	 * --udp: udp_mark marks UDP like TCP (routed to the TUN, where the
 	 * engine relays it or answers port unreachable), except loopback,
-	 * replies, the proxy and exclude sets, DHCP / DHCPv6 client traffic
+	 * replies, the proxy's addresses (its UDP relay), the exclude set,
+	 * the excluded owners below, DHCP / DHCPv6 client traffic
 	 * and, without dns_steer, DNS (UDP 53) to the dns set; the killswitch
 	 * then accepts marked UDP and UDP to the proxy's addresses (its
 	 * UDP ASSOCIATE relay). udp_bypass: the killswitch accepts all UDP.
 	 */
 	bool udp_mark, udp_bypass;
+	/*
+	 * A proxy on this host (localproxy.c) and --exclude-uid,
+	 * --exclude-cgroup: traffic of these socket owners, of sockets in
+	 * these cgroups and TCP to these peers is never marked, never
+	 * DNS-steered, and the killswitch lets it through (like --exclude).
+	 */
+	const uint32_t *exclude_uid;
+	size_t nexclude_uid;
+	const struct fw_cgroup *exclude_cgroup;
+	size_t nexclude_cgroup;
+	const struct fw_peer *exclude_peer;
+	size_t nexclude_peer;
 	/*
 	 * Per-user caps (0: none): a uid other than root may hold at most
 	 * user_tcp marked TCP connections, and with udp_mark user_udp marked

@@ -275,6 +275,24 @@ int nl_link_walk(struct nl *nl,
 	return nl_transact(nl, nlh, walk_cb, &w);
 }
 
+int nl_link_set_no_linklocal(struct nl *nl, int ifindex)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct nlattr *spec, *in6;
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	nlh = link_change(buf, ifindex, &ifi);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, spec);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
@@ -301,6 +319,13 @@ int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int pr
 	/* Usable at once: no tentative phase (a TUN is IFF_NOARP anyway). */
 	if (family == AF_INET6)
 		ifa->ifa_flags = IFA_F_NODAD;
+	/*
+	 * A host address needs no prefix route (IPv4 adds none for a /32);
+	 * without this flag IPv6 puts one in the main table, which host
+	 * mode promises to leave alone.
+	 */
+	if (family == AF_INET6 && prefixlen == 128)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
 	return nl_transact(nl, nlh, NULL, NULL);

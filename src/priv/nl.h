@@ -47,7 +47,15 @@ int nl_link_set_names(struct nl *nl, int ifindex, const char *name, const char *
  */
 int nl_link_walk(struct nl *nl,
 		 int (*cb)(int ifindex, const char *name, const char *alias, void *arg), void *arg);
-/* family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD. */
+/*
+ * No IPv6 link-local address (addr_gen_mode none) on ifindex, set before it
+ * is up: it would add fe80::/64 to the main table, and a TUN needs none.
+ */
+int nl_link_set_no_linklocal(struct nl *nl, int ifindex);
+/*
+ * family AF_INET or AF_INET6; addr 4 or 16 bytes; IPv6 gets IFA_F_NODAD, and
+ * a /128 IFA_F_NOPREFIXROUTE (no route in main for it).
+ */
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
 int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Policy routing for `up`: our table (default dev TUN; behind it a local
- * default via lo, then an unreachable default) and the fwmark rule, IPv4
- * and IPv6, over rtnetlink (nl.c's socket and transact). Also picks free
- * ids and finds a dead run's rules.
+ * default via lo, then an unreachable default) and the fwmark rule, and the
+ * catch-all after main (its own table: default dev TUN, unreachable
+ * default), IPv4 and IPv6, over rtnetlink (nl.c's socket and transact).
+ * Also picks free ids and finds a dead run's rules.
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -77,8 +78,12 @@ static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, e
 	return nl_transact(nl, nlh, NULL, NULL);
 }
 
-/* RTM_NEWRULE / RTM_DELRULE: fwmark mark/0xffffffff lookup table, at prio. */
-static int rule_msg(struct nl *nl, uint16_t type, int family, const struct route_cfg *c)
+/*
+ * RTM_NEWRULE / RTM_DELRULE: `fwmark mark/0xffffffff lookup table` at prio,
+ * or with mark 0 (the catch-all) `lookup table` with no selector.
+ */
+static int rule_msg(struct nl *nl, uint16_t type, int family, uint32_t table, uint32_t prio,
+		    uint32_t mark)
 {
 	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -90,16 +95,26 @@ static int rule_msg(struct nl *nl, uint16_t type, int family, const struct route
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = (unsigned char)family;
 	frh->action = FR_ACT_TO_TBL;
-	put_table(nlh, &frh->table, c->table);
-	mnl_attr_put_u32(nlh, FRA_PRIORITY, c->prio);
-	mnl_attr_put_u32(nlh, FRA_FWMARK, c->mark);
-	mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	put_table(nlh, &frh->table, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+	if (mark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	}
 	mnl_attr_put_u8(nlh, FRA_PROTOCOL, ROUTE_PROTO);
 	return nl_transact(nl, nlh, NULL, NULL);
 }
 
 /* One object route_install() adds, in install order. */
-enum step_kind { STEP_UNREACH, STEP_FALLBACK, STEP_DEV, STEP_RULE };
+enum step_kind {
+	STEP_UNREACH,
+	STEP_FALLBACK,
+	STEP_DEV,
+	STEP_RULE,
+	STEP_CATCH_UNREACH,
+	STEP_CATCH_DEV,
+	STEP_CATCH_RULE,
+};
 
 struct step {
 	int family;
@@ -112,33 +127,61 @@ static const struct step steps[] = {
 	{ AF_INET, STEP_FALLBACK, "IPv4 local fallback default route" },
 	{ AF_INET, STEP_DEV, "IPv4 default route via the TUN" },
 	{ AF_INET, STEP_RULE, "IPv4 fwmark rule" },
+	{ AF_INET, STEP_CATCH_UNREACH, "IPv4 catch-all unreachable default route" },
+	{ AF_INET, STEP_CATCH_DEV, "IPv4 catch-all default route via the TUN" },
+	{ AF_INET, STEP_CATCH_RULE, "IPv4 catch-all rule" },
 	{ AF_INET6, STEP_UNREACH, "IPv6 unreachable default route" },
 	{ AF_INET6, STEP_FALLBACK, "IPv6 local fallback default route" },
 	{ AF_INET6, STEP_DEV, "IPv6 default route via the TUN" },
 	{ AF_INET6, STEP_RULE, "IPv6 fwmark rule" },
+	{ AF_INET6, STEP_CATCH_UNREACH, "IPv6 catch-all unreachable default route" },
+	{ AF_INET6, STEP_CATCH_DEV, "IPv6 catch-all default route via the TUN" },
+	{ AF_INET6, STEP_CATCH_RULE, "IPv6 catch-all rule" },
 };
+#define NSTEPS_FAMILY 7 /* steps per family, IPv4's first */
+
+static bool step_is_rule(const struct step *s)
+{
+	return s->kind == STEP_RULE || s->kind == STEP_CATCH_RULE;
+}
+
+static bool step_is_catch(const struct step *s)
+{
+	return s->kind >= STEP_CATCH_UNREACH;
+}
 
 static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, bool add)
 {
+	uint16_t rt = add ? RTM_NEWROUTE : RTM_DELROUTE, ru = add ? RTM_NEWRULE : RTM_DELRULE;
+
 	switch (s->kind) {
 	case STEP_UNREACH:
-		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
-				 ROUTE_UNREACH, 0);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_UNREACH, 0);
 	case STEP_FALLBACK:
-		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
-				 ROUTE_FALLBACK, 0);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_FALLBACK, 0);
 	case STEP_DEV:
-		return route_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, s->family, c->table,
-				 ROUTE_DEV, c->ifindex);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_DEV, c->ifindex);
 	case STEP_RULE:
-		return rule_msg(nl, add ? RTM_NEWRULE : RTM_DELRULE, s->family, c);
+		return rule_msg(nl, ru, s->family, c->table, c->prio, c->mark);
+	case STEP_CATCH_UNREACH:
+		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_UNREACH, 0);
+	case STEP_CATCH_DEV:
+		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_DEV, c->ifindex);
+	case STEP_CATCH_RULE:
+		return rule_msg(nl, ru, s->family, c->catch_table, c->catch_prio, 0);
 	}
 	return -EINVAL;
 }
 
 static size_t nsteps(const struct route_cfg *c)
 {
-	return c->ipv6 ? 8 : 4;
+	return c->ipv6 ? 2 * NSTEPS_FAMILY : NSTEPS_FAMILY;
+}
+
+/* Is step s part of what c describes (route_remove() of a half-found dead run)? */
+static bool step_wanted(const struct step *s, const struct route_cfg *c)
+{
+	return step_is_catch(s) ? c->catch_table != 0 : c->table != 0;
 }
 
 static bool reserved_table(uint32_t t)
@@ -162,9 +205,28 @@ static void seterr(char *err, size_t errlen, const char *what, const char *step,
 		snprintf(err, errlen, "%s: %s: %s", what, step, strerror(-ret));
 }
 
-static bool cfg_valid(const struct route_cfg *c)
+static bool mark_valid(const struct route_cfg *c)
 {
 	return !reserved_table(c->table) && c->mark != 0 && c->prio != 0 && c->prio <= PRIO_MAX;
+}
+
+static bool catch_valid(const struct route_cfg *c)
+{
+	return !reserved_table(c->catch_table) && c->catch_table != c->table &&
+	       c->catch_prio >= ROUTE_CATCH_PRIO_MIN;
+}
+
+static bool cfg_valid(const struct route_cfg *c)
+{
+	return mark_valid(c) && catch_valid(c);
+}
+
+/* For removal: each part present is valid, and one at least is. */
+static bool cfg_valid_remove(const struct route_cfg *c)
+{
+	if (!c->table && !c->catch_table)
+		return false;
+	return (!c->table || mark_valid(c)) && (!c->catch_table || catch_valid(c));
 }
 
 int route_install(const struct route_cfg *c, char *err, size_t errlen)
@@ -204,7 +266,7 @@ int route_remove(const struct route_cfg *c, char *err, size_t errlen)
 	size_t i, n = nsteps(c);
 	int ret, first = 0;
 
-	if (!cfg_valid(c) || c->ifindex < 0) {
+	if (!cfg_valid_remove(c) || c->ifindex < 0) {
 		seterr(err, errlen, "routes", "configuration", -EINVAL);
 		return -EINVAL;
 	}
@@ -217,7 +279,7 @@ int route_remove(const struct route_cfg *c, char *err, size_t errlen)
 	/* Rules first, so marked traffic never meets a half-emptied table. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = n; i-- > 0;) {
-			if ((steps[i].kind == STEP_RULE) != (pass == 0))
+			if (step_is_rule(&steps[i]) != (pass == 0) || !step_wanted(&steps[i], c))
 				continue;
 			ret = step_run(nl, &steps[i], c, false);
 			/* Gone already: rules say ENOENT, routes ESRCH. */
@@ -333,7 +395,7 @@ static int rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 /* Everything route_pick() must stay clear of. */
 struct used {
 	const struct route_cfg *want; /* candidates */
-	bool table, mark, prio;
+	bool table, mark, prio, catch_table, catch_prio;
 };
 
 static int pick_rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -346,8 +408,12 @@ static int pick_rule_cb(const struct nlmsghdr *nlh, void *data)
 		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 	if (r.prio == u->want->prio)
 		u->prio = true;
+	if (r.prio == u->want->catch_prio)
+		u->catch_prio = true;
 	if (r.action == FR_ACT_TO_TBL && r.table == u->want->table)
 		u->table = true;
+	if (r.action == FR_ACT_TO_TBL && r.table == u->want->catch_table)
+		u->catch_table = true;
 	/* Would this rule (mask 0 = matches any mark) catch our packets? */
 	if ((r.mark || r.mask) && (u->want->mark & r.mask) == (r.mark & r.mask))
 		u->mark = true;
@@ -381,6 +447,8 @@ static int pick_route_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (table == u->want->table)
 		u->table = true;
+	if (table == u->want->catch_table)
+		u->catch_table = true;
 	return MNL_CB_OK;
 }
 
@@ -396,6 +464,9 @@ static int probe(struct nl *nl, const struct route_cfg *c, struct used *u)
 	u->table = u->table || reserved_table(c->table);
 	u->mark = u->mark || c->mark == 0;
 	u->prio = u->prio || c->prio == 0 || c->prio > PRIO_MAX;
+	u->catch_table =
+		u->catch_table || reserved_table(c->catch_table) || c->catch_table == c->table;
+	u->catch_prio = u->catch_prio || c->catch_prio < ROUTE_CATCH_PRIO_MIN;
 	return ret;
 }
 
@@ -413,6 +484,8 @@ int route_pick(struct route_cfg *c, const char **busy)
 		try.mark = ROUTE_MARK_DEFAULT;
 	if (pick_p)
 		try.prio = ROUTE_PRIO_DEFAULT;
+	try.catch_table = ROUTE_CATCH_TABLE_DEFAULT;
+	try.catch_prio = ROUTE_CATCH_PRIO_MIN;
 	nl = nl_open();
 	if (!nl)
 		return -errno;
@@ -428,7 +501,7 @@ int route_pick(struct route_cfg *c, const char **busy)
 			ret = -EBUSY;
 			break;
 		}
-		if (!u.table && !u.mark && !u.prio)
+		if (!u.table && !u.mark && !u.prio && !u.catch_table && !u.catch_prio)
 			break;
 		if (i == PICK_TRIES) {
 			ret = -ENOSPC;
@@ -438,6 +511,8 @@ int route_pick(struct route_cfg *c, const char **busy)
 		try.table += u.table;
 		try.mark += u.mark;
 		try.prio += u.prio;
+		try.catch_table += u.catch_table;
+		try.catch_prio += u.catch_prio;
 	}
 	nl_close(nl);
 	if (ret == 0)
@@ -445,15 +520,26 @@ int route_pick(struct route_cfg *c, const char **busy)
 	return ret;
 }
 
-static bool rule_ours(const struct rule *r)
+static bool rule_base_ours(const struct rule *r)
 {
 	return r->proto == ROUTE_PROTO && r->action == FR_ACT_TO_TBL && !reserved_table(r->table) &&
-	       r->mask == 0xffffffffu && r->mark != 0 && !r->other;
+	       !r->other && (r->family == AF_INET || r->family == AF_INET6);
+}
+
+static bool rule_ours(const struct rule *r)
+{
+	return rule_base_ours(r) && r->mask == 0xffffffffu && r->mark != 0;
+}
+
+static bool rule_catch_ours(const struct rule *r)
+{
+	return rule_base_ours(r) && r->mask == 0 && r->mark == 0 && r->prio >= ROUTE_CATCH_PRIO_MIN;
 }
 
 struct find {
 	struct route_cfg *c;
-	bool v4, v6;
+	bool v4, v6;   /* fwmark rules found */
+	bool cv4, cv6; /* catch-all rules found */
 };
 
 static int find_rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -461,22 +547,36 @@ static int find_rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct find *f = data;
 	struct rule r;
 	int ret = rule_parse(nlh, &r);
+	bool *v4, *v6;
 
 	if (ret <= 0)
 		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
-	if (!rule_ours(&r) || (r.family != AF_INET && r.family != AF_INET6))
-		return MNL_CB_OK;
-	if (!f->v4 && !f->v6) {
-		f->c->table = r.table;
-		f->c->mark = r.mark;
-		f->c->prio = r.prio;
-	} else if (r.table != f->c->table || r.mark != f->c->mark || r.prio != f->c->prio) {
+	if (rule_ours(&r)) {
+		v4 = &f->v4;
+		v6 = &f->v6;
+		if (!*v4 && !*v6) {
+			f->c->table = r.table;
+			f->c->mark = r.mark;
+			f->c->prio = r.prio;
+		} else if (r.table != f->c->table || r.mark != f->c->mark || r.prio != f->c->prio) {
+			return MNL_CB_OK;
+		}
+	} else if (rule_catch_ours(&r)) {
+		v4 = &f->cv4;
+		v6 = &f->cv6;
+		if (!*v4 && !*v6) {
+			f->c->catch_table = r.table;
+			f->c->catch_prio = r.prio;
+		} else if (r.table != f->c->catch_table || r.prio != f->c->catch_prio) {
+			return MNL_CB_OK;
+		}
+	} else {
 		return MNL_CB_OK;
 	}
 	if (r.family == AF_INET)
-		f->v4 = true;
+		*v4 = true;
 	else
-		f->v6 = true;
+		*v6 = true;
 	return MNL_CB_OK;
 }
 
@@ -508,8 +608,8 @@ static int find_route_cb(const struct nlmsghdr *nlh, void *data)
 		else
 			oif = mnl_attr_get_u32(a);
 	}
-	if (table == c->table && rtm->rtm_dst_len == 0 && rtm->rtm_type == RTN_UNICAST &&
-	    rtm->rtm_protocol == ROUTE_PROTO && oif && !c->ifindex)
+	if (table && (table == c->table || table == c->catch_table) && rtm->rtm_dst_len == 0 &&
+	    rtm->rtm_type == RTN_UNICAST && rtm->rtm_protocol == ROUTE_PROTO && oif && !c->ifindex)
 		c->ifindex = (int)oif;
 	return MNL_CB_OK;
 }
@@ -525,14 +625,14 @@ int route_find_ours(struct route_cfg *c)
 	if (!nl)
 		return -errno;
 	ret = dump(nl, RTM_GETRULE, find_rule_cb, &f);
-	if (ret == 0 && (f.v4 || f.v6))
+	if (ret == 0 && (f.v4 || f.v6 || f.cv4 || f.cv6))
 		ret = dump(nl, RTM_GETROUTE, find_route_cb, &found);
 	nl_close(nl);
 	if (ret < 0)
 		return ret;
-	if (!f.v4 && !f.v6)
+	if (!f.v4 && !f.v6 && !f.cv4 && !f.cv6)
 		return 0;
-	found.ipv6 = f.v6;
+	found.ipv6 = f.v6 || f.cv6;
 	*c = found;
 	return 1;
 }

@@ -52,6 +52,8 @@ enum key {
 	K_TABLE,
 	K_FWMARK,
 	K_PRIORITY,
+	K_CATCH_TABLE,
+	K_CATCH_PRIORITY,
 	K_IPV6,
 	K_FW,
 	K_FW_TABLE,
@@ -62,10 +64,20 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-	[K_PID] = "pid",	   [K_START] = "start",	      [K_TUN] = "tun",
-	[K_IFINDEX] = "ifindex",   [K_TABLE] = "table",	      [K_FWMARK] = "fwmark",
-	[K_PRIORITY] = "priority", [K_IPV6] = "ipv6",	      [K_FW] = "fw",
-	[K_FW_TABLE] = "fw-table", [K_FW_CHAIN] = "fw-chain", [K_KILLSWITCH] = "killswitch",
+	[K_PID] = "pid",
+	[K_START] = "start",
+	[K_TUN] = "tun",
+	[K_IFINDEX] = "ifindex",
+	[K_TABLE] = "table",
+	[K_FWMARK] = "fwmark",
+	[K_PRIORITY] = "priority",
+	[K_CATCH_TABLE] = "catch-table",
+	[K_CATCH_PRIORITY] = "catch-priority",
+	[K_IPV6] = "ipv6",
+	[K_FW] = "fw",
+	[K_FW_TABLE] = "fw-table",
+	[K_FW_CHAIN] = "fw-chain",
+	[K_KILLSWITCH] = "killswitch",
 	[K_PROXY] = "proxy",
 };
 
@@ -133,6 +145,12 @@ static bool priority_ok(uint32_t p)
 	return p != 0 && p != 32766 && p != 32767; /* local, main, default */
 }
 
+/* The catch-all rule comes after main and default (route.h). */
+static bool catch_priority_ok(uint32_t p)
+{
+	return p > 32767;
+}
+
 static bool obj_valid(const struct state_obj *o, const char **why)
 {
 	unsigned int i;
@@ -190,6 +208,14 @@ int state_check(const struct state *s, const char **why)
 	}
 	if (!priority_ok(s->priority)) {
 		*why = "priority out of range";
+		return -EINVAL;
+	}
+	if (!table_ok(s->catch_table) || s->catch_table == s->table) {
+		*why = "catch-table out of range";
+		return -EINVAL;
+	}
+	if (!catch_priority_ok(s->catch_priority)) {
+		*why = "catch-priority out of range";
 		return -EINVAL;
 	}
 	if ((unsigned int)s->fw >= NFWS || !fw_names[s->fw]) {
@@ -296,6 +322,8 @@ int state_format(const struct state *s, char *buf, size_t len, const char **why)
 	wr_printf(&w, "table %" PRIu32 "\n", s->table);
 	wr_printf(&w, "fwmark %" PRIu32 "\n", s->fwmark);
 	wr_printf(&w, "priority %" PRIu32 "\n", s->priority);
+	wr_printf(&w, "catch-table %" PRIu32 "\n", s->catch_table);
+	wr_printf(&w, "catch-priority %" PRIu32 "\n", s->catch_priority);
 	wr_printf(&w, "ipv6 %s\n", s->ipv6 ? "on" : "off");
 	wr_printf(&w, "fw %s\n", fw_names[s->fw]);
 	wr_printf(&w, "fw-table %s\n", s->fw_table);
@@ -463,6 +491,12 @@ static int parse_value(enum key k, const char *v, size_t vn, struct state *s)
 		return parse_u32(v, vn, &s->fwmark) && s->fwmark ? 0 : -EINVAL;
 	case K_PRIORITY:
 		return parse_u32(v, vn, &s->priority) && priority_ok(s->priority) ? 0 : -EINVAL;
+	case K_CATCH_TABLE:
+		return parse_u32(v, vn, &s->catch_table) && table_ok(s->catch_table) ? 0 : -EINVAL;
+	case K_CATCH_PRIORITY:
+		return parse_u32(v, vn, &s->catch_priority) && catch_priority_ok(s->catch_priority)
+			       ? 0
+			       : -EINVAL;
 	case K_IPV6:
 		return parse_onoff(v, vn, &s->ipv6) ? 0 : -EINVAL;
 	case K_KILLSWITCH:
@@ -501,6 +535,8 @@ static const char *const bad_value[K_COUNT] = {
 	[K_TABLE] = "bad table",
 	[K_FWMARK] = "bad fwmark",
 	[K_PRIORITY] = "bad priority",
+	[K_CATCH_TABLE] = "bad catch-table",
+	[K_CATCH_PRIORITY] = "bad catch-priority",
 	[K_IPV6] = "bad ipv6 (on|off)",
 	[K_FW] = "bad fw (nftables|iptables)",
 	[K_FW_TABLE] = "bad fw-table name",

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 enum {
-	STATE_VERSION = 1,
+	STATE_VERSION = 2,	    /* 2: catch-table, catch-priority */
 	STATE_FILE_MAX = 64 * 1024, /* bigger files are refused unread */
 	STATE_LINE_MAX = 512,	    /* longest line, newline excluded */
 	STATE_OBJ_MAX = 64,	    /* objects recorded */
@@ -65,7 +65,8 @@ struct state_addr {
  * Every field is required in the file. Names are [A-Za-z0-9._-], non-empty.
  * Numbers: pid 1-STATE_PID_MAX, start >= 0 (unix seconds), ifindex >= 1,
  * table 1-2^32-1 except 253-255, fwmark >= 1, priority 1-2^32-1 except
- * 32766-32767 (main, default).
+ * 32766-32767 (main, default); catch-table as table and not equal to it,
+ * catch-priority above 32767 (route.h's catch-all).
  */
 struct state {
 	unsigned int version; /* set by state_parse(); state_format() writes STATE_VERSION */
@@ -76,6 +77,8 @@ struct state {
 	uint32_t table;
 	uint32_t fwmark;
 	uint32_t priority;
+	uint32_t catch_table;	 /* route.h's catch-all: its table */
+	uint32_t catch_priority; /* and its rule's priority */
 	bool ipv6;
 	bool killswitch;
 	enum state_fw fw;

@@ -141,6 +141,22 @@ up_start() {
 	done
 }
 
+# ipt_baseline: make in CLI the tables and built-in chains iptables creates on
+# first use and leaves (they are not ours: `down` keeps them), so that a
+# snapshot taken after this compares equal after an `up --firewall iptables`.
+ipt_baseline() {
+	local t tc
+	for t in iptables ip6tables; do
+		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+			# shellcheck disable=SC2086 # table and chain
+			set -- $tc
+			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
+				n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
+				fail "cannot use $t -t $1 in CLI"
+		done
+	done
+}
+
 # tagged_pids: every process started through app_run/pv (they carry
 # PVE2E_TAG=$E2E_TAG in their environment, and so do their descendants).
 tagged_pids() {

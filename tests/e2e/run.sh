@@ -111,6 +111,8 @@ TESTS=(
 	"up-dns               updns      -           90"
 	"fair                 fair       -           90"
 	"upudp                upudp      -           120"
+	"upnet                upnet      -           120"
+	"uplocal              uplocal    -           120"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

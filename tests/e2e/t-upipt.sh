@@ -113,16 +113,7 @@ no_leak() { # WHAT
 	assert_eq "$(($(leaks) - l0))" 0 "$V, $1: packets from CLI counted at PRX"
 }
 
-# the tables and built-in chains iptables creates on first use (and leaves:
-# they are not ours) exist in the baseline too
-for t in iptables ip6tables; do
-	for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
-		set -- $tc
-		n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
-			n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
-			fail "$V: cannot use $t -t $1 in CLI"
-	done
-done
+ipt_baseline
 snapshot >"$T_OUT/before"
 
 # positive control: without proxyvpn the probes leave CLI and are counted

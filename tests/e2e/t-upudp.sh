@@ -215,17 +215,7 @@ log "--no-killswitch --udp block: refused by the engine ($r), 0 leaked"
 
 # (6) the iptables fallback: the same round trip, nothing counted
 if command -v iptables-restore >/dev/null; then
-	# the tables and built-in chains iptables creates on first use (and
-	# leaves: they are not ours) go in the baseline, as in t-upipt.sh
-	for t in iptables ip6tables; do
-		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
-			# shellcheck disable=SC2086 # table and chain
-			set -- $tc
-			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&
-				n_cli "$t" -t "$1" -D "$2" -m comment --comment pve2e -j ACCEPT ||
-				fail "cannot use $t -t $1 in CLI"
-		done
-	done
+	ipt_baseline
 	snapshot "$T_OUT/before"
 	UP_ARGS=(--udp proxy --firewall iptables)
 	start_up "$T_OUT/up4.log"

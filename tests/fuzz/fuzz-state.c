@@ -18,9 +18,11 @@ static bool same(const struct state *a, const struct state *b)
 
 	if (a->version != b->version || a->pid != b->pid || a->start != b->start ||
 	    strcmp(a->tun, b->tun) || a->ifindex != b->ifindex || a->table != b->table ||
-	    a->fwmark != b->fwmark || a->priority != b->priority || a->ipv6 != b->ipv6 ||
-	    a->killswitch != b->killswitch || a->fw != b->fw || strcmp(a->fw_table, b->fw_table) ||
-	    strcmp(a->fw_chain, b->fw_chain) || a->proxy.family != b->proxy.family ||
+	    a->fwmark != b->fwmark || a->priority != b->priority ||
+	    a->catch_table != b->catch_table || a->catch_priority != b->catch_priority ||
+	    a->ipv6 != b->ipv6 || a->killswitch != b->killswitch || a->fw != b->fw ||
+	    strcmp(a->fw_table, b->fw_table) || strcmp(a->fw_chain, b->fw_chain) ||
+	    a->proxy.family != b->proxy.family ||
 	    memcmp(a->proxy.addr, b->proxy.addr, sizeof(a->proxy.addr)) ||
 	    a->proxy.port != b->proxy.port || a->nobj != b->nobj)
 		return false;

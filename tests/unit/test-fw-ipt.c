@@ -38,9 +38,13 @@ static struct fw_net n6(const char *s, int prefix)
 static const char golden4[] =
 	"*filter\n"
 	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-TUNG - [0:0]\n"
 	":PROXYVPN-KS - [0:0]\n"
 	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
 	"tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -p tcp -m mark ! --mark 0x7076/0xffffffff -j REJECT "
+	"--reject-with tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -m mark ! --mark 0x7076/0xffffffff -j DROP\n"
 	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
 	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
@@ -53,6 +57,7 @@ static const char golden4[] =
 	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
 	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
 	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-KS\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-TUNG\n"
 	"COMMIT\n"
 	"*mangle\n"
 	":PROXYVPN-MARK - [0:0]\n"
@@ -60,7 +65,7 @@ static const char golden4[] =
 	"-A PROXYVPN-MARK -o lo -j RETURN\n"
 	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
 	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
-	"-A PROXYVPN-MARK -d 192.0.2.10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
 	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
 	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
 	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
@@ -73,9 +78,14 @@ static const char golden4[] =
 static const char golden6_nokill[] =
 	"*filter\n"
 	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-TUNG - [0:0]\n"
 	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
 	"tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -p tcp -m mark ! --mark 0x7076/0xffffffff -j REJECT "
+	"--reject-with tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -m mark ! --mark 0x7076/0xffffffff -j DROP\n"
 	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-TUNG\n"
 	"COMMIT\n"
 	"*mangle\n"
 	":PROXYVPN-MARK - [0:0]\n"
@@ -83,7 +93,7 @@ static const char golden6_nokill[] =
 	"-A PROXYVPN-MARK -o lo -j RETURN\n"
 	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
 	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
-	"-A PROXYVPN-MARK -d 2001:db8::10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 2001:db8::10 -p tcp --dport 1080 -j RETURN\n"
 	"-A PROXYVPN-MARK -d fd00::/8 -j RETURN\n"
 	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
 	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
@@ -156,9 +166,13 @@ static void test_v6_killswitch(void **state)
 static const char golden4_udp_mark[] =
 	"*filter\n"
 	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-TUNG - [0:0]\n"
 	":PROXYVPN-KS - [0:0]\n"
 	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with "
 	"tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -p tcp -m mark ! --mark 0x7076/0xffffffff -j REJECT "
+	"--reject-with tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -m mark ! --mark 0x7076/0xffffffff -j DROP\n"
 	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
 	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
@@ -173,13 +187,15 @@ static const char golden4_udp_mark[] =
 	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
 	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
 	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-KS\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-TUNG\n"
 	"COMMIT\n"
 	"*mangle\n"
 	":PROXYVPN-MARK - [0:0]\n"
 	":PROXYVPN-GUARD - [0:0]\n"
 	"-A PROXYVPN-MARK -o lo -j RETURN\n"
 	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
-	"-A PROXYVPN-MARK -d 192.0.2.10 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -p udp -j RETURN\n"
 	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
 	"-A PROXYVPN-MARK -p udp --sport 68 --dport 67 -j RETURN\n"
 	"-A PROXYVPN-MARK -d 9.9.9.9 -p udp --dport 53 -j RETURN\n"
@@ -224,6 +240,49 @@ static void test_udp(void **state)
 				    "-A PROXYVPN-KS -p udp -j ACCEPT\n"));
 	assert_non_null(strstr(buf, "-A PROXYVPN-MARK ! -p tcp -j RETURN\n"));
 	assert_null(strstr(buf, "-o lo -p udp"));
+}
+
+/* Excluded owners and peers: RETURN from the marks, ACCEPT by the killswitch; peers per family. */
+static void test_owners(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cgroup g = { .path = "system.slice/tor.service", .under = "unified", .level = 2 };
+	struct fw_peer p[2] = { { .family = AF_INET, .port = 22 },
+				{ .family = AF_INET6, .port = 2222 } };
+	uint32_t uid = 105;
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.1", p[0].addr);
+	inet_pton(AF_INET6, "2001:db8::1", p[1].addr);
+	cfg(&c, px, ex, dns);
+	c.exclude_uid = &uid;
+	c.nexclude_uid = 1;
+	c.exclude_cgroup = &g;
+	c.nexclude_cgroup = 1;
+	c.exclude_peer = p;
+	c.nexclude_peer = 2;
+	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "-A PROXYVPN-MARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
+				    "-A PROXYVPN-MARK -m owner --uid-owner 105 -j RETURN\n"
+				    "-A PROXYVPN-MARK -m cgroup --path system.slice/tor.service -j "
+				    "RETURN\n"
+				    "-A PROXYVPN-MARK -d 192.0.2.1 -p tcp --dport 22 -j RETURN\n"
+				    "-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-KS -m owner --uid-owner 105 -j ACCEPT\n"
+				    "-A PROXYVPN-KS -m cgroup --path system.slice/tor.service -j "
+				    "ACCEPT\n"
+				    "-A PROXYVPN-KS -d 192.0.2.1 -p tcp --dport 22 -j ACCEPT\n"));
+	assert_null(strstr(buf, "2001:db8::1"));
+	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
+	assert_non_null(
+		strstr(buf, "-A PROXYVPN-MARK -d 2001:db8::1 -p tcp --dport 2222 -j RETURN\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-KS -m owner --uid-owner 105 -j ACCEPT\n"));
+	assert_null(strstr(buf, "192.0.2.1 "));
+	/* a path that could smuggle an option is refused */
+	strcpy(g.path, "a -j ACCEPT");
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
 }
 
 static void test_small_buffers(void **state)
@@ -280,7 +339,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden), cmocka_unit_test(test_v6_killswitch),
 		cmocka_unit_test(test_udp),    cmocka_unit_test(test_small_buffers),
-		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_bad),    cmocka_unit_test(test_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fw.h"
@@ -87,8 +88,8 @@ static const char golden_full[] =
 	"\t\toif \"lo\" return\n"
 	"\t\tmeta l4proto != tcp return\n"
 	"\t\tct direction reply return\n"
-	"\t\tip daddr @proxy4 return\n"
-	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 return\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 return\n"
 	"\t\tip daddr @exclude4 return\n"
 	"\t\tip6 daddr @exclude6 return\n"
 	"\t\tmeta mark set 0x00007076\n"
@@ -100,6 +101,11 @@ static const char golden_full[] =
 	"\tchain mark_guard {\n"
 	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
 	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto tcp drop\n"
+	"\t}\n"
+	"\tchain tun_guard {\n"
+	"\t\ttype filter hook output priority filter; policy accept;\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
@@ -154,8 +160,8 @@ static const char golden_nokill[] =
 	"\t\toif \"lo\" return\n"
 	"\t\tmeta l4proto != tcp return\n"
 	"\t\tct direction reply return\n"
-	"\t\tip daddr @proxy4 return\n"
-	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 return\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 return\n"
 	"\t\tip daddr @exclude4 return\n"
 	"\t\tip6 daddr @exclude6 return\n"
 	"\t\tmeta mark set 0x00007076\n"
@@ -169,6 +175,11 @@ static const char golden_nokill[] =
 	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
 	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta "
 	"l4proto tcp drop\n"
+	"\t}\n"
+	"\tchain tun_guard {\n"
+	"\t\ttype filter hook output priority filter; policy accept;\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 drop\n"
 	"\t}\n"
 	"}\n";
 
@@ -189,6 +200,11 @@ static const char golden_empty[] =
 	"\tchain mark_guard {\n"
 	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
 	"\t\tmeta mark 0x00000001 oif != \"lo\" oifname != \"t\" meta l4proto tcp drop\n"
+	"\t}\n"
+	"\tchain tun_guard {\n"
+	"\t\ttype filter hook output priority filter; policy accept;\n"
+	"\t\toifname \"t\" meta mark != 0x00000001 meta l4proto tcp reject with tcp reset\n"
+	"\t\toifname \"t\" meta mark != 0x00000001 drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
@@ -270,7 +286,7 @@ static void test_one_family(void **state)
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
 	assert_null(strstr(buf, "proxy4"));
 	assert_null(strstr(buf, "dns6"));
-	assert_non_null(strstr(buf, "ip6 daddr @proxy6 return\n"));
+	assert_non_null(strstr(buf, "ip6 daddr @proxy6 tcp dport 443 return\n"));
 	assert_non_null(strstr(buf, "meta mark set 0xffffffff\n"));
 	c.killswitch = true;
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
@@ -474,14 +490,152 @@ static void test_dns_steer(void **state)
 			    "\t\tmeta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip "
 			    "to 198.18.0.2\n\t\tmeta nfproto ipv6 meta l4proto { tcp, udp } th "
 			    "dport 53 dnat ip6 to fd70:7678::2\n\t}\n}\n"));
+	/* After a crash, steered UDP DNS (routed to lo) fails at once. */
+	assert_non_null(strstr(buf, "\t\tmeta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"));
 	c.killswitch = false;
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "chain dns_nat"));
 	assert_non_null(strstr(buf, "th dport 53 meta mark set"));
+	assert_non_null(strstr(buf, "oif \"lo\" meta l4proto udp drop"));
 	c.dns_steer = false;
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
 	assert_null(strstr(buf, "dns_nat"));
 	assert_null(strstr(buf, "dport 53"));
+	assert_null(strstr(buf, "oif \"lo\" meta l4proto udp drop"));
+}
+
+/*
+ * Excluded owners (a local proxy, --exclude-uid, --exclude-cgroup) and peers:
+ * returned before DNS steering and marking, skipped by the DNAT, accepted by
+ * the killswitch; bad paths, depths, counts and peers refused.
+ */
+static void owners_cfg(struct fw_cfg *c, uint32_t uid[2], struct fw_cgroup *g, struct fw_peer p[2])
+{
+	uid[0] = 105;
+	uid[1] = 4000000000u;
+	memset(g, 0, sizeof(*g));
+	strcpy(g->path, "system.slice/tor@default.service");
+	strcpy(g->under, "unified");
+	g->level = 2;
+	memset(p, 0, 2 * sizeof(*p));
+	p[0].family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", p[0].addr);
+	p[0].port = 22;
+	p[1].family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::1", p[1].addr);
+	p[1].port = 2222;
+	c->exclude_uid = uid;
+	c->nexclude_uid = 2;
+	c->exclude_cgroup = g;
+	c->nexclude_cgroup = 1;
+	c->exclude_peer = p;
+	c->nexclude_peer = 2;
+}
+
+static void test_owners(void **state)
+{
+	static const char *const bad_path[] = { "",	 "/a",	   "a/",   "a//b", ".",
+						"a/./b", "../a",   "a/..", "a b",  "a\"b",
+						"a;b",	 "a\\x2d", "a\nb", "é" };
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cgroup g;
+	struct fw_peer p[2];
+	uint32_t uid[2];
+	struct fw_cfg c;
+	char buf[16384];
+	const char *steer, *own, *mark, *ks, *nat;
+	size_t i;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	owners_cfg(&c, uid, &g, p);
+	c.dns_steer = true;
+	inet_pton(AF_INET, "198.18.0.2", c.dns4);
+	inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	own = strstr(buf,
+		     "\t\toif \"lo\" return\n"
+		     "\t\tmeta skuid 105 return\n"
+		     "\t\tmeta skuid 4000000000 return\n"
+		     "\t\tsocket cgroupv2 level 2 \"unified/system.slice/tor@default.service\" "
+		     "return\n");
+	steer = strstr(buf, "th dport 53 meta mark set");
+	mark = strstr(buf, "\t\tip daddr @proxy4 tcp dport 1080 return\n"
+			   "\t\tip6 daddr @proxy6 tcp dport 1080 return\n"
+			   "\t\tip daddr 192.0.2.1 tcp dport 22 return\n"
+			   "\t\tip6 daddr 2001:db8::1 tcp dport 2222 return\n"
+			   "\t\tip daddr @exclude4 return\n");
+	ks = strstr(buf, "\t\tip6 daddr @proxy6 tcp dport 1080 accept\n"
+			 "\t\tmeta skuid 105 accept\n"
+			 "\t\tmeta skuid 4000000000 accept\n"
+			 "\t\tsocket cgroupv2 level 2 \"unified/system.slice/tor@default.service\" "
+			 "accept\n"
+			 "\t\tip daddr 192.0.2.1 tcp dport 22 accept\n"
+			 "\t\tip6 daddr 2001:db8::1 tcp dport 2222 accept\n"
+			 "\t\tip daddr @exclude4 accept\n");
+	nat = strstr(buf, "\tchain dns_nat {\n\t\ttype nat hook output priority -100; "
+			  "policy accept;\n\t\toif \"lo\" return\n\t\tmeta skuid 105 return\n"
+			  "\t\tmeta skuid 4000000000 return\n\t\tsocket cgroupv2 level 2 ");
+	assert_non_null(own);
+	assert_non_null(steer);
+	assert_true(own < steer);
+	assert_non_null(mark);
+	assert_non_null(ks);
+	assert_non_null(nat);
+
+	/* Without the killswitch: no accepts; a cgroup at the v2 root's level. */
+	c.killswitch = false;
+	strcpy(g.under, "");
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "socket cgroupv2 level 2 \"system.slice/tor@default.service\" "
+				    "return\n"));
+	assert_null(strstr(buf, "skuid 105 accept"));
+
+	/* Refused: bad paths (as path or as under), a level that is not the depth. */
+	for (i = 0; i < sizeof(bad_path) / sizeof(bad_path[0]); i++) {
+		int want = bad_path[i][0] ? -EINVAL : 0;
+
+		assert_int_equal(fw_cgroup_depth(bad_path[i]), want);
+		owners_cfg(&c, uid, &g, p);
+		strcpy(g.path, bad_path[i]);
+		assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+		owners_cfg(&c, uid, &g, p);
+		strcpy(g.under, bad_path[i]);
+		if (want)
+			assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+		else
+			assert_true(fw_render(&c, buf, sizeof(buf)) >
+				    0); /* "": the v2 root is the mount */
+	}
+	assert_int_equal(fw_cgroup_depth("a"), 1);
+	assert_int_equal(fw_cgroup_depth("user.slice/user-1000.slice/session-2.scope"), 3);
+	assert_int_equal(fw_cgroup_depth(NULL), -EINVAL);
+	owners_cfg(&c, uid, &g, p);
+	g.level = 3;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	/* under + path must fit in one nft string */
+	owners_cfg(&c, uid, &g, p);
+	memset(g.under, 'u', 128);
+	g.under[128] = '\0';
+	memset(g.path, 'p', 127);
+	g.path[127] = '\0';
+	g.level = 1;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	g.path[126] = '\0';
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	/* counts, arrays, peers */
+	owners_cfg(&c, uid, &g, p);
+	c.nexclude_uid = FW_MAX_OWNERS + 1;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	owners_cfg(&c, uid, &g, p);
+	c.exclude_cgroup = NULL;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	owners_cfg(&c, uid, &g, p);
+	p[1].port = 0;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+	owners_cfg(&c, uid, &g, p);
+	p[0].family = AF_UNIX;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
 }
 
 /* --udp proxy: UDP marked (with its exceptions), accepted marked, guarded (also to lo: fails fast). */
@@ -491,8 +645,10 @@ static const char golden_udp_mark[] =
 	"\t\toif \"lo\" return\n"
 	"\t\tmeta l4proto != { tcp, udp } return\n"
 	"\t\tct direction reply return\n"
-	"\t\tip daddr @proxy4 return\n"
-	"\t\tip6 daddr @proxy6 return\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 return\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 return\n"
+	"\t\tip daddr @proxy4 meta l4proto udp return\n"
+	"\t\tip6 daddr @proxy6 meta l4proto udp return\n"
 	"\t\tip daddr @exclude4 return\n"
 	"\t\tip6 daddr @exclude6 return\n"
 	"\t\tudp sport 68 udp dport 67 return\n"
@@ -510,6 +666,11 @@ static const char golden_udp_mark[] =
 	"\t\tmeta mark 0x00007076 oif != \"lo\" oifname != \"pvpn0\" meta l4proto { tcp, udp } "
 	"drop\n"
 	"\t\tmeta mark 0x00007076 oif \"lo\" meta l4proto udp drop\n"
+	"\t}\n"
+	"\tchain tun_guard {\n"
+	"\t\ttype filter hook output priority filter; policy accept;\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t\toifname \"pvpn0\" meta mark != 0x00007076 drop\n"
 	"\t}\n"
 	"\tchain killswitch {\n"
 	"\t\ttype filter hook output priority filter; policy drop;\n"
@@ -656,6 +817,47 @@ static void test_apply_remove(void **state)
 	applied(&c, err, sizeof(err));
 	assert_int_equal(count_tables(), 1);
 	c.udp_bypass = false;
+	/* Excluded owners and peers, DNS steered: nft takes them (a cgroup if v2 is mounted). */
+	{
+		static const char *const v2[] = { "", "unified" };
+		struct fw_cgroup g;
+		struct fw_peer pe[2];
+		uint32_t uid[2];
+		char dir[128] = "";
+
+		owners_cfg(&c, uid, &g, pe);
+		c.nexclude_cgroup = 0;
+		for (size_t i = 0; i < 2 && !c.nexclude_cgroup; i++) {
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%scgroup.controllers", v2[i],
+				 v2[i][0] ? "/" : "");
+			if (access(dir, F_OK) != 0)
+				continue;
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%spvtest-fw-%d", v2[i],
+				 v2[i][0] ? "/" : "", (int)getpid());
+			if (mkdir(dir, 0755) != 0)
+				continue;
+			snprintf(g.under, sizeof(g.under), "%s", v2[i]);
+			snprintf(g.path, sizeof(g.path), "pvtest-fw-%d", (int)getpid());
+			g.level = 1;
+			c.nexclude_cgroup = 1;
+		}
+		c.dns_steer = true;
+		inet_pton(AF_INET, "198.18.0.2", c.dns4);
+		inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+		applied(&c, err, sizeof(err));
+		capture(out, sizeof(out), "nft list table inet proxyvpn");
+		assert_non_null(strstr(out, "meta skuid 105 return"));
+		assert_non_null(strstr(out, "ip daddr 192.0.2.1 tcp dport 22 accept"));
+		if (c.nexclude_cgroup)
+			assert_non_null(strstr(out, "socket cgroupv2 level 1 "));
+		else
+			fprintf(stderr,
+				"(no cgroup v2 under /sys/fs/cgroup: cgroup rule not applied)\n");
+		assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
+		if (c.nexclude_cgroup)
+			assert_int_equal(rmdir(dir), 0);
+		full_cfg(&c, px, ex, dns);
+	}
 
 	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 	assert_int_equal(fw_present(), 0);
@@ -980,7 +1182,7 @@ static void test_killswitch_traffic(void **state)
 	assert_int_equal(peer_counter(here, peer, "dns"), 1);
 	assert_true(peer_counter(here, peer, "proxy") >= 2); /* SYN, ACK */
 
-	/* Positive control: killswitch off, UDP goes out directly, proxy address's TCP too. */
+	/* Positive control: killswitch off, UDP goes out directly. */
 	c.killswitch = false;
 	applied(&c, err, sizeof(err));
 	assert_int_equal(udp_probe("10.9.0.3", 9999), 0);
@@ -988,13 +1190,24 @@ static void test_killswitch_traffic(void **state)
 	assert_int_equal(recv(u_9999, b, sizeof(b), 0), 1);
 	assert_int_equal(udp_probe("fd09::2", 9999), 0);
 	assert_true(readable(u6_9999, 1000));
-	assert_int_equal(tcp_probe("10.9.0.2", 80), 0);
+	/*
+	 * Only the proxy's address and port stay direct: another port of its
+	 * host is marked like any destination (here table 100's fallback
+	 * resets it), killswitch or not; the proxy's port still connects.
+	 */
 	tcp80 = peer_counter(here, peer, "tcp80");
-	assert_true(tcp80 >= 2);
+	assert_int_equal(tcp80, 0);
+	assert_int_equal(tcp_probe("10.9.0.2", 80), -ECONNREFUSED);
+	assert_int_equal(tcp_probe("10.9.0.2", 1080), 0);
+	assert_true(readable(l_proxy, 1000));
+	fd = accept(l_proxy, NULL, NULL);
+	assert_true(fd >= 0);
+	close(fd);
 	/* Marked TCP still goes to table 100, with or without the killswitch. */
 	assert_int_equal(tcp_probe("10.9.0.3", 80), -ECONNREFUSED);
 	assert_false(readable(l_local, 0));
-	assert_int_equal(peer_counter(here, peer, "tcp80"), tcp80);
+	assert_false(readable(l_80, 0));
+	assert_int_equal(peer_counter(here, peer, "tcp80"), 0);
 
 	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 	close(l_local);
@@ -1016,6 +1229,7 @@ int main(void)
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_dns_steer),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_user_caps),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),

@@ -179,7 +179,9 @@ static void setup(struct env *e)
  * Look-alikes route_pick must step around and route_find_ours must leave
  * alone: our exact shape without our protocol; our protocol without the full
  * mask; a table used only by a route; our protocol with an extra selector
- * (iif); our protocol inverted ("not").
+ * (iif); our protocol inverted ("not"); a catch-all's shape without our
+ * protocol at the first catch-all priority; one with our protocol but ahead
+ * of main.
  */
 static void add_decoys(void)
 {
@@ -188,6 +190,8 @@ static void add_decoys(void)
 	RUN("ip route add table 0x7078 unreachable default");
 	RUN("ip -6 rule add pref 5202 fwmark 0x7079 iif lo table 0x7079 proto 118");
 	RUN("ip -6 rule add pref 5203 not fwmark 0x707a table 0x707b proto 118");
+	RUN("ip rule add pref 32768 table 0x707d");
+	RUN("ip -6 rule add pref 32000 table 0x707d proto 118");
 }
 
 static void run_child(void (*fn)(struct env *e))
@@ -250,6 +254,20 @@ static void check_objects(const struct route_cfg *c, const char *fam)
 	CHECK(count(out, "\"metric\":4294967295") == 1);
 	CHECK(count(out, "\"dev\":\"" TUN "\"") == 1);
 	CHECK(count(out, "\"protocol\":\"118\"") == 3);
+
+	/* The catch-all: a rule with no selector, a TUN route and an unreachable one. */
+	CHECK(sh(out, sizeof(out), "ip %s -j rule list table %u", fam, c->catch_table) == 0);
+	CHECK(count(out, "\"priority\":") == 1);
+	snprintf(s, sizeof(s), "\"priority\":%u,", c->catch_prio);
+	CHECK(strstr(out, s));
+	CHECK(!strstr(out, "fwmark"));
+	CHECK(strstr(out, "\"protocol\":\"118\""));
+	CHECK(sh(out, sizeof(out), "ip %s -j route show table %u", fam, c->catch_table) == 0);
+	CHECK(count(out, "\"dst\":\"default\"") == 2);
+	CHECK(count(out, "\"type\":\"unreachable\"") == 1);
+	CHECK(!strstr(out, "local"));
+	CHECK(count(out, "\"dev\":\"" TUN "\"") == 1);
+	CHECK(count(out, "\"protocol\":\"118\"") == 2);
 }
 
 static void check_marked_to_tun(const struct route_cfg *c)
@@ -280,6 +298,9 @@ static void pick_body(struct env *e)
 	/* 0x7076 is a rule's mark, 0x7077 matches 0x7077/0xff. */
 	CHECK(c.mark == 0x7078);
 	CHECK(c.prio == 5204);
+	/* 0x7077-0x7079 and 0x707b are used, 0x707a is ours; 32768 is a rule's. */
+	CHECK(c.catch_table == 0x707c);
+	CHECK(c.catch_prio == 32769);
 	CHECK(c.ifindex == e->ifindex && c.ipv6);
 
 	/* The user's own values are kept, or refused when taken. */
@@ -294,6 +315,10 @@ static void pick_body(struct env *e)
 	c = (struct route_cfg){ .table = 100, .prio = 9000 };
 	CHECK(route_pick(&c, NULL) == 0);
 	CHECK(c.table == 100 && c.prio == 9000 && c.mark == 0x7078);
+	/* The catch-all's table is never the user's table. */
+	c = (struct route_cfg){ .table = 0x707c };
+	CHECK(route_pick(&c, NULL) == 0);
+	CHECK(c.table == 0x707c && c.catch_table == 0x707a);
 }
 
 static void test_pick_avoids_decoys(void **state)
@@ -421,6 +446,7 @@ static void find_body(struct env *e)
 	memset(&f, 0, sizeof(f));
 	CHECK(route_find_ours(&f) == 1);
 	CHECK(f.table == c.table && f.mark == c.mark && f.prio == c.prio);
+	CHECK(f.catch_table == c.catch_table && f.catch_prio == c.catch_prio);
 	CHECK(f.ipv6 && f.ifindex == e->ifindex);
 	CHECK(route_remove(&f, err, sizeof(err)) == 0);
 	snapshot(after, sizeof(after));
@@ -428,7 +454,12 @@ static void find_body(struct env *e)
 	CHECK(route_find_ours(&f) == 0);
 
 	/* A dead run (TUN gone, no state file), IPv4 only, user-chosen ids. */
-	c = (struct route_cfg){ .ifindex = e->ifindex, .table = 1000, .mark = 0x99, .prio = 100 };
+	c = (struct route_cfg){ .ifindex = e->ifindex,
+				.table = 1000,
+				.mark = 0x99,
+				.prio = 100,
+				.catch_table = 1001,
+				.catch_prio = 40000 };
 	CHECK(route_install(&c, err, sizeof(err)) == 0);
 	close(e->tun_fd);
 	e->tun_fd = -1;
@@ -436,14 +467,28 @@ static void find_body(struct env *e)
 	memset(&f, 0, sizeof(f));
 	CHECK(route_find_ours(&f) == 1);
 	CHECK(f.table == 1000 && f.mark == 0x99 && f.prio == 100 && !f.ipv6 && f.ifindex == 0);
+	CHECK(f.catch_table == 1001 && f.catch_prio == 40000);
 	CHECK(route_remove(&f, err, sizeof(err)) == 0);
 	CHECK(route_find_ours(&f) == 0);
+
+	/* Half a run (only its catch-all left) is found and removed too. */
+	c.ifindex = 0;
+	RUN("ip rule add pref 40001 table 1002 proto 118");
+	RUN("ip route add table 1002 unreachable default proto 118 metric 4294967295");
+	memset(&f, 0, sizeof(f));
+	CHECK(route_find_ours(&f) == 1);
+	CHECK(f.table == 0 && f.catch_table == 1002 && f.catch_prio == 40001);
+	CHECK(route_remove(&f, err, sizeof(err)) == 0);
+	CHECK(route_find_ours(&f) == 0);
+	CHECK(sh(after, sizeof(after), "ip route show table 1002") == 0 && !after[0]);
 	/* Every decoy is still there. */
 	CHECK(sh(after, sizeof(after), "ip rule; ip -6 rule; ip route show table 0x7078") == 0);
 	CHECK(strstr(after, "5200:\tfrom all fwmark 0x7076 lookup 28790"));
 	CHECK(strstr(after, "5201:\tfrom all fwmark 0x7077/0xff lookup 28791 proto 118"));
 	CHECK(strstr(after, "5202:\tfrom all fwmark 0x7079 iif lo lookup 28793 proto 118"));
 	CHECK(strstr(after, "5203:\tnot from all fwmark 0x707a lookup 28795 proto 118"));
+	CHECK(strstr(after, "32000:\tfrom all lookup 28797 proto 118"));
+	CHECK(strstr(after, "32768:\tfrom all lookup 28797"));
 	CHECK(strstr(after, "unreachable default"));
 }
 
@@ -481,6 +526,65 @@ static void rollback_body(struct env *e)
 	c.table = 255;
 	CHECK(route_install(&c, err, sizeof(err)) == -EINVAL);
 	CHECK(route_remove(&c, err, sizeof(err)) == -EINVAL);
+	CHECK(route_pick(&c, NULL) == -EBUSY);
+	c = (struct route_cfg){ .ifindex = e->ifindex, .ipv6 = true };
+	CHECK(route_pick(&c, NULL) == 0);
+	/* The catch-all ahead of main, or in our own table: refused. */
+	c.catch_prio = 32767;
+	CHECK(route_install(&c, err, sizeof(err)) == -EINVAL);
+	CHECK(route_remove(&c, err, sizeof(err)) == -EINVAL);
+	c.catch_prio = 32768;
+	c.catch_table = c.table;
+	CHECK(route_install(&c, err, sizeof(err)) == -EINVAL);
+}
+
+/*
+ * No default route in main (a network whose only way out is the proxy):
+ * unmarked traffic main cannot route reaches the TUN by the catch-all, so
+ * connect() gets a source address and a packet the mark can reroute; once
+ * the TUN is gone it is unreachable at once (never the local fallback).
+ */
+static void no_default_body(struct env *e)
+{
+	static const char *const dsts[] = { "1.2.3.4", "2001:db8::1" };
+	static char before[16384], after[16384];
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
+	char err[256], out[1024];
+
+	RUN("ip route del default; ip -6 route del default");
+	snapshot(before, sizeof(before));
+	for (int i = 0; i < 2; i++)
+		CHECK(route_get(out, sizeof(out), dsts[i], 0) != 0);
+	CHECK(route_pick(&c, NULL) == 0);
+	CHECK(route_install(&c, err, sizeof(err)) == 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK(route_get(out, sizeof(out), dsts[i], 0) == 0);
+		CHECK(strstr(out, " dev " TUN " "));
+		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) == 0);
+		CHECK(strstr(out, " dev " TUN " "));
+	}
+	/* The uplink's own subnet still goes by main. */
+	CHECK(route_get(out, sizeof(out), "192.0.2.1", 0) == 0 && strstr(out, "local"));
+
+	close(e->tun_fd);
+	e->tun_fd = -1;
+	wait_gone(e->nl, TUN);
+	for (int i = 0; i < 2; i++) {
+		CHECK(route_get(out, sizeof(out), dsts[i], 0) != 0);
+		CHECK(!strstr(out, " dev "));
+		CHECK(route_get(out, sizeof(out), dsts[i], c.mark) == 0 && strstr(out, " dev lo "));
+	}
+	CHECK(route_remove(&c, err, sizeof(err)) == 0);
+	CHECK(sh(after, sizeof(after),
+		 "ip rule; ip -6 rule; ip route show table all; "
+		 "ip -6 route show table all") == 0);
+	CHECK(!strstr(after, "proto 118"));
+}
+
+static void test_no_default_route(void **state)
+{
+	(void)state;
+	run_child(no_default_body);
 }
 
 static void test_install_rollback(void **state)
@@ -494,7 +598,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pick_avoids_decoys), cmocka_unit_test(test_install_remove),
 		cmocka_unit_test(test_fail_closed),	   cmocka_unit_test(test_find_ours),
-		cmocka_unit_test(test_install_rollback),
+		cmocka_unit_test(test_install_rollback),   cmocka_unit_test(test_no_default_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,8 @@ static void fill(struct state *s)
 	s->table = 51820;
 	s->fwmark = 0xca6c;
 	s->priority = 5180;
+	s->catch_table = 51821;
+	s->catch_priority = 32768;
 	s->ipv6 = true;
 	s->killswitch = true;
 	s->fw = STATE_FW_NFTABLES;
@@ -83,6 +85,8 @@ static void assert_same(const struct state *a, const struct state *b)
 	assert_int_equal(a->table, b->table);
 	assert_int_equal(a->fwmark, b->fwmark);
 	assert_int_equal(a->priority, b->priority);
+	assert_int_equal(a->catch_table, b->catch_table);
+	assert_int_equal(a->catch_priority, b->catch_priority);
 	assert_int_equal(a->ipv6, b->ipv6);
 	assert_int_equal(a->killswitch, b->killswitch);
 	assert_int_equal(a->fw, b->fw);
@@ -209,7 +213,7 @@ static void test_round_trip(void **st)
 	fill(&a);
 	n = format(&a, buf, sizeof(buf));
 	assert_int_equal((size_t)n, strlen(buf));
-	assert_string_equal(buf, "proxyvpn-state 1\n"
+	assert_string_equal(buf, "proxyvpn-state 2\n"
 				 "pid 4242\n"
 				 "start 1700000000\n"
 				 "tun pvpn0\n"
@@ -217,6 +221,8 @@ static void test_round_trip(void **st)
 				 "table 51820\n"
 				 "fwmark 51820\n"
 				 "priority 5180\n"
+				 "catch-table 51821\n"
+				 "catch-priority 32768\n"
 				 "ipv6 on\n"
 				 "fw nftables\n"
 				 "fw-table proxyvpn\n"
@@ -271,6 +277,8 @@ static void test_round_trip_max(void **st)
 	a.table = UINT32_MAX;
 	a.fwmark = UINT32_MAX;
 	a.priority = UINT32_MAX;
+	a.catch_table = UINT32_MAX - 1;
+	a.catch_priority = UINT32_MAX;
 	memset(a.fw_table, 'T', STATE_NAME_MAX);
 	memset(a.fw_chain, 'C', STATE_NAME_MAX);
 	for (i = 0; i < STATE_OBJ_MAX; i++) {
@@ -310,7 +318,7 @@ static void test_truncated(void **st)
 	for (i = 0; i < n; i++)
 		parse_bad_len(buf, (size_t)i, NULL);
 	parse_bad("", "empty");
-	parse_bad("proxyvpn-state 1\n", "no end line");
+	parse_bad("proxyvpn-state 2\n", "no end line");
 }
 
 static void test_header(void **st)
@@ -323,20 +331,23 @@ static void test_header(void **st)
 	fill(&a);
 	n = format(&a, buf, sizeof(buf));
 	(void)n;
-	memcpy(buf, "proxyvpn-state 2", 16);
+	/* Version 1 (before the catch-all) is not read: down goes by our tags. */
+	memcpy(buf, "proxyvpn-state 1", 16);
+	parse_bad(buf, "version");
+	memcpy(buf, "proxyvpn-state 3", 16);
 	parse_bad(buf, "version");
 	memcpy(buf, "proxyvpn-state 0", 16);
 	parse_bad(buf, "version");
-	memcpy(buf, "proxyvpn-stat  1", 16);
+	memcpy(buf, "proxyvpn-stat  2", 16);
 	parse_bad(buf, "not a proxyvpn state file");
 	parse_bad("wg-quick\nend\n", "not a proxyvpn state file");
-	parse_bad("proxyvpn-state 01\nend\n", "version");
-	parse_bad("proxyvpn-state 1 \nend\n", "version");
-	parse_bad("proxyvpn-state  1\nend\n", "version");
+	parse_bad("proxyvpn-state 02\nend\n", "version");
+	parse_bad("proxyvpn-state 2 \nend\n", "version");
+	parse_bad("proxyvpn-state  2\nend\n", "version");
 	parse_bad("proxyvpn-state 99999999999999999999999\nend\n", "version");
-	parse_bad("\nproxyvpn-state 1\nend\n", "not a proxyvpn state file");
+	parse_bad("\nproxyvpn-state 2\nend\n", "not a proxyvpn state file");
 	/* A header alone with end is syntactically fine but lacks every key. */
-	parse_bad("proxyvpn-state 1\nend\n", "missing key");
+	parse_bad("proxyvpn-state 2\nend\n", "missing key");
 }
 
 static void test_numbers(void **st)
@@ -392,6 +403,16 @@ static void test_numbers(void **st)
 	bad_value("priority", "priority 4294967296", "bad priority");
 	good_value("priority", "priority 32768", &s);
 	good_value("priority", "priority 32765", &s);
+
+	bad_value("catch-table", "catch-table 0", "bad catch-table");
+	bad_value("catch-table", "catch-table 255", "bad catch-table");
+	bad_value("catch-table", "catch-table 51820", "catch-table out of range"); /* = table */
+	good_value("catch-table", "catch-table 4294967295", &s);
+	bad_value("catch-priority", "catch-priority 0", "bad catch-priority");
+	bad_value("catch-priority", "catch-priority 5200", "bad catch-priority");
+	bad_value("catch-priority", "catch-priority 32767", "bad catch-priority");
+	bad_value("catch-priority", "catch-priority 4294967296", "bad catch-priority");
+	good_value("catch-priority", "catch-priority 32768", &s);
 }
 
 static void test_names(void **st)
@@ -487,7 +508,7 @@ static void test_keys(void **st)
 	bad_value("tun", "end 1", "unknown key");
 
 	/* Each required key, missing. */
-	for (p = buf + strlen("proxyvpn-state 1\n"); strncmp(p, "obj ", 4) != 0;) {
+	for (p = buf + strlen("proxyvpn-state 2\n"); strncmp(p, "obj ", 4) != 0;) {
 		char c[STATE_FILE_MAX];
 		char *nl = strchr(p, '\n');
 
