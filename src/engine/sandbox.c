@@ -401,20 +401,40 @@ int sandbox_enter(const struct sandbox_cfg *c)
 	return 0;
 }
 
-int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
+bool sandbox_uid_is_nobody(uid_t uid)
 {
 	const struct passwd *pw;
 
-	if (name)
-		pw = getpwnam(name);
-	else if (!(pw = getpwnam(SANDBOX_USER_DEFAULT)))
-		pw = getpwnam(SANDBOX_USER_FALLBACK);
+	if (uid == SANDBOX_NOBODY_UID)
+		return true;
+	pw = getpwnam("nobody");
+	return pw && pw->pw_uid == uid;
+}
+
+int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	const struct passwd *pw = getpwnam(name ? name : SANDBOX_USER_DEFAULT);
+
+	if (!pw && name) {
+		log_error("--user: no such user `%s'", name);
+		return -ENOENT;
+	}
 	if (!pw) {
-		log_error("--user: no such user `%s'", name ? name : SANDBOX_USER_FALLBACK);
+		log_error(
+			"up: the engine runs as the system user " SANDBOX_USER_DEFAULT
+			", and there is none: make install creates it (or: useradd --system "
+			"--gid nogroup --no-create-home --shell /usr/sbin/nologin " SANDBOX_USER_DEFAULT
+			"), or name an unprivileged user of its own with --user");
 		return -ENOENT;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
 		log_error("--user: `%s' has uid or gid 0: the engine must not run as root",
+			  pw->pw_name);
+		return -EINVAL;
+	}
+	if (sandbox_uid_is_nobody(pw->pw_uid)) {
+		log_error("--user: `%s' is nobody, whose other processes could stop the engine "
+			  "and hang the host's TCP: use a user of the engine's own",
 			  pw->pw_name);
 		return -EINVAL;
 	}
