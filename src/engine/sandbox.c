@@ -432,13 +432,14 @@ int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
 			  pw->pw_name);
 		return -EINVAL;
 	}
-	if (sandbox_uid_is_nobody(pw->pw_uid)) {
-		log_error("--user: `%s' is nobody, whose other processes could stop the engine "
-			  "and hang the host's TCP: use a user of the engine's own",
-			  pw->pw_name);
-		return -EINVAL;
-	}
+	/* copied first: the next getpwnam() (in sandbox_uid_is_nobody) reuses *pw */
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	if (sandbox_uid_is_nobody(*uid)) {
+		log_error("--user: `%s' is nobody, whose other processes could stop the engine "
+			  "and hang the host's TCP: use a user of the engine's own",
+			  name ? name : SANDBOX_USER_DEFAULT);
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -78,6 +78,9 @@ int claim_probe(struct claim *c)
 
 	memset(c, 0, sizeof(*c));
 	c->nft = fw_owner(comment);
+	/* ours: the bare tag or a record, both shorter than OWNER_STR_MAX */
+	if (c->nft == 1)
+		snprintf(c->comment, sizeof(c->comment), "%s", comment);
 	if (c->nft == 1 && owner_parse(comment, strlen(comment), &c->o) == 0)
 		c->nft_owner = true;
 	nl = nl_open();

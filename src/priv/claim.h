@@ -29,9 +29,10 @@
 struct claim {
 	int nft;	/* 1: a table of ours, 0: none, -EEXIST: a look-alike, -errno */
 	bool nft_owner; /* the table names its owner (else the bare tag of old runs) */
-	struct owner o; /* the owner, from the table, else from a live TUN */
-	bool live;	/* that owner runs */
-	bool tun;	/* a TUN names a live owner (tun_name) */
+	char comment[OWNER_STR_MAX + 1]; /* the table's comment when ours (nft 1) */
+	struct owner o;			 /* the owner, from the table, else from a live TUN */
+	bool live;			 /* that owner runs */
+	bool tun;			 /* a TUN names a live owner (tun_name) */
 	char tun_name[IFNAMSIZ];
 };
 

@@ -863,6 +863,14 @@ int fw_claim(const char *owner, char *err, size_t errlen)
 
 	if (!owner || owner_parse(owner, strlen(owner), &(struct owner){ 0 }) < 0)
 		return -EINVAL;
+#ifdef PROXYVPN_FAULT
+	/* test builds: as on a kernel without nf_tables (e2e upipt) */
+	if (getenv("PROXYVPN_FAULT_NFT")) {
+		seterr(err, errlen,
+		       "nft create table: No such file or directory (PROXYVPN_FAULT_NFT)");
+		return -EIO;
+	}
+#endif
 	ctx = ctx_new();
 	if (!ctx) {
 		seterr(err, errlen, "firewall: cannot create an nftables context");
@@ -910,10 +918,15 @@ out:
 
 int fw_owner(char *comment)
 {
-	struct nft_ctx *ctx = ctx_new();
+	struct nft_ctx *ctx;
 	struct listing l;
 	int ret;
 
+#ifdef PROXYVPN_FAULT
+	if (getenv("PROXYVPN_FAULT_NFT"))
+		return -EIO; /* no nf_tables: nothing to list (e2e upipt) */
+#endif
+	ctx = ctx_new();
 	if (!ctx)
 		return -ENOMEM;
 	ret = lookup(ctx, &l, NULL, 0);

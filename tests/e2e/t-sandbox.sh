@@ -8,7 +8,7 @@
 #        syscall of another ABI (x32) from any thread of exec --workers 2
 #        (the whole process, not the thread: SCMP_FLTATR_ACT_BADARCH).
 #  up:   the same status for `up`'s engine child, which runs as the
-#        unprivileged user (proxyvpn, else nobody) while its parent stays
+#        system user proxyvpn (never nobody) while its parent stays
 #        root; nothing of proxyvpn listens but the control socket (ss -lnp); the fault build's engine
 #        dies of SIGSYS in the middle of a download and the parent restarts
 #        it: new connections work once it says so, and nothing leaks to PRX
@@ -18,7 +18,8 @@
 #        SIGKILL of the engine during a transfer: the app sees an error, a
 #        new engine serves within 2 s, zero leaks; SIGTERM to the parent
 #        still tears everything down; the same engine status when up is
-#        run by uid 65534 through file capabilities.
+#        run by a user of group proxyvpn through file capabilities; an
+#        engine as nobody is refused.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -143,15 +144,6 @@ start_up() { # BINARY LOG [ENV...]
 	track_pid "$UP_PID"
 	wait_log "$logf" "the host's TCP goes through" 10 || { cat "$logf" >&2; fail "up not ready"; }
 }
-wait_log() { # FILE PATTERN SECONDS [COUNT]: bounded wait for COUNT lines matching
-	local deadline=$(($(now_ms) + $3 * 1000)) want=${4:-1}
-	local n
-	while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$want" ]; do
-		kill -0 "$UP_PID" 2>/dev/null || return 1
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
 engine_of() { pgrep -P "$UP_PID" -x proxyvpn | head -n 1; }
 fetch() { # WHAT
 	rm -f "$T_OUT/small"
@@ -173,7 +165,7 @@ eng=$(engine_of)
 [ -n "$eng" ] || fail "no engine child of up pid $UP_PID"
 cp "/proc/$eng/status" "$T_OUT/eng.status"
 check_status "$T_OUT/eng.status" "up engine"
-want_uid=$(id -u proxyvpn 2>/dev/null || id -u nobody)
+want_uid=$(id -u proxyvpn)
 assert_eq "$(awk '$1 == "Uid:" { print $2 $3 $4 $5 }' "$T_OUT/eng.status")" \
 	"$want_uid$want_uid$want_uid$want_uid" "up engine: uids"
 assert_eq "$(awk '$1 == "Uid:" { print $2 }' "/proc/$UP_PID/status")" 0 "up parent: uid"
@@ -257,37 +249,48 @@ for kind in ready garbage; do
 	stop_up "up after a hostile IPC message ($kind)"
 done
 
-# (5) up by uid 65534 through file capabilities (cap_net_admin+ep): the
+# (5) up by a user of group proxyvpn through file capabilities
+# (cap_net_admin+ep, root:proxyvpn 0750 as `make install` makes it): the
 # engine cannot switch ids, and has no CAP_SETPCAP to empty its bounding
-# set; it does so from a user namespace of its own. --user is refused.
+# set; it does so from a user namespace of its own. --user is refused, and
+# so is an engine as nobody: uid 65534 in the group, and root's --user nobody.
 orig_tun=$(stat -c %a /dev/net/tun)
 on_exit "chmod $orig_tun /dev/net/tun"
 chmod 0666 /dev/net/tun
 chmod 0711 "$E2E_TMP/app" "$T_OUT"
 cdir=$T_OUT/cap
-mkdir -m 0755 "$cdir"
-install -m 0755 "$E2E_PROXYVPN" "$cdir/proxyvpn"
-setcap cap_net_admin+ep "$cdir/proxyvpn" || fail "setcap"
+CU=pvsb$$
+test_user "$CU"
+cap_copy "$cdir"
 mkdir -m 0700 "$cdir/xdg"
-chown 65534:65534 "$cdir/xdg"
-as_nobody() { ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+chown "$CU" "$cdir/xdg"
+as_user() { ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$@"; }
 rc=0
-as_nobody "$cdir/proxyvpn" up --proxy "$URL" --user nobody >"$T_OUT/user.log" 2>&1 || rc=$?
+as_user "$cdir/proxyvpn" up --proxy "$URL" --user "$CU" >"$T_OUT/user.log" 2>&1 || rc=$?
 assert_eq "$rc" 1 "up --user without root: $(cat "$T_OUT/user.log")"
 grep -q "needs root" "$T_OUT/user.log" || fail "up --user without root: $(cat "$T_OUT/user.log")"
+rc=0
+n_cli setpriv --reuid 65534 --regid 65534 --groups "$E2E_GID" env XDG_RUNTIME_DIR="$cdir/xdg" \
+	"$cdir/proxyvpn" up --proxy "$URL" >"$T_OUT/nobody.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up by nobody: $(cat "$T_OUT/nobody.log")"
+grep -q "the engine would run as nobody" "$T_OUT/nobody.log" || fail "up by nobody: $(cat "$T_OUT/nobody.log")"
+rc=0
+n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" --user nobody >"$T_OUT/unobody.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up --user nobody: $(cat "$T_OUT/unobody.log")"
+grep -q "is nobody" "$T_OUT/unobody.log" || fail "up --user nobody: $(cat "$T_OUT/unobody.log")"
 # a simple command (ip, setpriv and env exec in turn), so $! is proxyvpn itself
-ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$cdir/proxyvpn" up --proxy "$URL" \
 	--tun pvpn0 -v >"$T_OUT/up3.log" 2>&1 &
 UP_PID=$!
 track_pid "$UP_PID"
-wait_log "$T_OUT/up3.log" "the host's TCP goes through" 10 || fail "up as 65534: $(cat "$T_OUT/up3.log")"
+wait_log "$T_OUT/up3.log" "the host's TCP goes through" 10 || fail "up as $CU: $(cat "$T_OUT/up3.log")"
 eng=$(engine_of)
-[ -n "$eng" ] || fail "no engine child of up (uid 65534) pid $UP_PID"
+[ -n "$eng" ] || fail "no engine child of up ($CU) pid $UP_PID"
 cp "/proc/$eng/status" "$T_OUT/eng3.status"
-check_status "$T_OUT/eng3.status" "engine of up run by uid 65534 with file caps"
+check_status "$T_OUT/eng3.status" "engine of up run by $CU with file caps"
 grep -q "^CapEff:.*0000000000001000" "/proc/$UP_PID/status" || fail "control: the parent lacks CAP_NET_ADMIN"
-fetch "TCP through up run by uid 65534"
-stop_up "up run by uid 65534"
+fetch "TCP through up run by $CU"
+stop_up "up run by $CU"
 log "up: engine unprivileged and sandboxed; SIGKILL and SIGSYS restarts with 0 leaks; teardown clean"
