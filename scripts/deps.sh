@@ -17,7 +17,7 @@ BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libsecco
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables nscd dbus-daemon dbus-bin python3-dbus python3-gi
-	openssh-server openssh-client git
+	openssh-server openssh-client git strace
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
 # (the last line: bench/smoke; bench/run.sh installs the same list itself)
 

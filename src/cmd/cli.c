@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The help text: keep it true to what the commands accept. */
-#include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "url.h"
@@ -162,27 +159,4 @@ void usage(FILE *f)
 		"  (DIR/ctl, 0600; root and the user that ran up), the live counters and\n"
 		"  connections. --json: one JSON object. Exit 0 if an up runs, 3 if none does.\n",
 		PROXY_URL_DEFAULT);
-}
-
-int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	int base = 10;
-	char *end;
-
-	if (hex_ok && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!((s[0] >= '0' && s[0] <= '9') ||
-	      (base == 16 && ((s[0] >= 'a' && s[0] <= 'f') || (s[0] >= 'A' && s[0] <= 'F')))))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (*end)
-		return -EINVAL;
-	if (errno || v < min || v > max)
-		return -ERANGE;
-	*out = (uint32_t)v;
-	return 0;
 }

@@ -3,8 +3,6 @@
 #ifndef PROXYVPN_CLI_H
 #define PROXYVPN_CLI_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 
 enum exit_status {
@@ -22,40 +20,5 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 void usage(FILE *f);
-
-/*
- * The DNS and UDP options `exec' and `up' share (parsed in cmd-exec.c):
- * --dns MODE, --dns-server IP, --udp MODE (exec only), --fake-net4 CIDR,
- * --fake-net6 CIDR, --fake-max N. Each returns false after logging.
- */
-enum {
-	OPT_DNS = 0x200,
-	OPT_DNS_SERVER,
-	OPT_UDP,
-	OPT_FAKE_NET4,
-	OPT_FAKE_NET6,
-	OPT_FAKE_MAX,
-};
-/* One option per line, as in the tables it is spliced into. */
-/* clang-format off */
-#define DNS_LONG_OPTIONS                                                   \
-	{ "dns", required_argument, NULL, OPT_DNS },                       \
-	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },         \
-	{ "fake-net4", required_argument, NULL, OPT_FAKE_NET4 },           \
-	{ "fake-net6", required_argument, NULL, OPT_FAKE_NET6 },           \
-	{ "fake-max", required_argument, NULL, OPT_FAKE_MAX }
-/* clang-format on */
-
-struct engine_cfg;
-bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec);
-/* Cross-checks; sets the resolver's addresses and keeps the TUN's out of the pool. */
-bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6);
-
-/*
- * A whole-string unsigned number in [min, max]: decimal (a leading 0 does
- * not mean octal), or with hex_ok also 0x-prefixed hex; no sign, no spaces.
- * 0, -EINVAL (not a number) or -ERANGE (outside the range).
- */
-int cli_u32(const char *s, bool hex_ok, uint32_t min, uint32_t max, uint32_t *out);
 
 #endif

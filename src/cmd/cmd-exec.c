@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,8 +21,10 @@
 #include "cli.h"
 #include "engine.h"
 #include "exec.h"
+#include "fd.h"
 #include "log.h"
 #include "loop.h"
+#include "opts.h"
 #include "proxyopt.h"
 #include "sandbox.h"
 #include "url.h"
@@ -38,26 +39,6 @@ struct exec_run {
 	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
 };
-
-/* A decimal number in [min, max], or one line naming the option and the value. */
-static bool parse_num(const char *opt, const char *v, unsigned long min, unsigned long max,
-		      unsigned long *out)
-{
-	unsigned long n;
-	char *end;
-
-	if (v[0] < '0' || v[0] > '9')
-		goto bad;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		goto bad;
-	*out = n;
-	return true;
-bad:
-	log_error("%s must be %lu-%lu: `%s'", opt, min, max, v);
-	return false;
-}
 
 enum {
 	OPT_MAX_CONNS = 256,
@@ -75,155 +56,47 @@ enum {
 	OPT_CHECK_LEAKS,
 };
 
-bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ec->dns_server;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ec->dns_server;
-	unsigned long n;
-
-	switch (c) {
-	case OPT_DNS:
-		if (!strcmp(v, "virtual"))
-			ec->dns = ENGINE_DNS_VIRTUAL;
-		else if (!strcmp(v, "tcp"))
-			ec->dns = ENGINE_DNS_TCP;
-		else if (!strcmp(v, "bypass"))
-			ec->dns = ENGINE_DNS_BYPASS;
-		else
-			break;
-		return true;
-	case OPT_UDP:
-		if (!strcmp(v, "block")) {
-			ec->udp = ENGINE_UDP_BLOCK;
-			return true;
-		}
-		if (!strcmp(v, "proxy")) {
-			ec->udp = ENGINE_UDP_PROXY; /* socks5:// only: checked with the URL */
-			return true;
-		}
-		break;
-	case OPT_DNS_SERVER:
-		memset(&ec->dns_server, 0, sizeof(ec->dns_server));
-		if (inet_pton(AF_INET, v, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(53);
-			ec->dns_server_len = sizeof(*s4);
-			return true;
-		}
-		if (inet_pton(AF_INET6, v, &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(53);
-			ec->dns_server_len = sizeof(*s6);
-			return true;
-		}
-		log_error("--dns-server must be an IPv4 or IPv6 address: `%s'", v);
-		return false;
-	case OPT_FAKE_NET4:
-		if (dnspool_parse_cidr(v, AF_INET, ec->pool.net4, &ec->pool.plen4) == 0)
-			return true;
-		log_error("--fake-net4 must be an IPv4 CIDR, /8 to /30, host bits zero: `%s'", v);
-		return false;
-	case OPT_FAKE_NET6:
-		if (dnspool_parse_cidr(v, AF_INET6, ec->pool.net6, &ec->pool.plen6) == 0)
-			return true;
-		log_error("--fake-net6 must be an IPv6 CIDR, /64 to /120, host bits zero: `%s'", v);
-		return false;
-	case OPT_FAKE_MAX:
-		if (!parse_num("--fake-max", v, 16, 1048576, &n))
-			return false;
-		ec->pool.max = (uint32_t)n;
-		return true;
-	}
-	log_error("%s: unknown mode `%s'",
-		  c == OPT_DNS ? "--dns (virtual|tcp|bypass)" : "--udp (block|proxy)", v);
-	return false;
-}
-
-bool dns_opt_finish(struct engine_cfg *ec, const char *tun4, const char *tun6)
-{
-	if (ec->dns == ENGINE_DNS_TCP && !ec->dns_server.ss_family) {
-		log_error("--dns tcp needs --dns-server IP (the resolver the proxy reaches)");
-		return false;
-	}
-	if (ec->dns == ENGINE_DNS_BYPASS && ec->dns_server.ss_family) {
-		log_error("--dns-server needs --dns tcp or --dns virtual");
-		return false;
-	}
-	if (ec->dns == ENGINE_DNS_BYPASS)
-		return true;
-	inet_pton(AF_INET, ENGINE_RESOLVER4, ec->resolver4);
-	inet_pton(AF_INET6, ENGINE_RESOLVER6, ec->resolver6);
-	/* The TUN's own addresses are never handed out (the resolver's: engine). */
-	inet_pton(AF_INET, tun4, ec->pool.excl4[ec->pool.nexcl4++]);
-	inet_pton(AF_INET6, tun6, ec->pool.excl6[ec->pool.nexcl6++]);
-	return true;
-}
-
 /* The engine's limits and timers; false after logging a bad value. */
 static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
 {
-	unsigned long n;
+	uint32_t n;
 
 	switch (c) {
 	case 'm':
-		if (!parse_num("--mtu", v, 1280, 65535, &n))
-			return false;
-		ec->mtu = (uint32_t)n;
-		return true;
+		return opt_u32("--mtu", v, 1280, 65535, &ec->mtu);
 	case OPT_MAX_CONNS:
-		if (!parse_num("--max-conns", v, 1, 1048576, &n))
-			return false;
-		ec->tcp.max_conns = (uint32_t)n;
-		return true;
+		return opt_u32("--max-conns", v, 1, 1048576, &ec->tcp.max_conns);
 	case OPT_MAX_PENDING:
-		if (!parse_num("--max-pending", v, 1, 65536, &n))
-			return false;
-		ec->tcp.max_pending = (uint32_t)n;
-		return true;
+		return opt_u32("--max-pending", v, 1, 65536, &ec->tcp.max_pending);
 	case OPT_BUFFER:
-		if (!parse_num("--buffer (KiB)", v, 16, 65536, &n))
+		if (!opt_u32("--buffer (KiB)", v, 16, 65536, &n))
 			return false;
-		ec->buf_size = n * 1024;
+		ec->buf_size = (size_t)n * 1024;
 		return true;
 	case OPT_MEM_LIMIT:
-		if (!parse_num("--mem-limit (MiB)", v, 16, 1048576, &n))
+		if (!opt_u32("--mem-limit (MiB)", v, 16, 1048576, &n))
 			return false;
 		ec->tcp.mem_budget = (size_t)n << 20;
 		return true;
 	case OPT_IDLE_TIMEOUT:
-		if (!parse_num("--idle-timeout (s)", v, 0, 4000000, &n))
+		if (!opt_u32("--idle-timeout (s)", v, 0, 4000000, &n))
 			return false;
-		ec->tcp.idle_ms = (uint32_t)n * 1000;
+		ec->tcp.idle_ms = n * 1000;
 		return true;
 	case OPT_KEEPALIVE:
-		if (!parse_num("--keepalive (s)", v, 0, 4000000, &n))
+		if (!opt_u32("--keepalive (s)", v, 0, 4000000, &n))
 			return false;
-		ec->tcp.ka_idle_ms = n ? (uint32_t)n * 1000 : UINT32_MAX;
+		ec->tcp.ka_idle_ms = n ? n * 1000 : UINT32_MAX;
 		return true;
 	case OPT_UDP_TIMEOUT:
-		if (!parse_num("--udp-timeout (s)", v, 1, 4000000, &n))
+		if (!opt_u32("--udp-timeout (s)", v, 1, 4000000, &n))
 			return false;
-		ec->udp_timeout_ms = (uint32_t)n * 1000;
+		ec->udp_timeout_ms = n * 1000;
 		return true;
 	case OPT_MAX_UDP:
-		if (!parse_num("--max-udp", v, 1, 65536, &n))
-			return false;
-		ec->udp_max = (uint32_t)n;
-		return true;
+		return opt_u32("--max-udp", v, 1, 65536, &ec->udp_max);
 	}
 	return false;
-}
-
-/* The command keeps the limit it was started with; only the engine raises it. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_debug("cannot raise the open-file limit: %s", strerror(errno));
-	}
 }
 
 static int wait_status(int st)
@@ -282,10 +155,7 @@ int cmd_exec(int argc, char **argv)
 		{ "isolate", no_argument, NULL, OPT_ISOLATE },
 		{ "allow-system-bus", no_argument, NULL, OPT_ALLOW_SYSTEM_BUS },
 		{ "check-leaks", no_argument, NULL, OPT_CHECK_LEAKS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS,
 	};
 	const char *proxy_file = NULL;
 	char *proxy_arg = NULL;
@@ -296,14 +166,14 @@ int cmd_exec(int argc, char **argv)
 	const char *nameserver;
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
-	struct exec_run run = { .pid = -1 };
+	struct exec_run run = { .loop = LOOP_UNSET, .sig_io = LOOP_IO_UNSET, .pid = -1 };
 	struct engine eng = { .tun_fd = -1 };
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false, isolate = false, allow_system_bus = false, check_leaks = false;
 	struct workers ws = { 0 };
 	static struct tcp_shared shared; /* the limits of all engines together */
-	unsigned long nworkers = 1;
+	uint32_t nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
 	opterr = 0;
@@ -341,7 +211,7 @@ int cmd_exec(int argc, char **argv)
 			no_offload = true;
 			break;
 		case OPT_WORKERS:
-			if (!parse_num("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
+			if (!opt_u32("--workers", optarg, 1, EXEC_MAX_QUEUES, &nworkers))
 				return EXIT_USAGE;
 			break;
 		case OPT_ISOLATE:
@@ -353,21 +223,11 @@ int cmd_exec(int argc, char **argv)
 		case OPT_CHECK_LEAKS:
 			check_leaks = true;
 			break;
-		case 'v':
-			log_level = log_level < LOG_LVL_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
-			break;
-		case 'q':
-			log_level = LOG_LVL_QUIET;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			log_error("option `%s' needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
-			return EXIT_USAGE;
+			ret = opt_common(c, argv);
+			if (ret)
+				return ret > 0 ? 0 : EXIT_USAGE;
+			break;
 		}
 	}
 	if (check_leaks && optind < argc) {
@@ -425,7 +285,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
-	raise_nofile(); /* the engine's own: one proxy socket per connection */
+	fd_raise_limit(); /* the engine's: one proxy socket per flow; the command keeps its own */
 	run.pid = child.pid;
 	run.eng = &eng;
 	run.ws = &ws;

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "dnspool.h"
+#include "num.h"
 
 struct dnspool_entry {
 	struct dnspool_entry *hn, *h4, *h6; /* hash chains */
@@ -49,19 +50,16 @@ int dnspool_parse_cidr(const char *s, int family, uint8_t *net, uint8_t *plen)
 	char a[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	size_t alen = family == AF_INET6 ? 16 : 4, i;
-	unsigned long n;
-	char *end;
+	uint64_t n;
 	unsigned lo = family == AF_INET6 ? 64 : 8, hi = family == AF_INET6 ? 120 : 30;
 
-	if (!slash || (size_t)(slash - s) >= sizeof(a) || slash[1] < '0' || slash[1] > '9')
+	if (!slash || (size_t)(slash - s) >= sizeof(a))
 		return -EINVAL;
 	memcpy(a, s, (size_t)(slash - s));
 	a[slash - s] = 0;
 	if (inet_pton(family, a, net) != 1)
 		return -EINVAL;
-	errno = 0;
-	n = strtoul(slash + 1, &end, 10);
-	if (errno || *end || n < lo || n > hi)
+	if (num_parse(slash + 1, strlen(slash + 1), 0, lo, hi, &n) < 0)
 		return -EINVAL;
 	for (i = 0; i < alen; i++) {
 		size_t bit = i * 8;

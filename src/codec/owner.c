@@ -10,29 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "num.h"
 #include "owner.h"
-
-/* s[0..len): decimal, no leading zero, no sign, within max. 0 or -EINVAL. */
-static int dec(const char *s, size_t len, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || (len > 1 && s[0] == '0'))
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		unsigned int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = (unsigned int)(s[i] - '0');
-		if (v > (max - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
 
 int owner_format(const struct owner *o, char *buf, size_t len)
 {
@@ -59,7 +38,7 @@ static int field(const char **p, const char *end, const char *key, uint64_t max,
 	sp = memchr(v, ' ', (size_t)(end - v));
 	if (!sp)
 		sp = end;
-	if (dec(v, (size_t)(sp - v), max, out) < 0)
+	if (num_parse(v, (size_t)(sp - v), NUM_CANON, 0, max, out) < 0)
 		return -EINVAL;
 	*p = sp;
 	return 0;
@@ -114,7 +93,9 @@ int owner_stat_start(const char *buf, size_t len, uint64_t *start)
 		if (sp == p)
 			return -EINVAL;
 		if (f == 22)
-			return dec(p, (size_t)(sp - p), UINT64_MAX, start) < 0 ? -EINVAL : 0;
+			return num_parse(p, (size_t)(sp - p), NUM_CANON, 0, UINT64_MAX, start) < 0
+				       ? -EINVAL
+				       : 0;
 		p = sp;
 	}
 	return -EINVAL;

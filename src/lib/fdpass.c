@@ -1,101 +1,139 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * SCM_RIGHTS over a Unix socket: one fixed-size message with at most one fd.
- * Meant for SOCK_SEQPACKET/SOCK_DGRAM, where a message arrives whole or is
- * flagged MSG_TRUNC; received fds are always O_CLOEXEC.
+ * SCM_RIGHTS over a Unix socket (see fdpass.h). Received fds are always
+ * O_CLOEXEC, and none is ever leaked: past the caller's count they are
+ * closed, and on any error all of them are.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "fdpass.h"
 
-/* Room for a few fds: anything past the first is closed, never leaked. */
-enum { FDPASS_MAX_FDS = 8 };
+/* Room for the most fds a record may bring, aligned for cmsghdr. */
+union fdpass_ctl {
+	char buf[CMSG_SPACE((FDPASS_MAX_FDS + FDPASS_SPARE) * sizeof(int))];
+	struct cmsghdr align;
+};
 
-int fd_send(int sock, const void *msg, size_t len, int fd)
+int fd_sendmsg(int sock, const struct iovec *iov, size_t niov, const int *fds, unsigned int nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union fdpass_ctl ctl;
+	struct msghdr mh = { .msg_iov = (struct iovec *)(uintptr_t)iov, .msg_iovlen = niov };
 	struct cmsghdr *cm;
+	size_t len = 0, i;
 	ssize_t n;
 
-	if (len == 0)
+	if (nfds > FDPASS_MAX_FDS)
 		return -EINVAL;
-	if (fd >= 0) {
+	for (i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	if (nfds) {
 		memset(&ctl, 0, sizeof(ctl));
 		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
 	}
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != len)
-		return -EIO; /* only a stream socket can do this */
-	return 0;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
-/* Keeps the first fd of the first SCM_RIGHTS in *fd, closes all others. */
-static void take_fds(struct msghdr *mh, int *fd)
+/* Keeps the first maxfds fds of every SCM_RIGHTS in fds, closes the rest; returns how many came. */
+static unsigned int take_fds(struct msghdr *mh, int *fds, unsigned int maxfds)
 {
 	struct cmsghdr *cm;
+	unsigned int got = 0;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t i, nfds;
+		size_t i, n;
 		int f;
 
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
-		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++, got++) {
 			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = f;
+			if (got < maxfds)
+				fds[got] = f;
 			else
 				close(f);
 		}
 	}
+	return got;
 }
 
-int fd_recv(int sock, void *msg, size_t len, int *fd)
+ssize_t fd_recvmsg(int sock, const struct iovec *iov, size_t niov, int *fds, unsigned int maxfds,
+		   unsigned int *nfds)
 {
-	union {
-		char buf[CMSG_SPACE(FDPASS_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = msg, .iov_len = len };
+	union fdpass_ctl ctl;
 	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
+		.msg_iov = (struct iovec *)(uintptr_t)iov,
+		.msg_iovlen = niov,
 		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
 	};
+	unsigned int got, i;
 	ssize_t n;
 
-	*fd = -1;
-	if (len == 0)
+	*nfds = 0;
+	if (maxfds > FDPASS_MAX_FDS)
 		return -EINVAL;
+	/*
+	 * Room for exactly FDPASS_SPARE more than wanted (CMSG_LEN: no padding
+	 * the kernel would fill): a peer sending more gets MSG_CTRUNC.
+	 */
+	mh.msg_controllen = CMSG_LEN((maxfds + FDPASS_SPARE) * sizeof(int));
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	take_fds(&mh, fd);
-	if (n > 0 && (size_t)n == len && !(mh.msg_flags & MSG_TRUNC))
+	got = take_fds(&mh, fds, maxfds);
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (i = 0; i < got && i < maxfds; i++) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		return -EBADMSG;
+	}
+	*nfds = got;
+	return n;
+}
+
+int fd_send(int sock, const void *msg, size_t len, int fd)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
+
+	if (len == 0)
+		return -EINVAL;
+	return fd_sendmsg(sock, &iov, 1, &fd, fd >= 0 ? 1 : 0);
+}
+
+int fd_recv(int sock, void *msg, size_t len, int *fd)
+{
+	struct iovec iov = { .iov_base = msg, .iov_len = len };
+	unsigned int nfds;
+	ssize_t n;
+
+	*fd = -1;
+	if (len == 0)
+		return -EINVAL;
+	n = fd_recvmsg(sock, &iov, 1, fd, 1, &nfds);
+	if (n < 0) {
+		*fd = -1;
+		return (int)n;
+	}
+	if ((size_t)n == len)
 		return 0;
 	if (*fd >= 0)
 		close(*fd);

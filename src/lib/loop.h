@@ -34,7 +34,17 @@ struct loop {
 	void *idle_arg;
 };
 
-/* 0 or -errno. */
+/*
+ * Initialisers for a loop and an io not set up yet, so that teardown after a
+ * failure at any step (loop_fini, loop_io_del, a close of io.fd) never
+ * touches fd 0, a valid fd when the caller started with stdin closed.
+ */
+/* clang-format off */
+#define LOOP_UNSET    { .epfd = -1 }
+#define LOOP_IO_UNSET { .fd = -1 }
+/* clang-format on */
+
+/* 0 or -errno (l->epfd is -1 then). */
 int loop_init(struct loop *l);
 void loop_fini(struct loop *l);
 

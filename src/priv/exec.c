@@ -27,13 +27,13 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec.h"
+#include "fd.h"
 #include "fdpass.h"
 #include "leakcheck.h"
 #include "log.h"
@@ -115,40 +115,6 @@ static int write_file(const char *path, const char *s)
 		ret = -EIO;
 	close(fd);
 	return ret;
-}
-
-/* Closes fds lo..hi (inclusive); close_range() when the kernel has it. */
-static void close_fds(unsigned int lo, unsigned int hi)
-{
-	struct rlimit rl;
-	unsigned int fd;
-
-	if (lo > hi || close_range(lo, hi, 0) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		rl.rlim_cur = 65536;
-	for (fd = lo; fd <= hi && fd < rl.rlim_cur; fd++)
-		close((int)fd);
-}
-
-/*
- * Keeps 0-2 as the caller left them (open or not) and ctl, moved above 2
- * if the caller started with a standard fd closed. Returns ctl or -errno.
- */
-static int close_other_fds(int ctl)
-{
-	int fd;
-
-	if (ctl < 3) {
-		fd = fcntl(ctl, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return -errno;
-		close(ctl);
-		ctl = fd;
-	}
-	close_fds(3, (unsigned int)ctl - 1);
-	close_fds((unsigned int)ctl + 1, ~0U);
-	return ctl;
 }
 
 /* Identity map of the caller's own ids: allowed unprivileged, and as root. */
@@ -380,7 +346,7 @@ static noreturn void child_main(const struct exec_opts *o, int ctl, pid_t ppid, 
 	/* Die with the parent; if it already died, getppid() shows it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
 		_exit(125);
-	ctl = close_other_fds(ctl);
+	ctl = fd_close_others(ctl);
 	if (ctl < 0)
 		_exit(125);
 

@@ -16,11 +16,14 @@
 
 #include "fw.h"
 
-#define FW_IPT_CHAIN_MARK  "PROXYVPN-MARK"  /* mangle OUTPUT: marks TCP */
-#define FW_IPT_CHAIN_KS	   "PROXYVPN-KS"    /* filter OUTPUT: the killswitch */
-#define FW_IPT_CHAIN_FF	   "PROXYVPN-FF"    /* filter INPUT: fail fast after a crash */
-#define FW_IPT_CHAIN_GUARD "PROXYVPN-GUARD" /* mangle POSTROUTING: marked TCP only to TUN or lo */
-#define FW_IPT_CHAIN_TUNG  "PROXYVPN-TUNG"  /* filter OUTPUT: nothing unmarked into the TUN */
+/* Our chains; the state file records FW_IPT_CHAIN_PREFIX as the chain name. */
+#define FW_IPT_CHAIN_PREFIX "PROXYVPN"
+#define FW_IPT_CHAIN_MARK   FW_IPT_CHAIN_PREFIX "-MARK"	 /* mangle OUTPUT: marks TCP */
+#define FW_IPT_CHAIN_KS	    FW_IPT_CHAIN_PREFIX "-KS"	 /* filter OUTPUT: the killswitch */
+#define FW_IPT_CHAIN_FF	    FW_IPT_CHAIN_PREFIX "-FF"	 /* filter INPUT: fail fast after a crash */
+#define FW_IPT_CHAIN_GUARD  FW_IPT_CHAIN_PREFIX "-GUARD" /* mangle POSTROUTING: TUN or lo only */
+#define FW_IPT_CHAIN_TUNG \
+	FW_IPT_CHAIN_PREFIX "-TUNG" /* filter OUTPUT: nothing unmarked to the TUN */
 
 /*
  * The iptables-restore input (NUL-terminated) for one family (AF_INET or

@@ -17,17 +17,12 @@
 #include <sys/socket.h>
 
 #include "fw.h"
+#include "num.h"
 #include "owner.h"
 
-#define CHAIN_MARK  "mark_tcp"
-#define CHAIN_KS    "killswitch"
-#define CHAIN_DNS   "dns_nat"
-#define CHAIN_FF    "fail_fast"
-#define CHAIN_GUARD "mark_guard"
-#define CHAIN_TUNG  "tun_guard"
-enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in CHAIN_FF, CHAIN_TUNG */
+enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in FW_CHAIN_FF, FW_CHAIN_TUNG */
 
-/* Rules in CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
+/* Rules in FW_CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
 {
 	return c->udp_mark || c->dns_steer ? 2 : 1;
@@ -69,7 +64,7 @@ static void __attribute__((format(printf, 2, 3))) put(struct sb *b, const char *
 	va_end(ap);
 }
 
-static bool tun_ok(const char *s)
+bool fw_tun_ok(const char *s)
 {
 	size_t i, n;
 
@@ -176,7 +171,7 @@ static bool owners_ok(const struct fw_cfg *c)
 
 int fw_cfg_check(const struct fw_cfg *c)
 {
-	if (!c || !tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
+	if (!c || !fw_tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
 		return -EINVAL;
 	if (c->owner && (owner_parse(c->owner, strlen(c->owner), &(struct owner){ 0 }) < 0))
 		return -EINVAL;
@@ -216,6 +211,35 @@ int fw_net_str(const struct fw_net *x, char *out, size_t len)
 	else
 		n = snprintf(out, len, "%s/%u", s, x->prefix);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int fw_net_parse(const char *s, bool cidr, struct fw_net *n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = cidr ? strchr(s, '/') : NULL;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t p;
+
+	if (alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, buf, n->addr) == 1)
+		n->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, n->addr) == 1)
+		n->family = AF_INET6;
+	else
+		return -EINVAL;
+	n->prefix = n->family == AF_INET ? 32 : 128;
+	if (!slash)
+		return 0;
+	if (num_parse(slash + 1, strlen(slash + 1), 0, 0, n->prefix, &p) < 0) {
+		memset(n, 0, sizeof(*n));
+		return -EINVAL;
+	}
+	n->prefix = (uint8_t)p;
+	return 0;
 }
 
 /* One set element: the address with its host bits cleared, "/len" unless a host. */
@@ -354,7 +378,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * (sshd on the uplink) are not marked: they must leave the way the
 	 * request came, not through the TUN, whose stack would reset them.
 	 */
-	put(&b, "\tchain " CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
+	put(&b, "\tchain " FW_CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
 	/* Before DNS steering: a local proxy resolves names where it runs. */
@@ -420,7 +444,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * Nothing else arrives on lo with our mark: local destinations are
 	 * never marked (oif lo above) and the engine's packets carry none.
 	 */
-	put(&b, "\tchain " CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
+	put(&b, "\tchain " FW_CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
 		"policy accept;\n");
 	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
 	     c->mark);
@@ -438,7 +462,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * is oif the device after the route chain's reroute (in output it is
 	 * still the first lookup's); reject is not allowed there.
 	 */
-	put(&b, "\tchain " CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
+	put(&b, "\tchain " FW_CHAIN_GUARD " {\n\t\ttype filter hook postrouting priority filter; "
 		"policy accept;\n");
 	rule(&b, "meta mark 0x%08" PRIx32 " oif != \"lo\" oifname != \"%s\" meta l4proto %s drop",
 	     c->mark, c->tun, c->udp_mark ? "{ tcp, udp }" : "tcp");
@@ -447,7 +471,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * marked UDP routed to lo is dropped here, so the app's send fails
 	 * at once (EPERM; a resolver moves on, as TCP's reset makes it)
 	 * instead of waiting for an answer nobody will give. An ICMP error
-	 * from CHAIN_FF cannot work: its source would be the remote address
+	 * from FW_CHAIN_FF cannot work: its source would be the remote address
 	 * (or the engine's resolver address), which is not ours, and the
 	 * kernel's icmp_send() cannot route that.
 	 */
@@ -465,7 +489,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * or drop it here (in output, oif is that first lookup's device),
 	 * killswitch or not: the app fails at once, as with no route.
 	 */
-	put(&b, "\tchain " CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
+	put(&b, "\tchain " FW_CHAIN_TUNG " {\n\t\ttype filter hook output priority filter; "
 		"policy accept;\n");
 	rule(&b,
 	     "oifname \"%s\" meta mark != 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
@@ -475,7 +499,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	b.nrules = 0;
 
 	if (c->killswitch) {
-		put(&b, "\tchain " CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
+		put(&b, "\tchain " FW_CHAIN_KS " {\n\t\ttype filter hook output priority filter; "
 			"policy drop;\n");
 		rule(&b, "oif \"lo\" accept");
 		rule(&b, "oifname \"%s\" accept", c->tun);
@@ -483,9 +507,9 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		 * Marked TCP is accepted whatever oifname says (the seed's
 		 * note): in this hook oif is still the first lookup's device
 		 * (the uplink), not the TUN the route chain rerouted it to.
-		 * CHAIN_GUARD checks the real device in postrouting; with the
+		 * FW_CHAIN_GUARD checks the real device in postrouting; with the
 		 * TUN gone, our table's fallback sends it to lo, where
-		 * CHAIN_FF resets it.
+		 * FW_CHAIN_FF resets it.
 		 */
 		rule(&b, "meta l4proto tcp meta mark 0x%08" PRIx32 " accept", c->mark);
 		if (c->udp_mark)
@@ -537,7 +561,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		inet_ntop(AF_INET, c->dns4, a4, sizeof(a4));
 		inet_ntop(AF_INET6, c->dns6, a6, sizeof(a6));
 		/* Marked above, so routed to the TUN once the address changes. */
-		put(&b, "\tchain " CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
+		put(&b, "\tchain " FW_CHAIN_DNS " {\n\t\ttype nat hook output priority -100; "
 			"policy accept;\n");
 		rule(&b, "oif \"lo\" return");
 		rule_owners(&b, c, "return");
@@ -681,15 +705,15 @@ static void parse_table(const char *out, struct listing *l)
 			l->state = 1;
 			continue;
 		}
-		if (starts(line, n, "\tchain " CHAIN_MARK " {"))
+		if (starts(line, n, "\tchain " FW_CHAIN_MARK " {"))
 			cur = &l->nmark;
-		else if (starts(line, n, "\tchain " CHAIN_KS " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_KS " {"))
 			cur = &l->nks;
-		else if (starts(line, n, "\tchain " CHAIN_FF " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_FF " {"))
 			cur = &l->nff;
-		else if (starts(line, n, "\tchain " CHAIN_GUARD " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_GUARD " {"))
 			cur = &l->nguard;
-		else if (starts(line, n, "\tchain " CHAIN_TUNG " {"))
+		else if (starts(line, n, "\tchain " FW_CHAIN_TUNG " {"))
 			cur = &l->ntung;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;

@@ -20,6 +20,14 @@
 #define FW_MAX_OWNERS 16   /* per list (exclude_uid, exclude_cgroup, exclude_peer) */
 #define FW_CGROUP_MAX 256
 
+/* The table's chains (the state file records FW_CHAIN_MARK as the table's chain). */
+#define FW_CHAIN_MARK  "mark_tcp"   /* route output: marks TCP (and UDP with udp_mark) */
+#define FW_CHAIN_KS    "killswitch" /* filter output, policy drop */
+#define FW_CHAIN_DNS   "dns_nat"    /* nat output: DNS to the engine's resolver (dns_steer) */
+#define FW_CHAIN_FF    "fail_fast"  /* filter input: resets marked TCP that reaches lo */
+#define FW_CHAIN_GUARD "mark_guard" /* filter postrouting: marked only via the TUN or lo */
+#define FW_CHAIN_TUNG  "tun_guard"  /* filter output: nothing unmarked into the TUN */
+
 struct fw_net {
 	int family;	  /* AF_INET (addr[0..3]) or AF_INET6 */
 	uint8_t addr[16]; /* network byte order; host bits are masked off when rendered */
@@ -107,9 +115,19 @@ struct fw_cfg {
 /* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */
 int fw_cfg_check(const struct fw_cfg *c);
 
+/* A TUN name the rulesets may quote: 1..15 of [A-Za-z0-9_.-], not "." or "..". */
+bool fw_tun_ok(const char *name);
+
 /* "ADDR" or "ADDR/PREFIX", host bits cleared. 0, -EINVAL or -ENOSPC. */
 #define FW_NET_STRLEN 64
 int fw_net_str(const struct fw_net *x, char *out, size_t len);
+
+/*
+ * Parses an IPv4 or IPv6 address, with cidr also "ADDR/PREFIX" (prefix in
+ * decimal, at most the family's width; host bits are kept, fw_net_str
+ * clears them). 0, or -EINVAL with *n zeroed. Pure.
+ */
+int fw_net_parse(const char *s, bool cidr, struct fw_net *n);
 
 /*
  * The nft script (NUL-terminated) that creates our table; no I/O. Returns

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 #include "hostconf.h"
 #include "leakcheck.h"
 #include "log.h"
+#include "num.h"
 
 enum {
 	SEEN_MAX = 512,	    /* sockets reported once, by inode */
@@ -221,8 +223,8 @@ static void from_env(struct check *c)
 	static const char *const buses[] = { "DBUS_SYSTEM_BUS_ADDRESS",
 					     "DBUS_SESSION_BUS_ADDRESS" };
 	const char *s, *rt = runtime_dir();
-	char path[PATH_MAX], *end;
-	unsigned long n;
+	char path[PATH_MAX];
+	uint64_t n;
 	size_t i, pos;
 
 	for (i = 0; i < sizeof(buses) / sizeof(buses[0]); i++) {
@@ -235,10 +237,8 @@ static void from_env(struct check *c)
 	s = getenv("DISPLAY");
 	if (s && (s[0] == ':' || !strncmp(s, "unix:", 5))) {
 		s = strchr(s, ':') + 1;
-		errno = 0;
-		n = strtoul(s, &end, 10);
-		if (!errno && end != s && (*end == 0 || *end == '.') && n < 100000) {
-			snprintf(path, sizeof(path), "/tmp/.X11-unix/X%lu", n);
+		if (num_parse(s, strcspn(s, "."), 0, 0, 99999, &n) == 0) {
+			snprintf(path, sizeof(path), "/tmp/.X11-unix/X%" PRIu64, n);
 			report(c, "X11 display ($DISPLAY)", path, false, false);
 			report(c, "X11 display ($DISPLAY)", path, true, false);
 		}

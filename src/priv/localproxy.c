@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "localproxy.h"
+#include "num.h"
 #include "sockdiag.h"
 
 #define CGROUP_FS "/sys/fs/cgroup" /* where nft resolves `socket cgroupv2` paths */
@@ -199,16 +200,13 @@ static int cmp_u32(const void *a, const void *b)
 /* The socket inode an fd link names ("socket:[123]"), or 0. */
 static uint32_t link_inode(int dirfd, const char *name)
 {
-	char l[64], *end;
-	unsigned long v;
+	char l[64];
+	uint64_t v;
 	ssize_t n = readlinkat(dirfd, name, l, sizeof(l) - 1);
 
-	if (n < 9 || memcmp(l, "socket:[", 8) != 0)
+	if (n < 10 || memcmp(l, "socket:[", 8) != 0 || l[n - 1] != ']')
 		return 0;
-	l[n] = '\0';
-	errno = 0;
-	v = strtoul(l + 8, &end, 10);
-	if (errno || *end != ']' || end[1] || v > UINT32_MAX)
+	if (num_parse(l + 8, (size_t)n - 9, 0, 0, UINT32_MAX, &v) < 0)
 		return 0;
 	return (uint32_t)v;
 }
@@ -278,10 +276,9 @@ static size_t find_holders(const uint32_t *inode, size_t ninode, pid_t *pids, si
 		return 0;
 	while ((e = readdir(d)) && n < max && budget > 0) {
 		struct holder h = { inode, ninode, false };
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
+		uint32_t pid;
 
-		if (*end || pid <= 0 || pid == getpid())
+		if (num_u32(e->d_name, 0, 1, INT32_MAX, &pid) < 0 || (pid_t)pid == getpid())
 			continue;
 		if (each_socket((pid_t)pid, &budget, holds_cb, &h) && h.hit)
 			pids[n++] = (pid_t)pid;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fd.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
@@ -73,25 +74,6 @@ uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now)
 }
 
 /* ---- the engine child ---- */
-
-/* Keeps 0-2 and sock (moved above 2 if needed); closes every other fd. */
-static int close_others(int sock)
-{
-	int fd;
-
-	if (sock < 3) {
-		fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return -1;
-		close(sock);
-		sock = fd;
-	}
-	if (sock > 3 && close_range(3, (unsigned int)sock - 1, 0) < 0)
-		return -1;
-	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
-		return -1;
-	return sock;
-}
 
 struct engine_run {
 	struct loop loop;
@@ -195,7 +177,7 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	/* Die with the parent; if it already died, getppid() shows it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
 		_exit(1);
-	sock = close_others(sock);
+	sock = fd_close_others(sock);
 	if (sock < 0 || take_hello(sock, &rd.generation, tun_fds, &nq, &ctl_fd) < 0) {
 		log_error("engine: no valid hello from the parent");
 		_exit(1);
@@ -471,13 +453,16 @@ static void sig_cb(struct loop_io *io, uint32_t events)
 
 int privsep_run(const struct privsep_cfg *c)
 {
-	struct privsep p = { .cfg = c, .pid = -1 };
+	struct privsep p = { .cfg = c,
+			     .loop = LOOP_UNSET,
+			     .sig_io = LOOP_IO_UNSET,
+			     .ipc_io = LOOP_IO_UNSET,
+			     .pid = -1 };
 	sigset_t mask;
 	int sfd = -1, ret;
 
 	if (c->nqueues < 1 || c->nqueues > IPC_MAX_QUEUES)
 		return -1;
-	p.sig_io.fd = p.ipc_io.fd = -1;
 	p.restart.cb = restart_cb;
 	p.term.cb = term_expired;
 	sigemptyset(&mask);
@@ -490,7 +475,6 @@ int privsep_run(const struct privsep_cfg *c)
 		log_warn("up: event loop");
 		return -1;
 	}
-	p.sig_io.fd = p.ipc_io.fd = -1;
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	p.sig_io.cb = sig_cb;
 	p.ipc_io.cb = ipc_cb;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "num.h"
 #include "state.h"
 
 #define STATE_MAGIC "proxyvpn-state"
@@ -271,6 +272,77 @@ int state_obj_add(struct state *s, enum state_kind kind, unsigned int nargs,
 	return 0;
 }
 
+int state_add(struct state *s, enum state_kind kind, const char *arg, ...)
+{
+	const char *args[STATE_OBJ_ARGS];
+	unsigned int n = 0;
+	const char *a;
+	va_list ap;
+
+	va_start(ap, arg);
+	for (a = arg; a; a = va_arg(ap, const char *)) {
+		if (n == STATE_OBJ_ARGS) {
+			va_end(ap);
+			return -EINVAL;
+		}
+		args[n++] = a;
+	}
+	va_end(ap);
+	return state_obj_add(s, kind, n, args);
+}
+
+int state_drop_last(struct state *s, enum state_kind kind)
+{
+	if (s->nobj == 0 || s->obj[s->nobj - 1].kind != kind)
+		return -ENOENT;
+	s->nobj--;
+	memset(&s->obj[s->nobj], 0, sizeof(s->obj[s->nobj]));
+	return 0;
+}
+
+bool state_has(const struct state *s, enum state_kind kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobj; i++)
+		if (s->obj[i].kind == kind)
+			return true;
+	return false;
+}
+
+int state_add_routes(struct state *s)
+{
+	static const char *const via[] = { "unreachable", "local", "dev" };
+	static const char *const catch_via[] = { "unreachable", "dev" };
+	const char *fam[2] = { "4", "6" };
+	char t[16], rule[48], p[16], ct[16], crule[32], cp[16];
+	unsigned int i, j;
+	int ret;
+
+	snprintf(t, sizeof(t), "%" PRIu32, s->table);
+	snprintf(p, sizeof(p), "%" PRIu32, s->priority);
+	snprintf(rule, sizeof(rule), "fwmark=0x%" PRIx32 "/0xffffffff", s->fwmark);
+	snprintf(ct, sizeof(ct), "%" PRIu32, s->catch_table);
+	snprintf(cp, sizeof(cp), "%" PRIu32, s->catch_priority);
+	snprintf(crule, sizeof(crule), "lookup=%" PRIu32, s->catch_table);
+	for (i = 0; i < (s->ipv6 ? 2u : 1u); i++) {
+		for (j = 0; j < sizeof(via) / sizeof(via[0]); j++) {
+			ret = state_add(s, STATE_OBJ_ROUTE, fam[i], t, "default", via[j], NULL);
+			if (ret < 0)
+				return ret;
+		}
+		ret = state_add(s, STATE_OBJ_RULE, fam[i], p, rule, NULL);
+		for (j = 0; j < sizeof(catch_via) / sizeof(catch_via[0]) && ret == 0; j++)
+			ret = state_add(s, STATE_OBJ_ROUTE, fam[i], ct, "default", catch_via[j],
+					NULL);
+		if (ret == 0)
+			ret = state_add(s, STATE_OBJ_RULE, fam[i], cp, crule, NULL);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- serializer ---- */
 
 struct wr {
@@ -351,26 +423,10 @@ int state_format(const struct state *s, char *buf, size_t len, const char **why)
 
 /* ---- parser ---- */
 
-/* Decimal, no sign, no leading zeros, at most max. */
+/* The file's numbers: canonical decimal (no sign, no leading zero), at most max. */
 static bool parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned int d;
-
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		d = (unsigned int)(p[i] - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	return num_parse(p, n, NUM_CANON, 0, max, out) == 0;
 }
 
 static bool parse_u32(const char *p, size_t n, uint32_t *out)

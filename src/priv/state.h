@@ -129,6 +129,34 @@ int state_check(const struct state *s, const char **why);
 int state_obj_add(struct state *s, enum state_kind kind, unsigned int nargs,
 		  const char *const *args);
 
+/*
+ * The same with the fields as arguments, NULL after the last: 0, -ENOSPC,
+ * or -EINVAL (also for more than STATE_OBJ_ARGS fields).
+ */
+int state_add(struct state *s, enum state_kind kind, const char *arg, ...)
+	__attribute__((sentinel));
+
+/*
+ * Removes the last object if it is of kind: a step recorded, then given up
+ * before it created anything (up's nftables attempt before the iptables
+ * fallback). 0, or -ENOENT if the last object is of another kind.
+ */
+int state_drop_last(struct state *s, enum state_kind kind);
+
+/* Whether an object of kind is recorded. */
+bool state_has(const struct state *s, enum state_kind kind);
+
+/*
+ * The objects route_install() makes for the record's own table, fwmark,
+ * priority, catch_table and catch_priority, in the order it makes them, per
+ * family (IPv4, then IPv6 if s->ipv6): routes `default unreachable`,
+ * `default local`, `default dev` in table, the rule
+ * `fwmark=0xMARK/0xffffffff` at priority; routes `default unreachable`,
+ * `default dev` in catch_table, the rule `lookup=CATCH` at catch_priority.
+ * 0 or the first error of state_add (objects added before it stay).
+ */
+int state_add_routes(struct state *s);
+
 /* "link", "nft-table", ...; NULL for an unknown kind. */
 const char *state_kind_name(enum state_kind kind);
 

@@ -121,6 +121,7 @@ TESTS=(
 	"execfs               execfs     -           60"
 	"hostsvc              hostsvc    -           90"
 	"leftovers            leftovers  -           60"
+	"fdlimit              fdlimit    -           90"
 	"owner                owner      -           90"
 )
 

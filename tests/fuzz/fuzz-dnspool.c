@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "../../src/codec/dnspool.c"
+#include "../../src/codec/num.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../src/codec/ipc.c"
+#include "../../src/lib/fdpass.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

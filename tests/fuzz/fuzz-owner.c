@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/codec/num.c"
 #include "../../src/codec/owner.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);

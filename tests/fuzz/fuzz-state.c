@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target for state_parse(): the module is included, so static
- * helpers are covered too. Whatever parses must pass state_check(),
- * serialize, and parse back to the same record (same serialization, same
- * fields); a failure must leave a zeroed record and a reason.
+ * libFuzzer target for state_parse(): the module (and num.c, its number
+ * parser) is included, so static helpers are covered too. Whatever parses
+ * must pass state_check(), serialize, and parse back to the same record
+ * (same serialization, same fields); a failure must leave a zeroed record
+ * and a reason.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/priv/state.c"
+#include "../../src/codec/num.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -2,7 +2,9 @@
 /*
  * fdpass.c over a SEQPACKET socketpair: a message with a working fd, a
  * message without one, EOF, short and oversized messages (no fd leaks on
- * any of them), surplus fds closed, and O_CLOEXEC on what arrives.
+ * any of them), surplus fds closed, a flood of fds refused (MSG_CTRUNC),
+ * and O_CLOEXEC on what arrives; the general fd_sendmsg / fd_recvmsg with
+ * several iovecs and fds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +189,106 @@ static void test_extra_fds_closed(void **state)
 	close_pair(sv);
 }
 
+/* Sends n copies of fd with msg in one record, past fd_sendmsg's own limit. */
+static void send_many(int sock, const struct msg *m, int fd, unsigned int n)
+{
+	union {
+		char buf[CMSG_SPACE(200 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)m, .iov_len = sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cm;
+	unsigned int i;
+
+	assert_true(n <= 200);
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (i = 0; i < n; i++)
+		memcpy(CMSG_DATA(cm) + i * sizeof(int), &fd, sizeof(int));
+	assert_int_equal(sendmsg(sock, &mh, 0), (ssize_t)sizeof(*m));
+}
+
+/* More fds than the control buffer holds: MSG_CTRUNC, the record refused, nothing leaked. */
+static void test_fd_flood_refused(void **state)
+{
+	struct msg out = { .a = 5 }, in;
+	int sv[2], p[2], fd = 42, before;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	send_many(sv[0], &out, p[0], 1 + FDPASS_SPARE + 1);
+	before = lowest_free_fd();
+	assert_int_equal(fd_recv(sv[1], &in, sizeof(in), &fd), -EBADMSG);
+	assert_int_equal(fd, -1);
+	assert_int_equal(lowest_free_fd(), before);
+	/* exactly the spare room is still read, the extras closed */
+	send_many(sv[0], &out, p[0], 1 + FDPASS_SPARE);
+	assert_int_equal(fd_recv(sv[1], &in, sizeof(in), &fd), 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lowest_free_fd(), before);
+	close(p[0]);
+	close(p[1]);
+	close_pair(sv);
+}
+
+/* The general pair: two iovecs each way, several fds, a count past maxfds. */
+static void test_sendmsg_recvmsg(void **state)
+{
+	uint32_t hdr = 0x01020304, hdr_in = 0;
+	char body[5] = "abcd", body_in[8] = { 0 };
+	struct iovec out[2] = { { &hdr, sizeof(hdr) }, { body, 4 } };
+	struct iovec in[2] = { { &hdr_in, sizeof(hdr_in) }, { body_in, sizeof(body_in) } };
+	int sv[2], p[2], fds[3], got[FDPASS_MAX_FDS], before;
+	unsigned int nfds = 99;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	fds[0] = p[0];
+	fds[1] = p[1];
+	fds[2] = p[0];
+	assert_int_equal(fd_sendmsg(sv[0], out, 2, fds, 3), 0);
+	before = lowest_free_fd();
+	assert_int_equal(fd_recvmsg(sv[1], in, 2, got, 2, &nfds), 8);
+	assert_int_equal(nfds, 3); /* three came, two kept, the third closed */
+	assert_int_equal(hdr_in, hdr);
+	assert_memory_equal(body_in, "abcd", 4);
+	assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(got[1], F_GETFD) & FD_CLOEXEC);
+	/* got[1] is the pipe's write end: it feeds p[0] */
+	assert_int_equal(write(got[1], "x", 1), 1);
+	assert_int_equal(read(p[0], body_in, 1), 1);
+	close(got[0]);
+	close(got[1]);
+	assert_int_equal(lowest_free_fd(), before);
+	/* no fds, and limits */
+	assert_int_equal(fd_sendmsg(sv[0], out, 1, NULL, 0), 0);
+	assert_int_equal(fd_recvmsg(sv[1], in, 1, got, 0, &nfds), 4);
+	assert_int_equal(nfds, 0);
+	assert_int_equal(fd_sendmsg(sv[0], out, 1, got, FDPASS_MAX_FDS + 1), -EINVAL);
+	assert_int_equal(fd_recvmsg(sv[1], in, 1, got, FDPASS_MAX_FDS + 1, &nfds), -EINVAL);
+	/* a record larger than the buffers: MSG_TRUNC, its fd closed */
+	assert_int_equal(fd_sendmsg(sv[0], out, 2, fds, 1), 0);
+	before = lowest_free_fd();
+	assert_int_equal(fd_recvmsg(sv[1], in, 1, got, 1, &nfds), -EBADMSG);
+	assert_int_equal(nfds, 0);
+	assert_int_equal(lowest_free_fd(), before);
+	close(p[0]);
+	close(p[1]);
+	close_pair(sv);
+}
+
 static void test_bad_args(void **state)
 {
 	struct msg m = { 0 };
@@ -214,6 +316,8 @@ int main(void)
 		cmocka_unit_test(test_short_message),
 		cmocka_unit_test(test_oversized_message),
 		cmocka_unit_test(test_extra_fds_closed),
+		cmocka_unit_test(test_fd_flood_refused),
+		cmocka_unit_test(test_sendmsg_recvmsg),
 		cmocka_unit_test(test_bad_args),
 	};
 

@@ -723,6 +723,61 @@ static void test_udp(void **state)
 	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
 }
 
+/* fw_net_parse: addresses and CIDRs of both families, every malformed form refused. */
+static void test_net_parse(void **state)
+{
+	struct fw_net n;
+	char out[FW_NET_STRLEN];
+
+	(void)state;
+	assert_int_equal(fw_net_parse("192.0.2.7", false, &n), 0);
+	assert_int_equal(n.family, AF_INET);
+	assert_int_equal(n.prefix, 32);
+	assert_int_equal(fw_net_parse("2001:db8::1", false, &n), 0);
+	assert_int_equal(n.family, AF_INET6);
+	assert_int_equal(n.prefix, 128);
+	assert_int_equal(fw_net_parse("10.1.2.3/8", true, &n), 0);
+	assert_int_equal(n.prefix, 8);
+	assert_int_equal(fw_net_str(&n, out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.0.0/8");
+	assert_int_equal(fw_net_parse("2001:db8::/032", true, &n), 0); /* leading zero: decimal */
+	assert_int_equal(n.prefix, 32);
+	assert_int_equal(fw_net_parse("0.0.0.0/0", true, &n), 0);
+	assert_int_equal(n.prefix, 0);
+	assert_int_equal(fw_net_parse("::ffff:192.0.2.1", false, &n), 0);
+	assert_int_equal(n.family, AF_INET6);
+
+	assert_int_equal(fw_net_parse("10.0.0.0/8", false, &n), -EINVAL); /* no prefix wanted */
+	assert_int_equal(fw_net_parse("10.0.0.0/33", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("::/129", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/-1", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/+8", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/ 8", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/8 ", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/0x8", true, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0.0/99999999999999999999", true, &n), -EINVAL);
+	assert_int_equal(n.family, 0); /* zeroed on failure */
+	assert_int_equal(fw_net_parse("", false, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("10.0.0", false, &n), -EINVAL);
+	assert_int_equal(fw_net_parse(" 10.0.0.1", false, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("fe80::1%eth0", false, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("host.example", false, &n), -EINVAL);
+	assert_int_equal(fw_net_parse("1111:2222:3333:4444:5555:6666:255.255.255.255x", false, &n),
+			 -EINVAL);
+
+	assert_true(fw_tun_ok("pvpn0"));
+	assert_true(fw_tun_ok("a.b_c-D9"));
+	assert_true(fw_tun_ok("123456789012345"));
+	assert_false(fw_tun_ok("1234567890123456"));
+	assert_false(fw_tun_ok(""));
+	assert_false(fw_tun_ok("."));
+	assert_false(fw_tun_ok(".."));
+	assert_false(fw_tun_ok("tun 0"));
+	assert_false(fw_tun_ok("tun\"0"));
+	assert_false(fw_tun_ok(NULL));
+}
+
 /* Per-user caps: one dynamic set per protocol, counted last in the mark chain. */
 static void test_user_caps(void **state)
 {
@@ -1229,6 +1284,7 @@ int main(void)
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_dns_steer),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_net_parse),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_user_caps),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * state.c: round trip of a full record, every kind of corrupt file, the
- * directory and file checks (symlinks, modes, owners), atomic replacement,
- * and the `up` lock across processes.
+ * record helpers `up` builds it with (add, drop the last, has, the routes
+ * of one install), the directory and file checks (symlinks, modes, owners),
+ * atomic replacement, and the `up` lock across processes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -623,6 +624,95 @@ static void test_objects(void **st)
 	assert_string_equal(why, "table out of range");
 }
 
+/* The record helpers up uses: state_add, state_drop_last, state_has, state_add_routes. */
+static void test_record_helpers(void **st)
+{
+	char buf[STATE_FILE_MAX];
+	struct state s, back;
+	const char *why;
+	unsigned int i;
+	int n;
+
+	(void)st;
+	fill(&s);
+	s.nobj = 0;
+	assert_false(state_has(&s, STATE_OBJ_LINK));
+	assert_int_equal(state_drop_last(&s, STATE_OBJ_LINK), -ENOENT); /* empty */
+	assert_int_equal(state_add(&s, STATE_OBJ_LINK, "pvpn0", "7", NULL), 0);
+	assert_int_equal(state_add(&s, STATE_OBJ_ADDR, "7", "198.18.0.1/32", NULL), 0);
+	assert_int_equal(s.nobj, 2);
+	assert_int_equal(s.obj[1].nargs, 2);
+	assert_string_equal(s.obj[1].arg[1], "198.18.0.1/32");
+	assert_true(state_has(&s, STATE_OBJ_LINK));
+	assert_true(state_has(&s, STATE_OBJ_ADDR));
+	assert_false(state_has(&s, STATE_OBJ_NFT_TABLE));
+	/* five fields, a bad one, an unknown kind: nothing added */
+	assert_int_equal(state_add(&s, STATE_OBJ_RULE, "a", "b", "c", "d", "e", NULL), -EINVAL);
+	assert_int_equal(state_add(&s, STATE_OBJ_RULE, "a b", NULL), -EINVAL);
+	assert_int_equal(state_add(&s, STATE_OBJ_RULE, "", NULL), -EINVAL);
+	assert_int_equal(state_add(&s, (enum state_kind)99, "x", NULL), -EINVAL);
+	assert_int_equal(s.nobj, 2);
+
+	/* only the last object, and only of the kind named, is dropped */
+	assert_int_equal(state_add(&s, STATE_OBJ_NFT_TABLE, "inet", "proxyvpn", NULL), 0);
+	assert_true(state_has(&s, STATE_OBJ_NFT_TABLE));
+	assert_int_equal(state_drop_last(&s, STATE_OBJ_ADDR), -ENOENT);
+	assert_int_equal(s.nobj, 3);
+	assert_int_equal(state_drop_last(&s, STATE_OBJ_NFT_TABLE), 0);
+	assert_int_equal(s.nobj, 2);
+	assert_false(state_has(&s, STATE_OBJ_NFT_TABLE));
+	assert_int_equal(s.obj[2].nargs, 0); /* nothing stale past nobj */
+	n = state_format(&s, buf, sizeof(buf), &why);
+	assert_true(n > 0);
+	assert_null(strstr(buf, "nft-table"));
+
+	/* the routes of one route_install, in its order: the record's own numbers */
+	s.nobj = 0;
+	s.table = 28790;
+	s.fwmark = 0x7076;
+	s.priority = 5200;
+	s.catch_table = 28791;
+	s.catch_priority = 32768;
+	s.ipv6 = false;
+	assert_int_equal(state_add_routes(&s), 0);
+	assert_int_equal(s.nobj, 7);
+	s.ipv6 = true;
+	assert_int_equal(state_add_routes(&s), 0);
+	assert_int_equal(s.nobj, 21);
+	for (i = 0; i < s.nobj; i++) {
+		static const char *const via[] = { "unreachable", "local", "dev", NULL,
+						   "unreachable", "dev",   NULL };
+		const struct state_obj *o = &s.obj[i];
+		unsigned int k = i % 7;
+
+		/* 0-6: the IPv4-only call; 7-13 and 14-20: the dual-stack one */
+		assert_string_equal(o->arg[0], i < 14 ? "4" : "6");
+		if (via[k]) {
+			assert_int_equal(o->kind, STATE_OBJ_ROUTE);
+			assert_int_equal(o->nargs, 4);
+			assert_string_equal(o->arg[1], k < 3 ? "28790" : "28791");
+			assert_string_equal(o->arg[2], "default");
+			assert_string_equal(o->arg[3], via[k]);
+		} else {
+			assert_int_equal(o->kind, STATE_OBJ_RULE);
+			assert_int_equal(o->nargs, 3);
+			assert_string_equal(o->arg[1], k == 3 ? "5200" : "32768");
+			assert_string_equal(o->arg[2],
+					    k == 3 ? "fwmark=0x7076/0xffffffff" : "lookup=28791");
+		}
+	}
+	/* what it records parses back */
+	n = state_format(&s, buf, sizeof(buf), &why);
+	assert_true(n > 0);
+	parse_ok(buf, (size_t)n, &back);
+	assert_int_equal(back.nobj, 21);
+	/* no room left: -ENOSPC, what fitted stays */
+	s.nobj = STATE_OBJ_MAX - 2;
+	assert_int_equal(state_add_routes(&s), -ENOSPC);
+	assert_int_equal(s.nobj, STATE_OBJ_MAX);
+	assert_int_equal(state_add(&s, STATE_OBJ_LINK, "x", NULL), -ENOSPC);
+}
+
 static void test_sizes_and_bytes(void **st)
 {
 	struct state a;
@@ -1090,6 +1180,7 @@ int main(void)
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_objects),
+		cmocka_unit_test(test_record_helpers),
 		cmocka_unit_test(test_sizes_and_bytes),
 		cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup, teardown),
