@@ -17,9 +17,10 @@ BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libsecco
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables nscd dbus-daemon dbus-bin python3-dbus python3-gi
-	openssh-server openssh-client git strace
+	openssh-server openssh-client git strace busybox
 	nginx apache2-utils gnuplot-nox binutils proxychains4 redsocks squid)
-# (the last line: bench/smoke; bench/run.sh installs the same list itself)
+# (busybox: its udhcpc is e2e updhcp's DHCP client; the last line: bench/smoke;
+# bench/run.sh installs the same list itself)
 
 want=("${BUILD[@]}")
 case ${1:-} in

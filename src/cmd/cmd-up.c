@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,6 +459,90 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	return 0;
 }
 
+/*
+ * Root's sockets, and those of systemd-networkd's system user (it renews
+ * its leases as that user), may send DHCP from port 68 (see fw.c).
+ */
+static void dhcp_uids(struct fw_cfg *fc)
+{
+	const struct passwd *pw = getpwnam("systemd-network");
+
+	if (pw && pw->pw_uid != 0)
+		fc->dhcp_uids[fc->ndhcp_uids++] = (uint32_t)pw->pw_uid;
+}
+
+static bool sysctl_on(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v != 0;
+}
+
+/*
+ * The one line, at the default level, that says what happens to traffic
+ * this host forwards (containers, VMs, namespaces): which interfaces carry
+ * it now (for the reader; the rules match any) and where it goes.
+ */
+static void forward_line(const struct up_opts *o, const struct fw_cfg *fc, const char *tun,
+			 char *out, size_t len)
+{
+	char names[160] = "", what[192];
+	struct nl *nl = nl_open();
+	int more = 0;
+	bool fwd = sysctl_on("/proc/sys/net/ipv4/ip_forward") ||
+		   sysctl_on("/proc/sys/net/ipv6/conf/all/forwarding");
+
+	if (nl) {
+		more = nl_link_names_local(nl, tun, names, sizeof(names));
+		nl_close(nl);
+	}
+	if (fc->forward == FW_FWD_DIRECT) {
+		snprintf(what, sizeof(what), "direct, not through the proxy (--forward direct)");
+	} else if (fc->forward == FW_FWD_BLOCK) {
+		snprintf(what, sizeof(what), "dropped, except to the proxy%s (--forward block)",
+			 fc->nexclude ? " and --exclude" : "");
+	} else {
+		/* as put_classify() and forward_filter decide (fw.c) */
+		const char *dns = fc->dns_steer		   ? "answered by proxyvpn"
+				  : o->udp == UP_UDP_PROXY ? "direct to the allowed resolvers, "
+							     "else through the proxy"
+				  : o->killswitch && o->udp != UP_UDP_BYPASS
+					  ? "to the allowed resolvers only"
+					  : "direct";
+		const char *udp = o->udp == UP_UDP_PROXY    ? "through the proxy"
+				  : o->udp == UP_UDP_BYPASS ? "direct"
+				  : o->killswitch	    ? "dropped"
+							    : "refused";
+		const char *rest = o->killswitch ? "dropped" : "direct";
+
+		if (!strcmp(udp, rest))
+			snprintf(what, sizeof(what),
+				 "TCP through the proxy, DNS %s, UDP and the rest %s", dns, rest);
+		else
+			snprintf(what, sizeof(what),
+				 "TCP through the proxy, DNS %s, UDP %s, the rest %s", dns, udp,
+				 rest);
+	}
+	snprintf(out, len, "up: forwarded traffic (containers, VMs) from %s%s%s: %s%s",
+		 names[0] ? names : "any interface", more > 0 ? " and more" : "",
+		 names[0] ? " and any interface added later" : "", what,
+		 fwd ? "" : " (forwarding is off now: nothing is forwarded)");
+}
+
+static void forward_say(const struct up_opts *o, const struct fw_cfg *fc, const char *tun)
+{
+	char line[512];
+
+	forward_line(o, fc, tun, line, sizeof(line));
+	log_notice("%s", line);
+}
+
 static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *tun, uint32_t mark,
 			const struct state *s, struct fw_net *proxy)
 {
@@ -486,7 +571,9 @@ static void fw_cfg_fill(struct fw_cfg *fc, const struct up_opts *o, const char *
 		.nexclude_peer = o->nxpeer,
 		.user_tcp = o->user_tcp,
 		.user_udp = o->user_udp,
+		.forward = o->forward,
 	};
+	dhcp_uids(fc);
 }
 
 /*
@@ -559,7 +646,7 @@ static int fw_down(enum state_fw fw, char *err, size_t errlen)
 }
 
 /* The iptables fallback's chains, recorded (4 or 6, table, chain) as fw_ipt_apply makes them. */
-static int record_ipt(struct state *s, bool killswitch, bool ipv6)
+static int record_ipt(struct state *s, bool killswitch, enum fw_forward fwd, bool ipv6)
 {
 	const char *fam[2] = { "4", "6" };
 	int i, ret = 0;
@@ -580,6 +667,12 @@ static int record_ipt(struct state *s, bool killswitch, bool ipv6)
 					NULL);
 		if (!ret)
 			ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle", FW_IPT_CHAIN_MARK,
+					NULL);
+		if (!ret && fwd == FW_FWD_PROXY)
+			ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "mangle",
+					FW_IPT_CHAIN_FWDMARK, NULL);
+		if (!ret && ((fwd == FW_FWD_PROXY && killswitch) || fwd == FW_FWD_BLOCK))
+			ret = state_add(s, STATE_OBJ_IPT_CHAIN, fam[i], "filter", FW_IPT_CHAIN_FWD,
 					NULL);
 	}
 	return ret;
@@ -633,7 +726,7 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 		*on = 0;
 		state_drop_last(s, STATE_OBJ_NFT_TABLE); /* saved again with the chains below */
 	}
-	if (record_ipt(s, o->killswitch, ipv6) < 0 || !save(dirfd, s))
+	if (record_ipt(s, o->killswitch, o->forward, ipv6) < 0 || !save(dirfd, s))
 		return -1;
 	if (fc->user_tcp || (fc->user_udp && fc->udp_mark))
 		log_warnx("up: iptables: no per-user caps (they need nftables' ct count)");
@@ -707,6 +800,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		goto undo;
 	}
 	routes_on = true;
+	forward_say(o, &fc, name);
 	log_info("up: %s (table %u, fwmark 0x%x, priority %u, catch-all table %u priority %u%s), "
 		 "killswitch %s (%s), udp %s",
 		 name, rc.table, rc.mark, rc.prio, rc.catch_table, rc.catch_prio,

@@ -17,6 +17,12 @@
 
 const char *const up_udp_names[UP_UDP_MAX] = { "", "block", "bypass", "proxy" };
 
+static const char *const up_forward_names[] = {
+	[FW_FWD_DIRECT] = "direct",
+	[FW_FWD_PROXY] = "proxy",
+	[FW_FWD_BLOCK] = "block",
+};
+
 enum {
 	OPT_KILLSWITCH = 256,
 	OPT_NO_KILLSWITCH,
@@ -36,6 +42,7 @@ enum {
 	OPT_EXCLUDE_CGROUP,
 	OPT_USER_TCP,
 	OPT_USER_UDP,
+	OPT_FORWARD,
 };
 
 /* A uid: a number (not (uid_t)-1) or a user name. */
@@ -82,7 +89,7 @@ static int parse_exclude_owner(int c, const char *v, struct up_opts *o)
 	return 0;
 }
 
-/* --table, --mark, --priority, --firewall, --udp. 0, or -1 after logging. */
+/* --table, --mark, --priority, --firewall, --udp, --forward. 0, or -1 after logging. */
 static int parse_routing_opt(int c, const char *v, struct up_opts *o)
 {
 	unsigned int i;
@@ -126,6 +133,15 @@ static int parse_routing_opt(int c, const char *v, struct up_opts *o)
 			}
 		}
 		log_error("--udp must be block, bypass or proxy: `%s'", v);
+		return -1;
+	case OPT_FORWARD:
+		for (i = FW_FWD_DIRECT; i <= FW_FWD_BLOCK; i++) {
+			if (!strcmp(v, up_forward_names[i])) {
+				o->forward = (enum fw_forward)i;
+				return 0;
+			}
+		}
+		log_error("--forward must be proxy, block or direct: `%s'", v);
 		return -1;
 	}
 	return -1;
@@ -221,6 +237,7 @@ static int up_opt(int c, char *v, char **argv, struct up_opts *o, struct engine_
 	case OPT_PRIORITY:
 	case OPT_FIREWALL:
 	case OPT_UDP:
+	case OPT_FORWARD:
 		return parse_up_opt(c, v, o);
 	}
 	return opt_common(c, argv);
@@ -251,6 +268,7 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 		{ "udp", required_argument, NULL, OPT_UDP },
 		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
 		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
+		{ "forward", required_argument, NULL, OPT_FORWARD },
 		COMMON_LONG_OPTIONS,
 	};
 	int c, ret;
@@ -260,7 +278,8 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 			       .mtu = 1500,
 			       .workers = 1,
 			       .user_tcp = UP_USER_TCP_DEFAULT,
-			       .user_udp = UP_USER_UDP_DEFAULT };
+			       .user_udp = UP_USER_UDP_DEFAULT,
+			       .forward = FW_FWD_PROXY };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:vqh", opts, NULL)) != -1) {
@@ -274,6 +293,12 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 	if (o->firewall == UP_FW_IPT && ecfg->dns != ENGINE_DNS_BYPASS) {
 		log_error("up: --dns virtual|tcp needs nftables: the iptables fallback cannot "
 			  "steer DNS");
+		return -1;
+	}
+	if (o->forward == FW_FWD_DIRECT && o->killswitch) {
+		log_error("up: --forward direct needs --no-killswitch: the killswitch "
+			  "promises that nothing leaves but through the proxy, and forwarded "
+			  "traffic (containers, VMs) leaving directly would break it");
 		return -1;
 	}
 	if (o->udp == UP_UDP_UNSET)

@@ -71,6 +71,7 @@ struct up_opts {
 	uint32_t table, mark, prio; /* --table, --mark, --priority; 0 = pick a free one */
 	enum up_fw firewall;
 	enum up_udp udp;
+	enum fw_forward forward; /* --forward */
 };
 
 /*

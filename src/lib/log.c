@@ -39,6 +39,7 @@ __attribute__((format(printf, 2, 0))) static void vlog(int with_errno, const cha
 
 LOGFN(log_warn, LOG_LVL_WARN, 1)
 LOGFN(log_warnx, LOG_LVL_WARN, 0)
+LOGFN(log_notice, LOG_LVL_WARN, 0)
 LOGFN(log_info, LOG_LVL_INFO, 0)
 LOGFN(log_debug, LOG_LVL_DEBUG, 0)
 LOGFN(log_error, LOG_LVL_QUIET, 0)

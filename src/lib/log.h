@@ -15,6 +15,11 @@ extern int log_level;
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Not a problem, but something the user must hear at the default level
+ * (silenced by -q only): what `up` does to traffic it did not use to touch.
+ */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Always printed, whatever the level: the one line naming a bad input. */

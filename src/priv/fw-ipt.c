@@ -79,6 +79,60 @@ static void rule_owners(struct jbuf *b, const char *chain, const struct fw_cfg *
 	}
 }
 
+/* "-m owner --uid-owner U" rules for DHCP from port 68: root, then cfg's uids. */
+static void rule_dhcp(struct jbuf *b, const char *chain, const struct fw_cfg *c, const char *what)
+{
+	size_t i;
+
+	jb_printf(b, "-A %s -p udp --sport 68 --dport 67 -m owner --uid-owner 0 %s\n", chain, what);
+	for (i = 0; i < c->ndhcp_uids; i++)
+		jb_printf(b,
+			  "-A %s -p udp --sport 68 --dport 67 -m owner --uid-owner %" PRIu32
+			  " %s\n",
+			  chain, c->dhcp_uids[i], what);
+}
+
+static bool fwd_filter(const struct fw_cfg *c)
+{
+	return (c->forward == FW_FWD_PROXY && c->killswitch) || c->forward == FW_FWD_BLOCK;
+}
+
+/*
+ * fw.c's forward_filter. Bridged frames (br_netfilter) are told apart by
+ * physdev here: iptables has no `fib daddr . iif`, so traffic routed back
+ * out of the interface it came in by (a container reaching another on its
+ * own bridge through a published port of the host) is dropped, which the
+ * nftables ruleset lets through.
+ */
+static void render_fwd_filter(struct jbuf *b, const struct fw_cfg *c, int family)
+{
+	bool px = c->forward == FW_FWD_PROXY;
+	char port[48];
+
+	if (px)
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_FWD " -o %s -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j ACCEPT\n",
+			  c->tun, c->mark);
+	jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -m physdev --physdev-is-bridged -j ACCEPT\n");
+	jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -m conntrack --ctdir REPLY -j ACCEPT\n");
+	snprintf(port, sizeof(port), "-p tcp --dport %u -j ACCEPT", (unsigned int)c->proxy_port);
+	rule_nets(b, FW_IPT_CHAIN_FWD, c->proxy, c->nproxy, family, port);
+	if (px && c->udp_mark)
+		rule_nets(b, FW_IPT_CHAIN_FWD, c->proxy, c->nproxy, family, "-p udp -j ACCEPT");
+	rule_nets(b, FW_IPT_CHAIN_FWD, c->exclude, c->nexclude, family, "-j ACCEPT");
+	if (px && c->udp_bypass)
+		jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -p udp -j ACCEPT\n");
+	if (px) {
+		rule_nets(b, FW_IPT_CHAIN_FWD, c->dns, c->ndns, family,
+			  "-p udp --dport 53 -j ACCEPT");
+		rule_nets(b, FW_IPT_CHAIN_FWD, c->dns, c->ndns, family,
+			  "-p tcp --dport 53 -j ACCEPT");
+	}
+	/* dropped, not rejected: see fw.c */
+	jb_raw(b, "-A " FW_IPT_CHAIN_FWD " -j DROP\n");
+}
+
 static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 {
 	bool v6 = family == AF_INET6;
@@ -89,11 +143,24 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 	jb_raw(b, ":" FW_IPT_CHAIN_TUNG " - [0:0]\n");
 	if (c->killswitch)
 		jb_raw(b, ":" FW_IPT_CHAIN_KS " - [0:0]\n");
+	if (fwd_filter(c))
+		jb_raw(b, ":" FW_IPT_CHAIN_FWD " - [0:0]\n");
 	/* after a crash: marked TCP routed to lo by route.c's fallback gets a reset */
 	jb_printf(b,
 		  "-A " FW_IPT_CHAIN_FF " -i lo -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
 		  c->mark);
+	/* and forwarded traffic marked for the TUN that fell back to local delivery */
+	if (c->forward == FW_FWD_PROXY) {
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_FF " ! -i lo -p tcp -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j REJECT --reject-with tcp-reset\n",
+			  c->mark);
+		jb_printf(b,
+			  "-A " FW_IPT_CHAIN_FF " ! -i lo -m mark --mark 0x%" PRIx32
+			  "/0xffffffff -j DROP\n",
+			  c->mark);
+	}
 	/* nothing unmarked into the TUN (route.c's catch-all; see fw.c) */
 	jb_printf(b,
 		  "-A " FW_IPT_CHAIN_TUNG " -o %s -p tcp -m mark ! --mark 0x%" PRIx32
@@ -130,10 +197,9 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 			  "-p udp --dport 53 -j ACCEPT");
 		rule_nets(b, FW_IPT_CHAIN_KS, c->dns, c->ndns, family,
 			  "-p tcp --dport 53 -j ACCEPT");
-		/* link-local control, as in fw.c (DHCP, ND/RS, MLD reports) */
+		/* link-local control, as in fw.c (DHCP renewals by root and dhcp_uids, ND/RS, MLD) */
 		if (!v6) {
-			jb_raw(b,
-			       "-A " FW_IPT_CHAIN_KS " -p udp --sport 68 --dport 67 -j ACCEPT\n");
+			rule_dhcp(b, FW_IPT_CHAIN_KS, c, "-j ACCEPT");
 		} else {
 			jb_raw(b, "-A " FW_IPT_CHAIN_KS " -d ff02::1:2/128 -p udp --sport 546 "
 				  "--dport 547 -j ACCEPT\n");
@@ -152,55 +218,83 @@ static void render_filter(struct jbuf *b, const struct fw_cfg *c, int family)
 		jb_printf(b, "-A " FW_IPT_CHAIN_KS " -j REJECT --reject-with %s\n",
 			  v6 ? "adm-prohibited" : "icmp-admin-prohibited");
 	}
+	if (fwd_filter(c))
+		render_fwd_filter(b, c, family);
 	jb_raw(b, "-I INPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FF "\n");
 	if (c->killswitch)
 		jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_KS "\n");
+	if (fwd_filter(c))
+		jb_raw(b, "-I FORWARD 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FWD "\n");
 	/* inserted last, so first: the killswitch's ACCEPT of -o TUN would end OUTPUT */
 	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_TUNG "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
-static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
+/*
+ * fw.c's put_classify(): what the TUN carries, the same for the host's own
+ * packets (PROXYVPN-MARK, OUTPUT) and forwarded ones (PROXYVPN-FWDMARK,
+ * PREROUTING); socket owners, peers and DHCP are the host's only (and
+ * -m owner works in OUTPUT only).
+ */
+static void render_classify(struct jbuf *b, const char *chain, const struct fw_cfg *c, int family,
+			    bool output)
 {
 	char port[48];
+
+	if (!c->udp_mark)
+		jb_printf(b, "-A %s ! -p tcp -j RETURN\n", chain);
+	jb_printf(b, "-A %s -m conntrack --ctdir REPLY -j RETURN\n", chain);
+	/* only the proxy's own port stays direct (and its UDP relay), as in fw.c */
+	snprintf(port, sizeof(port), "-p tcp --dport %u -j RETURN", (unsigned int)c->proxy_port);
+	rule_nets(b, chain, c->proxy, c->nproxy, family, port);
+	if (c->udp_mark)
+		rule_nets(b, chain, c->proxy, c->nproxy, family, "-p udp -j RETURN");
+	if (output)
+		rule_owners(b, chain, c, family, "-j RETURN");
+	rule_nets(b, chain, c->exclude, c->nexclude, family, "-j RETURN");
+	if (c->udp_mark) {
+		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
+		if (output && family == AF_INET6)
+			jb_printf(
+				b,
+				"-A %s -d ff02::1:2/128 -p udp --sport 546 --dport 547 -j RETURN\n",
+				chain);
+		else if (output)
+			rule_dhcp(b, chain, c, "-j RETURN");
+		if (!c->dns_steer)
+			rule_nets(b, chain, c->dns, c->ndns, family, "-p udp --dport 53 -j RETURN");
+		jb_printf(b, "-A %s -p tcp -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n", chain,
+			  c->mark);
+		jb_printf(b, "-A %s -p udp -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n", chain,
+			  c->mark);
+	} else {
+		jb_printf(b, "-A %s -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n", chain,
+			  c->mark);
+	}
+}
+
+static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
+{
+	bool fwd = c->forward == FW_FWD_PROXY;
 
 	jb_raw(b, "*mangle\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_MARK " - [0:0]\n");
 	jb_raw(b, ":" FW_IPT_CHAIN_GUARD " - [0:0]\n");
+	if (fwd)
+		jb_raw(b, ":" FW_IPT_CHAIN_FWDMARK " - [0:0]\n");
 	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -o lo -j RETURN\n");
-	if (!c->udp_mark)
-		jb_raw(b, "-A " FW_IPT_CHAIN_MARK " ! -p tcp -j RETURN\n");
-	jb_raw(b, "-A " FW_IPT_CHAIN_MARK " -m conntrack --ctdir REPLY -j RETURN\n");
-	/* only the proxy's own port stays direct (and its UDP relay), as in fw.c */
-	snprintf(port, sizeof(port), "-p tcp --dport %u -j RETURN", (unsigned int)c->proxy_port);
-	rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, port);
-	if (c->udp_mark)
-		rule_nets(b, FW_IPT_CHAIN_MARK, c->proxy, c->nproxy, family, "-p udp -j RETURN");
-	rule_owners(b, FW_IPT_CHAIN_MARK, c, family, "-j RETURN");
-	rule_nets(b, FW_IPT_CHAIN_MARK, c->exclude, c->nexclude, family, "-j RETURN");
-	if (c->udp_mark) {
-		/* as fw.c: DHCP(v6), and DNS to the allowed resolvers with --dns bypass */
-		if (family == AF_INET6)
-			jb_raw(b, "-A " FW_IPT_CHAIN_MARK
-				  " -p udp --sport 546 --dport 547 -j RETURN\n");
-		else
-			jb_raw(b,
-			       "-A " FW_IPT_CHAIN_MARK " -p udp --sport 68 --dport 67 -j RETURN\n");
-		if (!c->dns_steer)
-			rule_nets(b, FW_IPT_CHAIN_MARK, c->dns, c->ndns, family,
-				  "-p udp --dport 53 -j RETURN");
-		jb_printf(b,
-			  "-A " FW_IPT_CHAIN_MARK " -p tcp -j MARK --set-xmark 0x%" PRIx32
-			  "/0xffffffff\n",
-			  c->mark);
-		jb_printf(b,
-			  "-A " FW_IPT_CHAIN_MARK " -p udp -j MARK --set-xmark 0x%" PRIx32
-			  "/0xffffffff\n",
-			  c->mark);
-	} else {
-		jb_printf(b,
-			  "-A " FW_IPT_CHAIN_MARK " -j MARK --set-xmark 0x%" PRIx32 "/0xffffffff\n",
-			  c->mark);
+	render_classify(b, FW_IPT_CHAIN_MARK, c, family, true);
+	if (fwd) {
+		/* fw.c's forward_mark; bridged frames are let through by the guard and the filter */
+		jb_printf(b, "-A " FW_IPT_CHAIN_FWDMARK " -i %s -j RETURN\n", c->tun);
+		jb_raw(b, "-A " FW_IPT_CHAIN_FWDMARK " -i lo -j RETURN\n");
+		jb_raw(b, "-A " FW_IPT_CHAIN_FWDMARK " -m addrtype --dst-type LOCAL -j RETURN\n");
+		if (family == AF_INET)
+			jb_raw(b, "-A " FW_IPT_CHAIN_FWDMARK
+				  " -m addrtype --dst-type BROADCAST -j RETURN\n");
+		jb_raw(b,
+		       "-A " FW_IPT_CHAIN_FWDMARK " -m addrtype --dst-type MULTICAST -j RETURN\n");
+		render_classify(b, FW_IPT_CHAIN_FWDMARK, c, family, false);
 	}
 	/* marked TCP leaves by the TUN or goes to lo, never elsewhere (see fw.c) */
 	/* --udp proxy after a crash: marked UDP routed to lo fails at once (EPERM), see fw.c */
@@ -211,6 +305,9 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 			  c->mark);
 	jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -o lo -j RETURN\n");
 	jb_printf(b, "-A " FW_IPT_CHAIN_GUARD " -o %s -j RETURN\n", c->tun);
+	/* a bridged frame marked by PROXYVPN-FWDMARK stays on its bridge */
+	if (fwd)
+		jb_raw(b, "-A " FW_IPT_CHAIN_GUARD " -m physdev --physdev-is-bridged -j RETURN\n");
 	jb_printf(b,
 		  "-A " FW_IPT_CHAIN_GUARD " -p tcp -m mark --mark 0x%" PRIx32
 		  "/0xffffffff -j DROP\n",
@@ -223,6 +320,9 @@ static void render_mangle(struct jbuf *b, const struct fw_cfg *c, int family)
 	/* mangle OUTPUT routes a packet again when its mark changed */
 	jb_raw(b, "-I OUTPUT 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_MARK "\n");
 	jb_raw(b, "-I POSTROUTING 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_GUARD "\n");
+	if (fwd)
+		jb_raw(b, "-I PREROUTING 1 -m comment --comment " FW_TAG " -j " FW_IPT_CHAIN_FWDMARK
+			  "\n");
 	jb_raw(b, "COMMIT\n");
 }
 
@@ -360,9 +460,13 @@ static bool chain_exists(bool v6, const char *table, const char *chain)
 static const struct ours {
 	const char *table, *builtin, *chain;
 } ours[] = {
-	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },	 { "filter", "OUTPUT", FW_IPT_CHAIN_KS },
-	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD }, { "filter", "INPUT", FW_IPT_CHAIN_FF },
+	{ "mangle", "OUTPUT", FW_IPT_CHAIN_MARK },
+	{ "filter", "OUTPUT", FW_IPT_CHAIN_KS },
+	{ "mangle", "POSTROUTING", FW_IPT_CHAIN_GUARD },
+	{ "filter", "INPUT", FW_IPT_CHAIN_FF },
 	{ "filter", "OUTPUT", FW_IPT_CHAIN_TUNG },
+	{ "mangle", "PREROUTING", FW_IPT_CHAIN_FWDMARK },
+	{ "filter", "FORWARD", FW_IPT_CHAIN_FWD },
 };
 
 static int remove_family(bool v6, char *err, size_t errlen)

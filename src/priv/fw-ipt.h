@@ -24,6 +24,9 @@
 #define FW_IPT_CHAIN_GUARD  FW_IPT_CHAIN_PREFIX "-GUARD" /* mangle POSTROUTING: TUN or lo only */
 #define FW_IPT_CHAIN_TUNG \
 	FW_IPT_CHAIN_PREFIX "-TUNG" /* filter OUTPUT: nothing unmarked to the TUN */
+#define FW_IPT_CHAIN_FWDMARK \
+	FW_IPT_CHAIN_PREFIX "-FWDMARK"		    /* mangle PREROUTING: marks forwarded traffic */
+#define FW_IPT_CHAIN_FWD FW_IPT_CHAIN_PREFIX "-FWD" /* filter FORWARD: forwarded only by the TUN */
 
 /*
  * The iptables-restore input (NUL-terminated) for one family (AF_INET or

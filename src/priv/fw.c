@@ -19,12 +19,24 @@
 #include "fw.h"
 #include "num.h"
 
-enum { FF_RULES = 1, TUNG_RULES = 2 }; /* rules in FW_CHAIN_FF, FW_CHAIN_TUNG */
+enum { TUNG_RULES = 2 }; /* rules in FW_CHAIN_TUNG */
+
+/* Rules in FW_CHAIN_FF: two more for forwarded traffic that fell back to local delivery. */
+static int ff_rules(const struct fw_cfg *c)
+{
+	return c->forward == FW_FWD_PROXY ? 3 : 1;
+}
 
 /* Rules in FW_CHAIN_GUARD: one more for marked UDP going to lo (after a crash). */
 static int guard_rules(const struct fw_cfg *c)
 {
 	return c->udp_mark || c->dns_steer ? 2 : 1;
+}
+
+/* Is there a forward_filter chain? With the killswitch, or to block. */
+static bool fwd_filter(const struct fw_cfg *c)
+{
+	return (c->forward == FW_FWD_PROXY && c->killswitch) || c->forward == FW_FWD_BLOCK;
 }
 
 enum {
@@ -170,6 +182,10 @@ int fw_cfg_check(const struct fw_cfg *c)
 	if (c->nproxy && c->proxy_port == 0)
 		return -EINVAL;
 	if (c->udp_mark && c->udp_bypass)
+		return -EINVAL;
+	if (c->forward != FW_FWD_DIRECT && c->forward != FW_FWD_PROXY && c->forward != FW_FWD_BLOCK)
+		return -EINVAL;
+	if (c->ndhcp_uids > FW_MAX_DHCP_UIDS)
 		return -EINVAL;
 	return 0;
 }
@@ -330,11 +346,163 @@ static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, si
 		rule(b, "ip6 daddr @%s6 %s", name, what);
 }
 
-static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *nmark,
-		  unsigned int *nks)
+/* Rules per chain, as render() wrote them, for the read-back. */
+struct counts {
+	unsigned int mark, ks, fwd_mark, fwd_filter;
+};
+
+/* "0" or "{ 0, UID... }": the uids whose sockets may renew a DHCP lease. */
+static void dhcp_uids_str(const struct fw_cfg *c, char *out, size_t len)
+{
+	size_t i, off;
+
+	if (!c->ndhcp_uids) {
+		snprintf(out, len, "0");
+		return;
+	}
+	off = (size_t)snprintf(out, len, "{ 0");
+	for (i = 0; i < c->ndhcp_uids && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, ", %" PRIu32, c->dhcp_uids[i]);
+	if (off < len)
+		snprintf(out + off, len - off, " }");
+}
+
+/*
+ * What the TUN carries: the same rules for the host's own packets (output,
+ * FW_CHAIN_MARK) and for forwarded ones (prerouting, FW_CHAIN_FWD_MARK), so the
+ * two never disagree. Each chain first returns what is not its business;
+ * whatever reaches the end here is marked, and the fwmark rule routes it
+ * into the TUN.
+ */
+static void put_classify(struct sb *b, const struct fw_cfg *c, bool output)
+{
+	char uids[FW_MAX_DHCP_UIDS * 12 + 8], port[32];
+
+	/*
+	 * Before DNS steering: a local proxy resolves names where it runs.
+	 * Socket owners are the host's only (a forwarded packet has none).
+	 */
+	if (output)
+		rule_owners(b, c, "return");
+	if (c->dns_steer)
+		rule(b,
+		     "ct direction original meta l4proto { tcp, udp } th dport 53 "
+		     "meta mark set 0x%08" PRIx32 " accept",
+		     c->mark);
+	rule(b, c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
+	rule(b, "ct direction reply return");
+	/*
+	 * Only the proxy's own address and port stay direct: other ports of
+	 * its host (its SSH, a second proxy) go through the proxy like any
+	 * other destination, which the killswitch would refuse direct anyway.
+	 */
+	snprintf(port, sizeof(port), "tcp dport %u return", (unsigned int)c->proxy_port);
+	rule_sets(b, "proxy", c->proxy, c->nproxy, port);
+	/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
+	if (c->udp_mark)
+		rule_sets(b, "proxy", c->proxy, c->nproxy, "meta l4proto udp return");
+	/* a local proxy's upstream: its own connections, the host's only */
+	if (output)
+		rule_peers(b, c, "return");
+	rule_sets(b, "exclude", c->exclude, c->nexclude, "return");
+	if (c->udp_mark) {
+		/*
+		 * --udp proxy: what must stay on the link (DHCP renewals by
+		 * the system's client, DHCPv6 to its link-scope group) and,
+		 * with --dns bypass, DNS to the allowed resolvers stay direct.
+		 * The relay's own datagrams go to the proxy (returned above).
+		 * DHCP is the host's business only: a forwarded one is UDP
+		 * like any other.
+		 */
+		if (output) {
+			dhcp_uids_str(c, uids, sizeof(uids));
+			rule(b, "udp sport 68 udp dport 67 meta skuid %s return", uids);
+			rule(b, "ip6 daddr ff02::1:2 udp sport 546 udp dport 547 return");
+		}
+		if (!c->dns_steer)
+			rule_sets(b, "dns", c->dns, c->ndns, "udp dport 53 return");
+	}
+	rule(b, "meta mark set 0x%08" PRIx32, c->mark);
+}
+
+/*
+ * Forwarded traffic (containers, VMs, namespaces behind a bridge or veth):
+ * marked in prerouting, before the routing decision, so the fwmark rule
+ * that routes the host's own packets routes these into the TUN too, and
+ * the engine carries them through the proxy like the host's (whatever
+ * their source address: a container's, or ours after a masquerade in
+ * postrouting). Matched by what the packet is, never by interface names,
+ * so an interface that appears after up is covered. A --gateway LAN is one
+ * more rule here (its iifname, ahead of the same-link return), not a
+ * second mechanism.
+ */
+static void put_fwd_mark(struct sb *b, const struct fw_cfg *c)
+{
+	put(b, "\tchain " FW_CHAIN_FWD_MARK " {\n\t\ttype filter hook prerouting priority mangle; "
+	       "policy accept;\n");
+	/* the engine's replies, and the host's own packets looping back */
+	rule(b, "iifname \"%s\" return", c->tun);
+	rule(b, "iif \"lo\" return");
+	/* for this host: not forwarded */
+	rule(b, "fib daddr type { local, broadcast, multicast } return");
+	/*
+	 * Routed back out of the interface it came in by: traffic that stays
+	 * on its own link, such as one container to another on a bridge
+	 * when br_netfilter shows bridged frames to these hooks (Docker
+	 * loads it). The host is not its way out, and a mark would make
+	 * mark_guard drop it.
+	 */
+	rule(b, "fib daddr . iif oif exists return");
+	put_classify(b, c, false);
+	put(b, "\t}\n");
+}
+
+/*
+ * What may be forwarded (policy drop): into the TUN, on its own link, to
+ * the proxy, to --exclude, and the replies; with FW_FWD_PROXY also DNS to
+ * the allowed resolvers and --udp bypass, as for the host. Inbound
+ * connections (a published port) are dropped, as the killswitch drops the
+ * replies of the host's own servers. Dropped, not rejected: a reject is a
+ * packet of this host toward the container's interface, which the output
+ * killswitch drops anyway.
+ */
+static void put_fwd_filter(struct sb *b, const struct fw_cfg *c)
+{
+	bool px = c->forward == FW_FWD_PROXY;
+	char port[32];
+
+	put(b, "\tchain " FW_CHAIN_FWD_KS " {\n\t\ttype filter hook forward priority filter; "
+	       "policy drop;\n");
+	/* what forward_mark marked for the TUN; nothing else enters it */
+	if (px)
+		rule(b, "meta mark 0x%08" PRIx32 " oifname \"%s\" accept", c->mark, c->tun);
+	rule(b, "fib daddr . iif oif exists accept");
+	/*
+	 * Replies of what this chain let out: the engine's through the TUN
+	 * (and its ICMP errors, related in the reply direction), the
+	 * proxy's, a resolver's. Only replies come out of the TUN: an engine
+	 * taken over cannot have the host forward its own packets anywhere.
+	 * An inbound connection never gets here: its first packet is dropped
+	 * below, so its conntrack entry is never confirmed.
+	 */
+	rule(b, "ct direction reply accept");
+	snprintf(port, sizeof(port), "tcp dport %u accept", (unsigned int)c->proxy_port);
+	rule_sets(b, "proxy", c->proxy, c->nproxy, port);
+	if (px && c->udp_mark)
+		rule_sets(b, "proxy", c->proxy, c->nproxy, "meta l4proto udp accept");
+	rule_sets(b, "exclude", c->exclude, c->nexclude, "accept");
+	if (px && c->udp_bypass)
+		rule(b, "meta l4proto udp accept");
+	if (px)
+		rule_sets(b, "dns", c->dns, c->ndns,
+			  "meta l4proto { tcp, udp } th dport 53 accept");
+	put(b, "\t}\n");
+}
+
+static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *n)
 {
 	struct sb b = { .buf = buf, .len = len };
-	char port[32];
+	char port[32], uids[FW_MAX_DHCP_UIDS * 12 + 8];
 	int ret;
 
 	ret = fw_cfg_check(c);
@@ -342,6 +510,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		return ret;
 	if (len)
 		buf[0] = '\0';
+	memset(n, 0, sizeof(*n));
 
 	/* create, not add: if a table of this name appeared since we looked, fail. */
 	put(&b, "create table inet " FW_TABLE " { comment \"" FW_TAG "\"; }\n");
@@ -369,46 +538,14 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	put(&b, "\tchain " FW_CHAIN_MARK " {\n\t\ttype route hook output priority mangle; "
 		"policy accept;\n");
 	rule(&b, "oif \"lo\" return");
-	/* Before DNS steering: a local proxy resolves names where it runs. */
-	rule_owners(&b, c, "return");
-	if (c->dns_steer)
-		rule(&b,
-		     "ct direction original meta l4proto { tcp, udp } th dport 53 "
-		     "meta mark set 0x%08" PRIx32 " accept",
-		     c->mark);
-	rule(&b,
-	     c->udp_mark ? "meta l4proto != { tcp, udp } return" : "meta l4proto != tcp return");
-	rule(&b, "ct direction reply return");
-	/*
-	 * Only the proxy's own address and port stay direct: other ports of
-	 * its host (its SSH, a second proxy) go through the proxy like any
-	 * other destination, which the killswitch would refuse direct anyway.
-	 */
-	snprintf(port, sizeof(port), "tcp dport %u return", (unsigned int)c->proxy_port);
-	rule_sets(&b, "proxy", c->proxy, c->nproxy, port);
-	/* the UDP ASSOCIATE relay: the proxy's address, a port it picks */
-	if (c->udp_mark)
-		rule_sets(&b, "proxy", c->proxy, c->nproxy, "meta l4proto udp return");
-	rule_peers(&b, c, "return");
-	rule_sets(&b, "exclude", c->exclude, c->nexclude, "return");
-	if (c->udp_mark) {
-		/*
-		 * --udp proxy: what must stay on the link (DHCP, DHCPv6) and,
-		 * with --dns bypass, DNS to the allowed resolvers stay direct.
-		 * The relay's own datagrams go to the proxy (returned above).
-		 */
-		rule(&b, "udp sport 68 udp dport 67 return");
-		rule(&b, "udp sport 546 udp dport 547 return");
-		if (!c->dns_steer)
-			rule_sets(&b, "dns", c->dns, c->ndns, "udp dport 53 return");
-	}
-	rule(&b, "meta mark set 0x%08" PRIx32, c->mark);
+	put_classify(&b, c, true);
 	/*
 	 * What reaches the engine, one user's share of it: the engine's
 	 * limits (connections, handshakes, buffer memory, UDP associations)
 	 * are for everyone together, and it cannot tell users apart (every
 	 * local packet has the host's address). Root is trusted. DNS was
-	 * accepted above (dns_steer) or is not marked: not counted.
+	 * accepted above (dns_steer) or is not marked: not counted. Output
+	 * only: a forwarded packet has no socket, hence no uid.
 	 */
 	if (c->user_tcp)
 		rule(&b,
@@ -421,7 +558,7 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		     "{ meta skuid ct count over %" PRIu32 " } reject with icmpx admin-prohibited",
 		     c->user_udp);
 	put(&b, "\t}\n");
-	*nmark = b.nrules;
+	n->mark = b.nrules;
 	b.nrules = 0;
 
 	/*
@@ -431,11 +568,26 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 	 * service listening on the same port. With it, it is reset at once.
 	 * Nothing else arrives on lo with our mark: local destinations are
 	 * never marked (oif lo above) and the engine's packets carry none.
+	 * Forwarded traffic marked for the TUN meets the same fallback and
+	 * arrives here by its own interface: dropped, or a container could
+	 * reach the host's services by connecting to any address.
 	 */
 	put(&b, "\tchain " FW_CHAIN_FF " {\n\t\ttype filter hook input priority filter; "
 		"policy accept;\n");
 	rule(&b, "iif \"lo\" meta mark 0x%08" PRIx32 " meta l4proto tcp reject with tcp reset",
 	     c->mark);
+	if (c->forward == FW_FWD_PROXY) {
+		/*
+		 * The reset reaches a container behind a bridge (br_netfilter
+		 * sends it straight out of the port, below the output hook);
+		 * one behind a routed veth meets the killswitch, which drops it.
+		 */
+		rule(&b,
+		     "iif != \"lo\" meta mark 0x%08" PRIx32
+		     " meta l4proto tcp reject with tcp reset",
+		     c->mark);
+		rule(&b, "iif != \"lo\" meta mark 0x%08" PRIx32 " drop", c->mark);
+	}
 	put(&b, "\t}\n");
 	b.nrules = 0;
 
@@ -523,15 +675,22 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 			  "meta l4proto { tcp, udp } th dport 53 accept");
 		/*
 		 * Link-local control traffic the host needs to stay on its
-		 * network: DHCP lease renewal (client ports are privileged,
-		 * so only root or CAP_NET_BIND_SERVICE can send from them),
-		 * IPv6 neighbour and router discovery (without NS/NA the
-		 * router cannot even deliver the proxy's replies) and MLD
-		 * reports (switches that snoop MLD would otherwise drop the
-		 * solicited-node multicast ND relies on). Hop limits 255 and
-		 * 1 keep these from being routed off the link.
+		 * network. DHCP: a client sends DISCOVER, REQUEST and REBIND
+		 * broadcasts through a packet socket (below this hook), and
+		 * renews by unicast UDP from port 68 to the server, which can
+		 * be anywhere (behind a relay): allowed from root's sockets
+		 * and the uids in dhcp_uids only, since a lowered
+		 * ip_unprivileged_port_start or CAP_NET_BIND_SERVICE would
+		 * let any process bind port 68 and send anywhere. DHCPv6 goes
+		 * to its link-scope group, which no router forwards. IPv6
+		 * neighbour and router discovery (without NS/NA the router
+		 * cannot even deliver the proxy's replies) and MLD reports
+		 * (switches that snoop MLD would otherwise drop the
+		 * solicited-node multicast ND relies on): hop limits 255 and 1
+		 * keep these from being routed off the link.
 		 */
-		rule(&b, "meta nfproto ipv4 udp sport 68 udp dport 67 accept");
+		dhcp_uids_str(c, uids, sizeof(uids));
+		rule(&b, "meta nfproto ipv4 udp sport 68 udp dport 67 meta skuid %s accept", uids);
 		rule(&b, "ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept");
 		rule(&b, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
 			 "nd-neighbor-advert } ip6 hoplimit 255 accept");
@@ -542,7 +701,18 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		rule(&b, "reject with icmpx admin-prohibited");
 		put(&b, "\t}\n");
 	}
-	*nks = b.nrules;
+	n->ks = b.nrules;
+	b.nrules = 0;
+	if (c->forward == FW_FWD_PROXY) {
+		put_fwd_mark(&b, c);
+		n->fwd_mark = b.nrules;
+		b.nrules = 0;
+	}
+	if (fwd_filter(c)) {
+		put_fwd_filter(&b, c);
+		n->fwd_filter = b.nrules;
+		b.nrules = 0;
+	}
 	if (c->dns_steer) {
 		char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 
@@ -558,6 +728,28 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 		rule(&b, "meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to %s",
 		     a6);
 		put(&b, "\t}\n");
+		/*
+		 * Forwarded DNS, marked by FW_CHAIN_FWD_MARK (so not for this
+		 * host, not on its own link): to the engine's resolver too.
+		 * A resolver on this host (a bridge's dnsmasq, aardvark-dns)
+		 * keeps answering: its address is local, never marked, and its
+		 * own queries upstream are the host's, steered above.
+		 */
+		if (c->forward == FW_FWD_PROXY) {
+			put(&b, "\tchain " FW_CHAIN_FWD_DNS " {\n\t\ttype nat hook prerouting "
+				"priority -100; policy accept;\n");
+			rule(&b,
+			     "meta mark 0x%08" PRIx32
+			     " meta nfproto ipv4 meta l4proto { tcp, udp } "
+			     "th dport 53 dnat ip to %s",
+			     c->mark, a4);
+			rule(&b,
+			     "meta mark 0x%08" PRIx32
+			     " meta nfproto ipv6 meta l4proto { tcp, udp } "
+			     "th dport 53 dnat ip6 to %s",
+			     c->mark, a6);
+			put(&b, "\t}\n");
+		}
 	}
 	put(&b, "}\n");
 	if (b.over)
@@ -567,11 +759,11 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, unsigned int *n
 
 int fw_render(const struct fw_cfg *c, char *buf, size_t len)
 {
-	unsigned int nmark, nks;
+	struct counts n;
 
 	if (!buf && len)
 		return -EINVAL;
-	return render(c, buf, len, &nmark, &nks);
+	return render(c, buf, len, &n);
 }
 
 /* ---- libnftables ---- */
@@ -637,7 +829,8 @@ static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, c
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
-	int nmark, nks, nff, nguard, ntung; /* rules per chain, -1 if the chain is missing */
+	int nmark, nks, nff, nguard, ntung, nfm,
+		nfk; /* rules per chain, -1 if the chain is missing */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -659,7 +852,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = l->nff = l->nguard = l->ntung = -1;
+	l->nmark = l->nks = l->nff = l->nguard = l->ntung = l->nfm = l->nfk = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -692,6 +885,10 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nguard;
 		else if (starts(line, n, "\tchain " FW_CHAIN_TUNG " {"))
 			cur = &l->ntung;
+		else if (starts(line, n, "\tchain " FW_CHAIN_FWD_MARK " {"))
+			cur = &l->nfm;
+		else if (starts(line, n, "\tchain " FW_CHAIN_FWD_KS " {"))
+			cur = &l->nfk;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -736,7 +933,7 @@ static int lookup(struct nft_ctx *ctx, struct listing *l, char *err, size_t errl
 	return 0;
 }
 
-static char *render_alloc(const struct fw_cfg *c, unsigned int *nmark, unsigned int *nks, int *ret)
+static char *render_alloc(const struct fw_cfg *c, struct counts *n, int *ret)
 {
 	size_t len = SCRIPT_MIN;
 	char *buf;
@@ -747,7 +944,7 @@ static char *render_alloc(const struct fw_cfg *c, unsigned int *nmark, unsigned 
 			*ret = -ENOMEM;
 			return NULL;
 		}
-		*ret = render(c, buf, len, nmark, nks);
+		*ret = render(c, buf, len, n);
 		if (*ret >= 0)
 			return buf;
 		free(buf);
@@ -759,7 +956,8 @@ static char *render_alloc(const struct fw_cfg *c, unsigned int *nmark, unsigned 
 
 int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 {
-	unsigned int nmark = 0, nks = 0;
+	struct counts n = { 0 };
+	int want_ks, want_fm, want_fk;
 	struct nft_ctx *ctx = NULL;
 	char *script, *cmd = NULL;
 	struct listing l;
@@ -780,7 +978,7 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 		return -EIO;
 	}
 #endif
-	script = render_alloc(c, &nmark, &nks, &ret);
+	script = render_alloc(c, &n, &ret);
 	if (!script) {
 		seterr(err, errlen, "firewall: %s",
 		       ret == -EINVAL ? "invalid configuration" : strerror(-ret));
@@ -829,16 +1027,22 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	ret = lookup(ctx, &l, err, errlen);
 	if (ret)
 		goto out;
-	if (l.state != 1 || l.nmark != (int)nmark || l.nks != (c->killswitch ? (int)nks : -1) ||
-	    l.nff != FF_RULES || l.nguard != guard_rules(c) || l.ntung != TUNG_RULES) {
+	/* a chain we did not render must be absent (-1), like the killswitch when off */
+	want_ks = c->killswitch ? (int)n.ks : -1;
+	want_fm = c->forward == FW_FWD_PROXY ? (int)n.fwd_mark : -1;
+	want_fk = fwd_filter(c) ? (int)n.fwd_filter : -1;
+	if (l.state != 1 || l.nmark != (int)n.mark || l.nks != want_ks || l.nff != ff_rules(c) ||
+	    l.nguard != guard_rules(c) || l.ntung != TUNG_RULES || l.nfm != want_fm ||
+	    l.nfk != want_fk) {
 		seterr(err, errlen,
 		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules",
+		       "rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules, "
+		       "%d/%d forward marking rules, %d/%d forward filter rules",
 		       l.state == 1 ? "ours"
 		       : l.state    ? "not ours"
 				    : "missing",
-		       l.nmark, nmark, l.nks, c->killswitch ? (int)nks : -1, l.nff, FF_RULES,
-		       l.nguard, guard_rules(c), l.ntung, TUNG_RULES);
+		       l.nmark, n.mark, l.nks, want_ks, l.nff, ff_rules(c), l.nguard,
+		       guard_rules(c), l.ntung, TUNG_RULES, l.nfm, want_fm, l.nfk, want_fk);
 		ret = -EPROTO;
 	}
 out:

@@ -11,19 +11,34 @@
  * table comment FW_TAG, applied through libnftables as one transaction.
  * Needs CAP_NET_ADMIN in the caller's network namespace.
  */
-#define FW_TABLE      "proxyvpn"
-#define FW_TAG	      "proxyvpn"
-#define FW_MAX_NETS   1024 /* per list (proxy, exclude, dns) */
-#define FW_MAX_OWNERS 16   /* per list (exclude_uid, exclude_cgroup, exclude_peer) */
-#define FW_CGROUP_MAX 256
+#define FW_TABLE	 "proxyvpn"
+#define FW_TAG		 "proxyvpn"
+#define FW_MAX_NETS	 1024 /* per list (proxy, exclude, dns) */
+#define FW_MAX_OWNERS	 16   /* per list (exclude_uid, exclude_cgroup, exclude_peer) */
+#define FW_CGROUP_MAX	 256
+#define FW_MAX_DHCP_UIDS 4 /* besides root: see fw_cfg.dhcp_uids */
+
+/*
+ * Traffic this host forwards (containers, VMs, network namespaces behind a
+ * bridge or veth; later a LAN, --gateway). Zero is the old behaviour, so a
+ * cfg that does not say is unchanged.
+ */
+enum fw_forward {
+	FW_FWD_DIRECT = 0, /* untouched: the main table routes it out */
+	FW_FWD_PROXY,	   /* marked like the host's own, so routed into the TUN */
+	FW_FWD_BLOCK,	   /* dropped, except to the proxy, --exclude and on its own link */
+};
 
 /* The table's chains (the state file records FW_CHAIN_MARK as the table's chain). */
-#define FW_CHAIN_MARK  "mark_tcp"   /* route output: marks TCP (and UDP with udp_mark) */
-#define FW_CHAIN_KS    "killswitch" /* filter output, policy drop */
-#define FW_CHAIN_DNS   "dns_nat"    /* nat output: DNS to the engine's resolver (dns_steer) */
-#define FW_CHAIN_FF    "fail_fast"  /* filter input: resets marked TCP that reaches lo */
-#define FW_CHAIN_GUARD "mark_guard" /* filter postrouting: marked only via the TUN or lo */
-#define FW_CHAIN_TUNG  "tun_guard"  /* filter output: nothing unmarked into the TUN */
+#define FW_CHAIN_MARK	  "mark_tcp"	 /* route output: marks TCP (and UDP with udp_mark) */
+#define FW_CHAIN_KS	  "killswitch"	 /* filter output, policy drop */
+#define FW_CHAIN_DNS	  "dns_nat"	 /* nat output: DNS to the engine's resolver (dns_steer) */
+#define FW_CHAIN_FF	  "fail_fast"	 /* filter input: resets marked TCP that reaches lo */
+#define FW_CHAIN_GUARD	  "mark_guard"	 /* filter postrouting: marked only via the TUN or lo */
+#define FW_CHAIN_TUNG	  "tun_guard"	 /* filter output: nothing unmarked into the TUN */
+#define FW_CHAIN_FWD_MARK "forward_mark" /* filter prerouting: marks forwarded traffic */
+#define FW_CHAIN_FWD_KS	  "forward_filter"  /* filter forward, policy drop (fwd_filter) */
+#define FW_CHAIN_FWD_DNS  "forward_dns_nat" /* nat prerouting: forwarded DNS to the resolver */
 
 struct fw_net {
 	int family;	  /* AF_INET (addr[0..3]) or AF_INET6 */
@@ -106,6 +121,24 @@ struct fw_cfg {
 	 * only (ct count per socket uid); fw-ipt.c ignores them.
 	 */
 	uint32_t user_tcp, user_udp;
+	/*
+	 * Forwarded traffic. PROXY: chain forward_mark (prerouting) marks
+	 * what is routed through this host by the same rules as the host's
+	 * own output (so the fwmark rule sends it to the TUN; socket owners,
+	 * peers and DHCP are the host's only), and with the killswitch chain
+	 * forward_filter (forward, policy drop) lets it out by the TUN only,
+	 * to the proxy, to --exclude, DNS as for the host. BLOCK:
+	 * forward_filter alone, with the proxy and --exclude only.
+	 */
+	enum fw_forward forward;
+	/*
+	 * DHCP renewals (UDP from port 68 to 67, unicast to the server) pass
+	 * the killswitch only from sockets of root and of these uids (the
+	 * system user of systemd-networkd, which renews as that user): a
+	 * process that can merely bind port 68 gets no way out.
+	 */
+	uint32_t dhcp_uids[FW_MAX_DHCP_UIDS];
+	size_t ndhcp_uids;
 };
 
 /* 0 if c is valid for fw_render() (and fw-ipt.c), else -EINVAL. */

@@ -2,7 +2,8 @@
 /*
  * rtnetlink over libmnl. Requests are built in plain sight in stack buffers
  * and sent by nl_transact(), which reads until the kernel's ACK (or DONE)
- * and returns 0 or the kernel's -errno. No request here is a dump.
+ * and returns 0 or the kernel's -errno. The one dump, nl_link_names_local(),
+ * only names interfaces for a log line.
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -10,6 +11,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -282,4 +284,101 @@ int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table)
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+/* What nl_link_names_local() is collecting. */
+struct names {
+	const char *skip;
+	char *out;
+	size_t len, off;
+	unsigned int shown, more;
+};
+
+static int linkinfo_kind_cb(const struct nlattr *a, void *data)
+{
+	const char **kind = data;
+
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		*kind = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		tb[IFLA_IFNAME] = a;
+	else if (type == IFLA_MASTER && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		tb[IFLA_MASTER] = a;
+	else if (type == IFLA_LINKINFO && mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+		tb[IFLA_LINKINFO] = a;
+	return MNL_CB_OK;
+}
+
+static int link_names_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const char *const kinds[] = { "bridge", "veth", "tun" };
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct names *n = data;
+	const char *kind = NULL, *name;
+	size_t i;
+	int w;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, tb);
+	if (!tb[IFLA_IFNAME] || !tb[IFLA_LINKINFO] || tb[IFLA_MASTER])
+		return MNL_CB_OK; /* a bridge's port: its traffic enters by the bridge */
+	mnl_attr_parse_nested(tb[IFLA_LINKINFO], linkinfo_kind_cb, &kind);
+	name = mnl_attr_get_str(tb[IFLA_IFNAME]);
+	if (!kind || (n->skip && !strcmp(name, n->skip)))
+		return MNL_CB_OK;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
+		return MNL_CB_OK;
+	/* once one did not fit, the rest are only counted (in dump order) */
+	w = !n->more && n->off < n->len
+		    ? snprintf(n->out + n->off, n->len - n->off, "%s%s", n->shown ? ", " : "", name)
+		    : -1;
+	if (w < 0 || (size_t)w >= n->len - n->off) {
+		if (n->off < n->len)
+			n->out[n->off] = '\0'; /* drop the part that did not fit */
+		n->more++;
+		return MNL_CB_OK;
+	}
+	n->off += (size_t)w;
+	n->shown++;
+	return MNL_CB_OK;
+}
+
+int nl_link_names_local(struct nl *nl, const char *skip, char *out, size_t len)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE] = { 0 };
+	struct names n = { .skip = skip, .out = out, .len = len };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int ret;
+
+	if (!len)
+		return -EINVAL;
+	out[0] = '\0';
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	ret = nl_transact(nl, nlh, link_names_cb, &n);
+	if (ret < 0)
+		return ret;
+	return (int)n.more;
 }

@@ -45,6 +45,14 @@ int nl_link_set_no_linklocal(struct nl *nl, int ifindex);
  * a /128 IFA_F_NOPREFIXROUTE (no route in main for it).
  */
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
+/*
+ * The interfaces whose traffic this host would forward from local guests:
+ * bridges, veths and TUN/TAP devices that are not a bridge's port, except
+ * skip (may be NULL), as "a, b, c" in out (NUL-terminated, what fits).
+ * Returns how many did not fit, or -errno. Informational only: nothing is
+ * matched by these names.
+ */
+int nl_link_names_local(struct nl *nl, const char *skip, char *out, size_t len);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
 int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table);
 

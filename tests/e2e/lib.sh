@@ -147,7 +147,8 @@ up_start() {
 ipt_baseline() {
 	local t tc
 	for t in iptables ip6tables; do
-		for tc in "filter INPUT" "filter OUTPUT" "mangle OUTPUT" "mangle POSTROUTING"; do
+		for tc in "filter INPUT" "filter OUTPUT" "filter FORWARD" "mangle OUTPUT" \
+			"mangle POSTROUTING" "mangle PREROUTING"; do
 			# shellcheck disable=SC2086 # table and chain
 			set -- $tc
 			n_cli "$t" -t "$1" -A "$2" -m comment --comment pve2e -j ACCEPT &&

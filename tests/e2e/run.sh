@@ -113,6 +113,8 @@ TESTS=(
 	"upudp                upudp      -           120"
 	"upnet                upnet      -           120"
 	"uplocal              uplocal    -           120"
+	"upfwd                upfwd      -           120"
+	"updhcp               updhcp     -           60"
 	"exitstatus           exitstatus -           60"
 	"usage                usage      -           60"
 	"signals              signals    -           90"

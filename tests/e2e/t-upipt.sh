@@ -130,6 +130,9 @@ for t in iptables ip6tables; do
 	grep -q -- "-A INPUT -m comment --comment proxyvpn -j PROXYVPN-FF" <<<"$r" || fail "$V: no $t fail-fast jump: $r"
 	grep -q -- "-A OUTPUT -m comment --comment proxyvpn -j PROXYVPN-MARK" <<<"$r" || fail "$V: no $t mark jump: $r"
 	grep -q -- "-A POSTROUTING -m comment --comment proxyvpn -j PROXYVPN-GUARD" <<<"$r" || fail "$V: no $t guard jump: $r"
+	# forwarded traffic (containers; e2e upfwd drives it)
+	grep -q -- "-A PREROUTING -m comment --comment proxyvpn -j PROXYVPN-FWDMARK" <<<"$r" || fail "$V: no $t forward mark jump: $r"
+	grep -q -- "-A FORWARD -m comment --comment proxyvpn -j PROXYVPN-FWD" <<<"$r" || fail "$V: no $t forward filter jump: $r"
 done
 n_cli "$E2E_PROXYVPN" status --state-dir "$SD" | grep -q "^firewall: iptables chains PROXYVPN-" ||
 	fail "$V: status does not name the iptables backend"

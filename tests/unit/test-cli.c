@@ -56,6 +56,7 @@ static void test_up_defaults(void **state)
 	assert_int_equal(o.udp, UP_UDP_BLOCK); /* with the killswitch */
 	assert_int_equal(o.user_tcp, UP_USER_TCP_DEFAULT);
 	assert_int_equal(o.user_udp, UP_USER_UDP_DEFAULT);
+	assert_int_equal(o.forward, FW_FWD_PROXY);
 	assert_null(o.proxy); /* proxy_opt_load picks the environment's or the default */
 	assert_int_equal(ec.udp, ENGINE_UDP_BLOCK);
 	assert_true(ec.udp_relay_at_proxy);
@@ -112,6 +113,10 @@ static void test_up_values(void **state)
 	assert_int_equal(o.xuid[0], 65534);
 	assert_int_equal(o.xuid[1], 0);
 	assert_string_equal(o.proxy_file, "/etc/p");
+	assert_int_equal(up_args(&o, &ec, "--forward", "block", NULL), 0);
+	assert_int_equal(o.forward, FW_FWD_BLOCK);
+	assert_int_equal(up_args(&o, &ec, "--forward", "direct", "--no-killswitch", NULL), 0);
+	assert_int_equal(o.forward, FW_FWD_DIRECT);
 }
 
 static void test_up_bad(void **state)
@@ -140,6 +145,9 @@ static void test_up_bad(void **state)
 		{ "--firewall", "pf" },
 		{ "--udp", "" },
 		{ "--udp", "relay" },
+		{ "--forward", "" },
+		{ "--forward", "nat" },
+		{ "--forward", "direct" }, /* with the killswitch */
 		{ "--tun", "" },
 		{ "--tun", "a/b" },
 		{ "--tun", "1234567890123456" },

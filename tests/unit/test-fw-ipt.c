@@ -2,7 +2,7 @@
 /*
  * fw-ipt.c's rendering: golden iptables-restore input for IPv4 and IPv6
  * (only that family's addresses; link-local control per family), without
- * the killswitch, every short buffer (-ENOSPC, never past it) and bad
+ * the killswitch, forwarded traffic (proxy, block), every short buffer (-ENOSPC, never past it) and bad
  * configurations. Applying it is covered by e2e upipt-socks5.
  */
 #include <stdarg.h>
@@ -52,7 +52,7 @@ static const char golden4[] =
 	"-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
 	"-A PROXYVPN-KS -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
 	"-A PROXYVPN-KS -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
-	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -m owner --uid-owner 0 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
 	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
 	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
@@ -182,7 +182,7 @@ static const char golden4_udp_mark[] =
 	"-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
 	"-A PROXYVPN-KS -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
 	"-A PROXYVPN-KS -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
-	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -m owner --uid-owner 0 -j ACCEPT\n"
 	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
 	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
 	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
@@ -197,7 +197,7 @@ static const char golden4_udp_mark[] =
 	"-A PROXYVPN-MARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
 	"-A PROXYVPN-MARK -d 192.0.2.10 -p udp -j RETURN\n"
 	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
-	"-A PROXYVPN-MARK -p udp --sport 68 --dport 67 -j RETURN\n"
+	"-A PROXYVPN-MARK -p udp --sport 68 --dport 67 -m owner --uid-owner 0 -j RETURN\n"
 	"-A PROXYVPN-MARK -d 9.9.9.9 -p udp --dport 53 -j RETURN\n"
 	"-A PROXYVPN-MARK -p tcp -j MARK --set-xmark 0x7076/0xffffffff\n"
 	"-A PROXYVPN-MARK -p udp -j MARK --set-xmark 0x7076/0xffffffff\n"
@@ -225,9 +225,9 @@ static void test_udp(void **state)
 	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "-A PROXYVPN-GUARD -o lo -p udp -m mark --mark "
 				    "0x7076/0xffffffff -j DROP\n"));
-	assert_non_null(strstr(buf,
-			       "-A PROXYVPN-MARK -p udp --sport 546 --dport 547 -j RETURN\n"
-			       "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
+	assert_non_null(strstr(
+		buf, "-A PROXYVPN-MARK -d ff02::1:2/128 -p udp --sport 546 --dport 547 -j RETURN\n"
+		     "-A PROXYVPN-MARK -d 2620:fe::fe -p udp --dport 53 -j RETURN\n"));
 	/* --dns virtual|tcp: no DNS exception */
 	c.dns_steer = true;
 	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
@@ -285,6 +285,108 @@ static void test_owners(void **state)
 	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), -EINVAL);
 }
 
+/* --forward proxy with the killswitch: FWDMARK in PREROUTING, FWD in FORWARD, as fw.c. */
+static const char golden4_fwd[] =
+	"*filter\n"
+	":PROXYVPN-FF - [0:0]\n"
+	":PROXYVPN-TUNG - [0:0]\n"
+	":PROXYVPN-KS - [0:0]\n"
+	":PROXYVPN-FWD - [0:0]\n"
+	"-A PROXYVPN-FF -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-FF ! -i lo -p tcp -m mark --mark 0x7076/0xffffffff -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-FF ! -i lo -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -p tcp -m mark ! --mark 0x7076/0xffffffff -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-TUNG -o pvpn0 -m mark ! --mark 0x7076/0xffffffff -j DROP\n"
+	"-A PROXYVPN-KS -o lo -j ACCEPT\n"
+	"-A PROXYVPN-KS -o pvpn0 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 192.0.2.10 -p tcp --dport 1080 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 10.0.0.0/8 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -m owner --uid-owner 0 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p udp --sport 68 --dport 67 -m owner --uid-owner 998 -j ACCEPT\n"
+	"-A PROXYVPN-KS -p tcp -j REJECT --reject-with tcp-reset\n"
+	"-A PROXYVPN-KS -j REJECT --reject-with icmp-admin-prohibited\n"
+	"-A PROXYVPN-FWD -o pvpn0 -m mark --mark 0x7076/0xffffffff -j ACCEPT\n"
+	"-A PROXYVPN-FWD -m physdev --physdev-is-bridged -j ACCEPT\n"
+	"-A PROXYVPN-FWD -m conntrack --ctdir REPLY -j ACCEPT\n"
+	"-A PROXYVPN-FWD -d 192.0.2.10 -p tcp --dport 1080 -j ACCEPT\n"
+	"-A PROXYVPN-FWD -d 10.0.0.0/8 -j ACCEPT\n"
+	"-A PROXYVPN-FWD -d 9.9.9.9 -p udp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-FWD -d 9.9.9.9 -p tcp --dport 53 -j ACCEPT\n"
+	"-A PROXYVPN-FWD -j DROP\n"
+	"-I INPUT 1 -m comment --comment proxyvpn -j PROXYVPN-FF\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-KS\n"
+	"-I FORWARD 1 -m comment --comment proxyvpn -j PROXYVPN-FWD\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-TUNG\n"
+	"COMMIT\n"
+	"*mangle\n"
+	":PROXYVPN-MARK - [0:0]\n"
+	":PROXYVPN-GUARD - [0:0]\n"
+	":PROXYVPN-FWDMARK - [0:0]\n"
+	"-A PROXYVPN-MARK -o lo -j RETURN\n"
+	"-A PROXYVPN-MARK ! -p tcp -j RETURN\n"
+	"-A PROXYVPN-MARK -m conntrack --ctdir REPLY -j RETURN\n"
+	"-A PROXYVPN-MARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
+	"-A PROXYVPN-MARK -d 10.0.0.0/8 -j RETURN\n"
+	"-A PROXYVPN-MARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-FWDMARK -i pvpn0 -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -i lo -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -m addrtype --dst-type LOCAL -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -m addrtype --dst-type BROADCAST -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -m addrtype --dst-type MULTICAST -j RETURN\n"
+	"-A PROXYVPN-FWDMARK ! -p tcp -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -m conntrack --ctdir REPLY -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -d 192.0.2.10 -p tcp --dport 1080 -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -d 10.0.0.0/8 -j RETURN\n"
+	"-A PROXYVPN-FWDMARK -j MARK --set-xmark 0x7076/0xffffffff\n"
+	"-A PROXYVPN-GUARD -o lo -j RETURN\n"
+	"-A PROXYVPN-GUARD -o pvpn0 -j RETURN\n"
+	"-A PROXYVPN-GUARD -m physdev --physdev-is-bridged -j RETURN\n"
+	"-A PROXYVPN-GUARD -p tcp -m mark --mark 0x7076/0xffffffff -j DROP\n"
+	"-I OUTPUT 1 -m comment --comment proxyvpn -j PROXYVPN-MARK\n"
+	"-I POSTROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-GUARD\n"
+	"-I PREROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-FWDMARK\n"
+	"COMMIT\n";
+
+static void test_forward(void **state)
+{
+	struct fw_net px[2], ex[2], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	cfg(&c, px, ex, dns);
+	c.forward = FW_FWD_PROXY;
+	c.dhcp_uids[0] = 998;
+	c.ndhcp_uids = 1;
+	assert_int_equal(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)), (int)strlen(golden4_fwd));
+	assert_string_equal(buf, golden4_fwd);
+	/* IPv6: no BROADCAST address type */
+	assert_true(fw_ipt_render(&c, AF_INET6, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf,
+			       "-A PROXYVPN-FWDMARK -m addrtype --dst-type LOCAL -j RETURN\n"
+			       "-A PROXYVPN-FWDMARK -m addrtype --dst-type MULTICAST -j RETURN\n"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-FWD -d 2620:fe::fe -p tcp --dport 53 -j ACCEPT\n"
+				    "-A PROXYVPN-FWD -j DROP\n"));
+	/* no killswitch: marked, no forward filter */
+	c.killswitch = false;
+	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
+	assert_non_null(
+		strstr(buf, "-I PREROUTING 1 -m comment --comment proxyvpn -j PROXYVPN-FWDMARK\n"));
+	assert_null(strstr(buf, "PROXYVPN-FWD "));
+	/* block: the filter alone, without the TUN's or DNS's accepts */
+	c.forward = FW_FWD_BLOCK;
+	assert_true(fw_ipt_render(&c, AF_INET, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "PROXYVPN-FWDMARK"));
+	assert_null(strstr(buf, "-A PROXYVPN-FWD -o pvpn0"));
+	assert_null(strstr(buf, "-A PROXYVPN-FWD -d 9.9.9.9"));
+	assert_non_null(strstr(buf, "-A PROXYVPN-FWD -d 10.0.0.0/8 -j ACCEPT\n"
+				    "-A PROXYVPN-FWD -j DROP\n"));
+	assert_null(strstr(buf, "! -i lo"));
+}
+
 static void test_small_buffers(void **state)
 {
 	struct fw_net px[2], ex[2], dns[2];
@@ -337,9 +439,10 @@ static void test_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden), cmocka_unit_test(test_v6_killswitch),
-		cmocka_unit_test(test_udp),    cmocka_unit_test(test_small_buffers),
-		cmocka_unit_test(test_bad),    cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_golden),	cmocka_unit_test(test_v6_killswitch),
+		cmocka_unit_test(test_udp),	cmocka_unit_test(test_small_buffers),
+		cmocka_unit_test(test_bad),	cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

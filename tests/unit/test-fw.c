@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fw.c: golden renderings, strict cfg validation and buffer bounds; as root,
- * in fresh network namespaces: apply, re-apply, read-back, remove, the
- * look-alike table left alone, and real traffic over a veth pair to a peer
- * namespace under the killswitch (with a killswitch-off positive control).
+ * fw.c: golden renderings (forwarded traffic and DHCP uids included), strict
+ * cfg validation and buffer bounds; as root, in fresh network namespaces:
+ * apply (every forward mode), re-apply, read-back, remove, the look-alike
+ * table left alone, and real traffic over a veth pair to a peer namespace
+ * under the killswitch (with a killswitch-off positive control).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,7 +119,7 @@ static const char golden_full[] =
 	"\t\tip6 daddr @exclude6 accept\n"
 	"\t\tip daddr @dns4 meta l4proto { tcp, udp } th dport 53 accept\n"
 	"\t\tip6 daddr @dns6 meta l4proto { tcp, udp } th dport 53 accept\n"
-	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 accept\n"
+	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 meta skuid 0 accept\n"
 	"\t\tip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept\n"
 	"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 "
 	"hoplimit 255 accept\n"
@@ -211,7 +212,7 @@ static const char golden_empty[] =
 	"\t\toif \"lo\" accept\n"
 	"\t\toifname \"t\" accept\n"
 	"\t\tmeta l4proto tcp meta mark 0x00000001 accept\n"
-	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 accept\n"
+	"\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 meta skuid 0 accept\n"
 	"\t\tip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept\n"
 	"\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 "
 	"hoplimit 255 accept\n"
@@ -644,8 +645,8 @@ static const char golden_udp_mark[] =
 	"\t\tip6 daddr @proxy6 meta l4proto udp return\n"
 	"\t\tip daddr @exclude4 return\n"
 	"\t\tip6 daddr @exclude6 return\n"
-	"\t\tudp sport 68 udp dport 67 return\n"
-	"\t\tudp sport 546 udp dport 547 return\n"
+	"\t\tudp sport 68 udp dport 67 meta skuid 0 return\n"
+	"\t\tip6 daddr ff02::1:2 udp sport 546 udp dport 547 return\n"
 	"\t\tip daddr @dns4 udp dport 53 return\n"
 	"\t\tip6 daddr @dns6 udp dport 53 return\n"
 	"\t\tmeta mark set 0x00007076\n"
@@ -771,6 +772,162 @@ static void test_net_parse(void **state)
 	assert_false(fw_tun_ok(NULL));
 }
 
+/* --forward proxy, killswitch on: what the prerouting, forward and input chains hold. */
+static const char golden_fwd_mark[] =
+	"\tchain forward_mark {\n"
+	"\t\ttype filter hook prerouting priority mangle; policy accept;\n"
+	"\t\tiifname \"pvpn0\" return\n"
+	"\t\tiif \"lo\" return\n"
+	"\t\tfib daddr type { local, broadcast, multicast } return\n"
+	"\t\tfib daddr . iif oif exists return\n"
+	"\t\tmeta l4proto != tcp return\n"
+	"\t\tct direction reply return\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 return\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 return\n"
+	"\t\tip daddr @exclude4 return\n"
+	"\t\tip6 daddr @exclude6 return\n"
+	"\t\tmeta mark set 0x00007076\n"
+	"\t}\n"
+	"\tchain forward_filter {\n"
+	"\t\ttype filter hook forward priority filter; policy drop;\n"
+	"\t\tmeta mark 0x00007076 oifname \"pvpn0\" accept\n"
+	"\t\tfib daddr . iif oif exists accept\n"
+	"\t\tct direction reply accept\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 accept\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 accept\n"
+	"\t\tip daddr @exclude4 accept\n"
+	"\t\tip6 daddr @exclude6 accept\n"
+	"\t\tip daddr @dns4 meta l4proto { tcp, udp } th dport 53 accept\n"
+	"\t\tip6 daddr @dns6 meta l4proto { tcp, udp } th dport 53 accept\n"
+	"\t}\n"
+	"}\n";
+
+static const char golden_fwd_ff[] =
+	"\tchain fail_fast {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tiif \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t\tiif != \"lo\" meta mark 0x00007076 meta l4proto tcp reject with tcp reset\n"
+	"\t\tiif != \"lo\" meta mark 0x00007076 drop\n"
+	"\t}\n";
+
+static const char golden_fwd_block[] =
+	"\tchain forward_filter {\n"
+	"\t\ttype filter hook forward priority filter; policy drop;\n"
+	"\t\tfib daddr . iif oif exists accept\n"
+	"\t\tct direction reply accept\n"
+	"\t\tip daddr @proxy4 tcp dport 1080 accept\n"
+	"\t\tip6 daddr @proxy6 tcp dport 1080 accept\n"
+	"\t\tip daddr @exclude4 accept\n"
+	"\t\tip6 daddr @exclude6 accept\n"
+	"\t}\n"
+	"}\n";
+
+static void test_forward(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	char buf[16384], nokill[16384];
+	const char *p;
+	struct fw_cfg c;
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	/* direct (0) is the old ruleset, byte for byte */
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), (int)strlen(golden_full));
+	c.forward = FW_FWD_PROXY;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, golden_fwd_mark);
+	assert_non_null(p);
+	assert_int_equal(strlen(p), strlen(golden_fwd_mark)); /* the last chains */
+	assert_non_null(strstr(buf, golden_fwd_ff));
+	/* the host's own chains are what they were */
+	assert_non_null(strstr(buf, "\t\toif \"lo\" return\n\t\tmeta l4proto != tcp return\n"));
+	/* without the killswitch: marked the same, no forward filter */
+	c.killswitch = false;
+	assert_true(fw_render(&c, nokill, sizeof(nokill)) > 0);
+	assert_non_null(strstr(nokill, "\tchain forward_mark {\n"));
+	assert_null(strstr(nokill, "forward_filter"));
+	assert_non_null(strstr(nokill, golden_fwd_ff));
+	/* --udp proxy: forwarded UDP marked, no DHCP exception (the host's only) */
+	c.udp_mark = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, "\tchain forward_mark {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\t\tfib daddr . iif oif exists return\n"
+				  "\t\tmeta l4proto != { tcp, udp } return\n"));
+	assert_null(strstr(p, "sport 68"));
+	assert_non_null(strstr(p, "\t\tip6 daddr @dns6 udp dport 53 return\n"
+				  "\t\tmeta mark set 0x00007076\n\t}\n"));
+	/* with the killswitch and --udp proxy: UDP to the proxy may be forwarded */
+	c.killswitch = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, "\tchain forward_filter {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\t\tip6 daddr @proxy6 meta l4proto udp accept\n"));
+	/* --udp bypass: forwarded UDP allowed out, unmarked */
+	c.udp_mark = false;
+	c.udp_bypass = true;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, "\tchain forward_filter {\n");
+	assert_non_null(strstr(p, "\t\tip6 daddr @exclude6 accept\n\t\tmeta l4proto udp accept\n"));
+	/* --dns virtual|tcp: forwarded DNS marked and DNATed, after the mangle marks */
+	c.udp_bypass = false;
+	c.dns_steer = true;
+	inet_pton(AF_INET, "198.18.0.2", c.dns4);
+	inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, "\tchain forward_mark {\n");
+	assert_non_null(strstr(p, "\t\tfib daddr . iif oif exists return\n"
+				  "\t\tct direction original meta l4proto { tcp, udp } th dport 53 "
+				  "meta mark set 0x00007076 accept\n"));
+	assert_non_null(strstr(
+		buf,
+		"\tchain forward_dns_nat {\n\t\ttype nat hook prerouting priority -100; policy "
+		"accept;\n\t\tmeta mark 0x00007076 meta nfproto ipv4 meta l4proto { tcp, udp } "
+		"th dport 53 dnat ip to 198.18.0.2\n\t\tmeta mark 0x00007076 meta nfproto ipv6 "
+		"meta l4proto { tcp, udp } th dport 53 dnat ip6 to fd70:7678::2\n\t}\n}\n"));
+	/* block: the forward filter alone, no marks, no fail-fast for forwarded */
+	full_cfg(&c, px, ex, dns);
+	c.forward = FW_FWD_BLOCK;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	p = strstr(buf, golden_fwd_block);
+	assert_non_null(p);
+	assert_int_equal(strlen(p), strlen(golden_fwd_block));
+	assert_null(strstr(buf, "forward_mark"));
+	assert_null(strstr(buf, "iif != \"lo\""));
+	c.killswitch = false; /* block needs no killswitch */
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, golden_fwd_block));
+	/* not a mode */
+	c.forward = (enum fw_forward)3;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+}
+
+/* DHCP from port 68 passes (and, with --udp proxy, stays unmarked) for root and dhcp_uids only. */
+static void test_dhcp_uids(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_cfg c;
+	char buf[8192];
+
+	(void)state;
+	full_cfg(&c, px, ex, dns);
+	c.udp_mark = true;
+	c.dhcp_uids[0] = 998;
+	c.dhcp_uids[1] = 4242;
+	c.ndhcp_uids = 2;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(
+		strstr(buf, "\t\tmeta nfproto ipv4 udp sport 68 udp dport 67 meta skuid { 0, 998, "
+			    "4242 } accept\n"));
+	assert_non_null(strstr(buf, "\t\tudp sport 68 udp dport 67 meta skuid { 0, 998, 4242 } "
+				    "return\n"));
+	assert_null(strstr(buf, "udp sport 68 udp dport 67 accept"));
+	c.ndhcp_uids = FW_MAX_DHCP_UIDS;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	c.ndhcp_uids = FW_MAX_DHCP_UIDS + 1;
+	assert_int_equal(fw_render(&c, buf, sizeof(buf)), -EINVAL);
+}
+
 /* Per-user caps: one dynamic set per protocol, counted last in the mark chain. */
 static void test_user_caps(void **state)
 {
@@ -809,6 +966,12 @@ static void test_user_caps(void **state)
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
 	assert_true(strstr(buf, "th dport 53 meta mark set 0x00007076 accept") <
 		    strstr(buf, "add @user_tcp"));
+	/* forwarded packets have no socket uid: no cap in forward_mark */
+	c.forward = FW_FWD_PROXY;
+	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\tchain forward_mark {\n"));
+	assert_null(strstr(strstr(buf, "\tchain forward_mark {\n"), "ct count"));
+	c.forward = FW_FWD_DIRECT;
 	/* 0: no cap */
 	c.user_tcp = c.user_udp = 0;
 	assert_true(fw_render(&c, buf, sizeof(buf)) > 0);
@@ -906,6 +1069,33 @@ static void test_apply_remove(void **state)
 			assert_int_equal(rmdir(dir), 0);
 		full_cfg(&c, px, ex, dns);
 	}
+
+	/* forwarded traffic: nft takes fib in prerouting and forward, the counts match */
+	c.forward = FW_FWD_PROXY;
+	c.udp_mark = true;
+	c.dns_steer = true;
+	inet_pton(AF_INET, "198.18.0.2", c.dns4);
+	inet_pton(AF_INET6, "fd70:7678::2", c.dns6);
+	c.dhcp_uids[0] = 998;
+	c.ndhcp_uids = 1;
+	applied(&c, err, sizeof(err));
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_non_null(strstr(out, "fib daddr . iif oif exists return"));
+	assert_non_null(strstr(out, "chain forward_dns_nat"));
+	assert_non_null(strstr(out, "meta skuid { 0, 998 }"));
+	c.killswitch = false;
+	applied(&c, err, sizeof(err));
+	c.killswitch = true;
+	c.forward = FW_FWD_BLOCK;
+	applied(&c, err, sizeof(err));
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_null(strstr(out, "forward_mark"));
+	assert_non_null(strstr(out, "chain forward_filter"));
+	assert_int_equal(count_tables(), 1);
+	c.forward = FW_FWD_DIRECT;
+	c.udp_mark = false;
+	c.dns_steer = false;
+	c.ndhcp_uids = 0;
 
 	assert_int_equal(fw_remove(err, sizeof(err)), 0);
 	assert_int_equal(fw_present(), 0);
@@ -1222,6 +1412,8 @@ int main(void)
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_dns_steer),
 		cmocka_unit_test(test_udp),
+		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_dhcp_uids),
 		cmocka_unit_test(test_net_parse),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_user_caps),
