@@ -42,6 +42,8 @@ FAULTOBJ := $(OBJ:build/%.o=build/fault/%.o)
 ASANOBJ := $(OBJ:build/%.o=build/asan/%.o)
 TSANOBJ := $(OBJ:build/%.o=build/tsan/%.o)
 UNIT    := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test-*.c))
+# Shared by the unit tests (linked into each) and the fuzz targets (#included).
+HELPOBJ := $(patsubst tests/unit/helpers/%.c,build/unit/helpers/%.o,$(wildcard tests/unit/helpers/*.c))
 FUZZ    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
 ifeq ($(V),1)
@@ -103,13 +105,18 @@ build/tsan/%.o: src/%.c | build
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(TSAN) -c -o $@ $<
 
-build/unit/%: tests/unit/%.c $(SANOBJ) | build
+build/unit/helpers/%.o: tests/unit/helpers/%.c | build
+	@echo "  CC HELP $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c $(SANOBJ) $(HELPOBJ) | build
 	@echo "  CC UNIT $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $< $(SANOBJ) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/unit/helpers -o $@ $< $(SANOBJ) $(HELPOBJ) $(LDLIBS) -lcmocka
 
 # Each fuzz target #includes the module sources it needs (wireguard-tools
 # src/fuzz style), so it is one clang invocation with no shared objects.
-build/fuzz/%: tests/fuzz/%.c $(SRC) | build
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(wildcard tests/unit/helpers/*.[ch]) | build
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c17 -D_GNU_SOURCE -DFUZZING -g -O1 $(INC) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LDLIBS)
@@ -126,7 +133,8 @@ check: proxyvpn fault asan tsan unit fuzz
 e2e: proxyvpn fault
 	$(Q)tests/run-all.sh e2e
 
-FORMAT_FILES = $(wildcard $(SIDES:%=src/%/*.[ch]) tests/unit/*.[ch] tests/fuzz/*.[ch])
+FORMAT_FILES = $(wildcard $(SIDES:%=src/%/*.[ch]) tests/unit/*.[ch] tests/unit/helpers/*.[ch] \
+	tests/fuzz/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)
 
@@ -164,4 +172,5 @@ clean:
 
 .PHONY: all fault asan tsan unit fuzz check e2e valgrind format format-check layout-check install clean
 .SECONDARY:
--include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d) $(TSANOBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SANOBJ:.o=.d) $(FAULTOBJ:.o=.d) $(ASANOBJ:.o=.d) $(TSANOBJ:.o=.d) \
+	$(HELPOBJ:.o=.d)

@@ -22,19 +22,18 @@
 #include "engine.h"
 #include "exec.h"
 #include "fd.h"
+#include "group.h"
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
 #include "proxyopt.h"
 #include "sandbox.h"
 #include "url.h"
-#include "workers.h"
 
 struct exec_run {
 	struct loop loop;
 	struct loop_io sig_io;
-	struct engine *eng;
-	struct workers *ws; /* engines on the other TUN queues */
+	struct engine_group *group; /* an engine per TUN queue */
 	pid_t pid;
 	int status; /* exit status to return, once the child is reaped */
 	bool reaped;
@@ -122,8 +121,7 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 				r->reaped = true;
 				r->status = wait_status(st);
 				/* Let what the command wrote before exiting reach the proxy. */
-				engine_drain(r->eng, ENGINE_DRAIN_MS);
-				workers_drain(r->ws);
+				engine_group_drain(r->group, ENGINE_DRAIN_MS);
 			}
 			continue;
 		}
@@ -167,12 +165,10 @@ int cmd_exec(int argc, char **argv)
 	struct exec_opts eo;
 	struct exec_child child = { .pid = -1, .tun_fd = -1, .ctl_fd = -1 };
 	struct exec_run run = { .loop = LOOP_UNSET, .sig_io = LOOP_IO_UNSET, .pid = -1 };
-	struct engine eng = { .tun_fd = -1 };
+	struct engine_group_cfg gc;
 	sigset_t mask, oldmask;
 	int c, ret, sfd = -1, status = EXIT_SETUP;
 	bool no_offload = false, isolate = false, allow_system_bus = false, check_leaks = false;
-	struct workers ws = { 0 };
-	static struct tcp_shared shared; /* the limits of all engines together */
 	uint32_t nworkers = 1;
 
 	dnspool_cfg_default(&ecfg.pool);
@@ -279,16 +275,10 @@ int cmd_exec(int argc, char **argv)
 				 .isolate = isolate,
 				 .allow_system_bus = allow_system_bus,
 				 .check_leaks = check_leaks };
-	if (nworkers > 1) {
-		shared.nstacks = (int)nworkers;
-		ecfg.tcp.shared = &shared; /* the main engine is stack 0 */
-	}
 	if (exec_spawn(&eo, &child) < 0)
 		goto out;
 	fd_raise_limit(); /* the engine's: one proxy socket per flow; the command keeps its own */
 	run.pid = child.pid;
-	run.eng = &eng;
-	run.ws = &ws;
 	if (loop_init(&run.loop) < 0) {
 		log_warn("epoll");
 		goto out_kill;
@@ -300,28 +290,21 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	ecfg.vnet = child.vnet;
-	ret = engine_init(&eng, &run.loop, child.tun_fd, &ecfg);
-	child.tun_fd = child.tun_fds[0] = -1; /* the engine owns it now, even on failure */
-	if (ret < 0) {
-		errno = -ret;
-		if (ret != -EINVAL) /* a bad setting: engine_init named it */
-			log_warn("engine");
-		goto out_kill;
-	}
 	/*
 	 * Everything is acquired (TUN, epoll, signalfd, the raised fd limit):
-	 * shed every privilege before the command can send a packet. The
-	 * engine keeps the caller's uid (it forwards signals to, and reaps,
-	 * the command, which runs as that uid).
+	 * the group sheds every privilege before the command can send a
+	 * packet. The engine keeps the caller's uid (it forwards signals to,
+	 * and reaps, the command, which runs as that uid).
 	 */
-	if (sandbox_enter(&(struct sandbox_cfg){ .kill_pid = child.pid }) < 0)
-		goto out_kill;
-	/* Threads only now: capabilities are per thread, and the sandbox may
-	 * unshare a user namespace, which a threaded process cannot. */
-	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
-	ret = workers_start(&ws, child.tun_fds + 1, child.nq - 1, &ecfg);
-	for (c = 1; c < child.nq; c++)
+	gc = (struct engine_group_cfg){ .ecfg = &ecfg,
+					.tun_fds = child.tun_fds,
+					.nq = child.nq,
+					.sandbox = { .kill_pid = child.pid },
+					.ctl_fd = -1 };
+	ret = engine_group_start(&run.group, &run.loop, &gc);
+	for (c = 0; c < child.nq; c++)
 		child.tun_fds[c] = -1; /* taken over, even on failure */
+	child.tun_fd = -1;
 	if (ret < 0)
 		goto out_kill;
 	ret = exec_release(&child);
@@ -342,17 +325,8 @@ int cmd_exec(int argc, char **argv)
 		goto out_kill;
 	}
 	status = run.status;
-	if (ws.n) {
-		struct engine_stats es = { 0 };
-		struct tcp_stats ts = { 0 };
-
-		workers_stop(&ws, &es, &ts); /* once their drains are over too */
-		log_info("TUN queue 0: sessions %llu",
-			 (unsigned long long)eng.stats.sessions_total);
-		engine_log_stats_with(&eng, &es, &ts); /* all engines together */
-	} else {
-		engine_log_stats(&eng);
-	}
+	engine_group_stop(run.group, true); /* all engines' counters together */
+	run.group = NULL;
 	goto out;
 
 out_kill:
@@ -364,8 +338,7 @@ out_kill:
 	}
 	status = EXIT_SETUP;
 out:
-	workers_stop(&ws, NULL, NULL);
-	engine_fini(&eng);
+	engine_group_stop(run.group, false);
 	exec_child_close(&child);
 	if (sfd >= 0)
 		close(sfd);

@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ctl.h"
+#include "ctl-proto.h"
+#include "ctl-sock.h"
 #include "fw.h"
 #include "json.h"
 #include "log.h"

@@ -22,7 +22,7 @@
 
 #include "access.h"
 #include "cli.h"
-#include "ctl.h"
+#include "ctl-sock.h"
 #include "engine.h"
 #include "fd.h"
 #include "fw-ipt.h"

@@ -19,10 +19,20 @@ static size_t in_cap(const struct proxy_hs *hs)
 	return hs->url->type == PROXY_HTTP ? HTTP_MAX_HDR : SOCKS5_REPLY_MAX;
 }
 
+/* A well-formed no from the proxy at this step: code is its answer. */
+static int refuse(struct proxy_hs *hs, int code, int err)
+{
+	hs->fail.refused = true;
+	hs->fail.code = code;
+	return err;
+}
+
+/* hs->fail.refused and .code are set by the step that saw the answer. */
 static int fail(struct proxy_hs *hs, int err)
 {
+	hs->fail.step = hs->state;
+	hs->fail.err = err;
 	hs->state = HS_FAILED;
-	hs->err = err;
 	explicit_bzero(hs->out, sizeof(hs->out));
 	hs->out_len = hs->out_off = 0;
 	return err;
@@ -75,6 +85,7 @@ int proxy_hs_init(struct proxy_hs *hs, const struct proxy_url *url, const struct
 	int n;
 
 	memset(hs, 0, sizeof(*hs));
+	hs->fail.code = -1;
 	hs->url = url;
 	hs->dest = *d;
 	switch (url->type) {
@@ -177,9 +188,11 @@ static int socks5_step(struct proxy_hs *hs, const uint8_t *p, size_t n, bool *do
 			return r;
 		hs->in_len = 0;
 		if (v == 0xff)
-			return -EACCES; /* no acceptable method */
-		if (v != (hs->url->has_auth ? 0x02 : 0x00))
+			return refuse(hs, v, -EACCES); /* no acceptable method */
+		if (v != (hs->url->has_auth ? 0x02 : 0x00)) {
+			hs->fail.code = v;
 			return -EPROTO; /* a method we did not offer */
+		}
 		if (v == 0x02) {
 			r = queue_auth(hs);
 			hs->state = HS_SOCKS5_AUTH;
@@ -197,7 +210,7 @@ static int socks5_step(struct proxy_hs *hs, const uint8_t *p, size_t n, bool *do
 			return r;
 		hs->in_len = 0;
 		if (v != 0)
-			return -EACCES;
+			return refuse(hs, v, -EACCES);
 		r = queue_connect(hs);
 		hs->state = HS_SOCKS5_REPLY;
 		return r < 0 ? r : (int)k;
@@ -213,7 +226,7 @@ static int socks5_step(struct proxy_hs *hs, const uint8_t *p, size_t n, bool *do
 				return -EPROTO;
 			/* Fail on REP at once: some servers close right after it. */
 			if (hs->in_len >= 2 && hs->in[1] != 0)
-				return -socks5_rep_errno(hs->in[1]);
+				return refuse(hs, hs->in[1], -socks5_rep_errno(hs->in[1]));
 			r = socks5_parse_reply(hs->in, hs->in_len, &v);
 			if (r == -EAGAIN)
 				continue;
@@ -248,7 +261,7 @@ static int http_step(struct proxy_hs *hs, const uint8_t *p, size_t n, size_t *us
 		return -EPROTO; /* cannot happen: the block ended in an earlier read */
 	*used = (size_t)r - old;
 	if (http_status_errno(status))
-		return -http_status_errno(status);
+		return refuse(hs, status, -http_status_errno(status));
 	return 1;
 }
 
@@ -262,7 +275,7 @@ int proxy_hs_input(struct proxy_hs *hs, const uint8_t *p, size_t n, size_t *used
 	if (hs->state == HS_DONE)
 		return 1;
 	if (hs->state == HS_FAILED)
-		return hs->err;
+		return hs->fail.err;
 	if (!hs->in)
 		return fail(hs, -EINVAL);
 

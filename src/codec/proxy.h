@@ -117,6 +117,20 @@ enum proxy_hs_state {
 	HS_FAILED,
 };
 
+/*
+ * How a handshake failed (HS_FAILED), for the caller to name it: which step,
+ * and whether the proxy said no in a well-formed answer (refused: code holds
+ * that answer) or said something we cannot take (malformed, too long).
+ */
+struct proxy_hs_fail {
+	enum proxy_hs_state step; /* HS_SOCKS5_METHOD .. HS_HTTP_REPLY: the step under way */
+	bool refused;		  /* a well-formed no: method 0xff, auth status, REP, non-2xx */
+	int code; /* the proxy's answer at step: SOCKS5 method, RFC 1929 status, REP, HTTP
+		   * status; -1 when none was read (malformed, too long). A method we did
+		   * not offer is malformed, with that method as code. */
+	int err;  /* the negative errno proxy_hs_input returned (and returns again) */
+};
+
 struct proxy_hs {
 	enum proxy_hs_state state;
 	const struct proxy_url *url; /* borrowed: credentials live in the config */
@@ -125,8 +139,8 @@ struct proxy_hs {
 	size_t out_len, out_off;
 	uint8_t *in; /* reply bytes so far: heap, HTTP_MAX_HDR or SOCKS5_REPLY_MAX */
 	size_t in_len;
-	int err;	/* HS_FAILED: the negative errno, returned again */
-	bool udp_assoc; /* SOCKS5 UDP ASSOCIATE instead of CONNECT */
+	struct proxy_hs_fail fail; /* HS_FAILED: why */
+	bool udp_assoc;		   /* SOCKS5 UDP ASSOCIATE instead of CONNECT */
 };
 
 /*
@@ -155,6 +169,7 @@ void proxy_hs_sent(struct proxy_hs *hs, size_t n);
  * number of bytes of p that belonged to the handshake; p[*used..n) is tunnel
  * payload once 1 is returned. A proxy that answered ahead of our requests
  * can leave some still pending at 1: they must go out before any payload.
+ * On failure hs->fail says at which step and whether the proxy refused.
  */
 int proxy_hs_input(struct proxy_hs *hs, const uint8_t *p, size_t n, size_t *used);
 

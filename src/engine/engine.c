@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Engine wiring: TUN reads in batches into the IP and TCP layers (UDP to
- * the resolver or the --udp policy), then one flush per batch so ACKs and
- * new data go out coalesced, then dead sessions, connections and finished
- * DNS forwards are freed outside every callback.
+ * Engine wiring (see engine.h): TUN reads in batches into the IP and TCP
+ * layers (UDP to the resolver or the --udp policy), then one flush per
+ * batch so ACKs and new data go out coalesced, then dead sessions,
+ * connections, finished DNS forwards and UDP associations are freed outside
+ * every callback. In test builds the fault layer sits between the TUN and
+ * the rest (fault.h).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,36 +19,23 @@
 #include "fault.h"
 #include "ip.h"
 #include "log.h"
-#include "sandbox.h"
 #include "resolver.h"
+#include "sandbox.h"
 #include "session.h"
 #include "udp.h"
 #include "vnet.h"
 
-int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
-		      const uint8_t *dst, uint16_t dport, const void *data, size_t len)
-{
-	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
-	struct iovec iov[2];
-	size_t hl = udp_build_hdr(hdr, family, src, sport, dst, dport, data, len);
+static void output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
 
-	if (!hl || hl + len > e->cfg.mtu)
-		return -EMSGSIZE;
-	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
-	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
-	engine_output(e, iov, 2, NULL);
-	return 0;
+/* The session table's and the UDP side's packets toward the app. */
+static void tcp_output(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
+{
+	output(ctx, iov, iovcnt, o);
 }
 
-/* --udp proxy: the SOCKS5 UDP ASSOCIATE relay (udp.c); false = refused (ICMP). */
-bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v, const struct udp_view *u)
+static void udp_output(void *ctx, const struct iovec *iov, int iovcnt)
 {
-	return e->udp && udp_relay_input(e->udp, v, u);
-}
-
-static void udp_relay_output(void *ctx, const struct iovec *iov, int iovcnt)
-{
-	engine_output(ctx, iov, iovcnt, NULL);
+	output(ctx, iov, iovcnt, NULL);
 }
 
 /* UDP: DNS to the resolver, else the --udp policy; what nobody takes gets ICMP. */
@@ -62,18 +51,18 @@ static void udp_input(struct engine *e, const uint8_t *pkt, size_t len, const st
 		e->stats.udp_bad++;
 		return;
 	}
-	if (e->cfg.dns != ENGINE_DNS_BYPASS && u.dport == 53) {
-		resolver_udp_input(e, v, &u);
+	if (e->resolver && u.dport == 53) {
+		resolver_udp_input(e->resolver, v, &u);
 		return;
 	}
-	if (e->cfg.udp == ENGINE_UDP_PROXY && engine_udp_proxy_input(e, v, &u))
+	if (e->udp && udp_relay_input(e->udp, v, &u))
 		return;
 	n = icmp_build_port_unreach(out, pkt, len, v);
 	if (!n)
 		return;
 	e->stats.udp_unreach++;
 	iov = (struct iovec){ .iov_base = out, .iov_len = n };
-	engine_output(e, &iov, 1, NULL);
+	output(e, &iov, 1, NULL);
 }
 
 /* One parsed packet (pkt, len: the IP packet itself, for ICMP quotes). */
@@ -101,7 +90,12 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len)
 	input_view(e, pkt, len, &v);
 }
 
-void engine_input_frame(struct engine *e, uint8_t *buf, size_t len)
+/*
+ * One frame as read from the TUN: a virtio-net header first if cfg.vnet,
+ * then engine_input()'s work. buf is writable: a partial non-TCP checksum
+ * is completed in place.
+ */
+static void input_frame(struct engine *e, uint8_t *buf, size_t len)
 {
 	struct vnet_hdr h;
 	struct ip_view v;
@@ -121,7 +115,16 @@ void engine_input_frame(struct engine *e, uint8_t *buf, size_t len)
 	input_view(e, buf + VNET_HDR_LEN, len - VNET_HDR_LEN, &v);
 }
 
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
+static void tun_write(struct engine *e, const struct iovec *iov, int iovcnt)
+{
+	if (writev(e->tun_fd, iov, iovcnt) < 0)
+		e->stats.tun_write_err++;
+	else
+		e->stats.pkts_out++;
+}
+
+/* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
+static void output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
 	uint8_t vh[VNET_HDR_LEN];
 	struct iovec v[ENGINE_OUT_IOV];
@@ -145,12 +148,11 @@ void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const 
 		iov = v;
 		iovcnt++;
 	}
-	if (fault_out(e, iov, iovcnt))
-		return; /* test builds: it writes to the TUN itself */
-	if (writev(e->tun_fd, iov, iovcnt) < 0)
-		e->stats.tun_write_err++;
-	else
-		e->stats.pkts_out++;
+	if (e->fault) {
+		fault_packet(e->fault, FAULT_OUT, iov, iovcnt); /* it calls tun_write */
+		return;
+	}
+	tun_write(e, iov, iovcnt);
 }
 
 static void tun_readable(struct loop_io *io, uint32_t events)
@@ -172,9 +174,13 @@ static void tun_readable(struct loop_io *io, uint32_t events)
 		}
 		e->stats.pkts_in++;
 		sandbox_fault_tick(); /* test builds: PROXYVPN_FAULT_SYSCALL */
-		if (fault_in(e, e->pkt, (size_t)n))
-			continue; /* test builds: it calls engine_input() */
-		engine_input_frame(e, e->pkt, (size_t)n);
+		if (e->fault) {
+			struct iovec v = { .iov_base = e->pkt, .iov_len = (size_t)n };
+
+			fault_packet(e->fault, FAULT_IN, &v, 1); /* it calls input_frame */
+			continue;
+		}
+		input_frame(e, e->pkt, (size_t)n);
 	}
 }
 
@@ -182,13 +188,14 @@ static void engine_idle(struct loop *l, void *arg)
 {
 	struct engine *e = arg;
 
-	session_flush_pending(e); /* before the ACKs: they carry the freed window */
+	session_flush_pending(e->sessions); /* before the ACKs: they carry the freed window */
 	tcp_flush(e->tcp);
-	session_reap(e);
-	resolver_reap(e);
+	session_reap(e->sessions);
+	if (e->resolver)
+		resolver_reap(e->resolver);
 	udp_reap(e->udp);
 	tcp_flush(e->tcp); /* conns the reaped sessions let go of */
-	if (e->draining && !session_undelivered(e)) {
+	if (e->draining && !session_undelivered(e->sessions)) {
 		log_debug("drained: every flow delivered to the proxy");
 		l->stop = true;
 	}
@@ -197,7 +204,7 @@ static void engine_idle(struct loop *l, void *arg)
 static void drain_expired(struct timer *t)
 {
 	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, drain_timer));
-	size_t n = session_undelivered(e);
+	size_t n = session_undelivered(e->sessions);
 
 	if (n)
 		log_info("%zu connection(s) still sending after the command exited: closing them",
@@ -210,86 +217,142 @@ void engine_drain(struct engine *e, uint32_t ms)
 	if (e->draining || !e->tcp)
 		return;
 	e->draining = true;
-	e->drain_timer.cb = drain_expired;
+	session_refuse_new(e->sessions); /* the command has exited: RST */
 	loop_timer_set(e->loop, &e->drain_timer, e->loop->now + ms);
+}
+
+#ifdef PROXYVPN_FAULT
+_Static_assert((size_t)ENGINE_FRAME_MAX <= (size_t)FAULT_PKT_MAX,
+	       "the fault layer holds whole TUN frames");
+
+/* The fault layer hands packets on: into the stack, or to the TUN. */
+static void fault_deliver(void *ctx, enum fault_dir d, const uint8_t *pkt, size_t len)
+{
+	struct engine *e = ctx;
+	struct iovec v = { .iov_base = (void *)(uintptr_t)pkt, .iov_len = len };
+
+	if (d == FAULT_OUT) {
+		tun_write(e, &v, 1);
+		return;
+	}
+	/* The engine may complete a checksum in place: a writable copy. */
+	memcpy(e->pkt, pkt, len);
+	input_frame(e, e->pkt, len);
+}
+
+static int fault_start(struct engine *e)
+{
+	return fault_from_env(e->loop, e->cfg.vnet, fault_deliver, e, &e->fault);
+}
+#else
+static int fault_start(struct engine *e)
+{
+	(void)e;
+	return 0;
+}
+#endif
+
+/* The parts an engine is made of, each of which writes to the TUN through output(). */
+static int parts_new(struct engine *e)
+{
+	const struct engine_cfg *cfg = &e->cfg;
+	struct session_cfg sc = { .upstream = &e->upstream };
+	struct tcp_cfg tc;
+
+	if (cfg->dns != ENGINE_DNS_BYPASS) {
+		struct resolver_cfg rc = {
+			.mode = cfg->dns == ENGINE_DNS_VIRTUAL ? RESOLVER_VIRTUAL : RESOLVER_TCP,
+			.upstream = &e->upstream,
+			.mtu = cfg->mtu,
+			.pool = cfg->pool,
+			.shared_pool = cfg->shared_pool,
+			.ttl = cfg->dns_ttl,
+			.server = cfg->dns_server,
+			.server_len = cfg->dns_server_len,
+		};
+
+		memcpy(rc.addr4, cfg->resolver4, 4);
+		memcpy(rc.addr6, cfg->resolver6, 16);
+		e->resolver = resolver_new(e->loop, &rc, udp_output, e);
+		if (!e->resolver)
+			return -errno;
+	}
+	sc.resolver = e->resolver;
+	e->sessions = session_table_new(e->loop, &sc, tcp_output, e);
+	if (!e->sessions)
+		return -errno;
+	tc = cfg->tcp;
+	tc.mtu = cfg->mtu;
+	tc.buf_size = cfg->buf_size;
+	tc.offload = cfg->vnet;
+	e->tcp = tcp_stack_new(e->loop, &tc, &session_tcp_ops, e->sessions);
+	if (!e->tcp)
+		return -errno;
+	if (cfg->udp == ENGINE_UDP_PROXY) {
+		struct udp_cfg uc = {
+			.upstream = &e->upstream,
+			.pool = resolver_pool(
+				e->resolver), /* virtual DNS: fake addresses by name */
+			.mtu = cfg->mtu,
+			.timeout_ms = cfg->udp_timeout_ms,
+			.max_assoc = cfg->udp_max,
+			.relay_at_proxy = cfg->udp_relay_at_proxy,
+		};
+
+		e->udp = udp_relay_new(e->loop, &uc, udp_output, e);
+		if (!e->udp)
+			return -errno;
+	}
+	return 0;
 }
 
 int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg)
 {
-	struct tcp_cfg tc;
 	int ret;
 
-	memset(e, 0, sizeof(*e));
-	e->tun_io.fd = -1;
+	*e = (struct engine)ENGINE_INIT;
 	e->loop = loop;
 	e->cfg = *cfg;
 	e->tun_fd = tun_fd;
-	if (!e->cfg.hs_timeout_ms)
-		e->cfg.hs_timeout_ms = ENGINE_HS_TIMEOUT_MS;
 	if (!e->cfg.buf_size)
 		e->cfg.buf_size = TCP_BUF_DEFAULT;
-	ret = fault_init(e); /* test builds only: PROXYVPN_FAULT */
-	if (ret < 0)
-		goto err;
+	e->upstream = (struct upstream_cfg){
+		.proxy = cfg->proxy,
+		.addr = cfg->proxy_addr,
+		.addrlen = cfg->proxy_addrlen,
+		.hs_timeout_ms = e->cfg.hs_timeout_ms,
+		.ka_idle_ms = cfg->tcp.ka_idle_ms,
+		.ka_intvl_ms = cfg->tcp.ka_intvl_ms,
+		.ka_cnt = cfg->tcp.ka_cnt,
+	};
+	e->drain_timer.cb = drain_expired;
 	e->pkt = malloc(ENGINE_FRAME_MAX);
 	if (!e->pkt) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	tc = cfg->tcp;
-	tc.mtu = cfg->mtu;
-	tc.buf_size = e->cfg.buf_size;
-	tc.offload = cfg->vnet;
-	e->tcp = tcp_stack_new(loop, &tc, &session_tcp_ops, e);
-	if (!e->tcp) {
-		ret = -errno;
-		goto err_pkt;
-	}
-	ret = resolver_init(e);
+	ret = fault_start(e); /* test builds only: PROXYVPN_FAULT */
 	if (ret < 0)
-		goto err_tcp;
-	if (cfg->udp == ENGINE_UDP_PROXY) {
-		struct udp_cfg uc = {
-			.proxy = cfg->proxy,
-			.proxy_addr = cfg->proxy_addr,
-			.proxy_addrlen = cfg->proxy_addrlen,
-			.mtu = cfg->mtu,
-			.timeout_ms = cfg->udp_timeout_ms,
-			.max_assoc = cfg->udp_max,
-			.relay_at_proxy = cfg->udp_relay_at_proxy,
-			.hs_timeout_ms = e->cfg.hs_timeout_ms,
-			.pool = e->pool, /* virtual DNS: fake addresses go by name */
-		};
-
-		/* UDP packets go out the way TCP segments do (fault layer included). */
-		e->udp = udp_relay_new(loop, &uc, udp_relay_output, e);
-		if (!e->udp) {
-			ret = -errno;
-			goto err_res;
-		}
-	}
+		goto err;
+	ret = parts_new(e);
+	if (ret < 0)
+		goto err;
 	e->tun_io.cb = tun_readable;
 	ret = loop_io_add(loop, &e->tun_io, tun_fd, EPOLLIN);
 	if (ret < 0)
-		goto err_res;
+		goto err;
 	/* The engine is the loop's only idle user. */
 	loop->idle = engine_idle;
 	loop->idle_arg = e;
 	return 0;
-
-err_res:
-	udp_relay_free(e->udp);
-	e->udp = NULL;
-	resolver_fini(e);
-err_tcp:
-	tcp_stack_free(e->tcp);
-	e->tcp = NULL;
-err_pkt:
-	free(e->pkt);
-	e->pkt = NULL;
 err:
-	fault_fini(e);
+	engine_fini(e);
 	return ret;
+}
+
+struct dnspool *engine_pool(const struct engine *e)
+{
+	return resolver_pool(e->resolver);
 }
 
 /* Sums arrays of uint64_t counters: both stats structs hold nothing else. */
@@ -306,9 +369,23 @@ static void add_counters(uint64_t *dst, const uint64_t *src, size_t n)
 
 void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts)
 {
+	const struct session_stats *ss;
+
 	if (!e->tcp)
 		return;
 	add_counters((uint64_t *)es, (const uint64_t *)&e->stats, sizeof(*es) / sizeof(uint64_t));
+	ss = session_table_stats(e->sessions);
+	es->sessions_total += ss->total;
+	es->sessions_failed += ss->failed;
+	if (e->resolver) {
+		const struct resolver_stats *rs = resolver_stats(e->resolver);
+
+		es->dns_queries += rs->queries;
+		es->dns_fake += rs->fake;
+		es->dns_forwarded += rs->forwarded;
+		es->dns_failed += rs->failed;
+		es->fake_unmapped += rs->fake_unmapped;
+	}
 	add_counters((uint64_t *)ts, (const uint64_t *)tcp_stack_stats(e->tcp),
 		     sizeof(*ts) / sizeof(uint64_t));
 }
@@ -378,7 +455,7 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 			(unsigned long long)u->bad_relay, (unsigned long long)u->frag_dropped,
 			(unsigned long long)u->foreign_dropped, (unsigned long long)u->too_big);
 	}
-	fault_log_stats(e);
+	fault_log_stats(e->fault);
 }
 
 void engine_log_stats(const struct engine *e)
@@ -392,17 +469,18 @@ void engine_fini(struct engine *e)
 		e->loop->idle = NULL;
 		e->loop->idle_arg = NULL;
 	}
-	fault_fini(e); /* drops held packets: nothing reaches the stack after this */
+	fault_free(e->fault); /* drops held packets: nothing reaches the stack after this */
+	e->fault = NULL;
 	if (e->loop)
 		loop_timer_cancel(e->loop, &e->drain_timer);
 	udp_relay_free(e->udp); /* gives back the fake-address entries it holds */
 	e->udp = NULL;
-	if (e->tcp) {
-		session_close_all(e); /* gives back the fake-address entries they hold */
-		tcp_stack_free(e->tcp);
-		e->tcp = NULL;
-	}
-	resolver_fini(e);
+	session_table_free(e->sessions); /* detaches every conn; gives back fake addresses */
+	e->sessions = NULL;
+	tcp_stack_free(e->tcp);
+	e->tcp = NULL;
+	resolver_free(e->resolver);
+	e->resolver = NULL;
 	if (e->loop)
 		loop_io_del(e->loop, &e->tun_io);
 	if (e->tun_fd >= 0)

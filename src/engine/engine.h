@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The engine: one event loop that owns a TUN fd, the TCP stack, one
- * session (proxy socket) per TCP flow, and the TUN resolver (resolver.h). It runs from any TUN fd it is handed
- * (IFF_TUN | IFF_NO_PI, non-blocking), so exec mode, host mode and a
- * privilege-separated child all drive the same code.
+ * The engine: one event loop's worth of everything behind one TUN fd. It
+ * reads the TUN in batches into the IP layer and hands TCP to the stack
+ * (tcp.h), whose session side is the session table (session.h: one
+ * upstream per flow, upstream.h), UDP to port 53 to the TUN resolver
+ * (resolver.h) and other UDP to the --udp policy (udp.h: the SOCKS5 relay,
+ * or ICMP port unreachable). Each of those is an object of its own that
+ * writes packets back through a callback into engine.c; the engine owns
+ * them and the TUN. It runs from any TUN fd it is handed (IFF_TUN | IFF_NO_PI,
+ * non-blocking), so exec mode, host mode and a privilege-separated child
+ * all drive the same code; several engines on several queues of one TUN
+ * run as a group (group.h).
  */
 #ifndef PROXYVPN_ENGINE_H
 #define PROXYVPN_ENGINE_H
@@ -16,10 +23,10 @@
 #include "ip.h"
 #include "loop.h"
 #include "tcp.h"
+#include "upstream.h"
 #include "url.h"
 
 enum {
-	ENGINE_HS_TIMEOUT_MS = 10000,		/* proxy connect + handshake */
 	ENGINE_TUN_BATCH = 64,			/* packets read per wakeup before flushing ACKs */
 	ENGINE_PKT_MAX = 65536,			/* a TSO segment from the TUN included */
 	ENGINE_FRAME_MAX = ENGINE_PKT_MAX + 64, /* read buffer: virtio-net header + packet */
@@ -44,7 +51,7 @@ enum engine_dns {
 
 enum engine_udp {
 	ENGINE_UDP_BLOCK, /* ICMP port unreachable: apps fail over to TCP at once */
-	ENGINE_UDP_PROXY, /* SOCKS5 UDP ASSOCIATE (engine_udp_proxy_input) */
+	ENGINE_UDP_PROXY, /* SOCKS5 UDP ASSOCIATE (udp.h) */
 };
 
 struct engine_cfg {
@@ -53,7 +60,7 @@ struct engine_cfg {
 	socklen_t proxy_addrlen;
 	uint32_t mtu;
 	size_t buf_size;	/* per connection, each way; 0 = TCP_BUF_DEFAULT */
-	uint32_t hs_timeout_ms; /* 0 = ENGINE_HS_TIMEOUT_MS */
+	uint32_t hs_timeout_ms; /* proxy connect + handshake; 0 = UPSTREAM_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;	/* limits and timers; mtu and buf_size come from above */
 	enum engine_dns dns;
 	enum engine_udp udp;
@@ -62,9 +69,9 @@ struct engine_cfg {
 	bool udp_relay_at_proxy;	     /* up: the relay at the proxy's address (udp.h) */
 	uint8_t resolver4[4], resolver6[16]; /* the TUN resolver's addresses (not bypass) */
 	struct dnspool_cfg pool;	     /* fake addresses (virtual) */
-	struct dnspool *shared_pool;	    /* --workers: queue 0's pool, borrowed (else own one) */
-	uint32_t dns_ttl;		    /* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
-	struct sockaddr_storage dns_server; /* --dns-server (ss_family 0: none) */
+	struct dnspool *shared_pool;	     /* --workers: queue 0's pool (engine_pool), borrowed */
+	uint32_t dns_ttl;		     /* s, TTL of fake answers; 0 = DNSPOOL_TTL_DEFAULT */
+	struct sockaddr_storage dns_server;  /* --dns-server (ss_family 0: none) */
 	socklen_t dns_server_len;
 	bool vnet; /* the TUN fd carries virtio-net headers: offloads (tun.h) */
 };
@@ -76,40 +83,53 @@ struct engine_stats { /* uint64_t counters only: summed as an array (engine_stat
 		fake_unmapped;
 };
 
-struct session;
 struct fault;
-struct dnsfwd;
+struct resolver;
+struct session_table;
 struct udp_relay;
 
+/* Everything engine.c owns; the objects it points to are opaque here. */
 struct engine {
 	struct loop *loop;
 	struct engine_cfg cfg;
-	int tun_fd;
+	int tun_fd; /* -1 when none */
 	struct loop_io tun_io;
-	struct tcp_stack *tcp;
-	struct session *sessions;   /* live, doubly linked */
-	struct session *dead;	    /* freed at the end of each loop batch */
-	struct session *rx_pending; /* got app data this batch (session.c) */
-	uint8_t *pkt;		    /* TUN read buffer */
+	uint8_t *pkt;			/* TUN read buffer */
+	struct upstream_cfg upstream;	/* the proxy: every upstream of this engine borrows it */
+	struct tcp_stack *tcp;		/* its session side: sessions */
+	struct session_table *sessions; /* session.h */
+	struct resolver *resolver;	/* --dns virtual|tcp (resolver.h); else NULL */
+	struct udp_relay *udp;		/* --udp proxy (udp.h); else NULL */
+	struct fault *fault;		/* test builds with PROXYVPN_FAULT (fault.h); else NULL */
+	/* engine.c's counters (packets, UDP); engine_stats_add adds the others' */
 	struct engine_stats stats;
 	struct timer drain_timer;
 	bool draining;
-	struct fault *fault;	 /* test builds only (fault.h); else always NULL */
-	struct dnspool *pool;	 /* virtual DNS only */
-	struct dnsfwd *fwd;	 /* queries in flight over TCP (resolver.c) */
-	struct dnsfwd *fwd_dead; /* finished this batch, freed by resolver_reap */
-	struct udp_relay *udp;	 /* --udp proxy only (udp.c); else NULL */
 };
 
 /*
- * Takes over tun_fd (closed by engine_fini). 0 or -errno; -EINVAL means a bad
- * setting that has already been logged (PROXYVPN_FAULT in fault builds).
+ * Takes over tun_fd (closed by engine_fini, or here on failure). 0 or
+ * -errno; -EINVAL means a bad setting that has already been logged
+ * (PROXYVPN_FAULT in fault builds). e needs no preparation.
  */
 int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct engine_cfg *cfg);
-/* Closes every proxy socket and frees everything; safe on a zeroed engine. */
+/*
+ * Closes every proxy socket and frees everything; safe after a failed
+ * engine_init, twice, and on an engine whose tun_fd is -1 and the rest zero
+ * (ENGINE_INIT).
+ */
 void engine_fini(struct engine *e);
+#define ENGINE_INIT                                   \
+	{                                             \
+		.tun_fd = -1, .tun_io = LOOP_IO_UNSET \
+	}
+/* The fake-address pool (--dns virtual), for the other queues' engines; else NULL. */
+struct dnspool *engine_pool(const struct engine *e);
 void engine_log_stats(const struct engine *e);
-/* Adds e's counters to *es and *ts (several engines: one set of stats lines). */
+/*
+ * Adds all of e's counters (its own, its sessions', its resolver's, its TCP
+ * stack's) to *es and *ts: several engines give one set of stats lines.
+ */
 void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts);
 /* Logs e's counters plus more/tmore (NULL: none added); e's fault counters alone. */
 void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
@@ -117,34 +137,11 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 /* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*
- * One frame as read from the TUN: a virtio-net header first if cfg.vnet,
- * then engine_input()'s work (the fault layer calls it too). buf is
- * writable: a partial non-TCP checksum is completed in place.
- */
-void engine_input_frame(struct engine *e, uint8_t *buf, size_t len);
-/* Writes one packet (the header first if cfg.vnet) to the TUN, or to the fault layer. */
-void engine_output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
-/*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
  * the loop once every flow's data and FIN have been handed to the proxy,
  * or after ms at most.
  */
 void engine_drain(struct engine *e, uint32_t ms);
-
-/*
- * Sends one UDP datagram to the app through the TUN: from src:sport (the
- * address the app sent to) to dst:dport. 0, or -EMSGSIZE.
- */
-int engine_udp_output(struct engine *e, int family, const uint8_t *src, uint16_t sport,
-		      const uint8_t *dst, uint16_t dport, const void *data, size_t len);
-
-/*
- * The --udp proxy hook: a datagram from the app (u, parsed from v) that is
- * not DNS for our resolver. Returns true if it was taken, false to answer
- * with ICMP port unreachable. The stub in engine.c takes nothing; the
- * SOCKS5 UDP ASSOCIATE relay replaces it.
- */
-bool engine_udp_proxy_input(struct engine *e, const struct ip_view *v, const struct udp_view *u);
 
 #endif

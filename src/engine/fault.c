@@ -14,12 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "fault.h"
 #include "log.h"
 #include "vnet.h"
-
-enum { FAULT_PKT_MAX = ENGINE_FRAME_MAX }; /* a whole TUN frame */
 
 /* A packet held back: a copy of our own. */
 struct held {
@@ -522,51 +519,31 @@ void fault_set_vnet(struct fault *f, bool on)
 	f->vnet = on;
 }
 
-/* ---- the engine's hooks ---- */
-
-static void engine_deliver(void *ctx, enum fault_dir d, const uint8_t *pkt, size_t len)
-{
-	struct engine *e = ctx;
-
-	if (d == FAULT_IN) {
-		if (!e->cfg.vnet) {
-			engine_input(e, pkt, len);
-			return;
-		}
-		/* The engine may complete a checksum in place: a writable copy. */
-		memcpy(e->pkt, pkt, len);
-		engine_input_frame(e, e->pkt, len);
-		return;
-	}
-	if (write(e->tun_fd, pkt, len) < 0)
-		e->stats.tun_write_err++;
-	else
-		e->stats.pkts_out++;
-}
+/* ---- from the environment ---- */
 
 static void fmt_pct(char *buf, size_t n, uint32_t ppm)
 {
 	snprintf(buf, n, "%" PRIu32 ".%04" PRIu32, ppm / 10000, ppm % 10000);
 }
 
-int fault_init(struct engine *e)
+int fault_from_env(struct loop *l, bool vnet, fault_deliver_fn *cb, void *ctx, struct fault **out)
 {
 	const char *s = getenv("PROXYVPN_FAULT");
 	char err[FAULT_ERR_LEN];
 	struct fault_cfg cfg;
 	int d;
 
-	e->fault = NULL;
+	*out = NULL;
 	if (!s)
 		return 0;
 	if (fault_parse(s, &cfg, err, sizeof(err)) < 0) {
 		log_error("PROXYVPN_FAULT: %s", err);
 		return -EINVAL;
 	}
-	e->fault = fault_new(e->loop, &cfg, engine_deliver, e);
-	if (!e->fault)
+	*out = fault_new(l, &cfg, cb, ctx);
+	if (!*out)
 		return -ENOMEM;
-	fault_set_vnet(e->fault, e->cfg.vnet);
+	fault_set_vnet(*out, vnet);
 	for (d = 0; d < FAULT_NDIR; d++) {
 		const struct fault_rates *r = &cfg.dir[d];
 		char a[16], b[16], c[16], x[16];
@@ -582,38 +559,14 @@ int fault_init(struct engine *e)
 	return 0;
 }
 
-void fault_fini(struct engine *e)
-{
-	fault_free(e->fault);
-	e->fault = NULL;
-}
-
-bool fault_in(struct engine *e, const uint8_t *pkt, size_t len)
-{
-	struct iovec v = { .iov_base = (void *)(uintptr_t)pkt, .iov_len = len };
-
-	if (!e->fault)
-		return false;
-	fault_packet(e->fault, FAULT_IN, &v, 1);
-	return true;
-}
-
-bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt)
-{
-	if (!e->fault)
-		return false;
-	fault_packet(e->fault, FAULT_OUT, iov, iovcnt);
-	return true;
-}
-
-void fault_log_stats(const struct engine *e)
+void fault_log_stats(const struct fault *f)
 {
 	const struct fault_counters *i, *o;
 
-	if (!e->fault)
+	if (!f)
 		return;
-	i = fault_counters(e->fault, FAULT_IN);
-	o = fault_counters(e->fault, FAULT_OUT);
+	i = fault_counters(f, FAULT_IN);
+	o = fault_counters(f, FAULT_OUT);
 	log_info("fault stats: in: packets %" PRIu64 " lost %" PRIu64 " corrupted %" PRIu64
 		 " duplicated %" PRIu64 " reordered %" PRIu64 " delayed %" PRIu64
 		 " overflow %" PRIu64 " delivered %" PRIu64 "; out: packets %" PRIu64
@@ -621,7 +574,7 @@ void fault_log_stats(const struct engine *e)
 		 " delayed %" PRIu64 " overflow %" PRIu64 " delivered %" PRIu64 "; held %zu",
 		 i->pkts, i->lost, i->corrupted, i->duplicated, i->reordered, i->delayed,
 		 i->overflow, i->delivered, o->pkts, o->lost, o->corrupted, o->duplicated,
-		 o->reordered, o->delayed, o->overflow, o->delivered, e->fault->nheld);
+		 o->reordered, o->delayed, o->overflow, o->delivered, f->nheld);
 }
 
 #endif /* PROXYVPN_FAULT */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Fault injection between the TUN and the TCP stack, for tests only. It
- * exists only when the build defines PROXYVPN_FAULT (make fault); otherwise
- * the engine's hooks below are empty inlines and the binary holds no fault
- * code at all.
+ * Fault injection between the TUN and the TCP stack, for tests only: an
+ * object of its own (fault_new) that the engine hands each packet and that
+ * hands them back, later, twice or never, through a callback. It exists
+ * only when the build defines PROXYVPN_FAULT (make fault); otherwise the
+ * few calls the engine makes are empty inlines and the binary holds no
+ * fault code at all.
  *
  * Configured once at engine start from the environment:
  *   PROXYVPN_FAULT="seed=7,in.loss=5,out.loss=5,reorder=25,dup=1,corrupt=0.1,delay=20"
@@ -28,7 +30,13 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-struct engine;
+struct fault;
+
+enum fault_dir {
+	FAULT_IN,  /* TUN -> engine: the app's packets */
+	FAULT_OUT, /* engine -> TUN */
+	FAULT_NDIR,
+};
 
 #ifdef PROXYVPN_FAULT
 
@@ -42,12 +50,7 @@ enum {
 	FAULT_DELAY_MAX_MS = 10000,
 	FAULT_PPM = 1000000, /* rates are parts per million: 100 % */
 	FAULT_ERR_LEN = 160,
-};
-
-enum fault_dir {
-	FAULT_IN,  /* TUN -> engine: the app's packets */
-	FAULT_OUT, /* engine -> TUN */
-	FAULT_NDIR,
+	FAULT_PKT_MAX = 65536 + 64, /* a whole TUN frame (engine.c checks it) */
 };
 
 struct fault_rates {
@@ -69,8 +72,6 @@ struct fault_counters {
 
 /* Passes a packet on: into the stack (FAULT_IN) or to the TUN (FAULT_OUT). */
 typedef void fault_deliver_fn(void *ctx, enum fault_dir d, const uint8_t *pkt, size_t len);
-
-struct fault;
 
 /*
  * Parses a PROXYVPN_FAULT value ("" = no faults). 0, or -EINVAL with a
@@ -96,47 +97,35 @@ void fault_set_vnet(struct fault *f, bool on);
 /* Packets held right now (reorder + delay, both directions). */
 size_t fault_held(const struct fault *f);
 
-/* The engine's hooks. fault_init reads PROXYVPN_FAULT: 0, -EINVAL (logged), -ENOMEM. */
-int fault_init(struct engine *e);
-void fault_fini(struct engine *e);
-/* true: the fault layer took the frame (it calls engine_input_frame() itself). */
-bool fault_in(struct engine *e, const uint8_t *pkt, size_t len);
-/* true: the fault layer took the packet (it writes it to the TUN itself). */
-bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt);
-void fault_log_stats(const struct engine *e);
+/*
+ * The layer PROXYVPN_FAULT asks for (vnet: the frames carry virtio-net
+ * headers), with its settings logged: 0 with *out NULL when the variable is
+ * unset, 0 with *out set, or -EINVAL (a bad value: one line logged) or
+ * -ENOMEM.
+ */
+int fault_from_env(struct loop *l, bool vnet, fault_deliver_fn *cb, void *ctx, struct fault **out);
+/* One line of counters, both directions (NULL: nothing). */
+void fault_log_stats(const struct fault *f);
 
-#else /* !PROXYVPN_FAULT: the shipping build */
+#else /* !PROXYVPN_FAULT: the shipping build, where there is never a layer */
 
-static inline int fault_init(struct engine *e)
+static inline void fault_packet(struct fault *f, enum fault_dir d, const struct iovec *iov,
+				int iovcnt)
 {
-	(void)e;
-	return 0;
-}
-
-static inline void fault_fini(struct engine *e)
-{
-	(void)e;
-}
-
-static inline bool fault_in(struct engine *e, const uint8_t *pkt, size_t len)
-{
-	(void)e;
-	(void)pkt;
-	(void)len;
-	return false;
-}
-
-static inline bool fault_out(struct engine *e, const struct iovec *iov, int iovcnt)
-{
-	(void)e;
+	(void)f;
+	(void)d;
 	(void)iov;
 	(void)iovcnt;
-	return false;
 }
 
-static inline void fault_log_stats(const struct engine *e)
+static inline void fault_free(struct fault *f)
 {
-	(void)e;
+	(void)f;
+}
+
+static inline void fault_log_stats(const struct fault *f)
+{
+	(void)f;
 }
 
 #endif /* PROXYVPN_FAULT */

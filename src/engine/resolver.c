@@ -1,36 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The TUN resolver: fake answers from the pool, and DNS over TCP through
- * the proxy for what is forwarded (one tunnel per query: RFC 7766 framing,
- * a 2-byte length before each message).
+ * The TUN resolver (see resolver.h): fake answers from the pool, and DNS
+ * over TCP through the proxy for what is forwarded (one upstream per query:
+ * RFC 7766 framing, a 2-byte length before each message).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "list.h"
 #include "log.h"
 #include "resolver.h"
 
 enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX }; /* our own answers are far smaller */
 
-enum fwd_state { F_CONNECTING, F_HANDSHAKE, F_SEND, F_RECV, F_DEAD };
+enum fwd_state { F_CONNECTING, F_SEND, F_RECV, F_DEAD };
 
 /* One query forwarded over its own tunnel. */
 struct dnsfwd {
-	struct loop_io io; /* first: the callback casts back */
-	struct timer timer;
-	struct dnsfwd *next, *prev; /* e->fwd; the dead list via next */
-	struct engine *eng;
+	struct timer timer;    /* the whole query: RESOLVER_FWD_TIMEOUT_MS */
+	struct list_node node; /* r->fwd, or r->dead */
+	struct resolver *r;
+	struct upstream *up;
 	enum fwd_state state;
-	struct proxy_hs hs;
 	struct dns_query q;
 	int family; /* reply addressing: from us:53 to app:port */
 	uint8_t us[16], app[16];
@@ -41,15 +39,29 @@ struct dnsfwd {
 	size_t in_len;
 };
 
-static void reply(struct engine *e, int family, const uint8_t *us, const uint8_t *app,
+struct resolver {
+	struct loop *loop;
+	struct resolver_cfg cfg;
+	udp_output_fn *output;
+	void *ctx;
+	struct dnspool *pool;	/* virtual only; cfg.shared_pool is not ours to free */
+	struct list_node *fwd;	/* queries in flight */
+	struct list_node *dead; /* finished this batch, freed by resolver_reap */
+	size_t nfwd;
+	uint8_t *tcp_msg; /* one query of DNS over TCP (served here), allocated on first use */
+	struct resolver_stats stats;
+};
+
+static void reply(struct resolver *r, int family, const uint8_t *us, const uint8_t *app,
 		  uint16_t app_port, const void *msg, size_t len)
 {
-	if (engine_udp_output(e, family, us, 53, app, app_port, msg, len) < 0)
-		e->stats.dns_failed++;
+	if (udp_send_to_app(r->output, r->ctx, r->cfg.mtu, family, us, 53, app, app_port, msg,
+			    len) < 0)
+		r->stats.failed++;
 }
 
 /* A reply without answers (NODATA, errors), kept within the client's limit. */
-static void reply_rcode(struct engine *e, int family, const uint8_t *us, const uint8_t *app,
+static void reply_rcode(struct resolver *r, int family, const uint8_t *us, const uint8_t *app,
 			uint16_t app_port, const struct dns_query *q, uint16_t rcode, bool tc)
 {
 	uint8_t buf[DNS_UDP_MAX];
@@ -59,51 +71,38 @@ static void reply_rcode(struct engine *e, int family, const uint8_t *us, const u
 		return;
 	if (tc)
 		buf[2] |= 0x02;
-	reply(e, family, us, app, app_port, buf, (size_t)n);
+	reply(r, family, us, app, app_port, buf, (size_t)n);
 }
 
 /* ---- forwarding over TCP through the proxy ---- */
 
 static void fwd_kill(struct dnsfwd *f)
 {
-	struct engine *e = f->eng;
+	struct resolver *r = f->r;
 
 	if (f->state == F_DEAD)
 		return;
 	f->state = F_DEAD;
-	if (f->io.fd >= 0) {
-		int fd = f->io.fd;
-
-		loop_io_del(e->loop, &f->io);
-		close(fd);
-	}
-	loop_timer_cancel(e->loop, &f->timer);
-	proxy_hs_free(&f->hs);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		e->fwd = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	f->prev = NULL;
-	f->next = e->fwd_dead;
-	e->fwd_dead = f;
+	upstream_close(f->up, false);
+	loop_timer_cancel(r->loop, &f->timer);
+	list_move(&r->fwd, &r->dead, &f->node);
+	r->nfwd--;
 }
 
 static void fwd_fail(struct dnsfwd *f, int err)
 {
+	const struct sockaddr_storage *ss = &f->r->cfg.server;
 	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(
-		f->eng->cfg.dns_server.ss_family,
-		f->eng->cfg.dns_server.ss_family == AF_INET6
-			? (const void *)&((struct sockaddr_in6 *)&f->eng->cfg.dns_server)->sin6_addr
-			: (const void *)&((struct sockaddr_in *)&f->eng->cfg.dns_server)->sin_addr,
-		a, sizeof(a));
+	inet_ntop(ss->ss_family,
+		  ss->ss_family == AF_INET6
+			  ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+			  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr,
+		  a, sizeof(a));
 	log_info("dns: query for %s to %s through the proxy failed: %s", f->q.name, a,
 		 strerror(-err));
-	f->eng->stats.dns_failed++;
-	reply_rcode(f->eng, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
+	f->r->stats.failed++;
+	reply_rcode(f->r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
 	fwd_kill(f);
 }
 
@@ -118,10 +117,10 @@ static void fwd_done(struct dnsfwd *f)
 		return;
 	}
 	if (len > dns_udp_limit(&f->q))
-		reply_rcode(f->eng, f->family, f->us, f->app, f->app_port, &f->q,
+		reply_rcode(f->r, f->family, f->us, f->app, f->app_port, &f->q,
 			    load_be16(msg + 2) & 0xf, true);
 	else
-		reply(f->eng, f->family, f->us, f->app, f->app_port, msg, len);
+		reply(f->r, f->family, f->us, f->app, f->app_port, msg, len);
 	fwd_kill(f);
 }
 
@@ -150,28 +149,18 @@ static bool fwd_take(struct dnsfwd *f, const uint8_t *p, size_t n)
 	return true;
 }
 
+/* The framed query into the tunnel; then the reply is all we wait for. */
 static void fwd_send(struct dnsfwd *f)
 {
-	const uint8_t *p;
-	size_t len;
+	struct iovec iov = { .iov_base = f->out + f->out_off, .iov_len = f->out_len - f->out_off };
 	ssize_t n;
 
-	if (f->state == F_HANDSHAKE) {
-		len = proxy_hs_pending(&f->hs, &p);
-	} else {
-		p = f->out + f->out_off;
-		len = f->out_len - f->out_off;
-	}
-	if (!len)
+	if (f->state != F_SEND)
 		return;
-	n = send(f->io.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	n = upstream_writev(f->up, &iov, 1);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			fwd_fail(f, -errno);
-		return;
-	}
-	if (f->state == F_HANDSHAKE) {
-		proxy_hs_sent(&f->hs, (size_t)n);
 		return;
 	}
 	f->out_off += (size_t)n;
@@ -181,12 +170,10 @@ static void fwd_send(struct dnsfwd *f)
 
 static void fwd_recv(struct dnsfwd *f)
 {
-	uint8_t buf[HTTP_MAX_HDR];
-	size_t used = 0;
-	ssize_t n;
-	int ret;
+	uint8_t buf[4096];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	ssize_t n = upstream_readv(f->up, &iov, 1);
 
-	n = recv(f->io.fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			fwd_fail(f, -errno);
@@ -196,61 +183,53 @@ static void fwd_recv(struct dnsfwd *f)
 		fwd_fail(f, -ECONNRESET);
 		return;
 	}
-	if (f->state != F_HANDSHAKE) {
-		fwd_take(f, buf, (size_t)n);
-		return;
-	}
-	ret = proxy_hs_input(&f->hs, buf, (size_t)n, &used);
-	if (ret < 0) {
-		fwd_fail(f, ret);
-		return;
-	}
-	if (ret == 0)
-		return;
-	proxy_hs_free(&f->hs);
-	f->state = F_SEND;
-	if ((size_t)n > used && !fwd_take(f, buf + used, (size_t)n - used))
-		return;
-	fwd_send(f);
+	fwd_take(f, buf, (size_t)n);
 }
 
 static void fwd_update(struct dnsfwd *f)
 {
-	const uint8_t *p;
-	uint32_t ev = EPOLLIN;
+	int ret;
 
-	if (f->state == F_DEAD)
+	if (f->state != F_SEND && f->state != F_RECV)
 		return;
-	if (f->state == F_CONNECTING || f->state == F_SEND ||
-	    (f->state == F_HANDSHAKE && proxy_hs_pending(&f->hs, &p)))
-		ev |= EPOLLOUT;
-	if (f->state == F_CONNECTING)
-		ev = EPOLLOUT;
-	if (loop_io_mod(f->eng->loop, &f->io, ev) < 0)
-		fwd_fail(f, -errno);
+	ret = upstream_events(f->up, EPOLLIN | (f->state == F_SEND ? EPOLLOUT : 0));
+	if (ret < 0)
+		fwd_fail(f, ret);
 }
 
-static void fwd_io(struct loop_io *io, uint32_t events)
+static void fwd_open(void *ctx, const uint8_t *data, size_t len)
 {
-	struct dnsfwd *f = (struct dnsfwd *)io;
-	int err = 0;
-	socklen_t len = sizeof(err);
+	struct dnsfwd *f = ctx;
 
-	if (f->state == F_CONNECTING) {
-		if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err) {
-			fwd_fail(f, -err);
-			return;
-		}
-		f->state = F_HANDSHAKE;
-	}
-	if (f->state != F_DEAD && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-		fwd_recv(f);
-	if (f->state == F_HANDSHAKE || f->state == F_SEND)
-		fwd_send(f);
+	f->state = F_SEND;
+	/* A reply may come with the proxy's (it cannot precede our query, but
+	 * a hostile proxy may send anything): taken like any other bytes. */
+	if (len && !fwd_take(f, data, len))
+		return;
+	fwd_send(f);
 	fwd_update(f);
 }
+
+static void fwd_up_fail(void *ctx, const struct upstream_fail *why)
+{
+	fwd_fail(ctx, -why->err);
+}
+
+static void fwd_io(void *ctx, uint32_t events)
+{
+	struct dnsfwd *f = ctx;
+
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		fwd_recv(f);
+	fwd_send(f);
+	fwd_update(f);
+}
+
+static const struct upstream_ops fwd_ops = {
+	.on_open = fwd_open,
+	.on_fail = fwd_up_fail,
+	.on_io = fwd_io,
+};
 
 static void fwd_timeout(struct timer *t)
 {
@@ -259,49 +238,49 @@ static void fwd_timeout(struct timer *t)
 	fwd_fail(f, -ETIMEDOUT);
 }
 
-static size_t fwd_count(const struct engine *e)
+static void fwd_free(struct dnsfwd *f)
 {
-	const struct dnsfwd *f;
-	size_t n = 0;
-
-	for (f = e->fwd; f; f = f->next)
-		n++;
-	return n;
+	upstream_free(f->up);
+	free(f->in);
+	free(f->out);
+	free(f);
 }
 
 /*
- * Every slot taken: the query waiting longest (the list's tail) gets its
- * SERVFAIL now and gives its slot up. Refusing the new one instead let
- * anyone who asks for names that never answer shut every other query out.
+ * Every slot taken: the query waiting longest (the list's tail: new ones go
+ * in front) gets its SERVFAIL now and gives its slot up. Refusing the new
+ * one instead let anyone who asks for names that never answer shut every
+ * other query out.
  */
-static void fwd_evict(struct engine *e)
+static void fwd_evict(struct resolver *r)
 {
-	struct dnsfwd *f = e->fwd;
+	struct list_node *n = r->fwd;
+	struct dnsfwd *f;
 
-	while (f && f->next)
-		f = f->next;
-	if (!f)
+	while (n && n->next)
+		n = n->next;
+	if (!n)
 		return;
+	f = list_entry(n, struct dnsfwd, node);
 	log_debug("dns: %d queries in flight: %s (the oldest) answered SERVFAIL for room",
 		  RESOLVER_FWD_MAX, f->q.name);
-	e->stats.dns_failed++;
-	reply_rcode(e, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
+	r->stats.failed++;
+	reply_rcode(r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
 	fwd_kill(f);
 }
 
-/* Starts forwarding msg; false if it could not (the caller sends SERVFAIL). */
-static bool fwd_start(struct engine *e, const struct ip_view *v, const struct udp_view *u,
+/* Starts forwarding the query; false if it could not (the caller sends SERVFAIL). */
+static bool fwd_start(struct resolver *r, const struct ip_view *v, const struct udp_view *u,
 		      const struct dns_query *q)
 {
-	const struct sockaddr_storage *ss = &e->cfg.dns_server;
+	const struct sockaddr_storage *ss = &r->cfg.server;
 	struct proxy_dest d = { .family = ss->ss_family };
 	struct dnsfwd *f;
-	int fd, one = 1;
 
 	if (!ss->ss_family || u->len > 65535)
 		return false;
-	if (fwd_count(e) >= RESOLVER_FWD_MAX)
-		fwd_evict(e);
+	if (r->nfwd >= RESOLVER_FWD_MAX)
+		fwd_evict(r);
 	if (ss->ss_family == AF_INET6) {
 		memcpy(d.addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
 		d.port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
@@ -312,47 +291,32 @@ static bool fwd_start(struct engine *e, const struct ip_view *v, const struct ud
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return false;
-	f->in = malloc(2 + 65535);
-	f->out = malloc(2 + u->len);
-	if (!f->in || !f->out || proxy_hs_init(&f->hs, e->cfg.proxy, &d) < 0)
-		goto err;
-	f->eng = e;
-	f->io.fd = -1;
-	f->io.cb = fwd_io;
+	f->r = r;
 	f->timer.cb = fwd_timeout;
 	f->q = *q;
 	f->family = v->family;
 	memcpy(f->us, v->dst, ip_addr_len(v->family));
 	memcpy(f->app, v->src, ip_addr_len(v->family));
 	f->app_port = u->sport;
+	f->in = malloc(2 + 65535);
+	f->out = malloc(2 + u->len);
+	if (!f->in || !f->out) {
+		fwd_free(f);
+		return false;
+	}
 	store_be16(f->out, (uint16_t)u->len);
 	memcpy(f->out + 2, u->data, u->len);
 	f->out_len = 2 + u->len;
-	fd = socket(e->cfg.proxy_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto err_hs;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((connect(fd, (const struct sockaddr *)&e->cfg.proxy_addr, e->cfg.proxy_addrlen) < 0 &&
-	     errno != EINPROGRESS) ||
-	    loop_io_add(e->loop, &f->io, fd, EPOLLOUT) < 0) {
-		close(fd);
-		goto err_hs;
+	f->up = upstream_new(r->loop, r->cfg.upstream, &d, &fwd_ops, f, NULL);
+	if (!f->up) {
+		fwd_free(f);
+		return false;
 	}
-	f->next = e->fwd;
-	if (e->fwd)
-		e->fwd->prev = f;
-	e->fwd = f;
-	loop_timer_set(e->loop, &f->timer, e->loop->now + RESOLVER_FWD_TIMEOUT_MS);
-	e->stats.dns_forwarded++;
+	list_add(&r->fwd, &f->node);
+	r->nfwd++;
+	loop_timer_set(r->loop, &f->timer, r->loop->now + RESOLVER_FWD_TIMEOUT_MS);
+	r->stats.forwarded++;
 	return true;
-
-err_hs:
-	proxy_hs_free(&f->hs);
-err:
-	free(f->in);
-	free(f->out);
-	free(f);
-	return false;
 }
 
 /* ---- answering ---- */
@@ -373,13 +337,13 @@ static bool in_domain(const char *name, const char *suffix)
  * loopback, invalid does not exist, the reverse trees have no addresses.
  * Returns the length, or a negative errno if nothing fits.
  */
-static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf, size_t cap,
+static int answer_fake(struct resolver *r, const struct dns_query *q, uint8_t *buf, size_t cap,
 		       size_t limit)
 {
 	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 	struct dns_addr an = { .family = q->qtype == DNS_T_AAAA ? AF_INET6 : AF_INET };
 	size_t alen = an.family == AF_INET6 ? 16 : 4;
-	uint32_t ttl = e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT;
+	uint32_t ttl = r->cfg.ttl ? r->cfg.ttl : DNSPOOL_TTL_DEFAULT;
 	struct dnspool_evicted ev;
 	uint8_t a4[4], a6[16];
 	int ret;
@@ -392,7 +356,7 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	if (in_domain(q->name, "arpa"))
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, NULL, 0, 0);
-	ret = dnspool_map(e->pool, q->name, e->loop->now, a4, a6, &ev);
+	ret = dnspool_map(r->pool, q->name, r->loop->now, a4, a6, &ev);
 	if (ev.name[0])
 		log_debug("dns: fake-address pool full: %s (unused for %llu s) gave up its "
 			  "addresses for %s",
@@ -401,11 +365,11 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
 		log_info("dns: no fake address for %s: %s", q->name,
 			 ret == -ENOSPC ? "every fake address is held by a connection"
 					: strerror(-ret));
-		e->stats.dns_failed++;
+		r->stats.failed++;
 		return dns_build_reply(buf, cap, limit, q, DNS_R_SERVFAIL, NULL, 0, 0);
 	}
 	memcpy(an.addr, an.family == AF_INET6 ? a6 : a4, alen);
-	e->stats.dns_fake++;
+	r->stats.fake++;
 	return dns_build_reply(buf, cap, limit, q, DNS_R_NOERROR, &an, 1, ttl);
 }
 
@@ -413,21 +377,21 @@ static int answer_fake(struct engine *e, const struct dns_query *q, uint8_t *buf
  * PTR for a fake address: the name it stands for (NXDOMAIN if none is
  * live). 0 when the name is not the reverse of a fake address.
  */
-static int answer_ptr(struct engine *e, const struct dns_query *q, uint8_t *buf, size_t cap,
+static int answer_ptr(struct resolver *r, const struct dns_query *q, uint8_t *buf, size_t cap,
 		      size_t limit)
 {
 	struct dnspool_entry *ent;
 	uint8_t a[16];
 	int family, n;
 
-	if (dns_ptr_addr(q->name, &family, a) < 0 || !dnspool_contains(e->pool, family, a))
+	if (dns_ptr_addr(q->name, &family, a) < 0 || !dnspool_contains(r->pool, family, a))
 		return 0;
-	ent = dnspool_get(e->pool, family, a, e->loop->now);
+	ent = dnspool_get(r->pool, family, a, r->loop->now);
 	if (!ent)
 		return dns_build_reply(buf, cap, limit, q, DNS_R_NXDOMAIN, NULL, 0, 0);
 	n = dns_build_name_reply(buf, cap, limit, q, dnspool_entry_name(ent),
-				 e->cfg.dns_ttl ? e->cfg.dns_ttl : DNSPOOL_TTL_DEFAULT);
-	dnspool_put(e->pool, ent, e->loop->now);
+				 r->cfg.ttl ? r->cfg.ttl : DNSPOOL_TTL_DEFAULT);
+	dnspool_put(r->pool, ent, r->loop->now);
 	return n == 0 ? -1 : n;
 }
 
@@ -437,16 +401,16 @@ static int answer_ptr(struct engine *e, const struct dns_query *q, uint8_t *buf,
  * classes) when there is no server to forward to. Returns the length, 0
  * when the query is for --dns-server (*q parsed), -1 when no answer is due.
  */
-static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct dns_query *q,
+static int answer_local(struct resolver *r, const uint8_t *msg, size_t len, struct dns_query *q,
 			uint8_t *buf, size_t cap, bool udp)
 {
 	uint16_t rcode;
 	int ret = dns_parse_query(msg, len, q, &rcode), n;
 	size_t limit;
 
-	e->stats.dns_queries++;
+	r->stats.queries++;
 	if (ret == -EBADMSG) {
-		e->stats.dns_failed++;
+		r->stats.failed++;
 		return -1; /* no header, or a response: dropped */
 	}
 	limit = udp ? dns_udp_limit(q) : cap;
@@ -454,14 +418,14 @@ static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct
 		n = dns_build_reply(buf, cap, limit, q, rcode, NULL, 0, 0);
 	} else {
 		log_debug("dns: %s type %u", q->name, q->qtype);
-		bool in = e->cfg.dns == ENGINE_DNS_VIRTUAL && q->qclass == DNS_C_IN;
+		bool in = r->cfg.mode == RESOLVER_VIRTUAL && q->qclass == DNS_C_IN;
 
 		n = 0;
 		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
-			n = answer_fake(e, q, buf, cap, limit);
+			n = answer_fake(r, q, buf, cap, limit);
 		else if (in && q->qtype == DNS_T_PTR)
-			n = answer_ptr(e, q, buf, cap, limit); /* 0: not a fake address */
-		if (n == 0 && e->cfg.dns_server.ss_family)
+			n = answer_ptr(r, q, buf, cap, limit); /* 0: not a fake address */
+		if (n == 0 && r->cfg.server.ss_family)
 			return 0;
 		if (n == 0) /* virtual without a server: other types have no data */
 			n = dns_build_reply(buf, cap, limit, q,
@@ -471,7 +435,7 @@ static int answer_local(struct engine *e, const uint8_t *msg, size_t len, struct
 	return n > 0 ? n : -1;
 }
 
-void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct udp_view *u)
+void resolver_udp_input(struct resolver *r, const struct ip_view *v, const struct udp_view *u)
 {
 	uint8_t buf[DNS_UDP_MAX];
 	struct dns_query q;
@@ -480,18 +444,18 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
 	/* Sent to a group or to everyone: no unicast answer from such an address. */
 	if ((v->family == AF_INET && v->dst[0] >= 224) ||
 	    (v->family == AF_INET6 && v->dst[0] == 0xff)) {
-		e->stats.dns_queries++;
-		e->stats.dns_failed++;
+		r->stats.queries++;
+		r->stats.failed++;
 		return;
 	}
-	n = answer_local(e, u->data, u->len, &q, buf, sizeof(buf), true);
+	n = answer_local(r, u->data, u->len, &q, buf, sizeof(buf), true);
 	if (n > 0) {
-		reply(e, v->family, v->dst, v->src, u->sport, buf, (size_t)n);
+		reply(r, v->family, v->dst, v->src, u->sport, buf, (size_t)n);
 		return;
 	}
-	if (n == 0 && !fwd_start(e, v, u, &q)) {
-		e->stats.dns_failed++;
-		reply_rcode(e, v->family, v->dst, v->src, u->sport, &q, DNS_R_SERVFAIL, false);
+	if (n == 0 && !fwd_start(r, v, u, &q)) {
+		r->stats.failed++;
+		reply_rcode(r, v->family, v->dst, v->src, u->sport, &q, DNS_R_SERVFAIL, false);
 	}
 }
 
@@ -501,9 +465,9 @@ void resolver_udp_input(struct engine *e, const struct ip_view *v, const struct 
  * (queries that would be forwarded get SERVFAIL on this path). Called when
  * rx gained bytes, tx gained room, or the app's FIN came.
  */
-bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
+bool resolver_tcp_local(struct resolver *r, struct tcp_conn *c)
 {
-	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX], *msg;
+	uint8_t out[2 + RESOLVER_TCP_REPLY_MAX];
 	struct dns_query q;
 	struct iovec iov[2];
 	bool blocked = false;
@@ -527,23 +491,21 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 			break;
 		}
 		/*
-		 * Each query in a buffer of its own: with --workers every thread
-		 * runs this, and one static buffer mixed their queries (one
-		 * app got another's answer).
+		 * A buffer per resolver, not a static one: with --workers every
+		 * thread runs this, and one static buffer mixed their queries
+		 * (one app got another's answer).
 		 */
-		msg = malloc(len ? len : 1);
-		if (!msg) {
+		if (!r->tcp_msg && !(r->tcp_msg = malloc(65535))) {
 			tcp_abort(c);
 			return false;
 		}
 		cnt = ring_peek(&c->rx, 2, len, iov);
 		for (i = 0, off = 0; i < cnt; i++) {
-			memcpy(msg + off, iov[i].iov_base, iov[i].iov_len);
+			memcpy(r->tcp_msg + off, iov[i].iov_base, iov[i].iov_len);
 			off += iov[i].iov_len;
 		}
 		tcp_rx_consume(c, 2 + len);
-		n = answer_local(e, msg, len, &q, out + 2, sizeof(out) - 2, false);
-		free(msg);
+		n = answer_local(r, r->tcp_msg, len, &q, out + 2, sizeof(out) - 2, false);
 		if (n == 0)
 			n = dns_build_reply(out + 2, sizeof(out) - 2, sizeof(out) - 2, &q,
 					    DNS_R_SERVFAIL, NULL, 0, 0);
@@ -563,33 +525,36 @@ bool resolver_tcp_local(struct engine *e, struct tcp_conn *c)
 
 /* ---- TCP to fake addresses ---- */
 
-static bool is_resolver(const struct engine *e, int family, const uint8_t *a)
+static bool is_resolver(const struct resolver *r, int family, const uint8_t *a)
 {
-	return family == AF_INET6 ? !memcmp(a, e->cfg.resolver6, 16)
-				  : !memcmp(a, e->cfg.resolver4, 4);
+	return family == AF_INET6 ? !memcmp(a, r->cfg.addr6, 16) : !memcmp(a, r->cfg.addr4, 4);
 }
 
-int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr, struct proxy_dest *d,
-		       struct dnspool_entry **ref)
+/*
+ * addr in the fake pool is replaced by its name in d (family 0) with *ref
+ * held (1), refused if unmapped (-ECONNREFUSED), else left alone (0).
+ */
+static int fake_dest(struct resolver *r, int family, const uint8_t *addr, struct proxy_dest *d,
+		     struct dnspool_entry **ref)
 {
 	struct dnspool_entry *ent;
 	size_t len;
 
 	*ref = NULL;
-	if (!e->pool || !dnspool_contains(e->pool, family, addr))
+	if (!r->pool || !dnspool_contains(r->pool, family, addr))
 		return 0;
-	ent = dnspool_get(e->pool, family, addr, e->loop->now);
+	ent = dnspool_get(r->pool, family, addr, r->loop->now);
 	if (!ent) {
 		char a[INET6_ADDRSTRLEN];
 
 		inet_ntop(family, addr, a, sizeof(a));
 		log_info("to %s: a fake address with no live name: refused", a);
-		e->stats.fake_unmapped++;
+		r->stats.fake_unmapped++;
 		return -ECONNREFUSED;
 	}
 	len = strlen(dnspool_entry_name(ent));
 	if (len >= sizeof(d->name)) {
-		dnspool_put(e->pool, ent, e->loop->now);
+		dnspool_put(r->pool, ent, r->loop->now);
 		return -ECONNREFUSED;
 	}
 	d->family = 0;
@@ -598,19 +563,17 @@ int resolver_fake_dest(struct engine *e, int family, const uint8_t *addr, struct
 	return 1;
 }
 
-int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_dest *d,
+int resolver_tcp_dest(struct resolver *r, const struct tcp_conn *c, struct proxy_dest *d,
 		      struct dnspool_entry **ref)
 {
 	*ref = NULL;
-	if (e->cfg.dns == ENGINE_DNS_BYPASS)
-		return 0;
-	if (is_resolver(e, c->family, c->laddr)) {
-		const struct sockaddr_storage *ss = &e->cfg.dns_server;
+	if (is_resolver(r, c->family, c->laddr)) {
+		const struct sockaddr_storage *ss = &r->cfg.server;
 
 		/* DNS over TCP from apps: spliced to the server, or served here. */
 		if (c->lport != 53)
 			return -ECONNREFUSED;
-		if (e->cfg.dns == ENGINE_DNS_VIRTUAL)
+		if (r->cfg.mode == RESOLVER_VIRTUAL)
 			return RESOLVER_LOCAL;
 		d->family = ss->ss_family;
 		if (ss->ss_family == AF_INET6)
@@ -619,57 +582,79 @@ int resolver_tcp_dest(struct engine *e, const struct tcp_conn *c, struct proxy_d
 			memcpy(d->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
 		return 0;
 	}
-	return resolver_fake_dest(e, c->family, c->laddr, d, ref);
+	return fake_dest(r, c->family, c->laddr, d, ref);
 }
 
-void resolver_tcp_done(struct engine *e, struct dnspool_entry *ref)
+void resolver_tcp_done(struct resolver *r, struct dnspool_entry *ref)
 {
-	if (ref && e->pool)
-		dnspool_put(e->pool, ref, e->loop->now);
+	if (ref && r->pool)
+		dnspool_put(r->pool, ref, r->loop->now);
 }
 
 /* ---- lifetime ---- */
 
-int resolver_init(struct engine *e)
+struct resolver *resolver_new(struct loop *loop, const struct resolver_cfg *cfg,
+			      udp_output_fn *output, void *ctx)
 {
+	struct resolver *r = calloc(1, sizeof(*r));
 	struct dnspool_cfg pc;
 
-	e->fwd = NULL;
-	if (e->cfg.dns != ENGINE_DNS_VIRTUAL)
-		return 0;
-	if (e->cfg.shared_pool) {
+	if (!r)
+		return NULL;
+	r->loop = loop;
+	r->cfg = *cfg;
+	r->output = output;
+	r->ctx = ctx;
+	if (cfg->mode != RESOLVER_VIRTUAL)
+		return r;
+	if (cfg->shared_pool) {
 		/* Another queue's engine answers the query, this one gets the SYN. */
-		e->pool = e->cfg.shared_pool;
-		return 0;
+		r->pool = cfg->shared_pool;
+		return r;
 	}
-	pc = e->cfg.pool;
+	pc = cfg->pool;
 	/* The TUN's own addresses and the resolver's are never handed out. */
 	if (pc.nexcl4 + 1 <= DNSPOOL_EXCLUDE_MAX)
-		memcpy(pc.excl4[pc.nexcl4++], e->cfg.resolver4, 4);
+		memcpy(pc.excl4[pc.nexcl4++], cfg->addr4, 4);
 	if (pc.nexcl6 + 1 <= DNSPOOL_EXCLUDE_MAX)
-		memcpy(pc.excl6[pc.nexcl6++], e->cfg.resolver6, 16);
-	e->pool = dnspool_new(&pc);
-	return e->pool ? 0 : -errno;
+		memcpy(pc.excl6[pc.nexcl6++], cfg->addr6, 16);
+	r->pool = dnspool_new(&pc);
+	if (!r->pool) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
-void resolver_reap(struct engine *e)
+void resolver_reap(struct resolver *r)
 {
-	struct dnsfwd *f;
+	while (r->dead) {
+		struct dnsfwd *f = list_entry(r->dead, struct dnsfwd, node);
 
-	while ((f = e->fwd_dead)) {
-		e->fwd_dead = f->next;
-		free(f->in);
-		free(f->out);
-		free(f);
+		list_del(&r->dead, &f->node);
+		fwd_free(f);
 	}
 }
 
-void resolver_fini(struct engine *e)
+void resolver_free(struct resolver *r)
 {
-	while (e->fwd)
-		fwd_kill(e->fwd);
-	resolver_reap(e);
-	if (e->pool != e->cfg.shared_pool)
-		dnspool_free(e->pool);
-	e->pool = NULL;
+	if (!r)
+		return;
+	while (r->fwd)
+		fwd_kill(list_entry(r->fwd, struct dnsfwd, node));
+	resolver_reap(r);
+	if (r->pool != r->cfg.shared_pool)
+		dnspool_free(r->pool);
+	free(r->tcp_msg);
+	free(r);
+}
+
+const struct resolver_stats *resolver_stats(const struct resolver *r)
+{
+	return &r->stats;
+}
+
+struct dnspool *resolver_pool(const struct resolver *r)
+{
+	return r ? r->pool : NULL;
 }

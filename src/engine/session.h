@@ -1,42 +1,75 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One session per TCP flow: the proxy socket, its handshake, and the relay
- * between the flow's rings and the socket. Backpressure both ways: the
- * proxy socket is not read while tx (toward the app) is full, and the app's
- * window shrinks while rx (toward the proxy) is not drained.
+ * The session table: one session per TCP flow, the proxy side of it. A
+ * session is born on the app's SYN, opens an upstream (upstream.h) while
+ * the SYN-ACK is held back, then relays bytes between the flow's rings and
+ * the tunnel. Backpressure both ways: the tunnel is not read while tx
+ * (toward the app) is full, and the app's window shrinks while rx (toward
+ * the proxy) is not drained. A DNS-over-TCP flow to the TUN resolver under
+ * --dns virtual has no upstream: the resolver answers it (resolver.h).
+ *
+ * The table is the TCP stack's session side: session_tcp_ops with the
+ * table as ctx. Sessions are freed only in session_reap(), after the loop
+ * batch, so no callback ever sees freed memory.
  */
 #ifndef PROXYVPN_SESSION_H
 #define PROXYVPN_SESSION_H
 
-#include "engine.h"
-#include "tcp.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
 
-/* The TCP stack's callbacks (ctx = struct engine). */
+#include "ctl-proto.h"
+#include "loop.h"
+#include "tcp.h"
+#include "upstream.h"
+
+struct resolver;
+struct session;
+struct session_table;
+
+struct session_cfg {
+	const struct upstream_cfg *upstream; /* borrowed: the proxy */
+	struct resolver *resolver; /* borrowed; NULL (--dns bypass): addresses go as they are */
+};
+
+/* Writes one packet toward the app (the TCP stack's output, passed on). */
+typedef void session_output_fn(void *ctx, const struct iovec *iov, int iovcnt,
+			       const struct tcp_out *o);
+
+struct session_stats {	 /* uint64_t counters only */
+	uint64_t total;	 /* flows that went to the proxy */
+	uint64_t failed; /* of those, or refused before: no tunnel */
+};
+
+/* NULL with errno set. */
+struct session_table *session_table_new(struct loop *loop, const struct session_cfg *cfg,
+					session_output_fn *output, void *ctx);
+/*
+ * Closes every session now (engine shutdown): one whose app side is all
+ * delivered with a FIN, the rest with an RST; then frees the table. The TCP
+ * stack must be freed right after (its conns are detached). NULL is fine.
+ */
+void session_table_free(struct session_table *t);
+
+/* The TCP stack's callbacks (ctx = the table). */
 extern const struct tcp_ops session_tcp_ops;
 
 /* Writes out to the proxy what the app sent during this batch. */
-void session_flush_pending(struct engine *e);
+void session_flush_pending(struct session_table *t);
 /* Frees sessions killed during this batch. */
-void session_reap(struct engine *e);
+void session_reap(struct session_table *t);
+/* From now on new flows are refused with an RST (the command has exited). */
+void session_refuse_new(struct session_table *t);
 /* Sessions whose app side still has data or a FIN not yet given to the proxy. */
-size_t session_undelivered(const struct engine *e);
-/* Closes every session now (engine shutdown); delivered ones with a FIN. */
-void session_close_all(struct engine *e);
-
-/* One flow as `proxyvpn status` shows it (cheap: no syscalls, no allocation). */
-struct session_info {
-	uint32_t id;
-	int family;		  /* 0 if the flow is already detached */
-	uint8_t src[16], dst[16]; /* the app's address, the destination it dialled */
-	uint16_t sport, dport;
-	const char *phase;	       /* connecting, handshake, relay (static) */
-	const char *tcp_state;	       /* tcp_state_name() */
-	uint64_t bytes_up, bytes_down; /* relayed app -> proxy, proxy -> app */
-	uint64_t age_ms;
-};
+size_t session_undelivered(const struct session_table *t);
+const struct session_stats *session_table_stats(const struct session_table *t);
+size_t session_count(const struct session_table *t);
 
 /* Walks the live sessions: prev NULL gives the first; NULL after the last. */
-const struct session *session_next(const struct engine *e, const struct session *prev);
-void session_info(const struct session *s, uint64_t now, struct session_info *out);
+const struct session *session_next(const struct session_table *t, const struct session *prev);
+/* One flow as `proxyvpn status` lists it (cheap: no syscalls, no allocation). */
+void session_info(const struct session *s, uint64_t now, struct ctl_conn *out);
 
 #endif

@@ -3,9 +3,14 @@
  * The TCP state machine (RFC 9293) for the terminating side of every flow
  * that enters the TUN. We only ever open passively, and we hold the SYN-ACK
  * until the proxy tunnel exists, so the app's connect() means "the far end
- * is reachable". Retransmission follows RFC 6298 (one timer per connection),
- * congestion control is Reno with NewReno partial ACKs (RFC 5681, 6582),
- * RST/SYN acceptance follows RFC 5961 (challenge ACKs).
+ * is reachable". Retransmission follows RFC 6298 (one timer per connection)
+ * with a tail loss probe (RFC 8985 7). Loss recovery is SACK-based after
+ * RFC 6675 (NewReno's partial ACKs, RFC 6582, only for an app without
+ * SACK), with limited transmit (RFC 3042), early retransmit (RFC 5827) and
+ * Eifel undo of a spurious recovery (RFC 3522). Congestion control is slow
+ * start with ABC and congestion avoidance (RFC 5681, 3465), a loss backing
+ * off to 0.7 of the flight. RST/SYN acceptance follows RFC 5961
+ * (challenge ACKs).
  *
  * ACKs are coalesced: input only marks a connection pending, and
  * tcp_flush() (called once per event-loop batch) sends one segment that
@@ -70,14 +75,13 @@ static void conn_output(struct tcp_conn *c);
 
 const char *tcp_state_name(enum tcp_state s)
 {
+	/* In enum order, one per state: a state added without a name fails the build. */
 	static const char *const names[] = {
-		[TCPS_SYN_PENDING] = "SYN-PENDING", [TCPS_SYN_RCVD] = "SYN-RECEIVED",
-		[TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
-		[TCPS_FIN_WAIT_1] = "FIN-WAIT-1",   [TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
-		[TCPS_CLOSING] = "CLOSING",	    [TCPS_LAST_ACK] = "LAST-ACK",
-		[TCPS_TIME_WAIT] = "TIME-WAIT",	    [TCPS_CLOSED] = "CLOSED",
+		"SYN-PENDING", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "FIN-WAIT-1",
+		"FIN-WAIT-2",  "CLOSING",      "LAST-ACK",    "TIME-WAIT",  "CLOSED",
 	};
 
+	_Static_assert(sizeof(names) / sizeof(names[0]) == TCPS_STATE_MAX, "a name per state");
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 

@@ -61,6 +61,7 @@ enum tcp_state {
 	TCPS_LAST_ACK,
 	TCPS_TIME_WAIT,
 	TCPS_CLOSED,
+	TCPS_STATE_MAX,
 };
 
 #define TCP_FIN 0x01

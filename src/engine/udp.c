@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * UDP through SOCKS5 UDP ASSOCIATE (see udp.h). An association is born on
- * the first datagram of an app socket: TCP connect to the proxy, then the
- * handshake (struct proxy_hs in UDP ASSOCIATE mode, DST.ADDR 0.0.0.0:0 as
- * RFC 1928 §7 allows: behind a NAT our own address would be wrong), then a
+ * the first datagram of an app socket: an upstream to the proxy (UDP
+ * ASSOCIATE, DST.ADDR 0.0.0.0:0 as RFC 1928 §7 allows: behind a NAT our own
+ * address would be wrong), then a
  * UDP socket connected to the relay address from the reply (the proxy's
  * own address when the reply names 0.0.0.0, ::, or a host name). Datagrams
  * sent meanwhile wait in a small queue. Associations are freed only in
@@ -23,13 +23,13 @@
 #include <unistd.h>
 
 #include "dnspool.h"
+#include "list.h"
 #include "log.h"
 #include "proxy.h"
 #include "udp.h"
 
 enum assoc_state {
-	A_CONNECTING,
-	A_HANDSHAKE,
+	A_CONNECTING, /* the upstream connects and runs the handshake */
 	A_READY,
 	A_FAILED, /* sockets closed; its datagrams dropped until UDP_RETRY_MS pass */
 	A_DEAD,
@@ -56,18 +56,17 @@ struct peer {
 };
 
 struct assoc {
-	struct loop_io ctl;	   /* TCP control connection */
-	struct loop_io dgram;	   /* UDP socket connected to the relay */
-	struct assoc *hnext;	   /* hash chain */
-	struct assoc *next, *prev; /* r->live, or r->dead via next */
+	struct upstream *ctl;  /* TCP control connection; freed with the association */
+	struct loop_io dgram;  /* UDP socket connected to the relay */
+	struct assoc *hnext;   /* hash chain */
+	struct list_node node; /* r->live, or r->dead */
 	struct udp_relay *r;
 	enum assoc_state state;
 	uint32_t id;
 	int family;
 	uint8_t app[16]; /* the app socket's address and port */
 	uint16_t app_port;
-	struct proxy_hs hs;
-	struct timer timer; /* handshake timeout, then idle timeout */
+	struct timer timer; /* idle timeout, or the retry wait after a failure */
 	uint64_t last;	    /* ms: last datagram either way */
 	struct qdgram *q_head, *q_tail;
 	size_t q_n, q_bytes;
@@ -82,7 +81,7 @@ struct udp_relay {
 	struct assoc **hash;
 	size_t nbuckets; /* a power of two */
 	uint64_t hash_key;
-	struct assoc *live, *dead;
+	struct list_node *live, *dead; /* associations */
 	size_t count;
 	uint32_t next_id;
 	uint64_t seq; /* orders peer use */
@@ -249,16 +248,13 @@ static void assoc_close(struct assoc *a)
 	struct udp_relay *r = a->r;
 	int fd;
 
-	fd = a->ctl.fd;
-	loop_io_del(r->loop, &a->ctl); /* fd = -1: later events in this batch are skipped */
-	if (fd >= 0)
-		close(fd);
+	if (a->ctl)
+		upstream_close(a->ctl, false);
 	fd = a->dgram.fd;
-	loop_io_del(r->loop, &a->dgram);
+	loop_io_del(r->loop, &a->dgram); /* fd = -1: later events in this batch are skipped */
 	if (fd >= 0)
 		close(fd);
 	loop_timer_cancel(r->loop, &a->timer);
-	proxy_hs_free(&a->hs);
 	queue_free(a);
 	peers_clear(a);
 }
@@ -272,15 +268,7 @@ static void assoc_kill(struct assoc *a)
 	a->state = A_DEAD;
 	assoc_close(a);
 	unhash(a);
-	if (a->prev)
-		a->prev->next = a->next;
-	else
-		r->live = a->next;
-	if (a->next)
-		a->next->prev = a->prev;
-	a->prev = NULL;
-	a->next = r->dead;
-	r->dead = a;
+	list_move(&r->live, &r->dead, &a->node);
 	r->count--;
 }
 
@@ -304,30 +292,37 @@ static void assoc_fail(struct assoc *a, int err)
 
 /* ---- relay -> app ---- */
 
+int udp_send_to_app(udp_output_fn *output, void *ctx, uint32_t mtu, int family, const uint8_t *src,
+		    uint16_t sport, const uint8_t *dst, uint16_t dport, const void *data,
+		    size_t len)
+{
+	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
+	struct iovec iov[2];
+	size_t hl = udp_build_hdr(hdr, family, src, sport, dst, dport, data, len);
+
+	if (!hl || hl + len > mtu)
+		return -EMSGSIZE; /* we do not fragment toward the app */
+	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
+	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+	output(ctx, iov, len ? 2 : 1);
+	return 0;
+}
+
 /* One decapsulated datagram to the app as a UDP packet from src:sport. */
 static void to_app(struct assoc *a, const struct proxy_dest *from, const uint8_t *data, size_t len)
 {
 	struct udp_relay *r = a->r;
-	uint8_t hdr[IP_MAX_HDR + UDP_HDR_LEN];
-	struct proxy_dest s;
-	const struct proxy_dest *src = &s;
-	struct iovec iov[2];
-	size_t hl;
+	struct proxy_dest src;
 
-	if (!reply_source(a, from, &s)) {
+	if (!reply_source(a, from, &src)) {
 		r->stats.foreign_dropped++; /* a name, or another family than the app's */
 		return;
 	}
-	hl = a->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
-	if (hl + UDP_HDR_LEN + len > r->cfg.mtu) {
-		r->stats.too_big++; /* we do not fragment toward the app */
-		return;
-	}
-	hl = udp_build_hdr(hdr, a->family, src->addr, src->port, a->app, a->app_port, data, len);
-	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = hl };
-	iov[1] = (struct iovec){ .iov_base = (void *)(uintptr_t)data, .iov_len = len };
-	r->output(r->ctx, iov, len ? 2 : 1);
-	r->stats.dgrams_in++;
+	if (udp_send_to_app(r->output, r->ctx, r->cfg.mtu, a->family, src.addr, src.port, a->app,
+			    a->app_port, data, len) < 0)
+		r->stats.too_big++;
+	else
+		r->stats.dgrams_in++;
 }
 
 static void dgram_readable(struct loop_io *io, uint32_t events)
@@ -443,8 +438,8 @@ static int relay_addr(const struct udp_relay *r, const struct proxy_dest *bnd,
 		return -EPROTO;
 	if (bnd->family == 0 || memcmp(bnd->addr, zero, ip_addr_len(bnd->family)) == 0 ||
 	    r->cfg.relay_at_proxy) {
-		*ss = r->cfg.proxy_addr;
-		*len = r->cfg.proxy_addrlen;
+		*ss = r->cfg.upstream->addr;
+		*len = r->cfg.upstream->addrlen;
 		if (ss->ss_family == AF_INET6)
 			((struct sockaddr_in6 *)ss)->sin6_port = htons(bnd->port);
 		else
@@ -477,12 +472,11 @@ static int assoc_ready(struct assoc *a)
 	struct sockaddr_storage ss;
 	struct proxy_dest bnd;
 	socklen_t sl;
-	uint8_t rep;
 	int fd, ret;
 
-	if (socks5_parse_reply_bnd(a->hs.in, a->hs.in_len, &rep, &bnd) <= 0 || rep != 0)
-		return -EPROTO; /* cannot happen: proxy_hs checked the same bytes */
-	proxy_hs_free(&a->hs);
+	ret = upstream_udp_relay(a->ctl, &bnd);
+	if (ret < 0)
+		return ret;
 	ret = relay_addr(r, &bnd, &ss, &sl);
 	if (ret < 0)
 		return ret;
@@ -501,7 +495,7 @@ static int assoc_ready(struct assoc *a)
 		return ret;
 	}
 	/* The control connection now only tells us when the association ends. */
-	ret = loop_io_mod(r->loop, &a->ctl, EPOLLIN);
+	ret = upstream_events(a->ctl, EPOLLIN);
 	if (ret < 0)
 		return ret;
 	a->state = A_READY;
@@ -512,102 +506,48 @@ static int assoc_ready(struct assoc *a)
 	return 0;
 }
 
-static void hs_output(struct assoc *a)
+/* Nothing follows the reply on the control connection: data is ignored. */
+static void ctl_open(void *ctx, const uint8_t *data, size_t len)
 {
-	const uint8_t *p;
-	size_t len = proxy_hs_pending(&a->hs, &p);
-	ssize_t n;
-
-	if (!len)
-		return;
-	n = send(a->ctl.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			assoc_fail(a, -errno);
-		return;
-	}
-	proxy_hs_sent(&a->hs, (size_t)n);
-}
-
-static void hs_input(struct assoc *a)
-{
-	uint8_t buf[SOCKS5_REPLY_MAX];
-	size_t used;
-	ssize_t n;
+	struct assoc *a = ctx;
 	int ret;
 
-	/* Nothing follows the reply on the control connection: reads can be short. */
-	n = recv(a->ctl.fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			assoc_fail(a, -errno);
-		return;
-	}
-	if (n == 0) {
-		assoc_fail(a, -ECONNRESET);
-		return;
-	}
-	ret = proxy_hs_input(&a->hs, buf, (size_t)n, &used);
-	if (ret < 0) {
+	(void)data;
+	(void)len;
+	ret = assoc_ready(a);
+	if (ret < 0)
 		assoc_fail(a, ret);
-		return;
-	}
-	if (ret == 1) {
-		ret = assoc_ready(a);
-		if (ret < 0)
-			assoc_fail(a, ret);
-	}
 }
 
-static void ctl_io(struct loop_io *io, uint32_t events)
+static void ctl_fail(void *ctx, const struct upstream_fail *why)
 {
-	struct assoc *a = (struct assoc *)((char *)io - offsetof(struct assoc, ctl));
-	const uint8_t *p;
-	socklen_t len = sizeof(int);
-	int err = 0;
+	assoc_fail(ctx, -why->err);
+}
 
-	switch (a->state) {
-	case A_CONNECTING:
-		if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err) {
-			assoc_fail(a, -err);
-			return;
-		}
-		a->state = A_HANDSHAKE;
-		hs_output(a);
-		break;
-	case A_HANDSHAKE:
-		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-			hs_input(a);
-		/* SOCKS5 may have queued its next request during input. */
-		if (a->state == A_HANDSHAKE)
-			hs_output(a);
-		break;
-	case A_READY: {
-		uint8_t sink[512];
-		ssize_t n = recv(io->fd, sink, sizeof(sink), MSG_DONTWAIT);
+static void ctl_io(void *ctx, uint32_t events)
+{
+	struct assoc *a = ctx;
+	uint8_t sink[512];
+	struct iovec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
+	ssize_t n;
 
-		/* RFC 1928 §7: the association ends with its TCP connection. */
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			log_debug("udp %u: proxy closed the control connection", a->id);
-			a->r->stats.assoc_closed++;
-			assoc_kill(a);
-		}
+	(void)events;
+	if (a->state != A_READY)
 		return;
-	}
-	case A_FAILED:
-	case A_DEAD:
-		return;
-	}
-	if (a->state == A_CONNECTING || a->state == A_HANDSHAKE) {
-		uint32_t ev = EPOLLIN | (proxy_hs_pending(&a->hs, &p) ? EPOLLOUT : 0);
-		int ret = loop_io_mod(a->r->loop, io, ev);
-
-		if (ret < 0)
-			assoc_fail(a, ret);
+	n = upstream_readv(a->ctl, &iov, 1);
+	/* RFC 1928 §7: the association ends with its TCP connection. */
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		log_debug("udp %u: proxy closed the control connection", a->id);
+		a->r->stats.assoc_closed++;
+		assoc_kill(a);
 	}
 }
+
+static const struct upstream_ops ctl_ops = {
+	.on_open = ctl_open,
+	.on_fail = ctl_fail,
+	.on_io = ctl_io,
+};
 
 static void assoc_timer(struct timer *t)
 {
@@ -617,10 +557,6 @@ static void assoc_timer(struct timer *t)
 
 	if (a->state == A_FAILED) {
 		assoc_kill(a); /* the next datagram tries again */
-		return;
-	}
-	if (a->state != A_READY) {
-		assoc_fail(a, -ETIMEDOUT);
 		return;
 	}
 	/* Re-armed lazily: a datagram only moves a->last, never the heap. */
@@ -636,10 +572,10 @@ static void assoc_timer(struct timer *t)
 
 static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *addr, uint16_t port)
 {
-	struct proxy_dest any = { .family = r->cfg.proxy_addr.ss_family };
+	struct proxy_dest any = { .family = r->cfg.upstream->addr.ss_family };
 	struct assoc *a;
 	size_t b;
-	int fd, ret;
+	int ret;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -651,48 +587,24 @@ static struct assoc *assoc_new(struct udp_relay *r, int family, const uint8_t *a
 	a->family = family;
 	memcpy(a->app, addr, ip_addr_len(family));
 	a->app_port = port;
-	a->ctl.fd = a->dgram.fd = -1;
-	a->ctl.cb = ctl_io;
+	a->dgram.fd = -1;
 	a->timer.cb = assoc_timer;
-	ret = proxy_hs_init_udp(&a->hs, r->cfg.proxy, &any);
-	if (ret < 0)
-		goto err;
-	fd = socket(r->cfg.proxy_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	a->ctl = upstream_new_udp(r->loop, r->cfg.upstream, &any, &ctl_ops, a, NULL);
+	if (!a->ctl) {
 		ret = -errno;
-		goto err_hs;
-	}
-	if (connect(fd, (struct sockaddr *)&r->cfg.proxy_addr, r->cfg.proxy_addrlen) < 0 &&
-	    errno != EINPROGRESS) {
-		ret = -errno;
-		close(fd);
-		goto err_hs;
-	}
-	ret = loop_io_add(r->loop, &a->ctl, fd, EPOLLOUT);
-	if (ret < 0) {
-		close(fd);
-		goto err_hs;
+		free(a);
+		goto err_log;
 	}
 	a->state = A_CONNECTING;
 	b = bucket(r, family, addr, port);
 	a->hnext = r->hash[b];
 	r->hash[b] = a;
-	a->next = r->live;
-	if (r->live)
-		r->live->prev = a;
-	r->live = a;
+	list_add(&r->live, &a->node);
 	r->count++;
 	r->stats.assoc_total++;
-	loop_timer_set(r->loop, &a->timer,
-		       r->loop->now + (r->cfg.hs_timeout_ms ? r->cfg.hs_timeout_ms
-							    : UDP_HS_TIMEOUT_MS_DEFAULT));
 	log_debug("udp %u: new association, connecting to proxy", a->id);
 	return a;
 
-err_hs:
-	proxy_hs_free(&a->hs);
-err:
-	free(a);
 err_log:
 	r->stats.assoc_failed++;
 	log_info("udp: cannot open an association: %s", strerror(-ret));
@@ -763,7 +675,7 @@ struct udp_relay *udp_relay_new(struct loop *loop, const struct udp_cfg *cfg, ud
 {
 	struct udp_relay *r;
 
-	if (!cfg->proxy || cfg->proxy->type != PROXY_SOCKS5) {
+	if (!cfg->upstream || cfg->upstream->proxy->type != PROXY_SOCKS5) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -800,8 +712,10 @@ void udp_reap(struct udp_relay *r)
 
 	if (!r)
 		return;
-	while ((a = r->dead)) {
-		r->dead = a->next;
+	while (r->dead) {
+		a = list_entry(r->dead, struct assoc, node);
+		list_del(&r->dead, &a->node);
+		upstream_free(a->ctl);
 		free(a);
 	}
 }
@@ -811,7 +725,7 @@ void udp_relay_free(struct udp_relay *r)
 	if (!r)
 		return;
 	while (r->live)
-		assoc_kill(r->live);
+		assoc_kill(list_entry(r->live, struct assoc, node));
 	udp_reap(r);
 	free(r->hash);
 	free(r->buf);

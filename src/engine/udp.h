@@ -8,6 +8,7 @@
  * proxy_hs) plus a UDP socket connected to the relay address the proxy
  * names, so the kernel delivers datagrams from that address only. Replies
  * go back to the app as UDP packets from the source the relay reports.
+ * The control connection is an upstream (upstream.h) like any tunnel.
  *
  * Virtual DNS (cfg.pool): a datagram to a fake address goes to the proxy by
  * name, and the association holds the mapping (a dnspool reference) while it
@@ -34,12 +35,11 @@
 
 #include "ip.h"
 #include "loop.h"
-#include "url.h"
+#include "upstream.h"
 
 enum {
 	UDP_TIMEOUT_MS_DEFAULT = 60000, /* idle, per association (--udp-timeout) */
 	UDP_MAX_ASSOC_DEFAULT = 256,	/* associations at once (--max-udp) */
-	UDP_HS_TIMEOUT_MS_DEFAULT = 10000,
 	UDP_RETRY_MS = 2000,	 /* after a failed setup, the app socket's datagrams are dropped */
 	UDP_QUEUE_MAX = 16,	 /* datagrams held while an association is set up */
 	UDP_QUEUE_BYTES = 65536, /* their bytes, SOCKS5 headers included */
@@ -50,14 +50,11 @@ enum {
 struct dnspool;
 
 struct udp_cfg {
-	const struct proxy_url *proxy; /* borrowed; must be SOCKS5 */
-	struct dnspool *pool;	       /* borrowed, may be NULL: virtual DNS (dnspool.h) */
-	struct sockaddr_storage proxy_addr;
-	socklen_t proxy_addrlen;
-	uint32_t mtu;		/* of the TUN: larger replies are dropped */
-	uint32_t timeout_ms;	/* 0 = UDP_TIMEOUT_MS_DEFAULT */
-	uint32_t max_assoc;	/* 0 = UDP_MAX_ASSOC_DEFAULT */
-	uint32_t hs_timeout_ms; /* 0 = UDP_HS_TIMEOUT_MS_DEFAULT */
+	const struct upstream_cfg *upstream; /* borrowed: the proxy, which must be SOCKS5 */
+	struct dnspool *pool;		     /* borrowed, may be NULL: virtual DNS (dnspool.h) */
+	uint32_t mtu;			     /* of the TUN: larger replies are dropped */
+	uint32_t timeout_ms;		     /* 0 = UDP_TIMEOUT_MS_DEFAULT */
+	uint32_t max_assoc;		     /* 0 = UDP_MAX_ASSOC_DEFAULT */
 	/*
 	 * The relay is the proxy's own address with BND.PORT whatever
 	 * BND.ADDR says (host mode: only the proxy's address is left
@@ -84,6 +81,15 @@ struct udp_stats {
 
 /* Writes one IP packet (header and payload as iovecs) to the TUN. */
 typedef void udp_output_fn(void *ctx, const struct iovec *iov, int iovcnt);
+
+/*
+ * Writes one UDP datagram to the app through output: from src:sport (the
+ * address the app sent to) to dst:dport. 0, or -EMSGSIZE past mtu (UDP
+ * toward the app is never fragmented).
+ */
+int udp_send_to_app(udp_output_fn *output, void *ctx, uint32_t mtu, int family, const uint8_t *src,
+		    uint16_t sport, const uint8_t *dst, uint16_t dport, const void *data,
+		    size_t len);
 
 struct udp_relay;
 

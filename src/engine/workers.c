@@ -114,7 +114,7 @@ static int worker_init(struct worker *w, int id, int fd, const struct engine_cfg
 
 	c.tcp.shared_idx = id;
 	w->id = id;
-	w->eng.tun_fd = -1;
+	w->eng = (struct engine)ENGINE_INIT;
 	w->ev_io.fd = -1;
 	w->snap_timer.cb = snap_cb;
 	ret = loop_init(&w->loop);
@@ -232,12 +232,12 @@ void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_st
 
 void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts)
 {
-	struct engine_stats xs;
-	struct tcp_stats xt;
 	int i;
 
 	for (i = 0; i < ws->n; i++) {
 		struct worker *w = &ws->w[i];
+		struct engine_stats own = { 0 };
+		struct tcp_stats town = { 0 };
 
 		if (!w->running)
 			continue;
@@ -245,10 +245,12 @@ void workers_stop(struct workers *ws, struct engine_stats *es, struct tcp_stats 
 			signal_worker(w, WK_STOP);
 		pthread_join(w->th, NULL);
 		w->running = false;
+		engine_stats_add(&w->eng, &own, &town);
 		log_info("TUN queue %d: sessions %llu", w->id,
-			 (unsigned long long)w->eng.stats.sessions_total);
-		fault_log_stats(&w->eng); /* test builds: each engine has its own */
-		engine_stats_add(&w->eng, es ? es : &xs, ts ? ts : &xt);
+			 (unsigned long long)own.sessions_total);
+		fault_log_stats(w->eng.fault); /* test builds: each engine has its own */
+		if (es)
+			engine_stats_add(&w->eng, es, ts);
 		worker_fini(w);
 	}
 	free(ws->w);

@@ -2,8 +2,9 @@
 /*
  * `up`'s privilege separation (see privsep.h): the parent's small loop
  * (signals, the engine's IPC, the restart timer) and the engine child's
- * start: close every fd but the socketpair, take the TUN from it, build the
- * engine, enter the sandbox, say ready, serve. Every message from the
+ * start: close every fd but the socketpair, then engine_main() (group.h)
+ * takes the TUN from it, builds the engines, enters the sandbox, says
+ * ready and serves. Every message from the
  * engine is checked as hostile input; one that is not exactly what may come
  * gets the engine killed and restarted like a crash. Tearing down instead
  * would lift the killswitch, which an attacker in the engine must not be
@@ -23,14 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "fd.h"
+#include "group.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
 #include "privsep.h"
 #include "url.h"
-#include "workers.h"
 
 struct privsep {
 	const struct privsep_cfg *cfg;
@@ -75,168 +75,24 @@ uint32_t privsep_backoff_next(struct privsep_backoff *b, uint64_t now)
 
 /* ---- the engine child ---- */
 
-struct engine_run {
-	struct loop loop;
-	struct loop_io sig_io;
-};
-
-static void engine_sig_cb(struct loop_io *io, uint32_t events)
-{
-	struct engine_run *r = container(io, struct engine_run, sig_io);
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		r->loop.stop = true; /* SIGTERM from the parent: tearing down */
-}
-
-/* The hello: the generation and the fds, exactly as announced. */
-static int take_hello(int sock, uint32_t *gen, int *tun_fds, int *nq, int *ctl_fd)
-{
-	struct ipc_hello h;
-	struct ipc_msg m;
-	unsigned int i;
-	int ret;
-
-	ret = ipc_recv(sock, &m);
-	if (ret < 0)
-		return ret;
-	if (ipc_hello_check(&m, &h) < 0) {
-		ipc_msg_close(&m);
-		return -EBADMSG;
-	}
-	*gen = h.generation;
-	for (i = 0; i < h.queues; i++)
-		tun_fds[i] = m.fds[i];
-	*nq = (int)h.queues;
-	*ctl_fd = m.nfds > h.queues ? m.fds[h.queues] : -1;
-	return 0;
-}
-
-/* ctl: the other engines' counters for a status reply. */
-static void workers_more(void *arg, struct ctl_more *m)
-{
-	workers_snapshot(arg, &m->eng, &m->tcp, &m->conns, &m->pending, &m->mem);
-}
-
-/* The workers on queues 1..nq-1, then every engine's counters. */
-static void stop_engines(struct engine *eng, struct workers *ws)
-{
-	struct engine_stats es = { 0 };
-	struct tcp_stats ts = { 0 };
-
-	if (!ws->n) {
-		engine_log_stats(eng);
-		return;
-	}
-	workers_stop(ws, &es, &ts);
-	log_info("TUN queue 0: sessions %llu", (unsigned long long)eng->stats.sessions_total);
-	engine_log_stats_with(eng, &es, &ts); /* all engines together */
-}
-
-#ifdef PROXYVPN_FAULT
-/*
- * Test builds: PROXYVPN_FAULT_IPC=ready|garbage makes the first engine
- * send, after its IPC_READY, a second READY or a record with a bad
- * header: the parent must kill and restart it.
- */
-static void fault_ipc(int sock, const struct ipc_ready *rd)
-{
-	static const uint8_t garbage[] = { 2, 0, 8, 0, 1, 0, 0, 0, 1 }; /* len 8, 1 byte */
-	const char *s = getenv("PROXYVPN_FAULT_IPC");
-
-	if (!s)
-		return;
-	log_info("PROXYVPN_FAULT_IPC: sending %s", s);
-	if (!strcmp(s, "ready"))
-		ipc_send(sock, IPC_READY, rd, sizeof(*rd), NULL, 0);
-	else
-		send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL);
-}
-#else
-static void fault_ipc(int sock, const struct ipc_ready *rd)
-{
-	(void)sock;
-	(void)rd;
-}
-#endif
-
 static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t ppid)
 {
-	static struct tcp_shared shared; /* the limits of all engines together */
-	struct engine_run run;
-	struct engine eng = { .tun_fd = -1 };
-	struct ctl_server ctl = { 0 };
-	struct workers ws = { 0 };
-	struct ipc_ready rd = { 0 };
-	struct sandbox_cfg sbx = c->sandbox;
-	struct engine_cfg ecfg = *c->ecfg;
-	int tun_fds[IPC_MAX_QUEUES], nq, ctl_fd, sfd, ret;
-	sigset_t term;
+	struct engine_main_cfg mc = {
+		.ecfg = c->ecfg,
+		.sandbox = c->sandbox,
+		.ctl_uid = c->ctl_uid,
+		.parent = ppid,
+	};
 
 	/* Die with the parent; if it already died, getppid() shows it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0 || getppid() != ppid)
 		_exit(1);
 	sock = fd_close_others(sock);
-	if (sock < 0 || take_hello(sock, &rd.generation, tun_fds, &nq, &ctl_fd) < 0) {
-		log_error("engine: no valid hello from the parent");
+	if (sock < 0) {
+		log_error("engine: cannot close the parent's fds");
 		_exit(1);
 	}
-	/* SIGINT and SIGHUP stay blocked: only the parent decides to stop. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	if (loop_init(&run.loop) < 0) {
-		log_warn("engine: epoll");
-		_exit(1);
-	}
-	sfd = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
-	run.sig_io.cb = engine_sig_cb;
-	if (sfd < 0 || loop_io_add(&run.loop, &run.sig_io, sfd, EPOLLIN) < 0) {
-		log_warn("engine: signalfd");
-		_exit(1);
-	}
-	if (nq > 1) {
-		shared.nstacks = nq;
-		ecfg.tcp.shared = &shared; /* queue 0's engine is stack 0 */
-	}
-	ret = engine_init(&eng, &run.loop, tun_fds[0], &ecfg);
-	if (ret < 0) {
-		if (ret != -EINVAL)
-			log_error("engine: %s", strerror(-ret));
-		_exit(1);
-	}
-	/* The control socket (status): served in this loop, from this engine. */
-	if (ctl_fd >= 0) {
-		ret = ctl_server_init(&ctl, &run.loop, &eng, ctl_fd, c->ctl_uid);
-		if (ret < 0) {
-			log_error("engine: control socket: %s", strerror(-ret));
-			_exit(1);
-		}
-		ctl.up_pid = ppid;
-	}
-	/* Acquired: TUN queues, epoll, signalfd, the socketpair. Now shed everything. */
-	sbx.parent = ppid;
-	if (sandbox_enter(&sbx) < 0)
-		_exit(1);
-	/* Threads only now: the sandbox may unshare a user namespace, which a
-	 * threaded process cannot, and capabilities are per thread. */
-	ecfg.shared_pool = eng.pool; /* one name <-> fake address map for all queues */
-	if (workers_start(&ws, tun_fds + 1, nq - 1, &ecfg) < 0)
-		_exit(1);
-	if (ws.n) {
-		ctl.more = workers_more;
-		ctl.more_arg = &ws;
-	}
-	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0)
-		_exit(1);
-	fault_ipc(sock, &rd);
-	ret = loop_run(&run.loop);
-	if (ret < 0)
-		log_error("engine: event loop: %s", strerror(-ret));
-	ctl_server_fini(&ctl);
-	stop_engines(&eng, &ws); /* the workers use queue 0's resolver pool */
-	engine_fini(&eng);
-	_exit(ret < 0 ? 1 : 0);
+	_exit(engine_main(sock, &mc));
 }
 
 /* ---- the parent ---- */

@@ -13,7 +13,7 @@
 #   (RST to its SYN) or, only for a valid reply, a working tunnel that
 #   carries the bytes sent behind the reply byte-exact plus an echo; a case
 #   decided by the bytes must end before the handshake timeout
-#   (ENGINE_HS_TIMEOUT_MS, src/engine.h) could fire, one that waits on it
+#   (UPSTREAM_HS_TIMEOUT_MS, src/engine/upstream.h) could fire, one that waits on it
 #   within that timeout + 5 s. The proxy must see every case start and every
 #   proxy connection closed by proxyvpn (none left open). Afterwards the same
 #   engine still serves a good connection (IPv4 and IPv6), and its VmHWM grew by at most
@@ -30,8 +30,8 @@ HOSTILE_HTTP_PORT=3140
 HOSTILE_PRE_BASE=21000 # hostile.py PRE_BASE
 BLACKHOLE_PORT=21999    # SYNs dropped in PRX: the proxy never answers the connect
 H=$E2E_DIR/hostile.py
-hs_ms=$(sed -n 's/^[[:space:]]*ENGINE_HS_TIMEOUT_MS = \([0-9]*\),.*/\1/p' "$E2E_DIR/../../src/engine/engine.h")
-[ -n "$hs_ms" ] || fail "cannot read ENGINE_HS_TIMEOUT_MS from src/engine/engine.h"
+hs_ms=$(sed -n 's/^[[:space:]]*UPSTREAM_HS_TIMEOUT_MS = \([0-9]*\),.*/\1/p' "$E2E_DIR/../../src/engine/upstream.h")
+[ -n "$hs_ms" ] || fail "cannot read UPSTREAM_HS_TIMEOUT_MS from src/engine/upstream.h"
 hs_s=$((hs_ms / 1000))
 raise_nofile 4096
 sync=$T_OUT/sync

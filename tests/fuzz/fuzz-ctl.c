@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target for the control socket's request parser and the JSON
- * writer. ctl.c, json.c, loop.c and log.c are included; the engine side
- * (sessions, TCP stack) is stubbed, it is never reached from here. The
+ * libFuzzer target for the control protocol's request parser and the JSON
+ * writer: ctl-proto.c and json.c, pure, so nothing else is needed. The
  * parser's result must not depend on bytes past the first newline, and a
  * request fed in two pieces must parse the same. The input, used as an
  * escaped string in a reply built into a small buffer, must never overflow
@@ -11,61 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/engine/ctl.c"
+#include "../../src/codec/ctl-proto.c"
 #include "../../src/codec/json.c"
-#include "../../src/lib/log.c"
-#include "../../src/lib/loop.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
-
-/* stubs: the engine is not part of this target */
-const struct session *session_next(const struct engine *e, const struct session *prev)
-{
-	(void)e;
-	(void)prev;
-	return NULL;
-}
-void session_info(const struct session *s, uint64_t now, struct session_info *out)
-{
-	(void)s;
-	(void)now;
-	memset(out, 0, sizeof(*out));
-}
-static const struct tcp_stats zero_stats;
-const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *st)
-{
-	(void)st;
-	return &zero_stats;
-}
-size_t tcp_stack_conns(const struct tcp_stack *st)
-{
-	(void)st;
-	return 0;
-}
-size_t tcp_stack_pending(const struct tcp_stack *st)
-{
-	(void)st;
-	return 0;
-}
-size_t tcp_stack_mem(const struct tcp_stack *st)
-{
-	(void)st;
-	return 0;
-}
-void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tcp_stats *ts)
-{
-	(void)e;
-	(void)es;
-	(void)ts;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static char mem[512];
-	static const struct engine_stats es;
 	const char *s = (const char *)data;
-	struct session_info c = { .phase = "relay", .tcp_state = "ESTABLISHED" };
-	struct ctl_live l = { .eng = &es, .tcp = &zero_stats };
+	struct ctl_conn c = { .phase = "relay", .tcp_state = "ESTABLISHED" };
+	struct ctl_live l = { 0 };
 	struct jbuf b;
 	char *v;
 	int r, r2;

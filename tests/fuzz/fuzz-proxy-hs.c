@@ -9,8 +9,8 @@
  * the fuzzer chooses where every read ends); the rest is what the proxy
  * sends. It is fed in those reads (each preceded by a write of at most the
  * same size: short writes), again in one piece and, when short, a byte at
- * a time; all runs must agree on verdict, bytes consumed (the payload left
- * for the tunnel) and bytes sent.
+ * a time; all runs must agree on verdict, why it failed (step, refused,
+ * code), bytes consumed (the payload left for the tunnel) and bytes sent.
  */
 #include <assert.h>
 #include <errno.h>
@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 struct result {
 	int ret;
+	struct proxy_hs_fail fail; /* when ret < 0 */
 	size_t consumed;
 	uint8_t tx[PROXY_REQ_MAX * 2];
 	size_t tx_len;
@@ -100,6 +101,12 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, bool udp,
 		assert(proxy_hs_input(&hs, p, len, &used) == 1 && used == 0);
 	} else if (r < 0) {
 		assert(hs.state == HS_FAILED);
+		/* Why: a step, and a refusal only with the proxy's answer. */
+		assert(hs.fail.err == r);
+		assert(hs.fail.step >= HS_SOCKS5_METHOD && hs.fail.step <= HS_HTTP_REPLY);
+		assert(!hs.fail.refused || hs.fail.code >= 0);
+		assert(u->type != PROXY_HTTP || hs.fail.step == HS_HTTP_REPLY);
+		res->fail = hs.fail;
 		assert(proxy_hs_pending(&hs, &q) == 0);
 		assert(proxy_hs_input(&hs, p, len, &used) == r && used == 0);
 	}
@@ -114,6 +121,10 @@ static void run(const struct proxy_url *u, const struct proxy_dest *d, bool udp,
 static void same(const struct result *a, const struct result *b)
 {
 	assert(a->ret == b->ret);
+	/* Why it failed does not depend on how the reads fell either. */
+	if (a->ret < 0)
+		assert(a->fail.step == b->fail.step && a->fail.refused == b->fail.refused &&
+		       a->fail.code == b->fail.code);
 	if (a->ret >= 0)
 		assert(a->consumed == b->consumed);
 	/* Unless it failed, the same requests went out however the reads fell. */

@@ -2,7 +2,8 @@
 /*
  * libFuzzer sequence target for the TCP stack (testplan B2): the input is a
  * list of records, each [op][len: 2 bytes, big-endian][len bytes of payload],
- * driving packets in, a virtual clock, a mock session and flushes. Whatever
+ * driving packets in, a virtual clock, a mock session (helpers/mock-tcp.h)
+ * and flushes, segments built by helpers/segment.h. Whatever
  * the order, nothing may crash, every packet we emit must parse with our own
  * parsers and carry a correct checksum, the mock session must only ever be
  * called the way tcp.h promises (on_close once, no callback after it or
@@ -54,6 +55,10 @@ static ssize_t fuzz_getrandom(void *buf, size_t len, unsigned int flags);
 
 #undef getrandom
 
+/* The session side and the segments, as the unit tests have them. */
+#include "../unit/helpers/mock-tcp.c"
+#include "../unit/helpers/segment.c"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
 enum {
@@ -64,7 +69,6 @@ enum {
 	OP_SEGMENT,
 	OP_CONFIG,
 	OP_COUNT,
-	MAX_SESS = 64,
 	NFLOWS = 8,
 	MAX_DATA = 4096,
 	ISS_STEP = 0x10000,
@@ -72,6 +76,7 @@ enum {
 
 #define ISS_DEFAULT 0xfffffc00u
 
+/* op 5 payload[0]'s bits 4-7: what the mock session does inside callbacks. */
 enum {
 	CFG_DETACH_ON_CLOSE = 1 << 4,
 	CFG_REFUSE = 1 << 5,
@@ -79,25 +84,13 @@ enum {
 	CFG_CONSUME_ON_DATA = 1 << 7,
 };
 
-/* One mock session: what tcp.h lets a session hold and do. */
-struct msess {
-	struct tcp_conn *c;
-	uint32_t order; /* creation order, for "most recent" */
-	bool used;	/* attached: we may still call into the stack with c */
-	bool accepted, shut, abort_next;
-	int closes; /* on_close calls seen */
-	int close_err;
-};
-
 static struct {
 	struct loop loop;
 	struct tcp_stack *st;
 	struct tcp_cfg cfg;
-	uint8_t flags;
+	struct mock_tcp m; /* the session side (helpers/mock-tcp.h checks tcp.h's promises) */
 	uint32_t iss_next;
-	uint32_t order;
 	bool verbose;
-	struct msess s[MAX_SESS];
 } F;
 
 static const size_t buf_sizes[4] = { 4096, 1024, 65536, 256 * 1024 };
@@ -218,131 +211,13 @@ static void cb_output(void *ctx, const struct iovec *iov, int iovcnt, const stru
 	    s.flags, s.seq, s.ack, s.wnd, s.len);
 }
 
-static struct msess *user_sess(void *user, struct tcp_conn **cp)
-{
-	struct msess *m = user;
-
-	if (m < F.s || m >= F.s + MAX_SESS || !m->used)
-		bug("callback for a session that detached (or never was)");
-	if (m->c->user != m)
-		bug("callback user is not conn->user");
-	if (cp)
-		*cp = m->c;
-	return m;
-}
-
-static void drop(struct msess *m)
-{
-	m->used = false;
-	m->c = NULL;
-}
-
-/* session.c aborts from inside callbacks when the proxy socket fails. */
-static bool abort_now(struct msess *m)
-{
-	if (!m->abort_next)
-		return false;
-	LOG("  abort from callback\n");
-	m->abort_next = false;
-	tcp_abort(m->c);
-	drop(m);
-	return true;
-}
-
-static void *cb_syn(void *ctx, struct tcp_conn *c)
-{
-	int i;
-
-	(void)ctx;
-	if (c->state != TCPS_SYN_PENDING || c->user)
-		bug("on_syn: conn not fresh");
-	for (i = 0; i < MAX_SESS; i++)
-		if (F.s[i].used && F.s[i].c == c)
-			bug("on_syn: conn already held by a session");
-	if (F.flags & CFG_REFUSE)
-		return NULL;
-	for (i = 0; i < MAX_SESS; i++) {
-		if (!F.s[i].used) {
-			F.s[i] = (struct msess){ .c = c, .used = true, .order = ++F.order };
-			LOG("  on_syn -> session %d (conn %u)\n", i, c->id);
-			return &F.s[i];
-		}
-	}
-	return NULL; /* session table full: refuse, like a session cap would */
-}
-
-static void cb_data(void *user)
-{
-	struct tcp_conn *c;
-	struct msess *m = user_sess(user, &c);
-
-	if (m->closes)
-		bug("on_data after on_close");
-	if (abort_now(m))
-		return;
-	if (F.flags & CFG_CONSUME_ON_DATA)
-		tcp_rx_consume(c, c->rx.len);
-}
-
-static void cb_sent(void *user)
-{
-	struct msess *m = user_sess(user, NULL);
-
-	if (m->closes)
-		bug("on_sent after on_close");
-	abort_now(m);
-}
-
-static void cb_fin(void *user)
-{
-	struct tcp_conn *c;
-	struct msess *m = user_sess(user, &c);
-
-	if (m->closes)
-		bug("on_fin after on_close");
-	if (abort_now(m))
-		return;
-	if ((F.flags & CFG_SHUT_ON_FIN) && m->accepted && !m->shut) {
-		m->shut = true;
-		tcp_shutdown(c);
-	}
-}
-
-static void cb_close(void *user, int err)
-{
-	struct tcp_conn *c;
-	struct msess *m = user_sess(user, &c);
-
-	LOG("  on_close(%d) conn %u state %s\n", err, c->id, tcp_state_name(c->state));
-	if (err != 0 && err != -ECONNRESET && err != -ETIMEDOUT)
-		bug("on_close: unexpected error");
-	if (++m->closes > 1)
-		bug("on_close called twice for one conn (tcp.h: session told once)");
-	m->close_err = err;
-	if (c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT)
-		bug("on_close in a state that is not over");
-	if (F.flags & CFG_DETACH_ON_CLOSE) {
-		tcp_detach(c);
-		drop(m);
-	}
-}
-
-static const struct tcp_ops ops = {
-	.on_syn = cb_syn,
-	.on_data = cb_data,
-	.on_sent = cb_sent,
-	.on_fin = cb_fin,
-	.on_close = cb_close,
-	.output = cb_output,
-};
-
 /* What must hold of every conn a session still holds, between ops. */
 static void check_conns(void)
 {
 	int i;
 
-	for (i = 0; i < MAX_SESS; i++) {
-		const struct msess *m = &F.s[i];
+	for (i = 0; i < MOCK_SESS_MAX; i++) {
+		const struct mock_sess *m = &F.m.s[i];
 		const struct tcp_conn *c = m->c;
 		int32_t d;
 
@@ -385,56 +260,29 @@ static void check_conns(void)
 
 /* ---- ops ---- */
 
-static int attached(int pick)
-{
-	int idx[MAX_SESS], n = 0, i, j;
-
-	for (i = 0; i < MAX_SESS; i++)
-		if (F.s[i].used)
-			idx[n++] = i;
-	if (!n)
-		return -1;
-	/* Most recent first. */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && F.s[idx[j]].order > F.s[idx[j - 1]].order; j--) {
-			int t = idx[j];
-
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
-	return idx[pick % n];
-}
-
 static void session_op(const uint8_t *p, size_t len)
 {
-	int i = attached(len > 1 ? p[1] : 0);
+	struct mock_sess *m = mock_recent(&F.m, len > 1 ? p[1] : 0);
 	size_t n = len > 3 ? load_be16(p + 2) : 1000;
-	struct msess *m;
 	struct tcp_conn *c;
 
-	if (i < 0 || !len)
+	if (!m || !len)
 		return;
-	m = &F.s[i];
 	c = m->c;
-	LOG("session %d (conn %u, %s): action %u n %zu\n", i, c->id, tcp_state_name(c->state),
-	    p[0] % 8, n);
+	LOG("session %d (conn %u, %s): action %u n %zu\n", (int)(m - F.m.s), c->id,
+	    tcp_state_name(c->state), p[0] % 8, n);
 	switch (p[0] % 8) {
 	case 0:
-		if (!m->accepted && !m->closes) {
-			m->accepted = true;
-			tcp_accept(c);
-		}
+		if (!m->accepted && !m->closes)
+			mock_accept(m);
 		break;
 	case 1:
 		/* The tunnel failed: only before it was up. */
-		if (!m->accepted && !m->closes) {
-			tcp_reject(c);
-			drop(m);
-		}
+		if (!m->accepted && !m->closes)
+			mock_reject(m);
 		break;
 	case 2:
-		tcp_abort(c);
-		drop(m);
+		mock_abort(m);
 		break;
 	case 3:
 		if (m->accepted && !m->shut) {
@@ -465,8 +313,7 @@ static void session_op(const uint8_t *p, size_t len)
 		tcp_rx_consume(c, n < c->rx.len ? n : c->rx.len);
 		break;
 	case 6:
-		tcp_detach(c);
-		drop(m);
+		mock_detach(m);
 		break;
 	case 7:
 		m->abort_next = true;
@@ -496,17 +343,15 @@ static uint32_t ts_clock; /* the app's timestamp clock, per input */
 
 static void segment(const uint8_t *p, size_t len)
 {
-	static uint8_t pkt[IP_MAX_HDR + TCP_HDR_LEN + TCP_MAX_OPT + MAX_DATA];
+	static uint8_t pkt[IP_MAX_HDR + TCP_HDR_LEN + TCP_MAX_OPT + MAX_DATA], data[MAX_DATA];
 	uint8_t in[11] = { 0 }, opt[TCP_MAX_OPT];
 	const uint8_t *rest = len > 11 ? p + 11 : NULL;
-	size_t restlen = len > 11 ? len - 11 : 0, optlen = 0, dlen, hl, tl, i;
+	size_t restlen = len > 11 ? len - 11 : 0, optlen = 0, dlen, n, i;
 	struct ip_view v;
 	struct tcp_seg key;
 	struct tcp_conn *c;
 	uint32_t seq, ack, d1, d2;
-	uint16_t sum;
 	int fam;
-	uint8_t *t;
 
 	memcpy(in, p, len < sizeof(in) ? len : sizeof(in));
 	fam = in[0] & 4 ? AF_INET6 : AF_INET;
@@ -627,27 +472,26 @@ static void segment(const uint8_t *p, size_t len)
 		rest = NULL;
 	}
 
-	tl = TCP_HDR_LEN + optlen;
-	hl = ip_build_hdr(pkt, fam, v.src, v.dst, IPPROTO_TCP, tl + dlen);
-	t = pkt + hl;
-	store_be16(t, key.sport);
-	store_be16(t + 2, key.dport);
-	store_be32(t + 4, seq);
-	store_be32(t + 8, ack);
-	t[12] = (uint8_t)((tl / 4) << 4);
-	t[13] = in[1];
-	store_be16(t + 14, load_be16(in + 7));
-	store_be16(t + 16, 0);
-	store_be16(t + 18, 0);
-	memcpy(t + TCP_HDR_LEN, opt, optlen);
-	for (i = 0; i < dlen; i++)
-		t[tl + i] = rest ? rest[i] : (uint8_t)('a' + i % 26);
-	sum = csum_fold(csum_add(csum_pseudo(fam, v.src, v.dst, IPPROTO_TCP, (uint32_t)(tl + dlen)),
-				 t, tl + dlen));
-	memcpy(t + 16, &sum, 2);
+	if (!rest)
+		for (i = 0; i < dlen; i++)
+			data[i] = (uint8_t)('a' + i % 26);
+	n = seg_build(pkt, sizeof(pkt),
+		      &(struct seg_spec){ .family = fam,
+					  .src = fam == AF_INET ? app4 : app6,
+					  .dst = fam == AF_INET ? srv4 : srv6,
+					  .sport = key.sport,
+					  .dport = key.dport,
+					  .seq = seq,
+					  .ack = ack,
+					  .flags = in[1],
+					  .wnd = load_be16(in + 7),
+					  .opt = opt,
+					  .optlen = optlen,
+					  .data = rest ? rest : data,
+					  .len = dlen });
 	LOG("segment flow %u flags %02x seq %u ack %u wnd %u opt %zu len %zu%s\n", in[0] & 7, in[1],
 	    seq, ack, load_be16(in + 7), optlen, dlen, c ? "" : " (no conn)");
-	if (ip_parse(pkt, hl + tl + dlen, &v) != 0)
+	if (!n || ip_parse(pkt, n, &v) != 0)
 		bug("segment builder made a packet ip_parse rejects");
 	tcp_input(F.st, &v);
 }
@@ -656,7 +500,9 @@ static void start_stack(void)
 {
 	if (F.st)
 		return;
-	F.st = tcp_stack_new(&F.loop, &F.cfg, &ops, NULL);
+	F.m.output = cb_output;
+	F.m.verbose = F.verbose;
+	F.st = tcp_stack_new(&F.loop, &F.cfg, &mock_tcp_ops, &F.m);
 	if (!F.st)
 		bug("tcp_stack_new failed");
 }
@@ -665,7 +511,10 @@ static void config(const uint8_t *p, size_t len)
 {
 	if (!len)
 		return;
-	F.flags = p[0];
+	F.m.flags = (p[0] & CFG_DETACH_ON_CLOSE ? MOCK_DETACH_ON_CLOSE : 0) |
+		    (p[0] & CFG_REFUSE ? MOCK_REFUSE : 0) |
+		    (p[0] & CFG_SHUT_ON_FIN ? MOCK_SHUT_ON_FIN : 0) |
+		    (p[0] & CFG_CONSUME_ON_DATA ? MOCK_CONSUME_ON_DATA : 0);
 	if (!F.st) {
 		F.cfg.buf_size = buf_sizes[p[0] & 3];
 		F.cfg.mtu = mtus[(p[0] >> 2) & 3];
@@ -703,7 +552,6 @@ static void packet_op(const uint8_t *p, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	const uint8_t *end = data + len;
-	int i;
 
 	memset(&F, 0, sizeof(F));
 	ts_clock = 0;
@@ -751,12 +599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	/* Teardown in the order the engine does it: sessions let go, then the stack. */
 	LOG("teardown\n");
-	for (i = 0; i < MAX_SESS; i++) {
-		if (F.s[i].used) {
-			tcp_detach(F.s[i].c);
-			drop(&F.s[i]);
-		}
-	}
+	mock_detach_all(&F.m);
 	if (F.st) {
 		tcp_flush(F.st);
 		tcp_stack_free(F.st);

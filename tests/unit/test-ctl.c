@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * json.c and ctl.c: the JSON string escaper and the bounded writer; the
- * control request parser; the status reply (JSON and text, connection
- * list cut short by CTL_CONNS_MAX or by the buffer, never half an entry);
- * and the server in a real loop with a real engine: a query answered, the
- * socket's mode, a stale socket replaced, a peer of another uid closed
- * unanswered (as root), garbage and silent clients closed.
+ * json.c, ctl-proto.c, ctl.c and ctl-sock.c: the JSON string escaper and
+ * the bounded writer; the control request parser; the status reply (JSON
+ * and text, connection list cut short by CTL_CONNS_MAX or by the buffer,
+ * never half an entry); every engine counter under its own name; and the
+ * server in a real loop with a real engine, asked by ctl_query: a query
+ * answered, the socket's mode, a stale socket replaced, a peer of another
+ * uid closed unanswered (as root), garbage and silent clients closed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl-proto.h"
+#include "ctl-sock.h"
 #include "ctl.h"
 #include "engine.h"
 #include "json.h"
@@ -113,25 +116,24 @@ static void test_parse_request(void **state)
 	assert_int_equal(ctl_parse_request(big, CTL_REQ_MAX + 1), -EINVAL);
 }
 
-static struct engine_stats es = { .pkts_in = 11, .pkts_out = 22, .sessions_total = 3 };
-static struct tcp_stats ts = { .segs_in = 33, .handshakes = 2, .undo = 7 };
-
 static void live(struct ctl_live *l)
 {
-	*l = (struct ctl_live){ .version = "9.9\"x",
-				.pid = 42,
-				.engine_pid = 43,
-				.uptime_ms = 1500,
-				.eng = &es,
-				.tcp = &ts,
-				.conns = 2,
-				.pending = 1,
-				.mem = 4096,
-				.sessions = 2 };
+	*l = (struct ctl_live){
+		.version = "9.9\"x",
+		.pid = 42,
+		.engine_pid = 43,
+		.uptime_ms = 1500,
+		.eng = { [CTL_E_PKTS_IN] = 11, [CTL_E_PKTS_OUT] = 22, [CTL_E_SESSIONS_TOTAL] = 3 },
+		.tcp = { [CTL_T_SEGS_IN] = 33, [CTL_T_HANDSHAKES] = 2, [CTL_T_UNDO] = 7 },
+		.conns = 2,
+		.pending = 1,
+		.mem = 4096,
+		.sessions = 2
+	};
 }
 
-static void conn(struct session_info *c, int family, const char *src, uint16_t sport,
-		 const char *dst, uint16_t dport)
+static void conn(struct ctl_conn *c, int family, const char *src, uint16_t sport, const char *dst,
+		 uint16_t dport)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = 5;
@@ -150,7 +152,7 @@ static void conn(struct session_info *c, int family, const char *src, uint16_t s
 static void test_reply_json(void **state)
 {
 	static char mem[8192];
-	struct session_info c[2];
+	struct ctl_conn c[2];
 	struct ctl_live l;
 	struct jbuf b;
 
@@ -189,7 +191,7 @@ static void test_reply_json(void **state)
 /* Cut short by the buffer: whole entries only, still closed, still one object. */
 static void test_reply_truncated(void **state)
 {
-	static struct session_info c[CTL_CONNS_MAX];
+	static struct ctl_conn c[CTL_CONNS_MAX];
 	static char mem[4096];
 	struct ctl_live l;
 	struct jbuf b;
@@ -231,7 +233,7 @@ static void test_reply_truncated(void **state)
 static void test_reply_text(void **state)
 {
 	static char mem[4096];
-	struct session_info c[1];
+	struct ctl_conn c[1];
 	struct ctl_live l;
 	struct jbuf b;
 
@@ -433,6 +435,40 @@ static void test_server_more(void **state)
 	srv_stop(&s);
 }
 
+/* Every counter lands under its own name: the engine's offsets match the protocol's order. */
+static void test_live_fill(void **state)
+{
+	struct srv s;
+	struct ctl_more more = { .conns = 1, .pending = 2, .mem = 3 };
+	struct ctl_live l = { 0 };
+	uint64_t *t = (uint64_t *)&more.tcp;
+	size_t i;
+
+	(void)state;
+	srv_start(&s, getuid());
+	s.eng.stats = (struct engine_stats){ .pkts_in = 1,
+					     .pkts_out = 2,
+					     .pkts_bad = 3,
+					     .pkts_unsupported = 4,
+					     .tun_write_err = 5,
+					     .pkts_gso_in = 99,
+					     .sessions_total = 6,
+					     .sessions_failed = 7 };
+	/* struct tcp_stats lists the protocol's counters first, in its order */
+	for (i = 0; i < sizeof(more.tcp) / sizeof(uint64_t); i++)
+		t[i] = 100 + i;
+	ctl_live_fill(&l, &s.eng, &more);
+	for (i = 0; i < CTL_E_MAX; i++)
+		assert_int_equal(l.eng[i], i + 1);
+	for (i = 0; i < CTL_T_MAX; i++)
+		assert_int_equal(l.tcp[i], 100 + i);
+	assert_string_equal(ctl_eng_names[CTL_E_SESSIONS_FAILED], "sessions_failed");
+	assert_string_equal(ctl_tcp_names[CTL_T_UNDO], "undo");
+	assert_int_equal(l.conns, 1);
+	assert_int_equal(l.mem, 3);
+	srv_stop(&s);
+}
+
 static void test_server_other_uid(void **state)
 {
 	struct srv s;
@@ -527,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test_setup_teardown(test_server_query, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_more, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_live_fill, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_other_uid, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_bad_clients, setup_dir, teardown_dir),
 	};

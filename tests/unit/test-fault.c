@@ -4,7 +4,8 @@
  * kind of bad input is one line naming the item), seeded determinism, rates
  * within statistical bounds, one flipped bit per corruption, reorder and
  * delay releasing everything in bounded time on a clock we drive by hand,
- * the bounds on held packets, and the engine hooks. The shipping objects
+ * the bounds on held packets, and the layer made from the environment as
+ * the engine makes it. The shipping objects
  * hold no fault code, so this test compiles fault.c itself.
  */
 #include <stdarg.h>
@@ -674,61 +675,51 @@ static void test_free_with_everything_held(void **state)
 	/* teardown: fault_free cancels the timers and frees every copy */
 }
 
-/* ---- the engine hooks ---- */
+/* ---- from the environment (what the engine calls) ---- */
 
-static void test_engine_hooks(void **state)
+static void test_from_env(void **state)
 {
 	struct fixture *fx = *state;
-	struct engine e;
-	int p[2];
-	uint8_t pkt[40] = { 0x45 }, got[128];
+	uint8_t pkt[40] = { 0x45 };
 	struct iovec iov[2] = { { .iov_base = pkt, .iov_len = 10 },
 				{ .iov_base = pkt + 10, .iov_len = 30 } };
 
-	memset(&e, 0, sizeof(e));
-	e.loop = &fx->loop;
-	assert_int_equal(pipe(p), 0);
-	e.tun_fd = p[1];
-
 	unsetenv("PROXYVPN_FAULT");
-	assert_int_equal(fault_init(&e), 0);
-	assert_null(e.fault);
-	assert_false(fault_in(&e, pkt, sizeof(pkt)));
-	assert_false(fault_out(&e, iov, 2));
-	fault_log_stats(&e);
-	fault_fini(&e);
+	fx->f = (struct fault *)fx; /* must be overwritten */
+	assert_int_equal(fault_from_env(&fx->loop, false, on_deliver, fx, &fx->f), 0);
+	assert_null(fx->f);
+	fault_log_stats(fx->f);
 
 	setenv("PROXYVPN_FAULT", "seed=1,loss=x", 1);
-	assert_int_equal(fault_init(&e), -EINVAL);
-	assert_null(e.fault);
+	assert_int_equal(fault_from_env(&fx->loop, false, on_deliver, fx, &fx->f), -EINVAL);
+	assert_null(fx->f);
 
 	setenv("PROXYVPN_FAULT", "seed=1,out.dup=100,in.loss=100", 1);
-	assert_int_equal(fault_init(&e), 0);
-	assert_non_null(e.fault);
-	/* out: written to the TUN fd as one packet, twice */
-	assert_true(fault_out(&e, iov, 2));
-	assert_int_equal(e.stats.pkts_out, 2);
-	assert_int_equal(read(p[0], got, sizeof(got)), 80);
-	assert_memory_equal(got, pkt, 40);
-	assert_memory_equal(got + 40, pkt, 40);
-	/* in: dropped before the stack */
-	assert_true(fault_in(&e, pkt, sizeof(pkt)));
-	assert_int_equal(fault_counters(e.fault, FAULT_IN)->lost, 1);
-	fault_log_stats(&e);
-	fault_fini(&e);
-	assert_null(e.fault);
+	assert_int_equal(fault_from_env(&fx->loop, false, on_deliver, fx, &fx->f), 0);
+	assert_non_null(fx->f);
+	/* out: handed back as one packet, twice */
+	fault_packet(fx->f, FAULT_OUT, iov, 2);
+	assert_int_equal(fx->nrec, 2);
+	assert_int_equal(fx->rec[0].d, FAULT_OUT);
+	assert_int_equal(fx->rec[1].len, 40);
+	assert_memory_equal(fx->last, pkt, 40);
+	/* in: dropped */
+	fault_packet(fx->f, FAULT_IN, iov, 2);
+	assert_int_equal(fault_counters(fx->f, FAULT_IN)->lost, 1);
+	assert_int_equal(fx->nrec, 2);
+	fault_log_stats(fx->f);
+	fault_free(fx->f);
 
-	/* in: a packet the fault layer lets through reaches engine_input() */
+	/* a delayed packet comes back when its time has come */
 	setenv("PROXYVPN_FAULT", "in.delay=1", 1);
-	assert_int_equal(fault_init(&e), 0);
-	assert_true(fault_in(&e, pkt, sizeof(pkt))); /* not a valid IPv4 packet */
-	assert_int_equal(e.stats.pkts_bad, 0);
+	assert_int_equal(fault_from_env(&fx->loop, true, on_deliver, fx, &fx->f), 0);
+	fault_packet(fx->f, FAULT_IN, iov, 2);
+	assert_int_equal(fx->nrec, 2);
 	advance(fx, 1);
-	assert_int_equal(e.stats.pkts_bad, 1);
-	fault_fini(&e);
+	assert_int_equal(fx->nrec, 3);
+	assert_int_equal(fx->rec[2].d, FAULT_IN);
 	unsetenv("PROXYVPN_FAULT");
-	close(p[0]);
-	close(p[1]);
+	/* teardown frees fx->f */
 }
 
 int main(void)
@@ -751,7 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_count_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_bytes_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_everything_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_env, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

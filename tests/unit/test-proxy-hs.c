@@ -22,8 +22,9 @@
 
 struct run {
 	int ret;
-	size_t consumed;  /* bytes of the stream proxy_hs_input claimed */
-	uint8_t tx[4096]; /* everything proxy_hs_pending handed out */
+	struct proxy_hs_fail fail; /* when ret < 0 */
+	size_t consumed;	   /* bytes of the stream proxy_hs_input claimed */
+	uint8_t tx[4096];	   /* everything proxy_hs_pending handed out */
 	size_t tx_len;
 };
 
@@ -77,6 +78,11 @@ static void feed(const struct proxy_url *u, const struct proxy_dest *d, const ui
 		} else {
 			assert_true(r < 0);
 			assert_int_equal(hs.state, HS_FAILED);
+			rr->fail = hs.fail;
+			assert_int_equal(hs.fail.err, r);
+			assert_true(hs.fail.step >= HS_SOCKS5_METHOD &&
+				    hs.fail.step <= HS_HTTP_REPLY);
+			assert_true(!hs.fail.refused || hs.fail.code >= 0);
 			assert_int_equal(proxy_hs_pending(&hs, &p), 0);
 			assert_int_equal(proxy_hs_input(&hs, data, len, &used), r);
 			assert_int_equal(used, 0);
@@ -93,6 +99,11 @@ static void feed(const struct proxy_url *u, const struct proxy_dest *d, const ui
 static void check_same(const struct run *want, const struct run *got)
 {
 	assert_int_equal(got->ret, want->ret);
+	if (want->ret < 0) { /* why, too, is a function of the bytes alone */
+		assert_int_equal(got->fail.step, want->fail.step);
+		assert_int_equal(got->fail.refused, want->fail.refused);
+		assert_int_equal(got->fail.code, want->fail.code);
+	}
 	if (want->ret >= 0)
 		assert_int_equal(got->consumed, want->consumed);
 	if (want->ret != 0)
@@ -490,6 +501,50 @@ static void test_http_fail(void **state)
 		   -EPROTO);
 }
 
+/* How a failure is described: the step, refused or malformed, the proxy's code. */
+static void expect_why(const struct proxy_url *u, const uint8_t *data, size_t len, int err,
+		       enum proxy_hs_state step, bool refused, int code)
+{
+	struct run *rr = malloc(sizeof(*rr));
+
+	assert_non_null(rr);
+	expect_err(u, &dst4, data, len, err); /* the same however the reads fall */
+	feed(u, &dst4, data, len, NULL, 0, rr);
+	assert_int_equal(rr->ret, err);
+	assert_int_equal(rr->fail.err, err);
+	assert_int_equal(rr->fail.step, step);
+	assert_int_equal(rr->fail.refused, refused);
+	assert_int_equal(rr->fail.code, code);
+	free(rr);
+}
+
+static void test_fail_why(void **state)
+{
+	(void)state;
+	/* SOCKS5 method selection: none acceptable is a refusal, one not offered is not. */
+	expect_why(&socks, LIT("\x05\xff"), -EACCES, HS_SOCKS5_METHOD, true, 0xff);
+	expect_why(&socks, LIT("\x05\x02"), -EPROTO, HS_SOCKS5_METHOD, false, 0x02);
+	expect_why(&socks, LIT("\x04\x00"), -EPROTO, HS_SOCKS5_METHOD, false, -1);
+	/* RFC 1929: the status byte. */
+	expect_why(&socks_auth, LIT(M_USER "\x01\x01"), -EACCES, HS_SOCKS5_AUTH, true, 1);
+	expect_why(&socks_auth, LIT(M_USER "\x02\x00"), -EPROTO, HS_SOCKS5_AUTH, false, -1);
+	/* CONNECT reply: REP (4, host unreachable: a name the proxy could not resolve). */
+	expect_why(&socks, LIT(M_NONE "\x05\x04"), -EHOSTUNREACH, HS_SOCKS5_REPLY, true, 4);
+	expect_why(&socks_auth, LIT(M_USER AUTH_OK "\x05\x05"), -ECONNREFUSED, HS_SOCKS5_REPLY,
+		   true, 5);
+	expect_why(&socks, LIT(M_NONE "\x05\x00\x01"), -EPROTO, HS_SOCKS5_REPLY, false, -1);
+	expect_why(&socks, LIT(M_NONE "\x05\x00\x00\x09"), -EPROTO, HS_SOCKS5_REPLY, false, -1);
+	/* HTTP: the final status, or malformed (no status), or too long. */
+	expect_why(&http_auth,
+		   LIT("HTTP/1.1 407 Proxy Authentication Required\r\n"
+		       "Proxy-Authenticate: Basic realm=\"proxy\"\r\n\r\n"),
+		   -EACCES, HS_HTTP_REPLY, true, 407);
+	expect_why(&http, LIT("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 502 Bad Gateway\r\n\r\n"),
+		   -ECONNREFUSED, HS_HTTP_REPLY, true, 502);
+	expect_why(&http, LIT("HTTP/1.1 2000\r\n\r\n"), -EPROTO, HS_HTTP_REPLY, false, -1);
+	expect_why(&http, LIT("\x05\x00"), -EPROTO, HS_HTTP_REPLY, false, -1);
+}
+
 static void test_http_truncated(void **state)
 {
 	(void)state;
@@ -553,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_http_fail),
 		cmocka_unit_test(test_http_truncated),
 		cmocka_unit_test(test_http_cap),
+		cmocka_unit_test(test_fail_why),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -7,7 +7,8 @@
  * FORMERR, silence for garbage, PTR of fake addresses), ICMP port unreachable for other UDP,
  * nothing for multicast, an RST for TCP to a fake address with no name,
  * DNS over TCP to the resolver answered by the engine (split and pipelined
- * queries, our FIN after the app's), the oldest forwarded query giving
+ * queries, our FIN after the app's) and listed by `status` with its own
+ * phase (once NULL, which crashed the engine), the oldest forwarded query giving
  * its slot up when all are taken (--dns tcp), and bypass mode leaving DNS
  * to the UDP policy.
  */
@@ -26,6 +27,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "ctl-proto.h"
+#include "resolver.h"
+#include "segment.h"
+#include "session.h"
 #include "dns.h"
 #include "engine.h"
 #include "ip.h"
@@ -41,6 +46,9 @@ struct fix {
 	uint8_t app4[4], app6[16], res4[4], res6[16];
 };
 
+/* Set before a setup: the forwarding resolver and the proxy it goes through (--dns tcp). */
+static struct sockaddr_in next_server, next_proxy;
+
 static int setup_mode(void **state, enum engine_dns dns)
 {
 	static struct fix f;
@@ -51,6 +59,16 @@ static int setup_mode(void **state, enum engine_dns dns)
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(url_parse("socks5://127.0.0.1:9", &f.url, &why), 0);
 	assert_int_equal(url_resolve(&f.url, &c.proxy_addr, &c.proxy_addrlen), 0);
+	if (next_proxy.sin_family) {
+		memcpy(&c.proxy_addr, &next_proxy, sizeof(next_proxy));
+		c.proxy_addrlen = sizeof(next_proxy);
+	}
+	if (next_server.sin_family) {
+		memcpy(&c.dns_server, &next_server, sizeof(next_server));
+		c.dns_server_len = sizeof(next_server);
+	}
+	memset(&next_proxy, 0, sizeof(next_proxy));
+	memset(&next_server, 0, sizeof(next_server));
 	c.proxy = &f.url;
 	dnspool_cfg_default(&c.pool);
 	inet_pton(AF_INET, "198.18.0.1", c.pool.excl4[c.pool.nexcl4++]);
@@ -191,7 +209,7 @@ static void test_fake_answers(void **state)
 		inet_pton(AF_INET, "198.18.0.4", a4);
 		assert_memory_equal(v.l4 + UDP_HDR_LEN + n + 12, a4, 4);
 	}
-	assert_int_equal(f->eng.stats.dns_fake, 3);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 3);
 }
 
 static void test_other_answers(void **state)
@@ -230,7 +248,7 @@ static void test_other_answers(void **state)
 	send_udp(f, AF_INET, f->res4, 53, q, n);
 	send_udp(f, AF_INET, f->res4, 53, q, 5);
 	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
-	assert_int_equal(f->eng.stats.dns_fake, 0);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 0);
 }
 
 static void test_ptr(void **state)
@@ -305,28 +323,37 @@ static void test_udp_block(void **state)
 	assert_int_equal(f->eng.stats.udp_unreach, 2);
 }
 
+/* One segment from the app (port sport) to dst:dport, then the batch's flush. */
+static void seg_to_port(struct fix *f, uint16_t sport, const uint8_t *dst, uint16_t dport,
+			uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len)
+{
+	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN + 512];
+	struct seg_spec sp = { .family = AF_INET,
+			       .src = f->app4,
+			       .dst = dst,
+			       .sport = sport,
+			       .dport = dport,
+			       .seq = seq,
+			       .ack = ack,
+			       .flags = flags,
+			       .wnd = 65535,
+			       .data = data,
+			       .len = len };
+	size_t n = seg_build(pkt, sizeof(pkt), &sp);
+
+	assert_true(n > 0);
+	engine_input(&f->eng, pkt, n);
+	f->loop.idle(&f->loop, f->loop.idle_arg); /* the batch's flush */
+}
+
 /* A SYN from the app to dst:80; returns the flags of the engine's answer. */
 static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 {
-	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN], buf[256];
-	uint8_t *t = pkt + IP4_HDR_LEN;
+	uint8_t buf[256];
 	struct ip_view v;
-	uint16_t c;
 	ssize_t n;
 
-	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN);
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, 40001);
-	store_be16(t + 2, 80);
-	store_be32(t + 4, 1000);
-	t[12] = 5 << 4;
-	t[13] = TCP_SYN;
-	store_be16(t + 14, 65535);
-	c = csum_fold(csum_add(csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN), t,
-			       TCP_HDR_LEN));
-	memcpy(t + 16, &c, 2);
-	engine_input(&f->eng, pkt, sizeof(pkt));
-	f->loop.idle(&f->loop, f->loop.idle_arg); /* the batch's flush */
+	seg_to_port(f, 40001, dst, 80, 1000, 0, TCP_SYN, NULL, 0);
 	n = recv_pkt(f, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
@@ -339,28 +366,7 @@ static uint8_t syn_to(struct fix *f, const uint8_t *dst)
 static void seg_to(struct fix *f, const uint8_t *dst, uint16_t dport, uint32_t seq, uint32_t ack,
 		   uint8_t flags, const void *data, size_t len)
 {
-	uint8_t pkt[IP4_HDR_LEN + TCP_HDR_LEN + 512];
-	uint8_t *t = pkt + IP4_HDR_LEN;
-	uint16_t c;
-
-	assert_true(len <= 512);
-	ip_build_hdr(pkt, AF_INET, f->app4, dst, IPPROTO_TCP, TCP_HDR_LEN + len);
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, 40002);
-	store_be16(t + 2, dport);
-	store_be32(t + 4, seq);
-	store_be32(t + 8, ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	store_be16(t + 14, 65535);
-	if (len)
-		memcpy(t + TCP_HDR_LEN, data, len);
-	c = csum_fold(csum_add(
-		csum_pseudo(AF_INET, f->app4, dst, IPPROTO_TCP, (uint32_t)(TCP_HDR_LEN + len)), t,
-		TCP_HDR_LEN + len));
-	memcpy(t + 16, &c, 2);
-	engine_input(&f->eng, pkt, IP4_HDR_LEN + TCP_HDR_LEN + len);
-	f->loop.idle(&f->loop, f->loop.idle_arg);
+	seg_to_port(f, 40002, dst, dport, seq, ack, flags, data, len);
 }
 
 /*
@@ -433,7 +439,36 @@ static void test_tcp_dns_local(void **state)
 	fl = drain_segs(f, out, &olen, &k);
 	assert_true(fl & TCP_FIN);
 	assert_false(fl & TCP_RST);
-	assert_int_equal(f->eng.stats.dns_fake, 2);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake, 2);
+}
+
+/*
+ * A DNS-over-TCP flow served here (S_LOCAL) as `status --json` lists it:
+ * every session has a phase, and the reply is built without a NULL string
+ * (a missing phase once made json.c's strlen kill the engine).
+ */
+static void test_tcp_dns_local_status(void **state)
+{
+	struct fix *f = *state;
+	const struct session *s;
+	struct ctl_conn si;
+	static char mem[4096];
+	struct ctl_live l = { .version = "t" };
+	struct jbuf b;
+	uint8_t out[512];
+	size_t olen = 0;
+	uint32_t iss = 0;
+
+	seg_to(f, f->res4, 53, 1000, 0, TCP_SYN, NULL, 0);
+	assert_int_equal(drain_segs(f, out, &olen, &iss) & (TCP_SYN | TCP_ACK), TCP_SYN | TCP_ACK);
+	s = session_next(f->eng.sessions, NULL);
+	assert_non_null(s);
+	session_info(s, f->loop.now, &si);
+	assert_non_null(si.phase);
+	assert_string_equal(si.phase, "local");
+	jb_init(&b, mem, sizeof(mem));
+	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS, &l, &si, 1, 1), 0);
+	assert_non_null(strstr(mem, "\"phase\":\"local\""));
 }
 
 static void test_tcp_unmapped_fake(void **state)
@@ -443,7 +478,7 @@ static void test_tcp_unmapped_fake(void **state)
 
 	inet_pton(AF_INET, "198.18.9.9", dst);
 	assert_true(syn_to(f, dst) & TCP_RST);
-	assert_int_equal(f->eng.stats.fake_unmapped, 1);
+	assert_int_equal(resolver_stats(f->eng.resolver)->fake_unmapped, 1);
 	/* TCP to the resolver's address: reset too. */
 	assert_true(syn_to(f, f->res4) & TCP_RST);
 }
@@ -456,7 +491,6 @@ static void test_tcp_unmapped_fake(void **state)
 static void test_fwd_full(void **state)
 {
 	struct fix *f = *state;
-	struct sockaddr_in *ds = (struct sockaddr_in *)&f->eng.cfg.dns_server;
 	uint8_t q[512], buf[2048];
 	size_t qlen;
 	ssize_t n;
@@ -464,17 +498,13 @@ static void test_fwd_full(void **state)
 	struct ip_view v;
 	struct udp_view u;
 
-	ds->sin_family = AF_INET;
-	ds->sin_port = htons(53);
-	inet_pton(AF_INET, "192.0.2.53", &ds->sin_addr);
-	f->eng.cfg.dns_server_len = sizeof(*ds);
 	qlen = mkq(q, "slow.example", DNS_T_A);
 	for (id = 1; id <= 128; id++) {
 		store_be16(q, id);
 		send_udp(f, AF_INET, f->res4, 53, q, qlen);
 		assert_true(recv_pkt(f, buf, sizeof(buf)) < 0); /* in flight, no answer yet */
 	}
-	assert_int_equal(f->eng.stats.dns_forwarded, 128);
+	assert_int_equal(resolver_stats(f->eng.resolver)->forwarded, 128);
 	store_be16(q, 129);
 	send_udp(f, AF_INET, f->res4, 53, q, qlen);
 	n = recv_pkt(f, buf, sizeof(buf));
@@ -484,7 +514,7 @@ static void test_fwd_full(void **state)
 	assert_int_equal(load_be16(u.data), 1); /* the oldest, not 129 */
 	assert_int_equal(load_be16(u.data + 2) & 0xf, DNS_R_SERVFAIL);
 	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0);
-	assert_int_equal(f->eng.stats.dns_forwarded, 129);
+	assert_int_equal(resolver_stats(f->eng.resolver)->forwarded, 129);
 }
 
 static int setup_tcp(void **state)
@@ -492,7 +522,6 @@ static int setup_tcp(void **state)
 	static int lfd = -1;
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
-	struct fix *f;
 
 	/* the "proxy": accepts connections into its backlog, never answers */
 	if (lfd < 0) {
@@ -502,11 +531,11 @@ static int setup_tcp(void **state)
 		assert_int_equal(listen(lfd, 512), 0);
 	}
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
-	setup_mode(state, ENGINE_DNS_TCP);
-	f = *state;
-	memcpy(&f->eng.cfg.proxy_addr, &a, sizeof(a));
-	f->eng.cfg.proxy_addrlen = sizeof(a);
-	return 0;
+	next_proxy = a;
+	next_server.sin_family = AF_INET;
+	next_server.sin_port = htons(53);
+	inet_pton(AF_INET, "192.0.2.53", &next_server.sin_addr);
+	return setup_mode(state, ENGINE_DNS_TCP);
 }
 
 static void test_bypass(void **state)
@@ -523,8 +552,8 @@ static void test_bypass(void **state)
 	assert_true(r > 0);
 	assert_int_equal(ip_parse(buf, (size_t)r, &v), 0);
 	assert_int_equal(v.proto, IPPROTO_ICMP);
-	assert_int_equal(f->eng.stats.dns_queries, 0);
-	assert_null(f->eng.pool);
+	assert_null(f->eng.resolver);
+	assert_null(engine_pool(&f->eng));
 }
 
 int main(void)
@@ -536,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_udp_block, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_unmapped_fake, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_dns_local_status, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_fwd_full, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};

@@ -20,109 +20,41 @@
 #include "buf.h"
 #include "ip.h"
 #include "loop.h"
+#include "mock-tcp.h"
+#include "segment.h"
 #include "tcp.h"
 
 enum { MAX_OUT = 512, MTU = 1500 };
 
-struct captured {
-	uint8_t pkt[8192]; /* offload tests keep their large segments below this */
-	size_t len;
-	struct tcp_out o;
-	bool has_o;
-	struct ip_view ip;
-	struct tcp_seg seg;
-};
-
 struct fixture {
 	struct loop loop;
 	struct tcp_stack *st;
-	struct captured out[MAX_OUT];
+	struct mock_tcp m; /* the session side: counts callbacks, holds conns */
+	struct seg_out out[MAX_OUT];
 	int nout;
-	int syns, datas, sents, fins, closes, close_err;
-	bool refuse;
 	bool csum_ok; /* feed as the kernel's offload does: checksum vouched for */
-	struct tcp_conn *conn;
 	int family;
 	uint8_t app[16], dst[16];
 	uint32_t app_seq; /* next sequence number the app sends */
 };
 
-static struct fixture *F;
-static int user_token;
-
-static void *cb_syn(void *ctx, struct tcp_conn *c)
-{
-	struct fixture *f = ctx;
-
-	f->syns++;
-	f->conn = c;
-	return f->refuse ? NULL : &user_token;
-}
-
-static void cb_data(void *user)
-{
-	(void)user;
-	F->datas++;
-}
-
-static void cb_sent(void *user)
-{
-	(void)user;
-	F->sents++;
-}
-
-static void cb_fin(void *user)
-{
-	(void)user;
-	F->fins++;
-}
-
-static void cb_close(void *user, int err)
-{
-	(void)user;
-	F->closes++;
-	F->close_err = err;
-}
-
+/* Every packet we emit must parse and carry a valid checksum (seg_capture checks). */
 static void cb_output(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
 {
 	struct fixture *f = ctx;
-	struct captured *c;
-	int i;
 
 	assert_true(f->nout < MAX_OUT);
-	c = &f->out[f->nout++];
-	c->len = 0;
-	for (i = 0; i < iovcnt; i++) {
-		assert_true(c->len + iov[i].iov_len <= sizeof(c->pkt));
-		memcpy(c->pkt + c->len, iov[i].iov_base, iov[i].iov_len);
-		c->len += iov[i].iov_len;
-	}
-	c->has_o = o != NULL;
-	if (o) {
-		/* What the kernel does with NEEDS_CSUM: sum from csum_start over the field. */
-		uint8_t *t = c->pkt + o->l3_len;
-		uint16_t sum;
-
-		c->o = *o;
-		assert_true(o->hdr_len > o->l3_len && o->hdr_len <= c->len);
-		sum = csum_fold(csum_add(0, t, c->len - o->l3_len));
-		memcpy(t + 16, &sum, 2);
-	}
-	/* Everything we emit must parse and carry a valid checksum. */
-	assert_int_equal(ip_parse(c->pkt, c->len, &c->ip), 0);
-	assert_int_equal(c->ip.proto, IPPROTO_TCP);
-	assert_int_equal(tcp_parse(&c->ip, &c->seg), 0);
+	assert_int_equal(seg_capture(&f->out[f->nout++], iov, iovcnt, o), 0);
 }
 
-static const struct tcp_ops ops = {
-	.on_syn = cb_syn,
-	.on_data = cb_data,
-	.on_sent = cb_sent,
-	.on_fin = cb_fin,
-	.on_close = cb_close,
-	.output = cb_output,
-};
+/* The session holding c lets go of it (through the mock, which forgets it). */
+static struct mock_sess *sess(struct fixture *f, struct tcp_conn *c)
+{
+	struct mock_sess *s = mock_find(&f->m, c);
+
+	assert_non_null(s);
+	return s;
+}
 
 static struct tcp_cfg cfg_extra; /* limits and timers for the next setup */
 
@@ -138,7 +70,9 @@ static int setup_family(void **state, int family, size_t buf)
 	assert_non_null(f);
 	assert_int_equal(loop_init(&f->loop), 0);
 	f->loop.now = 1000;
-	f->st = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	f->m.output = cb_output;
+	f->m.ctx = f;
+	f->st = tcp_stack_new(&f->loop, &cfg, &mock_tcp_ops, &f->m);
 	assert_non_null(f->st);
 	f->family = family;
 	if (family == AF_INET) {
@@ -149,7 +83,6 @@ static int setup_family(void **state, int family, size_t buf)
 		inet_pton(AF_INET6, "2001:db8::7", f->dst);
 	}
 	f->app_seq = 1000;
-	F = f;
 	*state = f;
 	return 0;
 }
@@ -202,10 +135,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->conn && f->closes == 0)
-		tcp_detach(f->conn);
-	else if (f->conn)
-		tcp_detach(f->conn);
+	mock_detach_all(&f->m);
 	tcp_flush(f->st);
 	tcp_stack_free(f->st);
 	loop_fini(&f->loop);
@@ -219,32 +149,25 @@ static void feed_full(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t fla
 		      bool bad_csum)
 {
 	static uint8_t pkt[70000]; /* a TSO segment from the app included */
-	size_t hl, tl = TCP_HDR_LEN + optlen;
-	uint8_t *t;
-	uint16_t c;
+	struct seg_spec sp = { .family = f->family,
+			       .src = f->app,
+			       .dst = f->dst,
+			       .sport = 40000,
+			       .dport = 80,
+			       .seq = seq,
+			       .ack = ack,
+			       .flags = flags,
+			       .wnd = wnd,
+			       .opt = opt,
+			       .optlen = optlen,
+			       .data = data,
+			       .len = len,
+			       .bad_csum = bad_csum };
+	size_t n = seg_build(pkt, sizeof(pkt), &sp);
 	struct ip_view v;
 
-	hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, tl + len);
-	t = pkt + hl;
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, 40000);
-	store_be16(t + 2, 80);
-	store_be32(t + 4, seq);
-	store_be32(t + 8, ack);
-	t[12] = (uint8_t)((tl / 4) << 4);
-	t[13] = flags;
-	store_be16(t + 14, wnd);
-	if (optlen)
-		memcpy(t + TCP_HDR_LEN, opt, optlen);
-	if (len)
-		memcpy(t + tl, data, len);
-	c = csum_fold(
-		csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, (uint32_t)(tl + len)),
-			 t, tl + len));
-	if (bad_csum)
-		c ^= 0x1234;
-	memcpy(t + 16, &c, 2);
-	assert_int_equal(ip_parse(pkt, hl + tl + len, &v), 0);
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(pkt, n, &v), 0);
 	v.csum_ok = f->csum_ok;
 	tcp_input(f->st, &v);
 }
@@ -273,7 +196,7 @@ static void flush(struct fixture *f)
 	tcp_flush(f->st);
 }
 
-static struct captured *last(struct fixture *f)
+static struct seg_out *last(struct fixture *f)
 {
 	assert_true(f->nout > 0);
 	return &f->out[f->nout - 1];
@@ -282,18 +205,18 @@ static struct captured *last(struct fixture *f)
 /* SYN in, tunnel up, SYN-ACK out, ACK in: ESTABLISHED. Returns our ISS. */
 static uint32_t establish(struct fixture *f, uint16_t wnd)
 {
-	struct captured *sa;
+	struct seg_out *sa;
 	uint32_t iss;
 
 	feed_full(f, f->app_seq, 0, TCP_SYN, 64240, syn_opts, sizeof(syn_opts), NULL, 0, false);
 	f->app_seq++;
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	sa = last(f);
 	iss = sa->seg.seq;
 	feed(f, f->app_seq, iss + 1, TCP_ACK, wnd, NULL, 0);
 	flush(f);
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
 	f->nout = 0;
 	return iss;
 }
@@ -301,18 +224,18 @@ static uint32_t establish(struct fixture *f, uint16_t wnd)
 static void test_synack_waits_for_tunnel(void **state)
 {
 	struct fixture *f = *state;
-	struct captured *sa;
+	struct seg_out *sa;
 
 	feed_full(f, 1000, 0, TCP_SYN, 64240, syn_opts, sizeof(syn_opts), NULL, 0, false);
 	flush(f);
-	assert_int_equal(f->syns, 1);
+	assert_int_equal(f->m.syns, 1);
 	assert_int_equal(f->nout, 0); /* nothing until the tunnel is up */
 	/* A retransmitted SYN is the same flow, not a new one. */
 	feed_full(f, 1000, 0, TCP_SYN, 64240, syn_opts, sizeof(syn_opts), NULL, 0, false);
 	flush(f);
-	assert_int_equal(f->syns, 1);
+	assert_int_equal(f->m.syns, 1);
 	assert_int_equal(f->nout, 0);
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	sa = last(f);
@@ -329,11 +252,10 @@ static void test_synack_waits_for_tunnel(void **state)
 static void test_reject_is_rst(void **state)
 {
 	struct fixture *f = *state;
-	struct captured *r;
+	struct seg_out *r;
 
 	feed(f, 5000, 0, TCP_SYN, 64240, NULL, 0);
-	tcp_reject(f->conn);
-	f->conn = NULL;
+	mock_reject(sess(f, f->m.last));
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	r = last(f);
@@ -341,16 +263,15 @@ static void test_reject_is_rst(void **state)
 	assert_int_equal(r->seg.ack, 5001);
 	/* The flow is gone: a new SYN is a new flow. */
 	feed(f, 6000, 0, TCP_SYN, 64240, NULL, 0);
-	assert_int_equal(f->syns, 2);
+	assert_int_equal(f->m.syns, 2);
 }
 
 static void test_refused_by_session(void **state)
 {
 	struct fixture *f = *state;
 
-	f->refuse = true;
+	f->m.flags |= MOCK_REFUSE;
 	feed(f, 5000, 0, TCP_SYN, 64240, NULL, 0);
-	f->conn = NULL;
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.flags, TCP_RST | TCP_ACK);
@@ -368,8 +289,8 @@ static void test_data_in_order_acked(void **state)
 	f->app_seq += 1000;
 	feed(f, f->app_seq, iss + 1, TCP_ACK | TCP_PSH, 1000, buf, 500);
 	f->app_seq += 500;
-	assert_int_equal(f->datas, 2);
-	assert_int_equal(f->conn->rx.len, 1500);
+	assert_int_equal(f->m.datas, 2);
+	assert_int_equal(f->m.last->rx.len, 1500);
 	flush(f);
 	/* Coalesced: one ACK for both segments. */
 	assert_int_equal(f->nout, 1);
@@ -377,20 +298,20 @@ static void test_data_in_order_acked(void **state)
 	assert_int_equal(last(f)->seg.flags, TCP_ACK);
 	/* A duplicate of old data changes nothing but draws an ACK. */
 	feed(f, f->app_seq - 500, iss + 1, TCP_ACK, 1000, buf, 500);
-	assert_int_equal(f->conn->rx.len, 1500);
+	assert_int_equal(f->m.last->rx.len, 1500);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, f->app_seq);
 	/* Overlap: the new part only. */
 	memset(buf, 'b', sizeof(buf));
 	feed(f, f->app_seq - 100, iss + 1, TCP_ACK, 1000, buf, 300);
 	f->app_seq += 200;
-	assert_int_equal(f->conn->rx.len, 1700);
-	assert_int_equal(ring_peek(&f->conn->rx, 1499, 2, iov), 1);
+	assert_int_equal(f->m.last->rx.len, 1700);
+	assert_int_equal(ring_peek(&f->m.last->rx, 1499, 2, iov), 1);
 	assert_memory_equal(iov[0].iov_base, "ab", 2);
 	/* Out of order: not taken, dup ACK. */
 	f->nout = 0;
 	feed(f, f->app_seq + 10, iss + 1, TCP_ACK, 1000, buf, 10);
-	assert_int_equal(f->conn->rx.len, 1700);
+	assert_int_equal(f->m.last->rx.len, 1700);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, f->app_seq);
 }
@@ -406,8 +327,8 @@ static void test_window_shrinks_and_reopens(void **state)
 	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, buf, 1400);
 	f->app_seq += 1400;
 	flush(f);
-	while (ring_space(&f->conn->rx)) {
-		size_t n = ring_space(&f->conn->rx) < 1400 ? ring_space(&f->conn->rx) : 1400;
+	while (ring_space(&f->m.last->rx)) {
+		size_t n = ring_space(&f->m.last->rx) < 1400 ? ring_space(&f->m.last->rx) : 1400;
 
 		feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, buf, n);
 		f->app_seq += (uint32_t)n;
@@ -416,14 +337,14 @@ static void test_window_shrinks_and_reopens(void **state)
 	assert_int_equal(last(f)->seg.wnd, 0);
 	/* Beyond the window: dropped. */
 	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, buf, 100);
-	assert_int_equal(f->conn->rx.len, 65536);
+	assert_int_equal(f->m.last->rx.len, 65536);
 	/* The session drains to the proxy: a window update goes out. */
 	f->nout = 0;
-	tcp_rx_consume(f->conn, 32768);
+	tcp_rx_consume(f->m.last, 32768);
 	flush(f);
 	assert_int_equal(f->nout, 1);
-	win = (uint32_t)last(f)->seg.wnd << f->conn->rcv_ws;
-	assert_true(win >= 32768 - (1u << f->conn->rcv_ws));
+	win = (uint32_t)last(f)->seg.wnd << f->m.last->rcv_ws;
+	assert_true(win >= 32768 - (1u << f->m.last->rcv_ws));
 }
 
 static void test_send_respects_mss_and_window(void **state)
@@ -433,11 +354,11 @@ static void test_send_respects_mss_and_window(void **state)
 	static uint8_t buf[20000];
 	int i;
 
-	assert_int_equal(f->conn->snd_wnd, 3000u << 7);
+	assert_int_equal(f->m.last->snd_wnd, 3000u << 7);
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)i;
-	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
-	tcp_kick(f->conn);
+	assert_int_equal(ring_write(&f->m.last->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	/* Initial cwnd is 10 segments: 10 full segments, in order. */
 	assert_int_equal(f->nout, 10);
@@ -449,8 +370,8 @@ static void test_send_respects_mss_and_window(void **state)
 	/* ACK half: tx consumed, on_sent, more goes out. */
 	f->nout = 0;
 	feed(f, f->app_seq, iss + 1 + 5 * 1460, TCP_ACK, 3000, NULL, 0);
-	assert_int_equal(f->sents, 1);
-	assert_int_equal(f->conn->tx.len, sizeof(buf) - 5 * 1460);
+	assert_int_equal(f->m.sents, 1);
+	assert_int_equal(f->m.last->tx.len, sizeof(buf) - 5 * 1460);
 	flush(f);
 	assert_true(f->nout > 0);
 	assert_int_equal(f->out[0].seg.seq, iss + 1 + 10 * 1460);
@@ -463,14 +384,14 @@ static void test_offload_gso_send(void **state)
 	uint32_t iss = establish(f, 39); /* app window 39 << 7 = 4992 */
 	size_t smss = f->family == AF_INET ? 1460 : 1440, hl = f->family == AF_INET ? 20 : 40;
 	static uint8_t buf[6000];
-	struct captured *c;
+	struct seg_out *c;
 	int i;
 
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
-	f->conn->cwnd = 16 * (uint32_t)smss; /* a packet may carry cwnd / 4: 4 segments */
-	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
-	tcp_kick(f->conn);
+	f->m.last->cwnd = 16 * (uint32_t)smss; /* a packet may carry cwnd / 4: 4 segments */
+	assert_int_equal(ring_write(&f->m.last->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	/* The window takes 4992: whole segments only (3), the rest waits (sender SWS). */
 	assert_int_equal(f->nout, 1);
@@ -511,9 +432,9 @@ static void test_offload_gso_quarter_cwnd(void **state)
 	static uint8_t buf[6000];
 	int i;
 
-	f->conn->cwnd = 8 * 1460; /* 2 segments per packet */
-	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
-	tcp_kick(f->conn);
+	f->m.last->cwnd = 8 * 1460; /* 2 segments per packet */
+	assert_int_equal(ring_write(&f->m.last->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 3);
 	for (i = 0; i < 2; i++) {
@@ -524,12 +445,12 @@ static void test_offload_gso_quarter_cwnd(void **state)
 	assert_int_equal(f->out[2].seg.len, sizeof(buf) - 2 * 2920);
 	assert_int_equal(f->out[2].o.gso_size, 0); /* one segment: not GSO */
 	/* At the initial window (4 segments and less), one segment per packet. */
-	f->conn->cwnd = 4 * 1460;
+	f->m.last->cwnd = 4 * 1460;
 	f->nout = 0;
 	feed(f, f->app_seq, iss + 1 + sizeof(buf), TCP_ACK, 3000, NULL, 0);
-	assert_int_equal(ring_write(&f->conn->tx, buf, 3000), 3000);
-	f->conn->cwnd = 4 * 1460;
-	tcp_kick(f->conn);
+	assert_int_equal(ring_write(&f->m.last->tx, buf, 3000), 3000);
+	f->m.last->cwnd = 4 * 1460;
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 3);
 	for (i = 0; i < f->nout; i++)
@@ -544,8 +465,8 @@ static void test_no_offload_no_gso(void **state)
 	int i;
 
 	establish(f, 3000);
-	assert_int_equal(ring_write(&f->conn->tx, buf, sizeof(buf)), (long)sizeof(buf));
-	tcp_kick(f->conn);
+	assert_int_equal(ring_write(&f->m.last->tx, buf, sizeof(buf)), (long)sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 5);
 	for (i = 0; i < f->nout; i++) {
@@ -569,16 +490,16 @@ static void test_offload_large_segment_in(void **state)
 	establish(f, 3000);
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 13);
-	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+	feed_full(f, f->app_seq, f->m.last->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
 		  sizeof(big), true);
 	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
-	assert_int_equal(f->conn->rx.len, 0);
+	assert_int_equal(f->m.last->rx.len, 0);
 	f->csum_ok = true;
-	feed_full(f, f->app_seq, f->conn->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
+	feed_full(f, f->app_seq, f->m.last->snd_nxt, TCP_ACK | TCP_PSH, 3000, NULL, 0, big,
 		  sizeof(big), true);
 	assert_int_equal(tcp_stack_stats(f->st)->bad_csum, 1);
-	assert_int_equal(f->conn->rx.len, sizeof(big));
-	assert_int_equal(f->datas, 1);
+	assert_int_equal(f->m.last->rx.len, sizeof(big));
+	assert_int_equal(f->m.datas, 1);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, f->app_seq + sizeof(big));
 }
@@ -589,11 +510,11 @@ static void test_zero_window_persist(void **state)
 	uint32_t iss = establish(f, 0);
 	uint8_t buf[100] = { 0 };
 
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 0); /* window closed: nothing sent */
-	assert_true(timer_armed(&f->conn->timer));
+	assert_true(timer_armed(&f->m.last->timer));
 	f->loop.now += 1100;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 1); /* the probe */
@@ -615,11 +536,11 @@ static void test_rto_retransmits_and_backs_off(void **state)
 	uint32_t rto;
 
 	memset(buf, 7, sizeof(buf));
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 1);
-	rto = f->conn->rto;
+	rto = f->m.last->rto;
 	f->loop.now += rto - 1;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 1); /* not yet */
@@ -628,11 +549,11 @@ static void test_rto_retransmits_and_backs_off(void **state)
 	assert_int_equal(f->nout, 2);
 	assert_int_equal(last(f)->seg.seq, iss + 1);
 	assert_int_equal(last(f)->seg.len, 1000);
-	assert_int_equal(f->conn->rto, 2 * rto);
+	assert_int_equal(f->m.last->rto, 2 * rto);
 	/* ACK stops the timer. */
 	feed(f, f->app_seq, iss + 1001, TCP_ACK, 1000, NULL, 0);
-	assert_false(timer_armed(&f->conn->timer));
-	assert_int_equal(f->conn->tx.len, 0);
+	assert_false(timer_armed(&f->m.last->timer));
+	assert_int_equal(f->m.last->tx.len, 0);
 }
 
 static void test_rto_gives_up_with_rst(void **state)
@@ -642,15 +563,15 @@ static void test_rto_gives_up_with_rst(void **state)
 	int i;
 
 	establish(f, 1000);
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
-	for (i = 0; i < 40 && !f->closes; i++) {
+	for (i = 0; i < 40 && !f->m.closes; i++) {
 		f->loop.now += TCP_RTO_MAX_MS;
 		loop_run_timers(&f->loop);
 	}
-	assert_int_equal(f->closes, 1);
-	assert_int_equal(f->close_err, -ETIMEDOUT);
+	assert_int_equal(f->m.closes, 1);
+	assert_int_equal(f->m.close_err, -ETIMEDOUT);
 	assert_true(last(f)->seg.flags & TCP_RST);
 }
 
@@ -661,8 +582,8 @@ static void test_fast_retransmit(void **state)
 	static uint8_t buf[14600];
 	int i;
 
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 10);
 	f->nout = 0;
@@ -678,30 +599,30 @@ static void test_app_closes_first(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t iss = establish(f, 1000);
-	struct captured *fin;
+	struct seg_out *fin;
 
 	feed(f, f->app_seq, iss + 1, TCP_ACK | TCP_FIN, 1000, "bye", 3);
 	f->app_seq += 4;
-	assert_int_equal(f->fins, 1);
-	assert_int_equal(f->conn->state, TCPS_CLOSE_WAIT);
-	assert_true(tcp_fin_received(f->conn));
+	assert_int_equal(f->m.fins, 1);
+	assert_int_equal(f->m.last->state, TCPS_CLOSE_WAIT);
+	assert_true(tcp_fin_received(f->m.last));
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, f->app_seq);
 	/* Half-close: we may still send. */
-	ring_write(&f->conn->tx, "reply", 5);
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, "reply", 5);
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(last(f)->seg.len, 5);
-	tcp_shutdown(f->conn);
+	tcp_shutdown(f->m.last);
 	flush(f);
 	fin = last(f);
 	assert_true(fin->seg.flags & TCP_FIN);
 	assert_int_equal(fin->seg.seq, iss + 6);
-	assert_int_equal(f->conn->state, TCPS_LAST_ACK);
+	assert_int_equal(f->m.last->state, TCPS_LAST_ACK);
 	feed(f, f->app_seq, iss + 7, TCP_ACK, 1000, NULL, 0);
-	assert_int_equal(f->closes, 1);
-	assert_int_equal(f->close_err, 0);
-	assert_int_equal(f->conn->state, TCPS_CLOSED);
+	assert_int_equal(f->m.closes, 1);
+	assert_int_equal(f->m.close_err, 0);
+	assert_int_equal(f->m.last->state, TCPS_CLOSED);
 }
 
 static void test_proxy_closes_first_time_wait(void **state)
@@ -709,26 +630,26 @@ static void test_proxy_closes_first_time_wait(void **state)
 	struct fixture *f = *state;
 	uint32_t iss = establish(f, 1000);
 
-	tcp_shutdown(f->conn);
+	tcp_shutdown(f->m.last);
 	flush(f);
 	assert_int_equal(last(f)->seg.flags, TCP_ACK | TCP_FIN);
-	assert_int_equal(f->conn->state, TCPS_FIN_WAIT_1);
+	assert_int_equal(f->m.last->state, TCPS_FIN_WAIT_1);
 	feed(f, f->app_seq, iss + 2, TCP_ACK, 1000, NULL, 0);
-	assert_int_equal(f->conn->state, TCPS_FIN_WAIT_2);
+	assert_int_equal(f->m.last->state, TCPS_FIN_WAIT_2);
 	/* Half-close the other way: the app keeps sending after our FIN. */
 	feed(f, f->app_seq, iss + 2, TCP_ACK, 1000, "more", 4);
 	f->app_seq += 4;
-	assert_int_equal(f->conn->rx.len, 4);
+	assert_int_equal(f->m.last->rx.len, 4);
 	feed(f, f->app_seq, iss + 2, TCP_ACK | TCP_FIN, 1000, NULL, 0);
 	f->app_seq++;
-	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
-	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->m.last->state, TCPS_TIME_WAIT);
+	assert_int_equal(f->m.closes, 1);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, f->app_seq);
 	/* TIME-WAIT is bounded. */
 	f->loop.now += TCP_TIME_WAIT_MS;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->conn->state, TCPS_CLOSED);
+	assert_int_equal(f->m.last->state, TCPS_CLOSED);
 }
 
 static void test_rst_exact_and_challenge(void **state)
@@ -739,7 +660,7 @@ static void test_rst_exact_and_challenge(void **state)
 	/* In window but not exact: challenge ACK, connection survives (RFC 5961). */
 	feed(f, f->app_seq + 100, 0, TCP_RST, 0, NULL, 0);
 	flush(f);
-	assert_int_equal(f->closes, 0);
+	assert_int_equal(f->m.closes, 0);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.flags, TCP_ACK);
 	/* Out of window: ignored silently. */
@@ -747,16 +668,16 @@ static void test_rst_exact_and_challenge(void **state)
 	feed(f, f->app_seq + 10000000, 0, TCP_RST, 0, NULL, 0);
 	flush(f);
 	assert_int_equal(f->nout, 0);
-	assert_int_equal(f->closes, 0);
+	assert_int_equal(f->m.closes, 0);
 	/* SYN on an established flow: challenge ACK. */
 	feed(f, f->app_seq + 5, 0, TCP_SYN, 1000, NULL, 0);
 	flush(f);
 	assert_int_equal(f->nout, 1);
-	assert_int_equal(f->closes, 0);
+	assert_int_equal(f->m.closes, 0);
 	/* Exact: reset. */
 	feed(f, f->app_seq, iss + 1, TCP_RST, 0, NULL, 0);
-	assert_int_equal(f->closes, 1);
-	assert_int_equal(f->close_err, -ECONNRESET);
+	assert_int_equal(f->m.closes, 1);
+	assert_int_equal(f->m.close_err, -ECONNRESET);
 }
 
 static void test_abort_sends_rst(void **state)
@@ -764,8 +685,7 @@ static void test_abort_sends_rst(void **state)
 	struct fixture *f = *state;
 	uint32_t iss = establish(f, 1000);
 
-	tcp_abort(f->conn);
-	f->conn = NULL;
+	mock_abort(sess(f, f->m.last));
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_true(last(f)->seg.flags & TCP_RST);
@@ -786,7 +706,7 @@ static void test_unknown_flow_gets_rst(void **state)
 	feed(f, 777, 0, TCP_RST, 0, NULL, 0);
 	flush(f);
 	assert_int_equal(f->nout, 0);
-	assert_int_equal(f->syns, 0);
+	assert_int_equal(f->m.syns, 0);
 }
 
 static void test_bad_checksum_and_header(void **state)
@@ -800,7 +720,7 @@ static void test_bad_checksum_and_header(void **state)
 	feed_full(f, 1, 0, TCP_SYN, 1000, bad_opt, sizeof(bad_opt), NULL, 0, false);
 	feed_full(f, 1, 0, TCP_SYN, 1000, overrun, sizeof(overrun), NULL, 0, false);
 	assert_int_equal(tcp_stack_stats(f->st)->bad_hdr, 2);
-	assert_int_equal(f->syns, 0);
+	assert_int_equal(f->m.syns, 0);
 	flush(f);
 	assert_int_equal(f->nout, 0);
 }
@@ -810,7 +730,7 @@ static void test_synack_retransmitted(void **state)
 	struct fixture *f = *state;
 
 	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	f->loop.now += TCP_RTO_INIT_MS;
@@ -827,16 +747,16 @@ static void test_dup_syn_then_ack_same_batch(void **state)
 	uint32_t iss;
 
 	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	iss = last(f)->seg.seq;
 	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);	 /* app resends its SYN */
 	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0); /* ...and acks, before we flush */
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
-	assert_int_equal(f->conn->snd_nxt, iss + 1);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.last->snd_nxt, iss + 1);
 	f->nout = 0;
-	assert_int_equal(ring_write(&f->conn->tx, "hello", 5), 5);
-	tcp_kick(f->conn);
+	assert_int_equal(ring_write(&f->m.last->tx, "hello", 5), 5);
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.seq, iss + 1);
@@ -850,18 +770,18 @@ static void test_handshake_ack_bad_seq(void **state)
 	uint32_t iss;
 
 	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	iss = last(f)->seg.seq;
 	f->nout = 0;
 	feed(f, 1001 - 5000, iss + 1, TCP_ACK, 64240, NULL, 0);
-	assert_int_equal(f->conn->state, TCPS_SYN_RCVD);
+	assert_int_equal(f->m.last->state, TCPS_SYN_RCVD);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(last(f)->seg.ack, 1001);
 	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
 }
 
 /* The session hears about the close once: at TIME_WAIT, not again when it ends. */
@@ -870,16 +790,16 @@ static void test_time_wait_close_reported_once(void **state)
 	struct fixture *f = *state;
 	uint32_t iss = establish(f, 1000);
 
-	tcp_shutdown(f->conn);
+	tcp_shutdown(f->m.last);
 	flush(f);
 	feed(f, f->app_seq, iss + 2, TCP_ACK | TCP_FIN, 1000, NULL, 0);
 	f->app_seq++;
-	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
-	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->m.last->state, TCPS_TIME_WAIT);
+	assert_int_equal(f->m.closes, 1);
 	f->loop.now += TCP_TIME_WAIT_MS;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->conn->state, TCPS_CLOSED);
-	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->m.last->state, TCPS_CLOSED);
+	assert_int_equal(f->m.closes, 1);
 }
 
 static void test_time_wait_reused_by_new_syn(void **state)
@@ -888,17 +808,17 @@ static void test_time_wait_reused_by_new_syn(void **state)
 	uint32_t iss = establish(f, 1000);
 	struct tcp_conn *old;
 
-	tcp_shutdown(f->conn);
+	tcp_shutdown(f->m.last);
 	flush(f);
 	feed(f, f->app_seq, iss + 2, TCP_ACK | TCP_FIN, 1000, NULL, 0);
 	f->app_seq++;
-	assert_int_equal(f->closes, 1);
-	old = f->conn;
+	assert_int_equal(f->m.closes, 1);
+	old = f->m.last;
 	feed(f, f->app_seq + 100000, 0, TCP_SYN, 64240, NULL, 0);
-	assert_int_equal(f->syns, 2);
-	assert_int_equal(f->closes, 1); /* the old incarnation is not reported twice */
-	assert_true(f->conn != old);
-	tcp_detach(old);
+	assert_int_equal(f->m.syns, 2);
+	assert_int_equal(f->m.closes, 1); /* the old incarnation is not reported twice */
+	assert_true(f->m.last != old);
+	mock_detach(sess(f, old));
 }
 
 /* With our window at zero the data is dropped but its ACK still counts. */
@@ -907,7 +827,7 @@ static void test_zero_rcv_window_still_processes_ack(void **state)
 	struct fixture *f = *state;
 	uint32_t iss = establish(f, 1000);
 	uint8_t buf[1000];
-	size_t cap = f->conn->rx.cap, n = 0;
+	size_t cap = f->m.last->rx.cap, n = 0;
 
 	memset(buf, 'z', sizeof(buf));
 	while (n < cap) {
@@ -917,15 +837,15 @@ static void test_zero_rcv_window_still_processes_ack(void **state)
 		f->app_seq += (uint32_t)k;
 		n += k;
 	}
-	assert_int_equal(f->conn->rx.len, cap);
-	assert_int_equal(ring_write(&f->conn->tx, "abc", 3), 3);
-	tcp_kick(f->conn);
+	assert_int_equal(f->m.last->rx.len, cap);
+	assert_int_equal(ring_write(&f->m.last->tx, "abc", 3), 3);
+	tcp_kick(f->m.last);
 	flush(f);
-	assert_int_equal(f->conn->snd_una, iss + 1);
+	assert_int_equal(f->m.last->snd_una, iss + 1);
 	/* More data (not taken) carrying the ACK of our 3 bytes. */
 	feed(f, f->app_seq, iss + 4, TCP_ACK, 1000, buf, 100);
-	assert_int_equal(f->conn->rx.len, cap);
-	assert_int_equal(f->conn->snd_una, iss + 4);
+	assert_int_equal(f->m.last->rx.len, cap);
+	assert_int_equal(f->m.last->snd_una, iss + 4);
 }
 
 /* Karn: a resent SYN-ACK yields no RTT sample. */
@@ -935,15 +855,15 @@ static void test_no_rtt_sample_after_synack_resent(void **state)
 	uint32_t iss;
 
 	feed(f, 1000, 0, TCP_SYN, 64240, NULL, 0);
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	iss = last(f)->seg.seq;
 	f->loop.now += TCP_RTO_INIT_MS;
 	loop_run_timers(&f->loop);
 	f->loop.now += 5;
 	feed(f, 1001, iss + 1, TCP_ACK, 64240, NULL, 0);
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
-	assert_int_equal(f->conn->srtt, 0);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.last->srtt, 0);
 }
 
 /* ---- SACK, timestamps, out-of-order queue, keepalive, limits ---- */
@@ -954,7 +874,7 @@ static uint32_t app_ts = 5000;
 static uint32_t establish_full(struct fixture *f, uint16_t wnd)
 {
 	uint8_t o[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10 };
-	struct captured *sa;
+	struct seg_out *sa;
 	uint32_t iss;
 
 	store_be32(o + 8, app_ts);
@@ -965,17 +885,17 @@ static uint32_t establish_full(struct fixture *f, uint16_t wnd)
 	o[19] = 7;
 	feed_full(f, f->app_seq, 0, TCP_SYN, 64240, o, sizeof(o), NULL, 0, false);
 	f->app_seq++;
-	tcp_accept(f->conn);
+	tcp_accept(f->m.last);
 	flush(f);
 	sa = last(f);
 	assert_true(sa->seg.sack_perm);
 	assert_true(sa->seg.ts);
 	assert_int_equal(sa->seg.tsecr, app_ts);
-	assert_int_equal(sa->seg.wscale, f->conn->rcv_ws);
+	assert_int_equal(sa->seg.wscale, f->m.last->rcv_ws);
 	iss = sa->seg.seq;
 	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, wnd, NULL, 0, ++app_ts);
 	flush(f);
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
 	f->nout = 0;
 	return iss;
 }
@@ -996,8 +916,8 @@ static void test_ooo_parked_and_sacked(void **state)
 	/* Segment 3, then 2: nothing in order yet, both SACKed, newest first. */
 	feed_ts(f, base + 3000, iss + 1, TCP_ACK, 1000, buf + 3000, 1000, ++app_ts);
 	feed_ts(f, base + 1000, iss + 1, TCP_ACK, 1000, buf + 1000, 1000, ++app_ts);
-	assert_int_equal(f->conn->rx.len, 0);
-	assert_int_equal(f->datas, 0);
+	assert_int_equal(f->m.last->rx.len, 0);
+	assert_int_equal(f->m.datas, 0);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, base);
 	assert_int_equal(last(f)->seg.nsack, 2);
@@ -1009,18 +929,18 @@ static void test_ooo_parked_and_sacked(void **state)
 	assert_int_equal(tcp_stack_stats(f->st)->ooo_queued, 2);
 	/* Segment 1 fills the first hole: 2000 bytes in order, one range left. */
 	feed_ts(f, base, iss + 1, TCP_ACK, 1000, buf, 1000, ++app_ts);
-	assert_int_equal(f->conn->rx.len, 2000);
+	assert_int_equal(f->m.last->rx.len, 2000);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, base + 2000);
 	assert_int_equal(last(f)->seg.nsack, 1);
 	/* Overlapping retransmission of 2..3 joins everything. */
 	feed_ts(f, base + 1500, iss + 1, TCP_ACK, 1000, buf + 1500, 1600, ++app_ts);
-	assert_int_equal(f->conn->rx.len, 4000);
-	assert_int_equal(f->conn->nooo, 0);
+	assert_int_equal(f->m.last->rx.len, 4000);
+	assert_int_equal(f->m.last->nooo, 0);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, base + 4000);
 	assert_int_equal(last(f)->seg.nsack, 0);
-	cnt = ring_peek(&f->conn->rx, 0, 4000, iov);
+	cnt = ring_peek(&f->m.last->rx, 0, 4000, iov);
 	memcpy(out, iov[0].iov_base, iov[0].iov_len);
 	if (cnt == 2)
 		memcpy(out + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
@@ -1040,11 +960,11 @@ static void test_ooo_survives_consume(void **state)
 	memset(b, 'b', sizeof(b));
 	feed_ts(f, base, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
 	feed_ts(f, base + 2000, iss + 1, TCP_ACK, 1000, b, 1000, ++app_ts);
-	tcp_rx_consume(f->conn, 1000); /* rx now empty, one range parked */
-	assert_int_equal(f->conn->rx.len, 0);
+	tcp_rx_consume(f->m.last, 1000); /* rx now empty, one range parked */
+	assert_int_equal(f->m.last->rx.len, 0);
 	feed_ts(f, base + 1000, iss + 1, TCP_ACK, 1000, a, 1000, ++app_ts);
-	assert_int_equal(f->conn->rx.len, 2000);
-	assert_int_equal(ring_peek(&f->conn->rx, 1000, 1000, iov), 1);
+	assert_int_equal(f->m.last->rx.len, 2000);
+	assert_int_equal(ring_peek(&f->m.last->rx, 1000, 1000, iov), 1);
 	assert_memory_equal(iov[0].iov_base, b, 1000);
 }
 
@@ -1059,7 +979,7 @@ static void test_ooo_range_limit(void **state)
 
 	for (i = 1; i <= TCP_OOO_MAX + 1; i++)
 		feed_ts(f, base + (uint32_t)i * 200, iss + 1, TCP_ACK, 1000, d, 100, ++app_ts);
-	assert_int_equal(f->conn->nooo, TCP_OOO_MAX);
+	assert_int_equal(f->m.last->nooo, TCP_OOO_MAX);
 	assert_int_equal(tcp_stack_stats(f->st)->ooo_dropped, 1);
 	flush(f);
 	assert_int_equal(last(f)->seg.nsack, 3); /* 3 blocks fit next to timestamps */
@@ -1075,12 +995,12 @@ static void test_ooo_fin(void **state)
 	uint8_t d[500] = { 1 };
 
 	feed_ts(f, base + 500, iss + 1, TCP_ACK | TCP_FIN, 1000, d, 500, ++app_ts);
-	assert_int_equal(f->fins, 0);
-	assert_int_equal(f->conn->state, TCPS_ESTABLISHED);
+	assert_int_equal(f->m.fins, 0);
+	assert_int_equal(f->m.last->state, TCPS_ESTABLISHED);
 	feed_ts(f, base, iss + 1, TCP_ACK, 1000, d, 500, ++app_ts);
-	assert_int_equal(f->conn->rx.len, 1000);
-	assert_int_equal(f->fins, 1);
-	assert_int_equal(f->conn->state, TCPS_CLOSE_WAIT);
+	assert_int_equal(f->m.last->rx.len, 1000);
+	assert_int_equal(f->m.fins, 1);
+	assert_int_equal(f->m.last->state, TCPS_CLOSE_WAIT);
 	flush(f);
 	assert_int_equal(last(f)->seg.ack, base + 1001);
 }
@@ -1095,8 +1015,8 @@ static void test_sack_recovery_resends_holes_only(void **state)
 	uint8_t o[12 + 4 + 16];
 	int i, n;
 
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	smss = f->out[0].seg.len;
 	assert_int_equal(smss, 1460 - 12); /* the timestamp option takes its room */
@@ -1125,7 +1045,7 @@ static void test_sack_recovery_resends_holes_only(void **state)
 		ol += 16;
 		feed_full(f, f->app_seq, una, TCP_ACK, 1000, o, ol, NULL, 0, false);
 	}
-	assert_true(f->conn->flags & (1 << 5)); /* TF_RECOVERY */
+	assert_true(f->m.last->flags & (1 << 5)); /* TF_RECOVERY */
 	flush(f);
 	/* Both holes resent, nothing SACKed resent. */
 	assert_true(f->nout >= 2);
@@ -1136,9 +1056,9 @@ static void test_sack_recovery_resends_holes_only(void **state)
 		assert_true(f->out[i].seg.seq >= una + 10 * smss); /* only new data */
 	assert_int_equal(tcp_stack_stats(f->st)->sack_rexmit, 2);
 	/* The cumulative ACK past recover ends recovery. */
-	feed_ts(f, f->app_seq, f->conn->snd_max, TCP_ACK, 1000, NULL, 0, ++app_ts);
-	assert_false(f->conn->flags & (1 << 5));
-	assert_int_equal(f->conn->nsb, 0);
+	feed_ts(f, f->app_seq, f->m.last->snd_max, TCP_ACK, 1000, NULL, 0, ++app_ts);
+	assert_false(f->m.last->flags & (1 << 5));
+	assert_int_equal(f->m.last->nsb, 0);
 }
 
 static void test_paws_drops_old_timestamp(void **state)
@@ -1149,19 +1069,19 @@ static void test_paws_drops_old_timestamp(void **state)
 
 	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 10, app_ts + 100);
 	f->app_seq += 10;
-	assert_int_equal(f->conn->rx.len, 10);
-	assert_int_equal(f->conn->ts_recent, app_ts + 100);
+	assert_int_equal(f->m.last->rx.len, 10);
+	assert_int_equal(f->m.last->ts_recent, app_ts + 100);
 	/* An older TSval: an old duplicate, dropped with an ACK. */
 	f->nout = 0;
 	feed_ts(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 10, app_ts + 50);
-	assert_int_equal(f->conn->rx.len, 10);
+	assert_int_equal(f->m.last->rx.len, 10);
 	assert_int_equal(tcp_stack_stats(f->st)->paws_dropped, 1);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.tsecr, app_ts + 100);
 	/* An RST is not subject to PAWS. */
 	feed_ts(f, f->app_seq, 0, TCP_RST, 0, NULL, 0, app_ts + 1);
-	assert_int_equal(f->closes, 1);
+	assert_int_equal(f->m.closes, 1);
 }
 
 /* With timestamps on, RTT still comes from one timed segment per RTT (Karn). */
@@ -1172,9 +1092,9 @@ static void test_rtt_sample_with_timestamps(void **state)
 	uint8_t d[100] = { 0 };
 	uint32_t tsval;
 
-	f->conn->srtt = 0;
-	ring_write(&f->conn->tx, d, sizeof(d));
-	tcp_kick(f->conn);
+	f->m.last->srtt = 0;
+	ring_write(&f->m.last->tx, d, sizeof(d));
+	tcp_kick(f->m.last);
 	flush(f);
 	tsval = last(f)->seg.tsval;
 	f->loop.now += 40;
@@ -1185,7 +1105,7 @@ static void test_rtt_sample_with_timestamps(void **state)
 		store_be32(o + 8, tsval);
 		feed_full(f, f->app_seq, iss + 101, TCP_ACK, 1000, o, sizeof(o), NULL, 0, false);
 	}
-	assert_int_equal(f->conn->srtt, 40);
+	assert_int_equal(f->m.last->srtt, 40);
 }
 
 static void test_keepalive_probes_then_reset(void **state)
@@ -1195,7 +1115,7 @@ static void test_keepalive_probes_then_reset(void **state)
 	int i;
 
 	flush(f);
-	assert_true(timer_armed(&f->conn->timer));
+	assert_true(timer_armed(&f->m.last->timer));
 	f->loop.now += 9999;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 0);
@@ -1212,12 +1132,12 @@ static void test_keepalive_probes_then_reset(void **state)
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, 0);
 	/* Silence: 3 probes one second apart, then RST and -ETIMEDOUT. */
-	for (i = 0; i < 20 && !f->closes; i++) {
+	for (i = 0; i < 20 && !f->m.closes; i++) {
 		f->loop.now += 1000;
 		loop_run_timers(&f->loop);
 	}
-	assert_int_equal(f->closes, 1);
-	assert_int_equal(f->close_err, -ETIMEDOUT);
+	assert_int_equal(f->m.closes, 1);
+	assert_int_equal(f->m.close_err, -ETIMEDOUT);
 	assert_int_equal(f->nout, 4);
 	assert_true(last(f)->seg.flags & TCP_RST);
 	assert_int_equal(tcp_stack_stats(f->st)->ka_timeouts, 1);
@@ -1232,11 +1152,11 @@ static void test_keepalive_then_data_arms_rto(void **state)
 
 	establish(f, 1000);
 	flush(f);
-	ring_write(&f->conn->tx, d, sizeof(d));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, d, sizeof(d));
+	tcp_kick(f->m.last);
 	flush(f);
 	before = f->nout;
-	f->loop.now += f->conn->rto;
+	f->loop.now += f->m.last->rto;
 	loop_run_timers(&f->loop);
 	assert_int_equal(f->nout, before + 1); /* retransmitted at the RTO */
 	assert_int_equal(last(f)->seg.len, 10);
@@ -1248,15 +1168,15 @@ static void test_idle_timeout(void **state)
 	uint8_t d[10] = { 0 };
 
 	establish(f, 1000);
-	feed(f, f->app_seq, f->conn->snd_una, TCP_ACK, 1000, d, 10);
+	feed(f, f->app_seq, f->m.last->snd_una, TCP_ACK, 1000, d, 10);
 	flush(f);
 	f->loop.now += 29999;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->closes, 0);
+	assert_int_equal(f->m.closes, 0);
 	f->loop.now += 1;
 	loop_run_timers(&f->loop);
-	assert_int_equal(f->closes, 1);
-	assert_int_equal(f->close_err, -ETIMEDOUT);
+	assert_int_equal(f->m.closes, 1);
+	assert_int_equal(f->m.close_err, -ETIMEDOUT);
 	assert_true(last(f)->seg.flags & TCP_RST);
 	assert_int_equal(tcp_stack_stats(f->st)->idle_timeouts, 1);
 }
@@ -1265,23 +1185,20 @@ static void test_idle_timeout(void **state)
 static void feed_port(struct fixture *f, uint16_t port, uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	uint8_t pkt[128];
-	size_t hl = ip_build_hdr(pkt, f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN);
-	uint8_t *t = pkt + hl;
-	uint16_t c;
+	struct seg_spec sp = { .family = f->family,
+			       .src = f->app,
+			       .dst = f->dst,
+			       .sport = port,
+			       .dport = 80,
+			       .seq = seq,
+			       .ack = ack,
+			       .flags = flags,
+			       .wnd = 64240 };
+	size_t n = seg_build(pkt, sizeof(pkt), &sp);
 	struct ip_view v;
 
-	memset(t, 0, TCP_HDR_LEN);
-	store_be16(t, port);
-	store_be16(t + 2, 80);
-	store_be32(t + 4, seq);
-	store_be32(t + 8, ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	store_be16(t + 14, 64240);
-	c = csum_fold(csum_add(csum_pseudo(f->family, f->app, f->dst, IPPROTO_TCP, TCP_HDR_LEN), t,
-			       TCP_HDR_LEN));
-	memcpy(t + 16, &c, 2);
-	assert_int_equal(ip_parse(pkt, hl + TCP_HDR_LEN, &v), 0);
+	assert_true(n > 0);
+	assert_int_equal(ip_parse(pkt, n, &v), 0);
 	tcp_input(f->st, &v);
 }
 
@@ -1296,13 +1213,13 @@ static void test_limits_refuse_new_flows(void **state)
 	struct tcp_conn *c1, *c2, *c3;
 
 	feed_syn_port(f, 1001);
-	c1 = f->conn;
+	c1 = f->m.last;
 	feed_syn_port(f, 1002);
-	c2 = f->conn;
+	c2 = f->m.last;
 	assert_int_equal(tcp_stack_pending(f->st), 2);
 	f->nout = 0;
 	feed_syn_port(f, 1003); /* third handshake: over max_pending */
-	assert_int_equal(f->syns, 2);
+	assert_int_equal(f->m.syns, 2);
 	flush(f);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.flags, TCP_RST | TCP_ACK);
@@ -1315,19 +1232,19 @@ static void test_limits_refuse_new_flows(void **state)
 	assert_int_equal(c1->state, TCPS_ESTABLISHED);
 	assert_int_equal(tcp_stack_pending(f->st), 1);
 	feed_syn_port(f, 1004);
-	c3 = f->conn;
-	assert_int_equal(f->syns, 3);
+	c3 = f->m.last;
+	assert_int_equal(f->m.syns, 3);
 	assert_int_equal(tcp_stack_conns(f->st), 3);
 	feed_syn_port(f, 1005); /* over max_conns */
-	assert_int_equal(f->syns, 3);
+	assert_int_equal(f->m.syns, 3);
 	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 2);
 	/* The existing ones carry on; closing one makes room. */
-	tcp_abort(c2);
+	mock_abort(sess(f, c2));
 	tcp_flush(f->st);
 	feed_syn_port(f, 1006);
-	assert_int_equal(f->syns, 4);
-	tcp_abort(c3);
-	tcp_abort(c1);
+	assert_int_equal(f->m.syns, 4);
+	mock_abort(sess(f, c3));
+	mock_abort(sess(f, c1));
 }
 
 /*
@@ -1350,24 +1267,24 @@ static void test_shared_limits(void **state)
 	memset(&sh, 0, sizeof(sh));
 	sh.nstacks = 2;
 	cfg.shared_idx = 2; /* past nstacks: refused */
-	assert_null(tcp_stack_new(&f->loop, &cfg, &ops, f));
+	assert_null(tcp_stack_new(&f->loop, &cfg, &mock_tcp_ops, &f->m));
 	cfg.shared_idx = 1;
-	b = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	b = tcp_stack_new(&f->loop, &cfg, &mock_tcp_ops, &f->m);
 	assert_non_null(b);
 	/* Stack a (the fixture's) joins as stack 0 with the same limits. */
 	tcp_stack_free(a);
 	cfg.shared_idx = 0;
-	a = f->st = tcp_stack_new(&f->loop, &cfg, &ops, f);
+	a = f->st = tcp_stack_new(&f->loop, &cfg, &mock_tcp_ops, &f->m);
 	assert_non_null(a);
 
 	feed_syn_port(f, 2001); /* a: 1 flow, 1 handshake */
-	a1 = f->conn;
+	a1 = f->m.last;
 	f->st = b;
 	feed_syn_port(f, 2002); /* b: 1 flow, 1 handshake */
-	b1 = f->conn;
-	assert_int_equal(f->syns, 2);
+	b1 = f->m.last;
+	assert_int_equal(f->m.syns, 2);
 	feed_syn_port(f, 2003); /* a third handshake, on b: over max_pending (2 together) */
-	assert_int_equal(f->syns, 2);
+	assert_int_equal(f->m.syns, 2);
 	assert_int_equal(tcp_stack_stats(b)->limit_refused, 1);
 	/* a's handshake completes: a third flow fits (max_conns 3), on a. */
 	f->st = a;
@@ -1376,24 +1293,23 @@ static void test_shared_limits(void **state)
 	feed_port(f, 2001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
 	assert_int_equal(a1->state, TCPS_ESTABLISHED);
 	feed_syn_port(f, 2004);
-	a2 = f->conn;
-	assert_int_equal(f->syns, 3);
+	a2 = f->m.last;
+	assert_int_equal(f->m.syns, 3);
 	f->st = b;
 	feed_syn_port(f, 2005); /* a fourth flow, on b: over max_conns (3 together) */
-	assert_int_equal(f->syns, 3);
+	assert_int_equal(f->m.syns, 3);
 	assert_int_equal(tcp_stack_stats(b)->limit_refused, 2);
 	/* b goes away with its flow and handshake: a gets the places. */
-	tcp_abort(b1);
+	mock_abort(sess(f, b1));
 	tcp_stack_free(b);
 	f->st = a;
-	tcp_abort(a2);
+	mock_abort(sess(f, a2));
 	tcp_flush(a);
 	feed_syn_port(f, 2006);
-	assert_int_equal(f->syns, 4);
+	assert_int_equal(f->m.syns, 4);
 	assert_int_equal(atomic_load(&sh.conns), 2);
 	assert_int_equal(atomic_load(&sh.pending), 1);
-	f->conn = NULL;
-	tcp_abort(a1);
+	mock_abort(sess(f, a1));
 }
 
 /* A flow in TIME-WAIT holds no buffers; the global count returns to zero. */
@@ -1405,20 +1321,19 @@ static void test_time_wait_frees_buffers(void **state)
 
 	feed(f, f->app_seq, iss + 1, TCP_ACK, 1000, d, 100);
 	f->app_seq += 100;
-	ring_write(&f->conn->tx, d, 10);
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, d, 10);
+	tcp_kick(f->m.last);
 	flush(f);
 	/* Little data: each ring holds its smallest storage, not its capacity. */
 	assert_int_equal(tcp_stack_mem(f->st), 2 * RING_MIN_ALLOC);
-	tcp_rx_consume(f->conn, 100);
-	tcp_shutdown(f->conn);
+	tcp_rx_consume(f->m.last, 100);
+	tcp_shutdown(f->m.last);
 	flush(f);
 	feed(f, f->app_seq, iss + 12, TCP_ACK | TCP_FIN, 1000, NULL, 0);
-	assert_int_equal(f->conn->state, TCPS_TIME_WAIT);
+	assert_int_equal(f->m.last->state, TCPS_TIME_WAIT);
 	assert_int_equal(tcp_stack_mem(f->st), RING_MIN_ALLOC); /* rx until the session lets go */
-	tcp_detach(f->conn);
+	mock_detach(sess(f, f->m.last));
 	assert_int_equal(tcp_stack_mem(f->st), 0);
-	f->conn = NULL;
 	f->loop.now += TCP_TIME_WAIT_MS;
 	loop_run_timers(&f->loop);
 	tcp_flush(f->st);
@@ -1452,10 +1367,10 @@ static void test_tail_loss_probe(void **state)
 	uint32_t iss = establish_full(f, 1000);
 	static uint8_t buf[4 * 1448];
 
-	f->conn->srtt = 5;
-	f->conn->rto = 1000;
-	ring_write(&f->conn->tx, buf, 3 * 1448);
-	tcp_kick(f->conn);
+	f->m.last->srtt = 5;
+	f->m.last->rto = 1000;
+	ring_write(&f->m.last->tx, buf, 3 * 1448);
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 3);
 	f->nout = 0;
@@ -1486,8 +1401,8 @@ static void test_early_retransmit(void **state)
 	uint32_t iss = establish_full(f, 1000);
 	static uint8_t buf[2 * 1448];
 
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	assert_int_equal(f->nout, 2);
 	f->nout = 0;
@@ -1507,23 +1422,23 @@ static void test_spurious_recovery_undone(void **state)
 	uint32_t cwnd, orig_ts;
 	int i;
 
-	ring_write(&f->conn->tx, buf, sizeof(buf));
-	tcp_kick(f->conn);
+	ring_write(&f->m.last->tx, buf, sizeof(buf));
+	tcp_kick(f->m.last);
 	flush(f);
 	orig_ts = f->out[0].seg.tsval;
-	cwnd = f->conn->cwnd;
+	cwnd = f->m.last->cwnd;
 	f->loop.now += 5; /* the retransmission will carry a later TSval */
 	for (i = 2; i <= 4; i++)
 		feed_sack(f, iss + 1, iss + 1 + 1448, iss + 1 + (uint32_t)i * 1448, orig_ts);
-	assert_true(f->conn->flags & (1 << 5)); /* TF_RECOVERY */
-	assert_true(f->conn->cwnd < cwnd);
+	assert_true(f->m.last->flags & (1 << 5)); /* TF_RECOVERY */
+	assert_true(f->m.last->cwnd < cwnd);
 	flush(f);
 	/* The original first segment was only late: its ACK echoes its own TSval. */
 	feed_sack(f, iss + 1 + 4 * 1448, 0, 0, orig_ts);
-	assert_false(f->conn->flags & (1 << 5));
-	assert_true(f->conn->cwnd >= cwnd);
+	assert_false(f->m.last->flags & (1 << 5));
+	assert_true(f->m.last->cwnd >= cwnd);
 	assert_int_equal(tcp_stack_stats(f->st)->undo, 1);
-	assert_true(f->conn->reordering > 3);
+	assert_true(f->m.last->reordering > 3);
 }
 
 int main(void)

@@ -30,6 +30,7 @@
 struct env {
 	struct loop loop;
 	struct proxy_url url;
+	struct upstream_cfg up;
 	int lfd;   /* the "proxy": TCP listener */
 	int relay; /* its UDP relay socket */
 	uint16_t relay_port;
@@ -81,12 +82,13 @@ static int setup(void **state)
 	e.url.type = PROXY_SOCKS5;
 	strcpy(e.url.host, "127.0.0.1");
 	e.url.port = bound_port(e.lfd);
-	e.cfg.proxy = &e.url;
-	pa = (struct sockaddr_in *)&e.cfg.proxy_addr;
+	e.up.proxy = &e.url;
+	pa = (struct sockaddr_in *)&e.up.addr;
 	pa->sin_family = AF_INET;
 	pa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	pa->sin_port = htons(e.url.port);
-	e.cfg.proxy_addrlen = sizeof(*pa);
+	e.up.addrlen = sizeof(*pa);
+	e.cfg.upstream = &e.up;
 	e.cfg.mtu = 1500;
 	*state = &e;
 	return 0;
@@ -256,7 +258,7 @@ static void test_limits_and_setup_timeout(void **state)
 	int i, c1, c2;
 
 	e->cfg.max_assoc = 2;
-	e->cfg.hs_timeout_ms = 5000;
+	e->up.hs_timeout_ms = 5000;
 	r = udp_relay_new(&e->loop, &e->cfg, output, e);
 	assert_non_null(r);
 	s = udp_relay_stats(r);
@@ -489,10 +491,12 @@ static void test_not_socks5(void **state)
 {
 	struct env *e = *state;
 	struct udp_cfg c = e->cfg;
+	struct upstream_cfg up = e->up;
 	struct proxy_url u = e->url;
 
 	u.type = PROXY_HTTP;
-	c.proxy = &u;
+	up.proxy = &u;
+	c.upstream = &up;
 	errno = 0;
 	assert_null(udp_relay_new(&e->loop, &c, output, e));
 	assert_int_equal(errno, EINVAL);
