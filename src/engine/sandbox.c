@@ -127,8 +127,7 @@ static const int allow_plain[] = {
 	SCMP_SYS(getsockopt),
 	SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername),
-	/* the control socket: a listening fd handed over by the parent */
-	SCMP_SYS(accept4),
+	/* (no accept4: the parent accepts control connections and hands them over) */
 	/* malloc */
 	SCMP_SYS(brk),
 	SCMP_SYS(munmap),
