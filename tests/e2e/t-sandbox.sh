@@ -16,7 +16,10 @@
 #        engine that sends a second READY or a malformed record is killed
 #        and replaced;
 #        SIGKILL of the engine during a transfer: the app sees an error, a
-#        new engine serves within 2 s, zero leaks; SIGTERM to the parent
+#        new engine serves within 2 s, zero leaks; a SIGSTOPped engine is
+#        killed by the parent's heartbeat and replaced, zero leaks; forged
+#        control replies (fault build) are shown inert (text) or refused
+#        (JSON) by status; SIGTERM to the parent
 #        still tears everything down; the same engine status when up is
 #        run by a user of group proxyvpn through file capabilities; an
 #        engine as nobody is refused.
@@ -248,6 +251,50 @@ for kind in ready garbage; do
 	fetch "TCP after a hostile IPC message ($kind)"
 	stop_up "up after a hostile IPC message ($kind)"
 done
+
+# (4c) an engine that stops answering (SIGSTOP: what any process of its
+# uid could send): the parent's heartbeat (a ping a second, 5 s to answer)
+# kills it and starts another; nothing leaks meanwhile
+start_up "$E2E_PROXYVPN" "$T_OUT/hb.log"
+eng=$(engine_of)
+[ -n "$eng" ] || fail "no engine child of up pid $UP_PID"
+l0=$(leak_count)
+t0=$(now_ms)
+kill -STOP "$eng"
+probe
+wait_log "$T_OUT/hb.log" "has not answered for" 8 ||
+	fail "the stopped engine was not noticed in 8 s: $(tail -n 5 "$T_OUT/hb.log")"
+wait_log "$T_OUT/hb.log" "engine restarted" 3 || fail "no new engine: $(tail -n 5 "$T_OUT/hb.log")"
+log "heartbeat: a stopped engine replaced after $(($(now_ms) - t0)) ms"
+[ "$(engine_of)" != "$eng" ] || fail "the stopped engine is still the engine"
+kill -0 "$eng" 2>/dev/null && fail "the stopped engine $eng is still there"
+fetch "TCP after the stopped engine was replaced"
+probe
+sleep 0.2
+assert_eq "$(($(leak_count) - l0))" 0 "packets counted at PRX around the heartbeat restart"
+stop_up "up after a heartbeat restart"
+
+# (4d) an engine's replies are untrusted: forged by the fault build
+# (PROXYVPN_FAULT_CTL=forge: terminal escapes in the text, JSON that closes
+# its object and adds top-level fields), status shows the text inert and
+# refuses the JSON, which it writes again rather than pass through
+start_up "$E2E_PROXYVPN_FAULT" "$T_OUT/forge.log" PROXYVPN_FAULT_CTL=forge
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/forge.txt" || fail "status (forged reply): exit $?"
+! grep -q $'\x1b' "$T_OUT/forge.txt" || fail "status printed a raw escape: $(od -c "$T_OUT/forge.txt" | head)"
+grep -qF '\x1b]0;forged title\x07\x1b[31mforged: red' "$T_OUT/forge.txt" ||
+	fail "status (forged reply): the forged line is not shown escaped: $(cat "$T_OUT/forge.txt")"
+grep -q "^packets: in" "$T_OUT/forge.txt" || fail "status (forged reply): the counters are gone"
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/forge.json" || fail "status --json: exit $?"
+"$PY" - "$T_OUT/forge.json" <<'PYEOF' || fail "status --json (forged reply): $(cat "$T_OUT/forge.json")"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert all(b >= 0x20 or b == 0x0a for b in raw), "a control byte"
+j = json.loads(raw)
+assert j["running"] is True, j
+assert j["live"] is None and j["live_error"] == "malformed reply", j
+assert "forged" not in j and j["installed"] is not None, j
+PYEOF
+stop_up "up with forged control replies"
 
 # (5) up by a user of group proxyvpn through file capabilities
 # (cap_net_admin+ep, root:proxyvpn 0750 as `make install` makes it): the
