@@ -30,6 +30,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "url.h"
+#include "watch.h"
 #include "workers.h"
 
 struct privsep {
@@ -361,6 +362,8 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 				 p->cfg->tun_name);
 		else
 			log_info("up: engine restarted (pid %d)", (int)p->pid);
+		if (!p->ever_ready && p->cfg->watch)
+			watch_engine_ready(p->cfg->watch); /* READY=1 once all is verified */
 		p->ever_ready = true;
 	}
 }
@@ -481,6 +484,11 @@ int privsep_run(const struct privsep_cfg *c)
 	if (sfd < 0 || loop_io_add(&p.loop, &p.sig_io, sfd, EPOLLIN) < 0) {
 		log_warn("up: signalfd");
 		ret = -1;
+		goto out;
+	}
+	/* the watcher (watch.h) first: what it finds missing is put back before any engine */
+	if (c->watch && watch_attach(c->watch, &p.loop) < 0) {
+		ret = -1; /* logged */
 		goto out;
 	}
 	if (spawn(&p) < 0) {
