@@ -152,6 +152,12 @@ void usage(FILE *f)
 		"                   reset by nftables (default 512; 0: no cap)\n"
 		"  --max-udp-per-user N  the same for UDP flows with --udp proxy, DNS not\n"
 		"                   counted (default 128; 0: no cap)\n"
+		"  --ready-fd N     write \"ready\" to fd N, then close it, once ready (below)\n"
+		"  While up runs, its table, rules, routes and TUN are watched (nftables and\n"
+		"  rtnetlink events): what goes away or changes is put back at once, logged\n"
+		"  and counted in status (at most 10 repairs a second; past that up says so).\n"
+		"  Ready (logged; READY=1 to $NOTIFY_SOCKET; --ready-fd) once the engine\n"
+		"  serves and every rule, route, the TUN and the killswitch are verified.\n"
 		"  If up dies, the killswitch and rules stay (nothing leaks) and TCP and DNS\n"
 		"  are refused at once until `proxyvpn down' or the next up removes them.\n"
 		"  Exit: 0 after a clean teardown; 1 no CAP_NET_ADMIN, state dir unusable or\n"
@@ -164,6 +170,9 @@ void usage(FILE *f)
 		"proxyvpn status [--json] [--state-dir DIR]\n"
 		"  Prints the state record, whether its up runs and, from its control socket\n"
 		"  (DIR/ctl, 0600; root and the user that ran up), the live counters and\n"
-		"  connections. --json: one JSON object. Exit 0 if an up runs, 3 if none does.\n",
+		"  connections. What the record lists is looked for in the kernel: what is\n"
+		"  missing is named, and the watcher's repairs are counted. --json: one JSON\n"
+		"  object. Exit 0 if an up runs with everything in place, 4 while it starts,\n"
+		"  5 if something of it is missing, 3 if none runs.\n",
 		PROXY_URL_DEFAULT);
 }

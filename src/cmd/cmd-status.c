@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `proxyvpn status': the state record (what `up' installed), whether its
- * `up' still runs (the lock), and the live counters and connections from
- * its control socket, as text or one JSON object (--json).
+ * `up' still runs (the lock) and what of the record is in the kernel
+ * (upcheck.c), and the live counters and connections from its control
+ * socket, as text or one JSON object (--json).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "sanitize.h"
 #include "state.h"
 #include "up.h"
+#include "upcheck.h"
 
 enum { STATUS_CTL_TIMEOUT_MS = 2000 };
 
@@ -32,7 +34,8 @@ static void proxy_str(const struct state *s, char *out, size_t len)
 	snprintf(out, len, s->proxy.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, s->proxy.port);
 }
 
-static void print_state(const struct state *s)
+/* The record; chk (NULL for a dead run's leftovers) says what of it is in the kernel. */
+static void print_state(const struct state *s, const struct upcheck *chk)
 {
 	char proxy[INET6_ADDRSTRLEN + 8];
 	unsigned int i, j;
@@ -40,7 +43,11 @@ static void print_state(const struct state *s)
 	proxy_str(s, proxy, sizeof(proxy));
 	printf("tun: %s (ifindex %u)\n", s->tun, s->ifindex);
 	printf("proxy: %s\n", proxy);
-	printf("killswitch: %s\n", s->killswitch ? "on" : "off");
+	printf("killswitch: %s%s\n", s->killswitch ? "on" : "off",
+	       !chk || !s->killswitch ? ""
+	       : chk->fw > 0	      ? " (in the kernel)"
+	       : chk->fw == 0	      ? " (recorded, but NOT in the kernel)"
+				      : " (recorded; not checked)");
 	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
 	       "%s\n",
 	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
@@ -161,6 +168,7 @@ static void status_live(int dirfd, bool json, struct jbuf *b)
 int cmd_status(int argc, char **argv)
 {
 	const char *dir = NULL, *why = "";
+	struct uphealth health;
 	struct state s;
 	struct jbuf b;
 	char *out = NULL;
@@ -192,12 +200,17 @@ int cmd_status(int argc, char **argv)
 		jb_init(&b, out, 2 * CTL_REPLY_MAX);
 	}
 	ret = state_read(dirfd, &s, &why);
-	status = lockfd == -EBUSY ? EXIT_OK_UP : EXIT_NOT_UP;
+	status = EXIT_NOT_UP;
+	/* what is in the kernel, not what the state file says (upcheck.c) */
+	if (lockfd == -EBUSY)
+		status = uphealth_get(dirfd, holder, ret == 0 ? &s : NULL, &health);
 	if (json) {
 		jb_raw(&b, "{");
 		jb_kv_bool(&b, "running", lockfd == -EBUSY);
-		if (lockfd == -EBUSY)
+		if (lockfd == -EBUSY) {
 			jb_printf(&b, ",\"pid\":%d", (int)holder);
+			uphealth_json(&b, &health);
+		}
 		jb_raw(&b, ",");
 		jb_kv_bool(&b, "leftovers", ret == 0 && lockfd != -EBUSY);
 		jb_raw(&b, ",\"installed\":");
@@ -223,14 +236,14 @@ int cmd_status(int argc, char **argv)
 		return b.full ? EXIT_ENV : status;
 	}
 	if (lockfd == -EBUSY)
-		printf("up: running, pid %d\n", (int)holder);
+		uphealth_print(&health, holder);
 	else
 		printf("up: not running\n");
 	if (ret == 0) {
 		if (lockfd != -EBUSY)
 			printf("leftovers of dead pid %d (remove them with: proxyvpn down)\n",
 			       (int)s.pid);
-		print_state(&s);
+		print_state(&s, lockfd == -EBUSY ? &health.chk : NULL);
 	} else if (ret != -ENOENT) {
 		printf("state file unusable: %s\n", why);
 	}

@@ -39,6 +39,7 @@
 #include "up-owner.h"
 #include "up.h"
 #include "url.h"
+#include "watch.h"
 
 enum { UP_FIND_MAX = 16 }; /* dead runs cleared by `down` without a state file */
 
@@ -391,6 +392,7 @@ static int cleanup_dead(int dirfd, bool *found, const struct up_owner *own)
 	if (ret == 0)
 		state_remove(dirfd);
 	ctl_unlink(dirfd);
+	watch_record_remove(dirfd); /* a killed up's watcher could not */
 	return ret;
 }
 
@@ -769,6 +771,33 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 	return 0;
 }
 
+#ifdef PROXYVPN_FAULT
+/*
+ * Test builds: PROXYVPN_FAULT_HOLD=FIFO holds up right after the TUN is
+ * made until a line is written to FIFO (e2e watch: status while starting).
+ */
+static void fault_hold(void)
+{
+	const char *fifo = getenv("PROXYVPN_FAULT_HOLD");
+	char c;
+	int fd;
+
+	if (!fifo)
+		return;
+	log_info("PROXYVPN_FAULT_HOLD: waiting for a line on %s", fifo);
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		while (read(fd, &c, 1) == 1 && c != '\n')
+			;
+		close(fd);
+	}
+}
+#else
+static void fault_hold(void)
+{
+}
+#endif
+
 /*
  * Everything after the lock and the dead run's cleanup, from the claim of
  * the host on. Returns the exit status.
@@ -784,6 +813,8 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg, str
 	int tun_fds[UP_MAX_QUEUES], ctl_fd = -1, ifindex = 0, ret, status = EXIT_SETUP;
 	enum state_fw fw_on = 0; /* the backend to undo, 0 = none */
 	bool routes_on = false, left = false;
+	struct watch *watch = NULL;
+	struct watch_cfg wc;
 
 	for (ret = 0; ret < UP_MAX_QUEUES; ret++)
 		tun_fds[ret] = -1; /* teardown closes only what was opened */
@@ -821,6 +852,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg, str
 		up_owner_release(own);
 		return EXIT_SETUP;
 	}
+	fault_hold();
 	rc.ifindex = ifindex;
 	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
 	snprintf(ifx, sizeof(ifx), "%d", ifindex);
@@ -859,15 +891,30 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg, str
 		goto undo;
 	}
 	fd_raise_limit();
+	/* From here on what goes missing is put back (in the parent's loop: privsep.c). */
+	wc = (struct watch_cfg){ .dirfd = dirfd,
+				 .fw = &fc,
+				 .ipt = fw_on == STATE_FW_IPTABLES,
+				 .rc = rc,
+				 .tun = name,
+				 .ready_fd = o->ready_fd };
+	inet_pton(AF_INET, UP_TUN_ADDR4, wc.addr4);
+	inet_pton(AF_INET6, UP_TUN_ADDR6, wc.addr6);
+	watch = watch_new(&wc);
+	if (!watch)
+		goto undo;
+	o->ready_fd = -1; /* the watcher's now */
 	ret = privsep_run(&(struct privsep_cfg){ .ecfg = ecfg,
 						 .tun_fds = tun_fds,
 						 .nqueues = (int)o->workers,
 						 .ctl_fd = ctl_fd,
 						 .ctl_uid = up_uid,
 						 .tun_name = name,
-						 .sandbox = o->sandbox });
+						 .sandbox = o->sandbox,
+						 .watch = watch });
 	status = ret < 0 ? EXIT_SETUP : 0;
 undo:
+	watch_free(watch); /* nothing is put back while we take it down */
 	if (ctl_fd >= 0)
 		close(ctl_fd);
 	ctl_unlink(dirfd);

@@ -3,11 +3,13 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine.h"
 #include "localproxy.h"
 #include "log.h"
+#include "notify.h"
 #include "num.h"
 #include "opts.h"
 #include "proxyopt.h"
@@ -42,6 +44,7 @@ enum {
 	OPT_EXCLUDE_CGROUP,
 	OPT_USER_TCP,
 	OPT_USER_UDP,
+	OPT_READY_FD,
 	OPT_FORWARD,
 };
 
@@ -57,6 +60,25 @@ static bool parse_uid(const char *s, uint32_t *uid)
 		return false;
 	*uid = pw->pw_uid;
 	return true;
+}
+
+/* --ready-fd N: an open descriptor (made close-on-exec). 0, or -1 after logging. */
+static int parse_ready_fd(const char *v, struct up_opts *o)
+{
+	uint32_t fd;
+	int ret;
+
+	if (num_u32(v, 0, 0, INT32_MAX, &fd) < 0) {
+		log_error("--ready-fd must be a file descriptor number: `%s'", v);
+		return -1;
+	}
+	ret = notify_fd_check((int)fd);
+	if (ret < 0) {
+		log_error("--ready-fd %u: %s", fd, strerror(-ret));
+		return -1;
+	}
+	o->ready_fd = (int)fd;
+	return 0;
 }
 
 /* --exclude-uid, --exclude-cgroup: what goes around the proxy. 0, or -1 after logging. */
@@ -217,6 +239,8 @@ static int up_opt(int c, char *v, char **argv, struct up_opts *o, struct engine_
 	case OPT_NO_OFFLOAD:
 		o->no_offload = true;
 		return 0;
+	case OPT_READY_FD:
+		return parse_ready_fd(v, o);
 	case OPT_DNS:
 	case OPT_DNS_SERVER:
 	case OPT_FAKE_NET4:
@@ -265,6 +289,7 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 		{ "priority", required_argument, NULL, OPT_PRIORITY },
 		{ "firewall", required_argument, NULL, OPT_FIREWALL },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 		{ "udp", required_argument, NULL, OPT_UDP },
 		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
 		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
@@ -279,7 +304,8 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 			       .workers = 1,
 			       .user_tcp = UP_USER_TCP_DEFAULT,
 			       .user_udp = UP_USER_UDP_DEFAULT,
-			       .forward = FW_FWD_PROXY };
+			       .forward = FW_FWD_PROXY,
+			       .ready_fd = -1 };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:vqh", opts, NULL)) != -1) {

@@ -72,6 +72,7 @@ struct up_opts {
 	enum up_fw firewall;
 	enum up_udp udp;
 	enum fw_forward forward; /* --forward */
+	int ready_fd; /* --ready-fd: "ready\n" once all is in the kernel (notify.h); -1 = none */
 };
 
 /*

@@ -578,3 +578,43 @@ int fw_ipt_apply(const struct fw_cfg *c, bool ipv6, char *err, size_t errlen)
 		fw_ipt_remove(NULL, 0);
 	return ret;
 }
+
+int fw_ipt_check(const struct fw_cfg *c, bool ipv6, char *what, size_t len)
+{
+	size_t i, off = 0;
+	int v;
+
+	if (len)
+		what[0] = '\0';
+	if (geteuid() != 0)
+		return -EPERM;
+	for (v = 0; v < (ipv6 ? 2 : 1); v++) {
+		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+			const char *const jump[] = {
+				"-w",	   "-t",	ours[i].table, "-C", ours[i].builtin, "-m",
+				"comment", "--comment", FW_TAG,	       "-j", ours[i].chain,   NULL
+			};
+			const char *gone;
+			int n;
+
+			/* only what fw_ipt_apply(c) makes */
+			if ((!c->killswitch && !strcmp(ours[i].chain, FW_IPT_CHAIN_KS)) ||
+			    (c->forward != FW_FWD_PROXY &&
+			     !strcmp(ours[i].chain, FW_IPT_CHAIN_FWDMARK)) ||
+			    (!fwd_filter(c) && !strcmp(ours[i].chain, FW_IPT_CHAIN_FWD)))
+				continue;
+			if (!chain_exists(v, ours[i].table, ours[i].chain))
+				gone = "chain";
+			else if (run_bin(tool(v), jump, NULL, NULL, 0) < 0)
+				gone = "jump to";
+			else
+				continue;
+			n = snprintf(what + off, len - off, "%s%s %s removed (%s)", off ? ", " : "",
+				     gone, ours[i].chain, v ? "IPv6" : "IPv4");
+			if (n < 0 || (size_t)n >= len - off)
+				return 1;
+			off += (size_t)n;
+		}
+	}
+	return off ? 1 : 0;
+}

@@ -52,4 +52,12 @@ int fw_ipt_remove(char *err, size_t errlen);
 /* 1 if any chain of ours exists (either family), 0 if none, -errno (-EPERM: not root). */
 int fw_ipt_present(void);
 
+/*
+ * The watcher's check: every chain fw_ipt_apply(c, ipv6) creates exists and
+ * its tagged jump is in place. The rules inside the chains are not compared.
+ * 0 if so; 1 with what is missing named in what ("chain PROXYVPN-KS removed
+ * (IPv4)"...); -EPERM when not root.
+ */
+int fw_ipt_check(const struct fw_cfg *c, bool ipv6, char *what, size_t len);
+
 #endif

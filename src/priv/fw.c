@@ -359,7 +359,7 @@ static void rule_sets(struct sb *b, const char *name, const struct fw_net *v, si
 
 /* Rules per chain, as render() wrote them, for the read-back. */
 struct counts {
-	unsigned int mark, ks, fwd_mark, fwd_filter;
+	unsigned int mark, ks, fwd_mark, fwd_filter, dns;
 };
 
 /* "0" or "{ 0, UID... }": the uids whose sockets may renew a DHCP lease. */
@@ -740,6 +740,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 		rule(&b, "meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to %s",
 		     a6);
 		put(&b, "\t}\n");
+		n->dns = b.nrules;
+		b.nrules = 0;
 		/*
 		 * Forwarded DNS, marked by FW_CHAIN_FWD_MARK (so not for this
 		 * host, not on its own link): to the engine's resolver too.
@@ -847,7 +849,8 @@ struct listing {
 	uint64_t handle;
 	char comment[FW_COMMENT_MAX + 1]; /* when ours */
 	/* rules per chain, -1 if the chain is missing */
-	int nmark, nks, nff, nguard, ntung, nfm, nfk;
+	int nmark, nks, nff, nguard, ntung, nfm, nfk, ndns;
+	uint64_t digest; /* of the listing without handles (fw_inspect) */
 };
 
 static bool starts(const char *line, size_t n, const char *pfx)
@@ -869,7 +872,7 @@ static void parse_table(const char *out, struct listing *l)
 	unsigned int no = 0;
 
 	l->state = -EEXIST;
-	l->nmark = l->nks = l->nff = l->nguard = l->ntung = l->nfm = l->nfk = -1;
+	l->nmark = l->nks = l->nff = l->nguard = l->ntung = l->nfm = l->nfk = l->ndns = -1;
 	for (; *line; line = nl + 1, no++) {
 		size_t n;
 
@@ -912,6 +915,8 @@ static void parse_table(const char *out, struct listing *l)
 			cur = &l->nfm;
 		else if (starts(line, n, "\tchain " FW_CHAIN_FWD_KS " {"))
 			cur = &l->nfk;
+		else if (starts(line, n, "\tchain " FW_CHAIN_DNS " {"))
+			cur = &l->ndns;
 		else if (starts(line, n, "\tchain ") || starts(line, n, "\tset "))
 			cur = NULL;
 		else if (starts(line, n, "\t}"))
@@ -923,6 +928,46 @@ static void parse_table(const char *out, struct listing *l)
 		if (!*nl)
 			break;
 	}
+}
+
+/*
+ * FNV-1a (64 bits) of a listing without what changes on its own: the
+ * " # handle N" comments (new with every apply) and the elements of dynamic
+ * sets (the per-user caps: added by the packet path, without any event).
+ * Whatever else changes in the table changes the digest.
+ */
+static uint64_t digest(const char *p)
+{
+	static const char tag[] = " # handle ";
+	uint64_t h = 0xcbf29ce484222325ULL;
+	bool dynamic = false, skip = false;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n'), *e;
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (starts(p, n, "\tset "))
+			dynamic = false;
+		else if (starts(p, n, "\t\tflags ") && memmem(p, n, "dynamic", 7))
+			dynamic = true;
+		else if (starts(p, n, "\t}"))
+			skip = dynamic = false;
+		if (dynamic && starts(p, n, "\t\telements = "))
+			skip = true; /* up to the set's closing brace */
+		for (e = p + n; !skip && p < e;) {
+			if ((size_t)(e - p) > sizeof(tag) && !strncmp(p, tag, sizeof(tag) - 1) &&
+			    p[sizeof(tag) - 1] >= '0' && p[sizeof(tag) - 1] <= '9') {
+				p += sizeof(tag) - 1;
+				while (p < e && *p >= '0' && *p <= '9')
+					p++;
+				continue;
+			}
+			h ^= (uint8_t)*p++;
+			h *= 0x100000001b3ULL;
+		}
+		p += skip ? n : 0;
+	}
+	return h;
 }
 
 /* Is there a table inet proxyvpn, and is it ours? */
@@ -952,7 +997,9 @@ static int lookup(struct nft_ctx *ctx, struct listing *l, char *err, size_t errl
 	ret = run(ctx, "list table inet " FW_TABLE, err, errlen, "list table");
 	if (ret)
 		return ret;
-	parse_table(nft_ctx_get_output_buffer(ctx), l);
+	out = nft_ctx_get_output_buffer(ctx);
+	parse_table(out, l);
+	l->digest = digest(out);
 	return 0;
 }
 
@@ -1167,4 +1214,114 @@ int fw_owner(char *comment)
 int fw_present(void)
 {
 	return fw_owner(NULL);
+}
+
+/* ---- the watcher and `status` ---- */
+
+static const char *const chain_names[FW_CHAINS] = {
+	[FW_CH_MARK] = FW_CHAIN_MARK,	  [FW_CH_FF] = FW_CHAIN_FF,
+	[FW_CH_GUARD] = FW_CHAIN_GUARD,	  [FW_CH_TUNG] = FW_CHAIN_TUNG,
+	[FW_CH_KS] = FW_CHAIN_KS,	  [FW_CH_FWD_MARK] = FW_CHAIN_FWD_MARK,
+	[FW_CH_FWD_KS] = FW_CHAIN_FWD_KS, [FW_CH_DNS] = FW_CHAIN_DNS,
+};
+_Static_assert(sizeof(chain_names) / sizeof(chain_names[0]) == FW_CHAINS, "a name per chain");
+
+const char *fw_chain_name(unsigned int i)
+{
+	return i < FW_CHAINS ? chain_names[i] : NULL;
+}
+
+int fw_expect(const struct fw_cfg *c, struct fw_seen *want)
+{
+	struct counts n = { 0 };
+	char *script;
+	int ret;
+
+	memset(want, 0, sizeof(*want));
+	script = render_alloc(c, &n, &ret);
+	if (!script)
+		return ret;
+	free(script);
+	/* as fw_apply's read-back: a chain not rendered is absent (-1) */
+	want->state = 1;
+	want->rules[FW_CH_MARK] = (int)n.mark;
+	want->rules[FW_CH_FF] = ff_rules(c);
+	want->rules[FW_CH_GUARD] = guard_rules(c);
+	want->rules[FW_CH_TUNG] = TUNG_RULES;
+	want->rules[FW_CH_KS] = c->killswitch ? (int)n.ks : -1;
+	want->rules[FW_CH_FWD_MARK] = c->forward == FW_FWD_PROXY ? (int)n.fwd_mark : -1;
+	want->rules[FW_CH_FWD_KS] = fwd_filter(c) ? (int)n.fwd_filter : -1;
+	want->rules[FW_CH_DNS] = c->dns_steer ? (int)n.dns : -1;
+	return 0;
+}
+
+int fw_inspect(struct fw_seen *out, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx = ctx_new();
+	struct listing l;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!ctx) {
+		seterr(err, errlen, "firewall: cannot create an nftables context");
+		return -ENOMEM;
+	}
+	ret = lookup(ctx, &l, err, errlen);
+	nft_ctx_free(ctx);
+	if (ret)
+		return ret;
+	out->state = l.state;
+	out->rules[FW_CH_MARK] = l.nmark;
+	out->rules[FW_CH_FF] = l.nff;
+	out->rules[FW_CH_GUARD] = l.nguard;
+	out->rules[FW_CH_TUNG] = l.ntung;
+	out->rules[FW_CH_KS] = l.nks;
+	out->rules[FW_CH_FWD_MARK] = l.nfm;
+	out->rules[FW_CH_FWD_KS] = l.nfk;
+	out->rules[FW_CH_DNS] = l.ndns;
+	out->digest = l.state == 1 ? l.digest : 0;
+	if (l.state == 0) /* absent: no chain either */
+		for (unsigned int i = 0; i < FW_CHAINS; i++)
+			out->rules[i] = -1;
+	return 0;
+}
+
+int fw_diff(const struct fw_seen *want, const struct fw_seen *have, char *what, size_t len)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	if (len)
+		what[0] = '\0';
+	if (have->state != 1) {
+		snprintf(what, len, "table inet " FW_TABLE " %s",
+			 have->state == 0 ? "removed" : "replaced by one not ours");
+		return 1;
+	}
+	for (i = 0; i < FW_CHAINS; i++) {
+		int n;
+
+		if (have->rules[i] == want->rules[i])
+			continue;
+		if (want->rules[i] < 0)
+			n = snprintf(what + off, len - off, "%schain %s added", off ? ", " : "",
+				     chain_names[i]);
+		else if (have->rules[i] < 0)
+			n = snprintf(what + off, len - off, "%schain %s removed", off ? ", " : "",
+				     chain_names[i]);
+		else
+			n = snprintf(what + off, len - off, "%schain %s: %d of %d rules",
+				     off ? ", " : "", chain_names[i], have->rules[i],
+				     want->rules[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return 1;
+		off += (size_t)n;
+	}
+	if (off)
+		return 1;
+	if (want->digest && have->digest != want->digest) {
+		snprintf(what, len, "table inet " FW_TABLE " changed");
+		return 1;
+	}
+	return 0;
 }

@@ -205,4 +205,42 @@ int fw_owner(char *comment);
 /* fw_owner(NULL). */
 int fw_present(void);
 
+/*
+ * What the watcher and `status` see of our table: whether it is there, the
+ * rules in each of its base chains, and a digest of the whole listing
+ * (without handles), so that a change that keeps the counts is seen too.
+ */
+enum fw_chain {
+	FW_CH_MARK,
+	FW_CH_FF,
+	FW_CH_GUARD,
+	FW_CH_TUNG,
+	FW_CH_KS,
+	FW_CH_FWD_MARK,
+	FW_CH_FWD_KS,
+	FW_CH_DNS,
+	FW_CHAINS,
+};
+struct fw_seen {
+	int state;	      /* 1 ours, 0 absent, -EEXIST a look-alike */
+	int rules[FW_CHAINS]; /* rules per chain, -1 where the chain is absent */
+	uint64_t digest;      /* FNV-1a of `list table` without handles; 0 unless ours */
+};
+
+/* "mark_tcp", ...; NULL for i >= FW_CHAINS. */
+const char *fw_chain_name(unsigned int i);
+
+/* What fw_apply(c) installs (state 1, rules per chain; digest 0). 0 or -EINVAL. */
+int fw_expect(const struct fw_cfg *c, struct fw_seen *want);
+
+/* Lists our table now (needs CAP_NET_ADMIN: -EPERM). 0 or -errno (reason in err). */
+int fw_inspect(struct fw_seen *out, char *err, size_t errlen);
+
+/*
+ * 0 if have is what want describes (and has want->digest, unless that is
+ * 0); else 1 with what differs, for a log line ("chain killswitch removed",
+ * "table inet proxyvpn removed"...), in what.
+ */
+int fw_diff(const struct fw_seen *want, const struct fw_seen *have, char *what, size_t len);
+
 #endif

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * rtnetlink over libmnl. Requests are built in plain sight in stack buffers
- * and sent by nl_transact(), which reads until the kernel's ACK (or DONE)
- * and returns 0 or the kernel's -errno. Two dumps: nl_link_names_local()
- * only names interfaces for a log line; nl_link_walk() reads every alias.
+ * and sent by nl_transact(), which reads until the kernel's ACK (or, for a
+ * dump, NLMSG_DONE) and returns 0 or the kernel's -errno. Dumps here:
+ * nl_link_names_local() (names for a log line), nl_addr_has() and
+ * nl_link_walk() (every link's alias).
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -455,4 +456,122 @@ int nl_link_names_local(struct nl *nl, const char *skip, char *out, size_t len)
 	if (ret < 0)
 		return ret;
 	return (int)n.more;
+}
+
+struct link_state {
+	const char *name;
+	int ret;
+};
+
+static int link_state_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_state *ls = data;
+	const struct ifinfomsg *ifi;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	bool named = false;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(a) != IFLA_IFNAME)
+			continue;
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0) {
+			errno = EBADMSG;
+			return MNL_CB_ERROR;
+		}
+		named = !strcmp(mnl_attr_get_str(a), ls->name);
+	}
+	ls->ret = !named ? -ENODEV : (ifi->ifi_flags & IFF_UP) ? 1 : 0;
+	return MNL_CB_STOP;
+}
+
+int nl_link_state(struct nl *nl, int ifindex, const char *ifname)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct link_state ls = { .name = ifname, .ret = -ENODEV };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int ret;
+
+	if (ifindex <= 0 || !ifname)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	ret = nl_transact(nl, nlh, link_state_cb, &ls);
+	if (ret == -ENODEV)
+		return -ENODEV;
+	return ret < 0 ? ret : ls.ret;
+}
+
+struct addr_has {
+	int ifindex, family, prefixlen;
+	const void *addr;
+	size_t alen;
+	bool found;
+};
+
+static int addr_has_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_has *h = data;
+	const struct ifaddrmsg *ifa;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if ((int)ifa->ifa_index != h->ifindex || ifa->ifa_family != h->family ||
+	    ifa->ifa_prefixlen != h->prefixlen)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+	{
+		uint16_t t = mnl_attr_get_type(a);
+
+		/* IPv4 has both (IFA_LOCAL is ours); IPv6 only IFA_ADDRESS */
+		if (t != IFA_LOCAL && t != IFA_ADDRESS)
+			continue;
+		if (mnl_attr_get_payload_len(a) == h->alen &&
+		    !memcmp(mnl_attr_get_payload(a), h->addr, h->alen))
+			h->found = true;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_addr_has(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE];
+	struct addr_has h = {
+		.ifindex = ifindex, .family = family, .prefixlen = prefixlen, .addr = addr
+	};
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	if (family == AF_INET)
+		h.alen = 4;
+	else if (family == AF_INET6)
+		h.alen = 16;
+	else
+		return -EAFNOSUPPORT;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)family;
+	ret = nl_transact(nl, nlh, addr_has_cb, &h);
+	return ret < 0 ? ret : h.found;
 }

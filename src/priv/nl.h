@@ -68,4 +68,13 @@ int nl_link_names_local(struct nl *nl, const char *skip, char *out, size_t len);
 /* Default route out of ifindex in table (RT_TABLE_MAIN = 254), scope link. */
 int nl_route_add_default(struct nl *nl, int ifindex, int family, uint32_t table);
 
+/*
+ * The link ifindex as the kernel has it now (the watcher, `status`): 1 if it
+ * exists, is named ifname and is up; 0 if it exists with that name but is
+ * down; -ENODEV if it is gone (or the index now names another link); -errno.
+ */
+int nl_link_state(struct nl *nl, int ifindex, const char *ifname);
+/* 1 if ifindex has the address addr/prefixlen (4 or 16 bytes), 0 if not, -errno. */
+int nl_addr_has(struct nl *nl, int ifindex, int family, const void *addr, int prefixlen);
+
 #endif

@@ -33,6 +33,7 @@
 #include "loop.h"
 #include "privsep.h"
 #include "url.h"
+#include "watch.h"
 
 struct privsep {
 	const struct privsep_cfg *cfg;
@@ -239,6 +240,8 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 				 p->cfg->tun_name);
 		else
 			log_info("up: engine restarted (pid %d)", (int)p->pid);
+		if (!p->ever_ready && p->cfg->watch)
+			watch_engine_ready(p->cfg->watch); /* READY=1 once all is verified */
 		p->ever_ready = true;
 	}
 }
@@ -444,6 +447,11 @@ int privsep_run(const struct privsep_cfg *c)
 	if (sfd < 0 || loop_io_add(&p.loop, &p.sig_io, sfd, EPOLLIN) < 0) {
 		log_warn("up: signalfd");
 		ret = -1;
+		goto out;
+	}
+	/* the watcher (watch.h) first: what it finds missing is put back before any engine */
+	if (c->watch && watch_attach(c->watch, &p.loop) < 0) {
+		ret = -1; /* logged */
 		goto out;
 	}
 	p.ctl_io.cb = ctl_cb;

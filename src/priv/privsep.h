@@ -22,6 +22,8 @@
 #include "engine.h"
 #include "sandbox.h"
 
+struct watch;
+
 enum {
 	PRIVSEP_LOOP_CRASHES = 5,	/* this many deaths within ... */
 	PRIVSEP_LOOP_WINDOW_MS = 10000, /* ... this long is a crash loop: back off */
@@ -42,6 +44,7 @@ struct privsep_cfg {
 	uid_t ctl_uid; /* besides root, the only peer let through to the engine */
 	const char *tun_name;
 	struct sandbox_cfg sandbox; /* the engine's ids */
+	struct watch *watch;	    /* the watcher (watch.h) joins the loop; may be NULL */
 };
 
 /* Restart delays: one record of recent engine deaths. */

@@ -11,6 +11,7 @@
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -39,15 +40,16 @@ enum route_kind { ROUTE_UNREACH, ROUTE_FALLBACK, ROUTE_DEV };
  * ROUTE_METRIC_FALLBACK`, or `default dev TUN` (ifindex; 0 on delete: any).
  */
 static int route_msg(struct nl *nl, uint16_t type, int family, uint32_t table, enum route_kind kind,
-		     int ifindex)
+		     int ifindex, bool replace)
 {
 	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 
 	nlh->nlmsg_type = type;
+	/* A repair replaces whatever took our route's place (same key). */
 	if (type == RTM_NEWROUTE)
-		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+		nlh->nlmsg_flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_protocol = ROUTE_PROTO;
@@ -150,23 +152,28 @@ static bool step_is_catch(const struct step *s)
 	return s->kind >= STEP_CATCH_UNREACH;
 }
 
-static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, bool add)
+/* What step_run() does with a step. */
+enum step_op { OP_DEL, OP_ADD, OP_REPAIR };
+
+static int step_run(struct nl *nl, const struct step *s, const struct route_cfg *c, enum step_op op)
 {
-	uint16_t rt = add ? RTM_NEWROUTE : RTM_DELROUTE, ru = add ? RTM_NEWRULE : RTM_DELRULE;
+	uint16_t rt = op == OP_DEL ? RTM_DELROUTE : RTM_NEWROUTE;
+	uint16_t ru = op == OP_DEL ? RTM_DELRULE : RTM_NEWRULE;
+	bool rep = op == OP_REPAIR;
 
 	switch (s->kind) {
 	case STEP_UNREACH:
-		return route_msg(nl, rt, s->family, c->table, ROUTE_UNREACH, 0);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_UNREACH, 0, rep);
 	case STEP_FALLBACK:
-		return route_msg(nl, rt, s->family, c->table, ROUTE_FALLBACK, 0);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_FALLBACK, 0, rep);
 	case STEP_DEV:
-		return route_msg(nl, rt, s->family, c->table, ROUTE_DEV, c->ifindex);
+		return route_msg(nl, rt, s->family, c->table, ROUTE_DEV, c->ifindex, rep);
 	case STEP_RULE:
 		return rule_msg(nl, ru, s->family, c->table, c->prio, c->mark);
 	case STEP_CATCH_UNREACH:
-		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_UNREACH, 0);
+		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_UNREACH, 0, rep);
 	case STEP_CATCH_DEV:
-		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_DEV, c->ifindex);
+		return route_msg(nl, rt, s->family, c->catch_table, ROUTE_DEV, c->ifindex, rep);
 	case STEP_CATCH_RULE:
 		return rule_msg(nl, ru, s->family, c->catch_table, c->catch_prio, 0);
 	}
@@ -246,7 +253,7 @@ int route_install(const struct route_cfg *c, char *err, size_t errlen)
 		return ret;
 	}
 	for (i = 0; i < n; i++) {
-		ret = step_run(nl, &steps[i], c, true);
+		ret = step_run(nl, &steps[i], c, OP_ADD);
 		if (ret < 0)
 			break;
 	}
@@ -254,7 +261,7 @@ int route_install(const struct route_cfg *c, char *err, size_t errlen)
 		seterr(err, errlen, "routes", steps[i].name, ret);
 		/* Only what this call added: steps before i, newest first. */
 		while (i-- > 0)
-			step_run(nl, &steps[i], c, false);
+			step_run(nl, &steps[i], c, OP_DEL);
 	}
 	nl_close(nl);
 	return ret;
@@ -281,7 +288,7 @@ int route_remove(const struct route_cfg *c, char *err, size_t errlen)
 		for (i = n; i-- > 0;) {
 			if (step_is_rule(&steps[i]) != (pass == 0) || !step_wanted(&steps[i], c))
 				continue;
-			ret = step_run(nl, &steps[i], c, false);
+			ret = step_run(nl, &steps[i], c, OP_DEL);
 			/* Gone already: rules say ENOENT, routes ESRCH. */
 			if (ret == -ENOENT || ret == -ESRCH)
 				ret = 0;
@@ -635,4 +642,270 @@ int route_find_ours(struct route_cfg *c)
 	found.ipv6 = f.v6 || f.cv6;
 	*c = found;
 	return 1;
+}
+
+/* ---- the watcher and `status`: what of ours is in the kernel now ---- */
+
+const char *route_step_name(unsigned int i)
+{
+	return i < sizeof(steps) / sizeof(steps[0]) ? steps[i].name : NULL;
+}
+
+static unsigned int step_index(int family, enum step_kind kind)
+{
+	return (family == AF_INET6 ? NSTEPS_FAMILY : 0U) + (unsigned int)kind;
+}
+
+/* A route in our table that route_install() did not add: enough to delete it. */
+struct foreign {
+	uint32_t table;
+	uint8_t family, dst_len, tos, type, proto;
+	bool has_dst, has_prio;
+	uint8_t dst[16];
+	uint32_t prio, oif;
+};
+
+struct seen {
+	const struct route_cfg *c;
+	int lo;
+	uint32_t present; /* bit per step */
+	unsigned int nforeign;
+	struct foreign foreign[ROUTE_FOREIGN_MAX];
+};
+
+static int seen_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct seen *s = data;
+	struct rule r;
+	int ret = rule_parse(nlh, &r);
+
+	if (ret <= 0)
+		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	/*
+	 * Ours by what it does, whoever tagged it: one the kernel takes for
+	 * the same rule refuses our add with EEXIST anyway.
+	 */
+	if ((r.family != AF_INET && r.family != AF_INET6) || r.action != FR_ACT_TO_TBL || r.other)
+		return MNL_CB_OK;
+	if (r.prio == s->c->prio && r.table == s->c->table && r.mark == s->c->mark &&
+	    r.mask == 0xffffffffu)
+		s->present |= 1U << step_index(r.family, STEP_RULE);
+	else if (r.prio == s->c->catch_prio && r.table == s->c->catch_table && !r.mark && !r.mask)
+		s->present |= 1U << step_index(r.family, STEP_CATCH_RULE);
+	return MNL_CB_OK;
+}
+
+static int seen_route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct seen *s = data;
+	const struct rtmsg *rtm;
+	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	struct foreign f = { 0 };
+	uint32_t table, oif = 0;
+	bool gw = false;
+	int kind = -1; /* the step of ours it is, if any */
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	table = rtm->rtm_table;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
+		uint16_t t = mnl_attr_get_type(a);
+
+		switch (t) {
+		case RTA_TABLE:
+		case RTA_PRIORITY:
+		case RTA_OIF:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+				return MNL_CB_ERROR;
+			if (t == RTA_TABLE)
+				table = mnl_attr_get_u32(a);
+			else if (t == RTA_PRIORITY) {
+				f.has_prio = true;
+				f.prio = mnl_attr_get_u32(a);
+			} else {
+				oif = mnl_attr_get_u32(a);
+			}
+			break;
+		case RTA_DST:
+			if (mnl_attr_get_payload_len(a) > sizeof(f.dst)) {
+				errno = EBADMSG;
+				return MNL_CB_ERROR;
+			}
+			f.has_dst = true;
+			memcpy(f.dst, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+			break;
+		case RTA_GATEWAY:
+		case RTA_MULTIPATH:
+		case RTA_VIA:
+			gw = true;
+			break;
+		}
+	}
+	if (table != s->c->table && table != s->c->catch_table)
+		return MNL_CB_OK;
+	if (rtm->rtm_family == AF_INET || (rtm->rtm_family == AF_INET6 && s->c->ipv6)) {
+		bool base = rtm->rtm_dst_len == 0 && rtm->rtm_protocol == ROUTE_PROTO && !gw;
+		bool catch = table == s->c->catch_table;
+
+		if (base && rtm->rtm_type == RTN_UNREACHABLE && f.prio == ROUTE_METRIC_UNREACH)
+			kind = catch ? STEP_CATCH_UNREACH : STEP_UNREACH;
+		else if (base && !catch && rtm->rtm_type == RTN_LOCAL &&
+			 f.prio == ROUTE_METRIC_FALLBACK && s->lo > 0 && oif == (uint32_t)s->lo)
+			kind = STEP_FALLBACK;
+		else if (base && rtm->rtm_type == RTN_UNICAST && s->c->ifindex > 0 &&
+			 oif == (uint32_t)s->c->ifindex)
+			kind = catch ? STEP_CATCH_DEV
+				     : STEP_DEV; /* IPv6: metric 1024, not compared */
+		if (kind >= 0) {
+			s->present |= 1U << step_index(rtm->rtm_family, (enum step_kind)kind);
+			return MNL_CB_OK;
+		}
+	}
+	/* in our tables, not ours: it steers traffic somewhere we did not choose */
+	if (s->nforeign < ROUTE_FOREIGN_MAX) {
+		f.family = rtm->rtm_family;
+		f.dst_len = rtm->rtm_dst_len;
+		f.tos = rtm->rtm_tos;
+		f.type = rtm->rtm_type;
+		f.proto = rtm->rtm_protocol;
+		f.oif = oif;
+		f.table = table;
+		s->foreign[s->nforeign] = f;
+	}
+	s->nforeign++;
+	return MNL_CB_OK;
+}
+
+static int look(struct nl *nl, const struct route_cfg *c, struct seen *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->lo = nl_link_index(nl, "lo");
+	ret = dump(nl, RTM_GETRULE, seen_rule_cb, s);
+	if (ret == 0)
+		ret = dump(nl, RTM_GETROUTE, seen_route_cb, s);
+	return ret;
+}
+
+static uint32_t all_steps(const struct route_cfg *c)
+{
+	return (1U << nsteps(c)) - 1;
+}
+
+int route_check(const struct route_cfg *c, struct route_state *out)
+{
+	struct seen *s;
+	struct nl *nl;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg_valid(c))
+		return -EINVAL;
+	s = malloc(sizeof(*s));
+	nl = nl_open();
+	if (!s || !nl) {
+		ret = -(errno ? errno : ENOMEM);
+		goto out;
+	}
+	ret = look(nl, c, s);
+	if (ret == 0) {
+		out->missing = all_steps(c) & ~s->present;
+		out->foreign = s->nforeign;
+	}
+out:
+	nl_close(nl);
+	free(s);
+	return ret;
+}
+
+/* RTM_DELROUTE for a route found in our table, by its key. */
+static int foreign_del(struct nl *nl, const struct foreign *f)
+{
+	_Alignas(struct nlmsghdr) char buf[REQ_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_DELROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = f->family;
+	rtm->rtm_dst_len = f->dst_len;
+	rtm->rtm_tos = f->tos;
+	rtm->rtm_type = f->type;
+	rtm->rtm_protocol = f->proto;
+	rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	put_table(nlh, &rtm->rtm_table, f->table);
+	if (f->has_dst)
+		mnl_attr_put(nlh, RTA_DST, f->family == AF_INET ? 4 : 16, f->dst);
+	if (f->has_prio)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, f->prio);
+	if (f->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, f->oif);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+int route_repair(const struct route_cfg *c, uint32_t skip, struct route_state *done, char *err,
+		 size_t errlen)
+{
+	struct seen *s;
+	struct nl *nl;
+	unsigned int i;
+	uint32_t missing;
+	int ret, first = 0;
+
+	memset(done, 0, sizeof(*done));
+	if (!cfg_valid(c)) {
+		seterr(err, errlen, "routes", "configuration", -EINVAL);
+		return -EINVAL;
+	}
+	s = malloc(sizeof(*s));
+	nl = nl_open();
+	if (!s || !nl) {
+		ret = -(errno ? errno : ENOMEM);
+		seterr(err, errlen, "routes", "netlink socket", ret);
+		goto out;
+	}
+	ret = look(nl, c, s);
+	if (ret < 0) {
+		seterr(err, errlen, "routes", "dump", ret);
+		goto out;
+	}
+	/* Foreign routes first: a replaced dev route is put back below. */
+	for (i = 0; i < s->nforeign && i < ROUTE_FOREIGN_MAX; i++) {
+		ret = foreign_del(nl, &s->foreign[i]);
+		if (ret == 0 || ret == -ESRCH || ret == -ENOENT)
+			done->foreign++;
+		else if (!first) {
+			first = ret;
+			seterr(err, errlen, "routes", "deleting a route not ours from our tables",
+			       ret);
+		}
+	}
+	/* In install order: the table filled before the rule sends anything to it. */
+	missing = all_steps(c) & ~s->present & ~skip;
+	for (i = 0; i < nsteps(c); i++) {
+		if (!(missing & (1U << i)))
+			continue;
+		ret = step_run(nl, &steps[i], c, OP_REPAIR);
+		if (ret == -EEXIST)
+			ret = 0; /* the kernel holds one it takes for ours */
+		if (ret == 0)
+			done->missing |= 1U << i;
+		else if (!first) {
+			first = ret;
+			seterr(err, errlen, "routes", steps[i].name, ret);
+		}
+	}
+	ret = first;
+out:
+	nl_close(nl);
+	free(s);
+	return ret;
 }

@@ -118,4 +118,42 @@ int route_remove(const struct route_cfg *c, char *err, size_t errlen);
  */
 int route_find_ours(struct route_cfg *c);
 
+/*
+ * What the watcher and `status` see of route_install()'s objects. Steps are
+ * numbered in install order (IPv4: unreachable, local fallback, dev route,
+ * fwmark rule, catch-all unreachable, catch-all dev route, catch-all rule;
+ * then the same for IPv6), bit i of a mask standing for step i.
+ */
+enum {
+	ROUTE_STEPS = 14,
+	ROUTE_FOREIGN_MAX = 16, /* foreign routes route_repair() deletes per call */
+};
+struct route_state {
+	uint32_t missing;     /* steps absent, or not as installed */
+	unsigned int foreign; /* routes in our tables that route_install() did not add */
+};
+
+/* "IPv4 fwmark rule", ...; NULL for i >= ROUTE_STEPS. */
+const char *route_step_name(unsigned int i);
+
+/*
+ * Looks for c's objects (two dumps): a route is ours by table, type,
+ * protocol, metric and device (the dev routes: c->ifindex; with ifindex 0
+ * they are always missing); a rule by priority, fwmark/mask (none for the
+ * catch-all), table and no other selector (any protocol: the kernel would
+ * take it for ours). Any other route in either table is foreign. 0 or
+ * -errno.
+ */
+int route_check(const struct route_cfg *c, struct route_state *out);
+
+/*
+ * Puts back what route_check() would find missing, except the steps in
+ * skip (e.g. the dev routes while the TUN is gone): routes replace whatever
+ * holds their key (NLM_F_REPLACE), rules are added; and deletes up to
+ * ROUTE_FOREIGN_MAX foreign routes from our tables. *done says what it
+ * restored and deleted. 0 or the first -errno (its step in err).
+ */
+int route_repair(const struct route_cfg *c, uint32_t skip, struct route_state *done, char *err,
+		 size_t errlen);
+
 #endif

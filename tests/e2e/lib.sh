@@ -123,9 +123,10 @@ wait_pid_exit() {
 
 # up_start LOGFILE [ARGS...]: `proxyvpn up' in CLI (proxy $URL, none if it is
 # empty, TUN pvpn0, state dir $SD, ARGS, -v), its pid in UP_PID (tracked). Returns once it logs
-# that the host's TCP goes through; fails the test if it exits first or is not
-# ready within 10 s. A simple command (ip execs env execs proxyvpn), so $! is
-# proxyvpn itself.
+# that it is ready (the engine serves and the watcher verified every rule,
+# route and the TUN in the kernel: status says running from then on); fails
+# the test if it exits first or is not ready within 10 s. A simple command
+# (ip execs env execs proxyvpn), so $! is proxyvpn itself.
 up_start() {
 	local logf=$1 deadline
 	shift
@@ -134,7 +135,7 @@ up_start() {
 	UP_PID=$!
 	track_pid "$UP_PID"
 	deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$logf" 2>/dev/null; do
+	until grep -q "up: ready: " "$logf" 2>/dev/null; do
 		kill -0 "$UP_PID" 2>/dev/null || { cat "$logf" >&2; fail "up exited during setup"; }
 		[ "$(now_ms)" -lt "$deadline" ] || { cat "$logf" >&2; fail "up not ready after 10 s"; }
 		sleep 0.05

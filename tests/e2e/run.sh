@@ -122,6 +122,7 @@ TESTS=(
 	"netns                netns      -           60"
 	"execfs               execfs     -           60"
 	"hostsvc              hostsvc    -           90"
+	"watch                watch      -           90"
 	"leftovers            leftovers  -           60"
 	"fdlimit              fdlimit    -           90"
 	"owner                owner      -           90"

@@ -341,7 +341,7 @@ ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E
 UP_PID=$!
 track_pid "$UP_PID"
 deadline=$(($(now_ms) + 10000))
-until grep -q "the host's TCP goes through" "$T_OUT/up7.log"; do
+until grep -q "up: ready: " "$T_OUT/up7.log"; do
 	kill -0 "$UP_PID" 2>/dev/null || fail "up as $CU exited: $(cat "$T_OUT/up7.log")"
 	[ "$(now_ms)" -lt "$deadline" ] || fail "up as $CU not ready after 10 s"
 	sleep 0.05

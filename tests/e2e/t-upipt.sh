@@ -206,7 +206,7 @@ if [ "$V" = nft ]; then
 	UP_PID=$!
 	track_pid "$UP_PID"
 	deadline=$(($(now_ms) + 10000))
-	until grep -q "the host's TCP goes through" "$T_OUT/up4.log" 2>/dev/null; do
+	until grep -q "up: ready: " "$T_OUT/up4.log" 2>/dev/null; do
 		kill -0 "$UP_PID" 2>/dev/null || fail "up (auto, nft failing) exited: $(cat "$T_OUT/up4.log")"
 		[ "$(now_ms)" -lt "$deadline" ] || fail "up (auto, nft failing) not ready after 10 s"
 		sleep 0.05

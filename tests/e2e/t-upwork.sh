@@ -79,7 +79,7 @@ ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" "$E2E_PROXYVPN" up --worker
 	--proxy "$URL" --tun pvpn0 --state-dir "$SD" -v >"$LOGF" 2>&1 &
 UP_PID=$!
 track_pid "$UP_PID"
-wait_log "the host's TCP goes through" 10 || fail "up --workers 2 not ready: $(tail -n 5 "$LOGF")"
+wait_log "up: ready: " 10 || fail "up --workers 2 not ready: $(tail -n 5 "$LOGF")"
 eng=$(engine_of)
 [ -n "$eng" ] || fail "no engine child of up pid $UP_PID"
 assert_eq "$(tun_fds "$UP_PID")" 2 "TUN queue fds the parent holds"

@@ -113,6 +113,9 @@ static void test_up_values(void **state)
 	assert_int_equal(o.xuid[0], 65534);
 	assert_int_equal(o.xuid[1], 0);
 	assert_string_equal(o.proxy_file, "/etc/p");
+	assert_int_equal(o.ready_fd, -1); /* none unless given */
+	assert_int_equal(up_args(&o, &ec, "--ready-fd", "2", NULL), 0);
+	assert_int_equal(o.ready_fd, 2);
 	assert_int_equal(up_args(&o, &ec, "--forward", "block", NULL), 0);
 	assert_int_equal(o.forward, FW_FWD_BLOCK);
 	assert_int_equal(up_args(&o, &ec, "--forward", "direct", "--no-killswitch", NULL), 0);
@@ -166,6 +169,10 @@ static void test_up_bad(void **state)
 		{ "--exclude-uid", "no-such-user-pv" },
 		{ "--exclude-uid", "" },
 		{ "--exclude-cgroup", "/no/such/cgroup/pv" },
+		{ "--ready-fd", "-1" },
+		{ "--ready-fd", "3x" },
+		{ "--ready-fd", "2147483648" },
+		{ "--ready-fd", "1000000" }, /* not open */
 	};
 	struct engine_cfg ec;
 	struct up_opts o;

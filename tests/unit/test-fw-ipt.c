@@ -3,7 +3,8 @@
  * fw-ipt.c's rendering: golden iptables-restore input for IPv4 and IPv6
  * (only that family's addresses; link-local control per family), without
  * the killswitch, forwarded traffic (proxy, block), every short buffer (-ENOSPC, never past it) and bad
- * configurations. Applying it is covered by e2e upipt-socks5.
+ * configurations. Applying it is covered by e2e upipt-socks5; as root, in a
+ * fresh network namespace, fw_ipt_check() names a removed jump and chain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "fw-ipt.h"
 
@@ -436,13 +440,56 @@ static void test_bad(void **state)
 	assert_int_equal(fw_ipt_render(NULL, AF_INET, buf, sizeof(buf)), -EINVAL);
 }
 
+/* The watcher's check of the fallback, in a namespace of its own (root). */
+static void test_check(void **state)
+{
+	struct fw_net px[1] = { n4("192.0.2.10", 32) };
+	struct fw_cfg c = { .tun = "pvpn0",
+			    .mark = 0x7076,
+			    .killswitch = true,
+			    .proxy = px,
+			    .nproxy = 1,
+			    .proxy_port = 1080 };
+	char err[256] = "", what[256];
+	int saved;
+
+	(void)state;
+	if (geteuid() != 0 || access("/usr/sbin/iptables-restore", X_OK) != 0)
+		skip();
+	saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(saved >= 0);
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	if (fw_ipt_apply(&c, false, err, sizeof(err)) != 0)
+		fail_msg("fw_ipt_apply: %s", err);
+	assert_int_equal(fw_ipt_check(&c, false, what, sizeof(what)), 0);
+	assert_string_equal(what, "");
+	assert_int_equal(system("iptables -w -t filter -D OUTPUT -m comment --comment proxyvpn "
+				"-j PROXYVPN-KS"),
+			 0);
+	assert_int_equal(fw_ipt_check(&c, false, what, sizeof(what)), 1);
+	assert_string_equal(what, "jump to PROXYVPN-KS removed (IPv4)");
+	assert_int_equal(system("iptables -w -t mangle -F PROXYVPN-MARK && "
+				"iptables -w -t mangle -D OUTPUT -m comment --comment proxyvpn "
+				"-j PROXYVPN-MARK && iptables -w -t mangle -X PROXYVPN-MARK"),
+			 0);
+	assert_int_equal(fw_ipt_check(&c, false, what, sizeof(what)), 1);
+	assert_string_equal(
+		what, "chain PROXYVPN-MARK removed (IPv4), jump to PROXYVPN-KS removed (IPv4)");
+	if (fw_ipt_apply(&c, false, err, sizeof(err)) != 0)
+		fail_msg("fw_ipt_apply: %s", err);
+	assert_int_equal(fw_ipt_check(&c, false, what, sizeof(what)), 0);
+	assert_int_equal(fw_ipt_remove(err, sizeof(err)), 0);
+	assert_int_equal(setns(saved, CLONE_NEWNET), 0);
+	close(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),	cmocka_unit_test(test_v6_killswitch),
 		cmocka_unit_test(test_udp),	cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_bad),	cmocka_unit_test(test_owners),
-		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_forward), cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1115,6 +1115,74 @@ static void test_apply_remove(void **state)
 	assert_int_equal(fw_present(), 0);
 }
 
+/* The watcher's and status's view: what is missing or changed, named; a digest blind to handles and dynamic elements. */
+static void test_inspect(void **state)
+{
+	struct fw_net px[2], ex[3], dns[2];
+	struct fw_seen want, have;
+	char err[256] = "", what[256];
+	uint64_t first;
+	struct fw_cfg c;
+
+	(void)state;
+	need_root();
+	full_cfg(&c, px, ex, dns);
+	c.user_tcp = 512;
+	assert_int_equal(fw_expect(&c, &want), 0);
+	assert_int_equal(want.rules[FW_CH_DNS], -1);
+	assert_true(want.rules[FW_CH_KS] > 5 && want.rules[FW_CH_FF] == 1);
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(have.state, 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_string_equal(what, "table inet proxyvpn removed");
+
+	applied(&c, err, sizeof(err));
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 0);
+	assert_true(have.digest != 0);
+	first = have.digest;
+	want.digest = first;
+	/* applied again: new handles, same digest */
+	applied(&c, err, sizeof(err));
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(have.digest, first);
+	/* a dynamic set's elements come and go with traffic: not a change */
+	sh("nft add element inet proxyvpn user_tcp '{ 1000 ct count over 512 }'");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 0);
+
+	sh("nft flush chain inet proxyvpn killswitch");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "chain killswitch: 0 of "));
+	sh("nft delete chain inet proxyvpn killswitch && nft delete chain inet proxyvpn fail_fast");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_string_equal(what, "chain fail_fast removed, chain killswitch removed");
+	applied(&c, err, sizeof(err));
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 0);
+
+	/* the same rule counts, another exclude: a change all the same */
+	sh("nft add element inet proxyvpn exclude4 '{ 203.0.113.0/24 }'");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_string_equal(what, "table inet proxyvpn changed");
+	sh("nft add chain inet proxyvpn dns_nat '{ type nat hook output priority -100; }'");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_string_equal(what, "chain dns_nat added");
+
+	sh("nft flush ruleset && nft add table inet proxyvpn");
+	assert_int_equal(fw_inspect(&have, err, sizeof(err)), 0);
+	assert_int_equal(have.state, -EEXIST);
+	assert_int_equal(fw_diff(&want, &have, what, sizeof(what)), 1);
+	assert_string_equal(what, "table inet proxyvpn replaced by one not ours");
+	sh("nft flush ruleset");
+	assert_string_equal(fw_chain_name(FW_CH_KS), "killswitch");
+	assert_null(fw_chain_name(FW_CHAINS));
+}
+
 /* Someone else's table of the same name (untagged or tagged otherwise) is never touched. */
 static void test_lookalike(void **state)
 {
@@ -1482,6 +1550,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_owner, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_inspect, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_killswitch_traffic, ns_setup, ns_teardown),
 	};
 

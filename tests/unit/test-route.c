@@ -593,12 +593,97 @@ static void test_install_rollback(void **state)
 	run_child(rollback_body);
 }
 
+/* The watcher's view: route_check() finds what was removed or replaced, route_repair() puts it back. */
+static void check_repair_body(struct env *e)
+{
+	static char installed[16384], after[16384];
+	struct route_cfg c = { .ifindex = e->ifindex, .ipv6 = true };
+	struct route_state st, done;
+	struct in6_addr a6;
+	struct in_addr a4;
+	char err[256] = "";
+
+	CHECK(route_pick(&c, NULL) == 0);
+	CHECK(route_install(&c, err, sizeof(err)) == 0);
+	snapshot(installed, sizeof(installed));
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == 0 && st.foreign == 0);
+	CHECK(route_repair(&c, 0, &done, err, sizeof(err)) == 0);
+	CHECK(done.missing == 0 && done.foreign == 0);
+	CHECK(route_step_name(3) && !strcmp(route_step_name(3), "IPv4 fwmark rule"));
+	CHECK(route_step_name(13) && !strcmp(route_step_name(13), "IPv6 catch-all rule"));
+	CHECK(route_step_name(ROUTE_STEPS) == NULL);
+
+	/* ip rule flush (IPv4): our two rules, and main's and default's, go */
+	RUN("ip rule flush");
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == (1U << 3 | 1U << 6) && st.foreign == 0);
+	/*
+	 * the table flushed (IPv6: iproute2 leaves the unreachable route), a
+	 * foreign route added, the IPv4 dev route replaced
+	 */
+	RUN("ip -6 route flush table %u", c.table);
+	RUN("ip route add 203.0.113.0/24 dev " UPLINK " table %u", c.table);
+	RUN("ip route replace default dev " UPLINK " table %u", c.table);
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == (1U << 2 | 1U << 3 | 1U << 6 | 1U << 8 | 1U << 9) && st.foreign == 2);
+
+	/* skipped steps stay missing */
+	CHECK(route_repair(&c, 1U << 9, &done, err, sizeof(err)) == 0);
+	CHECK(done.missing == (1U << 2 | 1U << 3 | 1U << 6 | 1U << 8) && done.foreign == 2);
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == 1U << 9 && st.foreign == 0);
+	CHECK(route_repair(&c, 0, &done, err, sizeof(err)) == 0);
+	CHECK(done.missing == 1U << 9 && done.foreign == 0);
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == 0 && st.foreign == 0);
+	/* byte for byte as installed, once the rules we do not own are back */
+	RUN("ip rule add pref 32766 table main && ip rule add pref 32767 table default");
+	snapshot(after, sizeof(after));
+	if (strcmp(installed, after) != 0)
+		fprintf(stderr, "installed:\n%s\nafter:\n%s\n", installed, after);
+	CHECK(strcmp(installed, after) == 0);
+
+	/* the link and its addresses, as the watcher and status see them */
+	inet_pton(AF_INET, "198.18.0.1", &a4);
+	inet_pton(AF_INET6, "fd70:7678::1", &a6);
+	CHECK(nl_link_state(e->nl, e->ifindex, TUN) == 1);
+	CHECK(nl_link_state(e->nl, e->ifindex, UPLINK) == -ENODEV);
+	CHECK(nl_link_state(e->nl, 9999, TUN) == -ENODEV);
+	CHECK(nl_addr_has(e->nl, e->ifindex, AF_INET, &a4, 32) == 1);
+	CHECK(nl_addr_has(e->nl, e->ifindex, AF_INET6, &a6, 128) == 1);
+	CHECK(nl_addr_has(e->nl, e->ifindex, AF_INET, &a4, 24) == 0);
+	RUN("ip link set " TUN " down && ip addr del 198.18.0.1/32 dev " TUN);
+	CHECK(nl_link_state(e->nl, e->ifindex, TUN) == 0);
+	CHECK(nl_addr_has(e->nl, e->ifindex, AF_INET, &a4, 32) == 0);
+	CHECK(nl_addr_has(e->nl, e->ifindex, AF_INET6, &a6, 128) == 0); /* down: IPv6 goes too */
+
+	/* the TUN gone: its dev routes went with it; repair skips them */
+	close(e->tun_fd);
+	e->tun_fd = -1;
+	wait_gone(e->nl, TUN);
+	CHECK(nl_link_state(e->nl, e->ifindex, TUN) == -ENODEV);
+	CHECK(route_check(&c, &st) == 0);
+	CHECK(st.missing == (1U << 2 | 1U << 5 | 1U << 9 | 1U << 12));
+	CHECK(route_repair(&c, 1U << 2 | 1U << 5 | 1U << 9 | 1U << 12, &done, err, sizeof(err)) ==
+	      0);
+	CHECK(done.missing == 0);
+	CHECK(route_remove(&c, err, sizeof(err)) == 0);
+}
+
+static void test_check_repair(void **state)
+{
+	(void)state;
+	run_child(check_repair_body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pick_avoids_decoys), cmocka_unit_test(test_install_remove),
 		cmocka_unit_test(test_fail_closed),	   cmocka_unit_test(test_find_ours),
 		cmocka_unit_test(test_install_rollback),   cmocka_unit_test(test_no_default_route),
+		cmocka_unit_test(test_check_repair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
