@@ -146,7 +146,7 @@ format-check:
 layout-check:
 	$(Q)scripts/check-layout.sh
 
-valgrind: proxyvpn
+valgrind: proxyvpn fault
 	$(Q)tests/e2e/run.sh -v valgrind
 
 bench: proxyvpn

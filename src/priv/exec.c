@@ -263,12 +263,24 @@ static int child_setup(const struct exec_opts *o, uid_t uid, gid_t gid, struct e
 
 	/* Fatal when it fails: a host service left in sight is a leak. */
 	m->step = STEP_VIEW;
+#ifdef PROXYVPN_FAULT
+	/*
+	 * test builds only: e2e valgrind runs the namespace child under
+	 * valgrind 3.19, which answers ENOSYS to the new mount API (fsopen,
+	 * fsmount, open_tree, move_mount) the view is built with.
+	 */
+	if (getenv("PROXYVPN_FAULT_NOVIEW"))
+		goto view_done;
+#endif
 	ret = nsview_setup(&(struct nsview_cfg){ .nameserver = o->nameserver,
 						 .isolate = o->isolate,
 						 .allow_system_bus = o->allow_system_bus,
 						 .uid = uid });
 	if (ret < 0)
 		return ret;
+#ifdef PROXYVPN_FAULT
+view_done:
+#endif
 
 	m->step = STEP_IPV6;
 	ret = enable_ipv6();

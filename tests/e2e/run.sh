@@ -15,6 +15,8 @@
 # --selftest runs the same tests without proxyvpn: the applications talk to
 # the proxy themselves (E2E_VIA / curl --proxy), proving the plumbing; tests
 # that need proxyvpn are skipped. Lines are then prefixed "selftest/".
+# After each result line, an indented line gives the test's run time; with
+# E2E_TIMES=FILE, "name ms" lines are appended to FILE too.
 # PROXYVPN=PATH tests another binary (tests/run-all.sh e2e-asan: the ASan
 # build); PROXYVPN_FAULT_BIN=PATH another fault build.
 # Exit status: 0 if no test failed, 1 otherwise.
@@ -479,7 +481,8 @@ for t in "${TESTS[@]}"; do
 		tail -n 40 "$tlog" | sed 's/^/    /'
 		;;
 	esac
-	[ "$VERBOSE" = 1 ] && echo "    ($((dt / 1000)).$((dt % 1000 / 100)) s)"
+	echo "    ($((dt / 1000)).$((dt % 1000 / 100)) s)"
+	[ -n "${E2E_TIMES:-}" ] && echo "$PREFIX/$name $dt" >>"$E2E_TIMES"
 done
 echo "$PREFIX: done in $((($(now_ms) - SUITE_T0) / 1000)) s: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" = 0 ]

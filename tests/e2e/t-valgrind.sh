@@ -8,7 +8,11 @@
 #   child before it execs. Positive control first: the same valgrind
 #   options flag a leak in a tiny leaking program. No seccomp filter
 #   (PROXYVPN_SECCOMP=off): valgrind does not implement seccomp(), and its
-#   own syscalls are not the engine's anyway.
+#   own syscalls are not the engine's anyway. The fault build, with
+#   PROXYVPN_FAULT_NOVIEW: valgrind 3.19 answers ENOSYS to the new mount
+#   API (fsopen .. move_mount) the namespace child builds the command's
+#   view of the file system with (nsview.c), and a view that cannot be
+#   built stops exec; the connections here go to addresses, not names.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -31,8 +35,8 @@ raise_nofile $((N + 500))
 sync=$T_OUT/sync
 mkdir -m 0777 "$sync"
 start_stress_server "$sync"
-n_cli timeout -k 5 600 env "PVE2E_TAG=$E2E_TAG" PROXYVPN_SECCOMP=off "${VG[@]}" \
-	--log-file="$T_OUT/vg.%p" "$E2E_PROXYVPN" exec --proxy "$(proxy_url "$kind")" -- \
+n_cli timeout -k 5 600 env "PVE2E_TAG=$E2E_TAG" PROXYVPN_SECCOMP=off PROXYVPN_FAULT_NOVIEW=1 \
+	"${VG[@]}" --log-file="$T_OUT/vg.%p" "$E2E_PROXYVPN_FAULT" exec --proxy "$(proxy_url "$kind")" -- \
 	"$PY" "$E2E_DIR/stress.py" upload "$DST4" "$STRESS_SINK_PORT" -n "$N" --size "$SIZE" \
 	--sync "$sync" >"$T_OUT/client.out" 2>"$T_OUT/pv.err" &
 run=$!
@@ -43,14 +47,9 @@ wait_pid_exit "$run" 500 || fail "the run did not end"
 cat "$T_OUT/client.out"
 # -q: a log file has lines only if valgrind found something, in the engine
 # or in the namespace child (whose exit status is the command's)
-# Valgrind 3.19 does not know the new mount API (open_tree 428 .. fsmount
-# 432) the namespace child uses for resolv.conf: it answers ENOSYS, the child
-# warns and goes on, and valgrind prints a 5-line notice we drop here.
 bad=0
 for f in "$T_OUT"/vg.*; do
-	awk '/WARNING: unhandled amd64-linux syscall: 4(2[89]|3[0-2])$/ { skip = 5 }
-		skip > 0 { skip--; next } { print }' "$f" >"$f.kept"
-	[ -s "$f.kept" ] && { echo "--- $f"; cat "$f.kept"; bad=1; }
+	[ -s "$f" ] && { echo "--- $f"; cat "$f"; bad=1; }
 done
 assert_eq "$WAIT_RC" 0 "exit status of valgrind proxyvpn exec ($N uploads; 99 = valgrind found errors)"
 grep -q "upload: $N x" "$T_OUT/client.out" || fail "the client did not report $N uploads"
