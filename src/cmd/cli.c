@@ -95,7 +95,10 @@ static const char up_help[] =
 	"            [--udp block|bypass|proxy] [--forward proxy|block|direct]\n"
 	"            [--no-offload] [--workers N] [-v|-q]\n"
 	"  Runs in the foreground until SIGINT, SIGTERM or SIGHUP, then tears down.\n"
-	"  Needs CAP_NET_ADMIN (root, or: setcap cap_net_admin+ep on the binary).\n"
+	"  Needs CAP_NET_ADMIN: root, or a member of group proxyvpn running the binary\n"
+	"  make install leaves (root:proxyvpn 0750, cap_net_admin+ep). One up owns\n"
+	"  the host (the nft table's comment and the TUN's alias name it): another is\n"
+	"  refused while it runs, and its leftovers are root's or its user's to remove.\n"
 	"  Creates TUN NAME (default pvpn0; 198.18.0.1/32, fd70:7678::1/128), the\n"
 	"  nftables table inet proxyvpn, then a routing table and fwmark rules that\n"
 	"  send the host's TCP (except loopback, the proxy's address and port and\n"
@@ -116,7 +119,8 @@ static const char up_help[] =
 	"                   meant for a user only a proxy runs as; repeatable)\n"
 	"  --exclude-cgroup PATH  the same for sockets made in this cgroup v2 (from\n"
 	"                   the hierarchy's root: system.slice/NAME.service; repeatable)\n"
-	"  --tun NAME       TUN name, 1-15 of [A-Za-z0-9_.-] (default pvpn0)\n"
+	"  --tun NAME       TUN name, 1-15 of [A-Za-z0-9_.-] (default pvpn0); an\n"
+	"                   interface of that name that exists is refused\n"
 	"  --mtu N          TUN MTU, 1280-65535 (default 1500)\n"
 	"  --table N        routing table id, not 252-255 (default: the first free from 28790)\n"
 	"  --mark N         fwmark, decimal or 0x hex (default: the first free from 0x7076)\n"
@@ -127,7 +131,7 @@ static const char up_help[] =
 	"                   as root the iptables fallback if nftables fails\n"
 	"  --state-dir DIR  default /run/proxyvpn (root), else $XDG_RUNTIME_DIR/proxyvpn\n"
 	"  --user NAME      as root: the unprivileged user the engine (TCP stack,\n"
-	"                   proxy clients) runs as (default proxyvpn, else nobody);\n"
+	"                   proxy clients) runs as (default proxyvpn; never nobody);\n"
 	"                   it also drops every capability and runs under seccomp\n"
 	"  --dns MODE       bypass (default): resolvers are reached directly (allowed\n"
 	"                   by the killswitch); virtual or tcp (as for exec): DNS (UDP\n"
@@ -168,7 +172,8 @@ static const char up_help[] =
 static const char down_help[] =
 	"proxyvpn down [--state-dir DIR] [-v|-q]\n"
 	"  Removes what a dead up installed (from the state file, else what carries\n"
-	"  our tags). Exit 0 also when nothing is up; 1 if an up is still running.\n";
+	"  our tags), for root or the user who ran it. Exit 0 also when nothing is\n"
+	"  up; 1 if an up is still running (named), or its leftovers are not yours.\n";
 
 static const char status_help[] =
 	"proxyvpn status [--json] [--state-dir DIR]\n"
