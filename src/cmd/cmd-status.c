@@ -48,6 +48,10 @@ static void print_state(const struct state *s, const struct upcheck *chk)
 	       : chk->fw > 0	      ? " (in the kernel)"
 	       : chk->fw == 0	      ? " (recorded, but NOT in the kernel)"
 				      : " (recorded; not checked)");
+	printf("forwarded traffic: %s\n", s->forward == STATE_FWD_PROXY ? "through the proxy"
+					  : s->forward == STATE_FWD_BLOCK
+						  ? "dropped (--forward block)"
+						  : "direct (--forward direct)");
 	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
 	       "%s\n",
 	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
@@ -79,6 +83,8 @@ static void state_json(struct jbuf *b, const struct state *s)
 	jb_kv_str(b, "proxy", proxy);
 	jb_raw(b, ",");
 	jb_kv_bool(b, "killswitch", s->killswitch);
+	jb_raw(b, ",");
+	jb_kv_str(b, "forward", state_fwd_name(s->forward));
 	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
 		  s->priority);
 	jb_printf(b, "\"catch_table\":%u,\"catch_priority\":%u,", s->catch_table,

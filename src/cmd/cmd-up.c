@@ -165,7 +165,7 @@ static bool engine_user(struct up_opts *o)
 /* ---- the state record ---- */
 
 static void state_fill(struct state *s, const char *tun, int ifindex, const struct route_cfg *rc,
-		       bool killswitch, const struct sockaddr_storage *pa)
+		       bool killswitch, enum fw_forward fwd, const struct sockaddr_storage *pa)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = getpid();
@@ -179,6 +179,9 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 	s->catch_priority = rc->catch_prio;
 	s->ipv6 = rc->ipv6;
 	s->killswitch = killswitch;
+	s->forward = fwd == FW_FWD_PROXY   ? STATE_FWD_PROXY
+		     : fwd == FW_FWD_BLOCK ? STATE_FWD_BLOCK
+					   : STATE_FWD_DIRECT;
 	s->fw = STATE_FW_NFTABLES;
 	snprintf(s->fw_table, sizeof(s->fw_table), "%s", FW_TABLE);
 	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", FW_CHAIN_MARK);
@@ -901,7 +904,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg, str
 	}
 	fault_hold();
 	rc.ifindex = ifindex;
-	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
+	state_fill(&s, name, ifindex, &rc, o->killswitch, o->forward, &ecfg->proxy_addr);
 	snprintf(ifx, sizeof(ifx), "%d", ifindex);
 	if (state_add(&s, STATE_OBJ_LINK, name, ifx, NULL) < 0 ||
 	    state_add(&s, STATE_OBJ_ADDR, ifx, UP_TUN_ADDR4 "/32", NULL) < 0 ||
