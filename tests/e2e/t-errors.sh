@@ -5,7 +5,8 @@
 # errno proxyvpn(8) documents: curl -v says "Connection refused" for
 # credentials SOCKS5 and HTTP refused, a dead proxy and a closed port, "No
 # route to host" for a name the proxy cannot resolve (virtual DNS; hcproxy
-# resolving through dnsmasq in PRX, host unreachable like dante).
+# resolving through dnsmasq in PRX, host unreachable like dante), "Network
+# is unreachable" for a network the proxy has no route to (IPv4 and IPv6).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -16,13 +17,13 @@ ip netns exec "$E2E_NS_PRX" "$PY" "$E2E_DIR/hcproxy.py" --listen "$PRX4" --socks
 track_pid $!
 wait_port n_prx "$RES_SOCKS_PORT" || fail "hcproxy did not listen in PRX"
 
-# check URL DEST WANT-ERR LINE: two curls to DEST in one exec through URL;
+# check URL DEST WANT-ERR LINE [-6]: two curls to DEST in one exec through URL;
 # each fails with curl's 7 and WANT-ERR; LINE is logged once, then counted.
 check() {
-	local url=$1 dest=$2 want=$3 line=$4 out=$T_OUT/out n
+	local url=$1 dest=$2 want=$3 line=$4 fam=${5:--4} out=$T_OUT/out n
 	pv exec --proxy "$url" -- sh -c 'for i in 1 2; do
-		curl -4 -v --noproxy "*" -sS --max-time 10 -o /dev/null "$1"; echo "curl exit $?"
-	done' sh "$dest" >"$out" 2>&1
+		curl "$2" -v --noproxy "*" -sS --max-time 10 -o /dev/null "$1"; echo "curl exit $?"
+	done' sh "$dest" "$fam" >"$out" 2>&1
 	n=$(grep -c "^curl exit 7$" "$out")
 	assert_eq "$n" 2 "curl exit 7 twice ($url -> $dest): $(cat "$out")"
 	n=$(grep -c "$want" "$out")
@@ -47,6 +48,12 @@ check "socks5://$P:$RES_SOCKS_PORT" "http://$DST4:$CLOSED_PORT/" "Connection ref
 	"proxy $P:$RES_SOCKS_PORT: $DST4:$CLOSED_PORT refused the connection (SOCKS5 connection refused)"
 check "socks5://$P:$RES_SOCKS_PORT" "http://nosuch.example:$HTTP_PORT/" "No route to host" \
 	"proxy $P:$RES_SOCKS_PORT could not resolve or reach nosuch.example:$HTTP_PORT (SOCKS5 host unreachable)"
+# PRX has no route to TEST-NET-3 or 2001:db8:99::/64: hcproxy says network
+# unreachable (REP 3), the app gets ENETUNREACH (ICMP, ICMPv6 no route).
+check "socks5://$P:$RES_SOCKS_PORT" "http://203.0.113.1:$HTTP_PORT/" "Network is unreachable" \
+	"proxy $P:$RES_SOCKS_PORT cannot reach the network of 203.0.113.1:$HTTP_PORT (SOCKS5 network unreachable)"
+check "socks5://$P:$RES_SOCKS_PORT" "http://[2001:db8:99::1]:$HTTP_PORT/" "Network is unreachable" \
+	"proxy $P:$RES_SOCKS_PORT cannot reach the network of [2001:db8:99::1]:$HTTP_PORT (SOCKS5 network unreachable)" -6
 # The positive control: the same proxy resolves the name it knows.
 pv exec --proxy "socks5://$P:$RES_SOCKS_PORT" -- curl -4 --noproxy '*' -sS --max-time 10 \
 	-o "$T_OUT/small" "http://$DNS_NAME:$HTTP_PORT/small" || fail "curl by name through hcproxy"
