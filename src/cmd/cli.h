@@ -21,6 +21,9 @@ int cmd_exec(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+/* Every command's help. */
 void usage(FILE *f);
+/* NAME's help alone (`proxyvpn NAME --help`); an unknown NAME: usage(). */
+void usage_command(FILE *f, const char *name);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * `proxyvpn exec`: parse options, resolve the proxy once, spawn the
  * namespace child, run the engine on its TUN until the command exits and
- * what it wrote has reached the proxy (at most ENGINE_DRAIN_MS more), and
+ * what it wrote has reached the proxy (at most ENGINE_DRAIN_MS more; idle
+ * connections of processes it left behind are not waited for), and
  * exit with the command's status. SIGINT, SIGTERM and SIGHUP are forwarded.
  */
 #include <arpa/inet.h>

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,6 +402,48 @@ static int cleanup_dead(int dirfd, bool *found, const struct up_owner *own)
 
 /* ---- the state dir and its lock ---- */
 
+/* "root (uid 0)", "uid 1234" when it has no name. */
+static void user_str(uid_t uid, char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(buf, len, "%s (uid %u)", pw->pw_name, (unsigned int)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned int)uid);
+}
+
+/*
+ * A state directory that exists but is someone else's or open to others
+ * (made by hand, say root's 0755): what was found, what is needed, what to
+ * do. False (nothing logged) if path is not such a directory.
+ */
+static bool dir_not_ours(const char *path)
+{
+	char have[64], want[64];
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	if (st.st_uid == me && (st.st_mode & 07777) == 0700)
+		return false;
+	user_str(st.st_uid, have, sizeof(have));
+	user_str(me, want, sizeof(want));
+	if (st.st_uid == me)
+		log_error("state directory `%s' has mode %04o; it must be 0700 (it holds the "
+			  "lock, the state and the control socket: no one else may look in): "
+			  "chmod 0700 '%s'",
+			  path, (unsigned int)(st.st_mode & 07777), path);
+	else
+		log_error("state directory `%s' is owned by %s with mode %04o; it must be owned "
+			  "by %s, who runs this, with mode 0700: have root remove it (proxyvpn "
+			  "then makes it) or chown it to you with mode 0700, or give --state-dir "
+			  "a directory of yours",
+			  path, have, (unsigned int)(st.st_mode & 07777), want);
+	return true;
+}
+
 int up_dir_open(const char *given)
 {
 	char path[PATH_MAX];
@@ -416,6 +459,8 @@ int up_dir_open(const char *given)
 		given = path;
 	}
 	ret = state_dir_open(given, &why);
+	if (ret == -EPERM && dir_not_ours(given))
+		return ret;
 	if (ret < 0)
 		log_error("state directory `%s': %s: %s", given, why, strerror(-ret));
 	return ret;

@@ -22,13 +22,14 @@ int opt_common(int c, char **argv)
 		log_level = LOG_LVL_QUIET;
 		return 0;
 	case 'h':
-		usage(stdout);
+		usage_command(stdout, argv[0]); /* argv[0]: the command's name */
 		return 1;
 	case ':':
 		log_error("option `%s' needs a value", argv[optind - 1]);
 		return -1;
 	default:
-		log_error("unknown option `%s' (see proxyvpn --help)", argv[optind - 1]);
+		log_error("unknown option `%s' (see proxyvpn %s --help)", argv[optind - 1],
+			  argv[0]);
 		return -1;
 	}
 }

@@ -72,7 +72,10 @@ static void endpoint(char *out, size_t len, int family, const uint8_t *addr, uin
 }
 
 /* Room kept back while listing connections, for what closes the reply. */
-enum { CTL_TAIL_ROOM = 512 };
+enum {
+	CTL_TAIL_ROOM = 512,
+	CTL_NAME_MAX = 255, /* a DNS name's text; longer is cut */
+};
 
 static size_t conns_json(struct jbuf *b, const struct ctl_conn *conns, size_t n)
 {
@@ -84,7 +87,7 @@ static size_t conns_json(struct jbuf *b, const struct ctl_conn *conns, size_t n)
 		const struct ctl_conn *c = &conns[i];
 		size_t mark = b->len;
 
-		if (jb_room(b) < CTL_TAIL_ROOM + 2 * sizeof(src) + 256)
+		if (jb_room(b) < CTL_TAIL_ROOM + 2 * sizeof(src) + 256 + 2 * CTL_NAME_MAX)
 			break;
 		endpoint(src, sizeof(src), c->family, c->src, c->sport);
 		endpoint(dst, sizeof(dst), c->family, c->dst, c->dport);
@@ -93,6 +96,10 @@ static size_t conns_json(struct jbuf *b, const struct ctl_conn *conns, size_t n)
 		jb_raw(b, ",");
 		jb_kv_str(b, "dst", dst);
 		jb_raw(b, ",");
+		if (c->name) {
+			jb_kv_str(b, "name", c->name);
+			jb_raw(b, ",");
+		}
 		jb_kv_str(b, "state", c->tcp_state);
 		jb_raw(b, ",");
 		jb_kv_str(b, "phase", c->phase);
@@ -160,9 +167,11 @@ static void reply_text(struct jbuf *b, const struct ctl_live *l, const struct ct
 
 		endpoint(src, sizeof(src), c->family, c->src, c->sport);
 		endpoint(dst, sizeof(dst), c->family, c->dst, c->dport);
-		jb_printf(b, "conn %u: %s -> %s %s (%s), up %llu, down %llu bytes, age %llu s\n",
-			  c->id, src, dst, c->tcp_state, c->phase, (unsigned long long)c->bytes_up,
-			  (unsigned long long)c->bytes_down,
+		jb_printf(b,
+			  "conn %u: %s -> %s%s%.*s %s (%s), up %llu, down %llu bytes, age %llu s\n",
+			  c->id, src, dst, c->name ? " = " : "", c->name ? (int)CTL_NAME_MAX : 0,
+			  c->name ? c->name : "", c->tcp_state, c->phase,
+			  (unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
 			  (unsigned long long)(c->age_ms / 1000));
 	}
 	if (i < total)

@@ -397,6 +397,18 @@ static int map_locked(struct dnspool *p, const char *name, uint64_t now, uint8_t
 	return 0;
 }
 
+bool dnspool_known(struct dnspool *p, const char *name, uint64_t now)
+{
+	const struct dnspool_entry *e;
+	bool live;
+
+	pthread_mutex_lock(&p->lock);
+	e = find_name(p, name);
+	live = e && !expired(p, e, pool_now(p, now));
+	pthread_mutex_unlock(&p->lock);
+	return live;
+}
+
 bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr)
 {
 	uint32_t off;

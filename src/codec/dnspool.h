@@ -72,6 +72,9 @@ void dnspool_free(struct dnspool *p);
 int dnspool_map(struct dnspool *p, const char *name, uint64_t now, uint8_t a4[4], uint8_t a6[16],
 		struct dnspool_evicted *ev);
 
+/* name has a live mapping (one dnspool_map would return as it is); nothing changes. */
+bool dnspool_known(struct dnspool *p, const char *name, uint64_t now);
+
 /* addr (4 or 16 bytes by family) lies in one of the pools. */
 bool dnspool_contains(const struct dnspool *p, int family, const uint8_t *addr);
 

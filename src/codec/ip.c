@@ -267,9 +267,11 @@ static bool is_icmp_error(const struct ip_view *v)
 	return false;
 }
 
-size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
-			       const struct ip_view *v)
+size_t icmp_build_unreach(uint8_t *out, const uint8_t *pkt, size_t len, const struct ip_view *v,
+			  enum icmp_unreach why)
 {
+	/* Each reason's code, v4 and v6 (RFC 792, RFC 4443 3.1), in enum order. */
+	static const uint8_t code4[] = { 0, 1, 3 }, code6[] = { 0, 3, 4 };
 	size_t hl = v->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
 	size_t max = v->family == AF_INET6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX;
 	size_t qlen, tot;
@@ -277,8 +279,10 @@ size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
 	uint32_t sum;
 	uint16_t c;
 
-	if (is_icmp_error(v) || no_error_addr(v->family, v->dst) ||
-	    no_error_addr(v->family, v->src))
+	_Static_assert(sizeof(code4) == ICMP_UNREACH_MAX && sizeof(code6) == ICMP_UNREACH_MAX,
+		       "a code per reason");
+	if ((unsigned)why >= ICMP_UNREACH_MAX || is_icmp_error(v) ||
+	    no_error_addr(v->family, v->dst) || no_error_addr(v->family, v->src))
 		return 0;
 	/* Quote the packet up to its IP length, not the link padding. */
 	qlen = (size_t)(v->l4 + v->l4_len - pkt);
@@ -291,7 +295,7 @@ size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
 		     v->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, tot);
 	ic = out + hl;
 	ic[0] = v->family == AF_INET6 ? 1 : 3; /* destination unreachable */
-	ic[1] = v->family == AF_INET6 ? 4 : 3; /* port unreachable */
+	ic[1] = v->family == AF_INET6 ? code6[why] : code4[why];
 	store_be16(ic + 2, 0);
 	store_be32(ic + 4, 0);
 	memcpy(ic + ICMP_HDR_LEN, pkt, qlen);
@@ -301,4 +305,10 @@ size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
 	c = csum_fold(csum_add(sum, ic, tot));
 	memcpy(ic + 2, &c, 2);
 	return hl + tot;
+}
+
+size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
+			       const struct ip_view *v)
+{
+	return icmp_build_unreach(out, pkt, len, v, ICMP_UNREACH_PORT);
 }

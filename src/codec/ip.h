@@ -86,15 +86,27 @@ int udp_parse(const struct ip_view *v, struct udp_view *u);
 size_t udp_build_hdr(uint8_t *hdr, int family, const uint8_t *src, uint16_t sport,
 		     const uint8_t *dst, uint16_t dport, const void *data, size_t len);
 
+/* Why a destination is unreachable, as an ICMP error says it (icmp_build_unreach). */
+enum icmp_unreach {
+	ICMP_UNREACH_NET,  /* v4 code 0, v6 code 0 (no route): the app's errno ENETUNREACH */
+	ICMP_UNREACH_HOST, /* v4 code 1, v6 code 3 (address unreachable): EHOSTUNREACH */
+	ICMP_UNREACH_PORT, /* v4 code 3, v6 code 4: ECONNREFUSED */
+	ICMP_UNREACH_MAX,
+};
+
 /*
- * ICMP "port unreachable" (v4 type 3 code 3, v6 type 1 code 4) answering the
- * packet pkt[0..len) parsed into v: from its destination to its source,
- * quoting as much of it (IP header on) as fits in ICMP4_ERR_MAX /
- * ICMP6_ERR_MAX bytes. out must hold ICMP6_ERR_MAX bytes. Returns the
+ * ICMP destination unreachable (v4 type 3, v6 type 1) with code why,
+ * answering the packet pkt[0..len) parsed into v: from its destination to
+ * its source, quoting as much of it (IP header on) as fits in ICMP4_ERR_MAX
+ * / ICMP6_ERR_MAX bytes. out must hold ICMP6_ERR_MAX bytes. Returns the
  * length written, or 0 where RFC 1122 3.2.2 / RFC 4443 2.4(e) forbid an
  * error: the offending packet was itself an ICMP error, or went to (or
- * came from) a multicast, broadcast or unspecified address.
+ * came from) a multicast, broadcast or unspecified address; 0 too for a
+ * why out of range.
  */
+size_t icmp_build_unreach(uint8_t *out, const uint8_t *pkt, size_t len, const struct ip_view *v,
+			  enum icmp_unreach why);
+/* The same with ICMP_UNREACH_PORT: UDP nobody takes. */
 size_t icmp_build_port_unreach(uint8_t *out, const uint8_t *pkt, size_t len,
 			       const struct ip_view *v);
 

@@ -23,6 +23,7 @@
 #include "sandbox.h"
 #include "session.h"
 #include "udp.h"
+#include "upfail.h"
 #include "vnet.h"
 
 static void output(struct engine *e, const struct iovec *iov, int iovcnt, const struct tcp_out *o);
@@ -195,21 +196,57 @@ static void engine_idle(struct loop *l, void *arg)
 		resolver_reap(e->resolver);
 	udp_reap(e->udp);
 	tcp_flush(e->tcp); /* conns the reaped sessions let go of */
-	if (e->draining && !session_undelivered(e->sessions)) {
+	if (e->draining) {
+		size_t idle = 0;
+
+		if (session_undelivered(e->sessions, &idle))
+			return;
+		if (idle)
+			log_info("%zu idle connection(s) left open by processes the command left "
+				 "behind: closing them",
+				 idle);
 		log_debug("drained: every flow delivered to the proxy");
 		l->stop = true;
 	}
 }
 
+/* While draining: a flow that falls quiet is seen without waiting for a packet. */
+static void quiet_check(struct timer *t)
+{
+	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, quiet_timer));
+
+	loop_timer_set(e->loop, t, e->loop->now + SESSION_QUIET_MS); /* engine_idle decides */
+}
+
 static void drain_expired(struct timer *t)
 {
 	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, drain_timer));
-	size_t n = session_undelivered(e->sessions);
+	size_t n = session_undelivered(e->sessions, NULL);
 
 	if (n)
 		log_info("%zu connection(s) still sending after the command exited: closing them",
 			 n);
 	e->loop->stop = true;
+}
+
+/* A proxy failure, from any of this engine's upstreams: the default-level line. */
+static void upfail_report(void *arg, const struct upstream_fail *why)
+{
+	struct engine *e = arg;
+	uint64_t next = upfail_log_add(e->upfail, why, e->loop->now);
+
+	if (next && (!timer_armed(&e->upfail_timer) || e->upfail_timer.when > next))
+		loop_timer_set(e->loop, &e->upfail_timer, next);
+}
+
+/* A window ended: its count of repeats. */
+static void upfail_expired(struct timer *t)
+{
+	struct engine *e = (struct engine *)((char *)t - offsetof(struct engine, upfail_timer));
+	uint64_t next = upfail_log_flush(e->upfail, e->loop->now);
+
+	if (next)
+		loop_timer_set(e->loop, &e->upfail_timer, next);
 }
 
 void engine_drain(struct engine *e, uint32_t ms)
@@ -219,6 +256,7 @@ void engine_drain(struct engine *e, uint32_t ms)
 	e->draining = true;
 	session_refuse_new(e->sessions); /* the command has exited: RST */
 	loop_timer_set(e->loop, &e->drain_timer, e->loop->now + ms);
+	loop_timer_set(e->loop, &e->quiet_timer, e->loop->now + SESSION_QUIET_MS);
 }
 
 #ifdef PROXYVPN_FAULT
@@ -326,6 +364,19 @@ int engine_init(struct engine *e, struct loop *loop, int tun_fd, const struct en
 		.ka_cnt = cfg->tcp.ka_cnt,
 	};
 	e->drain_timer.cb = drain_expired;
+	e->quiet_timer.cb = quiet_check;
+	e->upfail_timer.cb = upfail_expired;
+	e->upfail = cfg->upfail;
+	if (!e->upfail) {
+		e->upfail = upfail_log_new(0);
+		if (!e->upfail) {
+			ret = -errno;
+			goto err;
+		}
+		e->upfail_own = true;
+	}
+	e->upstream.report = upfail_report;
+	e->upstream.report_arg = e;
 	e->pkt = malloc(ENGINE_FRAME_MAX);
 	if (!e->pkt) {
 		ret = -ENOMEM;
@@ -353,6 +404,11 @@ err:
 struct dnspool *engine_pool(const struct engine *e)
 {
 	return resolver_pool(e->resolver);
+}
+
+struct upfail_log *engine_upfail(const struct engine *e)
+{
+	return e->upfail;
 }
 
 /* Sums arrays of uint64_t counters: both stats structs hold nothing else. */
@@ -471,8 +527,11 @@ void engine_fini(struct engine *e)
 	}
 	fault_free(e->fault); /* drops held packets: nothing reaches the stack after this */
 	e->fault = NULL;
-	if (e->loop)
+	if (e->loop) {
 		loop_timer_cancel(e->loop, &e->drain_timer);
+		loop_timer_cancel(e->loop, &e->quiet_timer);
+		loop_timer_cancel(e->loop, &e->upfail_timer);
+	}
 	udp_relay_free(e->udp); /* gives back the fake-address entries it holds */
 	e->udp = NULL;
 	session_table_free(e->sessions); /* detaches every conn; gives back fake addresses */
@@ -488,4 +547,8 @@ void engine_fini(struct engine *e)
 	e->tun_fd = -1;
 	free(e->pkt);
 	e->pkt = NULL;
+	if (e->upfail_own) /* its last counts: after the sessions, whose closing may add some */
+		upfail_log_free(e->upfail, e->loop ? e->loop->now : 0);
+	e->upfail = NULL;
+	e->upfail_own = false;
 }

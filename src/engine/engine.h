@@ -74,6 +74,8 @@ struct engine_cfg {
 	struct sockaddr_storage dns_server;  /* --dns-server (ss_family 0: none) */
 	socklen_t dns_server_len;
 	bool vnet; /* the TUN fd carries virtio-net headers: offloads (tun.h) */
+	/* --workers: queue 0's failure log (engine_upfail), borrowed; NULL: the engine's own */
+	struct upfail_log *upfail;
 };
 
 struct engine_stats { /* uint64_t counters only: summed as an array (engine_stats_add) */
@@ -87,6 +89,7 @@ struct fault;
 struct resolver;
 struct session_table;
 struct udp_relay;
+struct upfail_log;
 
 /* Everything engine.c owns; the objects it points to are opaque here. */
 struct engine {
@@ -103,8 +106,12 @@ struct engine {
 	struct fault *fault;		/* test builds with PROXYVPN_FAULT (fault.h); else NULL */
 	/* engine.c's counters (packets, UDP); engine_stats_add adds the others' */
 	struct engine_stats stats;
-	struct timer drain_timer;
+	struct timer drain_timer, quiet_timer;
 	bool draining;
+	/* Proxy failures at the default level, rate-limited (upfail.h) */
+	struct upfail_log *upfail;
+	bool upfail_own; /* made here (else cfg.upfail's) */
+	struct timer upfail_timer;
 };
 
 /*
@@ -125,6 +132,8 @@ void engine_fini(struct engine *e);
 	}
 /* The fake-address pool (--dns virtual), for the other queues' engines; else NULL. */
 struct dnspool *engine_pool(const struct engine *e);
+/* The proxy-failure log, for the other queues' engines (one line per cause for all). */
+struct upfail_log *engine_upfail(const struct engine *e);
 void engine_log_stats(const struct engine *e);
 /*
  * Adds all of e's counters (its own, its sessions', its resolver's, its TCP
@@ -139,8 +148,10 @@ void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*
  * The apps are gone, but their kernels may still be sending what they wrote
  * before exiting (a closed socket keeps sending): refuse new flows and stop
- * the loop once every flow's data and FIN have been handed to the proxy,
- * or after ms at most.
+ * the loop once every flow's data and FIN have been handed to the proxy, or
+ * after ms at most. A flow that is open but idle (SESSION_QUIET_MS without
+ * a segment: a process the command left behind holds it) does not wait:
+ * it is closed with the rest (said at -v).
  */
 void engine_drain(struct engine *e, uint32_t ms);
 

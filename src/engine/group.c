@@ -83,6 +83,7 @@ int engine_group_start(struct engine_group **out, struct loop *loop,
 	 * unshare a user namespace, which a threaded process cannot.
 	 */
 	ecfg.shared_pool = engine_pool(&g->eng); /* one name <-> fake address map for all */
+	ecfg.upfail = engine_upfail(&g->eng);	 /* one line per cause for all */
 	ret = workers_start(&g->ws, c->tun_fds + 1, c->nq - 1, &ecfg); /* takes the rest; logs */
 	if (ret < 0)
 		goto err_workers;

@@ -17,6 +17,7 @@
 #include "list.h"
 #include "log.h"
 #include "resolver.h"
+#include "upfail.h"
 
 enum { RESOLVER_TCP_REPLY_MAX = DNS_UDP_MAX }; /* our own answers are far smaller */
 
@@ -37,6 +38,12 @@ struct dnsfwd {
 	size_t out_len, out_off;
 	uint8_t *in; /* length prefix + reply */
 	size_t in_len;
+	/*
+	 * virtual: an A/AAAA query asked of --dns-server first, to answer
+	 * NXDOMAIN for a name that does not exist; any other outcome gets the
+	 * fake answer (a failed check must not cost the name).
+	 */
+	bool check;
 };
 
 struct resolver {
@@ -89,7 +96,22 @@ static void fwd_kill(struct dnsfwd *f)
 	r->nfwd--;
 }
 
-static void fwd_fail(struct dnsfwd *f, int err)
+static int answer_fake(struct resolver *r, const struct dns_query *q, uint8_t *buf, size_t cap,
+		       size_t limit);
+
+/* A check is over without an NXDOMAIN: the fake answer, as without a server. */
+static void fwd_answer_fake(struct dnsfwd *f)
+{
+	uint8_t buf[DNS_UDP_MAX];
+	int n = answer_fake(f->r, &f->q, buf, sizeof(buf), dns_udp_limit(&f->q));
+
+	if (n > 0)
+		reply(f->r, f->family, f->us, f->app, f->app_port, buf, (size_t)n);
+	fwd_kill(f);
+}
+
+/* what: the failure in words (a proxy's, upfail_describe); NULL: err's. */
+static void fwd_fail_why(struct dnsfwd *f, int err, const char *what)
 {
 	const struct sockaddr_storage *ss = &f->r->cfg.server;
 	char a[INET6_ADDRSTRLEN];
@@ -99,11 +121,20 @@ static void fwd_fail(struct dnsfwd *f, int err)
 			  ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
 			  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr,
 		  a, sizeof(a));
-	log_info("dns: query for %s to %s through the proxy failed: %s", f->q.name, a,
-		 strerror(-err));
+	log_info("dns: query for %s to %s through the proxy failed: %s%s", f->q.name, a,
+		 what ? what : strerror(-err), f->check ? " (answered with a fake address)" : "");
+	if (f->check) {
+		fwd_answer_fake(f);
+		return;
+	}
 	f->r->stats.failed++;
 	reply_rcode(f->r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
 	fwd_kill(f);
+}
+
+static void fwd_fail(struct dnsfwd *f, int err)
+{
+	fwd_fail_why(f, err, NULL);
 }
 
 /* The whole reply is in: hand it to the app (TC if it does not fit its limit). */
@@ -114,6 +145,17 @@ static void fwd_done(struct dnsfwd *f)
 
 	if (dns_check_reply(msg, len, &f->q) < 0) {
 		fwd_fail(f, -EBADMSG);
+		return;
+	}
+	if (f->check) {
+		if ((load_be16(msg + 2) & 0xf) != DNS_R_NXDOMAIN) {
+			fwd_answer_fake(f);
+			return;
+		}
+		log_info("dns: %s does not exist (NXDOMAIN from --dns-server)", f->q.name);
+		reply_rcode(f->r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_NXDOMAIN,
+			    false);
+		fwd_kill(f);
 		return;
 	}
 	if (len > dns_udp_limit(&f->q))
@@ -212,7 +254,9 @@ static void fwd_open(void *ctx, const uint8_t *data, size_t len)
 
 static void fwd_up_fail(void *ctx, const struct upstream_fail *why)
 {
-	fwd_fail(ctx, -why->err);
+	char text[UPFAIL_TEXT_MAX];
+
+	fwd_fail_why(ctx, -why->err, upfail_describe(why, text, sizeof(text)));
 }
 
 static void fwd_io(void *ctx, uint32_t events)
@@ -262,8 +306,12 @@ static void fwd_evict(struct resolver *r)
 	if (!n)
 		return;
 	f = list_entry(n, struct dnsfwd, node);
-	log_debug("dns: %d queries in flight: %s (the oldest) answered SERVFAIL for room",
-		  RESOLVER_FWD_MAX, f->q.name);
+	log_debug("dns: %d queries in flight: %s (the oldest) answered %s for room",
+		  RESOLVER_FWD_MAX, f->q.name, f->check ? "unchecked" : "SERVFAIL");
+	if (f->check) {
+		fwd_answer_fake(f);
+		return;
+	}
 	r->stats.failed++;
 	reply_rcode(r, f->family, f->us, f->app, f->app_port, &f->q, DNS_R_SERVFAIL, false);
 	fwd_kill(f);
@@ -298,6 +346,8 @@ static bool fwd_start(struct resolver *r, const struct ip_view *v, const struct 
 	memcpy(f->us, v->dst, ip_addr_len(v->family));
 	memcpy(f->app, v->src, ip_addr_len(v->family));
 	f->app_port = u->sport;
+	f->check = r->cfg.mode == RESOLVER_VIRTUAL && q->qclass == DNS_C_IN &&
+		   (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA);
 	f->in = malloc(2 + 65535);
 	f->out = malloc(2 + u->len);
 	if (!f->in || !f->out) {
@@ -374,6 +424,22 @@ static int answer_fake(struct resolver *r, const struct dns_query *q, uint8_t *b
 }
 
 /*
+ * virtual with --dns-server: a host name with no live fake address is asked
+ * of the server before it gets one. Special-use names are answered here,
+ * and a name with a live address was asked already (or the check failed:
+ * it keeps the address it got).
+ */
+static bool must_check(struct resolver *r, const struct dns_query *q)
+{
+	if (!r->cfg.server.ss_family || !q->name_ldh)
+		return false;
+	if (in_domain(q->name, "localhost") || in_domain(q->name, "invalid") ||
+	    in_domain(q->name, "arpa"))
+		return false;
+	return !dnspool_known(r->pool, q->name, r->loop->now);
+}
+
+/*
  * PTR for a fake address: the name it stands for (NXDOMAIN if none is
  * live). 0 when the name is not the reverse of a fake address.
  */
@@ -421,9 +487,11 @@ static int answer_local(struct resolver *r, const uint8_t *msg, size_t len, stru
 		bool in = r->cfg.mode == RESOLVER_VIRTUAL && q->qclass == DNS_C_IN;
 
 		n = 0;
-		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA))
+		if (in && (q->qtype == DNS_T_A || q->qtype == DNS_T_AAAA)) {
+			if (udp && must_check(r, q))
+				return 0; /* --dns-server first: NXDOMAIN if it says so */
 			n = answer_fake(r, q, buf, cap, limit);
-		else if (in && q->qtype == DNS_T_PTR)
+		} else if (in && q->qtype == DNS_T_PTR)
 			n = answer_ptr(r, q, buf, cap, limit); /* 0: not a fake address */
 		if (n == 0 && r->cfg.server.ss_family)
 			return 0;

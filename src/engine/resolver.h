@@ -8,7 +8,10 @@
  * other than A/AAAA when a server is given), one upstream (upstream.h) per
  * query. A forwarded query that fails or takes RESOLVER_FWD_TIMEOUT_MS gets
  * SERVFAIL; at most RESOLVER_FWD_MAX are in flight (past that, the oldest
- * gets SERVFAIL and makes room). For the session table it says where a TCP
+ * gets SERVFAIL and makes room). Virtual with a server: an A/AAAA query over
+ * UDP for a name with no live fake address is a check, forwarded the same
+ * way: NXDOMAIN from the server is passed on, anything else (a failure
+ * too) gets the fake answer. For the session table it says where a TCP
  * flow goes (the name behind a fake address) and serves DNS over TCP to its
  * own address.
  */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "resolver.h"
 #include "session.h"
+#include "upfail.h"
 
 enum session_state {
 	S_CONNECTING, /* the upstream connects and runs the handshake */
@@ -42,6 +43,7 @@ struct session {
 	struct dnspool_entry *fake;    /* the name behind a fake address, held */
 	uint64_t born;		       /* loop ms at the SYN */
 	uint64_t bytes_up, bytes_down; /* app -> proxy, proxy -> app (relay only) */
+	uint64_t last_flush;	       /* loop ms: rx last handed to the proxy (window opened) */
 };
 
 struct session_table {
@@ -57,10 +59,16 @@ struct session_table {
 	struct session_stats stats;
 };
 
-static const char *dest_str(const struct tcp_conn *c, char *buf, size_t len)
+/* Where s goes: "203.0.113.5:443", or the name behind a fake address (virtual DNS). */
+static const char *dest_str(const struct session *s, char *buf, size_t len)
 {
+	const struct tcp_conn *c = s->conn;
 	char a[INET6_ADDRSTRLEN];
 
+	if (s->fake) {
+		snprintf(buf, len, "%s:%u", dnspool_entry_name(s->fake), c->lport);
+		return buf;
+	}
 	inet_ntop(c->family, c->laddr, a, sizeof(a));
 	snprintf(buf, len, c->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, c->lport);
 	return buf;
@@ -154,6 +162,7 @@ static bool flush_rx(struct session *s)
 			return false;
 		}
 		s->bytes_up += (uint64_t)n;
+		s->last_flush = s->t->loop->now;
 		tcp_rx_consume(c, (size_t)n);
 	}
 	maybe_done(s);
@@ -200,13 +209,37 @@ static void fill_tx(struct session *s)
 /* No tunnel (err: positive errno): the app's connect() is refused. */
 static void reject(struct session *s, int err)
 {
-	char d[64];
+	char d[URL_HOST_MAX + 16];
 
 	s->t->stats.failed++;
 	if (s->conn) {
-		log_info("session %u: tunnel to %s failed: %s", s->id,
-			 dest_str(s->conn, d, sizeof(d)), strerror(err));
+		log_info("session %u: tunnel to %s failed: %s", s->id, dest_str(s, d, sizeof(d)),
+			 strerror(err));
 		tcp_reject(s->conn); /* app sees connection refused */
+		s->conn = NULL;
+	}
+	kill_session(s, false);
+}
+
+/*
+ * The proxy could not open the tunnel: the app's connect() fails with the
+ * errno closest to what the proxy said (upfail_app_errno). The default-level
+ * line is the upstream's report; this one is per session (-v).
+ */
+static void up_fail(void *ctx, const struct upstream_fail *why)
+{
+	struct session *s = ctx;
+	char text[UPFAIL_TEXT_MAX];
+	int err = upfail_app_errno(why);
+
+	s->t->stats.failed++;
+	if (s->conn) {
+		log_info("session %u: %s", s->id, upfail_describe(why, text, sizeof(text)));
+		if (err == EHOSTUNREACH || err == ENETUNREACH)
+			tcp_unreach(s->conn,
+				    err == EHOSTUNREACH ? ICMP_UNREACH_HOST : ICMP_UNREACH_NET);
+		else
+			tcp_reject(s->conn); /* ECONNREFUSED */
 		s->conn = NULL;
 	}
 	kill_session(s, false);
@@ -226,11 +259,6 @@ static void up_open(void *ctx, const uint8_t *data, size_t len)
 	tcp_accept(s->conn);
 	log_debug("session %u: tunnel up", s->id);
 	update_io(s);
-}
-
-static void up_fail(void *ctx, const struct upstream_fail *why)
-{
-	reject(ctx, why->err);
 }
 
 static void up_io(void *ctx, uint32_t events)
@@ -461,17 +489,39 @@ void session_refuse_new(struct session_table *t)
 	t->refuse = true;
 }
 
-size_t session_undelivered(const struct session_table *t)
+/*
+ * Still sending: bytes or a FIN not yet given to the proxy, a hole the app
+ * will fill, or a segment from it (or a window we opened) within the last
+ * SESSION_QUIET_MS: a closed socket's kernel sends what it holds at once,
+ * ACK by ACK. Else idle: held open by a process the command left behind.
+ */
+static bool sending(const struct session *s, uint64_t now)
+{
+	const struct tcp_conn *c = s->conn;
+	uint64_t last = c->last_rcv > s->last_flush ? c->last_rcv : s->last_flush;
+
+	if (c->rx.len || c->nooo || (tcp_fin_received(c) && !s->shut_wr))
+		return true;
+	return now < last + SESSION_QUIET_MS;
+}
+
+size_t session_undelivered(const struct session_table *t, size_t *idle)
 {
 	struct list_node *i;
-	size_t n = 0;
+	size_t n = 0, quiet = 0;
 
 	for (i = t->live; i; i = i->next) {
 		const struct session *s = list_entry(i, struct session, node);
 
-		if (s->state == S_RELAY && s->conn && !s->shut_wr)
+		if (s->state != S_RELAY || !s->conn || s->shut_wr)
+			continue;
+		if (sending(s, t->loop->now))
 			n++;
+		else
+			quiet++;
 	}
+	if (idle)
+		*idle = quiet;
 	return n;
 }
 
@@ -513,4 +563,6 @@ void session_info(const struct session *s, uint64_t now, struct ctl_conn *out)
 	memcpy(out->dst, c->laddr, sizeof(out->dst));
 	out->sport = c->rport;
 	out->dport = c->lport;
+	if (s->fake) /* the name the app asked for: more telling than 198.18.x.y */
+		out->name = dnspool_entry_name(s->fake);
 }

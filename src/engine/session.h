@@ -25,6 +25,10 @@
 #include "tcp.h"
 #include "upstream.h"
 
+enum {
+	SESSION_QUIET_MS = 50, /* no segment this long: an app's flow is idle (drain) */
+};
+
 struct resolver;
 struct session;
 struct session_table;
@@ -62,8 +66,12 @@ void session_flush_pending(struct session_table *t);
 void session_reap(struct session_table *t);
 /* From now on new flows are refused with an RST (the command has exited). */
 void session_refuse_new(struct session_table *t);
-/* Sessions whose app side still has data or a FIN not yet given to the proxy. */
-size_t session_undelivered(const struct session_table *t);
+/*
+ * Sessions whose app side is still sending (data or a FIN not yet given to
+ * the proxy, or a segment within SESSION_QUIET_MS); *idle (if not NULL):
+ * open ones that are not, held by a process that has nothing to send.
+ */
+size_t session_undelivered(const struct session_table *t, size_t *idle);
 const struct session_stats *session_table_stats(const struct session_table *t);
 size_t session_count(const struct session_table *t);
 

@@ -1723,11 +1723,9 @@ void tcp_accept(struct tcp_conn *c)
 	mark_pending(c);
 }
 
-void tcp_reject(struct tcp_conn *c)
+/* The handshake will not be: the conn leaves the table, detached. */
+static void reject_done(struct tcp_conn *c)
 {
-	/* RST+ACK of the SYN: the app's connect() fails with ECONNREFUSED. */
-	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, 0, c->irs + 1,
-		 TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0, 0);
 	c->user = NULL;
 	hs_done(c);
 	if (c->state != TCPS_CLOSED)
@@ -1735,6 +1733,58 @@ void tcp_reject(struct tcp_conn *c)
 	c->state = TCPS_CLOSED;
 	loop_timer_cancel(c->stack->loop, &c->timer);
 	conn_kill(c);
+}
+
+void tcp_reject(struct tcp_conn *c)
+{
+	/* RST+ACK of the SYN: the app's connect() fails with ECONNREFUSED. */
+	send_raw(c->stack, c->family, c->laddr, c->raddr, c->lport, c->rport, 0, c->irs + 1,
+		 TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0, 0);
+	reject_done(c);
+}
+
+/*
+ * The ICMP error quotes the app's SYN as the app's kernel sent it, as far as
+ * that kernel looks (RFC 792: the IP header and 8 bytes on): its addresses
+ * and ports find the socket, and the sequence number must be the SYN's
+ * (Linux tcp_v4_err/tcp_v6_err drop an error quoting a sequence number
+ * outside what is in flight). A connection in SYN-SENT then fails with the
+ * error's errno at once, whatever the code.
+ */
+void tcp_unreach(struct tcp_conn *c, enum icmp_unreach why)
+{
+	struct tcp_stack *st = c->stack;
+	uint8_t syn[IP_MAX_HDR + TCP_HDR_LEN], out[ICMP6_ERR_MAX];
+	struct iovec iov = { .iov_base = out };
+	struct ip_view v;
+	size_t hl;
+	uint8_t *t;
+	uint16_t sum;
+
+	if (c->state != TCPS_SYN_PENDING) {
+		tcp_abort(c); /* past the SYN an ICMP error would not end it */
+		return;
+	}
+	hl = ip_build_hdr(syn, c->family, c->raddr, c->laddr, IPPROTO_TCP, TCP_HDR_LEN);
+	t = syn + hl;
+	memset(t, 0, TCP_HDR_LEN);
+	store_be16(t, c->rport);
+	store_be16(t + 2, c->lport);
+	store_be32(t + 4, c->irs);
+	t[12] = (TCP_HDR_LEN / 4) << 4;
+	t[13] = TCP_SYN;
+	sum = csum_fold(
+		csum_add(csum_pseudo(c->family, c->raddr, c->laddr, IPPROTO_TCP, TCP_HDR_LEN), t,
+			 TCP_HDR_LEN));
+	memcpy(t + 16, &sum, 2);
+	if (ip_parse(syn, hl + TCP_HDR_LEN, &v) < 0 ||
+	    !(iov.iov_len = icmp_build_unreach(out, syn, hl + TCP_HDR_LEN, &v, why))) {
+		tcp_reject(c); /* an address no ICMP error may answer: the RST */
+		return;
+	}
+	st->stats.unreach_out++;
+	st->ops->output(st->ctx, &iov, 1, NULL);
+	reject_done(c);
 }
 
 void tcp_abort(struct tcp_conn *c)

@@ -177,7 +177,8 @@ struct tcp_stats { /* uint64_t counters only: summed as an array (engine_stats_a
 		conns_open, ooo_dropped, beyond_window, dup_segs;
 	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused, ka_timeouts,
 		idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
-	uint64_t gso_out; /* large segments handed to the kernel to cut */
+	uint64_t gso_out;     /* large segments handed to the kernel to cut */
+	uint64_t unreach_out; /* SYNs answered with an ICMP error (tcp_unreach) */
 };
 
 /*
@@ -218,11 +219,18 @@ void tcp_input(struct tcp_stack *st, const struct ip_view *ip);
 void tcp_flush(struct tcp_stack *st);
 
 /* Session -> stack. */
-void tcp_accept(struct tcp_conn *c);   /* tunnel up: send SYN-ACK */
-void tcp_reject(struct tcp_conn *c);   /* tunnel failed: RST (app: connection refused); detaches */
-void tcp_abort(struct tcp_conn *c);    /* RST now; detaches */
-void tcp_shutdown(struct tcp_conn *c); /* proxy EOF: FIN after tx drains */
-void tcp_kick(struct tcp_conn *c);     /* tx gained data: send at next flush */
+void tcp_accept(struct tcp_conn *c); /* tunnel up: send SYN-ACK */
+void tcp_reject(struct tcp_conn *c); /* tunnel failed: RST (app: connection refused); detaches */
+/*
+ * Tunnel failed, the destination unreachable: an ICMP destination
+ * unreachable quoting the app's SYN, so its connect() fails at once with
+ * ENETUNREACH (ICMP_UNREACH_NET) or EHOSTUNREACH (_HOST); the RST where no
+ * ICMP error may be sent, an abort past the handshake. Detaches.
+ */
+void tcp_unreach(struct tcp_conn *c, enum icmp_unreach why);
+void tcp_abort(struct tcp_conn *c);		   /* RST now; detaches */
+void tcp_shutdown(struct tcp_conn *c);		   /* proxy EOF: FIN after tx drains */
+void tcp_kick(struct tcp_conn *c);		   /* tx gained data: send at next flush */
 void tcp_rx_consume(struct tcp_conn *c, size_t n); /* n rx bytes went to the proxy */
 void tcp_detach(struct tcp_conn *c); /* session lets go; conn lingers only for TIME_WAIT */
 bool tcp_fin_received(const struct tcp_conn *c);

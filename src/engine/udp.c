@@ -27,6 +27,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "udp.h"
+#include "upfail.h"
 
 enum assoc_state {
 	A_CONNECTING, /* the upstream connects and runs the handshake */
@@ -278,16 +279,21 @@ static void assoc_kill(struct assoc *a)
  * UDP ASSOCIATE costs one handshake (and one log line) per app socket and
  * retry period, not one per datagram.
  */
-static void assoc_fail(struct assoc *a, int err)
+static void assoc_fail_why(struct assoc *a, int err, const char *what)
 {
 	struct udp_relay *r = a->r;
 
 	r->stats.assoc_failed++;
 	r->stats.queue_dropped += a->q_n;
-	log_info("udp %u: association failed: %s", a->id, strerror(-err));
+	log_info("udp %u: association failed: %s", a->id, what ? what : strerror(-err));
 	assoc_close(a);
 	a->state = A_FAILED;
 	loop_timer_set(r->loop, &a->timer, r->loop->now + UDP_RETRY_MS);
+}
+
+static void assoc_fail(struct assoc *a, int err)
+{
+	assoc_fail_why(a, err, NULL);
 }
 
 /* ---- relay -> app ---- */
@@ -521,7 +527,9 @@ static void ctl_open(void *ctx, const uint8_t *data, size_t len)
 
 static void ctl_fail(void *ctx, const struct upstream_fail *why)
 {
-	assoc_fail(ctx, -why->err);
+	char text[UPFAIL_TEXT_MAX];
+
+	assoc_fail_why(ctx, -why->err, upfail_describe(why, text, sizeof(text)));
 }
 
 static void ctl_io(void *ctx, uint32_t events)

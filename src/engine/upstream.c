@@ -116,8 +116,21 @@ static void describe(const struct upstream *u, enum upstream_stage stage, int er
 	why->type = u->cfg->proxy->type;
 	why->proxy = (const struct sockaddr *)&u->cfg->addr;
 	why->proxy_len = u->cfg->addrlen;
-	if (u->hs)
+	why->auth = u->cfg->proxy->has_auth;
+	why->first = -1;
+	why->timeout_ms = u->cfg->hs_timeout_ms ? u->cfg->hs_timeout_ms : UPSTREAM_HS_TIMEOUT_MS;
+	if (u->hs) {
 		why->dest = u->hs->dest;
+		why->udp = u->hs->udp_assoc;
+		if (u->hs->in && u->hs->in_len)
+			why->first = u->hs->in[0];
+	}
+}
+
+static void report(const struct upstream *u, const struct upstream_fail *why)
+{
+	if (u->cfg->report)
+		u->cfg->report(u->cfg->report_arg, why);
 }
 
 static void fail(struct upstream *u, enum upstream_stage stage, int err, int code)
@@ -126,6 +139,7 @@ static void fail(struct upstream *u, enum upstream_stage stage, int err, int cod
 
 	describe(u, stage, err, code, &why);
 	upstream_close(u, false);
+	report(u, &why);
 	u->ops->on_fail(u->ctx, &why);
 }
 
@@ -325,7 +339,11 @@ static struct upstream *start(struct loop *loop, const struct upstream_cfg *cfg,
 	return u;
 
 err:
-	describe(u, stage, -ret, -1, why ? why : &dummy);
+	if (!why)
+		why = &dummy;
+	describe(u, stage, -ret, -1, why);
+	why->udp = udp;
+	report(u, why);
 	upstream_free(u);
 	errno = -ret;
 	return NULL;

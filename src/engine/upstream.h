@@ -42,6 +42,8 @@ enum {
 	UPSTREAM_HS_TIMEOUT_MS = 10000, /* connect + handshake, by default */
 };
 
+struct upstream_fail;
+
 /* Where and how to reach the proxy: one per engine, borrowed by every upstream. */
 struct upstream_cfg {
 	const struct proxy_url *proxy; /* borrowed: kind and credentials */
@@ -54,6 +56,13 @@ struct upstream_cfg {
 	 * default; ka_idle_ms UINT32_MAX = off.
 	 */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt;
+	/*
+	 * Every failure, before the owner hears of it (on_fail, or
+	 * upstream_new's NULL): the engine's default-level log line
+	 * (upfail.h). NULL: none.
+	 */
+	void (*report)(void *arg, const struct upstream_fail *why);
+	void *report_arg;
 };
 
 /* What went wrong, and the step under way when it did (the field `during`). */
@@ -82,6 +91,10 @@ struct upstream_fail {
 	const struct sockaddr *proxy; /* the proxy's address (the cfg's: lives as long) */
 	socklen_t proxy_len;
 	struct proxy_dest dest; /* where the tunnel was to go (a name for a fake address) */
+	bool udp;		/* a UDP ASSOCIATE, not a CONNECT (dest: where from) */
+	bool auth;		/* we sent credentials (the URL has user:pass) */
+	int first;		/* the reply's first byte (a hint at its protocol); -1: none */
+	uint32_t timeout_ms;	/* the handshake timeout in force */
 };
 
 /* "connect", "socks5-method", ...: a short name per stage. */

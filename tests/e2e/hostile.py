@@ -17,7 +17,8 @@ A case is a list of ops the proxy performs, the outcome the app must see
 ("ok": connect() succeeds, then the tunnel carries the case's banner
 byte-exact (bytes sent in the same write as the end of the reply) and an
 echo exchange, or EOF; "refused": connect() fails with ECONNREFUSED, i.e.
-proxyvpn answered the SYN with an RST), and whether it runs into the
+proxyvpn answered the SYN with an RST; "error:EHOSTUNREACH" etc.: an ICMP
+error, for a proxy that says the destination is unreachable), and whether it runs into the
 handshake timeout. The server logs "start NAME" when a case begins and
 "closed NAME" when proxyvpn has closed the proxy connection (a case that
 waits for the peer), so the test can tell that every case was reached and
@@ -82,10 +83,17 @@ def http_padded(total):
 #        ("endless", chunk) ("drip-endless", chunk) ("sleep", s)
 #        ("greet",) ("auth",) ("connect",)  -- read a client message (pre cases)
 #        ("recv1",) -- wait for the app's first tunnel byte
-#   expect "ok", "refused" or "reset" (connect() succeeds, then the app gets
+#   expect "ok", "refused", "error:E..." or "reset" (connect() succeeds, then the app gets
 #   ECONNRESET); banner: tunnel bytes sent with the reply (the
 #   app must read exactly these first); eof: the proxy closes after them;
 #   times_out: the outcome comes from the handshake timeout.
+
+
+# What the app's connect() fails with when the proxy says the destination
+# is unreachable (proxyvpn(8), "When a tunnel fails"): an ICMP error, not a
+# reset.
+UNREACH = {3: "error:ENETUNREACH", 4: "error:EHOSTUNREACH", 6: "error:EHOSTUNREACH",
+           8: "error:ENETUNREACH"}
 
 
 def case(name, ops, expect="refused", ban=b"", eof=False, times_out=False):
@@ -108,7 +116,8 @@ def socks_cases():
         case("ok-then-rst", [("send", REP_V4), ("recv1",), ("rst",)], "reset"),
     ]
     for code in (1, 2, 3, 4, 5, 6, 7, 8, 9, 0x80, 0xFF):
-        c.append(case("rep-%02x" % code, [("send", s5rep(code)), ("hold",)]))
+        c.append(case("rep-%02x" % code, [("send", s5rep(code)), ("hold",)],
+                      UNREACH.get(code, "refused")))
     c.append(case("rep-01-close", [("send", b"\x05\x01"), ("close",)]))
     for v in (0, 4, 0xFF):
         c.append(case("ver-%02x" % v, [("send", bytes([v]) + REP_V4[1:]), ("hold",)]))
@@ -171,7 +180,8 @@ def http_cases():
     for st in (301, 302, 400, 401, 403, 404, 405, 407, 408, 429, 500, 501, 502, 503, 504, 505,
                599):
         c.append(case("s%d" % st, [("send", b"HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n" % st),
-                                    ("hold",)]))
+                                    ("hold",)],
+                      "error:EHOSTUNREACH" if st == 504 else "refused"))
     c += [
         case("s407-challenge", [("send", b"HTTP/1.1 407 Proxy Authentication Required\r\n"
                                  b"Proxy-Authenticate: Basic realm=\"x\"\r\n"

@@ -412,12 +412,13 @@ start_stress_server() {
 
 # ---- DNS tests (t-dns, t-updns) ----
 DNS_NAME=pvtest.example
+DNS_NXNAME=nxdomain.example # dnsmasq answers NXDOMAIN for it
 DNS_SOCKS_PORT=1097
 DNS_HTTP_PORT=3197
 
 # dns_proxy_setup: a name only the proxy side can resolve. dnsmasq in PRX
 # (127.0.0.1 and PRX4, port 53; log in $T_OUT/dnsmasq.log) answers
-# $DNS_NAME with DST's addresses, and a microsocks on PRX4:$DNS_SOCKS_PORT
+# $DNS_NAME with DST's addresses ($DNS_NXNAME with NXDOMAIN), and a microsocks on PRX4:$DNS_SOCKS_PORT
 # and a tinyproxy (HTTP CONNECT, no auth) on PRX4:$DNS_HTTP_PORT use it
 # (`ip netns exec` binds /etc/netns/PRX/resolv.conf over their
 # /etc/resolv.conf). Servers tracked, the file removed on exit.
@@ -427,6 +428,7 @@ dns_proxy_setup() {
 	ip netns exec "$E2E_NS_PRX" dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=127.0.0.1 --listen-address="$PRX4" --port=53 --user=root \
 		--pid-file= --address="/$DNS_NAME/$DST4" --address="/$DNS_NAME/$DST6" \
+		--address="/$DNS_NXNAME/" \
 		--log-facility=- --log-queries >"$T_OUT/dnsmasq.log" 2>&1 &
 	track_pid $!
 	wait_port n_prx 53 || fail "dnsmasq did not listen in PRX"

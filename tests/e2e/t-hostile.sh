@@ -10,7 +10,8 @@
 #   One proxyvpn exec runs every case selected by destination port at once;
 #   for socks5, each method/auth-stage case also gets its own proxy port and
 #   proxyvpn exec, all concurrent. Per case, the app must see ECONNREFUSED
-#   (RST to its SYN) or, only for a valid reply, a working tunnel that
+#   (RST to its SYN), EHOSTUNREACH / ENETUNREACH (an ICMP error) for SOCKS5
+#   REP 3, 4, 6, 8 and HTTP 504, or, only for a valid reply, a working tunnel that
 #   carries the bytes sent behind the reply byte-exact plus an echo; a case
 #   decided by the bytes must end before the handshake timeout
 #   (UPSTREAM_HS_TIMEOUT_MS, src/engine/upstream.h) could fire, one that waits on it

@@ -6,7 +6,7 @@
 # the proxy side can resolve (dns_proxy_setup) then works for getent and
 # curl in CLI with no settings; zero DNS packets reach PRX from CLI
 # (counted at PRX, with a positive control before up), killswitch on and
-# off. Bypass (the default) is covered by t-up.
+# off; status names the host behind a fake address. Bypass (the default) is covered by t-up.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -68,9 +68,35 @@ run_case() {
 	n_cli timeout 30 curl -sS --noproxy '*' --max-time 20 -o "$T_OUT/small" \
 		"http://$NAME:$HTTP_PORT/small" || fail "$what: curl by name failed"
 	assert_file_sha "$T_OUT/small" "$E2E_SMALL_SHA" "$what: download by name"
+	if [ "$what" = virtual ]; then status_names; fi
 	assert_eq "$(($(dns_in) - base))" 0 "$what: DNS packets from CLI at PRX"
 	stop_up
 	echo "$what: resolved through the proxy, 0 DNS packets left"
+}
+
+# status (text and --json) lists a flow to a fake address with the name
+# behind it: a slow download by name is open while it is asked.
+status_names() {
+	local pid deadline
+	# (ip and env exec: $! is curl's pid)
+	ip netns exec "$E2E_NS_CLI" env "PVE2E_TAG=$E2E_TAG" curl -sS --noproxy '*' --limit-rate 32k -o /dev/null \
+		"http://$NAME:$HTTP_PORT/big" &
+	pid=$!
+	track_pid "$pid"
+	deadline=$(($(now_ms) + 10000))
+	until n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" 2>/dev/null | "$PY" -c '
+import json, sys
+conns = json.load(sys.stdin)["live"]["connections"]
+sys.exit(0 if any(c.get("name") == sys.argv[1] and c["phase"] == "relay" for c in conns) else 1)
+' "$NAME"; do
+		[ "$(now_ms)" -lt "$deadline" ] || fail "status --json never named $NAME"
+		sleep 0.05
+	done
+	n_cli "$E2E_PROXYVPN" status --state-dir "$SD" | grep -q "^conn [0-9]*: .* -> 198\.1[89]\.[0-9.]*:$HTTP_PORT = $NAME ESTABLISHED" ||
+		fail "status (text) does not name $NAME: $(n_cli "$E2E_PROXYVPN" status --state-dir "$SD")"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true # curl killed: 143
+	echo "status names the flow to $NAME (text and --json)"
 }
 
 # CLI's getent reads the host's /etc/resolv.conf as it is: any

@@ -104,6 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				off_addr(p, AF_INET, b->off4, o4);
 				off_addr(p, AF_INET6, b->off6, o6);
 			}
+			/* the resolver's check: "known" is exactly "live", and asking changes nothing */
+			assert(dnspool_known(p, name, now) == was_live);
+			assert(find_name(p, name) == b);
 			if (dnspool_map(p, name, now, a4, a6, &ev) < 0) {
 				assert(!was_live); /* a live name is always answered */
 				assert(all_held(p));

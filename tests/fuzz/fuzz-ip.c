@@ -6,8 +6,9 @@
  * back the same; csum_add and csum_pseudo must agree with a byte-at-a-time
  * RFC 1071 sum over the same bytes. A UDP datagram's view lies inside the
  * input and rebuilds to a packet that parses back (checksum verified); an
- * ICMP port unreachable for any parsed packet parses, stays within the RFC
- * sizes and quotes the input's first bytes.
+ * ICMP destination unreachable (network, host, port) for any parsed packet
+ * parses, carries its reason's code, stays within the RFC sizes and quotes
+ * the input's first bytes.
  */
 #include <assert.h>
 #include <errno.h>
@@ -150,14 +151,19 @@ static void check_udp(const uint8_t *data, size_t len, const struct ip_view *v)
 	assert(!memcmp(u2.data, u.data, u.len));
 }
 
-static void check_unreach(const uint8_t *data, size_t len, const struct ip_view *v)
+static void check_unreach(const uint8_t *data, size_t len, const struct ip_view *v,
+			  enum icmp_unreach why)
 {
+	/* Each reason's code, v4 and v6 (ip.h), in enum order. */
+	static const uint8_t code4[] = { 0, 1, 3 }, code6[] = { 0, 3, 4 };
 	uint8_t out[ICMP6_ERR_MAX];
-	size_t n = icmp_build_port_unreach(out, data, len, v), hl;
+	size_t n = icmp_build_unreach(out, data, len, v, why), hl;
 	struct ip_view w;
 
 	if (!n)
 		return;
+	assert(out[v->family == AF_INET6 ? IP6_HDR_LEN + 1 : IP4_HDR_LEN + 1] ==
+	       (v->family == AF_INET6 ? code6 : code4)[why]);
 	hl = v->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
 	assert(n <= (v->family == AF_INET6 ? ICMP6_ERR_MAX : ICMP4_ERR_MAX));
 	assert(ip_parse(out, n, &w) == 0);
@@ -203,6 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		check_tcp(data, len, &v);
 	if (v.proto == IPPROTO_UDP)
 		check_udp(data, len, &v);
-	check_unreach(data, len, &v);
+	check_unreach(data, len, &v, ICMP_UNREACH_NET);
+	check_unreach(data, len, &v, ICMP_UNREACH_HOST);
+	check_unreach(data, len, &v, ICMP_UNREACH_PORT);
 	return 0;
 }

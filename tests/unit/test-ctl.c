@@ -163,6 +163,7 @@ static void test_reply_json(void **state)
 	conn(&c[0], AF_INET, "192.0.2.2", 40000, "198.51.100.20", 80);
 	conn(&c[1], AF_INET6, "2001:db8:1::2", 40001, "2001:db8:2::20", 443);
 	c[1].family = AF_INET6;
+	c[1].name = "www.example.com"; /* behind a fake address */
 	jb_init(&b, mem, sizeof(mem));
 	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS, &l, c, 2, 2), 0);
 	assert_non_null(strstr(
@@ -178,8 +179,9 @@ static void test_reply_json(void **state)
 				    "\"dst\":\"198.51.100.20:80\",\"state\":\"ESTABLISHED\","
 				    "\"phase\":\"relay\",\"bytes_up\":100,\"bytes_down\":200,"
 				    "\"age_ms\":2500}"));
-	assert_non_null(
-		strstr(mem, "\"src\":\"[2001:db8:1::2]:40001\",\"dst\":\"[2001:db8:2::20]:443\""));
+	assert_non_null(strstr(mem,
+			       "\"src\":\"[2001:db8:1::2]:40001\",\"dst\":\"[2001:db8:2::20]:443\","
+			       "\"name\":\"www.example.com\",\"state\""));
 	assert_non_null(strstr(mem, "\"connections_listed\":2,\"connections_truncated\":false}\n"));
 	assert_null(strchr(mem, '\n') + 1 == mem + b.len ? NULL : "more than one line");
 	/* a detached flow has no addresses */
@@ -249,6 +251,12 @@ static void test_reply_text(void **state)
 	assert_non_null(strstr(mem, "conn 5: 192.0.2.2:40000 -> 198.51.100.20:80 ESTABLISHED "
 				    "(relay), up 100, down 200 bytes, age 2 s\n"));
 	assert_non_null(strstr(mem, "(2 more connections not listed)\n"));
+	/* the name behind a fake address, next to it */
+	c[0].name = "www.example.com";
+	jb_init(&b, mem, sizeof(mem));
+	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS_TEXT, &l, c, 1, 1), 0);
+	assert_non_null(strstr(mem, "conn 5: 192.0.2.2:40000 -> 198.51.100.20:80 = www.example.com "
+				    "ESTABLISHED (relay)"));
 }
 
 /* ---- the server, in a loop with an engine ---- */

@@ -116,7 +116,10 @@ static void test_expiry(void **state)
 	cfg_small(&c, "10.9.0.0/16", 100);
 	p = dnspool_new(&c);
 	assert_non_null(p);
+	assert_false(dnspool_known(p, "n", 0));
 	assert_int_equal(dnspool_map(p, "n", 0, a4, a6, NULL), 0);
+	assert_true(dnspool_known(p, "n", 999));
+	assert_false(dnspool_known(p, "m", 999));
 	assert_non_null((e = dnspool_get(p, AF_INET, a4, 999)));
 	/* Held by a connection: alive long past keep. */
 	assert_non_null(dnspool_get(p, AF_INET6, a6, 50000));
@@ -127,8 +130,10 @@ static void test_expiry(void **state)
 	/* keep counts from the last release. */
 	assert_non_null((e = dnspool_get(p, AF_INET, a4, 50999)));
 	dnspool_put(p, e, 50999);
+	assert_true(dnspool_known(p, "n", 51998));
 	assert_null(dnspool_get(p, AF_INET, a4, 51999));
 	assert_null(dnspool_get(p, AF_INET6, a6, 51999));
+	assert_false(dnspool_known(p, "n", 51999)); /* expired: asking does not revive it */
 	/* Asked again after expiry: new addresses, the old ones stay dead. */
 	assert_int_equal(dnspool_map(p, "n", 52000, b4, b6, NULL), 0);
 	assert_memory_not_equal(a4, b4, 4);

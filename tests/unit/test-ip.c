@@ -920,8 +920,8 @@ static void test_udp_lengths(void **state)
 }
 
 /* Checks an ICMP error: addresses swapped, type/code, checksum, quote. */
-static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, size_t qlen,
-			  int family)
+static void check_unreach_code(const uint8_t *out, size_t n, const uint8_t *orig, size_t qlen,
+			       int family, uint8_t code4, uint8_t code6)
 {
 	struct ip_view w;
 	size_t hl = family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN;
@@ -935,7 +935,7 @@ static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, siz
 
 		assert_int_equal(w.proto, IPPROTO_ICMPV6);
 		assert_int_equal(w.l4[0], 1);
-		assert_int_equal(w.l4[1], 4);
+		assert_int_equal(w.l4[1], code6);
 		memcpy(ph, w.src, 16);
 		memcpy(ph + 16, w.dst, 16);
 		store_be32(ph + 32, (uint32_t)w.l4_len);
@@ -947,12 +947,18 @@ static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, siz
 	} else {
 		assert_int_equal(w.proto, IPPROTO_ICMP);
 		assert_int_equal(w.l4[0], 3);
-		assert_int_equal(w.l4[1], 3);
+		assert_int_equal(w.l4[1], code4);
 		assert_int_equal(ref_sum(w.l4, w.l4_len), 0xffff);
 		assert_true(n <= ICMP4_ERR_MAX);
 	}
 	assert_int_equal(load_be32(w.l4 + 4), 0);
 	assert_memory_equal(w.l4 + ICMP_HDR_LEN, orig, qlen);
+}
+
+static void check_unreach(const uint8_t *out, size_t n, const uint8_t *orig, size_t qlen,
+			  int family)
+{
+	check_unreach_code(out, n, orig, qlen, family, 3, 4); /* port unreachable */
 }
 
 static void test_icmp_unreach(void **state)
@@ -980,6 +986,34 @@ static void test_icmp_unreach(void **state)
 		m = icmp_build_port_unreach(out, p, n, &v);
 		assert_int_equal(m, max);
 		check_unreach(out, m, p, max - hl - ICMP_HDR_LEN, f);
+	}
+}
+
+/* Each reason's code: v4 (RFC 792) and v6 (RFC 4443), the kernel's errno for each. */
+static void test_icmp_unreach_codes(void **state)
+{
+	static const struct {
+		enum icmp_unreach why;
+		uint8_t code4, code6;
+	} t[] = {
+		{ ICMP_UNREACH_NET, 0, 0 },  /* ENETUNREACH */
+		{ ICMP_UNREACH_HOST, 1, 3 }, /* EHOSTUNREACH */
+		{ ICMP_UNREACH_PORT, 3, 4 }, /* ECONNREFUSED */
+	};
+	int fams[2] = { AF_INET, AF_INET6 }, i;
+	size_t k;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		uint8_t p[256], out[ICMP6_ERR_MAX];
+		struct ip_view v;
+		size_t n = mk_udp(p, fams[i], 10);
+
+		assert_int_equal(ip_parse(p, n, &v), 0);
+		for (k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+			check_unreach_code(out, icmp_build_unreach(out, p, n, &v, t[k].why), p, n,
+					   fams[i], t[k].code4, t[k].code6);
+		assert_int_equal(icmp_build_unreach(out, p, n, &v, ICMP_UNREACH_MAX), 0);
 	}
 }
 
@@ -1255,6 +1289,7 @@ int main(void)
 		cmocka_unit_test(test_udp_checksum),
 		cmocka_unit_test(test_udp_lengths),
 		cmocka_unit_test(test_icmp_unreach),
+		cmocka_unit_test(test_icmp_unreach_codes),
 		cmocka_unit_test(test_icmp_unreach_forbidden),
 		cmocka_unit_test(test_ring_lazy),
 		cmocka_unit_test(test_ring_wrap),

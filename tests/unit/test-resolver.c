@@ -33,6 +33,7 @@
 #include "session.h"
 #include "dns.h"
 #include "engine.h"
+#include "fake-proxy.h"
 #include "ip.h"
 #include "loop.h"
 #include "tcp.h"
@@ -538,6 +539,132 @@ static int setup_tcp(void **state)
 	return setup_mode(state, ENGINE_DNS_TCP);
 }
 
+#define LIT(s) (s), sizeof(s) - 1
+
+static struct fake_proxy check_fp;
+
+/* virtual with --dns-server, through a SOCKS5 proxy the test plays. */
+static int setup_check(void **state)
+{
+	assert_int_equal(fake_proxy_start(&check_fp, PROXY_SOCKS5), 0);
+	next_proxy.sin_family = AF_INET;
+	next_proxy.sin_port = htons(check_fp.port);
+	next_proxy.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	next_server.sin_family = AF_INET;
+	next_server.sin_port = htons(53);
+	inet_pton(AF_INET, "192.0.2.53", &next_server.sin_addr);
+	return setup_mode(state, ENGINE_DNS_VIRTUAL);
+}
+
+static int teardown_check(void **state)
+{
+	fake_proxy_stop(&check_fp);
+	return teardown(state);
+}
+
+/*
+ * The query for name reaches the server through the proxy; it answers with
+ * rcode (no records), or the proxy closes the tunnel if rcode < 0.
+ */
+static void serve_check(struct fix *f, const char *name, int rcode)
+{
+	uint8_t q[300], msg[2 + 300];
+	size_t n = mkq(q, name, DNS_T_A);
+	int fd = fake_proxy_accept(&check_fp, &f->loop, 2000);
+
+	assert_true(fd >= 0);
+	assert_true(fake_expect(&f->loop, fd, LIT("\x05\x01\x00"), 2000));
+	assert_true(fake_send(fd, LIT("\x05\x00")));
+	assert_true(
+		fake_expect(&f->loop, fd, LIT("\x05\x01\x00\x01\xc0\x00\x02\x35\x00\x35"), 2000));
+	if (rcode < 0) {
+		close(fd);
+		return;
+	}
+	assert_true(fake_send(fd, LIT("\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")));
+	store_be16(msg, (uint16_t)n);
+	memcpy(msg + 2, q, n);
+	assert_true(fake_expect(&f->loop, fd, msg, 2 + n, 2000)); /* the app's query, framed */
+	store_be16(msg + 4, (uint16_t)(0x8180 | rcode));	  /* QR RD RA, rcode */
+	assert_true(fake_send(fd, msg, 2 + n));
+	close(fd);
+}
+
+/* The reply to the app's query, pumping the loop until it comes: its rcode and answer count. */
+static void check_reply(struct fix *f, int *rcode, int *ancount, uint8_t a4[4])
+{
+	uint8_t buf[2048];
+	const uint8_t *m;
+	size_t len;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		uint8_t peek[1];
+
+		if (recv(f->peer, peek, sizeof(peek), MSG_DONTWAIT | MSG_PEEK) > 0)
+			break;
+		loop_pump(&f->loop, 20);
+	}
+	m = dns_reply(f, buf, sizeof(buf), AF_INET, &len);
+	*rcode = load_be16(m + 2) & 0xf;
+	*ancount = load_be16(m + 6);
+	if (*ancount && a4)
+		memcpy(a4, m + len - 4, 4); /* our one A record ends the reply */
+}
+
+/* virtual + --dns-server: NXDOMAIN passed on, anything else gets the fake answer. */
+static void test_check_nxdomain(void **state)
+{
+	struct fix *f = *state;
+	uint8_t q[300], buf[64], a4[4];
+	size_t n;
+	int rcode, an;
+
+	n = mkq(q, "typo.example", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	assert_true(recv_pkt(f, buf, sizeof(buf)) < 0); /* no answer before the server's */
+	serve_check(f, "typo.example", DNS_R_NXDOMAIN);
+	check_reply(f, &rcode, &an, NULL);
+	assert_int_equal(rcode, DNS_R_NXDOMAIN);
+	assert_int_equal(an, 0);
+	assert_false(dnspool_known(engine_pool(&f->eng), "typo.example", f->loop.now));
+
+	/* It exists (NOERROR, even without records): the fake address. */
+	n = mkq(q, "www.example", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	serve_check(f, "www.example", DNS_R_NOERROR);
+	check_reply(f, &rcode, &an, a4);
+	assert_int_equal(rcode, DNS_R_NOERROR);
+	assert_int_equal(an, 1);
+	assert_int_equal(a4[0], 198);
+	/* Known now: answered at once, the same address, no tunnel. */
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	check_reply(f, &rcode, &an, buf);
+	assert_int_equal(an, 1);
+	assert_memory_equal(buf, a4, 4);
+
+	/* The server fails (SERVFAIL) or the tunnel does: the fake address all the same. */
+	n = mkq(q, "a.example", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	serve_check(f, "a.example", DNS_R_SERVFAIL);
+	check_reply(f, &rcode, &an, NULL);
+	assert_int_equal(rcode, DNS_R_NOERROR);
+	assert_int_equal(an, 1);
+	n = mkq(q, "b.example", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	serve_check(f, "b.example", -1);
+	check_reply(f, &rcode, &an, NULL);
+	assert_int_equal(rcode, DNS_R_NOERROR);
+	assert_int_equal(an, 1);
+
+	/* Special-use names never go to the server. */
+	n = mkq(q, "localhost", DNS_T_A);
+	send_udp(f, AF_INET, f->res4, 53, q, n);
+	check_reply(f, &rcode, &an, a4);
+	assert_int_equal(an, 1);
+	assert_int_equal(a4[0], 127);
+}
+
 static void test_bypass(void **state)
 {
 	struct fix *f = *state;
@@ -567,6 +694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_dns_local_status, setup_virtual, teardown),
 		cmocka_unit_test_setup_teardown(test_fwd_full, setup_tcp, teardown),
+		cmocka_unit_test_setup_teardown(test_check_nxdomain, setup_check, teardown_check),
 		cmocka_unit_test_setup_teardown(test_bypass, setup_bypass, teardown),
 	};
 

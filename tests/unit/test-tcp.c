@@ -266,6 +266,95 @@ static void test_reject_is_rst(void **state)
 	assert_int_equal(f->m.syns, 2);
 }
 
+/* Raw packets toward the app (ICMP errors are no TCP: seg_capture would refuse them). */
+static uint8_t raw_pkt[4][ICMP6_ERR_MAX];
+static size_t raw_len[4];
+static int raw_n;
+
+static void cb_raw(void *ctx, const struct iovec *iov, int iovcnt, const struct tcp_out *o)
+{
+	size_t off = 0;
+	int i;
+
+	(void)ctx;
+	assert_null(o);
+	assert_true(raw_n < 4);
+	for (i = 0; i < iovcnt; i++) {
+		assert_true(off + iov[i].iov_len <= sizeof(raw_pkt[0]));
+		memcpy(raw_pkt[raw_n] + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	raw_len[raw_n++] = off;
+}
+
+/*
+ * An unreachable destination: an ICMP error from where the app dialled,
+ * quoting its SYN (addresses, ports, its ISN: what the app's kernel
+ * matches), so its connect() fails with EHOSTUNREACH / ENETUNREACH.
+ */
+static void test_unreach_is_icmp(void **state)
+{
+	struct fixture *f = *state;
+	bool v6 = f->family == AF_INET6;
+	size_t alen = ip_addr_len(f->family), hl = v6 ? IP6_HDR_LEN : IP4_HDR_LEN;
+	enum icmp_unreach why[2] = { ICMP_UNREACH_HOST, ICMP_UNREACH_NET };
+	uint8_t code[2] = { v6 ? 3 : 1, 0 };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct ip_view v, q;
+		const uint8_t *t;
+
+		raw_n = 0;
+		f->m.output = cb_raw;
+		feed(f, 5000 + (uint32_t)i, 0, TCP_SYN, 64240, NULL, 0);
+		mock_unreach(sess(f, f->m.last), why[i]);
+		flush(f);
+		assert_int_equal(raw_n, 1);
+		assert_int_equal(ip_parse(raw_pkt[0], raw_len[0], &v), 0);
+		assert_int_equal(v.proto, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+		assert_memory_equal(v.src, f->dst, alen);
+		assert_memory_equal(v.dst, f->app, alen);
+		assert_int_equal(v.l4[0], v6 ? 1 : 3); /* destination unreachable */
+		assert_int_equal(v.l4[1], code[i]);
+		if (v6)
+			assert_int_equal(
+				csum_fold(csum_add(csum_pseudo(AF_INET6, v.src, v.dst,
+							       IPPROTO_ICMPV6, (uint32_t)v.l4_len),
+						   v.l4, v.l4_len)),
+				0);
+		else
+			assert_int_equal(csum_fold(csum_add(0, v.l4, v.l4_len)), 0);
+		/* The quote: the app's SYN as its kernel matches it. */
+		assert_int_equal(ip_parse(v.l4 + ICMP_HDR_LEN, v.l4_len - ICMP_HDR_LEN, &q), 0);
+		assert_int_equal(q.proto, IPPROTO_TCP);
+		assert_memory_equal(q.src, f->app, alen);
+		assert_memory_equal(q.dst, f->dst, alen);
+		assert_int_equal(v.l4_len, ICMP_HDR_LEN + hl + TCP_HDR_LEN);
+		t = q.l4;
+		assert_int_equal(load_be16(t), 40000);
+		assert_int_equal(load_be16(t + 2), 80);
+		assert_int_equal(load_be32(t + 4), 5000 + (uint32_t)i);
+		assert_int_equal(t[13], TCP_SYN);
+		assert_int_equal(tcp_stack_stats(f->st)->unreach_out, (uint64_t)i + 1);
+	}
+	/* The flow is gone: a new SYN is a new flow. */
+	f->m.output = cb_output;
+	feed(f, 6000, 0, TCP_SYN, 64240, NULL, 0);
+	assert_int_equal(f->m.syns, 3);
+	/* Past the handshake an ICMP error would not end it: a reset. */
+	mock_accept(sess(f, f->m.last));
+	flush(f);
+	feed(f, 6001, last(f)->seg.seq + 1, TCP_ACK, 64240, NULL, 0);
+	flush(f);
+	f->nout = 0;
+	mock_unreach(sess(f, f->m.last), ICMP_UNREACH_HOST);
+	flush(f);
+	assert_int_equal(f->nout, 1);
+	assert_true(last(f)->seg.flags & TCP_RST);
+	assert_int_equal(tcp_stack_stats(f->st)->unreach_out, 2);
+}
+
 static void test_refused_by_session(void **state)
 {
 	struct fixture *f = *state;
@@ -1448,6 +1537,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_synack_waits_for_tunnel, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_is_rst, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_by_session, setup6, teardown),
+		cmocka_unit_test_setup_teardown(test_unreach_is_icmp, setup4, teardown),
+		cmocka_unit_test_setup_teardown(test_unreach_is_icmp, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_data_in_order_acked, setup6, teardown),
 		cmocka_unit_test_setup_teardown(test_window_shrinks_and_reopens, setup4, teardown),

@@ -186,6 +186,12 @@ void mock_reject(struct mock_sess *s)
 	drop(s);
 }
 
+void mock_unreach(struct mock_sess *s, enum icmp_unreach why)
+{
+	tcp_unreach(s->c, why);
+	drop(s);
+}
+
 void mock_abort(struct mock_sess *s)
 {
 	tcp_abort(s->c);

@@ -59,9 +59,10 @@ extern const struct tcp_ops mock_tcp_ops;
 struct mock_sess *mock_find(struct mock_tcp *m, const struct tcp_conn *c);
 /* The i-th most recent session still attached (0 = newest), or NULL if none. */
 struct mock_sess *mock_recent(struct mock_tcp *m, unsigned int i);
-/* What session.c does to let go: tcp_accept, tcp_reject, tcp_abort, tcp_detach. */
+/* What session.c does to let go: tcp_accept, tcp_reject, tcp_unreach, tcp_abort, tcp_detach. */
 void mock_accept(struct mock_sess *s);
 void mock_reject(struct mock_sess *s);
+void mock_unreach(struct mock_sess *s, enum icmp_unreach why);
 void mock_abort(struct mock_sess *s);
 void mock_detach(struct mock_sess *s);
 /* Detaches every conn still held (before tcp_stack_free). */
