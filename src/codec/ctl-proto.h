@@ -39,6 +39,8 @@ enum ctl_eng_counter {
 	CTL_E_TUN_WRITE_ERR,
 	CTL_E_SESSIONS_TOTAL,
 	CTL_E_SESSIONS_FAILED,
+	CTL_E_SESSIONS_HELD,
+	CTL_E_SESSIONS_HOLD_EXPIRED,
 	CTL_E_MAX,
 };
 
@@ -68,6 +70,7 @@ enum ctl_tcp_counter {
 	CTL_T_LOST_REXMIT,
 	CTL_T_TLP,
 	CTL_T_UNDO,
+	CTL_T_SYN_DEFERRED,
 	CTL_T_MAX,
 };
 
@@ -87,6 +90,21 @@ struct ctl_conn {
 	uint64_t age_ms;
 };
 
+/*
+ * The handshake windows (hswin.h) and the flows waiting for them, summed
+ * over the engines: uint64_t only (added as an array).
+ */
+struct ctl_window {
+	uint64_t size, cap, in_flight, waiting, lowest, highest, losses;
+};
+
+/* The limits in force (the options', or the defaults the host gave). */
+struct ctl_limits {
+	uint64_t max_conns, max_pending, mem_limit, buffer, nofile;
+	uint64_t idle_timeout_ms, keepalive_ms; /* 0: off */
+	const char *max_conns_from;		/* "option", "open-files", "memory" */
+};
+
 /* What a status reply carries besides the connections. */
 struct ctl_live {
 	const char *version;
@@ -97,6 +115,8 @@ struct ctl_live {
 	uint64_t tcp[CTL_T_MAX];
 	size_t conns, pending, mem; /* flows, handshakes in progress, buffer bytes */
 	size_t sessions;	    /* live sessions (all of them, listed or not) */
+	struct ctl_window win;
+	struct ctl_limits lim;
 };
 
 /*
