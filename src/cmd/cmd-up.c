@@ -686,7 +686,7 @@ static int record_ipt(struct state *s, bool killswitch, enum fw_forward fwd, boo
  * recorded before it is applied. *on tells teardown what to remove. 0 or
  * -1 (logged).
  */
-static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, const struct fw_cfg *fc,
+static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, struct fw_cfg *fc,
 		       bool ipv6, enum state_fw *on)
 {
 	char err[256];
@@ -708,6 +708,8 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, cons
 				log_warnx("up: nftables refused the per-user caps (%s): running "
 					  "without them",
 					  err);
+				/* what is in the kernel now: the watcher checks against it */
+				*fc = nocap;
 				return 0;
 			}
 		}
