@@ -64,6 +64,9 @@ if [ "$mode" != up ]; then
 	[ -n "$held" ] || fail "no stats line with waited-for-proxy"
 	[ "$held" -gt 0 ] || fail "no flow waited for the handshake window in a burst of $N"
 	assert_eq "$refused" 0 "stats: refused-at-limit"
+	# the once-a-minute line at the default level says what they wait for
+	grep -q 'proxy: [0-9]* connection(s) wait for their proxy handshake' "$T_OUT/pv.err" ||
+		fail "no log line about the connections waiting for their proxy handshake"
 	echo "$mode: $held of $N flows waited for their proxy handshake; none refused"
 	exit 0
 fi

@@ -36,4 +36,6 @@ deferred=$(grep -ho 'deferred-at-limit [0-9]*' "$T_OUT/pv.err" | awk '{ print $2
 [ -n "$deferred" ] || fail "no stats line with deferred-at-limit"
 [ "$deferred" -ge 50 ] || fail "stats: deferred-at-limit $deferred, want >= 50"
 assert_eq "$refused" 0 "stats: refused-at-limit"
+grep -q 'tcp: new connections wait (.*--max-conns' "$T_OUT/pv.err" ||
+	fail "no log line naming --max-conns as what new connections wait for"
 echo "limits: 50 connections past --max-conns 100 waited (SYNs deferred: $deferred, none reset); the 100 carried on; the 50 opened once 50 closed"
