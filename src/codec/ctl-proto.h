@@ -84,7 +84,7 @@ struct ctl_conn {
 	int family;		  /* 0 if the flow is already detached */
 	uint8_t src[16], dst[16]; /* the app's address, the destination it dialled */
 	uint16_t sport, dport;
-	const char *phase;	       /* connecting, handshake, relay, local, closed */
+	const char *phase;	       /* waiting, connecting, handshake, relay, local, closed */
 	const char *tcp_state;	       /* tcp_state_name() */
 	uint64_t bytes_up, bytes_down; /* relayed app -> proxy, proxy -> app */
 	uint64_t age_ms;
