@@ -153,15 +153,18 @@ bench: proxyvpn
 	$(Q)bash bench/run.sh --no-build $(BENCH_ARGS)
 .PHONY: bench
 
-# The engine of `up` runs as the system user proxyvpn when it exists (else
-# nobody): created here on a real install (not into a DESTDIR staging tree).
+# A real install (as root, no DESTDIR) also makes the group proxyvpn (who may
+# use up/down), the system user proxyvpn (up's engine) and gives the binary
+# root:proxyvpn 0750 cap_net_admin+ep: scripts/install-priv.sh, which a
+# package's postinst runs instead (README, "Packaging"). Into a DESTDIR, or
+# not as root, the install stays unprivileged.
 install: proxyvpn
 	install -D -m 0755 proxyvpn $(DESTDIR)$(BINDIR)/proxyvpn
 	install -D -m 0644 doc/proxyvpn.8 $(DESTDIR)$(MANDIR)/man8/proxyvpn.8
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd proxyvpn >/dev/null; then \
-		echo "  USER    proxyvpn (system user for the engine)"; \
-		useradd --system --user-group --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin proxyvpn; \
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		sh scripts/install-priv.sh $(BINDIR)/proxyvpn; \
+	else \
+		echo "  NOTE    not root or DESTDIR set: no group, user or capability (scripts/install-priv.sh)"; \
 	fi
 
 clean:

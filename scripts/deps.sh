@@ -13,7 +13,7 @@
 # 127.0.0.1:8888 in the root namespace, which the tests never use.
 set -euo pipefail
 
-BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev)
+BUILD=(build-essential pkg-config libmnl-dev libcap-dev libnftables-dev libseccomp-dev libcap2-bin)
 TEST=(libcmocka-dev clang clang-format libclang-rt-14-dev microsocks tinyproxy curl iproute2
 	python3 socat netcat-openbsd util-linux procps iperf3 dante-server nftables valgrind
 	dnsmasq-base iptables nscd dbus-daemon dbus-bin python3-dbus python3-gi
@@ -35,6 +35,23 @@ esac
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
 }
+
+# The tests run `up` as root, whose engine runs as the system user proxyvpn
+# (never nobody): made here as `make install` makes it (scripts/install-priv.sh),
+# without the binary's group and capability, which the tests set up themselves.
+engine_user() {
+	getent passwd proxyvpn >/dev/null && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: the tests need the system user proxyvpn (try: sudo bash scripts/deps.sh --test)" >&2
+		return 1
+	fi
+	echo "deps: system user proxyvpn (up's engine)"
+	useradd --system --gid nogroup --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin proxyvpn
+}
+if [ "${1:-}" = --test ]; then
+	engine_user || exit 1
+fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -241,11 +241,12 @@ int cmd_exec(int argc, char **argv)
 	 * packet. The engine keeps the caller's uid (it forwards signals to,
 	 * and reaps, the command, which runs as that uid).
 	 */
-	gc = (struct engine_group_cfg){ .ecfg = &ecfg,
-					.tun_fds = child.tun_fds,
-					.nq = child.nq,
-					.sandbox = { .kill_pid = child.pid },
-					.ctl_fd = -1 };
+	gc = (struct engine_group_cfg){
+		.ecfg = &ecfg,
+		.tun_fds = child.tun_fds,
+		.nq = child.nq,
+		.sandbox = { .kill_pid = child.pid },
+	};
 	ret = engine_group_start(&run.group, &run.loop, &gc);
 	for (c = 0; c < child.nq; c++)
 		child.tun_fds[c] = -1; /* taken over, even on failure */

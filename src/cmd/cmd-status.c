@@ -19,6 +19,7 @@
 #include "fw.h"
 #include "json.h"
 #include "log.h"
+#include "sanitize.h"
 #include "state.h"
 #include "up.h"
 #include "upcheck.h"
@@ -47,6 +48,10 @@ static void print_state(const struct state *s, const struct upcheck *chk)
 	       : chk->fw > 0	      ? " (in the kernel)"
 	       : chk->fw == 0	      ? " (recorded, but NOT in the kernel)"
 				      : " (recorded; not checked)");
+	printf("forwarded traffic: %s\n", s->forward == STATE_FWD_PROXY ? "through the proxy"
+					  : s->forward == STATE_FWD_BLOCK
+						  ? "dropped (--forward block)"
+						  : "direct (--forward direct)");
 	printf("routing: table %u, fwmark 0x%x, priority %u; catch-all table %u, priority %u; "
 	       "%s\n",
 	       s->table, s->fwmark, s->priority, s->catch_table, s->catch_priority,
@@ -78,6 +83,8 @@ static void state_json(struct jbuf *b, const struct state *s)
 	jb_kv_str(b, "proxy", proxy);
 	jb_raw(b, ",");
 	jb_kv_bool(b, "killswitch", s->killswitch);
+	jb_raw(b, ",");
+	jb_kv_str(b, "forward", state_fwd_name(s->forward));
 	jb_printf(b, ",\"table\":%u,\"fwmark\":%u,\"priority\":%u,", s->table, s->fwmark,
 		  s->priority);
 	jb_printf(b, "\"catch_table\":%u,\"catch_priority\":%u,", s->catch_table,
@@ -101,10 +108,34 @@ static void state_json(struct jbuf *b, const struct state *s)
 }
 
 /* The live part, from the control socket; one line on failure. */
+/* The engine's text for a terminal: every control byte escaped (sanitize.h). */
+static void print_inert(const char *s, size_t n)
+{
+	size_t len = sanitize_text(NULL, 0, s, n);
+	char *out = malloc(len + 1);
+
+	if (!out) {
+		printf("live: %s\n", strerror(ENOMEM));
+		return;
+	}
+	sanitize_text(out, len, s, n);
+	out[len] = '\0';
+	printf("%s\n", out);
+	free(out);
+}
+
+/*
+ * The live part, from the control socket; one line on failure. The reply
+ * comes from the engine, the process an attacker would own first: text is
+ * shown inert, JSON parsed strictly and written again (json_reencode), an
+ * object or nothing, never passed through.
+ */
 static void status_live(int dirfd, bool json, struct jbuf *b)
 {
 	char *reply = malloc(CTL_REPLY_MAX + 1);
 	ssize_t n = -ENOMEM;
+	size_t mark;
+	int ret = -EINVAL;
 
 	if (reply)
 		n = ctl_query(dirfd, json ? "status\n" : "status text\n", reply, CTL_REPLY_MAX + 1,
@@ -113,17 +144,25 @@ static void status_live(int dirfd, bool json, struct jbuf *b)
 		reply[--n] = '\0';
 	if (!json) {
 		if (n > 0)
-			printf("%s\n", reply);
+			print_inert(reply, (size_t)n);
 		else
 			printf("live: control socket: %s\n", n == -ECONNRESET
 								     ? "closed without a "
 								       "reply (not allowed?)"
 								     : strerror((int)-n));
-	} else if (n > 0 && reply[0] == '{' && reply[n - 1] == '}') {
-		jb_raw(b, ",\"live\":");
-		jb_raw(b, reply);
-	} else {
-		jb_raw(b, ",\"live\":null,");
+		free(reply);
+		return;
+	}
+	jb_raw(b, ",\"live\":");
+	mark = b->len;
+	if (n > 0)
+		ret = json_reencode(reply, (size_t)n, b);
+	if (ret == 0 && b->p[mark] != '{')
+		ret = -EINVAL; /* a value, but not the object a reply is */
+	if (ret < 0 && ret != -ENOSPC) {
+		b->len = mark; /* drop what was written of it */
+		b->p[mark] = '\0';
+		jb_raw(b, "null,");
 		jb_kv_str(b, "live_error",
 			  n > 0		     ? "malformed reply"
 			  : n == -ECONNRESET ? "closed without a reply (not allowed?)"

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "cli.h"
 #include "ctl-sock.h"
 #include "engine.h"
@@ -35,6 +36,7 @@
 #include "route.h"
 #include "state.h"
 #include "tun.h"
+#include "up-owner.h"
 #include "up.h"
 #include "url.h"
 #include "watch.h"
@@ -133,8 +135,10 @@ static bool rp_filter_ok(void)
 }
 
 /*
- * The engine's uid: as root, --user (default: the system user proxyvpn,
- * else nobody); otherwise our own (we cannot switch), so --user is refused.
+ * The engine's uid: as root, --user (default: the system user proxyvpn);
+ * otherwise our own (we cannot switch), so --user is refused, and so is
+ * nobody: the engine would run as nobody, whom every other process running
+ * as nobody may stop (SIGSTOP), and with it the host's TCP.
  */
 static bool engine_user(struct up_opts *o)
 {
@@ -142,6 +146,13 @@ static bool engine_user(struct up_opts *o)
 		if (o->user) {
 			log_error("up: --user needs root (the engine already runs as uid %u)",
 				  (unsigned int)geteuid());
+			return false;
+		}
+		if (sandbox_uid_is_nobody(getuid())) {
+			log_error(
+				"up: the engine would run as nobody (uid %u), whose other processes "
+				"could stop it and hang the host's TCP: run up as another user",
+				(unsigned int)getuid());
 			return false;
 		}
 		return true;
@@ -153,7 +164,7 @@ static bool engine_user(struct up_opts *o)
 /* ---- the state record ---- */
 
 static void state_fill(struct state *s, const char *tun, int ifindex, const struct route_cfg *rc,
-		       bool killswitch, const struct sockaddr_storage *pa)
+		       bool killswitch, enum fw_forward fwd, const struct sockaddr_storage *pa)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = getpid();
@@ -167,6 +178,9 @@ static void state_fill(struct state *s, const char *tun, int ifindex, const stru
 	s->catch_priority = rc->catch_prio;
 	s->ipv6 = rc->ipv6;
 	s->killswitch = killswitch;
+	s->forward = fwd == FW_FWD_PROXY   ? STATE_FWD_PROXY
+		     : fwd == FW_FWD_BLOCK ? STATE_FWD_BLOCK
+					   : STATE_FWD_DIRECT;
 	s->fw = STATE_FW_NFTABLES;
 	snprintf(s->fw_table, sizeof(s->fw_table), "%s", FW_TABLE);
 	snprintf(s->fw_chain, sizeof(s->fw_chain), "%s", FW_CHAIN_MARK);
@@ -241,16 +255,26 @@ static int routes_down(struct route_cfg *rc, pid_t pid)
 	return ret;
 }
 
-/* Our nftables table removed (tag-checked), logged either way. 0 or -errno. */
-static int nft_down(void)
+/*
+ * A dead up's nftables table, by the comment it had when we looked (its
+ * owner, or the bare tag of old runs): if it changed since, it is not
+ * removed. 0 or -errno.
+ */
+static int nft_down(const struct up_owner *own, bool *found)
 {
 	char err[256];
-	int ret = fw_remove(err, sizeof(err));
+	int ret;
 
+	if (own->host.nft == -EEXIST)
+		log_info("nftables table inet %s is not ours: left alone", FW_TABLE);
+	if (own->host.nft != 1)
+		return 0;
+	*found = true;
+	ret = fw_remove(own->host.comment, err, sizeof(err));
 	if (ret < 0)
 		log_error("removing nftables table inet %s: %s", FW_TABLE, err);
 	else
-		log_info("removed nftables table inet %s", FW_TABLE);
+		log_info("removed nftables table inet %s (\"%s\")", FW_TABLE, own->host.comment);
 	return ret;
 }
 
@@ -275,8 +299,8 @@ static void first_error(int *first, int ret)
 }
 
 /*
- * Undo a dead run from its record: routes and rules, then the firewall
- * table (tag-checked). Its TUN was not persistent: it went with the
+ * Undo a dead run from its record: routes and rules, then its iptables
+ * chains (its nftables table: nft_down, by the owner it names). Its TUN was not persistent: it went with the
  * process; a link of that name still present is someone else's and is left
  * alone. Returns 0 or the first -errno.
  */
@@ -292,8 +316,6 @@ static int undo_record(const struct state *s)
 
 	if (state_has(s, STATE_OBJ_ROUTE) || state_has(s, STATE_OBJ_RULE))
 		first_error(&first, routes_down(&rc, s->pid));
-	if (state_has(s, STATE_OBJ_NFT_TABLE))
-		first_error(&first, nft_down());
 	if (state_has(s, STATE_OBJ_IPT_CHAIN))
 		first_error(&first, ipt_down());
 	if (state_has(s, STATE_OBJ_LINK) && link_exists(s->tun))
@@ -303,7 +325,7 @@ static int undo_record(const struct state *s)
 	return first;
 }
 
-/* No usable record: remove what carries our tags (rules, table, nft table). */
+/* No usable record: remove what carries our tags (rules, tables, iptables chains). */
 static int undo_by_tag(bool *found)
 {
 	struct route_cfg rc;
@@ -321,13 +343,6 @@ static int undo_by_tag(bool *found)
 		first_error(&first, ret);
 		break;
 	}
-	ret = fw_present();
-	if (ret == 1) {
-		*found = true;
-		first_error(&first, nft_down());
-	} else if (ret == -EEXIST) {
-		log_info("nftables table inet %s is not tagged as ours: left alone", FW_TABLE);
-	}
 	/* the iptables fallback is root only: so is finding its leftovers */
 	if (fw_ipt_present() == 1) {
 		*found = true;
@@ -337,18 +352,34 @@ static int undo_by_tag(bool *found)
 }
 
 /*
- * With the lock held: undo what the state file (or, without a usable one,
- * our tags) says is installed, and remove the file. *found tells whether
- * anything was there. 0 or -errno.
+ * With the lock held and the host's owner checked (up_owner_check): undo
+ * what the state file (or, without a usable one, our tags) says is
+ * installed, then the dead owner's table, and remove the file. *found
+ * tells whether anything was there. A caller who may not remove objects
+ * no owner record names (up_owner_may_clean) gets -EPERM if there are
+ * any, and has only its state file removed otherwise. 0 or -errno.
  */
-static int cleanup_dead(int dirfd, bool *found)
+static int cleanup_dead(int dirfd, bool *found, const struct up_owner *own)
 {
+	struct route_cfg rc = { 0 };
 	struct state s;
 	const char *why = "";
 	int ret;
 
 	*found = false;
 	ret = state_read(dirfd, &s, &why);
+	if (!up_owner_may_clean(own)) {
+		if (route_find_ours(&rc) == 1) {
+			log_error("the host holds routes of a proxyvpn up (table %u) that no owner "
+				  "record names: only root may remove them (proxyvpn down)",
+				  rc.table ? rc.table : rc.catch_table);
+			return -EPERM;
+		}
+		*found = ret != -ENOENT;
+		state_remove(dirfd);
+		ctl_unlink(dirfd);
+		return 0;
+	}
 	if (ret == 0) {
 		*found = true;
 		log_info("cleaning up after pid %d (tun %s, table %u)", (int)s.pid, s.tun, s.table);
@@ -360,6 +391,7 @@ static int cleanup_dead(int dirfd, bool *found)
 		}
 		ret = undo_by_tag(found);
 	}
+	first_error(&ret, nft_down(own, found));
 	if (ret == 0)
 		state_remove(dirfd);
 	ctl_unlink(dirfd);
@@ -415,21 +447,20 @@ static void tun_close(int *fds, int n)
 	}
 }
 
-/* The TUN's o->workers queues, addressed and up; fds non-blocking. -1 after logging. */
-static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], int *ifindex,
-		     bool *vnet, int *fds)
+/*
+ * The TUN's o->workers queues (a new interface, named after its owner:
+ * up_owner_tun), addressed and up; fds non-blocking. -1 after logging.
+ */
+static int tun_setup(const struct up_opts *o, const struct up_owner *own, bool ipv6,
+		     char name[IFNAMSIZ], int *ifindex, bool *vnet, int *fds)
 {
-	int nq = (int)o->workers, i, ret;
+	int nq = (int)o->workers, i, ret = 0;
 	struct in6_addr a6;
 	struct in_addr a4;
 	struct nl *nl;
 
-	ret = tun_open_queues(o->tun, name, !o->no_offload, vnet, fds, nq);
-	if (ret < 0) {
-		log_error("up: creating TUN `%s'%s: %s", o->tun,
-			  nq > 1 ? " with several queues" : "", strerror(-ret));
+	if (up_owner_tun(own, o->tun, !o->no_offload, vnet, fds, nq, name, ifindex) < 0)
 		return -1;
-	}
 	nl = nl_open();
 	if (!nl) {
 		log_error("up: netlink socket: %s", strerror(errno));
@@ -438,8 +469,7 @@ static int tun_setup(const struct up_opts *o, bool ipv6, char name[IFNAMSIZ], in
 	}
 	inet_pton(AF_INET, UP_TUN_ADDR4, &a4);
 	inet_pton(AF_INET6, UP_TUN_ADDR6, &a6);
-	ret = *ifindex = nl_link_index(nl, name);
-	if (ret > 0 && ipv6)
+	if (ipv6)
 		ret = nl_link_set_no_linklocal(nl, *ifindex);
 	if (ret >= 0)
 		ret = nl_addr_add(nl, *ifindex, AF_INET, &a4, 32);
@@ -642,9 +672,11 @@ static int local_proxy(struct up_opts *o, const struct sockaddr_storage *pa)
 /* The uid that ran `up` (read before anything could change it): ctl answers it and root. */
 static uid_t up_uid;
 
-static int fw_down(enum state_fw fw, char *err, size_t errlen)
+/* Our firewall: the iptables chains, or the nftables table that names us. */
+static int fw_down(enum state_fw fw, const struct up_owner *own, char *err, size_t errlen)
 {
-	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen) : fw_remove(err, errlen);
+	return fw == STATE_FW_IPTABLES ? fw_ipt_remove(err, errlen)
+				       : fw_remove(own->rec, err, errlen);
 }
 
 /* The iptables fallback's chains, recorded (4 or 6, table, chain) as fw_ipt_apply makes them. */
@@ -715,18 +747,19 @@ static int firewall_up(int dirfd, struct state *s, const struct up_opts *o, stru
 		}
 		if (ret == 0)
 			return 0;
-		if (ret == -EEXIST)
-			*on = 0; /* a look-alike table: not ours to remove */
-		if (ret == -EEXIST || o->firewall == UP_FW_NFT || geteuid() != 0 || fc->dns_steer) {
+		if (ret == -EEXIST || ret == -EBUSY)
+			*on = 0; /* a look-alike table, or another owner's: not ours to remove */
+		if (ret == -EEXIST || ret == -EBUSY || o->firewall == UP_FW_NFT || geteuid() != 0 ||
+		    fc->dns_steer) {
 			log_error("up: firewall: %s%s", err,
 				  o->firewall != UP_FW_AUTO || ret == -EEXIST ? ""
 				  : fc->dns_steer ? " (the iptables fallback cannot steer DNS)"
 						  : " (the iptables fallback needs root)");
 			return -1;
 		}
+		/* the failed transaction left the table as it was: our claim, kept
+		 * (up_owner_release removes it) */
 		log_warnx("up: nftables failed (%s): using the iptables fallback", err);
-		if (fw_remove(err, sizeof(err)) < 0)
-			log_warnx("up: removing a partial nftables table: %s", err);
 		*on = 0;
 		state_drop_last(s, STATE_OBJ_NFT_TABLE); /* saved again with the chains below */
 	}
@@ -770,8 +803,11 @@ static void fault_hold(void)
 }
 #endif
 
-/* Everything after the lock and the dead run's cleanup. Returns the exit status. */
-static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
+/*
+ * Everything after the lock and the dead run's cleanup, from the claim of
+ * the host on. Returns the exit status.
+ */
+static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg, struct up_owner *own)
 {
 	struct route_cfg rc = { .table = o->table, .mark = o->mark, .prio = o->prio };
 	const char *busy = "";
@@ -787,6 +823,15 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 
 	for (ret = 0; ret < UP_MAX_QUEUES; ret++)
 		tun_fds[ret] = -1; /* teardown closes only what was opened */
+	/*
+	 * First the claim: from here on no other up gets past its own (and
+	 * no ids are picked twice). Not in the state file: the claim is a
+	 * kernel object that names us, which is what a later up or down reads.
+	 */
+	status = up_owner_take(own);
+	if (status)
+		return status;
+	status = EXIT_SETUP;
 	rc.ipv6 = ipv6_enabled();
 	ret = route_pick(&rc, &busy);
 	if (ret == -EBUSY) {
@@ -799,18 +844,22 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 		log_error("up: the %s you chose (%s) is already used by a route or rule that is "
 			  "not ours: choose another, or leave the option out to get a free one",
 			  busy, v);
+		up_owner_release(own);
 		return EXIT_SETUP;
 	}
 	if (ret < 0) {
 		log_error("up: picking a routing table, fwmark and rule priority: %s",
 			  strerror(-ret));
+		up_owner_release(own);
 		return EXIT_SETUP;
 	}
-	if (tun_setup(o, rc.ipv6, name, &ifindex, &ecfg->vnet, tun_fds) < 0)
+	if (tun_setup(o, own, rc.ipv6, name, &ifindex, &ecfg->vnet, tun_fds) < 0) {
+		up_owner_release(own);
 		return EXIT_SETUP;
+	}
 	fault_hold();
 	rc.ifindex = ifindex;
-	state_fill(&s, name, ifindex, &rc, o->killswitch, &ecfg->proxy_addr);
+	state_fill(&s, name, ifindex, &rc, o->killswitch, o->forward, &ecfg->proxy_addr);
 	snprintf(ifx, sizeof(ifx), "%d", ifindex);
 	if (state_add(&s, STATE_OBJ_LINK, name, ifx, NULL) < 0 ||
 	    state_add(&s, STATE_OBJ_ADDR, ifx, UP_TUN_ADDR4 "/32", NULL) < 0 ||
@@ -820,6 +869,7 @@ static int up_install(int dirfd, struct up_opts *o, struct engine_cfg *ecfg)
 	}
 	/* Recorded before each step: a SIGKILL anywhere leaves a record. */
 	fw_cfg_fill(&fc, o, name, rc.mark, &s, &proxy);
+	fc.owner = own->rec;
 	/* --dns virtual|tcp: the host's DNS is steered to the engine's resolver. */
 	fc.dns_steer = ecfg->dns != ENGINE_DNS_BYPASS;
 	memcpy(fc.dns4, ecfg->resolver4, 4);
@@ -878,11 +928,14 @@ undo:
 		log_error("up: teardown: %s", err);
 		left = true;
 	}
-	if (fw_on && fw_down(fw_on, err, sizeof(err)) < 0) {
+	if (fw_on && fw_down(fw_on, own, err, sizeof(err)) < 0) {
 		log_error("up: teardown: firewall: %s", err);
 		left = true;
 	}
 	tun_close(tun_fds, (int)o->workers);
+	/* the claim last: while it stands, no other up starts on our leftovers */
+	if (!left)
+		up_owner_release(own);
 	/* keep the record if something could not be removed: `down` retries */
 	if (left) {
 		log_error("up: leftovers recorded in the state file: run proxyvpn down");
@@ -895,6 +948,7 @@ undo:
 int cmd_up(int argc, char **argv)
 {
 	struct engine_cfg ecfg = { 0 };
+	struct up_owner own;
 	struct up_opts o;
 	struct proxy_url url;
 	sigset_t mask, oldmask;
@@ -906,6 +960,8 @@ int cmd_up(int argc, char **argv)
 	ret = up_opts_parse(argc, argv, &o, &ecfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
+	if (access_check("up") < 0)
+		return EXIT_ENV;
 	if (proxy_opt_load(o.proxy_file, o.proxy, &url) < 0)
 		return EXIT_USAGE;
 	if (o.udp == UP_UDP_PROXY && url.type != PROXY_SOCKS5) {
@@ -932,8 +988,11 @@ int cmd_up(int argc, char **argv)
 	lockfd = take_lock(dirfd, "up");
 	if (lockfd < 0)
 		goto out_dir;
+	status = up_owner_check("up", &own);
+	if (status)
+		goto out_lock;
 	status = EXIT_SETUP;
-	if (cleanup_dead(dirfd, &found) < 0) {
+	if (cleanup_dead(dirfd, &found, &own) < 0) {
 		log_error("up: a previous run's leftovers could not be removed (see above)");
 		goto out_lock;
 	}
@@ -948,7 +1007,7 @@ int cmd_up(int argc, char **argv)
 	ecfg.proxy = &url;
 	ecfg.mtu = o.mtu;
 	pick_dns(&o);
-	status = up_install(dirfd, &o, &ecfg);
+	status = up_install(dirfd, &o, &ecfg, &own);
 out_lock:
 	close(lockfd);
 out_dir:
@@ -963,6 +1022,7 @@ out:
 
 int cmd_down(int argc, char **argv)
 {
+	struct up_owner own;
 	const char *dir = NULL;
 	int dirfd, lockfd, ret;
 	bool found;
@@ -970,6 +1030,8 @@ int cmd_down(int argc, char **argv)
 	ret = up_small_opts_parse(argc, argv, &dir, NULL, "down");
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
+	if (access_check("down") < 0)
+		return EXIT_ENV;
 	if (!have_net_admin())
 		return EXIT_ENV;
 	dirfd = up_dir_open(dir);
@@ -980,7 +1042,13 @@ int cmd_down(int argc, char **argv)
 		close(dirfd);
 		return EXIT_ENV;
 	}
-	ret = cleanup_dead(dirfd, &found);
+	ret = up_owner_check("down", &own);
+	if (ret) {
+		close(lockfd);
+		close(dirfd);
+		return ret;
+	}
+	ret = cleanup_dead(dirfd, &found, &own);
 	if (ret == 0 && !found)
 		log_info("down: nothing is up");
 	close(lockfd);

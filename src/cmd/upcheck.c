@@ -173,7 +173,13 @@ static void nft_check(const struct state *s, const struct watchrec *rec, struct 
 
 static void ipt_check(const struct state *s, struct upcheck *u)
 {
-	struct fw_cfg c = { .killswitch = s->killswitch };
+	struct fw_cfg c = {
+		.killswitch = s->killswitch,
+		/* what fw_ipt_apply() made: the forward chains too */
+		.forward = s->forward == STATE_FWD_PROXY   ? FW_FWD_PROXY
+			   : s->forward == STATE_FWD_BLOCK ? FW_FWD_BLOCK
+							   : FW_FWD_DIRECT,
+	};
 	char what[256];
 	int ret = fw_ipt_check(&c, s->ipv6, what, sizeof(what));
 

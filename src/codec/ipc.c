@@ -23,6 +23,11 @@ int ipc_type_size(uint16_t type)
 		return (int)sizeof(struct ipc_hello);
 	case IPC_READY:
 		return (int)sizeof(struct ipc_ready);
+	case IPC_PING:
+	case IPC_PONG:
+		return (int)sizeof(struct ipc_ping);
+	case IPC_CTL:
+		return (int)sizeof(struct ipc_ctl);
 	}
 	return -1;
 }
@@ -108,7 +113,26 @@ int ipc_hello_check(const struct ipc_msg *m, struct ipc_hello *h)
 	if (!(h->fds & IPC_FD_TUN) || (h->fds & ~(uint32_t)IPC_FD_ALL) || h->zero != 0 ||
 	    h->queues < 1 || h->queues > IPC_MAX_QUEUES)
 		return -EBADMSG;
-	if (m->nfds != h->queues + !!(h->fds & IPC_FD_CTL))
+	if (m->nfds != h->queues)
+		return -EBADMSG;
+	return 0;
+}
+
+int ipc_ping_check(const struct ipc_msg *m, uint16_t type, uint32_t gen, uint32_t *seq)
+{
+	struct ipc_ping p;
+
+	if ((type != IPC_PING && type != IPC_PONG) || m->type != type || m->nfds ||
+	    ipc_get_data(m, &p, sizeof(p)) < 0 || p.generation != gen)
+		return -EBADMSG;
+	*seq = p.seq;
+	return 0;
+}
+
+int ipc_ctl_check(const struct ipc_msg *m, struct ipc_ctl *c)
+{
+	if (m->type != IPC_CTL || m->nfds != 1 || m->fds[0] < 0 ||
+	    ipc_get_data(m, c, sizeof(*c)) < 0 || c->zero != 0)
 		return -EBADMSG;
 	return 0;
 }

@@ -18,18 +18,20 @@
 #include <stdint.h>
 
 enum ipc_type {
-	IPC_HELLO = 1, /* parent -> engine: the TUN queues, then the rest in IPC_FD_* order */
+	IPC_HELLO = 1, /* parent -> engine: the TUN queues */
 	IPC_READY = 2, /* engine -> parent: sandboxed, serving the TUN */
+	IPC_PING = 3,  /* parent -> engine: are you there? (struct ipc_ping) */
+	IPC_PONG = 4,  /* engine -> parent: the ping's generation and seq echoed */
+	IPC_CTL = 5,   /* parent -> engine: one control connection, its peer checked */
 	IPC_TYPE_MAX,
 };
 
 enum {
 	IPC_MAX_QUEUES = 64,		  /* TUN queues in a hello: `up --workers` */
-	IPC_MAX_FDS = IPC_MAX_QUEUES + 2, /* the queues, the control socket, one spare */
+	IPC_MAX_FDS = IPC_MAX_QUEUES + 2, /* the queues and spares (a record is checked) */
 	IPC_MAX_PAYLOAD = 64,
 	IPC_FD_TUN = 1 << 0, /* always: hello.queues TUN queue fds (non-blocking) */
-	IPC_FD_CTL = 1 << 1, /* optional: the control socket's listening fd */
-	IPC_FD_ALL = IPC_FD_TUN | IPC_FD_CTL,
+	IPC_FD_ALL = IPC_FD_TUN,
 };
 
 struct ipc_hdr {
@@ -47,6 +49,22 @@ struct ipc_hello {
 
 struct ipc_ready {
 	uint32_t generation;
+	uint32_t zero;
+};
+
+/* IPC_PING and IPC_PONG: the heartbeat of the engine's loop. */
+struct ipc_ping {
+	uint32_t generation;
+	uint32_t seq;
+};
+
+/*
+ * IPC_CTL, with exactly one fd: a connection to the control socket that the
+ * parent accepted and whose peer (SO_PEERCRED, read in the host's user
+ * namespace, which the engine may not share) it let through.
+ */
+struct ipc_ctl {
+	uint32_t uid; /* the peer's, for the engine's log */
 	uint32_t zero;
 };
 
@@ -81,10 +99,22 @@ int ipc_recv(int sock, struct ipc_msg *m);
 /*
  * Pure. A hello as the engine must get it: exactly sized, IPC_FD_TUN set
  * and no unknown IPC_FD_* bit, queues 1..IPC_MAX_QUEUES, a zero reserved
- * field and exactly queues (+1 with IPC_FD_CTL) fds. Copies it to *h: 0,
- * or -EBADMSG (the caller closes the fds).
+ * field and exactly queues fds. Copies it to *h: 0, or -EBADMSG (the caller
+ * closes the fds).
  */
 int ipc_hello_check(const struct ipc_msg *m, struct ipc_hello *h);
+
+/*
+ * Pure. A ping (type IPC_PING) or pong (IPC_PONG) of generation gen, with
+ * no fd; its seq to *seq. 0 or -EBADMSG.
+ */
+int ipc_ping_check(const struct ipc_msg *m, uint16_t type, uint32_t gen, uint32_t *seq);
+
+/*
+ * Pure. An IPC_CTL as the engine must get it: exactly one fd, a zero
+ * reserved field. Copies it to *c: 0 or -EBADMSG.
+ */
+int ipc_ctl_check(const struct ipc_msg *m, struct ipc_ctl *c);
 
 /* Copies the payload out if it is exactly len bytes: 0 or -EBADMSG. */
 int ipc_get_data(const struct ipc_msg *m, void *out, size_t len);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The control socket's server (see ctl.h), in the engine's loop. A client
- * can cost the engine at most one slot of CTL_MAX_CLIENTS, CTL_REQ_MAX
+ * The control socket's server (see ctl.h), in the engine's loop, for the
+ * connections the parent hands over. A client can cost the engine at most
+ * one slot of CTL_MAX_CLIENTS, CTL_REQ_MAX
  * bytes of request, one reply of at most CTL_REPLY_MAX and CTL_TIMEOUT_MS;
  * every socket is non-blocking, so a slow or hostile one never stalls the
  * data path.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -130,6 +130,33 @@ void ctl_live_fill(struct ctl_live *l, const struct engine *e, const struct ctl_
 	pick(l->tcp, &ts, tcp_off, CTL_T_MAX);
 }
 
+#ifdef PROXYVPN_FAULT
+/*
+ * Test builds: PROXYVPN_FAULT_CTL=forge makes every reply what an engine
+ * taken over could send: terminal escapes in the text, and JSON that closes
+ * its object and adds top-level fields of its own (a raw escape in it too).
+ * The client must show the text inert and refuse the JSON.
+ */
+static void fault_forge(struct jbuf *b, enum ctl_req req)
+{
+	if (!getenv("PROXYVPN_FAULT_CTL"))
+		return;
+	if (req == CTL_REQ_STATUS_TEXT) {
+		jb_raw(b, "\x1b]0;forged title\x07\x1b[31mforged: red\x1b[0m\n");
+		return;
+	}
+	while (b->len && b->p[b->len - 1] == '\n')
+		b->p[--b->len] = '\0';
+	jb_raw(b, ",\"running\":false,\"installed\":null,\"forged\":{\"x\":\"\x1b[2J\"}\n");
+}
+#else
+static void fault_forge(struct jbuf *b, enum ctl_req req)
+{
+	(void)b;
+	(void)req;
+}
+#endif
+
 static int build_reply(struct ctl_client *c, enum ctl_req req)
 {
 	const struct ctl_server *cs = c->srv;
@@ -163,6 +190,7 @@ static int build_reply(struct ctl_client *c, enum ctl_req req)
 	l.sessions = n;
 	jb_init(&b, c->reply, CTL_REPLY_MAX);
 	ctl_reply_status(&b, req, &l, conns, n < CTL_CONNS_MAX ? n : CTL_CONNS_MAX, n);
+	fault_forge(&b, req);
 	free(conns);
 	c->replylen = b.len;
 	return 0;
@@ -226,28 +254,11 @@ static void client_timeout(struct timer *t)
 	client_close(c);
 }
 
-static bool peer_allowed(const struct ctl_server *cs, int fd, uid_t *uid)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	*uid = (uid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr))
-		return false;
-	*uid = cr.uid;
-	return cr.uid == 0 || cr.uid == cs->owner;
-}
-
-static void take(struct ctl_server *cs, int fd)
+void ctl_server_take(struct ctl_server *cs, int fd)
 {
 	struct ctl_client *c = NULL;
-	uid_t uid;
 	size_t i;
 
-	if (!peer_allowed(cs, fd, &uid)) {
-		log_info("control socket: peer uid %d refused", (int)uid);
-		goto refuse;
-	}
 	for (i = 0; i < CTL_MAX_CLIENTS && !c; i++)
 		if (cs->client[i].io.fd < 0)
 			c = &cs->client[i];
@@ -265,34 +276,13 @@ refuse:
 	close(fd);
 }
 
-static void accept_io(struct loop_io *io, uint32_t events)
-{
-	struct ctl_server *cs = (struct ctl_server *)io;
-	int i, fd;
-
-	(void)events;
-	for (i = 0; i < CTL_ACCEPT_BATCH; i++) {
-		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("control socket: accept");
-			return;
-		}
-		take(cs, fd);
-	}
-}
-
-int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e, int listen_fd,
-		    uid_t owner)
+void ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e)
 {
 	size_t i;
-	int fl, ret;
 
 	memset(cs, 0, sizeof(*cs));
-	cs->io.fd = -1;
 	cs->loop = loop;
 	cs->eng = e;
-	cs->owner = owner;
 	cs->started = loop->now;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
 		cs->client[i].io.fd = -1;
@@ -300,30 +290,15 @@ int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engin
 		cs->client[i].timer.cb = client_timeout;
 		cs->client[i].srv = cs;
 	}
-	cs->io.cb = accept_io;
-	fl = fcntl(listen_fd, F_GETFL);
-	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		ret = -errno;
-		close(listen_fd);
-		return ret;
-	}
-	ret = loop_io_add(loop, &cs->io, listen_fd, EPOLLIN);
-	if (ret < 0)
-		close(listen_fd);
-	return ret;
 }
 
 void ctl_server_fini(struct ctl_server *cs)
 {
 	size_t i;
-	int fd = cs->io.fd;
 
 	if (!cs->loop)
 		return;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		client_close(&cs->client[i]);
-	loop_io_del(cs->loop, &cs->io);
-	if (fd >= 0)
-		close(fd);
 	cs->loop = NULL;
 }

@@ -2,10 +2,10 @@
 /*
  * The control socket's server, in the engine's loop: `proxyvpn status`
  * asks it for the live counters and connections of a running `up`
- * (protocol: ctl-proto.h). It needs only the listening fd, made by the
- * privileged side in the state dir (ctl-sock.h), and the engine; it never
- * touches the state dir. Peers are checked with SO_PEERCRED: only uid 0 and
- * the uid that ran `up` are answered; others are closed at once.
+ * (protocol: ctl-proto.h). It serves connections the privileged parent
+ * accepted and whose peer it checked (only uid 0 and the uid that ran `up`
+ * get through: ctl_accept in ctl-sock.h) and handed over the IPC; it never
+ * listens, and never touches the state dir.
  */
 #ifndef PROXYVPN_CTL_H
 #define PROXYVPN_CTL_H
@@ -21,7 +21,7 @@
 
 enum {
 	CTL_TIMEOUT_MS = 5000, /* a client gets this long, request to last byte */
-	CTL_ACCEPT_BATCH = 16, /* accept()s per wakeup */
+	CTL_ACCEPT_BATCH = 16, /* the parent's accept()s per wakeup */
 };
 
 struct ctl_client {
@@ -43,13 +43,11 @@ struct ctl_more {
 };
 
 struct ctl_server {
-	struct loop_io io; /* the listening socket, fd -1 when none */
 	struct loop *loop; /* NULL until ctl_server_init */
 	const struct engine *eng;
-	uid_t owner;	  /* besides uid 0, the only peer answered */
 	pid_t up_pid;	  /* `up' (the engine's parent) for replies; 0 = this process */
 	uint64_t started; /* loop ms at ctl_server_init */
-	uint64_t refused; /* peers closed for their uid or for want of a slot */
+	uint64_t refused; /* connections closed for want of a slot */
 	/* NULL: eng alone. Else added to eng's counters in every reply; the
 	 * connections listed stay eng's own. */
 	void (*more)(void *arg, struct ctl_more *m);
@@ -57,13 +55,14 @@ struct ctl_server {
 	struct ctl_client client[CTL_MAX_CLIENTS];
 };
 
+/* Ready to serve connections in loop, answering from e. */
+void ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e);
 /*
- * Serves listen_fd (taken over: closed by ctl_server_fini, or here on
- * failure) in loop, answering from e. 0 or -errno.
+ * Serves fd, a connection whose peer the parent checked (taken over:
+ * closed when done, or at once when all CTL_MAX_CLIENTS slots are taken).
  */
-int ctl_server_init(struct ctl_server *cs, struct loop *loop, const struct engine *e, int listen_fd,
-		    uid_t owner);
-/* Closes every client and the listening fd; safe on a zeroed server and after a failed init. */
+void ctl_server_take(struct ctl_server *cs, int fd);
+/* Closes every client; safe on a zeroed server. */
 void ctl_server_fini(struct ctl_server *cs);
 
 /* The status of e (plus more, if given) as ctl_reply_status wants it. */

@@ -3,6 +3,7 @@
  * The engine group (see group.h) and `up`'s engine process on top of it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,9 @@ int engine_group_start(struct engine_group **out, struct loop *loop,
 	if (!g) {
 		log_error("engine: %s", strerror(ENOMEM));
 		close_fds(c->tun_fds, c->nq);
-		if (c->ctl_fd >= 0)
-			close(c->ctl_fd);
 		return -ENOMEM;
 	}
 	g->eng = (struct engine)ENGINE_INIT;
-	g->ctl.io.fd = -1;
 	engine_limits_default(&ecfg, c->nq);
 	if (c->nq > 1) {
 		g->shared.nstacks = c->nq;
@@ -69,13 +67,9 @@ int engine_group_start(struct engine_group **out, struct loop *loop,
 			log_error("engine: %s", strerror(-ret));
 		goto err_engine;
 	}
-	/* The control socket (status): served in this loop, from this engine. */
-	if (c->ctl_fd >= 0) {
-		ret = ctl_server_init(&g->ctl, loop, &g->eng, c->ctl_fd, c->ctl_uid); /* takes it */
-		if (ret < 0) {
-			log_error("engine: control socket: %s", strerror(-ret));
-			goto err_ctl;
-		}
+	/* The control connections (status): served in this loop, from this engine. */
+	if (c->ctl) {
+		ctl_server_init(&g->ctl, loop, &g->eng);
 		g->ctl.up_pid = c->up_pid;
 	}
 	/*
@@ -101,8 +95,6 @@ int engine_group_start(struct engine_group **out, struct loop *loop,
 	return 0;
 
 err_engine:
-	if (c->ctl_fd >= 0)
-		close(c->ctl_fd);
 err_ctl:
 	close_fds(c->tun_fds + 1, c->nq - 1);
 err_workers:
@@ -110,6 +102,15 @@ err_workers:
 	engine_fini(&g->eng);
 	free(g);
 	return ret;
+}
+
+void engine_group_ctl(struct engine_group *g, int fd)
+{
+	if (!g->ctl.loop) {
+		close(fd);
+		return;
+	}
+	ctl_server_take(&g->ctl, fd);
 }
 
 void engine_group_drain(struct engine_group *g, uint32_t ms)
@@ -147,6 +148,10 @@ void engine_group_stop(struct engine_group *g, bool log_stats)
 struct engine_run {
 	struct loop loop;
 	struct loop_io sig_io;
+	struct loop_io ipc_io; /* the parent, after IPC_READY */
+	struct engine_group *g;
+	uint32_t gen;
+	int status;
 };
 
 static void sig_cb(struct loop_io *io, uint32_t events)
@@ -160,8 +165,47 @@ static void sig_cb(struct loop_io *io, uint32_t events)
 		r->loop.stop = true; /* SIGTERM from the parent: tearing down */
 }
 
+/*
+ * What the parent sends once the engine is ready: a ping to answer, a
+ * control connection to serve. Anything else, or EOF (the parent is gone,
+ * and PR_SET_PDEATHSIG follows), ends the engine.
+ */
+static void ipc_cb(struct loop_io *io, uint32_t events)
+{
+	struct engine_run *r =
+		(struct engine_run *)((char *)io - offsetof(struct engine_run, ipc_io));
+	struct ipc_msg m;
+	struct ipc_ctl cc;
+	struct ipc_ping pong = { .generation = r->gen };
+	int ret;
+
+	(void)events;
+	for (;;) {
+		ret = ipc_recv(io->fd, &m);
+		if (ret == -EAGAIN || ret == -EINTR)
+			return;
+		if (ret == 0 && ipc_ping_check(&m, IPC_PING, r->gen, &pong.seq) == 0) {
+			/* a full socket drops it: the parent notices if it goes on */
+			ipc_send(io->fd, IPC_PONG, &pong, sizeof(pong), NULL, 0);
+			continue;
+		}
+		if (ret == 0 && ipc_ctl_check(&m, &cc) == 0) {
+			log_debug("engine: control connection of uid %u", cc.uid);
+			engine_group_ctl(r->g, m.fds[0]);
+			continue;
+		}
+		if (ret != -EPIPE) {
+			log_error("engine: unexpected message from the parent: stopping");
+			r->status = 1;
+		}
+		ipc_msg_close(&m);
+		r->loop.stop = true;
+		return;
+	}
+}
+
 /* The hello: the generation and the fds, exactly as announced. */
-static int take_hello(int sock, uint32_t *gen, int *tun_fds, int *nq, int *ctl_fd)
+static int take_hello(int sock, uint32_t *gen, int *tun_fds, int *nq)
 {
 	struct ipc_hello h;
 	struct ipc_msg m;
@@ -179,7 +223,6 @@ static int take_hello(int sock, uint32_t *gen, int *tun_fds, int *nq, int *ctl_f
 	for (i = 0; i < h.queues; i++)
 		tun_fds[i] = m.fds[i];
 	*nq = (int)h.queues;
-	*ctl_fd = m.nfds > h.queues ? m.fds[h.queues] : -1;
 	return 0;
 }
 
@@ -212,11 +255,13 @@ static void fault_ipc(int sock, const struct ipc_ready *rd)
 
 int engine_main(int sock, const struct engine_main_cfg *c)
 {
-	struct engine_run run = { .loop = LOOP_UNSET, .sig_io = LOOP_IO_UNSET };
+	struct engine_run run = { .loop = LOOP_UNSET,
+				  .sig_io = LOOP_IO_UNSET,
+				  .ipc_io = LOOP_IO_UNSET };
 	struct engine_group_cfg gc = {
 		.ecfg = c->ecfg,
 		.sandbox = c->sandbox,
-		.ctl_uid = c->ctl_uid,
+		.ctl = true,
 		.up_pid = c->parent,
 	};
 	struct engine_group *g;
@@ -224,10 +269,11 @@ int engine_main(int sock, const struct engine_main_cfg *c)
 	int tun_fds[IPC_MAX_QUEUES], sfd = -1, ret, status = 1;
 	sigset_t term;
 
-	if (take_hello(sock, &rd.generation, tun_fds, &gc.nq, &gc.ctl_fd) < 0) {
+	if (take_hello(sock, &rd.generation, tun_fds, &gc.nq) < 0) {
 		log_error("engine: no valid hello from the parent");
 		return 1;
 	}
+	run.gen = rd.generation;
 	gc.tun_fds = tun_fds;
 	gc.sandbox.parent = c->parent;
 	/* SIGINT and SIGHUP stay blocked: only the parent decides to stop. */
@@ -245,7 +291,11 @@ int engine_main(int sock, const struct engine_main_cfg *c)
 	}
 	if (engine_group_start(&g, &run.loop, &gc) < 0) /* takes the fds */
 		goto out;
-	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0) {
+	run.g = g;
+	run.ipc_io.cb = ipc_cb;
+	if (ipc_send(sock, IPC_READY, &rd, sizeof(rd), NULL, 0) < 0 ||
+	    fcntl(sock, F_SETFL, O_NONBLOCK) < 0 ||
+	    loop_io_add(&run.loop, &run.ipc_io, sock, EPOLLIN) < 0) {
 		engine_group_stop(g, false); /* the parent is gone: so are we */
 		goto out;
 	}
@@ -254,13 +304,12 @@ int engine_main(int sock, const struct engine_main_cfg *c)
 	if (ret < 0)
 		log_error("engine: event loop: %s", strerror(-ret));
 	else
-		status = 0;
+		status = run.status;
+	loop_io_del(&run.loop, &run.ipc_io); /* the caller closes sock */
 	engine_group_stop(g, true);
 	goto out;
 err_fds:
 	close_fds(tun_fds, gc.nq);
-	if (gc.ctl_fd >= 0)
-		close(gc.ctl_fd);
 out:
 	if (sfd >= 0)
 		close(sfd);

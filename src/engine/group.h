@@ -28,8 +28,7 @@ struct engine_group_cfg {
 	const int *tun_fds;	       /* the TUN queues, taken over: closed even on failure */
 	int nq;			       /* 1..64 */
 	struct sandbox_cfg sandbox;    /* entered once every engine is built */
-	int ctl_fd;		       /* up: the control socket to serve (taken over), or -1 */
-	uid_t ctl_uid;		       /* besides root, the uid it answers */
+	bool ctl;		       /* up: serve control connections (engine_group_ctl) */
 	pid_t up_pid;		       /* `up`'s pid, for the replies (0: this process) */
 };
 
@@ -42,6 +41,11 @@ struct engine_group;
  */
 int engine_group_start(struct engine_group **out, struct loop *loop,
 		       const struct engine_group_cfg *c);
+/*
+ * Serves fd, a connection to the control socket whose peer `up`'s parent
+ * checked (taken over: closed if the group serves none).
+ */
+void engine_group_ctl(struct engine_group *g, int fd);
 /* Every engine drains (engine_drain): queue 0's stops the caller's loop when it is done. */
 void engine_group_drain(struct engine_group *g, uint32_t ms);
 /*
@@ -54,16 +58,18 @@ void engine_group_stop(struct engine_group *g, bool log_stats);
 struct engine_main_cfg {
 	const struct engine_cfg *ecfg;
 	struct sandbox_cfg sandbox; /* the engine's ids */
-	uid_t ctl_uid;		    /* the control socket answers root and this uid */
 	pid_t parent;		    /* `up`: named in replies, watched by the sandbox */
 };
 
 /*
  * The engine process of `up`, from its socket to the parent on (every other
- * fd already closed): takes the hello (the TUN queues and the control
- * socket, ipc.h), runs a group until SIGTERM (blocked by the caller, read
- * here from a signalfd), after saying IPC_READY once it is sandboxed.
- * Returns the process's exit status.
+ * fd already closed): takes the hello (the TUN queues, ipc.h), runs a group
+ * until SIGTERM (blocked by the caller, read here from a signalfd), after
+ * saying IPC_READY once it is sandboxed; then answers the parent's pings
+ * (IPC_PING: the heartbeat the parent kills a stuck engine by) and serves
+ * the control connections it hands over (IPC_CTL). Anything else from the
+ * parent, or its end of the socket closing, ends the process. Returns the
+ * process's exit status.
  */
 int engine_main(int sock, const struct engine_main_cfg *c);
 

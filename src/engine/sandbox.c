@@ -127,8 +127,7 @@ static const int allow_plain[] = {
 	SCMP_SYS(getsockopt),
 	SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername),
-	/* the control socket: a listening fd handed over by the parent */
-	SCMP_SYS(accept4),
+	/* (no accept4: the parent accepts control connections and hands them over) */
 	/* malloc */
 	SCMP_SYS(brk),
 	SCMP_SYS(munmap),
@@ -401,16 +400,30 @@ int sandbox_enter(const struct sandbox_cfg *c)
 	return 0;
 }
 
-int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
+bool sandbox_uid_is_nobody(uid_t uid)
 {
 	const struct passwd *pw;
 
-	if (name)
-		pw = getpwnam(name);
-	else if (!(pw = getpwnam(SANDBOX_USER_DEFAULT)))
-		pw = getpwnam(SANDBOX_USER_FALLBACK);
+	if (uid == SANDBOX_NOBODY_UID)
+		return true;
+	pw = getpwnam("nobody");
+	return pw && pw->pw_uid == uid;
+}
+
+int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	const struct passwd *pw = getpwnam(name ? name : SANDBOX_USER_DEFAULT);
+
+	if (!pw && name) {
+		log_error("--user: no such user `%s'", name);
+		return -ENOENT;
+	}
 	if (!pw) {
-		log_error("--user: no such user `%s'", name ? name : SANDBOX_USER_FALLBACK);
+		log_error(
+			"up: the engine runs as the system user " SANDBOX_USER_DEFAULT
+			", and there is none: make install creates it (or: useradd --system "
+			"--gid nogroup --no-create-home --shell /usr/sbin/nologin " SANDBOX_USER_DEFAULT
+			"), or name an unprivileged user of its own with --user");
 		return -ENOENT;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
@@ -418,7 +431,14 @@ int sandbox_user(const char *name, uid_t *uid, gid_t *gid)
 			  pw->pw_name);
 		return -EINVAL;
 	}
+	/* copied first: the next getpwnam() (in sandbox_uid_is_nobody) reuses *pw */
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	if (sandbox_uid_is_nobody(*uid)) {
+		log_error("--user: `%s' is nobody, whose other processes could stop the engine "
+			  "and hang the host's TCP: use a user of the engine's own",
+			  name ? name : SANDBOX_USER_DEFAULT);
+		return -EINVAL;
+	}
 	return 0;
 }

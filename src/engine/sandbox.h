@@ -39,13 +39,19 @@ int sandbox_enter(const struct sandbox_cfg *c);
 
 /*
  * The uid and gid of the engine for `up` started as root: the user NAME if
- * given, else the system user "proxyvpn" if it exists, else "nobody". 0, or
- * -ENOENT (NAME unknown: logged) / -EINVAL (uid or gid 0: refused, logged).
+ * given, else the system user "proxyvpn" (`make install` creates it). Never
+ * root, never nobody: other processes running as nobody could stop the
+ * engine (SIGSTOP) and with it all TCP of the host. 0, or -ENOENT (no such
+ * user: logged, saying how to make one) / -EINVAL (root or nobody:
+ * refused, logged).
  */
 int sandbox_user(const char *name, uid_t *uid, gid_t *gid);
 
-#define SANDBOX_USER_DEFAULT  "proxyvpn"
-#define SANDBOX_USER_FALLBACK "nobody"
+/* uid is nobody's: 65534 (the kernel's overflow uid) or the user "nobody". */
+bool sandbox_uid_is_nobody(uid_t uid);
+
+#define SANDBOX_USER_DEFAULT "proxyvpn"
+#define SANDBOX_NOBODY_UID   65534
 
 #ifdef PROXYVPN_FAULT
 /*

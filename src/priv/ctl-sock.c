@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The control socket's file in the state directory (see ctl-sock.h): made
- * by `up` before the engine starts (the engine only gets the listening fd),
- * removed at teardown, and asked by `status`. Every path goes through the
+ * by `up` before the engine starts, listened on by `up`'s parent (which
+ * hands the engine each connection it lets through), removed at teardown,
+ * and asked by `status`. Every path goes through the
  * directory's fd, so nothing outside it is followed.
  */
 #include <errno.h>
@@ -92,6 +93,27 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 	if (ret < 0)
 		return errno == EINTR ? 0 : -errno;
 	return ret == 0 ? -ETIMEDOUT : 0;
+}
+
+int ctl_accept(int lfd, uid_t owner, uid_t *uid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	*uid = (uid_t)-1;
+	if (fd < 0)
+		return errno == EINTR || errno == ECONNABORTED ? -EAGAIN : -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr)) {
+		close(fd);
+		return -EACCES;
+	}
+	*uid = cr.uid;
+	if (cr.uid != 0 && cr.uid != owner) {
+		close(fd);
+		return -EACCES;
+	}
+	return fd;
 }
 
 ssize_t ctl_query(int dirfd, const char *req, char *out, size_t cap, int timeout_ms)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Host mode firewall: one nftables table, `inet proxyvpn`, tagged as ours
- * with a table comment. fw_render() turns a validated cfg into nft script
+ * Host mode firewall: one nftables table, `inet proxyvpn`, whose comment
+ * names the `up` that owns it (owner.h). fw_render() turns a validated cfg into nft script
  * text (pure); fw_apply() runs it through libnftables as one transaction and
  * reads the table back. Only names we write and numbers we format reach the
  * script, so no cfg string can inject nft syntax.
@@ -18,6 +18,7 @@
 
 #include "fw.h"
 #include "num.h"
+#include "owner.h"
 
 enum { TUNG_RULES = 2 }; /* rules in FW_CHAIN_TUNG */
 
@@ -110,6 +111,14 @@ static bool nets_ok(const struct fw_net *v, size_t n)
 	return true;
 }
 
+/* Ours: the bare tag or an owner record (which is all [a-z0-9= ]). */
+static bool comment_ours(const char *s, size_t n)
+{
+	struct owner o;
+
+	return owner_parse(s, n, &o) != -EINVAL;
+}
+
 static bool cgroup_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -175,6 +184,8 @@ static bool owners_ok(const struct fw_cfg *c)
 int fw_cfg_check(const struct fw_cfg *c)
 {
 	if (!c || !fw_tun_ok(c->tun) || c->mark == 0 || !owners_ok(c))
+		return -EINVAL;
+	if (c->owner && (owner_parse(c->owner, strlen(c->owner), &(struct owner){ 0 }) < 0))
 		return -EINVAL;
 	if (!nets_ok(c->proxy, c->nproxy) || !nets_ok(c->exclude, c->nexclude) ||
 	    !nets_ok(c->dns, c->ndns))
@@ -513,7 +524,8 @@ static int render(const struct fw_cfg *c, char *buf, size_t len, struct counts *
 	memset(n, 0, sizeof(*n));
 
 	/* create, not add: if a table of this name appeared since we looked, fail. */
-	put(&b, "create table inet " FW_TABLE " { comment \"" FW_TAG "\"; }\n");
+	put(&b, "create table inet " FW_TABLE " { comment \"%s\"; }\n",
+	    c->owner ? c->owner : FW_TAG);
 	put(&b, "table inet " FW_TABLE " {\n");
 	put_set(&b, "proxy", c->proxy, c->nproxy, AF_INET);
 	put_set(&b, "proxy", c->proxy, c->nproxy, AF_INET6);
@@ -782,10 +794,10 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The first "Error: ..." line libnftables left in its error buffer. */
-static void nft_reason(struct nft_ctx *ctx, char *err, size_t errlen, const char *what)
+/* The first "Error: ..." line of libnftables' error buffer e. */
+static void nft_reason(const char *e, char *err, size_t errlen, const char *what)
 {
-	const char *e = nft_ctx_get_error_buffer(ctx), *p, *nl;
+	const char *p, *nl;
 	int n;
 
 	p = e ? strstr(e, "Error: ") : NULL;
@@ -796,13 +808,13 @@ static void nft_reason(struct nft_ctx *ctx, char *err, size_t errlen, const char
 	seterr(err, errlen, "nft %s: %.*s", what, n, p);
 }
 
-/* libnftables returns -1 with no errno; the message tells permission apart. */
-static int nft_errno(struct nft_ctx *ctx)
+/* libnftables returns -1 with no errno; the message tells some apart. */
+static int nft_errno(const char *e)
 {
-	const char *e = nft_ctx_get_error_buffer(ctx);
-
 	if (e && strstr(e, "Operation not permitted"))
 		return -EPERM;
+	if (e && strstr(e, "File exists"))
+		return -EEXIST;
 	return -EIO;
 }
 
@@ -822,15 +834,20 @@ static struct nft_ctx *ctx_new(void)
 
 static int run(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen, const char *what)
 {
+	const char *e;
+
 	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
 		return 0;
-	nft_reason(ctx, err, errlen, what);
-	return nft_errno(ctx);
+	/* read once: each get rewinds the buffer (a second one reads nothing) */
+	e = nft_ctx_get_error_buffer(ctx);
+	nft_reason(e, err, errlen, what);
+	return nft_errno(e);
 }
 
 struct listing {
 	int state; /* 1 ours, 0 absent, -EEXIST look-alike */
 	uint64_t handle;
+	char comment[FW_COMMENT_MAX + 1]; /* when ours */
 	/* rules per chain, -1 if the chain is missing */
 	int nmark, nks, nff, nguard, ntung, nfm, nfk, ndns;
 	uint64_t digest; /* of the listing without handles (fw_inspect) */
@@ -872,9 +889,15 @@ static void parse_table(const char *out, struct listing *l)
 			continue;
 		}
 		if (no == 1) {
-			if (n != strlen("\tcomment \"" FW_TAG "\"") ||
-			    !starts(line, n, "\tcomment \"" FW_TAG "\""))
+			/* \tcomment "..." : ours if what is quoted is */
+			const size_t k = strlen("\tcomment \"");
+
+			if (!starts(line, n, "\tcomment \"") || n < k + 1 || line[n - 1] != '"' ||
+			    n - k - 1 > FW_COMMENT_MAX || memchr(line + k, '"', n - k - 1) ||
+			    !comment_ours(line + k, n - k - 1))
 				return;
+			memcpy(l->comment, line + k, n - k - 1);
+			l->comment[n - k - 1] = '\0';
 			l->state = 1;
 			continue;
 		}
@@ -1043,8 +1066,14 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (l.state == -EEXIST) {
 		seterr(err, errlen,
 		       "table inet " FW_TABLE " exists but is not ours "
-		       "(no comment \"" FW_TAG "\"); not touching it");
+		       "(no comment \"" FW_TAG "...\"); not touching it");
 		ret = -EEXIST;
+		goto out;
+	}
+	if (l.state == 1 && strcmp(l.comment, c->owner ? c->owner : FW_TAG)) {
+		seterr(err, errlen, "table inet " FW_TABLE " belongs to another up (\"%s\")",
+		       l.comment);
+		ret = -EBUSY;
 		goto out;
 	}
 
@@ -1078,7 +1107,8 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	want_ks = c->killswitch ? (int)n.ks : -1;
 	want_fm = c->forward == FW_FWD_PROXY ? (int)n.fwd_mark : -1;
 	want_fk = fwd_filter(c) ? (int)n.fwd_filter : -1;
-	if (l.state != 1 || l.nmark != (int)n.mark || l.nks != want_ks || l.nff != ff_rules(c) ||
+	if (l.state != 1 || strcmp(l.comment, c->owner ? c->owner : FW_TAG) ||
+	    l.nmark != (int)n.mark || l.nks != want_ks || l.nff != ff_rules(c) ||
 	    l.nguard != guard_rules(c) || l.ntung != TUNG_RULES || l.nfm != want_fm ||
 	    l.nfk != want_fk) {
 		seterr(err, errlen,
@@ -1100,7 +1130,35 @@ out:
 	return ret;
 }
 
-int fw_remove(char *err, size_t errlen)
+int fw_claim(const char *owner, char *err, size_t errlen)
+{
+	struct nft_ctx *ctx;
+	char cmd[FW_COMMENT_MAX + 64];
+	int ret;
+
+	if (!owner || owner_parse(owner, strlen(owner), &(struct owner){ 0 }) < 0)
+		return -EINVAL;
+#ifdef PROXYVPN_FAULT
+	/* test builds: as on a kernel without nf_tables (e2e upipt) */
+	if (getenv("PROXYVPN_FAULT_NFT")) {
+		seterr(err, errlen,
+		       "nft create table: No such file or directory (PROXYVPN_FAULT_NFT)");
+		return -EIO;
+	}
+#endif
+	ctx = ctx_new();
+	if (!ctx) {
+		seterr(err, errlen, "firewall: cannot create an nftables context");
+		return -ENOMEM;
+	}
+	/* create fails if the table exists: the kernel decides who was first */
+	snprintf(cmd, sizeof(cmd), "create table inet " FW_TABLE " { comment \"%s\"; }", owner);
+	ret = run(ctx, cmd, err, errlen, "create table");
+	nft_ctx_free(ctx);
+	return ret;
+}
+
+int fw_remove(const char *owner, char *err, size_t errlen)
 {
 	struct nft_ctx *ctx = ctx_new();
 	struct listing l;
@@ -1117,8 +1175,13 @@ int fw_remove(char *err, size_t errlen)
 	if (l.state == -EEXIST) {
 		seterr(err, errlen,
 		       "table inet " FW_TABLE " is not ours (no comment \"" FW_TAG
-		       "\"); left alone");
+		       "...\"); left alone");
 		ret = -EEXIST;
+	} else if (l.state == 1 && strcmp(l.comment, owner ? owner : FW_TAG)) {
+		seterr(err, errlen,
+		       "table inet " FW_TABLE " belongs to another up (\"%s\"); left alone",
+		       l.comment);
+		ret = -EBUSY;
 	} else if (l.state == 1) {
 		snprintf(cmd, sizeof(cmd), "delete table inet handle %" PRIu64, l.handle);
 		ret = run(ctx, cmd, err, errlen, "delete table");
@@ -1128,17 +1191,29 @@ out:
 	return ret;
 }
 
-int fw_present(void)
+int fw_owner(char *comment)
 {
-	struct nft_ctx *ctx = ctx_new();
+	struct nft_ctx *ctx;
 	struct listing l;
 	int ret;
 
+#ifdef PROXYVPN_FAULT
+	if (getenv("PROXYVPN_FAULT_NFT"))
+		return -EIO; /* no nf_tables: nothing to list (e2e upipt) */
+#endif
+	ctx = ctx_new();
 	if (!ctx)
 		return -ENOMEM;
 	ret = lookup(ctx, &l, NULL, 0);
 	nft_ctx_free(ctx);
+	if (!ret && l.state == 1 && comment)
+		memcpy(comment, l.comment, sizeof(l.comment));
 	return ret ? ret : l.state;
+}
+
+int fw_present(void)
+{
+	return fw_owner(NULL);
 }
 
 /* ---- the watcher and `status` ---- */

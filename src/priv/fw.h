@@ -7,9 +7,12 @@
 #include <stdint.h>
 
 /*
- * Host mode's nftables ruleset: one table `inet proxyvpn`, tagged with the
- * table comment FW_TAG, applied through libnftables as one transaction.
- * Needs CAP_NET_ADMIN in the caller's network namespace.
+ * Host mode's nftables ruleset: one table `inet proxyvpn`, applied through
+ * libnftables as one transaction. Its comment names its owner, the `up`
+ * that made it (owner.h: "proxyvpn uid=U pid=P start=S"); a table whose
+ * comment is the bare FW_TAG was made before owners were recorded. Any
+ * other comment, or none, is a look-alike that is never touched. Needs
+ * CAP_NET_ADMIN in the caller's network namespace.
  */
 #define FW_TABLE	 "proxyvpn"
 #define FW_TAG		 "proxyvpn"
@@ -73,8 +76,9 @@ struct fw_peer {
 int fw_cgroup_depth(const char *path);
 
 struct fw_cfg {
-	const char *tun; /* TUN name: 1..15 of [A-Za-z0-9_.-], not "." or ".." */
-	uint32_t mark;	 /* fwmark that routes TCP to the TUN's table; not 0 */
+	const char *owner; /* the table's comment: an owner record (owner.h); NULL: FW_TAG */
+	const char *tun;   /* TUN name: 1..15 of [A-Za-z0-9_.-], not "." or ".." */
+	uint32_t mark;	   /* fwmark that routes TCP to the TUN's table; not 0 */
 	bool killswitch;
 	const struct fw_net *proxy; /* the upstream proxy's addresses: with */
 	size_t nproxy;
@@ -166,21 +170,39 @@ int fw_net_parse(const char *s, bool cidr, struct fw_net *n);
 int fw_render(const struct fw_cfg *c, char *buf, size_t len);
 
 /*
- * One transaction: delete our table (by handle) if present, create the new
- * one; then list it back and check the tag and the number of rules per
- * chain. Refuses (-EEXIST) to touch a table `inet proxyvpn` without our tag.
- * A failed read-back leaves the table in place (fail closed) and returns
- * -EPROTO. 0 or -errno, with a one-line reason in err (may be NULL).
+ * One transaction: delete our table if present, create the new one; then
+ * list it back and check the comment and the number of rules per chain.
+ * Refuses a table `inet proxyvpn` with another comment: -EBUSY if it names
+ * another owner (or the bare tag when c->owner is set), -EEXIST for a
+ * look-alike. A failed read-back leaves the table in place (fail closed)
+ * and returns -EPROTO. 0 or -errno, with a one-line reason in err (may be
+ * NULL).
  */
 int fw_apply(const struct fw_cfg *c, char *err, size_t errlen);
 
 /*
- * Deletes table inet proxyvpn (by handle) only if it carries our tag.
- * 0 also when absent; -EEXIST for a look-alike, left untouched.
+ * Claims the table name for owner (an owner record): creates an empty
+ * `inet proxyvpn` with that comment, atomically. -EEXIST if any table of
+ * that name exists (whoever made it), 0 or another -errno.
  */
-int fw_remove(char *err, size_t errlen);
+int fw_claim(const char *owner, char *err, size_t errlen);
 
-/* 1 if our (tagged) table exists, 0 if absent, -EEXIST for a look-alike, -errno. */
+/*
+ * Deletes table inet proxyvpn (by handle) only if its comment is owner
+ * (NULL: FW_TAG). 0 also when absent; -EBUSY if it is ours with another
+ * owner, -EEXIST for a look-alike: both left untouched.
+ */
+int fw_remove(const char *owner, char *err, size_t errlen);
+
+/*
+ * 1 if a table of ours exists (comment FW_TAG or an owner record, copied
+ * into comment, which holds FW_COMMENT_MAX + 1 bytes; may be NULL), 0 if
+ * absent, -EEXIST for a look-alike, or -errno.
+ */
+#define FW_COMMENT_MAX 127
+int fw_owner(char *comment);
+
+/* fw_owner(NULL). */
 int fw_present(void);
 
 /*

@@ -3,7 +3,8 @@
  * rtnetlink over libmnl. Requests are built in plain sight in stack buffers
  * and sent by nl_transact(), which reads until the kernel's ACK (or, for a
  * dump, NLMSG_DONE) and returns 0 or the kernel's -errno. Dumps here:
- * nl_link_names_local() (names for a log line) and nl_addr_has().
+ * nl_link_names_local() (names for a log line), nl_addr_has() and
+ * nl_link_walk() (every link's alias).
  */
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -201,6 +202,80 @@ int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen)
 	nlh = link_change(buf, ifindex, &ifi);
 	mnl_attr_put_u32(nlh, IFLA_TXQLEN, qlen);
 	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+int nl_link_set_names(struct nl *nl, int ifindex, const char *name, const char *alias)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE] = { 0 };
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+
+	if (ifindex <= 0 || (name && (!*name || strlen(name) >= IFNAMSIZ)) ||
+	    (alias && strlen(alias) >= IFALIASZ))
+		return -EINVAL;
+	nlh = link_change(buf, ifindex, &ifi);
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (alias)
+		mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return nl_transact(nl, nlh, NULL, NULL);
+}
+
+struct walk {
+	int (*cb)(int ifindex, const char *name, const char *alias, void *arg);
+	void *arg;
+};
+
+/* A string attribute: NUL-terminated within its payload, else NULL. */
+static const char *attr_str(const struct nlattr *a)
+{
+	const char *s = mnl_attr_get_payload(a);
+	uint16_t n = mnl_attr_get_payload_len(a);
+
+	return n > 0 && memchr(s, '\0', n) ? s : NULL;
+}
+
+static int walk_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *w = data;
+	const struct ifinfomsg *ifi;
+	const struct nlattr *a;
+	const char *name = NULL, *alias = "";
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(a) == IFLA_IFNAME)
+			name = attr_str(a);
+		else if (mnl_attr_get_type(a) == IFLA_IFALIAS && attr_str(a))
+			alias = attr_str(a);
+	}
+	if (!name)
+		return MNL_CB_OK;
+	return w->cb(ifi->ifi_index, name, alias, w->arg) ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+int nl_link_walk(struct nl *nl,
+		 int (*cb)(int ifindex, const char *name, const char *alias, void *arg), void *arg)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_SIZE] = { 0 };
+	struct walk w = { .cb = cb, .arg = arg };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return nl_transact(nl, nlh, walk_cb, &w);
 }
 
 int nl_link_set_no_linklocal(struct nl *nl, int ifindex)

@@ -36,6 +36,18 @@ int nl_link_set_up(struct nl *nl, int ifindex, int mtu); /* mtu 0 = leave as is 
 enum { NL_TUN_TXQLEN = 4096 };
 int nl_link_set_txqlen(struct nl *nl, int ifindex, uint32_t qlen);
 /*
+ * Renames link ifindex to name (NULL: keeps its name) and sets its ifalias
+ * (NULL: leaves it). A rename is atomic: -EEXIST if name is taken; the link
+ * must be down. 0 or -errno.
+ */
+int nl_link_set_names(struct nl *nl, int ifindex, const char *name, const char *alias);
+/*
+ * Calls cb for every link of the namespace with its index, name and alias
+ * ("" when it has none); cb returns 0 to go on, 1 to stop. 0 or -errno.
+ */
+int nl_link_walk(struct nl *nl,
+		 int (*cb)(int ifindex, const char *name, const char *alias, void *arg), void *arg);
+/*
  * No IPv6 link-local address (addr_gen_mode none) on ifindex, set before it
  * is up: it would add fe80::/64 to the main table, and a TUN needs none.
  */

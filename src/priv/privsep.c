@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `up`'s privilege separation (see privsep.h): the parent's small loop
- * (signals, the engine's IPC, the restart timer) and the engine child's
+ * (signals, the engine's IPC, the restart timer, the heartbeat, the
+ * control socket's connections) and the engine child's
  * start: close every fd but the socketpair, then engine_main() (group.h)
  * takes the TUN from it, builds the engines, enters the sandbox, says
  * ready and serves. Every message from the
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl-sock.h"
 #include "fd.h"
 #include "group.h"
 #include "ipc.h"
@@ -37,7 +39,12 @@ struct privsep {
 	const struct privsep_cfg *cfg;
 	struct loop loop;
 	struct loop_io sig_io, ipc_io;
+	struct loop_io ctl_io; /* the control socket: accepted and checked here */
 	struct timer restart, term;
+	struct timer hb;  /* the heartbeat, every PRIVSEP_PING_MS */
+	uint64_t born;	  /* when this engine was forked, loop ms */
+	uint64_t ping_at; /* when the ping in flight left, 0: none in flight */
+	uint32_t ping_seq;
 	struct privsep_backoff bo;
 	pid_t pid;    /* the engine, or -1 */
 	uint32_t gen; /* engines started */
@@ -81,7 +88,6 @@ static noreturn void engine_child(int sock, const struct privsep_cfg *c, pid_t p
 	struct engine_main_cfg mc = {
 		.ecfg = c->ecfg,
 		.sandbox = c->sandbox,
-		.ctl_uid = c->ctl_uid,
 		.parent = ppid,
 	};
 
@@ -120,10 +126,6 @@ static int spawn(struct privsep *p)
 	pid_t pid, ppid = getpid();
 
 	memcpy(fds, c->tun_fds, (size_t)c->nqueues * sizeof(int));
-	if (c->ctl_fd >= 0) {
-		h.fds |= IPC_FD_CTL;
-		fds[nfds++] = c->ctl_fd;
-	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("up: engine socketpair");
@@ -148,6 +150,8 @@ static int spawn(struct privsep *p)
 #endif
 	p->pid = pid;
 	p->ready = false;
+	p->born = p->loop.now;
+	p->ping_at = 0;
 	ret = ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, (unsigned int)nfds);
 	if (ret < 0)
 		log_debug("up: hello to the engine: %s", strerror(-ret)); /* SIGCHLD follows */
@@ -173,13 +177,19 @@ static void restart_cb(struct timer *t)
 	}
 }
 
+/* Kills the engine (logged by the caller); the restart path follows. */
+static void hostile_quiet(struct privsep *p)
+{
+	ipc_close(p);
+	if (p->pid > 0)
+		kill(p->pid, SIGKILL);
+}
+
 /* The engine sent something it may not: kill it; the restart path follows. */
 static void hostile(struct privsep *p, const char *why)
 {
 	log_error("up: engine pid %d: %s: killing it", (int)p->pid, why);
-	ipc_close(p);
-	if (p->pid > 0)
-		kill(p->pid, SIGKILL);
+	hostile_quiet(p);
 }
 
 static void ipc_cb(struct loop_io *io, uint32_t events)
@@ -187,6 +197,7 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 	struct privsep *p = container(io, struct privsep, ipc_io);
 	struct ipc_ready rd;
 	struct ipc_msg m;
+	uint32_t seq;
 	int ret;
 
 	(void)events;
@@ -202,7 +213,18 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 			hostile(p, "malformed message");
 			return;
 		}
-		/* Only one message may ever come: READY, once, of this generation. */
+		/* The answer to the ping in flight, and only that. */
+		if (m.type == IPC_PONG) {
+			if (!p->ready || !p->ping_at ||
+			    ipc_ping_check(&m, IPC_PONG, p->gen, &seq) < 0 || seq != p->ping_seq) {
+				ipc_msg_close(&m);
+				hostile(p, "unexpected message");
+				return;
+			}
+			p->ping_at = 0;
+			continue;
+		}
+		/* Else only READY, once, of this generation. */
 		if (m.nfds || m.type != IPC_READY || p->ready ||
 		    ipc_get_data(&m, &rd, sizeof(rd)) < 0 || rd.generation != p->gen ||
 		    rd.zero != 0) {
@@ -221,6 +243,90 @@ static void ipc_cb(struct loop_io *io, uint32_t events)
 		if (!p->ever_ready && p->cfg->watch)
 			watch_engine_ready(p->cfg->watch); /* READY=1 once all is verified */
 		p->ever_ready = true;
+	}
+}
+
+/* ---- the heartbeat ---- */
+
+/*
+ * An engine that stops answering (SIGSTOP, an endless loop, a deadlock)
+ * holds the TUN while the host's TCP hangs: kill it, and the restart path
+ * starts another, as after a crash. The killswitch holds meanwhile. Any
+ * process of the engine's uid could send that SIGSTOP: that uid is the
+ * proxyvpn user's or the owner's own, never nobody's (sandbox.h).
+ */
+static void heartbeat_cb(struct timer *t)
+{
+	struct privsep *p = container(t, struct privsep, hb);
+	struct ipc_ping ping = { .generation = p->gen };
+	uint64_t now = p->loop.now;
+	int ret;
+
+	loop_timer_set(&p->loop, &p->hb, now + PRIVSEP_PING_MS);
+	if (p->pid <= 0 || p->stopping || p->ipc_io.fd < 0)
+		return;
+	if (!p->ready && now - p->born >= PRIVSEP_READY_MS) {
+		log_error("up: engine pid %d not ready after %d ms: killing it", (int)p->pid,
+			  PRIVSEP_READY_MS);
+		hostile_quiet(p);
+		return;
+	}
+	if (!p->ready)
+		return;
+	if (p->ping_at) {
+		if (now - p->ping_at >= PRIVSEP_HANG_MS) {
+			log_error("up: engine pid %d has not answered for %llu ms (stopped or "
+				  "stuck): killing it",
+				  (int)p->pid, (unsigned long long)(now - p->ping_at));
+			hostile_quiet(p);
+		}
+		return;
+	}
+	ping.seq = ++p->ping_seq;
+	ret = ipc_send(p->ipc_io.fd, IPC_PING, &ping, sizeof(ping), NULL, 0);
+	if (ret < 0 && ret != -EAGAIN)
+		log_debug("up: ping to the engine: %s", strerror(-ret));
+	p->ping_at = now ? now : 1; /* unsent (a full socket): unanswered all the same */
+}
+
+/* ---- control connections ---- */
+
+/*
+ * The control socket is the parent's: it accepts, checks the peer with the
+ * credentials the kernel gives in the host's user namespace (ctl_accept),
+ * and hands what it lets through to the engine, which serves it. Refused
+ * and unserved connections are closed unanswered.
+ */
+static void ctl_cb(struct loop_io *io, uint32_t events)
+{
+	struct privsep *p = container(io, struct privsep, ctl_io);
+	struct ipc_ctl cc = { 0 };
+	uid_t uid;
+	int i, fd, ret;
+
+	(void)events;
+	for (i = 0; i < PRIVSEP_CTL_BATCH; i++) {
+		fd = ctl_accept(io->fd, p->cfg->ctl_uid, &uid);
+		if (fd == -EAGAIN)
+			return;
+		if (fd == -EACCES) {
+			log_info("control socket: peer uid %d refused", (int)uid);
+			continue;
+		}
+		if (fd < 0) {
+			log_warnx("control socket: accept: %s", strerror(-fd));
+			return;
+		}
+		if (!p->ready || p->ipc_io.fd < 0) {
+			log_debug("control socket: no engine ready: connection closed");
+			close(fd);
+			continue;
+		}
+		cc.uid = (uint32_t)uid;
+		ret = ipc_send(p->ipc_io.fd, IPC_CTL, &cc, sizeof(cc), &fd, 1);
+		if (ret < 0)
+			log_debug("control socket: handing a connection over: %s", strerror(-ret));
+		close(fd);
 	}
 }
 
@@ -316,6 +422,7 @@ int privsep_run(const struct privsep_cfg *c)
 			     .loop = LOOP_UNSET,
 			     .sig_io = LOOP_IO_UNSET,
 			     .ipc_io = LOOP_IO_UNSET,
+			     .ctl_io = LOOP_IO_UNSET,
 			     .pid = -1 };
 	sigset_t mask;
 	int sfd = -1, ret;
@@ -347,6 +454,14 @@ int privsep_run(const struct privsep_cfg *c)
 		ret = -1; /* logged */
 		goto out;
 	}
+	p.ctl_io.cb = ctl_cb;
+	if (c->ctl_fd >= 0 && loop_io_add(&p.loop, &p.ctl_io, c->ctl_fd, EPOLLIN) < 0) {
+		log_warn("up: control socket");
+		ret = -1;
+		goto out;
+	}
+	p.hb.cb = heartbeat_cb;
+	loop_timer_set(&p.loop, &p.hb, p.loop.now + PRIVSEP_PING_MS);
 	if (spawn(&p) < 0) {
 		ret = -1;
 		goto out;
@@ -366,6 +481,8 @@ out:
 		waitpid(p.pid, &st, 0);
 	}
 	ipc_close(&p);
+	if (p.ctl_io.fd >= 0)
+		loop_io_del(&p.loop, &p.ctl_io); /* the caller closes it */
 	if (sfd >= 0)
 		close(sfd);
 	loop_fini(&p.loop);

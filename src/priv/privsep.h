@@ -2,8 +2,10 @@
 /*
  * `up`'s two processes. The privileged parent keeps the TUN queue fds (so
  * the link outlives any engine), the routes, the firewall and the state
- * file; it forks the engine, hands it the TUN queues (and the control
- * socket, if any) over a socketpair (ipc.h), and restarts it when it dies.
+ * file; it forks the engine, hands it the TUN queues over a socketpair
+ * (ipc.h), and restarts it when it dies or stops answering its heartbeat.
+ * It also keeps the control socket: it accepts each connection, checks the
+ * peer (root or the uid that ran `up`) and hands it to the engine.
  * The engine child closes every other fd, enters the sandbox (sandbox.h),
  * starts one worker thread per extra queue (workers.h) and runs queue 0's
  * engine in its own event loop. The killswitch does not depend on the
@@ -27,15 +29,19 @@ enum {
 	PRIVSEP_LOOP_WINDOW_MS = 10000, /* ... this long is a crash loop: back off */
 	PRIVSEP_BACKOFF_MIN_MS = 1000,
 	PRIVSEP_BACKOFF_MAX_MS = 30000,
-	PRIVSEP_TERM_MS = 3000, /* SIGTERM to SIGKILL at teardown */
+	PRIVSEP_TERM_MS = 3000,	  /* SIGTERM to SIGKILL at teardown */
+	PRIVSEP_PING_MS = 1000,	  /* the heartbeat: a ping this often once ready */
+	PRIVSEP_HANG_MS = 5000,	  /* a ping unanswered this long: the engine is killed */
+	PRIVSEP_READY_MS = 15000, /* an engine not ready this long after its fork: killed */
+	PRIVSEP_CTL_BATCH = 16,	  /* control connections accepted per wakeup */
 };
 
 struct privsep_cfg {
 	const struct engine_cfg *ecfg; /* inherited by each engine (fork) */
 	const int *tun_fds;	       /* the TUN queues, kept by the parent */
 	int nqueues;		       /* 1..IPC_MAX_QUEUES: engines in each child */
-	int ctl_fd;		       /* listening control socket, or -1 */
-	uid_t ctl_uid;		       /* besides root, the uid the control socket answers */
+	int ctl_fd;    /* listening control socket (accepted here, never handed over), or -1 */
+	uid_t ctl_uid; /* besides root, the only peer let through to the engine */
 	const char *tun_name;
 	struct sandbox_cfg sandbox; /* the engine's ids */
 	struct watch *watch;	    /* the watcher (watch.h) joins the loop; may be NULL */

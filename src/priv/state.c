@@ -44,6 +44,14 @@ static const char *const fw_names[] = {
 
 #define NFWS (sizeof(fw_names) / sizeof(fw_names[0]))
 
+static const char *const fwd_names[] = {
+	[STATE_FWD_PROXY] = "proxy",
+	[STATE_FWD_BLOCK] = "block",
+	[STATE_FWD_DIRECT] = "direct",
+};
+
+#define NFWDS (sizeof(fwd_names) / sizeof(fwd_names[0]))
+
 /* Scalar keys, in the order state_format() writes them. */
 enum key {
 	K_PID,
@@ -60,6 +68,7 @@ enum key {
 	K_FW_TABLE,
 	K_FW_CHAIN,
 	K_KILLSWITCH,
+	K_FORWARD,
 	K_PROXY,
 	K_COUNT,
 };
@@ -79,6 +88,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_FW_TABLE] = "fw-table",
 	[K_FW_CHAIN] = "fw-chain",
 	[K_KILLSWITCH] = "killswitch",
+	[K_FORWARD] = "forward",
 	[K_PROXY] = "proxy",
 };
 
@@ -134,6 +144,13 @@ const char *state_kind_name(enum state_kind kind)
 	if ((unsigned int)kind >= NKINDS)
 		return NULL;
 	return kind_names[kind];
+}
+
+const char *state_fwd_name(enum state_fwd fwd)
+{
+	if ((unsigned int)fwd >= NFWDS)
+		return NULL;
+	return fwd_names[fwd];
 }
 
 static bool table_ok(uint32_t t)
@@ -217,6 +234,10 @@ int state_check(const struct state *s, const char **why)
 	}
 	if (!catch_priority_ok(s->catch_priority)) {
 		*why = "catch-priority out of range";
+		return -EINVAL;
+	}
+	if ((unsigned int)s->forward >= NFWDS || !fwd_names[s->forward]) {
+		*why = "unknown forward mode";
 		return -EINVAL;
 	}
 	if ((unsigned int)s->fw >= NFWS || !fw_names[s->fw]) {
@@ -401,6 +422,7 @@ int state_format(const struct state *s, char *buf, size_t len, const char **why)
 	wr_printf(&w, "fw-table %s\n", s->fw_table);
 	wr_printf(&w, "fw-chain %s\n", s->fw_chain);
 	wr_printf(&w, "killswitch %s\n", s->killswitch ? "on" : "off");
+	wr_printf(&w, "forward %s\n", fwd_names[s->forward]);
 	if (s->proxy.family == AF_INET6)
 		wr_printf(&w, "proxy [%s]:%u\n", addr, s->proxy.port);
 	else
@@ -557,6 +579,14 @@ static int parse_value(enum key k, const char *v, size_t vn, struct state *s)
 		return parse_onoff(v, vn, &s->ipv6) ? 0 : -EINVAL;
 	case K_KILLSWITCH:
 		return parse_onoff(v, vn, &s->killswitch) ? 0 : -EINVAL;
+	case K_FORWARD:
+		for (i = 1; i < NFWDS; i++) {
+			if (span_is(v, vn, fwd_names[i])) {
+				s->forward = (enum state_fwd)i;
+				return 0;
+			}
+		}
+		return -EINVAL;
 	case K_FW:
 		for (i = 1; i < NFWS; i++) {
 			if (span_is(v, vn, fw_names[i])) {
@@ -598,6 +628,7 @@ static const char *const bad_value[K_COUNT] = {
 	[K_FW_TABLE] = "bad fw-table name",
 	[K_FW_CHAIN] = "bad fw-chain name",
 	[K_KILLSWITCH] = "bad killswitch (on|off)",
+	[K_FORWARD] = "bad forward (proxy|block|direct)",
 	[K_PROXY] = "bad proxy address",
 };
 

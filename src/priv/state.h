@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 enum {
-	STATE_VERSION = 2,	    /* 2: catch-table, catch-priority */
+	STATE_VERSION = 3,	    /* 2: catch-table, catch-priority; 3: forward */
 	STATE_FILE_MAX = 64 * 1024, /* bigger files are refused unread */
 	STATE_LINE_MAX = 512,	    /* longest line, newline excluded */
 	STATE_OBJ_MAX = 64,	    /* objects recorded */
@@ -31,6 +31,13 @@ enum {
 enum state_fw {
 	STATE_FW_NFTABLES = 1,
 	STATE_FW_IPTABLES,
+};
+
+/* What `up --forward` did with forwarded traffic (fw.h's enum fw_forward). */
+enum state_fwd {
+	STATE_FWD_PROXY = 1,
+	STATE_FWD_BLOCK,
+	STATE_FWD_DIRECT,
 };
 
 /* Kinds of installed objects; names in the file are in parentheses. */
@@ -81,6 +88,7 @@ struct state {
 	uint32_t catch_priority; /* and its rule's priority */
 	bool ipv6;
 	bool killswitch;
+	enum state_fwd forward;
 	enum state_fw fw;
 	char fw_table[STATE_NAME_MAX + 1]; /* nft table name, or iptables table */
 	char fw_chain[STATE_NAME_MAX + 1]; /* prefix of our chain names */
@@ -159,6 +167,9 @@ int state_add_routes(struct state *s);
 
 /* "link", "nft-table", ...; NULL for an unknown kind. */
 const char *state_kind_name(enum state_kind kind);
+
+/* "proxy", "block", "direct"; NULL for an unknown mode. */
+const char *state_fwd_name(enum state_fwd fwd);
 
 /*
  * Serializes s (checked first) into buf. Returns the length (< len; buf is

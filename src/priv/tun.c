@@ -117,3 +117,8 @@ int tun_open(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet)
 	ret = tun_open_queues(name, out, offload, vnet, &fd, 1);
 	return ret < 0 ? ret : fd;
 }
+
+int tun_set_owner(int fd, uid_t uid)
+{
+	return ioctl(fd, TUNSETOWNER, (unsigned long)uid) < 0 ? -errno : 0;
+}

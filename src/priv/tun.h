@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Opens /dev/net/tun and attaches to or creates name (IFNAMSIZ-1 chars max).
@@ -21,5 +22,13 @@ int tun_open(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet);
  */
 int tun_open_queues(const char *name, char out[IFNAMSIZ], bool offload, bool *vnet, int *fds,
 		    int n);
+
+/*
+ * TUNSETOWNER: only uid (and holders of CAP_NET_ADMIN) may attach to the
+ * interface of fd. Without an owner or a group, anyone who can open
+ * /dev/net/tun (mode 0666 on Debian) may attach a queue to a multi-queue
+ * TUN by name and receive its share of the flows. 0 or -errno.
+ */
+int tun_set_owner(int fd, uid_t uid);
 
 #endif

@@ -142,6 +142,74 @@ up_start() {
 	done
 }
 
+# wait_log FILE PATTERN SECONDS [COUNT]: bounded wait for COUNT lines
+# matching PATTERN in FILE, the log of `up' $UP_PID; fails (1) at once if
+# that process is gone.
+wait_log() {
+	local deadline=$(($(now_ms) + $3 * 1000)) want=${4:-1}
+	local n
+	while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$want" ]; do
+		kill -0 "$UP_PID" 2>/dev/null || return 1
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# Users and the group for capability-only runs (the dumpcap model of
+# scripts/install-priv.sh). test_group: the group proxyvpn, whose members
+# may run a copy with cap_net_admin, made if absent (E2E_GID is its gid);
+# test_user NAME: a system user made for this test (NAME unique to the run).
+# On exit the users' processes (this test's) are killed by pid, the users
+# removed, then the group if this test made it and nobody is in it.
+E2E_GROUP=proxyvpn
+_E2E_USERS=()
+_E2E_MADE_GROUP=0
+_E2E_IDS_REGISTERED=0
+_test_ids_gone() {
+	local u p deadline=$(($(now_ms) + 5000))
+	for u in "${_E2E_USERS[@]}"; do
+		while [ -n "$(pgrep -u "$u")" ]; do
+			for p in $(pgrep -u "$u"); do kill -KILL "$p" 2>/dev/null; done
+			[ "$(now_ms)" -lt "$deadline" ] || break
+			sleep 0.05
+		done
+		userdel "$u" || log "userdel $u failed"
+	done
+	if [ "$_E2E_MADE_GROUP" = 1 ] && [ -z "$(getent group "$E2E_GROUP" | cut -d: -f4)" ]; then
+		groupdel "$E2E_GROUP"
+	fi
+}
+_test_ids_register() {
+	[ "$_E2E_IDS_REGISTERED" = 1 ] && return
+	_E2E_IDS_REGISTERED=1
+	on_exit _test_ids_gone
+}
+test_group() {
+	_test_ids_register
+	if ! getent group "$E2E_GROUP" >/dev/null; then
+		groupadd --system "$E2E_GROUP" || fail "groupadd $E2E_GROUP"
+		_E2E_MADE_GROUP=1
+	fi
+	E2E_GID=$(getent group "$E2E_GROUP" | cut -d: -f3)
+}
+test_user() {
+	_test_ids_register
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--gid nogroup "$1" || fail "useradd $1"
+	_E2E_USERS+=("$1")
+}
+
+# cap_copy DIR: a copy of $E2E_PROXYVPN at DIR/proxyvpn made root:proxyvpn
+# 0750 cap_net_admin+ep by scripts/install-priv.sh (what `make install` does
+# as root); calls test_group. DIR is made 0755.
+cap_copy() {
+	test_group
+	mkdir -p -m 0755 "$1"
+	install -m 0755 "$E2E_PROXYVPN" "$1/proxyvpn"
+	sh "$E2E_DIR/../../scripts/install-priv.sh" "$1/proxyvpn" >"$1/install.log" 2>&1 ||
+		fail "install-priv.sh: $(cat "$1/install.log")"
+}
+
 # ipt_baseline: make in CLI the tables and built-in chains iptables creates on
 # first use and leaves (they are not ours: `down` keeps them), so that a
 # snapshot taken after this compares equal after an `up --firewall iptables`.

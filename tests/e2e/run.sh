@@ -130,6 +130,7 @@ TESTS=(
 	"watch                watch      -           90"
 	"leftovers            leftovers  -           60"
 	"fdlimit              fdlimit    -           90"
+	"owner                owner      -           90"
 )
 
 if [ "$(id -u)" != 0 ]; then
@@ -143,6 +144,12 @@ for tool in ip ss curl microsocks tinyproxy setpriv lsns pgrep timeout sha256sum
 		exit 1
 	fi
 done
+
+if ! getent passwd proxyvpn >/dev/null; then
+	echo "FAIL $PREFIX/setup"
+	echo "  no system user proxyvpn, which up's engine runs as (run: bash scripts/deps.sh --test)"
+	exit 1
+fi
 
 export E2E_TAG="pve2e-$$-$(date +%s%N)"
 export E2E_SELFTEST=$SELFTEST

@@ -8,7 +8,7 @@
 #        syscall of another ABI (x32) from any thread of exec --workers 2
 #        (the whole process, not the thread: SCMP_FLTATR_ACT_BADARCH).
 #  up:   the same status for `up`'s engine child, which runs as the
-#        unprivileged user (proxyvpn, else nobody) while its parent stays
+#        system user proxyvpn (never nobody) while its parent stays
 #        root; nothing of proxyvpn listens but the control socket (ss -lnp); the fault build's engine
 #        dies of SIGSYS in the middle of a download and the parent restarts
 #        it: new connections work once it says so, and nothing leaks to PRX
@@ -16,9 +16,13 @@
 #        engine that sends a second READY or a malformed record is killed
 #        and replaced;
 #        SIGKILL of the engine during a transfer: the app sees an error, a
-#        new engine serves within 2 s, zero leaks; SIGTERM to the parent
+#        new engine serves within 2 s, zero leaks; a SIGSTOPped engine is
+#        killed by the parent's heartbeat and replaced, zero leaks; forged
+#        control replies (fault build) are shown inert (text) or refused
+#        (JSON) by status; SIGTERM to the parent
 #        still tears everything down; the same engine status when up is
-#        run by uid 65534 through file capabilities.
+#        run by a user of group proxyvpn through file capabilities; an
+#        engine as nobody is refused.
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -143,15 +147,6 @@ start_up() { # BINARY LOG [ENV...]
 	track_pid "$UP_PID"
 	wait_log "$logf" "the host's TCP goes through" 10 || { cat "$logf" >&2; fail "up not ready"; }
 }
-wait_log() { # FILE PATTERN SECONDS [COUNT]: bounded wait for COUNT lines matching
-	local deadline=$(($(now_ms) + $3 * 1000)) want=${4:-1}
-	local n
-	while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$want" ]; do
-		kill -0 "$UP_PID" 2>/dev/null || return 1
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
 engine_of() { pgrep -P "$UP_PID" -x proxyvpn | head -n 1; }
 fetch() { # WHAT
 	rm -f "$T_OUT/small"
@@ -173,7 +168,7 @@ eng=$(engine_of)
 [ -n "$eng" ] || fail "no engine child of up pid $UP_PID"
 cp "/proc/$eng/status" "$T_OUT/eng.status"
 check_status "$T_OUT/eng.status" "up engine"
-want_uid=$(id -u proxyvpn 2>/dev/null || id -u nobody)
+want_uid=$(id -u proxyvpn)
 assert_eq "$(awk '$1 == "Uid:" { print $2 $3 $4 $5 }' "$T_OUT/eng.status")" \
 	"$want_uid$want_uid$want_uid$want_uid" "up engine: uids"
 assert_eq "$(awk '$1 == "Uid:" { print $2 }' "/proc/$UP_PID/status")" 0 "up parent: uid"
@@ -257,37 +252,92 @@ for kind in ready garbage; do
 	stop_up "up after a hostile IPC message ($kind)"
 done
 
-# (5) up by uid 65534 through file capabilities (cap_net_admin+ep): the
+# (4c) an engine that stops answering (SIGSTOP: what any process of its
+# uid could send): the parent's heartbeat (a ping a second, 5 s to answer)
+# kills it and starts another; nothing leaks meanwhile
+start_up "$E2E_PROXYVPN" "$T_OUT/hb.log"
+eng=$(engine_of)
+[ -n "$eng" ] || fail "no engine child of up pid $UP_PID"
+l0=$(leak_count)
+t0=$(now_ms)
+kill -STOP "$eng"
+probe
+wait_log "$T_OUT/hb.log" "has not answered for" 8 ||
+	fail "the stopped engine was not noticed in 8 s: $(tail -n 5 "$T_OUT/hb.log")"
+wait_log "$T_OUT/hb.log" "engine restarted" 3 || fail "no new engine: $(tail -n 5 "$T_OUT/hb.log")"
+log "heartbeat: a stopped engine replaced after $(($(now_ms) - t0)) ms"
+[ "$(engine_of)" != "$eng" ] || fail "the stopped engine is still the engine"
+kill -0 "$eng" 2>/dev/null && fail "the stopped engine $eng is still there"
+fetch "TCP after the stopped engine was replaced"
+probe
+sleep 0.2
+assert_eq "$(($(leak_count) - l0))" 0 "packets counted at PRX around the heartbeat restart"
+stop_up "up after a heartbeat restart"
+
+# (4d) an engine's replies are untrusted: forged by the fault build
+# (PROXYVPN_FAULT_CTL=forge: terminal escapes in the text, JSON that closes
+# its object and adds top-level fields), status shows the text inert and
+# refuses the JSON, which it writes again rather than pass through
+start_up "$E2E_PROXYVPN_FAULT" "$T_OUT/forge.log" PROXYVPN_FAULT_CTL=forge
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/forge.txt" || fail "status (forged reply): exit $?"
+! grep -q $'\x1b' "$T_OUT/forge.txt" || fail "status printed a raw escape: $(od -c "$T_OUT/forge.txt" | head)"
+grep -qF '\x1b]0;forged title\x07\x1b[31mforged: red' "$T_OUT/forge.txt" ||
+	fail "status (forged reply): the forged line is not shown escaped: $(cat "$T_OUT/forge.txt")"
+grep -q "^packets: in" "$T_OUT/forge.txt" || fail "status (forged reply): the counters are gone"
+n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/forge.json" || fail "status --json: exit $?"
+"$PY" - "$T_OUT/forge.json" <<'PYEOF' || fail "status --json (forged reply): $(cat "$T_OUT/forge.json")"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert all(b >= 0x20 or b == 0x0a for b in raw), "a control byte"
+j = json.loads(raw)
+assert j["running"] is True, j
+assert j["live"] is None and j["live_error"] == "malformed reply", j
+assert "forged" not in j and j["installed"] is not None, j
+PYEOF
+stop_up "up with forged control replies"
+
+# (5) up by a user of group proxyvpn through file capabilities
+# (cap_net_admin+ep, root:proxyvpn 0750 as `make install` makes it): the
 # engine cannot switch ids, and has no CAP_SETPCAP to empty its bounding
-# set; it does so from a user namespace of its own. --user is refused.
+# set; it does so from a user namespace of its own. --user is refused, and
+# so is an engine as nobody: uid 65534 in the group, and root's --user nobody.
 orig_tun=$(stat -c %a /dev/net/tun)
 on_exit "chmod $orig_tun /dev/net/tun"
 chmod 0666 /dev/net/tun
 chmod 0711 "$E2E_TMP/app" "$T_OUT"
 cdir=$T_OUT/cap
-mkdir -m 0755 "$cdir"
-install -m 0755 "$E2E_PROXYVPN" "$cdir/proxyvpn"
-setcap cap_net_admin+ep "$cdir/proxyvpn" || fail "setcap"
+CU=pvsb$$
+test_user "$CU"
+cap_copy "$cdir"
 mkdir -m 0700 "$cdir/xdg"
-chown 65534:65534 "$cdir/xdg"
-as_nobody() { ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+chown "$CU" "$cdir/xdg"
+as_user() { ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$@"; }
 rc=0
-as_nobody "$cdir/proxyvpn" up --proxy "$URL" --user nobody >"$T_OUT/user.log" 2>&1 || rc=$?
+as_user "$cdir/proxyvpn" up --proxy "$URL" --user "$CU" >"$T_OUT/user.log" 2>&1 || rc=$?
 assert_eq "$rc" 1 "up --user without root: $(cat "$T_OUT/user.log")"
 grep -q "needs root" "$T_OUT/user.log" || fail "up --user without root: $(cat "$T_OUT/user.log")"
+rc=0
+n_cli setpriv --reuid 65534 --regid 65534 --groups "$E2E_GID" env XDG_RUNTIME_DIR="$cdir/xdg" \
+	"$cdir/proxyvpn" up --proxy "$URL" >"$T_OUT/nobody.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up by nobody: $(cat "$T_OUT/nobody.log")"
+grep -q "the engine would run as nobody" "$T_OUT/nobody.log" || fail "up by nobody: $(cat "$T_OUT/nobody.log")"
+rc=0
+n_cli "$E2E_PROXYVPN" up --proxy "$URL" --state-dir "$SD" --user nobody >"$T_OUT/unobody.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "up --user nobody: $(cat "$T_OUT/unobody.log")"
+grep -q "is nobody" "$T_OUT/unobody.log" || fail "up --user nobody: $(cat "$T_OUT/unobody.log")"
 # a simple command (ip, setpriv and env exec in turn), so $! is proxyvpn itself
-ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$cdir/xdg" "$cdir/proxyvpn" up --proxy "$URL" \
 	--tun pvpn0 -v >"$T_OUT/up3.log" 2>&1 &
 UP_PID=$!
 track_pid "$UP_PID"
-wait_log "$T_OUT/up3.log" "the host's TCP goes through" 10 || fail "up as 65534: $(cat "$T_OUT/up3.log")"
+wait_log "$T_OUT/up3.log" "the host's TCP goes through" 10 || fail "up as $CU: $(cat "$T_OUT/up3.log")"
 eng=$(engine_of)
-[ -n "$eng" ] || fail "no engine child of up (uid 65534) pid $UP_PID"
+[ -n "$eng" ] || fail "no engine child of up ($CU) pid $UP_PID"
 cp "/proc/$eng/status" "$T_OUT/eng3.status"
-check_status "$T_OUT/eng3.status" "engine of up run by uid 65534 with file caps"
+check_status "$T_OUT/eng3.status" "engine of up run by $CU with file caps"
 grep -q "^CapEff:.*0000000000001000" "/proc/$UP_PID/status" || fail "control: the parent lacks CAP_NET_ADMIN"
-fetch "TCP through up run by uid 65534"
-stop_up "up run by uid 65534"
+fetch "TCP through up run by $CU"
+stop_up "up run by $CU"
 log "up: engine unprivileged and sandboxed; SIGKILL and SIGSYS restarts with 0 leaks; teardown clean"

@@ -13,8 +13,9 @@
 # (state file corrupt, then deleted); --no-killswitch lets UDP out directly and still
 # proxies TCP; with the proxy down TCP fails within 3 s and nothing leaks;
 # DNS passes only to the --allow-dns resolver, IPv6 UDP is refused; strict
-# rp_filter makes up refuse; uid 65534 runs it with only cap_net_admin (and
-# its status --json gets the live counters from the control socket).
+# rp_filter makes up refuse; a user of group proxyvpn runs it with only
+# cap_net_admin (and its status --json gets the live counters from the
+# control socket).
 . "$(dirname "$0")/lib.sh"
 test_init
 skip_in_selftest
@@ -307,52 +308,53 @@ grep -q "rp_filter=2" "$T_OUT/rp.log" || fail "up with rp_filter=1 does not say 
 n_cli sysctl -qw net.ipv4.conf.all.rp_filter="$rp_all"
 same_as_before "up refused under strict rp_filter"
 
-# (10) capability only: uid 65534 runs a copy of the binary that has
-# cap_net_admin+ep (as `make install` + setcap would give), with its state in
-# $XDG_RUNTIME_DIR/proxyvpn; without the capability it says what to do, exit 1.
-# /dev/net/tun is 0666 for this, as Debian ships it, and restored after.
+# (10) capability only: a user of group proxyvpn made for this run runs a
+# copy of the binary made root:proxyvpn 0750 cap_net_admin+ep (what `make
+# install` does), with its state in $XDG_RUNTIME_DIR/proxyvpn; a copy
+# without the capability says what to do, exit 1. /dev/net/tun is 0666 for
+# this, as Debian ships it, and restored after.
 orig_tun=$(stat -c %a /dev/net/tun)
 on_exit "chmod $orig_tun /dev/net/tun"
 chmod 0666 /dev/net/tun
 cdir=$T_OUT/cap
-mkdir -m 0755 "$cdir"
+CU=pvup$$
+test_user "$CU"
+cap_copy "$cdir"
 chmod 0711 "$T_OUT"
-install -m 0755 "$E2E_PROXYVPN" "$cdir/proxyvpn"
 install -m 0755 "$E2E_PROXYVPN" "$cdir/nocap"
-setcap cap_net_admin+ep "$cdir/proxyvpn" || fail "setcap"
 xdg=$cdir/xdg
 mkdir -m 0700 "$xdg"
-chown 65534:65534 "$xdg"
+chown "$CU" "$xdg"
 URL=$(proxy_url "$KIND")
-as_nobody() { ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+as_user() { ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$xdg" "$@"; }
 rc=0
-as_nobody "$cdir/nocap" up --proxy "$URL" >"$T_OUT/nocap.log" 2>&1 || rc=$?
+as_user "$cdir/nocap" up --proxy "$URL" >"$T_OUT/nocap.log" 2>&1 || rc=$?
 assert_eq "$rc" 1 "up without the capability: $(cat "$T_OUT/nocap.log")"
 grep -q "setcap cap_net_admin+ep $cdir/nocap" "$T_OUT/nocap.log" ||
 	fail "up without the capability does not give the setcap command: $(cat "$T_OUT/nocap.log")"
 same_as_before "up refused without the capability"
 # a simple command (ip, setpriv and env exec in turn), so $! is proxyvpn itself
-ip netns exec "$E2E_NS_CLI" setpriv --reuid 65534 --regid 65534 --clear-groups \
+ip netns exec "$E2E_NS_CLI" setpriv --reuid "$CU" --regid nogroup --groups "$E2E_GID" \
 	env "PVE2E_TAG=$E2E_TAG" "XDG_RUNTIME_DIR=$xdg" "$cdir/proxyvpn" up --proxy "$URL" --tun pvpn0 -v \
 	>"$T_OUT/up7.log" 2>&1 &
 UP_PID=$!
 track_pid "$UP_PID"
 deadline=$(($(now_ms) + 10000))
 until grep -q "up: ready: " "$T_OUT/up7.log"; do
-	kill -0 "$UP_PID" 2>/dev/null || fail "up as uid 65534 exited: $(cat "$T_OUT/up7.log")"
-	[ "$(now_ms)" -lt "$deadline" ] || fail "up as uid 65534 not ready after 10 s"
+	kill -0 "$UP_PID" 2>/dev/null || fail "up as $CU exited: $(cat "$T_OUT/up7.log")"
+	[ "$(now_ms)" -lt "$deadline" ] || fail "up as $CU not ready after 10 s"
 	sleep 0.05
 done
-[ "$(stat -c %u "$xdg/proxyvpn/state")" = 65534 ] || fail "no state file of uid 65534 in \$XDG_RUNTIME_DIR"
-fetch "TCP through up run by uid 65534 with the capability" "http://$DST4:$HTTP_PORT/small"
+[ "$(stat -c %U "$xdg/proxyvpn/state")" = "$CU" ] || fail "no state file of $CU in \$XDG_RUNTIME_DIR"
+fetch "TCP through up run by $CU with the capability" "http://$DST4:$HTTP_PORT/small"
 # the control socket answers the uid that ran up (status needs no capability)
-as_nobody "$cdir/nocap" status --json >"$T_OUT/status7.json" || fail "status as uid 65534: exit $?"
+as_user "$cdir/nocap" status --json >"$T_OUT/status7.json" || fail "status as $CU: exit $?"
 "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["live"]["pid"] == int(sys.argv[2]) and j["live"]["engine"]["pkts_in"] > 0, j' \
-	"$T_OUT/status7.json" "$UP_PID" || fail "status --json as uid 65534: $(cat "$T_OUT/status7.json")"
-no_leak "up as uid 65534"
+	"$T_OUT/status7.json" "$UP_PID" || fail "status --json as $CU: $(cat "$T_OUT/status7.json")"
+no_leak "up as $CU"
 kill -TERM "$UP_PID"
-wait_pid_exit "$UP_PID" 10 || fail "up as uid 65534 did not exit on SIGTERM"
-assert_eq "$WAIT_RC" 0 "up as uid 65534: exit status after SIGTERM"
-same_as_before "up as uid 65534 + SIGTERM"
-log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly; decoys survive; killswitch off; proxy down fails fast; capability-only run as uid 65534"
+wait_pid_exit "$UP_PID" 10 || fail "up as $CU did not exit on SIGTERM"
+assert_eq "$WAIT_RC" 0 "up as $CU: exit status after SIGTERM"
+same_as_before "up as $CU + SIGTERM"
+log "up/down: TCP proxied, UDP blocked with 0 leaks, SIGKILL + down and SIGTERM restore CLI exactly; decoys survive; killswitch off; proxy down fails fast; capability-only run by a user of group proxyvpn"

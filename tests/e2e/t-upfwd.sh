@@ -246,6 +246,8 @@ wait_file "$T_OUT/ct2.ready" 10 || fail "CT2 could not hold a connection open"
 n_cli "$E2E_PROXYVPN" status --json --state-dir "$SD" >"$T_OUT/status.json" || fail "status: exit $?"
 grep -Eq '"src": ?"'"$CT2_4"':' "$T_OUT/status.json" ||
 	fail "status does not list CT2's connection from $CT2_4: $(head -c 2000 "$T_OUT/status.json")"
+grep -Eq '"forward": ?"proxy"' "$T_OUT/status.json" ||
+	fail "status --json does not say forwarded traffic goes through the proxy"
 kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null || true
 # (3) SIGKILL: the killswitch holds for both, CT1's TCP fails at once
@@ -316,6 +318,9 @@ n_ct "$CT1" timeout 20 curl -sS --max-time 10 --proxy "$URL" -o /dev/null "http:
 	fail "CT1 cannot use the proxy itself under --forward block"
 n_cli timeout 20 curl -sS --noproxy '*' --max-time 10 -o /dev/null "http://$DST4:$HTTP_PORT/small" ||
 	fail "the host's TCP is not proxied under --forward block"
+n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/status3.txt" || fail "status: exit $?"
+grep -q "^forwarded traffic: dropped (--forward block)" "$T_OUT/status3.txt" ||
+	fail "status does not say forwarded traffic is dropped: $(cat "$T_OUT/status3.txt")"
 bridged_ok "--forward block"
 stop_up "--forward block"
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # upipt: host mode with the iptables fallback (`up --firewall iptables`), the
 # core of the up test: TCP (IPv4, IPv6) goes through the proxy with no nft
-# table of ours; UDP (IPv4, IPv6) is refused and nothing reaches PRX (counted
-# there, with a positive control); after SIGKILL the killswitch holds and TCP
+# rule of ours (only up's claim of the host: an empty table naming it); UDP
+# (IPv4, IPv6) is refused and nothing reaches PRX (counted there, with a
+# positive control); after SIGKILL the killswitch holds and TCP
 # is refused at once; `down` restores CLI's rules, routes, links and
 # iptables rulesets exactly. Run twice: with iptables-nft (Debian's default
 # `iptables`) and with iptables-legacy (in a private mount namespace where
@@ -123,7 +124,11 @@ sleep 0.2
 [ "$(($(leaks) - l0))" -gt 0 ] || fail "$V: control: the UDP probe before up is not counted at PRX"
 
 start_up "$T_OUT/up1.log"
-n_cli nft list table inet proxyvpn >/dev/null 2>&1 && fail "$V: an nft table inet proxyvpn with --firewall iptables"
+# nftables works here: the only nft object is up's claim of the host, an
+# empty table whose comment names it
+t=$(n_cli nft list table inet proxyvpn 2>&1) || fail "$V: no claim (table inet proxyvpn) with --firewall iptables"
+grep -q "comment \"proxyvpn uid=0 pid=$UP_PID start=[0-9]*\"" <<<"$t" && ! grep -q chain <<<"$t" ||
+	fail "$V: with --firewall iptables, table inet proxyvpn is not up's empty claim: $t"
 for t in iptables ip6tables; do
 	r=$(n_cli "$t-save")
 	grep -q -- "-A OUTPUT -m comment --comment proxyvpn -j PROXYVPN-KS" <<<"$r" || fail "$V: no $t killswitch jump: $r"

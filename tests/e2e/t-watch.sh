@@ -130,7 +130,10 @@ rc=$(status_rc "$T_OUT/st1.json" --json)
 assert_eq "$rc" 4 "status --json while starting"
 "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["running"] and j["phase"] == "starting", j' \
 	"$T_OUT/st1.json" || fail "status --json while starting: $(cat "$T_OUT/st1.json")"
-table >/dev/null 2>&1 && fail "the nft table exists while up is held before it"
+# only up's claim of the host is there: an empty table naming it, no chain
+t=$(table 2>&1) || fail "no claim (table inet proxyvpn) while up is held: $t"
+grep -q "comment \"proxyvpn uid=0 pid=$UP_PID start=" <<<"$t" && ! grep -q chain <<<"$t" ||
+	fail "more than the claim in the nft table while up is held before the firewall: $t"
 grep -q READY "$T_OUT/notify.log" && fail "READY=1 before the killswitch: $(cat "$T_OUT/notify.log")"
 [ -s "$T_OUT/readyfd" ] && fail "--ready-fd written before the killswitch: $(cat "$T_OUT/readyfd")"
 echo go >"$T_OUT/hold"

@@ -6,7 +6,7 @@
  * zero reserved field, and re-encodes to the same bytes. A hello that
  * ipc_hello_check() accepts (with as many fds as the generation's low
  * byte, mod IPC_MAX_FDS + 1) names 1..IPC_MAX_QUEUES queues and exactly
- * the fds they and the control socket need.
+ * their fds; a control connection has one fd, a pong none.
  */
 #include <assert.h>
 #include <string.h>
@@ -35,7 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	m.nfds = m.len > 4 ? m.data[4] % (IPC_MAX_FDS + 1U) : 0;
 	if (ipc_hello_check(&m, &hello) == 0) {
 		assert(hello.queues >= 1 && hello.queues <= IPC_MAX_QUEUES);
-		assert(m.nfds == hello.queues + !!(hello.fds & IPC_FD_CTL));
+		assert(m.nfds == hello.queues && hello.fds == IPC_FD_TUN);
+	}
+	{
+		struct ipc_ctl c;
+		uint32_t seq;
+
+		m.fds[0] = m.nfds ? 3 : -1;
+		if (ipc_ctl_check(&m, &c) == 0)
+			assert(m.type == IPC_CTL && m.nfds == 1 && c.zero == 0);
+		if (ipc_ping_check(&m, IPC_PONG, 7, &seq) == 0)
+			assert(m.type == IPC_PONG && m.nfds == 0 &&
+			       m.len == sizeof(struct ipc_ping));
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "../../src/priv/resolv.c"
 #include "../../src/priv/fw.c"
 #include "../../src/codec/num.c"
+#include "../../src/codec/owner.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

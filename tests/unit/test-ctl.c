@@ -4,9 +4,11 @@
  * the bounded writer; the control request parser; the status reply (JSON
  * and text, connection list cut short by CTL_CONNS_MAX or by the buffer,
  * never half an entry); every engine counter under its own name; and the
- * server in a real loop with a real engine, asked by ctl_query: a query
- * answered, the socket's mode, a stale socket replaced, a peer of another
- * uid closed unanswered (as root), garbage and silent clients closed.
+ * server in a real loop with a real engine, asked by ctl_query, each
+ * connection accepted and checked by ctl_accept as `up`'s parent does and
+ * handed to the server: a query answered, the socket's mode, a stale
+ * socket replaced, a peer of another uid closed unanswered (as root),
+ * garbage and silent clients closed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,6 +310,9 @@ struct srv {
 	struct ctl_server ctl;
 	struct proxy_url url;
 	struct loop_io done_io;
+	struct loop_io lis_io; /* the listening socket, as up's parent has it */
+	uid_t owner;
+	unsigned int refused; /* by ctl_accept */
 	int tun[2];
 	char *res; /* what the client writes, until it exits (EOF) */
 	size_t len, cap;
@@ -327,6 +332,24 @@ static void done_cb(struct loop_io *io, uint32_t events)
 	s->res[s->len] = '\0';
 }
 
+/* What up's parent does with the listening socket (privsep.c's ctl_cb). */
+static void lis_cb(struct loop_io *io, uint32_t events)
+{
+	struct srv *s = (struct srv *)((char *)io - offsetof(struct srv, lis_io));
+	uid_t uid;
+	int fd;
+
+	(void)events;
+	while ((fd = ctl_accept(io->fd, s->owner, &uid)) != -EAGAIN) {
+		if (fd == -EACCES)
+			s->refused++;
+		else if (fd >= 0)
+			ctl_server_take(&s->ctl, fd);
+		else
+			break;
+	}
+}
+
 static void srv_start(struct srv *s, uid_t owner)
 {
 	struct engine_cfg cfg = { .mtu = 1500 };
@@ -343,11 +366,18 @@ static void srv_start(struct srv *s, uid_t owner)
 	assert_int_equal(engine_init(&s->eng, &s->loop, s->tun[0], &cfg), 0);
 	fd = ctl_listen(dirfd_, err, sizeof(err));
 	assert_true(fd >= 0);
-	assert_int_equal(ctl_server_init(&s->ctl, &s->loop, &s->eng, fd, owner), 0);
+	s->owner = owner;
+	s->lis_io.cb = lis_cb;
+	assert_int_equal(loop_io_add(&s->loop, &s->lis_io, fd, EPOLLIN), 0);
+	ctl_server_init(&s->ctl, &s->loop, &s->eng);
 }
 
 static void srv_stop(struct srv *s)
 {
+	int fd = s->lis_io.fd;
+
+	loop_io_del(&s->loop, &s->lis_io);
+	close(fd);
 	ctl_server_fini(&s->ctl);
 	engine_fini(&s->eng);
 	close(s->tun[1]);
@@ -514,7 +544,7 @@ static void test_server_other_uid(void **state)
 	srv_start(&s, 0);
 	assert_int_equal(fchmodat(dirfd_, CTL_SOCK, 0666, 0), 0);
 	run_client(&s, 65534, query_json, res, sizeof(res));
-	assert_int_equal(s.ctl.refused, 1);
+	assert_int_equal(s.refused, 1);
 	assert_string_equal(res, "error -104"); /* -ECONNRESET: closed unanswered */
 	/* root is answered with owner 0 */
 	run_client(&s, (uid_t)-1, query_json, res, sizeof(res));

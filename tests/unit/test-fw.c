@@ -261,6 +261,13 @@ static void test_golden(void **state)
 	/* Empty lists: no sets, no rules referring to them. */
 	assert_int_equal(fw_render(&e, buf, sizeof(buf)), (int)strlen(golden_empty));
 	assert_string_equal(buf, golden_empty);
+	/* The owner record is the comment; the rest is the same. */
+	e.owner = "proxyvpn uid=0 pid=1 start=2";
+	assert_int_equal(fw_render(&e, buf, sizeof(buf)), (int)strlen(golden_empty) + 20);
+	assert_memory_equal(
+		buf, "create table inet proxyvpn { comment \"proxyvpn uid=0 pid=1 start=2\"; }\n",
+		strlen("create table inet proxyvpn { comment \"proxyvpn uid=0 pid=1 start=2\"; }\n"));
+	assert_string_equal(strchr(buf, '\n'), strchr(golden_empty, '\n'));
 }
 
 /* Only IPv6 entries: only the *6 sets and rules; DNS sets only with the killswitch. */
@@ -989,7 +996,7 @@ static void test_apply_remove(void **state)
 	need_root();
 	full_cfg(&c, px, ex, dns);
 	assert_int_equal(fw_present(), 0);
-	assert_int_equal(fw_remove(err, sizeof(err)), 0); /* absent: fine */
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0); /* absent: fine */
 	applied(&c, err, sizeof(err));
 	assert_int_equal(fw_present(), 1);
 	capture(out, sizeof(out), "nft list table inet proxyvpn");
@@ -1064,7 +1071,7 @@ static void test_apply_remove(void **state)
 		else
 			fprintf(stderr,
 				"(no cgroup v2 under /sys/fs/cgroup: cgroup rule not applied)\n");
-		assert_int_equal(fw_remove(err, sizeof(err)), 0);
+		assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 		if (c.nexclude_cgroup)
 			assert_int_equal(rmdir(dir), 0);
 		full_cfg(&c, px, ex, dns);
@@ -1097,10 +1104,10 @@ static void test_apply_remove(void **state)
 	c.dns_steer = false;
 	c.ndhcp_uids = 0;
 
-	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 	assert_int_equal(fw_present(), 0);
 	assert_int_equal(count_tables(), 0);
-	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 
 	/* A bad cfg changes nothing. */
 	c.tun = "x;flush ruleset";
@@ -1197,7 +1204,7 @@ static void test_lookalike(void **state)
 		sh("nft add chain inet proxyvpn decoy");
 		assert_int_equal(fw_present(), -EEXIST);
 		err[0] = '\0';
-		assert_int_equal(fw_remove(err, sizeof(err)), -EEXIST);
+		assert_int_equal(fw_remove(NULL, err, sizeof(err)), -EEXIST);
 		assert_non_null(strstr(err, "not ours"));
 		err[0] = '\0';
 		assert_int_equal(fw_apply(&c, err, sizeof(err)), -EEXIST);
@@ -1210,9 +1217,64 @@ static void test_lookalike(void **state)
 	/* Same name in another family is not ours to care about. */
 	sh("nft add table ip proxyvpn");
 	applied(&c, err, sizeof(err));
-	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 	capture(out, sizeof(out), "nft list tables");
 	assert_string_equal(out, "table ip proxyvpn\n");
+}
+
+/*
+ * Owners: the claim is one atomic create; a table is replaced or removed only
+ * by the owner its comment names; the comment survives every replacement.
+ */
+static void test_owner(void **state)
+{
+	static const char mine[] = "proxyvpn uid=1000 pid=4242 start=777";
+	static const char other[] = "proxyvpn uid=0 pid=17 start=5";
+	struct fw_net px[2], ex[3], dns[2];
+	char err[256] = "", out[16384], comment[FW_COMMENT_MAX + 1];
+	struct fw_cfg c;
+
+	(void)state;
+	need_root();
+	full_cfg(&c, px, ex, dns);
+	assert_int_equal(fw_claim("proxyvpn", err, sizeof(err)), -EINVAL); /* not a record */
+	assert_int_equal(fw_claim(mine, err, sizeof(err)), 0);
+	assert_int_equal(fw_claim(other, err, sizeof(err)), -EEXIST);
+	assert_int_equal(fw_claim(mine, err, sizeof(err)), -EEXIST);
+	assert_int_equal(fw_owner(comment), 1);
+	assert_string_equal(comment, mine);
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_null(strstr(out, "chain")); /* the claim is an empty table */
+
+	/* another owner (or none) may neither replace nor remove it */
+	c.owner = other;
+	assert_int_equal(fw_apply(&c, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "another up"));
+	c.owner = NULL;
+	assert_int_equal(fw_apply(&c, err, sizeof(err)), -EBUSY);
+	assert_int_equal(fw_remove(other, err, sizeof(err)), -EBUSY);
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), -EBUSY);
+	assert_int_equal(fw_owner(comment), 1);
+	assert_string_equal(comment, mine);
+
+	/* its owner replaces it, twice: the comment stays */
+	c.owner = mine;
+	applied(&c, err, sizeof(err));
+	applied(&c, err, sizeof(err));
+	assert_int_equal(count_tables(), 1);
+	capture(out, sizeof(out), "nft list table inet proxyvpn");
+	assert_non_null(strstr(out, "comment \"proxyvpn uid=1000 pid=4242 start=777\""));
+	assert_non_null(strstr(out, "chain mark_tcp"));
+	assert_int_equal(fw_remove(mine, err, sizeof(err)), 0);
+	assert_int_equal(fw_present(), 0);
+
+	/* a bad record is not a cfg */
+	c.owner = "proxyvpn uid=1 pid=0 start=1";
+	assert_int_equal(fw_apply(&c, err, sizeof(err)), -EINVAL);
+	c.owner = "proxyvpn uid=1 pid=1 start=1\"; flush ruleset; \"";
+	assert_int_equal(fw_apply(&c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_claim(c.owner, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_present(), 0);
 }
 
 /* ---- root: traffic through the killswitch, over a veth pair to a peer namespace ---- */
@@ -1460,7 +1522,7 @@ static void test_killswitch_traffic(void **state)
 	assert_false(readable(l_80, 0));
 	assert_int_equal(peer_counter(here, peer, "tcp80"), 0);
 
-	assert_int_equal(fw_remove(err, sizeof(err)), 0);
+	assert_int_equal(fw_remove(NULL, err, sizeof(err)), 0);
 	close(l_local);
 	close(l_proxy);
 	close(l_80);
@@ -1487,6 +1549,7 @@ int main(void)
 		cmocka_unit_test(test_user_caps),
 		cmocka_unit_test_setup_teardown(test_apply_remove, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike, ns_setup, ns_teardown),
+		cmocka_unit_test_setup_teardown(test_owner, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_inspect, ns_setup, ns_teardown),
 		cmocka_unit_test_setup_teardown(test_killswitch_traffic, ns_setup, ns_teardown),
 	};

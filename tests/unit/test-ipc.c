@@ -92,7 +92,7 @@ static void pair(int sv[2])
 
 static void test_send_recv_fds(void **state)
 {
-	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL, .generation = 3, .queues = 1 }, got;
+	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = 3, .queues = 2 }, got;
 	int sv[2], p[2], fds[2];
 	struct ipc_msg m;
 	char c = 0;
@@ -191,18 +191,18 @@ static void test_hello_check(void **state)
 
 	(void)state;
 	assert_int_equal(hello_ok(IPC_FD_TUN, 1, 0, 1), 0);
-	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 1, 0, 2), 0);
-	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 4, 0, 5), 0);
-	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, IPC_MAX_QUEUES, 0, IPC_MAX_QUEUES + 1),
-			 0);
-	/* fds other than announced, queue counts out of range, bad bits */
+	assert_int_equal(hello_ok(IPC_FD_TUN, 4, 0, 4), 0);
+	assert_int_equal(hello_ok(IPC_FD_TUN, IPC_MAX_QUEUES, 0, IPC_MAX_QUEUES), 0);
+	/* fds other than announced, queue counts out of range, bad bits (the
+	 * control socket's listening fd, IPC_FD_CTL (2), is no longer handed
+	 * over: the parent keeps it and passes each checked connection) */
 	assert_int_equal(hello_ok(IPC_FD_TUN, 2, 0, 1), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN, 2, 0, 3), -EBADMSG);
-	assert_int_equal(hello_ok(IPC_FD_TUN | IPC_FD_CTL, 2, 0, 2), -EBADMSG);
+	assert_int_equal(hello_ok(IPC_FD_TUN | 2, 1, 0, 2), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN, 0, 0, 0), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN, IPC_MAX_QUEUES + 1, 0, IPC_MAX_QUEUES + 1), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN, 0xffffffffu, 0, 0), -EBADMSG);
-	assert_int_equal(hello_ok(IPC_FD_CTL, 1, 0, 1), -EBADMSG);
+	assert_int_equal(hello_ok(2, 1, 0, 1), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN | 4, 1, 0, 1), -EBADMSG);
 	assert_int_equal(hello_ok(IPC_FD_TUN, 1, 1, 1), -EBADMSG);
 	/* not a hello, or a hello of the old size */
@@ -212,27 +212,98 @@ static void test_hello_check(void **state)
 	assert_int_equal(ipc_hello_check(&m, &got), -EBADMSG);
 }
 
-/* Every queue of the largest hello and the control socket arrive, in order. */
+/* Pings and pongs: of this generation, no fd; their seq comes out. */
+static void test_ping_check(void **state)
+{
+	struct ipc_ping p = { .generation = 4, .seq = 77 };
+	struct ipc_msg m = { .type = IPC_PONG, .len = sizeof(p) };
+	uint32_t seq = 0;
+
+	(void)state;
+	memcpy(m.data, &p, sizeof(p));
+	assert_int_equal(ipc_ping_check(&m, IPC_PONG, 4, &seq), 0);
+	assert_int_equal(seq, 77);
+	assert_int_equal(ipc_ping_check(&m, IPC_PONG, 5, &seq), -EBADMSG); /* older engine */
+	assert_int_equal(ipc_ping_check(&m, IPC_PING, 4, &seq), -EBADMSG); /* not this type */
+	assert_int_equal(ipc_ping_check(&m, IPC_READY, 4, &seq), -EBADMSG);
+	m.nfds = 1;
+	assert_int_equal(ipc_ping_check(&m, IPC_PONG, 4, &seq), -EBADMSG); /* an fd with it */
+	m.nfds = 0;
+	m.len = sizeof(p) - 1;
+	assert_int_equal(ipc_ping_check(&m, IPC_PONG, 4, &seq), -EBADMSG);
+	m.len = sizeof(p);
+	m.type = IPC_PING;
+	assert_int_equal(ipc_ping_check(&m, IPC_PING, 4, &seq), 0);
+	/* the sizes the decoder knows */
+	assert_int_equal(ipc_type_size(IPC_PING), sizeof(struct ipc_ping));
+	assert_int_equal(ipc_type_size(IPC_PONG), sizeof(struct ipc_ping));
+	assert_int_equal(ipc_type_size(IPC_CTL), sizeof(struct ipc_ctl));
+	assert_int_equal(ipc_type_size(IPC_TYPE_MAX), -1);
+}
+
+/* A control connection: exactly one fd, a zero reserved field; it travels. */
+static void test_ctl_check(void **state)
+{
+	struct ipc_ctl c = { .uid = 1000 }, got;
+	struct ipc_msg m = { .type = IPC_CTL, .len = sizeof(c), .nfds = 1, .fds = { 5 } };
+	int sv[2], p[2], low;
+	char x = 0;
+
+	(void)state;
+	memcpy(m.data, &c, sizeof(c));
+	assert_int_equal(ipc_ctl_check(&m, &got), 0);
+	assert_int_equal(got.uid, 1000);
+	m.nfds = 0;
+	assert_int_equal(ipc_ctl_check(&m, &got), -EBADMSG);
+	m.nfds = 2;
+	assert_int_equal(ipc_ctl_check(&m, &got), -EBADMSG);
+	m.nfds = 1;
+	m.fds[0] = -1;
+	assert_int_equal(ipc_ctl_check(&m, &got), -EBADMSG);
+	m.fds[0] = 5;
+	c.zero = 1;
+	memcpy(m.data, &c, sizeof(c));
+	assert_int_equal(ipc_ctl_check(&m, &got), -EBADMSG);
+	m.type = IPC_PING;
+	assert_int_equal(ipc_ctl_check(&m, &got), -EBADMSG);
+
+	/* over a socketpair: the fd arrives and works, and nothing leaks */
+	pair(sv);
+	low = lowest_free_fd();
+	assert_int_equal(pipe(p), 0);
+	c.zero = 0;
+	assert_int_equal(ipc_send(sv[0], IPC_CTL, &c, sizeof(c), &p[1], 1), 0);
+	close(p[1]);
+	assert_int_equal(ipc_recv(sv[1], &m), 0);
+	assert_int_equal(ipc_ctl_check(&m, &got), 0);
+	assert_int_equal(write(m.fds[0], "y", 1), 1);
+	assert_int_equal(read(p[0], &x, 1), 1);
+	assert_int_equal(x, 'y');
+	ipc_msg_close(&m);
+	close(p[0]);
+	assert_int_equal(lowest_free_fd(), low);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Every queue of the largest hello arrives, in order. */
 static void test_send_recv_max_fds(void **state)
 {
-	struct ipc_hello h = { .fds = IPC_FD_TUN | IPC_FD_CTL,
-			       .generation = 1,
-			       .queues = IPC_MAX_QUEUES },
-			 got;
-	int sv[2], fds[IPC_MAX_QUEUES + 1], i, low;
+	struct ipc_hello h = { .fds = IPC_FD_TUN, .generation = 1, .queues = IPC_MAX_QUEUES }, got;
+	int sv[2], fds[IPC_MAX_QUEUES], i, low;
 	struct ipc_msg m;
 
 	(void)state;
 	pair(sv);
 	low = lowest_free_fd();
-	for (i = 0; i <= IPC_MAX_QUEUES; i++)
+	for (i = 0; i < IPC_MAX_QUEUES; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, IPC_MAX_QUEUES + 1), 0);
+	assert_int_equal(ipc_send(sv[0], IPC_HELLO, &h, sizeof(h), fds, IPC_MAX_QUEUES), 0);
 	assert_int_equal(ipc_recv(sv[1], &m), 0);
-	assert_int_equal(m.nfds, IPC_MAX_QUEUES + 1);
+	assert_int_equal(m.nfds, IPC_MAX_QUEUES);
 	assert_int_equal(ipc_hello_check(&m, &got), 0);
 	assert_int_equal(got.queues, IPC_MAX_QUEUES);
-	for (i = 0; i <= IPC_MAX_QUEUES; i++) {
+	for (i = 0; i < IPC_MAX_QUEUES; i++) {
 		assert_true(fcntl(m.fds[i], F_GETFD) & FD_CLOEXEC);
 		close(fds[i]);
 	}
@@ -273,7 +344,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_valid),   cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_send_recv_fds), cmocka_unit_test(test_hostile_records),
-		cmocka_unit_test(test_hello_check),   cmocka_unit_test(test_send_recv_max_fds),
+		cmocka_unit_test(test_hello_check),   cmocka_unit_test(test_ping_check),
+		cmocka_unit_test(test_ctl_check),     cmocka_unit_test(test_send_recv_max_fds),
 		cmocka_unit_test(test_backoff),
 	};
 

@@ -52,6 +52,7 @@ static void fill(struct state *s)
 	s->catch_priority = 32768;
 	s->ipv6 = true;
 	s->killswitch = true;
+	s->forward = STATE_FWD_PROXY;
 	s->fw = STATE_FW_NFTABLES;
 	strcpy(s->fw_table, "proxyvpn");
 	strcpy(s->fw_chain, "pvpn");
@@ -90,6 +91,7 @@ static void assert_same(const struct state *a, const struct state *b)
 	assert_int_equal(a->catch_priority, b->catch_priority);
 	assert_int_equal(a->ipv6, b->ipv6);
 	assert_int_equal(a->killswitch, b->killswitch);
+	assert_int_equal(a->forward, b->forward);
 	assert_int_equal(a->fw, b->fw);
 	assert_string_equal(a->fw_table, b->fw_table);
 	assert_string_equal(a->fw_chain, b->fw_chain);
@@ -214,7 +216,7 @@ static void test_round_trip(void **st)
 	fill(&a);
 	n = format(&a, buf, sizeof(buf));
 	assert_int_equal((size_t)n, strlen(buf));
-	assert_string_equal(buf, "proxyvpn-state 2\n"
+	assert_string_equal(buf, "proxyvpn-state 3\n"
 				 "pid 4242\n"
 				 "start 1700000000\n"
 				 "tun pvpn0\n"
@@ -229,6 +231,7 @@ static void test_round_trip(void **st)
 				 "fw-table proxyvpn\n"
 				 "fw-chain pvpn\n"
 				 "killswitch on\n"
+				 "forward proxy\n"
 				 "proxy [2001:db8::1]:1080\n"
 				 "obj link pvpn0\n"
 				 "obj route 4 51820 default dev=pvpn0\n"
@@ -319,7 +322,7 @@ static void test_truncated(void **st)
 	for (i = 0; i < n; i++)
 		parse_bad_len(buf, (size_t)i, NULL);
 	parse_bad("", "empty");
-	parse_bad("proxyvpn-state 2\n", "no end line");
+	parse_bad("proxyvpn-state 3\n", "no end line");
 }
 
 static void test_header(void **st)
@@ -332,23 +335,26 @@ static void test_header(void **st)
 	fill(&a);
 	n = format(&a, buf, sizeof(buf));
 	(void)n;
-	/* Version 1 (before the catch-all) is not read: down goes by our tags. */
+	/* Versions 1 (before the catch-all) and 2 (before forward) are not
+	 * read: down goes by our tags. */
 	memcpy(buf, "proxyvpn-state 1", 16);
 	parse_bad(buf, "version");
-	memcpy(buf, "proxyvpn-state 3", 16);
+	memcpy(buf, "proxyvpn-state 2", 16);
+	parse_bad(buf, "version");
+	memcpy(buf, "proxyvpn-state 4", 16);
 	parse_bad(buf, "version");
 	memcpy(buf, "proxyvpn-state 0", 16);
 	parse_bad(buf, "version");
 	memcpy(buf, "proxyvpn-stat  2", 16);
 	parse_bad(buf, "not a proxyvpn state file");
 	parse_bad("wg-quick\nend\n", "not a proxyvpn state file");
-	parse_bad("proxyvpn-state 02\nend\n", "version");
-	parse_bad("proxyvpn-state 2 \nend\n", "version");
-	parse_bad("proxyvpn-state  2\nend\n", "version");
+	parse_bad("proxyvpn-state 03\nend\n", "version");
+	parse_bad("proxyvpn-state 3 \nend\n", "version");
+	parse_bad("proxyvpn-state  3\nend\n", "version");
 	parse_bad("proxyvpn-state 99999999999999999999999\nend\n", "version");
-	parse_bad("\nproxyvpn-state 2\nend\n", "not a proxyvpn state file");
+	parse_bad("\nproxyvpn-state 3\nend\n", "not a proxyvpn state file");
 	/* A header alone with end is syntactically fine but lacks every key. */
-	parse_bad("proxyvpn-state 2\nend\n", "missing key");
+	parse_bad("proxyvpn-state 3\nend\n", "missing key");
 }
 
 static void test_numbers(void **st)
@@ -455,6 +461,13 @@ static void test_names(void **st)
 	bad_value("killswitch", "killswitch onn", "bad killswitch");
 	good_value("killswitch", "killswitch off", &s);
 	assert_false(s.killswitch);
+	bad_value("forward", "forward ", "bad forward");
+	bad_value("forward", "forward Proxy", "bad forward");
+	bad_value("forward", "forward proxyy", "bad forward");
+	good_value("forward", "forward block", &s);
+	assert_int_equal(s.forward, STATE_FWD_BLOCK);
+	good_value("forward", "forward direct", &s);
+	assert_int_equal(s.forward, STATE_FWD_DIRECT);
 }
 
 static void test_proxy(void **st)
@@ -509,7 +522,7 @@ static void test_keys(void **st)
 	bad_value("tun", "end 1", "unknown key");
 
 	/* Each required key, missing. */
-	for (p = buf + strlen("proxyvpn-state 2\n"); strncmp(p, "obj ", 4) != 0;) {
+	for (p = buf + strlen("proxyvpn-state 3\n"); strncmp(p, "obj ", 4) != 0;) {
 		char c[STATE_FILE_MAX];
 		char *nl = strchr(p, '\n');
 
