@@ -4,9 +4,12 @@
 #   through dante, with default limits, each echoing once at once and again
 #   after E2E_BURST_HOLD s (2): all must be held and echo, none refused or
 #   reset (the client fails on any error: a waiting connection's SYN is
-#   never answered with an RST). The burst is past the handshake window
-#   (it starts at 64 and follows dante), so flows wait in SYN-PENDING: the
-#   engine counts them (waited-for-proxy / engine.sessions_held > 0).
+#   never answered with an RST). So that flows wait for the handshake window
+#   whatever the machine's pace, dante takes no SYN (nftables in PRX) from
+#   the go until the engine logs that connections wait for their proxy
+#   handshake (its once-a-minute line at the default level: the first flow
+#   held), then takes them again: the engine counts the flows that waited
+#   (waited-for-proxy / engine.sessions_held > 0).
 #   MODE up: `proxyvpn up` (defaults), the client as an app in CLI; then
 #   `status --json` shows the limits (from the open-files limit and memory),
 #   the held flows, no RST sent (tcp.rst_out 0); then two proxies that do
@@ -32,7 +35,28 @@ mkdir -m 0777 "$sync"
 start_stress_server "$sync"
 URL=$(proxy_url socks5-dante)
 
-# burst_client OUT N: stress.py many, N at once, in the background (pid in CLIENT)
+n_prx nft -f - <<EOF || fail "cannot add the table in PRX"
+table inet pve2eburst {
+	chain in {
+		type filter hook input priority -10; policy accept;
+	}
+}
+EOF
+on_exit "n_prx nft delete table inet pve2eburst"
+block_syn() { n_prx nft add rule inet pve2eburst in tcp dport "$DANTE_PORT" "tcp flags & (syn | ack) == syn" drop; }
+unblock() { n_prx nft flush chain inet pve2eburst in; }
+WAITING='proxy: [0-9]* connection(s) wait for their proxy handshake'
+# wait_line PATTERN FILE SECONDS PID: bounded wait for a log line while PID runs
+wait_line() {
+	local deadline=$(($(now_ms) + $3 * 1000))
+	until grep -q "$1" "$2" 2>/dev/null; do
+		kill -0 "$4" 2>/dev/null || return 1
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# burst_args N: stress.py many, N connects at once
 burst_args() { echo "$E2E_DIR/stress.py many $DST4 $STRESS_ECHO_PORT -n $1 --inflight $1 --sync $sync --finish-timeout 120"; }
 client_failed() {
 	cat "$T_OUT/client.out" "$T_OUT/pv.err" 2>/dev/null | tail -n 40 >&2
@@ -50,7 +74,10 @@ if [ "$mode" != up ]; then
 	track_pid "$run"
 	wait_sync "$sync/ready" 30 "$run" || client_failed "the client did not start"
 	t0=$(now_ms)
+	block_syn
 	touch "$sync/go"
+	wait_line "$WAITING" "$T_OUT/pv.err" 30 "$run" || client_failed "no connection waited for its proxy handshake"
+	unblock
 	wait_sync "$sync/open" 120 "$run" || client_failed "the $N connections did not all open"
 	echo "$mode: $N connections opened at once: all open and echoed after $(($(now_ms) - t0)) ms"
 	sleep "$HOLD" # the hold itself (what is awaited is the client's own marks)
@@ -64,9 +91,6 @@ if [ "$mode" != up ]; then
 	[ -n "$held" ] || fail "no stats line with waited-for-proxy"
 	[ "$held" -gt 0 ] || fail "no flow waited for the handshake window in a burst of $N"
 	assert_eq "$refused" 0 "stats: refused-at-limit"
-	# the once-a-minute line at the default level says what they wait for
-	grep -q 'proxy: [0-9]* connection(s) wait for their proxy handshake' "$T_OUT/pv.err" ||
-		fail "no log line about the connections waiting for their proxy handshake"
 	echo "$mode: $held of $N flows waited for their proxy handshake; none refused"
 	exit 0
 fi
@@ -87,7 +111,10 @@ wait_sync "$sync/ready" 30 "$run" || client_failed "the client did not start"
 epid=$(pgrep -P "$UP_PID" -x proxyvpn | head -n 1)
 rss0=$(proc_kib "$epid" VmRSS)
 t0=$(now_ms)
+block_syn
 touch "$sync/go"
+wait_line "$WAITING" "$T_OUT/up.log" 30 "$run" || client_failed "no connection waited for its proxy handshake"
+unblock
 wait_sync "$sync/open" 120 "$run" || client_failed "the $N connections did not all open"
 topen=$(($(now_ms) - t0))
 rss1=$(proc_kib "$epid" VmRSS)
@@ -108,16 +135,8 @@ live 'l["limits"]' || fail "status --json"
 echo "up: $held of $N flows waited for their proxy handshake, no RST sent; window $(live 'l["window"]')"
 
 # ---- a proxy that stops accepting for 2.5 s ----
-n_prx nft -f - <<EOF || fail "cannot add the table in PRX"
-table inet pve2eburst {
-	chain in {
-		type filter hook input priority -10; policy accept;
-	}
-}
-EOF
-on_exit "n_prx nft delete table inet pve2eburst"
 rm -f "$sync"/{ready,go,open,finish}
-n_prx nft add rule inet pve2eburst in tcp dport "$DANTE_PORT" "tcp flags & (syn | ack) == syn" drop
+block_syn
 # shellcheck disable=SC2046 # burst_args is split on purpose
 n_cli env "PVE2E_TAG=$E2E_TAG" "$PY" $(burst_args 600) >"$T_OUT/client.out" 2>&1 &
 run=$!
@@ -127,7 +146,7 @@ lost0=$(live 'l["window"]["losses"]')
 size0=$(live 'l["window"]["size"]')
 touch "$sync/go"
 sleep 2.5 # how long the proxy does not accept: the condition itself, not a wait for one
-n_prx nft flush chain inet pve2eburst in
+unblock
 wait_sync "$sync/open" 60 "$run" || client_failed "the 600 connections did not all open after the proxy took SYNs again"
 touch "$sync/finish"
 wait_pid_exit "$run" 60 || client_failed "the run did not end"
@@ -158,7 +177,7 @@ PYEOF
 w=$(live 'l["window"]')
 [ "$(live 'l["window"]["size"] == 4 and l["window"]["lowest"] == 4')" = True ] ||
 	fail "the window is not at its floor (4) after the proxy refused 40 connects: $w"
-n_prx nft flush chain inet pve2eburst in
+unblock
 rm -f "$sync"/{ready,go,open,finish}
 # shellcheck disable=SC2046 # burst_args is split on purpose
 n_cli env "PVE2E_TAG=$E2E_TAG" "$PY" $(burst_args 300) >"$T_OUT/client.out" 2>&1 &
