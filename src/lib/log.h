@@ -7,6 +7,7 @@
 #ifndef PROXYVPN_LOG_H
 #define PROXYVPN_LOG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 enum log_level { LOG_LVL_QUIET = 0, LOG_LVL_WARN = 1, LOG_LVL_INFO = 2, LOG_LVL_DEBUG = 3 };
@@ -26,5 +27,8 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A message for the caller's error buffer (NULL or 0 bytes: none), not logged. */
+void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fw-ipt.h"
+#include "log.h"
 #include "json.h"
 
 enum {
@@ -343,19 +344,6 @@ int fw_ipt_render(const struct fw_cfg *c, int family, char *buf, size_t len)
 
 /* ---- running the binaries (root only) ---- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int find_bin(const char *name, char *out, size_t len)
 {
 	size_t i;
@@ -383,7 +371,7 @@ static int run_bin(const char *name, const char *const *args, const char *input,
 	pid_t pid;
 
 	if (find_bin(name, path, sizeof(path)) < 0) {
-		seterr(err, errlen, "%s not found (install iptables)", name);
+		errbuf_set(err, errlen, "%s not found (install iptables)", name);
 		return -ENOENT;
 	}
 	argv[n++] = name;
@@ -429,10 +417,10 @@ static int run_bin(const char *name, const char *const *args, const char *input,
 		got = pread(errfd, out, sizeof(out) - 1, 0);
 		out[got > 0 ? got : 0] = '\0';
 		out[strcspn(out, "\n")] = '\0';
-		seterr(err, errlen, "%s: %s", name,
-		       out[0]	       ? out
-		       : WIFEXITED(st) ? "failed"
-				       : "killed by a signal");
+		errbuf_set(err, errlen, "%s: %s", name,
+			   out[0]	   ? out
+			   : WIFEXITED(st) ? "failed"
+					   : "killed by a signal");
 	}
 out:
 	if (in >= 0)
@@ -440,7 +428,7 @@ out:
 	if (errfd >= 0)
 		close(errfd);
 	if (ret < 0 && ret != -EIO)
-		seterr(err, errlen, "running %s: %s", name, strerror(-ret));
+		errbuf_set(err, errlen, "running %s: %s", name, strerror(-ret));
 	return ret;
 }
 
@@ -510,13 +498,13 @@ int fw_ipt_remove(char *err, size_t errlen)
 	int r4, r6;
 
 	if (geteuid() != 0) {
-		seterr(err, errlen, "the iptables fallback needs root");
+		errbuf_set(err, errlen, "the iptables fallback needs root");
 		return -EPERM;
 	}
 	r4 = remove_family(false, err, errlen);
 	r6 = remove_family(true, e6, sizeof(e6));
 	if (!r4 && r6)
-		seterr(err, errlen, "%s", e6);
+		errbuf_set(err, errlen, "%s", e6);
 	return r4 ? r4 : r6 == -ENOENT ? 0 : r6; /* no ip6tables: nothing of ours there */
 }
 
@@ -552,8 +540,8 @@ static int apply_family(const struct fw_cfg *c, int family, char *err, size_t er
 		len *= 2;
 	}
 	if (ret < 0)
-		seterr(err, errlen, "iptables ruleset: %s",
-		       ret == -EINVAL ? "invalid configuration" : strerror(-ret));
+		errbuf_set(err, errlen, "iptables ruleset: %s",
+			   ret == -EINVAL ? "invalid configuration" : strerror(-ret));
 	else
 		ret = run_bin(family == AF_INET6 ? "ip6tables-restore" : "iptables-restore", args,
 			      buf, err, errlen);
@@ -566,7 +554,7 @@ int fw_ipt_apply(const struct fw_cfg *c, bool ipv6, char *err, size_t errlen)
 	int ret;
 
 	if (geteuid() != 0) {
-		seterr(err, errlen, "the iptables fallback needs root");
+		errbuf_set(err, errlen, "the iptables fallback needs root");
 		return -EPERM;
 	}
 	ret = fw_ipt_remove(err, errlen);

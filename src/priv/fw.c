@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "fw.h"
+#include "log.h"
 #include "num.h"
 #include "owner.h"
 
@@ -782,18 +783,6 @@ int fw_render(const struct fw_cfg *c, char *buf, size_t len)
 
 /* ---- libnftables ---- */
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The first "Error: ..." line of libnftables' error buffer e. */
 static void nft_reason(const char *e, char *err, size_t errlen, const char *what)
 {
@@ -805,7 +794,7 @@ static void nft_reason(const char *e, char *err, size_t errlen, const char *what
 		p = e && *e ? e : "failed";
 	nl = strchr(p, '\n');
 	n = nl ? (int)(nl - p) : (int)strlen(p);
-	seterr(err, errlen, "nft %s: %.*s", what, n, p);
+	errbuf_set(err, errlen, "nft %s: %.*s", what, n, p);
 }
 
 /* libnftables returns -1 with no errno; the message tells some apart. */
@@ -1042,21 +1031,21 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	const char *fault = getenv("PROXYVPN_FAULT_NFT");
 
 	if (fault && (strcmp(fault, "ctcount") || c->user_tcp || (c->user_udp && c->udp_mark))) {
-		seterr(err, errlen,
-		       "nft apply: Could not process rule: No such file or directory "
-		       "(PROXYVPN_FAULT_NFT)");
+		errbuf_set(err, errlen,
+			   "nft apply: Could not process rule: No such file or directory "
+			   "(PROXYVPN_FAULT_NFT)");
 		return -EIO;
 	}
 #endif
 	script = render_alloc(c, &n, &ret);
 	if (!script) {
-		seterr(err, errlen, "firewall: %s",
-		       ret == -EINVAL ? "invalid configuration" : strerror(-ret));
+		errbuf_set(err, errlen, "firewall: %s",
+			   ret == -EINVAL ? "invalid configuration" : strerror(-ret));
 		return ret;
 	}
 	ctx = ctx_new();
 	if (!ctx) {
-		seterr(err, errlen, "firewall: cannot create an nftables context");
+		errbuf_set(err, errlen, "firewall: cannot create an nftables context");
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1064,15 +1053,15 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	if (l.state == -EEXIST) {
-		seterr(err, errlen,
-		       "table inet " FW_TABLE " exists but is not ours "
-		       "(no comment \"" FW_TAG "...\"); not touching it");
+		errbuf_set(err, errlen,
+			   "table inet " FW_TABLE " exists but is not ours "
+			   "(no comment \"" FW_TAG "...\"); not touching it");
 		ret = -EEXIST;
 		goto out;
 	}
 	if (l.state == 1 && strcmp(l.comment, c->owner ? c->owner : FW_TAG)) {
-		seterr(err, errlen, "table inet " FW_TABLE " belongs to another up (\"%s\")",
-		       l.comment);
+		errbuf_set(err, errlen, "table inet " FW_TABLE " belongs to another up (\"%s\")",
+			   l.comment);
 		ret = -EBUSY;
 		goto out;
 	}
@@ -1089,7 +1078,7 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	cmd = malloc(cmdlen);
 	if (!cmd) {
 		ret = -ENOMEM;
-		seterr(err, errlen, "firewall: %s", strerror(ENOMEM));
+		errbuf_set(err, errlen, "firewall: %s", strerror(ENOMEM));
 		goto out;
 	}
 	if (l.state == 1)
@@ -1111,15 +1100,16 @@ int fw_apply(const struct fw_cfg *c, char *err, size_t errlen)
 	    l.nmark != (int)n.mark || l.nks != want_ks || l.nff != ff_rules(c) ||
 	    l.nguard != guard_rules(c) || l.ntung != TUNG_RULES || l.nfm != want_fm ||
 	    l.nfk != want_fk) {
-		seterr(err, errlen,
-		       "nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
-		       "rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules, "
-		       "%d/%d forward marking rules, %d/%d forward filter rules",
-		       l.state == 1 ? "ours"
-		       : l.state    ? "not ours"
-				    : "missing",
-		       l.nmark, n.mark, l.nks, want_ks, l.nff, ff_rules(c), l.nguard,
-		       guard_rules(c), l.ntung, TUNG_RULES, l.nfm, want_fm, l.nfk, want_fk);
+		errbuf_set(
+			err, errlen,
+			"nft read-back: table %s, %d/%u marking rules, %d/%d killswitch "
+			"rules, %d/%d fail-fast rules, %d/%d guard rules, %d/%d TUN guard rules, "
+			"%d/%d forward marking rules, %d/%d forward filter rules",
+			l.state == 1 ? "ours"
+			: l.state    ? "not ours"
+				     : "missing",
+			l.nmark, n.mark, l.nks, want_ks, l.nff, ff_rules(c), l.nguard,
+			guard_rules(c), l.ntung, TUNG_RULES, l.nfm, want_fm, l.nfk, want_fk);
 		ret = -EPROTO;
 	}
 out:
@@ -1141,14 +1131,14 @@ int fw_claim(const char *owner, char *err, size_t errlen)
 #ifdef PROXYVPN_FAULT
 	/* test builds: as on a kernel without nf_tables (e2e upipt) */
 	if (getenv("PROXYVPN_FAULT_NFT")) {
-		seterr(err, errlen,
-		       "nft create table: No such file or directory (PROXYVPN_FAULT_NFT)");
+		errbuf_set(err, errlen,
+			   "nft create table: No such file or directory (PROXYVPN_FAULT_NFT)");
 		return -EIO;
 	}
 #endif
 	ctx = ctx_new();
 	if (!ctx) {
-		seterr(err, errlen, "firewall: cannot create an nftables context");
+		errbuf_set(err, errlen, "firewall: cannot create an nftables context");
 		return -ENOMEM;
 	}
 	/* create fails if the table exists: the kernel decides who was first */
@@ -1166,21 +1156,21 @@ int fw_remove(const char *owner, char *err, size_t errlen)
 	int ret;
 
 	if (!ctx) {
-		seterr(err, errlen, "firewall: cannot create an nftables context");
+		errbuf_set(err, errlen, "firewall: cannot create an nftables context");
 		return -ENOMEM;
 	}
 	ret = lookup(ctx, &l, err, errlen);
 	if (ret)
 		goto out;
 	if (l.state == -EEXIST) {
-		seterr(err, errlen,
-		       "table inet " FW_TABLE " is not ours (no comment \"" FW_TAG
-		       "...\"); left alone");
+		errbuf_set(err, errlen,
+			   "table inet " FW_TABLE " is not ours (no comment \"" FW_TAG
+			   "...\"); left alone");
 		ret = -EEXIST;
 	} else if (l.state == 1 && strcmp(l.comment, owner ? owner : FW_TAG)) {
-		seterr(err, errlen,
-		       "table inet " FW_TABLE " belongs to another up (\"%s\"); left alone",
-		       l.comment);
+		errbuf_set(err, errlen,
+			   "table inet " FW_TABLE " belongs to another up (\"%s\"); left alone",
+			   l.comment);
 		ret = -EBUSY;
 	} else if (l.state == 1) {
 		snprintf(cmd, sizeof(cmd), "delete table inet handle %" PRIu64, l.handle);
@@ -1263,7 +1253,7 @@ int fw_inspect(struct fw_seen *out, char *err, size_t errlen)
 
 	memset(out, 0, sizeof(*out));
 	if (!ctx) {
-		seterr(err, errlen, "firewall: cannot create an nftables context");
+		errbuf_set(err, errlen, "firewall: cannot create an nftables context");
 		return -ENOMEM;
 	}
 	ret = lookup(ctx, &l, err, errlen);

@@ -60,6 +60,19 @@ err_free:
 	return NULL;
 }
 
+const void *nl_body(const struct nlmsghdr *nlh, uint16_t type, size_t size, int *ret)
+{
+	*ret = MNL_CB_OK;
+	if (nlh->nlmsg_type != type)
+		return NULL;
+	if (mnl_nlmsg_get_payload_len(nlh) < size) {
+		errno = EBADMSG;
+		*ret = MNL_CB_ERROR;
+		return NULL;
+	}
+	return mnl_nlmsg_get_payload(nlh);
+}
+
 void nl_close(struct nl *nl)
 {
 	if (!nl)
@@ -127,14 +140,11 @@ static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi;
 	int *index = data;
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi = nl_body(nlh, RTM_NEWLINK, sizeof(*ifi), &ret);
+	if (!ifi)
+		return ret;
 	*index = ifi->ifi_index;
 	return MNL_CB_STOP;
 }
@@ -241,14 +251,11 @@ static int walk_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi;
 	const struct nlattr *a;
 	const char *name = NULL, *alias = "";
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi = nl_body(nlh, RTM_NEWLINK, sizeof(*ifi), &ret);
+	if (!ifi)
+		return ret;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi))
 	{
 		if (mnl_attr_get_type(a) == IFLA_IFNAME)
@@ -400,14 +407,10 @@ static int link_names_cb(const struct nlmsghdr *nlh, void *data)
 	struct names *n = data;
 	const char *kind = NULL, *name;
 	size_t i;
-	int w;
+	int w, ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
+	if (!nl_body(nlh, RTM_NEWLINK, sizeof(struct ifinfomsg), &ret))
+		return ret;
 	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, tb);
 	if (!tb[IFLA_IFNAME] || !tb[IFLA_LINKINFO] || tb[IFLA_MASTER])
 		return MNL_CB_OK; /* a bridge's port: its traffic enters by the bridge */
@@ -469,14 +472,11 @@ static int link_state_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi;
 	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
 	bool named = false;
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi = nl_body(nlh, RTM_NEWLINK, sizeof(*ifi), &ret);
+	if (!ifi)
+		return ret;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi))
 	{
 		if (mnl_attr_get_type(a) != IFLA_IFNAME)
@@ -526,14 +526,11 @@ static int addr_has_cb(const struct nlmsghdr *nlh, void *data)
 	struct addr_has *h = data;
 	const struct ifaddrmsg *ifa;
 	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa = nl_body(nlh, RTM_NEWADDR, sizeof(*ifa), &ret);
+	if (!ifa)
+		return ret;
 	if ((int)ifa->ifa_index != h->ifindex || ifa->ifa_family != h->family ||
 	    ifa->ifa_prefixlen != h->prefixlen)
 		return MNL_CB_OK;

@@ -26,6 +26,14 @@ void nl_close(struct nl *nl);
 int nl_transact(struct nl *nl, struct nlmsghdr *nlh,
 		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
+/*
+ * In a callback of nl_transact: the fixed header (ifinfomsg, rtmsg, ...) of
+ * nlh if nlh is of type and its payload holds size bytes. Otherwise NULL,
+ * with *ret what the callback returns: MNL_CB_OK for another type (skipped),
+ * MNL_CB_ERROR with errno EBADMSG for a message too short for its header.
+ */
+const void *nl_body(const struct nlmsghdr *nlh, uint16_t type, size_t size, int *ret);
+
 /* Each returns 0 or the kernel's -errno. */
 int nl_link_index(struct nl *nl, const char *ifname);	 /* > 0 ifindex, or -errno */
 int nl_link_set_up(struct nl *nl, int ifindex, int mtu); /* mtu 0 = leave as is */

@@ -335,14 +335,11 @@ static int rule_parse(const struct nlmsghdr *nlh, struct rule *r)
 {
 	const struct fib_rule_hdr *frh;
 	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWRULE)
-		return 0;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*frh)) {
-		errno = EBADMSG;
-		return -1;
-	}
-	frh = mnl_nlmsg_get_payload(nlh);
+	frh = nl_body(nlh, RTM_NEWRULE, sizeof(*frh), &ret);
+	if (!frh)
+		return ret == MNL_CB_OK ? 0 : -1;
 	memset(r, 0, sizeof(*r));
 	r->family = frh->family;
 	r->table = frh->table;
@@ -435,14 +432,11 @@ static int pick_route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm;
 	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
 	uint32_t table;
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm = nl_body(nlh, RTM_NEWROUTE, sizeof(*rtm), &ret);
+	if (!rtm)
+		return ret;
 	table = rtm->rtm_table;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 	{
@@ -593,14 +587,11 @@ static int find_route_cb(const struct nlmsghdr *nlh, void *data)
 	const struct rtmsg *rtm;
 	struct nlattr *a; /* non-const: mnl_attr_for_each casts it */
 	uint32_t table, oif = 0;
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm = nl_body(nlh, RTM_NEWROUTE, sizeof(*rtm), &ret);
+	if (!rtm)
+		return ret;
 	table = rtm->rtm_table;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 	{
@@ -704,14 +695,11 @@ static int seen_route_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t table, oif = 0;
 	bool gw = false;
 	int kind = -1; /* the step of ours it is, if any */
+	int ret;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm = nl_body(nlh, RTM_NEWROUTE, sizeof(*rtm), &ret);
+	if (!rtm)
+		return ret;
 	table = rtm->rtm_table;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm))
 	{

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for resolv_parse() (resolv.c, with fw.c's address
- * parser and num.c): never more stored than room, every stored address a
+ * parser, num.c and log.c): never more stored than room, every stored address a
  * whole non-loopback IPv4/IPv6 host, never more stored than counted, and
  * parsing the text twice in two halves (split at a newline) gives the same.
  */
@@ -12,6 +12,7 @@
 #include "../../src/priv/fw.c"
 #include "../../src/codec/num.c"
 #include "../../src/codec/owner.c"
+#include "../../src/lib/log.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
