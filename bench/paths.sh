@@ -187,7 +187,8 @@ path_pv_socks5_mtu64k_spawn() {
 # --- optional, not in PATHS (--paths ...,pvup_socks5,pvup_http): proxyvpn's
 # host mode. `proxyvpn up --no-killswitch` runs in CLI for the whole path
 # (policy routing sends CLI's TCP to its TUN); the command runs in CLI as on
-# the kernel path. The engine is the up process.
+# the kernel path. The engine is up's engine child (privilege separation),
+# counted with the up process itself.
 UP_PID=""
 pvup_start() { # socks5|http
 	local log=$WORK/pvup-$1.log deadline
@@ -219,9 +220,11 @@ pvup_stop() {
 	return 0
 }
 pvup_spawn() {
+	local child
 	ip netns exec "$NS_CLI" env "PVBENCH_TAG=$TAG" "$@" &
 	SPAWN_PID=$!
 	ENGINE_PIDS=("$UP_PID")
+	for child in $(pgrep -P "$UP_PID" -x proxyvpn); do ENGINE_PIDS+=("$child"); done
 }
 path_pvup_socks5_label() { echo "proxyvpn up (host mode) → dante (SOCKS5)"; }
 path_pvup_socks5_upstream() { echo socks5; }

@@ -126,6 +126,54 @@ def hold_result(raw, path, run):
         return None
 
 
+def burst_result(raw, path, n):
+    """{held, failed, open_s, rss_kib or None, est, alive}, or None (no result)."""
+    try:
+        with open(os.path.join(raw, f"{path}.burst{n}.tsv"), encoding="utf-8") as f:
+            next(f)
+            held, failed, open_s, rss, est = f.readline().rstrip("\n").split("\t")
+        res = {"held": int(held), "failed": int(failed), "open_s": float(open_s),
+               "rss_kib": int(rss) if rss else None, "est": int(est), "alive": None}
+        with open(os.path.join(raw, f"{path}.burst{n}.out"), encoding="utf-8") as f:
+            m = re.search(r"\balive (\d+)", f.read())
+            res["alive"] = int(m.group(1)) if m else None
+        return res
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def bursts(meta, paths, raw):
+    """The burst table: per count, each path's held count, time until all open, engine memory."""
+    counts = [c for c in meta.get("burst", "").split(",") if c.isdigit()]
+    if not counts:
+        return []
+    hold = meta.get("burst_hold", "?")
+    out = ["", f"Bursts: N connections opened at once (`bench/burst.py`: every connect started "
+           f"together, one 1 KiB request on each as soon as it is open), held {hold} s, then a "
+           f"second request on each. Held: connections open and answered / N (refused or failed: "
+           f"the rest); after the hold: still answering.", "",
+           "| Burst | " + " | ".join(label for _, label in paths) + " |",
+           "|---|" + "---:|" * len(paths)]
+    for n in counts:
+        rows = {"held": f"{n} at once: held / after the hold",
+                "open_s": f"{n} at once: time until all are open and answered (s)",
+                "rss": f"{n} at once: engine RSS with all open (MiB)"}
+        cells = {k: [] for k in rows}
+        for name, _ in paths:
+            r = burst_result(raw, name, n)
+            if r is None:
+                for k in rows:
+                    cells[k].append(FAILED)
+                continue
+            alive = "?" if r["alive"] is None else str(r["alive"])
+            cells["held"].append(f"{r['held']} / {alive}" + (f" ({r['failed']} failed)" if r["failed"] else ""))
+            cells["open_s"].append(f"{r['open_s']:.1f}")
+            cells["rss"].append(NA if r["rss_kib"] is None else f"{r['rss_kib'] / 1024:.1f}")
+        for k, label in rows.items():
+            out.append(f"| {label} | " + " | ".join(cells[k]) + " |")
+    return out
+
+
 def app_mtu(raw, path):
     """MTU of the interface the application's traffic leaves by (ip -o link)."""
     try:
@@ -474,6 +522,7 @@ def fragment(meta, paths, values, notes, broken, png_name, mtu, marks, raw):
         out.append(f"The second idle-connection step is {hold2}, not {meta['hold_clamped']}: the open-files "
                    f"limit here is {meta.get('nofile', '?')} and cannot be raised, and redsocks and squid "
                    "need two sockets per connection in one process.")
+    out += bursts(meta, paths, raw)
     out += goals(meta, paths, values)
     busy = meta.get("busy_start", "0")
     if not busy.isdigit() or int(busy) >= 10:

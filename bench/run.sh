@@ -2,7 +2,7 @@
 # proxyvpn benchmark (needs root: network namespaces).
 #
 #   bench/run.sh [--quick] [--out DIR] [--no-build | --rev REV] [--paths P1,P2]
-#                [--dur S] [--hold N1,N2] [--tries N] [--retry-budget S]
+#                [--dur S] [--hold N1,N2] [--burst N1,...] [--tries N] [--retry-budget S]
 #                [--profile] [--note TEXT]
 #   bench/run.sh --check DIR
 #
@@ -12,7 +12,10 @@
 # proxychains, redsocks, proxyvpn exec; each through both proxies): iperf3 1
 # and 4 streams each way, new-connection request rate and latency (ab), CPU
 # per GB moved (the engine's, the proxy's, the whole benchmark's), the
-# engine's memory at N1 and N2 idle connections. Writes the results section
+# engine's memory at N1 and N2 idle connections, and bursts: N connections
+# opened at once, each with one request, held, and a second request after
+# the hold (time until all are open and answered, how many are held, the
+# engine's memory). Writes the results section
 # of docs/benchmarks.md and docs/benchmarks.png.
 #
 #   --quick       a smoke run (bench/smoke in CI, ~30 s): 1 s per measurement,
@@ -24,6 +27,9 @@
 #   --paths LIST  comma-separated subset of PATHS (bench/paths.sh); default: all
 #   --dur S       seconds per iperf3 and connection-rate measurement (default 10)
 #   --hold N1,N2  idle connections held for the memory figures (default 2000,10000)
+#   --burst LIST  connections opened at once, one burst per count (bench/burst.py;
+#                 default 5000,15000, --quick 200; 0: none), each held 10 s
+#                 (--quick 1 s) after all are open
 #   --tries N     measure again, up to N times in all, when other processes used
 #                 more than 10 % of the machine meanwhile (default 2, --quick 1)
 #   --retry-budget S  stop measuring again once the repeats took S seconds in
@@ -36,7 +42,7 @@
 #   --check DIR   only check DIR/benchmarks.md: a table with every cell filled
 #
 # The same knobs as environment variables (options win): BENCH_QUICK=1,
-# BENCH_PATHS, BENCH_DUR, BENCH_HOLD, BENCH_TRIES, BENCH_NOTE, BENCH_PROFILE=1.
+# BENCH_PATHS, BENCH_DUR, BENCH_HOLD, BENCH_BURST, BENCH_TRIES, BENCH_NOTE, BENCH_PROFILE=1.
 #
 # Missing Debian packages are installed with apt-get (nothing else is changed
 # on the machine). Timings never fail the run: exit 1 means the harness broke
@@ -58,6 +64,7 @@ done
 
 QUICK=${BENCH_QUICK:-0} OUT="" BUILD=tree REV="" ONLY=${BENCH_PATHS:-} TRIES=${BENCH_TRIES:-}
 PROFILE=${BENCH_PROFILE:-0} DUR=${BENCH_DUR:-} HOLD=${BENCH_HOLD:-} RETRY_BUDGET=120 NOTE=${BENCH_NOTE:-}
+BURST=${BENCH_BURST:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -86,6 +93,10 @@ while [ $# -gt 0 ]; do
 		HOLD=${2:?--hold needs N1,N2}
 		shift
 		;;
+	--burst)
+		BURST=${2:?--burst needs a list of counts}
+		shift
+		;;
 	--profile) PROFILE=1 ;;
 	--note)
 		NOTE=${2:?--note needs a text}
@@ -99,7 +110,7 @@ while [ $# -gt 0 ]; do
 		exec "$PY" "$BENCH_DIR/report.py" check "${2:?--check needs a directory}"
 		;;
 	-h | --help)
-		sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -139,9 +150,17 @@ fi
 
 if [ "$QUICK" = 1 ]; then
 	DUR=${DUR:-1} HOLD=${HOLD:-200,1000} TRIES=${TRIES:-1} BUSY_WINDOW=0.5
+	BURST=${BURST:-200} BURST_HOLD=1
 else
 	DUR=${DUR:-10} HOLD=${HOLD:-2000,10000} TRIES=${TRIES:-2} BUSY_WINDOW=2
+	BURST=${BURST:-5000,15000} BURST_HOLD=10
 fi
+case $BURST in *[!0-9,]* | ,* | *, | *,,*) die "--burst wants counts, N1,N2,..." ;; esac
+[ "$BURST" = 0 ] && BURST=""
+IFS=, read -r -a BURSTS <<<"$BURST"
+for b in "${BURSTS[@]}"; do
+	[ "$b" -ge 1 ] && [ "$b" -le 30000 ] || die "--burst: each count 1-30000"
+done
 # redsocks and squid hold two sockets per connection in one process: where
 # the open-files hard limit cannot be raised (no CAP_SYS_RESOURCE, as in
 # some containers) the default second step is lowered to fit under it
@@ -954,6 +973,47 @@ hold_test() { # PATH
 	MEASURE_HOOK=""
 }
 
+# --- bursts: bench/burst.py in app context opens N connections at once to
+# nginx, one request each; once all are answered (or failed) the engine's
+# VmRSS and DST's established count are sampled into $RAW/PATH.burstN.tsv,
+# then the client holds them BURST_HOLD s and asks again on each.
+BURST_SYNC="" BURST_TSV=""
+# shellcheck disable=SC2317 # called through MEASURE_HOOK
+burst_hook() { # start|run
+	local deadline rss=""
+	[ "$1" = run ] || return 0
+	now_us
+	deadline=$((NOW_US + 400 * 1000000))
+	until [ -e "$BURST_SYNC/open" ]; do
+		alive "$SPAWN_PID" || { echo "burst: the path's process exited before all were open"; return 1; }
+		now_us
+		[ "$NOW_US" -lt "$deadline" ] || { echo "burst: not all open or failed within 400 s"; return 1; }
+		nap 0.05
+	done
+	if [ "${#ENGINE_PIDS[@]}" -gt 0 ]; then
+		rss_kib "${ENGINE_PIDS[@]}"
+		rss=$RSS_KIB
+	fi
+	est_at_dst_web
+	printf 'held\tfailed\topen_s\tengine_rss_kib\testablished\n%s\t%s\t%s\n' \
+		"$(tr ' ' '\t' <"$BURST_SYNC/open")" "$rss" "$EST" >"$BURST_TSV"
+	echo "burst: $(cat "$BURST_SYNC/open") (held failed seconds); engine RSS ${rss:-none} KiB; $EST at DST"
+	: >"$BURST_SYNC/release"
+}
+est_at_dst_web() { # -> EST: established connections at DST's web port
+	EST=$(n_dst ss -Htn state established "( sport = :$WEB_PORT )" 2>/dev/null | wc -l)
+}
+burst_test() { # PATH N
+	BURST_SYNC=$WORK/burst-$1-$2 BURST_TSV=$RAW/$1.burst$2.tsv
+	rm -rf "$BURST_SYNC"
+	mkdir -m 0777 "$BURST_SYNC"
+	MEASURE_HOOK=burst_hook
+	measure_once "$1" "burst$2" $((BURST_HOLD + 900)) "$PY" "$BENCH_DIR/burst.py" "$DST4" "$WEB_PORT" \
+		-n "$2" --sync "$BURST_SYNC" --hold "$BURST_HOLD" --timeout 400 ||
+		say "  $1 burst of $2: not all held (see raw output)"
+	MEASURE_HOOK=""
+}
+
 iperf() { # PATH TEST IPERF-ARGS...
 	local path=$1 test=$2
 	shift 2
@@ -1024,6 +1084,20 @@ for path in "${PATHS[@]}"; do
 			fi
 			hold_test "$path"
 		fi
+		for b in "${BURSTS[@]}"; do
+			say "  burst: $b connections at once, held ${BURST_HOLD} s"
+			# each burst meets a fresh proxy and a fresh daemon engine
+			[ "$("path_${path}_upstream")" = none ] ||
+				restart_proxy "$("path_${path}_upstream")" >>"$RAW/$path.start.log" 2>&1 ||
+				say "  $path: restarting the proxy failed"
+			if [ -n "$CUR_STOP" ]; then
+				"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || true
+				if ! "path_${path}_start" >>"$RAW/$path.start.log" 2>&1; then
+					say "  $path: restarting it for the burst failed"
+				fi
+			fi
+			burst_test "$path" "$b"
+		done
 	fi
 	if [ -n "$CUR_STOP" ]; then
 		"$CUR_STOP" >>"$RAW/$path.start.log" 2>&1 || say "  $CUR_STOP failed"
@@ -1068,6 +1142,8 @@ meta lat_dur "$LAT_DUR"
 meta quick "$QUICK"
 meta tries "$TRIES"
 meta hold "$HOLD1,$HOLD2"
+meta burst "$BURST"
+meta burst_hold "$BURST_HOLD"
 meta hold_clamped "$HOLD_CLAMPED"
 meta nofile "$NOFILE"
 meta note "$NOTE"

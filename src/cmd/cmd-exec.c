@@ -41,63 +41,12 @@ struct exec_run {
 };
 
 enum {
-	OPT_MAX_CONNS = 256,
-	OPT_MAX_PENDING,
-	OPT_BUFFER,
-	OPT_MEM_LIMIT,
-	OPT_IDLE_TIMEOUT,
-	OPT_KEEPALIVE,
-	OPT_UDP_TIMEOUT,
-	OPT_MAX_UDP,
-	OPT_NO_OFFLOAD,
+	OPT_NO_OFFLOAD = 256,
 	OPT_WORKERS,
 	OPT_ISOLATE,
 	OPT_ALLOW_SYSTEM_BUS,
 	OPT_CHECK_LEAKS,
 };
-
-/* The engine's limits and timers; false after logging a bad value. */
-static bool parse_engine_opt(int c, const char *v, struct engine_cfg *ec)
-{
-	uint32_t n;
-
-	switch (c) {
-	case 'm':
-		return opt_u32("--mtu", v, 1280, 65535, &ec->mtu);
-	case OPT_MAX_CONNS:
-		return opt_u32("--max-conns", v, 1, 1048576, &ec->tcp.max_conns);
-	case OPT_MAX_PENDING:
-		return opt_u32("--max-pending", v, 1, 65536, &ec->tcp.max_pending);
-	case OPT_BUFFER:
-		if (!opt_u32("--buffer (KiB)", v, 16, 65536, &n))
-			return false;
-		ec->buf_size = (size_t)n * 1024;
-		return true;
-	case OPT_MEM_LIMIT:
-		if (!opt_u32("--mem-limit (MiB)", v, 16, 1048576, &n))
-			return false;
-		ec->tcp.mem_budget = (size_t)n << 20;
-		return true;
-	case OPT_IDLE_TIMEOUT:
-		if (!opt_u32("--idle-timeout (s)", v, 0, 4000000, &n))
-			return false;
-		ec->tcp.idle_ms = n * 1000;
-		return true;
-	case OPT_KEEPALIVE:
-		if (!opt_u32("--keepalive (s)", v, 0, 4000000, &n))
-			return false;
-		ec->tcp.ka_idle_ms = n ? n * 1000 : UINT32_MAX;
-		return true;
-	case OPT_UDP_TIMEOUT:
-		if (!opt_u32("--udp-timeout (s)", v, 1, 4000000, &n))
-			return false;
-		ec->udp_timeout_ms = n * 1000;
-		return true;
-	case OPT_MAX_UDP:
-		return opt_u32("--max-udp", v, 1, 65536, &ec->udp_max);
-	}
-	return false;
-}
 
 static int wait_status(int st)
 {
@@ -139,16 +88,9 @@ int cmd_exec(int argc, char **argv)
 		{ "proxy", required_argument, NULL, 'p' },
 		{ "proxy-file", required_argument, NULL, OPT_PROXY_FILE },
 		{ "mtu", required_argument, NULL, 'm' },
-		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
-		{ "buffer", required_argument, NULL, OPT_BUFFER },
-		{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		LIMIT_LONG_OPTIONS,
 		DNS_LONG_OPTIONS,
 		{ "udp", required_argument, NULL, OPT_UDP },
-		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
-		{ "max-udp", required_argument, NULL, OPT_MAX_UDP },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "isolate", no_argument, NULL, OPT_ISOLATE },
@@ -184,6 +126,9 @@ int cmd_exec(int argc, char **argv)
 			proxy_file = optarg;
 			break;
 		case 'm':
+			if (!opt_u32("--mtu", optarg, 1280, 65535, &ecfg.mtu))
+				return EXIT_USAGE;
+			break;
 		case OPT_MAX_CONNS:
 		case OPT_MAX_PENDING:
 		case OPT_BUFFER:
@@ -192,7 +137,7 @@ int cmd_exec(int argc, char **argv)
 		case OPT_KEEPALIVE:
 		case OPT_UDP_TIMEOUT:
 		case OPT_MAX_UDP:
-			if (!parse_engine_opt(c, optarg, &ecfg))
+			if (!limit_opt_parse(c, optarg, &ecfg))
 				return EXIT_USAGE;
 			break;
 		case OPT_DNS:

@@ -50,6 +50,46 @@ bool opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max, uint32_
 	return false;
 }
 
+bool limit_opt_parse(int c, const char *v, struct engine_cfg *ec)
+{
+	uint32_t n;
+
+	switch (c) {
+	case OPT_MAX_CONNS:
+		return opt_u32("--max-conns", v, 1, 1048576, &ec->tcp.max_conns);
+	case OPT_MAX_PENDING:
+		return opt_u32("--max-pending", v, 1, 1048576, &ec->max_pending);
+	case OPT_BUFFER:
+		if (!opt_u32("--buffer (KiB)", v, 16, 65536, &n))
+			return false;
+		ec->buf_size = (size_t)n * 1024;
+		return true;
+	case OPT_MEM_LIMIT:
+		if (!opt_u32("--mem-limit (MiB)", v, 16, 1048576, &n))
+			return false;
+		ec->tcp.mem_budget = (size_t)n << 20;
+		return true;
+	case OPT_IDLE_TIMEOUT:
+		if (!opt_u32("--idle-timeout (s)", v, 0, 4000000, &n))
+			return false;
+		ec->tcp.idle_ms = n * 1000;
+		return true;
+	case OPT_KEEPALIVE:
+		if (!opt_u32("--keepalive (s)", v, 0, 4000000, &n))
+			return false;
+		ec->tcp.ka_idle_ms = n ? n * 1000 : UINT32_MAX;
+		return true;
+	case OPT_UDP_TIMEOUT:
+		if (!opt_u32("--udp-timeout (s)", v, 1, 4000000, &n))
+			return false;
+		ec->udp_timeout_ms = n * 1000;
+		return true;
+	case OPT_MAX_UDP:
+		return opt_u32("--max-udp", v, 1, 65536, &ec->udp_max);
+	}
+	return false;
+}
+
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ec->dns_server;

@@ -55,6 +55,36 @@ enum {
 	{ "fake-max", required_argument, NULL, OPT_FAKE_MAX }
 /* clang-format on */
 
+/*
+ * The engine's limits and timers, the same for `exec' and `up':
+ * --max-conns, --max-pending, --buffer, --mem-limit, --idle-timeout,
+ * --keepalive, --udp-timeout, --max-udp. Unset, they follow from the host
+ * (engine_limits_default).
+ */
+enum {
+	OPT_MAX_CONNS = 0x240,
+	OPT_MAX_PENDING,
+	OPT_BUFFER,
+	OPT_MEM_LIMIT,
+	OPT_IDLE_TIMEOUT,
+	OPT_KEEPALIVE,
+	OPT_UDP_TIMEOUT,
+	OPT_MAX_UDP,
+};
+/* clang-format off */
+#define LIMIT_LONG_OPTIONS                                                 \
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },           \
+	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },       \
+	{ "buffer", required_argument, NULL, OPT_BUFFER },                 \
+	{ "mem-limit", required_argument, NULL, OPT_MEM_LIMIT },           \
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },     \
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },           \
+	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },       \
+	{ "max-udp", required_argument, NULL, OPT_MAX_UDP }
+/* clang-format on */
+/* One of those into ec. false after logging. */
+bool limit_opt_parse(int c, const char *v, struct engine_cfg *ec);
+
 /* One of the options above (exec's --udp too) into ec. false after logging. */
 bool dns_opt_parse(int c, const char *v, struct engine_cfg *ec);
 /* Cross-checks; sets the resolver's addresses and keeps the TUN's out of the pool. */

@@ -247,6 +247,15 @@ static int up_opt(int c, char *v, char **argv, struct up_opts *o, struct engine_
 	case OPT_FAKE_NET6:
 	case OPT_FAKE_MAX:
 		return dns_opt_parse(c, v, ecfg) ? 0 : -1;
+	case OPT_MAX_CONNS:
+	case OPT_MAX_PENDING:
+	case OPT_BUFFER:
+	case OPT_MEM_LIMIT:
+	case OPT_IDLE_TIMEOUT:
+	case OPT_KEEPALIVE:
+	case OPT_UDP_TIMEOUT:
+	case OPT_MAX_UDP:
+		return limit_opt_parse(c, v, ecfg) ? 0 : -1;
 	case OPT_ALLOW_DNS:
 	case OPT_EXCLUDE:
 	case OPT_TUN:
@@ -294,6 +303,7 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 		{ "max-conns-per-user", required_argument, NULL, OPT_USER_TCP },
 		{ "max-udp-per-user", required_argument, NULL, OPT_USER_UDP },
 		{ "forward", required_argument, NULL, OPT_FORWARD },
+		LIMIT_LONG_OPTIONS,
 		COMMON_LONG_OPTIONS,
 	};
 	int c, ret;
@@ -302,7 +312,7 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 			       .killswitch = true,
 			       .mtu = 1500,
 			       .workers = 1,
-			       .user_tcp = UP_USER_TCP_DEFAULT,
+			       .user_tcp = UP_USER_UNSET,
 			       .user_udp = UP_USER_UDP_DEFAULT,
 			       .forward = FW_FWD_PROXY,
 			       .ready_fd = -1 };
@@ -336,6 +346,13 @@ int up_opts_parse(int argc, char **argv, struct up_opts *o, struct engine_cfg *e
 	ecfg->udp = o->udp == UP_UDP_PROXY ? ENGINE_UDP_PROXY : ENGINE_UDP_BLOCK;
 	/* only the proxy's address is left unmarked: a relay elsewhere would loop */
 	ecfg->udp_relay_at_proxy = true;
+	if (o->user_tcp == UP_USER_UNSET) {
+		/* Half of what the engine will hold (its defaults follow from this host). */
+		struct engine_cfg eff = *ecfg;
+
+		engine_limits_default(&eff, (int)o->workers);
+		o->user_tcp = eff.tcp.max_conns / 2 ? eff.tcp.max_conns / 2 : 1;
+	}
 	return 0;
 }
 

@@ -28,12 +28,13 @@ enum {
 	UP_MAX_QUEUES = IPC_MAX_QUEUES, /* --workers */
 	UP_MAX_OWNERS = 8,		/* --exclude-uid, --exclude-cgroup (one more is detected) */
 	/*
-	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's handshake
-	 * limit and half its UDP associations, so one user can take at most
-	 * half of either, and a quarter of the buffer memory (512 x 512 KiB
-	 * of 1 GiB).
+	 * Per-user caps (fw_cfg.user_tcp/udp): half the engine's connections
+	 * (--max-conns, set or from the host: up_opts_parse) and half its UDP
+	 * associations, so one user can take at most half of either. TCP's
+	 * counts every connection the user has open (conntrack), not only
+	 * handshakes: a cap on handshakes alone would turn a burst away.
 	 */
-	UP_USER_TCP_DEFAULT = TCP_MAX_PENDING_DEFAULT / 2,
+	UP_USER_UNSET = UINT32_MAX,
 	UP_USER_UDP_DEFAULT = UDP_MAX_ASSOC_DEFAULT / 2,
 };
 

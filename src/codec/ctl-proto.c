@@ -31,15 +31,16 @@ int ctl_parse_request(const char *buf, size_t len)
 
 /* In enum order, one per counter: a counter added without a name fails the build. */
 const char *const ctl_eng_names[] = {
-	"pkts_in",	 "pkts_out",	   "pkts_bad",	      "pkts_unsupported",
-	"tun_write_err", "sessions_total", "sessions_failed",
+	"pkts_in",	    "pkts_out",	     "pkts_bad",
+	"pkts_unsupported", "tun_write_err", "sessions_total",
+	"sessions_failed",  "sessions_held", "sessions_hold_expired",
 };
 const char *const ctl_tcp_names[] = {
 	"segs_in",	  "segs_out",	   "bad_csum",	  "bad_hdr",	   "rst_out",
 	"rst_in",	  "retrans",	   "syn_refused", "conns_open",	   "ooo_dropped",
 	"beyond_window",  "dup_segs",	   "ooo_queued",  "sack_rexmit",   "paws_dropped",
 	"challenge_acks", "limit_refused", "ka_timeouts", "idle_timeouts", "handshakes",
-	"rto_fired",	  "lost_rexmit",   "tlp",	  "undo",
+	"rto_fired",	  "lost_rexmit",   "tlp",	  "undo",	   "syn_deferred",
 };
 _Static_assert(sizeof(ctl_eng_names) / sizeof(ctl_eng_names[0]) == CTL_E_MAX, "a name each");
 _Static_assert(sizeof(ctl_tcp_names) / sizeof(ctl_tcp_names[0]) == CTL_T_MAX, "a name each");
@@ -131,6 +132,23 @@ static void reply_json(struct jbuf *b, const struct ctl_live *l, const struct ct
 	counters_json(b, "tcp", l->tcp, ctl_tcp_names, CTL_T_MAX);
 	jb_printf(b, ",\"flows\":%zu,\"handshaking\":%zu,\"buffer_bytes\":%zu,\"sessions\":%zu",
 		  l->conns, l->pending, l->mem, l->sessions);
+	jb_printf(b,
+		  ",\"window\":{\"size\":%llu,\"cap\":%llu,\"in_flight\":%llu,\"waiting\":%llu,"
+		  "\"lowest\":%llu,\"highest\":%llu,\"losses\":%llu}",
+		  (unsigned long long)l->win.size, (unsigned long long)l->win.cap,
+		  (unsigned long long)l->win.in_flight, (unsigned long long)l->win.waiting,
+		  (unsigned long long)l->win.lowest, (unsigned long long)l->win.highest,
+		  (unsigned long long)l->win.losses);
+	jb_printf(b,
+		  ",\"limits\":{\"max_conns\":%llu,\"max_pending\":%llu,\"mem_limit\":%llu,"
+		  "\"buffer\":%llu,\"open_files\":%llu,\"idle_timeout_ms\":%llu,"
+		  "\"keepalive_ms\":%llu,",
+		  (unsigned long long)l->lim.max_conns, (unsigned long long)l->lim.max_pending,
+		  (unsigned long long)l->lim.mem_limit, (unsigned long long)l->lim.buffer,
+		  (unsigned long long)l->lim.nofile, (unsigned long long)l->lim.idle_timeout_ms,
+		  (unsigned long long)l->lim.keepalive_ms);
+	jb_kv_str(b, "max_conns_from", l->lim.max_conns_from ? l->lim.max_conns_from : "option");
+	jb_raw(b, "}");
 	listed = conns_json(b, conns, n);
 	jb_printf(b, ",\"connections_listed\":%zu,", listed);
 	jb_kv_bool(b, "connections_truncated", listed < total);
@@ -162,6 +180,27 @@ static void reply_text(struct jbuf *b, const struct ctl_live *l, const struct ct
 		(unsigned long long)t[CTL_T_SEGS_OUT], (unsigned long long)t[CTL_T_RETRANS],
 		(unsigned long long)t[CTL_T_RST_IN], (unsigned long long)t[CTL_T_RST_OUT],
 		(unsigned long long)t[CTL_T_LIMIT_REFUSED]);
+	jb_printf(b,
+		  "waiting: %llu SYNs deferred at limits, %llu flows waited for the proxy "
+		  "(%llu given up); now %llu waiting, %llu handshakes in flight of a window of "
+		  "%llu (cap %llu; lowest %llu, highest %llu; %llu losses)\n",
+		  (unsigned long long)t[CTL_T_SYN_DEFERRED],
+		  (unsigned long long)e[CTL_E_SESSIONS_HELD],
+		  (unsigned long long)e[CTL_E_SESSIONS_HOLD_EXPIRED],
+		  (unsigned long long)l->win.waiting, (unsigned long long)l->win.in_flight,
+		  (unsigned long long)l->win.size, (unsigned long long)l->win.cap,
+		  (unsigned long long)l->win.lowest, (unsigned long long)l->win.highest,
+		  (unsigned long long)l->win.losses);
+	jb_printf(b,
+		  "limits: max-conns %llu (from %s), max-pending %llu, mem-limit %llu MiB, "
+		  "buffer %llu KiB, open files %llu, idle-timeout %llu s, keepalive %llu s\n",
+		  (unsigned long long)l->lim.max_conns,
+		  l->lim.max_conns_from ? l->lim.max_conns_from : "option",
+		  (unsigned long long)l->lim.max_pending,
+		  (unsigned long long)(l->lim.mem_limit >> 20),
+		  (unsigned long long)(l->lim.buffer >> 10), (unsigned long long)l->lim.nofile,
+		  (unsigned long long)(l->lim.idle_timeout_ms / 1000),
+		  (unsigned long long)(l->lim.keepalive_ms / 1000));
 	for (i = 0; i < n && jb_room(b) >= CTL_TAIL_ROOM; i++) {
 		const struct ctl_conn *c = &conns[i];
 

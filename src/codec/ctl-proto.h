@@ -39,6 +39,8 @@ enum ctl_eng_counter {
 	CTL_E_TUN_WRITE_ERR,
 	CTL_E_SESSIONS_TOTAL,
 	CTL_E_SESSIONS_FAILED,
+	CTL_E_SESSIONS_HELD,
+	CTL_E_SESSIONS_HOLD_EXPIRED,
 	CTL_E_MAX,
 };
 
@@ -68,6 +70,7 @@ enum ctl_tcp_counter {
 	CTL_T_LOST_REXMIT,
 	CTL_T_TLP,
 	CTL_T_UNDO,
+	CTL_T_SYN_DEFERRED,
 	CTL_T_MAX,
 };
 
@@ -82,10 +85,25 @@ struct ctl_conn {
 	uint8_t src[16], dst[16]; /* the app's address, the destination it dialled */
 	uint16_t sport, dport;
 	const char *name;	       /* the name behind a fake dst (--dns virtual); else NULL */
-	const char *phase;	       /* connecting, handshake, relay, local, closed */
+	const char *phase;	       /* waiting, connecting, handshake, relay, local, closed */
 	const char *tcp_state;	       /* tcp_state_name() */
 	uint64_t bytes_up, bytes_down; /* relayed app -> proxy, proxy -> app */
 	uint64_t age_ms;
+};
+
+/*
+ * The handshake windows (hswin.h) and the flows waiting for them, summed
+ * over the engines: uint64_t only (added as an array).
+ */
+struct ctl_window {
+	uint64_t size, cap, in_flight, waiting, lowest, highest, losses;
+};
+
+/* The limits in force (the options', or the defaults the host gave). */
+struct ctl_limits {
+	uint64_t max_conns, max_pending, mem_limit, buffer, nofile;
+	uint64_t idle_timeout_ms, keepalive_ms; /* 0: off */
+	const char *max_conns_from;		/* "option", "open-files", "memory" */
 };
 
 /* What a status reply carries besides the connections. */
@@ -98,6 +116,8 @@ struct ctl_live {
 	uint64_t tcp[CTL_T_MAX];
 	size_t conns, pending, mem; /* flows, handshakes in progress, buffer bytes */
 	size_t sessions;	    /* live sessions (all of them, listed or not) */
+	struct ctl_window win;
+	struct ctl_limits lim;
 };
 
 /*

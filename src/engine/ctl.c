@@ -46,6 +46,8 @@ static const size_t eng_off[] = {
 	offsetof(struct engine_stats, tun_write_err),
 	offsetof(struct engine_stats, sessions_total),
 	offsetof(struct engine_stats, sessions_failed),
+	offsetof(struct engine_stats, sessions_held),
+	offsetof(struct engine_stats, sessions_hold_expired),
 };
 static const size_t tcp_off[] = {
 	offsetof(struct tcp_stats, segs_in),	   offsetof(struct tcp_stats, segs_out),
@@ -60,6 +62,7 @@ static const size_t tcp_off[] = {
 	offsetof(struct tcp_stats, idle_timeouts), offsetof(struct tcp_stats, handshakes),
 	offsetof(struct tcp_stats, rto_fired),	   offsetof(struct tcp_stats, lost_rexmit),
 	offsetof(struct tcp_stats, tlp),	   offsetof(struct tcp_stats, undo),
+	offsetof(struct tcp_stats, syn_deferred),
 };
 _Static_assert(sizeof(eng_off) / sizeof(eng_off[0]) == CTL_E_MAX, "an offset per counter");
 _Static_assert(sizeof(tcp_off) / sizeof(tcp_off[0]) == CTL_T_MAX, "an offset per counter");
@@ -78,6 +81,29 @@ static void add_u64(uint64_t *dst, const uint64_t *src, size_t n)
 		*dst++ += *src++;
 }
 
+static void limits_fill(struct ctl_limits *lim, const struct engine_cfg *c)
+{
+	static const char *const from[] = {
+		[TCP_BOUND_OPTION] = "option",
+		[TCP_BOUND_FILES] = "open-files",
+		[TCP_BOUND_MEMORY] = "memory",
+	};
+	const struct tcp_cfg *t = &c->tcp;
+
+	*lim = (struct ctl_limits){
+		.max_conns = t->max_conns,
+		.max_pending = c->max_pending,
+		.mem_limit = t->mem_budget,
+		.buffer = c->buf_size ? c->buf_size : TCP_BUF_DEFAULT,
+		.nofile = t->nofile,
+		.idle_timeout_ms = t->idle_ms,
+		.keepalive_ms = t->ka_idle_ms == UINT32_MAX ? 0
+				: t->ka_idle_ms		    ? t->ka_idle_ms
+							    : TCP_KA_IDLE_MS_DEFAULT,
+		.max_conns_from = t->conns_bound < 3 ? from[t->conns_bound] : "option",
+	};
+}
+
 void ctl_live_fill(struct ctl_live *l, const struct engine *e, const struct ctl_more *more)
 {
 	struct engine_stats es = { 0 };
@@ -87,7 +113,11 @@ void ctl_live_fill(struct ctl_live *l, const struct engine *e, const struct ctl_
 	l->conns = tcp_stack_conns(e->tcp);
 	l->pending = tcp_stack_pending(e->tcp);
 	l->mem = tcp_stack_mem(e->tcp);
+	engine_window_add(e, &l->win);
+	limits_fill(&l->lim, &e->cfg);
 	if (more) {
+		add_u64((uint64_t *)&l->win, (const uint64_t *)&more->win,
+			sizeof(l->win) / sizeof(uint64_t));
 		add_u64((uint64_t *)&es, (const uint64_t *)&more->eng,
 			sizeof(es) / sizeof(uint64_t));
 		add_u64((uint64_t *)&ts, (const uint64_t *)&more->tcp,

@@ -39,6 +39,7 @@ struct ctl_more {
 	struct engine_stats eng;
 	struct tcp_stats tcp;
 	size_t conns, pending, mem;
+	struct ctl_window win;
 };
 
 struct ctl_server {

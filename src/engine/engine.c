@@ -12,15 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "fault.h"
+#include "fd.h"
+#include "hswin.h"
 #include "ip.h"
 #include "log.h"
 #include "resolver.h"
 #include "sandbox.h"
+#include "ring.h"
 #include "session.h"
 #include "udp.h"
 #include "upfail.h"
@@ -316,6 +320,11 @@ static int parts_new(struct engine *e)
 			return -errno;
 	}
 	sc.resolver = e->resolver;
+	/* This engine's share of the cap: every engine has a window of its own. */
+	sc.max_pending = cfg->max_pending / (cfg->engines ? cfg->engines : 1);
+	if (cfg->max_pending && !sc.max_pending)
+		sc.max_pending = 1;
+	sc.nofile = cfg->tcp.nofile;
 	e->sessions = session_table_new(e->loop, &sc, tcp_output, e);
 	if (!e->sessions)
 		return -errno;
@@ -401,6 +410,67 @@ err:
 	return ret;
 }
 
+/*
+ * Sockets an engine group needs besides one per proxied TCP flow: epoll,
+ * TUN queues, signalfd, eventfds, the control socket and its clients, the
+ * log, and the DNS forwarder's upstreams (--dns tcp). --udp proxy adds two
+ * per association (the TCP control connection and the UDP socket).
+ */
+enum { ENGINE_FD_RESERVE = 64 + RESOLVER_FWD_MAX };
+
+void engine_limits_default(struct engine_cfg *cfg, int nq)
+{
+	struct tcp_cfg *tc = &cfg->tcp;
+	struct rlimit rl;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t files, reserve = ENGINE_FD_RESERVE, by_mem;
+
+	cfg->engines = nq > 0 ? (uint32_t)nq : 1;
+	fd_raise_limit(); /* done by exec and up already; harmless again */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 1048576;
+	tc->nofile = rl.rlim_cur > UINT32_MAX ? UINT32_MAX : (uint32_t)rl.rlim_cur;
+	/* A quarter of the RAM for buffers, at most the fixed default (one GiB). */
+	if (!tc->mem_budget) {
+		tc->mem_budget = TCP_MEM_BUDGET_DEFAULT;
+		if (pages > 0 && psize > 0 &&
+		    (uint64_t)pages * (uint64_t)psize / 4 < tc->mem_budget)
+			tc->mem_budget = (size_t)((uint64_t)pages * (uint64_t)psize / 4);
+		if (tc->mem_budget < TCP_MEM_BUDGET_MIN)
+			tc->mem_budget = TCP_MEM_BUDGET_MIN;
+	}
+	if (!tc->max_conns) {
+		if (cfg->udp == ENGINE_UDP_PROXY)
+			reserve +=
+				2 * (uint64_t)(cfg->udp_max ? cfg->udp_max : UDP_MAX_ASSOC_DEFAULT);
+		/* Too few files for the reserve: half of them, the rest to everything else. */
+		files = tc->nofile > 2 * reserve ? tc->nofile - reserve : tc->nofile / 2;
+		/* Each flow that carried data both ways holds a ring's first storage each way. */
+		by_mem = tc->mem_budget / (2 * RING_MIN_ALLOC);
+		tc->conns_bound = files <= by_mem ? TCP_BOUND_FILES : TCP_BOUND_MEMORY;
+		files = files <= by_mem ? files : by_mem;
+		tc->max_conns = (uint32_t)(files < 1 ? 1 : files > 1048576 ? 1048576 : files);
+	}
+	/*
+	 * The windows follow the proxy (hswin.h); the cap only keeps one
+	 * runaway from taking every place: half the flows may be handshakes.
+	 */
+	if (!cfg->max_pending)
+		cfg->max_pending = tc->max_conns / 2 > HSWIN_INIT ? tc->max_conns / 2 : HSWIN_INIT;
+}
+
+void engine_window_add(const struct engine *e, struct ctl_window *w)
+{
+	struct ctl_window x;
+	size_t i;
+
+	if (!e->sessions)
+		return;
+	session_window_get(e->sessions, &x);
+	for (i = 0; i < sizeof(x) / sizeof(uint64_t); i++)
+		((uint64_t *)w)[i] += ((const uint64_t *)&x)[i];
+}
+
 struct dnspool *engine_pool(const struct engine *e)
 {
 	return resolver_pool(e->resolver);
@@ -433,6 +503,8 @@ void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tc
 	ss = session_table_stats(e->sessions);
 	es->sessions_total += ss->total;
 	es->sessions_failed += ss->failed;
+	es->sessions_held += ss->held;
+	es->sessions_hold_expired += ss->hold_expired;
 	if (e->resolver) {
 		const struct resolver_stats *rs = resolver_stats(e->resolver);
 
@@ -473,20 +545,23 @@ void engine_log_stats_with(const struct engine *e, const struct engine_stats *mo
 		 (unsigned long long)t->retrans, (unsigned long long)t->bad_csum,
 		 (unsigned long long)t->ooo_dropped, (unsigned long long)t->beyond_window,
 		 (unsigned long long)t->dup_segs, (unsigned long long)t->bad_hdr);
-	log_info("stats: tcp handshakes %llu refused-at-limit %llu ooo-queued %llu "
+	log_info("stats: tcp handshakes %llu refused-at-limit %llu deferred-at-limit %llu "
+		 "waited-for-proxy %llu gave-up-waiting %llu ooo-queued %llu "
 		 "sack-retrans %llu paws-dropped %llu challenge-acks %llu keepalive-timeouts %llu "
 		 "idle-timeouts %llu rst-in %llu rst-out %llu rto %llu lost-retrans %llu "
 		 "tail-probes %llu undone %llu tun-write-errors %llu; offload %s gso-in %llu "
 		 "gso-out %llu",
 		 (unsigned long long)t->handshakes, (unsigned long long)t->limit_refused,
-		 (unsigned long long)t->ooo_queued, (unsigned long long)t->sack_rexmit,
-		 (unsigned long long)t->paws_dropped, (unsigned long long)t->challenge_acks,
-		 (unsigned long long)t->ka_timeouts, (unsigned long long)t->idle_timeouts,
-		 (unsigned long long)t->rst_in, (unsigned long long)t->rst_out,
-		 (unsigned long long)t->rto_fired, (unsigned long long)t->lost_rexmit,
-		 (unsigned long long)t->tlp, (unsigned long long)t->undo,
-		 (unsigned long long)x->tun_write_err, e->cfg.vnet ? "on" : "off",
-		 (unsigned long long)x->pkts_gso_in, (unsigned long long)t->gso_out);
+		 (unsigned long long)t->syn_deferred, (unsigned long long)x->sessions_held,
+		 (unsigned long long)x->sessions_hold_expired, (unsigned long long)t->ooo_queued,
+		 (unsigned long long)t->sack_rexmit, (unsigned long long)t->paws_dropped,
+		 (unsigned long long)t->challenge_acks, (unsigned long long)t->ka_timeouts,
+		 (unsigned long long)t->idle_timeouts, (unsigned long long)t->rst_in,
+		 (unsigned long long)t->rst_out, (unsigned long long)t->rto_fired,
+		 (unsigned long long)t->lost_rexmit, (unsigned long long)t->tlp,
+		 (unsigned long long)t->undo, (unsigned long long)x->tun_write_err,
+		 e->cfg.vnet ? "on" : "off", (unsigned long long)x->pkts_gso_in,
+		 (unsigned long long)t->gso_out);
 	if (x->udp_in || x->dns_queries)
 		log_info("stats: udp in %llu bad %llu unreachable-sent %llu; dns queries %llu "
 			 "fake %llu forwarded %llu failed %llu; fake-unmapped resets %llu",

@@ -62,6 +62,8 @@ struct engine_cfg {
 	size_t buf_size;	/* per connection, each way; 0 = TCP_BUF_DEFAULT */
 	uint32_t hs_timeout_ms; /* proxy connect + handshake; 0 = UPSTREAM_HS_TIMEOUT_MS */
 	struct tcp_cfg tcp;	/* limits and timers; mtu and buf_size come from above */
+	uint32_t max_pending;	/* the handshake windows' cap, all engines; 0 = default */
+	uint32_t engines;	/* engines in the group (its share of max_pending); 0 = 1 */
 	enum engine_dns dns;
 	enum engine_udp udp;
 	uint32_t udp_timeout_ms;	     /* --udp proxy: 0 = UDP_TIMEOUT_MS_DEFAULT */
@@ -81,6 +83,7 @@ struct engine_cfg {
 struct engine_stats { /* uint64_t counters only: summed as an array (engine_stats_add) */
 	uint64_t pkts_in, pkts_out, pkts_bad, pkts_unsupported, tun_write_err, pkts_gso_in;
 	uint64_t sessions_total, sessions_failed;
+	uint64_t sessions_held, sessions_hold_expired; /* waited for the window or a socket */
 	uint64_t udp_in, udp_bad, udp_unreach, dns_queries, dns_fake, dns_forwarded, dns_failed,
 		fake_unmapped;
 };
@@ -88,6 +91,7 @@ struct engine_stats { /* uint64_t counters only: summed as an array (engine_stat
 struct fault;
 struct resolver;
 struct session_table;
+struct ctl_window;
 struct udp_relay;
 struct upfail_log;
 
@@ -143,6 +147,16 @@ void engine_stats_add(const struct engine *e, struct engine_stats *es, struct tc
 /* Logs e's counters plus more/tmore (NULL: none added); e's fault counters alone. */
 void engine_log_stats_with(const struct engine *e, const struct engine_stats *more,
 			   const struct tcp_stats *tmore);
+/*
+ * Limits nobody set, from the host (engine_group_start calls it once, for
+ * nq engines): --max-conns from the open-files limit (raised to its hard
+ * limit first) and the memory budget, --mem-limit from the memory, the
+ * handshake windows' cap from --max-conns. Says in tcp.conns_bound which
+ * one bound --max-conns.
+ */
+void engine_limits_default(struct engine_cfg *cfg, int nq);
+/* The handshake window and the flows waiting for it, added to *w. */
+void engine_window_add(const struct engine *e, struct ctl_window *w);
 /* One packet from the TUN into the IP and TCP layers. */
 void engine_input(struct engine *e, const uint8_t *pkt, size_t len);
 /*

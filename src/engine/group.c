@@ -29,7 +29,7 @@ struct engine_group {
 /* ctl: the other engines' counters for a status reply. */
 static void workers_more(void *arg, struct ctl_more *m)
 {
-	workers_snapshot(arg, &m->eng, &m->tcp, &m->conns, &m->pending, &m->mem);
+	workers_snapshot(arg, &m->eng, &m->tcp, &m->conns, &m->pending, &m->mem, &m->win);
 }
 
 static void close_fds(const int *fds, int n)
@@ -56,6 +56,7 @@ int engine_group_start(struct engine_group **out, struct loop *loop,
 		return -ENOMEM;
 	}
 	g->eng = (struct engine)ENGINE_INIT;
+	engine_limits_default(&ecfg, c->nq);
 	if (c->nq > 1) {
 		g->shared.nstacks = c->nq;
 		ecfg.tcp.shared = &g->shared; /* queue 0's engine is stack 0 */

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -65,8 +66,11 @@ struct tcp_stack {
 	struct tcp_conn *pending;
 	struct tcp_conn *dead;
 	struct tcp_stats stats;
-	size_t npending; /* handshakes in progress */
-	size_t mem;	 /* ring storage allocated */
+	size_t npending;	  /* handshakes in progress */
+	size_t mem;		  /* ring storage allocated */
+	uint64_t full_since;	  /* without cfg.shared: see struct tcp_shared */
+	uint64_t log_at;	  /* the last line about deferred SYNs; 0 = none yet */
+	uint64_t deferred_logged; /* syn_deferred + limit_refused at that line */
 };
 
 static void conn_timer_cb(struct timer *t);
@@ -236,6 +240,33 @@ static void flow_insert(struct tcp_stack *st, struct tcp_conn *c)
 	st->count++; /* shared->conns: taken in limits_take() */
 }
 
+/* A table that turns SYNs away: since when (0: it does not). */
+static uint64_t full_get(const struct tcp_stack *st)
+{
+	return st->cfg.shared
+		       ? atomic_load_explicit(&st->cfg.shared->full_since, memory_order_relaxed)
+		       : st->full_since;
+}
+
+static void full_set(struct tcp_stack *st, uint64_t now)
+{
+	uint64_t zero = 0;
+
+	if (st->cfg.shared)
+		atomic_compare_exchange_strong(&st->cfg.shared->full_since, &zero, now);
+	else if (!st->full_since)
+		st->full_since = now;
+}
+
+/* A flow left: a SYN that comes back now may fit, so the clock starts again. */
+static void full_clear(struct tcp_stack *st)
+{
+	if (!st->cfg.shared)
+		st->full_since = 0;
+	else if (atomic_load_explicit(&st->cfg.shared->full_since, memory_order_relaxed))
+		atomic_store_explicit(&st->cfg.shared->full_since, 0, memory_order_relaxed);
+}
+
 static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
 {
 	struct tcp_conn **pp =
@@ -248,6 +279,7 @@ static void flow_remove(struct tcp_stack *st, struct tcp_conn *c)
 			st->count--;
 			if (st->cfg.shared)
 				atomic_fetch_sub(&st->cfg.shared->conns, 1);
+			full_clear(st);
 			return;
 		}
 	}
@@ -578,8 +610,6 @@ static void hs_done(struct tcp_conn *c)
 	if (c->flags & TF_HS) {
 		c->flags &= ~TF_HS;
 		c->stack->npending--;
-		if (c->stack->cfg.shared)
-			atomic_fetch_sub(&c->stack->cfg.shared->pending, 1);
 	}
 }
 
@@ -1027,43 +1057,94 @@ ack:
 
 /* ---- input ---- */
 
+enum tcp_limit { TCP_LIM_OK, TCP_LIM_CONNS, TCP_LIM_MEM };
+
 /*
- * Room for one more flow and handshake? With shared limits both are taken
- * here (undone by limits_release, else by flow_remove and hs_done), so two
- * stacks racing for the last place cannot both get it.
+ * Room for one more flow? With shared limits its place is taken here
+ * (undone by limits_release, else by flow_remove), so two stacks racing for
+ * the last place cannot both get it.
  */
-static bool limits_take(struct tcp_stack *st)
+static enum tcp_limit limits_take(struct tcp_stack *st)
 {
 	struct tcp_shared *sh = st->cfg.shared;
 	size_t mem = 0;
 	int i;
 
-	if (!sh)
-		return st->count < st->cfg.max_conns && st->npending < st->cfg.max_pending &&
-		       st->mem < st->cfg.mem_budget;
+	if (!sh) {
+		if (st->count >= st->cfg.max_conns)
+			return TCP_LIM_CONNS;
+		return st->mem < st->cfg.mem_budget ? TCP_LIM_OK : TCP_LIM_MEM;
+	}
 	atomic_store_explicit(&sh->mem[st->cfg.shared_idx], st->mem, memory_order_relaxed);
 	for (i = 0; i < sh->nstacks; i++)
 		mem += atomic_load_explicit(&sh->mem[i], memory_order_relaxed);
 	if (mem >= st->cfg.mem_budget)
-		return false;
+		return TCP_LIM_MEM;
 	if (atomic_fetch_add(&sh->conns, 1) >= st->cfg.max_conns) {
 		atomic_fetch_sub(&sh->conns, 1);
-		return false;
+		return TCP_LIM_CONNS;
 	}
-	if (atomic_fetch_add(&sh->pending, 1) >= st->cfg.max_pending) {
-		atomic_fetch_sub(&sh->pending, 1);
-		atomic_fetch_sub(&sh->conns, 1);
-		return false;
-	}
-	return true;
+	return TCP_LIM_OK;
 }
 
 static void limits_release(struct tcp_stack *st)
 {
-	if (st->cfg.shared) {
-		atomic_fetch_sub(&st->cfg.shared->pending, 1);
+	if (st->cfg.shared)
 		atomic_fetch_sub(&st->cfg.shared->conns, 1);
+}
+
+/* At most one line a minute (per engine), at the default level, naming the limit. */
+static void limit_log(struct tcp_stack *st, enum tcp_limit lim, bool reset)
+{
+	uint64_t n = st->stats.syn_deferred + st->stats.limit_refused, now = st->loop->now;
+	char how[160];
+
+	if (st->log_at && now - st->log_at < TCP_LIMIT_LOG_MS)
+		return;
+	if (lim == TCP_LIM_MEM)
+		snprintf(how, sizeof(how), "buffer memory at --mem-limit (%zu MiB): raise it",
+			 st->cfg.mem_budget >> 20);
+	else if (st->cfg.conns_bound == TCP_BOUND_FILES)
+		snprintf(how, sizeof(how),
+			 "%u flows, the --max-conns the open-files limit (%u) allows: raise that "
+			 "(ulimit -n, LimitNOFILE=) or set --max-conns",
+			 st->cfg.max_conns, st->cfg.nofile);
+	else if (st->cfg.conns_bound == TCP_BOUND_MEMORY)
+		snprintf(how, sizeof(how),
+			 "%u flows, the --max-conns that --mem-limit (%zu MiB) allows: raise that "
+			 "or set --max-conns",
+			 st->cfg.max_conns, st->cfg.mem_budget >> 20);
+	else
+		snprintf(how, sizeof(how), "%u flows at --max-conns: raise it", st->cfg.max_conns);
+	log_notice("tcp: new connections wait (%llu since the last such line): %s; %s",
+		   (unsigned long long)(n - st->deferred_logged), how,
+		   reset ? "full for 10 s with none closing, so new SYNs now get a reset"
+			 : "their SYNs are dropped and come back as the apps resend them");
+	st->log_at = now;
+	st->deferred_logged = n;
+}
+
+/*
+ * A SYN past a limit: dropped, so the app's kernel sends it again (as a
+ * full accept queue does), unless the table has been full for
+ * TCP_FULL_RESET_MS with no flow leaving it: then a reset.
+ */
+static void over_limit(struct tcp_stack *st, enum tcp_limit lim, const struct ip_view *ip,
+		       const struct tcp_seg *s)
+{
+	uint64_t now = st->loop->now, since;
+	bool reset;
+
+	full_set(st, now ? now : 1);
+	since = full_get(st);
+	reset = since && now >= since && now - since >= TCP_FULL_RESET_MS;
+	if (reset) {
+		st->stats.limit_refused++;
+		send_rst_for(st, ip, s);
+	} else {
+		st->stats.syn_deferred++;
 	}
+	limit_log(st, lim, reset);
 }
 
 static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struct tcp_seg *s)
@@ -1073,10 +1154,11 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	uint16_t maxmss = (uint16_t)(st->cfg.mtu - TCP_HDR_LEN -
 				     (ip->family == AF_INET6 ? IP6_HDR_LEN : IP4_HDR_LEN));
 
-	/* Past a limit a new flow is refused at once; existing ones carry on. */
-	if (!limits_take(st)) {
-		st->stats.limit_refused++;
-		send_rst_for(st, ip, s);
+	enum tcp_limit lim = limits_take(st);
+
+	/* Past a limit a new flow waits (or, stuck full, is reset); existing ones carry on. */
+	if (lim != TCP_LIM_OK) {
+		over_limit(st, lim, ip, s);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -1098,6 +1180,7 @@ static void new_flow(struct tcp_stack *st, const struct ip_view *ip, const struc
 	c->state = TCPS_SYN_PENDING;
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
+	c->last_rcv = st->loop->now; /* a resent SYN renews it: the app still waits */
 	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->tx_seq = iss + 1;
@@ -1668,9 +1751,14 @@ void tcp_input(struct tcp_stack *st, const struct ip_view *ip)
 	}
 	switch (c->state) {
 	case TCPS_SYN_PENDING:
-		/* A resent SYN is not a new flow; the tunnel is still being built. */
+		/*
+		 * A resent SYN is not a new flow; the tunnel is still being
+		 * built, or the flow waits for its turn (session.c): absorbed.
+		 */
 		if ((s.flags & TCP_RST) && s.seq == c->rcv_nxt)
 			conn_closed(c, -ECONNRESET);
+		else if (s.flags & TCP_SYN)
+			c->last_rcv = st->loop->now;
 		return;
 	case TCPS_SYN_RCVD:
 		syn_rcvd_input(c, &s);
@@ -1706,6 +1794,7 @@ void tcp_flush(struct tcp_stack *st)
 		ring_fini(&c->tx);
 		st->stats.conns_open--;
 		free(c);
+		full_clear(st); /* its buffers are free: --mem-limit may have room */
 	}
 	if (st->cfg.shared) /* for the other stacks' limits_take() */
 		atomic_store_explicit(&st->cfg.shared->mem[st->cfg.shared_idx], st->mem,
@@ -1892,8 +1981,6 @@ struct tcp_stack *tcp_stack_new(struct loop *loop, const struct tcp_cfg *cfg,
 		st->cfg.buf_size = TCP_BUF_DEFAULT;
 	if (!st->cfg.max_conns)
 		st->cfg.max_conns = TCP_MAX_CONNS_DEFAULT;
-	if (!st->cfg.max_pending)
-		st->cfg.max_pending = TCP_MAX_PENDING_DEFAULT;
 	if (!st->cfg.mem_budget)
 		st->cfg.mem_budget = TCP_MEM_BUDGET_DEFAULT;
 	if (!st->cfg.ka_idle_ms)
@@ -1924,8 +2011,9 @@ void tcp_stack_free(struct tcp_stack *st)
 	if (st->cfg.shared) {
 		/* What this stack holds leaves the shared count with it. */
 		atomic_fetch_sub(&st->cfg.shared->conns, st->count);
-		atomic_fetch_sub(&st->cfg.shared->pending, st->npending);
 		atomic_store(&st->cfg.shared->mem[st->cfg.shared_idx], 0);
+		if (st->count)
+			full_clear(st);
 	}
 	for (i = 0; i < st->nbuckets; i++) {
 		struct tcp_conn *c = st->buckets[i], *next;

@@ -34,21 +34,31 @@ enum {
 	TCP_RTO_MIN_MS = 50, /* the peer is a local kernel: sub-ms RTT, 40 ms delayed ACKs */
 	TCP_RTO_MAX_MS = 60000,
 	TCP_SYNACK_RETRIES = 5,
-	TCP_DATA_RETRIES = 10,	 /* then reset: ~ 2 min with back-off */
-	TCP_TIME_WAIT_MS = 2000, /* bounded: we are the far end of a virtual link */
-	TCP_INIT_CWND_SEGS = 10, /* RFC 6928 */
-	TCP_DELACK_MS = 40,	 /* the longest the app's Linux kernel delays an ACK */
-	TCP_OOO_MAX = 32,	 /* out-of-order ranges held per connection */
-	TCP_SB_MAX = 8,		 /* SACKed ranges remembered per connection */
-	TCP_MAX_CONNS_DEFAULT = 16384,
-	TCP_MAX_PENDING_DEFAULT = 1024,	 /* handshakes in progress (tunnel not up yet) */
+	TCP_DATA_RETRIES = 10,	       /* then reset: ~ 2 min with back-off */
+	TCP_TIME_WAIT_MS = 2000,       /* bounded: we are the far end of a virtual link */
+	TCP_INIT_CWND_SEGS = 10,       /* RFC 6928 */
+	TCP_DELACK_MS = 40,	       /* the longest the app's Linux kernel delays an ACK */
+	TCP_OOO_MAX = 32,	       /* out-of-order ranges held per connection */
+	TCP_SB_MAX = 8,		       /* SACKed ranges remembered per connection */
+	TCP_MAX_CONNS_DEFAULT = 16384, /* when no one set it (engine.c sets it from the host) */
+	/*
+	 * A new SYN past --max-conns or --mem-limit is dropped (the app's
+	 * kernel sends it again, 1 s later, then 2, 4 ...), unless the table
+	 * has stayed full this long with no flow leaving it: then it gets an
+	 * RST, so an app does not wait for its own connect timeout (about
+	 * 2 min) behind connections that are not going away. Equal to the
+	 * proxy handshake timeout: no connection waits longer for a verdict.
+	 */
+	TCP_FULL_RESET_MS = 10000,
+	TCP_LIMIT_LOG_MS = 60000,	 /* at most one line per minute about deferred SYNs */
 	TCP_KA_IDLE_MS_DEFAULT = 120000, /* keepalive toward the app after this idle time */
 	TCP_KA_INTVL_MS_DEFAULT = 30000,
 	TCP_KA_CNT_DEFAULT = 4, /* unanswered probes, then reset */
 	/* Largest packet we build with offload: the IP length fields are 16 bits. */
 	TCP_GSO_MAX = 65535 - IP_MAX_HDR - TCP_HDR_LEN - TCP_MAX_OPT,
 };
-#define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30) /* buffer bytes, all connections */
+#define TCP_MEM_BUDGET_DEFAULT ((size_t)1 << 30)  /* buffer bytes, all connections */
+#define TCP_MEM_BUDGET_MIN     ((size_t)16 << 20) /* --mem-limit's floor */
 
 enum tcp_state {
 	TCPS_SYN_PENDING, /* SYN seen, proxy tunnel not up yet: nothing sent */
@@ -177,28 +187,40 @@ struct tcp_stats { /* uint64_t counters only: summed as an array (engine_stats_a
 		conns_open, ooo_dropped, beyond_window, dup_segs;
 	uint64_t ooo_queued, sack_rexmit, paws_dropped, challenge_acks, limit_refused, ka_timeouts,
 		idle_timeouts, handshakes, rto_fired, lost_rexmit, tlp, undo;
-	uint64_t gso_out;     /* large segments handed to the kernel to cut */
-	uint64_t unreach_out; /* SYNs answered with an ICMP error (tcp_unreach) */
+	uint64_t gso_out;      /* large segments handed to the kernel to cut */
+	uint64_t unreach_out;  /* SYNs answered with an ICMP error (tcp_unreach) */
+	uint64_t syn_deferred; /* new SYNs dropped at --max-conns / --mem-limit, to come back */
 };
 
 /*
  * Limits shared by several stacks (engine workers, one thread each): flows
- * and handshakes are counted exactly (atomics, touched on SYN and close
- * only); buffer memory is each stack's figure as of its last flush.
+ * are counted exactly (atomics, touched on SYN and close only); buffer
+ * memory is each stack's figure as of its last flush; full_since is when
+ * the table last turned away a SYN with no flow leaving since (loop ms, 0:
+ * not full), for TCP_FULL_RESET_MS.
  */
 enum { TCP_SHARED_MAX = 64 };
 struct tcp_shared {
-	_Atomic size_t conns, pending;
+	_Atomic size_t conns;
 	_Atomic size_t mem[TCP_SHARED_MAX]; /* one per stack: cfg.shared_idx */
+	_Atomic uint64_t full_since;
 	int nstacks;
+};
+
+/* What set max_conns, for the line that says how to raise it. */
+enum tcp_conns_bound {
+	TCP_BOUND_OPTION, /* --max-conns (or a caller's number) */
+	TCP_BOUND_FILES,  /* the open-files limit (nofile) */
+	TCP_BOUND_MEMORY, /* the buffer budget (mem_budget) */
 };
 
 struct tcp_cfg {
 	uint32_t mtu;
-	size_t buf_size;      /* each direction */
-	uint32_t max_conns;   /* flows in the table (TIME-WAIT included); 0 = default */
-	uint32_t max_pending; /* flows whose handshake is not done; 0 = default */
-	size_t mem_budget;    /* buffer bytes allocated, all flows; 0 = default */
+	size_t buf_size;    /* each direction */
+	uint32_t max_conns; /* flows in the table (SYN-PENDING, TIME-WAIT included); 0 = default */
+	size_t mem_budget;  /* buffer bytes allocated, all flows; 0 = default */
+	enum tcp_conns_bound conns_bound;
+	uint32_t nofile; /* the open-files limit, when conns_bound is TCP_BOUND_FILES */
 	uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt; /* 0 = default; ka_idle_ms UINT32_MAX = off */
 	uint32_t idle_ms;	   /* reset flows with no data either way this long; 0 = never */
 	bool offload;		   /* checksums and segmentation left to the kernel (tcp_out) */
@@ -234,7 +256,7 @@ void tcp_kick(struct tcp_conn *c);		   /* tx gained data: send at next flush */
 void tcp_rx_consume(struct tcp_conn *c, size_t n); /* n rx bytes went to the proxy */
 void tcp_detach(struct tcp_conn *c); /* session lets go; conn lingers only for TIME_WAIT */
 bool tcp_fin_received(const struct tcp_conn *c);
-/* Flows in the table, and of those, handshakes in progress. */
+/* Flows in the table, and of those, handshakes in progress (SYN-PENDING, SYN-RECEIVED). */
 size_t tcp_stack_conns(const struct tcp_stack *st);
 size_t tcp_stack_pending(const struct tcp_stack *st);
 size_t tcp_stack_mem(const struct tcp_stack *st);

@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "ctl-proto.h"
 #include "fault.h"
 #include "log.h"
 #include "workers.h"
@@ -29,6 +30,7 @@ struct snap {
 	struct engine_stats es;
 	struct tcp_stats ts;
 	size_t conns, pending, mem;
+	struct ctl_window win;
 };
 
 struct worker {
@@ -57,6 +59,8 @@ static void snap_take(struct worker *w)
 	w->snap.conns = tcp_stack_conns(st);
 	w->snap.pending = tcp_stack_pending(st);
 	w->snap.mem = tcp_stack_mem(st);
+	w->snap.win = (struct ctl_window){ 0 };
+	engine_window_add(&w->eng, &w->snap.win);
 	pthread_mutex_unlock(&w->snap.mu);
 }
 
@@ -208,7 +212,7 @@ void workers_drain(struct workers *ws)
 }
 
 void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts,
-		      size_t *conns, size_t *pending, size_t *mem)
+		      size_t *conns, size_t *pending, size_t *mem, struct ctl_window *win)
 {
 	int i;
 
@@ -226,6 +230,8 @@ void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_st
 		*conns += p->conns;
 		*pending += p->pending;
 		*mem += p->mem;
+		for (k = 0; k < sizeof(*win) / sizeof(uint64_t); k++)
+			((uint64_t *)win)[k] += ((const uint64_t *)&p->win)[k];
 		pthread_mutex_unlock(&p->mu);
 	}
 }

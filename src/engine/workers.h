@@ -33,7 +33,7 @@ void workers_drain(struct workers *ws);
  * For another thread, e.g. the control socket's.
  */
 void workers_snapshot(struct workers *ws, struct engine_stats *es, struct tcp_stats *ts,
-		      size_t *conns, size_t *pending, size_t *mem);
+		      size_t *conns, size_t *pending, size_t *mem, struct ctl_window *win);
 /*
  * Ends the threads (after their drain if workers_drain was called, else at
  * once), joins them, adds their counters to *es and *ts (NULL: dropped),

@@ -26,14 +26,14 @@
 /* up ARGS... (a NULL-terminated list) into *o and *ec; the parser's return. */
 static int up_args(struct up_opts *o, struct engine_cfg *ec, ...)
 {
-	char *argv[48] = { "up" };
+	char *argv[64] = { "up" };
 	int argc = 1;
 	va_list ap;
 
 	memset(ec, 0, sizeof(*ec));
 	dnspool_cfg_default(&ec->pool);
 	va_start(ap, ec);
-	while (argc < 47 && (argv[argc] = va_arg(ap, char *)) != NULL)
+	while (argc < 63 && (argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
 	argv[argc] = NULL;
@@ -54,10 +54,26 @@ static void test_up_defaults(void **state)
 	assert_int_equal(o.table, 0);
 	assert_int_equal(o.firewall, UP_FW_AUTO);
 	assert_int_equal(o.udp, UP_UDP_BLOCK); /* with the killswitch */
-	assert_int_equal(o.user_tcp, UP_USER_TCP_DEFAULT);
 	assert_int_equal(o.user_udp, UP_USER_UDP_DEFAULT);
 	assert_int_equal(o.forward, FW_FWD_PROXY);
-	assert_null(o.proxy); /* proxy_opt_load picks the environment's or the default */
+	/* The engine's limits are left to the host (engine_limits_default, in the engine). */
+	assert_int_equal(ec.tcp.max_conns, 0);
+	assert_int_equal(ec.max_pending, 0);
+	assert_int_equal(ec.tcp.mem_budget, 0);
+	/* A user's TCP cap: half of what the engine will hold on this host. */
+	{
+		struct engine_cfg eff = ec;
+
+		engine_limits_default(&eff, 1);
+		assert_true(eff.tcp.max_conns > 0);
+		assert_true(eff.max_pending > 0 && eff.max_pending <= eff.tcp.max_conns);
+		assert_int_equal(o.user_tcp, eff.tcp.max_conns / 2);
+	}
+	assert_int_equal(up_args(&o, &ec, "--max-conns", "1000", NULL), 0);
+	assert_int_equal(o.user_tcp, 500);
+	assert_int_equal(up_args(&o, &ec, "--max-conns-per-user", "0", NULL), 0);
+	assert_int_equal(o.user_tcp, 0); /* none */
+	assert_null(o.proxy);		 /* proxy_opt_load picks the environment's or the default */
 	assert_int_equal(ec.udp, ENGINE_UDP_BLOCK);
 	assert_true(ec.udp_relay_at_proxy);
 	assert_int_equal(up_args(&o, &ec, "--no-killswitch", NULL), 0);
@@ -77,8 +93,17 @@ static void test_up_values(void **state)
 				 "192.0.2.53", "--allow-dns", "2001:db8::53", "--exclude",
 				 "10.0.0.0/8", "--exclude", "2001:db8::1", "-p", "socks5://h:1",
 				 "--state-dir", "/tmp/x", "--user", "nobody", "--no-offload",
-				 "--dns", "virtual", "--fake-max", "64", NULL),
+				 "--dns", "virtual", "--fake-max", "64", "--max-conns", "5000",
+				 "--max-pending", "300", "--buffer", "64", "--mem-limit", "100",
+				 "--idle-timeout", "600", "--keepalive", "0", NULL),
 			 0);
+	/* exec's limits, for up too */
+	assert_int_equal(ec.tcp.max_conns, 5000);
+	assert_int_equal(ec.max_pending, 300);
+	assert_int_equal(ec.buf_size, 64 * 1024);
+	assert_int_equal(ec.tcp.mem_budget, (size_t)100 << 20);
+	assert_int_equal(ec.tcp.idle_ms, 600000);
+	assert_int_equal(ec.tcp.ka_idle_ms, UINT32_MAX);
 	assert_string_equal(o.tun, "pv.x-1");
 	assert_int_equal(o.mtu, 1280); /* decimal, not octal */
 	assert_int_equal(o.workers, 64);

@@ -126,11 +126,28 @@ static void live(struct ctl_live *l)
 		.engine_pid = 43,
 		.uptime_ms = 1500,
 		.eng = { [CTL_E_PKTS_IN] = 11, [CTL_E_PKTS_OUT] = 22, [CTL_E_SESSIONS_TOTAL] = 3 },
-		.tcp = { [CTL_T_SEGS_IN] = 33, [CTL_T_HANDSHAKES] = 2, [CTL_T_UNDO] = 7 },
+		.tcp = { [CTL_T_SEGS_IN] = 33,
+			 [CTL_T_HANDSHAKES] = 2,
+			 [CTL_T_UNDO] = 7,
+			 [CTL_T_SYN_DEFERRED] = 8 },
 		.conns = 2,
 		.pending = 1,
 		.mem = 4096,
-		.sessions = 2
+		.sessions = 2,
+		.win = { .size = 96,
+			 .cap = 9000,
+			 .in_flight = 90,
+			 .waiting = 500,
+			 .lowest = 4,
+			 .highest = 128,
+			 .losses = 3 },
+		.lim = { .max_conns = 18000,
+			 .max_pending = 9000,
+			 .mem_limit = 1 << 30,
+			 .buffer = 256 << 10,
+			 .nofile = 20000,
+			 .keepalive_ms = 120000,
+			 .max_conns_from = "open-files" },
 	};
 }
 
@@ -172,7 +189,13 @@ static void test_reply_json(void **state)
 	assert_non_null(strstr(mem, "\"sessions_total\":3,"));
 	assert_non_null(strstr(mem, "\"tcp\":{\"segs_in\":33,"));
 	assert_non_null(strstr(mem, "\"handshakes\":2,"));
-	assert_non_null(strstr(mem, "\"undo\":7}"));
+	assert_non_null(strstr(mem, "\"undo\":7,\"syn_deferred\":8}"));
+	assert_non_null(strstr(mem, "\"window\":{\"size\":96,\"cap\":9000,\"in_flight\":90,"
+				    "\"waiting\":500,\"lowest\":4,\"highest\":128,\"losses\":3}"));
+	assert_non_null(strstr(mem, "\"limits\":{\"max_conns\":18000,\"max_pending\":9000,"
+				    "\"mem_limit\":1073741824,\"buffer\":262144,"
+				    "\"open_files\":20000,\"idle_timeout_ms\":0,"
+				    "\"keepalive_ms\":120000,\"max_conns_from\":\"open-files\"}"));
 	assert_non_null(strstr(mem, "\"flows\":2,\"handshaking\":1,\"buffer_bytes\":4096,"
 				    "\"sessions\":2"));
 	assert_non_null(strstr(mem, "{\"id\":5,\"src\":\"192.0.2.2:40000\","
@@ -248,6 +271,10 @@ static void test_reply_text(void **state)
 	assert_int_equal(ctl_reply_status(&b, CTL_REQ_STATUS_TEXT, &l, c, 1, 3), 0);
 	assert_non_null(strstr(mem, "live: pid 42 (engine 43, up 1 s)"));
 	assert_non_null(strstr(mem, "packets: in 11, out 22,"));
+	assert_non_null(strstr(mem, "waiting: 8 SYNs deferred at limits,"));
+	assert_non_null(strstr(mem, "now 500 waiting, 90 handshakes in flight of a window of 96"));
+	assert_non_null(strstr(mem, "limits: max-conns 18000 (from open-files), max-pending 9000, "
+				    "mem-limit 1024 MiB, buffer 256 KiB, open files 20000,"));
 	assert_non_null(strstr(mem, "conn 5: 192.0.2.2:40000 -> 198.51.100.20:80 ESTABLISHED "
 				    "(relay), up 100, down 200 bytes, age 2 s\n"));
 	assert_non_null(strstr(mem, "(2 more connections not listed)\n"));
@@ -491,15 +518,20 @@ static void test_live_fill(void **state)
 					     .tun_write_err = 5,
 					     .pkts_gso_in = 99,
 					     .sessions_total = 6,
-					     .sessions_failed = 7 };
+					     .sessions_failed = 7,
+					     .sessions_held = 8,
+					     .sessions_hold_expired = 9 };
 	/* struct tcp_stats lists the protocol's counters first, in its order */
 	for (i = 0; i < sizeof(more.tcp) / sizeof(uint64_t); i++)
 		t[i] = 100 + i;
 	ctl_live_fill(&l, &s.eng, &more);
 	for (i = 0; i < CTL_E_MAX; i++)
 		assert_int_equal(l.eng[i], i + 1);
-	for (i = 0; i < CTL_T_MAX; i++)
+	for (i = 0; i < CTL_T_SYN_DEFERRED; i++)
 		assert_int_equal(l.tcp[i], 100 + i);
+	/* counters added later sit after gso_out in the struct */
+	assert_int_equal(l.tcp[CTL_T_SYN_DEFERRED],
+			 100 + offsetof(struct tcp_stats, syn_deferred) / sizeof(uint64_t));
 	assert_string_equal(ctl_eng_names[CTL_E_SESSIONS_FAILED], "sessions_failed");
 	assert_string_equal(ctl_tcp_names[CTL_T_UNDO], "undo");
 	assert_int_equal(l.conns, 1);

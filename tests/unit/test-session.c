@@ -7,7 +7,8 @@
  * both ways; a proxy answering ahead (its CONNECT reply and tunnel bytes
  * before our CONNECT left) still gets the CONNECT first and the app the
  * bytes in order; refusal, the handshake timeout and a proxy closing
- * mid-handshake reset the app; the status phases.
+ * mid-handshake reset the app; the status phases; past the handshake
+ * window a flow waits, its SYNs unanswered, and starts once a place frees.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,9 +43,11 @@ struct fix {
 	struct seg_out out[MAX_OUT];
 	int nout;
 	uint8_t app[4], dst[4];
-	uint32_t seq; /* the app's next */
-	uint32_t iss; /* ours, from the SYN-ACK */
-	int peer;     /* the proxy's end */
+	uint32_t seq;	/* the app's next */
+	uint32_t iss;	/* ours, from the SYN-ACK */
+	int peer;	/* the proxy's end */
+	uint16_t sport; /* the app's port: APP_PORT if 0 */
+	uint32_t max_pending;
 };
 
 static struct fix *F;
@@ -69,16 +72,18 @@ static void output(void *ctx, const struct iovec *iov, int iovcnt, const struct 
 	assert_int_equal(seg_capture(&f->out[f->nout++], iov, iovcnt, o), 0);
 }
 
-static int setup_type(void **state, enum proxy_type type)
+static int setup_type_pending(void **state, enum proxy_type type, uint32_t max_pending)
 {
 	struct fix *f = calloc(1, sizeof(*f));
 	struct tcp_cfg tc = { .mtu = 1500, .buf_size = 65536 };
 	struct session_cfg sc = { 0 };
 
 	assert_non_null(f);
+	f->max_pending = max_pending;
 	assert_int_equal(loop_init(&f->loop), 0);
 	assert_int_equal(fake_proxy_start(&f->fp, type), 0);
 	sc.upstream = &f->fp.up;
+	sc.max_pending = f->max_pending;
 	f->t = session_table_new(&f->loop, &sc, output, f);
 	assert_non_null(f->t);
 	f->st = tcp_stack_new(&f->loop, &tc, &session_tcp_ops, f->t);
@@ -94,9 +99,20 @@ static int setup_type(void **state, enum proxy_type type)
 	return 0;
 }
 
+static int setup_type(void **state, enum proxy_type type)
+{
+	return setup_type_pending(state, type, 0);
+}
+
 static int setup_socks5(void **state)
 {
 	return setup_type(state, PROXY_SOCKS5);
+}
+
+/* A handshake window of one: a second flow must wait for the first's tunnel. */
+static int setup_socks5_one(void **state)
+{
+	return setup_type_pending(state, PROXY_SOCKS5, 1);
 }
 
 static int setup_http(void **state)
@@ -126,7 +142,7 @@ static void app_seg(struct fix *f, uint8_t flags, const void *data, size_t len)
 		.family = AF_INET,
 		.src = f->app,
 		.dst = f->dst,
-		.sport = APP_PORT,
+		.sport = f->sport ? f->sport : APP_PORT,
 		.dport = 443,
 		.seq = f->seq,
 		.ack = (flags & TCP_SYN) ? 0 : f->iss + 1,
@@ -208,6 +224,20 @@ static const char *phase(struct fix *f)
 		return "none";
 	session_info(s, f->loop.now, &c);
 	return c.phase;
+}
+
+/* Some live session is in this phase. */
+static bool has_phase(struct fix *f, const char *want)
+{
+	const struct session *s = NULL;
+	struct ctl_conn c;
+
+	while ((s = session_next(f->t, s))) {
+		session_info(s, f->loop.now, &c);
+		if (!strcmp(c.phase, want))
+			return true;
+	}
+	return false;
 }
 
 /* The app's SYN: a session, the proxy's connection accepted; no SYN-ACK yet. */
@@ -409,6 +439,76 @@ static void test_app_reset(void **state)
 	assert_int_equal(errno, ECONNRESET);
 }
 
+/*
+ * Past the handshake window a flow waits in SYN-PENDING: no proxy
+ * connect, no answer to its SYN or to its resent SYN (no RST either), its
+ * status phase "waiting"; once the first flow's handshake is answered it
+ * starts, and gets its SYN-ACK when its own tunnel is up.
+ */
+static void test_waits_for_window(void **state)
+{
+	struct fix *f = *state;
+	struct ctl_window w;
+	uint32_t seq2 = 5000;
+	int peer2, i;
+	bool synack2 = false;
+
+	syn(f); /* flow 1, APP_PORT: in the window */
+	f->sport = APP_PORT + 1;
+	f->seq = seq2;
+	app_seg(f, TCP_SYN, NULL, 0);
+	assert_int_equal(to_app(f, NULL, NULL), 0);
+	assert_int_equal(session_count(f->t), 2);
+	session_window_get(f->t, &w);
+	assert_int_equal(w.size, 1);
+	assert_int_equal(w.in_flight, 1);
+	assert_int_equal(w.waiting, 1);
+	assert_int_equal(session_table_stats(f->t)->held, 1);
+	assert_true(has_phase(f, "waiting"));
+	/* its app resends the SYN: absorbed, still unanswered, no new flow */
+	f->seq = seq2;
+	app_seg(f, TCP_SYN, NULL, 0);
+	assert_int_equal(to_app(f, NULL, NULL), 0);
+	assert_int_equal(session_count(f->t), 2);
+	/* no connect for it yet */
+	assert_true(fake_proxy_accept(&f->fp, &f->loop, 100) < 0);
+	/* flow 1's tunnel is up: its place goes to flow 2 */
+	f->sport = APP_PORT;
+	f->seq = 1001;
+	assert_true(fake_send(f->peer, LIT(M_NONE REP4)));
+	wait_for(f, sent_something);
+	assert_int_equal(to_app(f, NULL, NULL) & (TCP_SYN | TCP_ACK | TCP_RST), TCP_SYN | TCP_ACK);
+	app_seg(f, TCP_ACK, NULL, 0);
+	assert_true(has_phase(f, "relay"));
+	assert_true(fake_expect(&f->loop, f->peer, LIT(GREET CONN4), 2000));
+	peer2 = fake_proxy_accept(&f->fp, &f->loop, 2000);
+	assert_true(peer2 >= 0);
+	session_window_get(f->t, &w);
+	assert_int_equal(w.waiting, 0);
+	assert_int_equal(w.in_flight, 1);
+	assert_true(fake_send(peer2, LIT(M_NONE REP4)));
+	for (i = 0; i < 400 && !synack2; i++) {
+		int k;
+
+		loop_pump(&f->loop, 5);
+		for (k = 0; k < f->nout; k++) {
+			const struct tcp_seg *sg = &f->out[k].seg;
+
+			assert_false(sg->flags & TCP_RST);
+			if (sg->dport == APP_PORT + 1 &&
+			    (sg->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+				synack2 = true;
+		}
+		f->nout = 0;
+	}
+	assert_true(synack2);
+	session_window_get(f->t, &w);
+	assert_int_equal(w.in_flight, 0);
+	assert_int_equal(w.losses, 0);
+	assert_int_equal(session_table_stats(f->t)->total, 2);
+	close(peer2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socks5_closed, setup_socks5, teardown),
 		cmocka_unit_test_setup_teardown(test_http_closed, setup_http, teardown),
 		cmocka_unit_test_setup_teardown(test_app_reset, setup_socks5, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_for_window, setup_socks5_one, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

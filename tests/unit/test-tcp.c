@@ -99,7 +99,6 @@ static int setup6(void **state)
 
 static int setup4_limits(void **state)
 {
-	cfg_extra.max_pending = 2;
 	cfg_extra.max_conns = 3;
 	return setup_family(state, AF_INET, 65536);
 }
@@ -1296,7 +1295,13 @@ static void feed_syn_port(struct fixture *f, uint16_t port)
 	feed_port(f, port, 777, 0, TCP_SYN);
 }
 
-static void test_limits_refuse_new_flows(void **state)
+/*
+ * Past max_conns a new SYN is dropped, unanswered (the app's kernel sends
+ * it again): counted as deferred. Only a table full for TCP_FULL_RESET_MS
+ * with no flow leaving answers with a reset; a flow leaving makes room and
+ * starts that clock again.
+ */
+static void test_limits_defer_new_flows(void **state)
 {
 	struct fixture *f = *state;
 	struct tcp_conn *c1, *c2, *c3;
@@ -1305,51 +1310,57 @@ static void test_limits_refuse_new_flows(void **state)
 	c1 = f->m.last;
 	feed_syn_port(f, 1002);
 	c2 = f->m.last;
-	assert_int_equal(tcp_stack_pending(f->st), 2);
+	feed_syn_port(f, 1003);
+	c3 = f->m.last;
+	assert_int_equal(f->m.syns, 3);
+	assert_int_equal(tcp_stack_pending(f->st), 3);
 	f->nout = 0;
-	feed_syn_port(f, 1003); /* third handshake: over max_pending */
-	assert_int_equal(f->m.syns, 2);
+	feed_syn_port(f, 1004); /* over max_conns: dropped, no reset */
 	flush(f);
+	assert_int_equal(f->m.syns, 3);
+	assert_int_equal(f->nout, 0);
+	assert_int_equal(tcp_stack_stats(f->st)->syn_deferred, 1);
+	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 0);
+	/* Resent while still full, short of the reset time: dropped again. */
+	f->loop.now += TCP_FULL_RESET_MS - 1;
+	feed_syn_port(f, 1004);
+	flush(f);
+	assert_int_equal(f->nout, 0);
+	assert_int_equal(tcp_stack_stats(f->st)->syn_deferred, 2);
+	/* A flow leaves: the clock starts again, and the resent SYN fits. */
+	mock_abort(sess(f, c2));
+	tcp_flush(f->st);
+	f->loop.now += 1;
+	feed_syn_port(f, 1004);
+	assert_int_equal(f->m.syns, 4);
+	/* Full again, and nothing leaves for TCP_FULL_RESET_MS: now a reset. */
+	feed_syn_port(f, 1005);
+	assert_int_equal(tcp_stack_stats(f->st)->syn_deferred, 3);
+	f->loop.now += TCP_FULL_RESET_MS;
+	f->nout = 0;
+	feed_syn_port(f, 1005);
+	flush(f);
+	assert_int_equal(f->m.syns, 4);
 	assert_int_equal(f->nout, 1);
 	assert_int_equal(last(f)->seg.flags, TCP_RST | TCP_ACK);
 	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 1);
-	/* One handshake completes: room for one more pending, up to max_conns. */
-	tcp_accept(c1);
-	flush(f);
-	assert_int_equal(f->out[f->nout - 1].seg.flags, TCP_SYN | TCP_ACK);
-	feed_port(f, 1001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
-	assert_int_equal(c1->state, TCPS_ESTABLISHED);
-	assert_int_equal(tcp_stack_pending(f->st), 1);
-	feed_syn_port(f, 1004);
-	c3 = f->m.last;
-	assert_int_equal(f->m.syns, 3);
-	assert_int_equal(tcp_stack_conns(f->st), 3);
-	feed_syn_port(f, 1005); /* over max_conns */
-	assert_int_equal(f->m.syns, 3);
-	assert_int_equal(tcp_stack_stats(f->st)->limit_refused, 2);
-	/* The existing ones carry on; closing one makes room. */
-	mock_abort(sess(f, c2));
-	tcp_flush(f->st);
-	feed_syn_port(f, 1006);
-	assert_int_equal(f->m.syns, 4);
+	mock_abort(sess(f, f->m.last));
 	mock_abort(sess(f, c3));
 	mock_abort(sess(f, c1));
 }
 
 /*
- * Two stacks (engine workers) sharing limits: max_conns 3 and max_pending 2
- * count the flows of both; a stack that goes away gives its places back.
+ * Two stacks (engine workers) sharing limits: max_conns 3 counts the flows
+ * of both, the full table's clock is one for both; a stack that goes away
+ * gives its places back.
  */
 static void test_shared_limits(void **state)
 {
 	struct fixture *f = *state;
 	static struct tcp_shared sh;
-	struct tcp_cfg cfg = { .mtu = MTU,
-			       .buf_size = 65536,
-			       .max_conns = 3,
-			       .max_pending = 2,
-			       .shared = &sh,
-			       .shared_idx = 1 };
+	struct tcp_cfg cfg = {
+		.mtu = MTU, .buf_size = 65536, .max_conns = 3, .shared = &sh, .shared_idx = 1
+	};
 	struct tcp_stack *a = f->st, *b;
 	struct tcp_conn *a1, *b1, *a2;
 
@@ -1366,38 +1377,34 @@ static void test_shared_limits(void **state)
 	a = f->st = tcp_stack_new(&f->loop, &cfg, &mock_tcp_ops, &f->m);
 	assert_non_null(a);
 
-	feed_syn_port(f, 2001); /* a: 1 flow, 1 handshake */
+	feed_syn_port(f, 2001); /* a: 1 flow */
 	a1 = f->m.last;
 	f->st = b;
-	feed_syn_port(f, 2002); /* b: 1 flow, 1 handshake */
+	feed_syn_port(f, 2002); /* b: 1 flow */
 	b1 = f->m.last;
-	assert_int_equal(f->m.syns, 2);
-	feed_syn_port(f, 2003); /* a third handshake, on b: over max_pending (2 together) */
-	assert_int_equal(f->m.syns, 2);
-	assert_int_equal(tcp_stack_stats(b)->limit_refused, 1);
-	/* a's handshake completes: a third flow fits (max_conns 3), on a. */
 	f->st = a;
-	tcp_accept(a1);
-	flush(f);
-	feed_port(f, 2001, 778, f->out[f->nout - 1].seg.seq + 1, TCP_ACK);
-	assert_int_equal(a1->state, TCPS_ESTABLISHED);
-	feed_syn_port(f, 2004);
+	feed_syn_port(f, 2003); /* a: 2 flows, 3 together */
 	a2 = f->m.last;
 	assert_int_equal(f->m.syns, 3);
 	f->st = b;
-	feed_syn_port(f, 2005); /* a fourth flow, on b: over max_conns (3 together) */
+	feed_syn_port(f, 2004); /* a fourth flow, on b: over max_conns (3 together), deferred */
 	assert_int_equal(f->m.syns, 3);
-	assert_int_equal(tcp_stack_stats(b)->limit_refused, 2);
-	/* b goes away with its flow and handshake: a gets the places. */
+	assert_int_equal(tcp_stack_stats(b)->syn_deferred, 1);
+	assert_int_equal(tcp_stack_stats(b)->limit_refused, 0);
+	/* Full since b's SYN: a's SYN after TCP_FULL_RESET_MS is reset (one clock). */
+	f->loop.now += TCP_FULL_RESET_MS;
+	f->st = a;
+	feed_syn_port(f, 2005);
+	assert_int_equal(tcp_stack_stats(a)->limit_refused, 1);
+	/* b goes away with its flow: a gets the place, and the clock stops. */
 	mock_abort(sess(f, b1));
 	tcp_stack_free(b);
-	f->st = a;
-	mock_abort(sess(f, a2));
-	tcp_flush(a);
+	assert_int_equal(atomic_load(&sh.full_since), 0);
 	feed_syn_port(f, 2006);
 	assert_int_equal(f->m.syns, 4);
-	assert_int_equal(atomic_load(&sh.conns), 2);
-	assert_int_equal(atomic_load(&sh.pending), 1);
+	assert_int_equal(atomic_load(&sh.conns), 3);
+	mock_abort(sess(f, f->m.last));
+	mock_abort(sess(f, a2));
 	mock_abort(sess(f, a1));
 }
 
@@ -1588,7 +1595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive_then_data_arms_rto, setup4_ka,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup4_idle, teardown),
-		cmocka_unit_test_setup_teardown(test_limits_refuse_new_flows, setup4_limits,
+		cmocka_unit_test_setup_teardown(test_limits_defer_new_flows, setup4_limits,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shared_limits, setup4, teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_frees_buffers, setup4, teardown),
