@@ -290,7 +290,8 @@ def compute(raw, paths, runs, broken, use_cgroup, upstreams):
             r = runs.get((path, "rate"))
             v["cpu_conn"] = (r["cpu"] / rate["complete"] * 1e6) if rate and r and r["cpu"] is not None \
                 and rate["complete"] else FAILED
-            hwms = [r["hwm"] for (p, t), r in runs.items() if p == path and t != "hold" and r["hwm"]]
+            hwms = [r["hwm"] for (p, t), r in runs.items()
+                    if p == path and t != "hold" and not t.startswith("burst") and r["hwm"]]
             v["rss"] = max(hwms) / 1024 if hwms else FAILED
             hold = hold_result(raw, path, runs.get((path, "hold")))
             if hold and all(h[2] is not None for h in hold):
