@@ -279,6 +279,8 @@ stop_up "up after a heartbeat restart"
 # its object and adds top-level fields), status shows the text inert and
 # refuses the JSON, which it writes again rather than pass through
 start_up "$E2E_PROXYVPN_FAULT" "$T_OUT/forge.log" PROXYVPN_FAULT_CTL=forge
+# status says "starting" (exit 4) until the watcher has verified everything
+wait_log "$T_OUT/forge.log" "up: ready: " 10 || fail "up (forge) not ready: $(tail -n 5 "$T_OUT/forge.log")"
 n_cli "$E2E_PROXYVPN" status --state-dir "$SD" >"$T_OUT/forge.txt" || fail "status (forged reply): exit $?"
 ! grep -q $'\x1b' "$T_OUT/forge.txt" || fail "status printed a raw escape: $(od -c "$T_OUT/forge.txt" | head)"
 grep -qF '\x1b]0;forged title\x07\x1b[31mforged: red' "$T_OUT/forge.txt" ||
