@@ -85,7 +85,7 @@ ip netns exec "$E2E_NS_CLI" setpriv --reuid "$ALICE" --regid nogroup --groups "$
 	--workers 2 -v >"$T_OUT/alice.log" 2>&1 &
 UP_PID=$!
 track_pid "$UP_PID"
-wait_log "$T_OUT/alice.log" "the host's TCP goes through" 10 || fail "ALICE's up: $(cat "$T_OUT/alice.log")"
+wait_log "$T_OUT/alice.log" "up: ready: " 10 || fail "ALICE's up: $(cat "$T_OUT/alice.log")"
 auid=$(id -u "$ALICE")
 comment=$(n_cli nft list table inet proxyvpn | sed -n '2s/^\tcomment "\(.*\)"$/\1/p')
 case $comment in
